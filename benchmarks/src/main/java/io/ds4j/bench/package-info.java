@@ -1,0 +1,2 @@
+/** Benchmarks. */
+package io.ds4j.bench;

@@ -1,0 +1,2 @@
+/** Examples. */
+package io.ds4j.examples;

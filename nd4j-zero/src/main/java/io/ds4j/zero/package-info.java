@@ -1,0 +1,2 @@
+/** placeholder until the module's first type lands. */
+package io.ds4j.zero;
