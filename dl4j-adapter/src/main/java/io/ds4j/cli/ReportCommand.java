@@ -54,7 +54,7 @@ final class ReportCommand implements Command {
 
     private static void backend(Map<String, String> rows, PrintStream err) {
         try {
-            rows.put("nd4j backend", Nd4j.getBackend().getClass().getName());
+            rows.put("nd4j backend class", Nd4j.getBackend().getClass().getName());
             rows.put("nd4j default data type", String.valueOf(Nd4j.dataType()));
             Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
             Map<String, String> sorted = new TreeMap<>();
