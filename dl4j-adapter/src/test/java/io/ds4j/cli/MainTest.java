@@ -1,0 +1,66 @@
+package io.ds4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/** The dispatcher's contract: help lists every command, unknown commands and bad arguments exit 2. */
+class MainTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return Main.standard().run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void helpListsEveryRegisteredCommand() {
+        assertEquals(0, run("help"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("report"), text);
+        assertTrue(text.contains("help"), text);
+    }
+
+    @Test
+    void noArgumentsPrintsHelp() {
+        assertEquals(0, run());
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("usage: ds4j <command>"));
+    }
+
+    @Test
+    void unknownCommandExitsTwoAndSaysSo() {
+        assertEquals(2, run("trian"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("error: unknown command 'trian'"));
+    }
+
+    @Test
+    void reportRejectsArgumentsWithUsage() {
+        assertEquals(2, run("report", "extra"));
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertTrue(e.startsWith("error: "), e);
+        assertTrue(e.contains("usage: ds4j report"), e);
+    }
+
+    @Test
+    void reportNamesBackendCoresAndCuda() {
+        assertEquals(0, run("report"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("nd4j backend class"), text);
+        assertTrue(text.contains("cpu cores (JVM)"), text);
+        assertTrue(text.contains("cuda usable"), text);
+        assertTrue(text.contains("physical memory"), text);
+    }
+
+    @Test
+    void helpForOneCommandPrintsItsUsage() {
+        assertEquals(0, run("help", "report"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("usage: ds4j report"));
+    }
+}
