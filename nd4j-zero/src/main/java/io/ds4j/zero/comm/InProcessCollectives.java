@@ -1,0 +1,230 @@
+package io.ds4j.zero.comm;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * {@link Collectives} for ranks that are threads of one JVM sharing memory. {@link #create(int, Duration)} makes the
+ * handles of a group; hand handle r to the thread of rank r (see {@link Ranks#run}).
+ *
+ * <p>Every collective has two phases separated by the group barrier: all ranks post their buffers, then each rank does
+ * its share of the work reading the others' buffers directly (no staging copy), then all ranks wait until everybody is
+ * done before any buffer may change again. An all-reduce is split into {@code worldSize} even segments; rank r sums
+ * segment r in rank order 0..N-1 and writes the sum into every rank's buffer, so the result is deterministic and
+ * bit-identical on all ranks.
+ *
+ * <p>A rank not arriving within the timeout aborts the group naming that rank, so a lost rank costs at most one
+ * timeout, never a hang.
+ */
+public final class InProcessCollectives implements Collectives {
+    private final InProcessGroup group;
+    private final int rank;
+    private final EnumMap<CollectiveKind, CommStats.Counter> counters = new EnumMap<>(CollectiveKind.class);
+
+    private InProcessCollectives(InProcessGroup group, int rank) {
+        this.group = group;
+        this.rank = rank;
+    }
+
+    /**
+     * Creates the handles of a new group.
+     *
+     * @param worldSize number of ranks, at least 1
+     * @param timeout   how long a rank waits for the others in one collective before aborting the group
+     * @return handle r for rank r
+     */
+    public static List<InProcessCollectives> create(int worldSize, Duration timeout) {
+        if (worldSize < 1) {
+            throw new IllegalArgumentException("worldSize must be >= 1, got " + worldSize);
+        }
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+        }
+        InProcessGroup g = new InProcessGroup(worldSize, timeout.toNanos());
+        List<InProcessCollectives> handles = new ArrayList<>();
+        for (int r = 0; r < worldSize; r++) {
+            handles.add(new InProcessCollectives(g, r));
+        }
+        return List.copyOf(handles);
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int worldSize() {
+        return group.worldSize();
+    }
+
+    @Override
+    public void allReduceSum(float[] data, int offset, int length) {
+        checkRange("allReduceSum data", data, offset, length);
+        int n = worldSize();
+        String op = "allReduceSum(length=" + length + ")";
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.ALL_REDUCE, data, offset, null, 0),
+                new InProcessGroup.Shape(length, 0, -1, op), 0);
+        int from = segment(length, rank, n);
+        int to = segment(length, rank + 1, n);
+        float[][] arrays = new float[n][];
+        int[] offsets = new int[n];
+        for (int q = 0; q < n; q++) {
+            arrays[q] = group.posted(q).in();
+            offsets[q] = group.posted(q).inOffset();
+        }
+        for (int i = from; i < to; i++) {
+            float s = arrays[0][offsets[0] + i];
+            for (int q = 1; q < n; q++) {
+                s += arrays[q][offsets[q] + i];
+            }
+            for (int q = 0; q < n; q++) {
+                arrays[q][offsets[q] + i] = s;
+            }
+        }
+        group.await(rank, op + " completion");
+        count(CollectiveKind.ALL_REDUCE, 2L * (length - (to - from)), 4);
+    }
+
+    @Override
+    public double allReduceSum(double value) {
+        double[] all = scalars(value, "allReduceSum(scalar)");
+        double s = all[0];
+        for (int q = 1; q < all.length; q++) {
+            s += all[q];
+        }
+        return s;
+    }
+
+    @Override
+    public double allReduceMax(double value) {
+        double[] all = scalars(value, "allReduceMax(scalar)");
+        double m = all[0];
+        for (int q = 1; q < all.length; q++) {
+            m = Double.isNaN(m) || Double.isNaN(all[q]) ? Double.NaN : Math.max(m, all[q]);
+        }
+        return m;
+    }
+
+    private double[] scalars(double value, String op) {
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.SCALAR_ALL_REDUCE, null, 0, null, 0),
+                new InProcessGroup.Shape(1, 0, -1, op), value);
+        double[] all = new double[worldSize()];
+        for (int q = 0; q < all.length; q++) {
+            all[q] = group.scalar(q);
+        }
+        group.await(rank, op + " completion");
+        count(CollectiveKind.SCALAR_ALL_REDUCE, all.length - 1, 8);
+        return all;
+    }
+
+    @Override
+    public void reduceScatterSum(float[] input, int inputOffset, int stride, float[] output, int outputOffset,
+            int length) {
+        int n = worldSize();
+        checkStrided("reduceScatterSum input", input, inputOffset, stride, length);
+        checkRange("reduceScatterSum output", output, outputOffset, length);
+        String op = "reduceScatterSum(length=" + length + ", stride=" + stride + ")";
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.REDUCE_SCATTER, input, inputOffset, output,
+                outputOffset), new InProcessGroup.Shape(length, stride, -1, op), 0);
+        float[][] arrays = new float[n][];
+        int[] offsets = new int[n];
+        for (int q = 0; q < n; q++) {
+            arrays[q] = group.posted(q).in();
+            offsets[q] = group.posted(q).inOffset() + rank * stride;
+        }
+        for (int i = 0; i < length; i++) {
+            float s = arrays[0][offsets[0] + i];
+            for (int q = 1; q < n; q++) {
+                s += arrays[q][offsets[q] + i];
+            }
+            output[outputOffset + i] = s;
+        }
+        group.await(rank, op + " completion");
+        count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+    }
+
+    @Override
+    public void allGather(float[] input, int inputOffset, float[] output, int outputOffset, int stride, int length) {
+        int n = worldSize();
+        checkRange("allGather input", input, inputOffset, length);
+        checkStrided("allGather output", output, outputOffset, stride, length);
+        String op = "allGather(length=" + length + ", stride=" + stride + ")";
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.ALL_GATHER, input, inputOffset, output,
+                outputOffset), new InProcessGroup.Shape(length, stride, -1, op), 0);
+        for (int q = 0; q < n; q++) {
+            InProcessGroup.Posted p = group.posted(q);
+            int dst = outputOffset + q * stride;
+            if (p.in() != output || p.inOffset() != dst) {
+                System.arraycopy(p.in(), p.inOffset(), output, dst, length);
+            }
+        }
+        group.await(rank, op + " completion");
+        count(CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+    }
+
+    @Override
+    public void broadcast(float[] data, int offset, int length, int root) {
+        if (root < 0 || root >= worldSize()) {
+            throw new IllegalArgumentException("broadcast root " + root + " is not a rank of this group (0.."
+                    + (worldSize() - 1) + ")");
+        }
+        checkRange("broadcast data", data, offset, length);
+        String op = "broadcast(length=" + length + ", root=" + root + ")";
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.BROADCAST, data, offset, null, 0),
+                new InProcessGroup.Shape(length, 0, root, op), 0);
+        if (rank != root) {
+            InProcessGroup.Posted p = group.posted(root);
+            System.arraycopy(p.in(), p.inOffset(), data, offset, length);
+        }
+        group.await(rank, op + " completion");
+        count(CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
+    }
+
+    @Override
+    public void barrier() {
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.BARRIER, null, 0, null, 0),
+                new InProcessGroup.Shape(0, 0, -1, "barrier"), 0);
+        count(CollectiveKind.BARRIER, 0, 0);
+    }
+
+    @Override
+    public void abort(Throwable cause) {
+        group.abort(rank, Objects.requireNonNull(cause, "cause"));
+    }
+
+    @Override
+    public synchronized CommStats stats() {
+        return new CommStats(counters);
+    }
+
+    private synchronized void count(CollectiveKind kind, long elements, int bytesPerElement) {
+        counters.merge(kind, new CommStats.Counter(1, elements, elements * bytesPerElement), CommStats.Counter::plus);
+    }
+
+    /** Start of segment {@code s} of the even split of {@code length} into {@code n} segments. */
+    static int segment(int length, int s, int n) {
+        return (int) ((long) length * s / n);
+    }
+
+    private void checkRange(String what, float[] a, int offset, int length) {
+        Objects.requireNonNull(a, what);
+        if (offset < 0 || length < 0 || (long) offset + length > a.length) {
+            throw new IllegalArgumentException("rank " + rank + ": " + what + " range [" + offset + ", "
+                    + ((long) offset + length) + ") is outside the array of length " + a.length);
+        }
+    }
+
+    private void checkStrided(String what, float[] a, int offset, int stride, int length) {
+        if (stride < length) {
+            throw new IllegalArgumentException("rank " + rank + ": " + what + " stride " + stride
+                    + " is smaller than the block length " + length + "; blocks must not overlap");
+        }
+        checkRange(what, a, offset, (int) Math.min(Integer.MAX_VALUE,
+                (long) stride * (worldSize() - 1) + length));
+    }
+}

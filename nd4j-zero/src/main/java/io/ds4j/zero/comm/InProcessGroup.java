@@ -1,0 +1,134 @@
+package io.ds4j.zero.comm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The state shared by the rank handles of one {@link InProcessCollectives} group: the posted operations, an abortable
+ * generation barrier and the abort record. All fields are guarded by {@code this}.
+ */
+final class InProcessGroup {
+    /** One rank's description of the collective it entered. */
+    record Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset) {
+    }
+
+    /** The shape every rank must agree on. */
+    record Shape(int length, int stride, int root, String op) {
+    }
+
+    private record Abort(int rank, Throwable cause) {
+    }
+
+    private final int worldSize;
+    private final long timeoutNanos;
+    private final Posted[] posted;
+    private final Shape[] shapes;
+    private final double[] scalars;
+    private final boolean[] arrived;
+    private int arrivedCount;
+    private long generation;
+    private Abort abort;
+
+    InProcessGroup(int worldSize, long timeoutNanos) {
+        this.worldSize = worldSize;
+        this.timeoutNanos = timeoutNanos;
+        this.posted = new Posted[worldSize];
+        this.shapes = new Shape[worldSize];
+        this.scalars = new double[worldSize];
+        this.arrived = new boolean[worldSize];
+    }
+
+    int worldSize() {
+        return worldSize;
+    }
+
+    /** Posts this rank's operation, waits for all ranks, and checks that they all entered the same collective. */
+    void enter(int rank, Posted p, Shape shape, double scalar) {
+        synchronized (this) {
+            posted[rank] = p;
+            shapes[rank] = shape;
+            scalars[rank] = scalar;
+        }
+        await(rank, shape.op());
+        List<String> seen = new ArrayList<>();
+        boolean same = true;
+        synchronized (this) {
+            for (int q = 0; q < worldSize; q++) {
+                same &= shapes[q].equals(shape) && posted[q].kind() == p.kind();
+                seen.add("rank " + q + ": " + shapes[q]);
+            }
+        }
+        if (!same) {
+            IllegalStateException e = new IllegalStateException("ranks entered different collectives (every rank must"
+                    + " call the same collectives in the same order with the same shape): " + seen);
+            abort(rank, e);
+            throw new CollectiveAbortedException(rank, shape.op(), rank, e);
+        }
+    }
+
+    synchronized Posted posted(int rank) {
+        return posted[rank];
+    }
+
+    synchronized double scalar(int rank) {
+        return scalars[rank];
+    }
+
+    /** The abortable barrier: returns when all ranks arrived in this generation, or throws when aborted. */
+    void await(int rank, String op) {
+        synchronized (this) {
+            throwIfAborted(rank, op);
+            long gen = generation;
+            arrived[rank] = true;
+            if (++arrivedCount == worldSize) {
+                arrivedCount = 0;
+                java.util.Arrays.fill(arrived, false);
+                generation++;
+                notifyAll();
+                return;
+            }
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (generation == gen) {
+                throwIfAborted(rank, op);
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    timeOut(rank, op);
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    abort(rank, e);
+                }
+            }
+        }
+    }
+
+    private void timeOut(int rank, String op) {
+        List<Integer> missing = new ArrayList<>();
+        for (int q = 0; q < worldSize; q++) {
+            if (!arrived[q]) {
+                missing.add(q);
+            }
+        }
+        int culprit = missing.isEmpty() ? rank : missing.get(0);
+        abort(culprit, new TimeoutException("rank(s) " + missing + " did not enter " + op + " within "
+                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms while rank " + rank + " waited"));
+        throwIfAborted(rank, op);
+    }
+
+    synchronized void abort(int rank, Throwable cause) {
+        if (abort == null) {
+            abort = new Abort(rank, cause);
+        }
+        notifyAll();
+    }
+
+    synchronized void throwIfAborted(int rank, String op) {
+        if (abort != null) {
+            throw new CollectiveAbortedException(rank, op, abort.rank(), abort.cause());
+        }
+    }
+}

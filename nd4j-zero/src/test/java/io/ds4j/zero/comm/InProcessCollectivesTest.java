@@ -1,0 +1,50 @@
+package io.ds4j.zero.comm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Runs the conformance suite for {@link InProcessCollectives}, plus its own argument checks and ND4J overloads. */
+class InProcessCollectivesTest extends CollectivesConformance {
+    @Override
+    protected List<? extends Collectives> newGroup(int worldSize, Duration timeout) {
+        return InProcessCollectives.create(worldSize, timeout);
+    }
+
+    @Test
+    void rejectsBadArguments() {
+        assertThrows(IllegalArgumentException.class, () -> InProcessCollectives.create(0, LONG));
+        assertThrows(IllegalArgumentException.class, () -> InProcessCollectives.create(2, Duration.ZERO));
+        Collectives c = InProcessCollectives.create(1, LONG).get(0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> c.allReduceSum(new float[3], 2, 2));
+        assertEquals("rank 0: allReduceSum data range [2, 4) is outside the array of length 3", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> c.broadcast(new float[1], 0, 1, 1));
+    }
+
+    @Test
+    void nd4jOverloadsWorkOnViewsAndShapes() {
+        List<INDArray> out = Ranks.run(newGroup(2, LONG), c -> {
+            INDArray m = Nd4j.create(DataType.FLOAT, 3, 4).addi(c.rank() + 1);
+            INDArray col = m.getColumn(1);
+            c.allReduceSum(col);
+            INDArray gathered = Nd4j.create(DataType.FLOAT, 6);
+            c.allGather(Nd4j.createFromArray(c.rank() * 1f, c.rank() * 2f, c.rank() * 3f), gathered);
+            return Nd4j.concat(0, m.reshape(12), gathered);
+        });
+        float[] expect = {1, 3, 1, 1, 1, 3, 1, 1, 1, 3, 1, 1, 0, 0, 0, 1, 2, 3};
+        float[] expect1 = {2, 3, 2, 2, 2, 3, 2, 2, 2, 3, 2, 2, 0, 0, 0, 1, 2, 3};
+        assertArrayEquals(expect, out.get(0).toFloatVector());
+        assertArrayEquals(expect1, out.get(1).toFloatVector());
+        assertThrows(IllegalArgumentException.class, () -> InProcessCollectives.create(1, LONG).get(0)
+                .allReduceSum(Nd4j.create(DataType.DOUBLE, 2)));
+    }
+}
