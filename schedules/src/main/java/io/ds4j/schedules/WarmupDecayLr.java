@@ -1,5 +1,6 @@
 package io.ds4j.schedules;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -57,8 +58,9 @@ public record WarmupDecayLr(double warmupMinLr, double warmupMaxLr, Warmup warmu
 
     @Override
     public Map<String, Object> params() {
-        Map<String, Object> p = WarmupLr.warmupParams(warmupMinLr, warmupMaxLr, warmup);
+        Map<String, Object> p = new LinkedHashMap<>();
         p.put("total_num_steps", Schedules.integralOrDouble(totalNumSteps));
+        p.putAll(WarmupLr.warmupParams(warmupMinLr, warmupMaxLr, warmup));
         return p;
     }
 }
