@@ -1,0 +1,50 @@
+package io.ds4j.zero.step;
+
+/**
+ * Global-norm gradient clipping as DeepSpeed's ZeRO optimizer defines it ({@code gradient_clipping} key).
+ *
+ * <p>With {@code N} the L2 norm of the whole (unscaled, averaged) gradient across every shard and {@code c > 0} the
+ * configured limit, the gradient is multiplied by {@code 1 / max(1, (N + 1e-6) / c)}. The {@code 1e-6} keeps the
+ * factor finite for a zero gradient and means a gradient whose norm is just below {@code c} is still scaled by a
+ * factor slightly under one, exactly as DeepSpeed does. {@code c == 0} disables clipping.
+ *
+ * @param maxNorm the {@code gradient_clipping} value; 0 disables clipping
+ */
+public record GradientClipping(double maxNorm) {
+
+    /** DeepSpeed's epsilon added to the norm before comparing it with the limit. */
+    public static final double EPSILON = 1e-6;
+
+    /** Clipping switched off ({@code gradient_clipping: 0}, DeepSpeed's default). */
+    public static final GradientClipping NONE = new GradientClipping(0.0);
+
+    /**
+     * @param maxNorm the {@code gradient_clipping} value
+     * @throws IllegalArgumentException if {@code maxNorm} is negative or not finite
+     */
+    public GradientClipping {
+        if (!(maxNorm >= 0.0) || Double.isInfinite(maxNorm)) {
+            throw new IllegalArgumentException("gradient_clipping: " + maxNorm
+                    + " is not allowed; use a finite value >= 0 (0 disables clipping)");
+        }
+    }
+
+    /** @return true when clipping is switched on */
+    public boolean enabled() {
+        return maxNorm > 0.0;
+    }
+
+    /**
+     * The factor to multiply every gradient element with.
+     *
+     * @param totalNorm the global L2 norm of the gradient (all shards together)
+     * @return {@code 1 / max(1, (totalNorm + 1e-6) / maxNorm)}, or 1 when clipping is off
+     */
+    public double scale(double totalNorm) {
+        if (!enabled()) {
+            return 1.0;
+        }
+        double ratio = (totalNorm + EPSILON) / maxNorm;
+        return ratio > 1.0 ? 1.0 / ratio : 1.0;
+    }
+}
