@@ -178,8 +178,11 @@ public final class Schedules {
 
     private static double optimizerLr(String type, double optLr) {
         if (!Double.isFinite(optLr) || optLr < 0) {
-            throw new IllegalArgumentException(type + " reads the optimizer's lr here, but it is " + optLr
-                    + "; set optimizer.params.lr to a number >= 0 (or give the schedule's own value)");
+            String use = WarmupCosineLr.TYPE.equals(type) ? " scales the optimizer's lr" : " without a"
+                    + " warmup_max_lr (or with null) uses the optimizer's lr";
+            throw new IllegalArgumentException(type + use + ", but that lr is " + optLr
+                    + "; set optimizer.params.lr to a number >= 0"
+                    + (WarmupCosineLr.TYPE.equals(type) ? "" : " or scheduler.params.warmup_max_lr"));
         }
         return optLr;
     }
