@@ -13,7 +13,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 public enum Precision {
     /** IEEE 754 binary32; ND4J {@code FLOAT}. */
     FP32("fp32", 4, DataType.FLOAT),
-    /** IEEE 754 binary16 (1 sign, 5 exponent, 10 fraction bits); ND4J {@code HALF}. */
+    /**
+     * IEEE 754 binary16 (1 sign, 5 exponent, 10 fraction bits); ND4J {@code HALF}, the constant ND4J arrays report
+     * (ND4J deprecates it in favour of {@code FLOAT16} yet turns {@code FLOAT16} into {@code HALF}).
+     */
+    @SuppressWarnings("deprecation")
     FP16("fp16", 2, DataType.HALF),
     /** bfloat16 (1 sign, 8 exponent, 7 fraction bits: the top half of a binary32); ND4J {@code BFLOAT16}. */
     BF16("bf16", 2, DataType.BFLOAT16);
@@ -63,8 +67,11 @@ public enum Precision {
                 + (key == null ? "null" : "\"" + key + "\"") + "; use one of those (or omit the key)");
     }
 
-    /** The format ND4J's {@code dataType} stores: FLOAT, HALF or BFLOAT16; anything else is rejected. */
+    /** The format ND4J's {@code dataType} stores: FLOAT, HALF (or FLOAT16) or BFLOAT16; others are rejected. */
     public static Precision of(DataType dataType) {
+        if (dataType == DataType.FLOAT16) {
+            return FP16;
+        }
         for (Precision p : values()) {
             if (p.dataType == dataType) {
                 return p;

@@ -48,6 +48,7 @@ class PrecisionPolicyTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation") // DataType.HALF: the constant ND4J's half arrays report
     void fp16OnCudaComputesInHalf() {
         PrecisionPolicy p = PrecisionPolicy.choose(FP16, NO_BF16, null, true);
         assertEquals(policy(Precision.FP16, Precision.FP16, Precision.FP16, Precision.FP16), p);
@@ -109,6 +110,7 @@ class PrecisionPolicyTest {
         assertEquals(2, Precision.BF16.bytes());
         assertEquals(Precision.BF16, Precision.of(DataType.BFLOAT16));
         assertEquals(Precision.FP32, Precision.of(DataType.FLOAT));
+        assertEquals(Precision.FP16, Precision.of(DataType.FLOAT16));
         assertThrows(IllegalArgumentException.class, () -> Precision.of(DataType.DOUBLE));
         // 1 + 2^-9 is a half (fraction bits 0x002) but not a bf16: it lies below 1 + 2^-8, the midpoint between the
         // bf16 neighbours 1 and 1 + 2^-7, so bf16 rounds it down to 1
