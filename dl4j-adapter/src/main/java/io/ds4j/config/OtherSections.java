@@ -1,0 +1,69 @@
+package io.ds4j.config;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The sections besides the training math that ds4j validates and prints with DeepSpeed's defaults:
+ * {@code tensorboard} and {@code csv_monitor} (strict, as DeepSpeed's monitor models), {@code checkpoint},
+ * {@code aio} and {@code data_types} (DeepSpeed reads these with {@code dict.get}, so unknown keys there only warn).
+ */
+final class OtherSections {
+    static final List<String> KEYS = List.of("tensorboard", "csv_monitor", "checkpoint", "aio", "data_types");
+    private static final List<String> DTYPES = List.of("fp32", "fp16", "bf16");
+
+    private OtherSections() {
+    }
+
+    static void read(Map<String, Object> root, ReadContext ctx, Map<String, Object> printed) {
+        for (String key : List.of("tensorboard", "csv_monitor")) {
+            Section s = Section.of(key, root.get(key), ctx, true);
+            s.bool("enabled", false);
+            s.string("output_path", "");
+            s.string("job_name", "DeepSpeedJobName");
+            s.rejectUnknown();
+            printed.put(key, s.out());
+        }
+        checkpoint(root, ctx, printed);
+        aio(root, ctx, printed);
+        dataTypes(root, ctx, printed);
+    }
+
+    private static void checkpoint(Map<String, Object> root, ReadContext ctx, Map<String, Object> printed) {
+        Section s = Section.of("checkpoint", root.get("checkpoint"), ctx, false);
+        s.choice("tag_validation", "WARN", List.of("WARN", "IGNORE", "FAIL"));
+        s.bool("load_universal", false);
+        s.bool("use_node_local_storage", false);
+        Section pw = s.child("parallel_write", false);
+        pw.bool("pipeline_stage", false);
+        pw.warnUnknown("DeepSpeed reads only pipeline_stage here");
+        s.put("parallel_write", pw.out());
+        s.warnUnknown("no effect in ds4j");
+        printed.put("checkpoint", s.out());
+    }
+
+    private static void aio(Map<String, Object> root, ReadContext ctx, Map<String, Object> printed) {
+        Section s = Section.of("aio", root.get("aio"), ctx, false);
+        s.integer("block_size", 1_048_576L, 1, Long.MAX_VALUE);
+        s.integer("queue_depth", 8, 1, Integer.MAX_VALUE);
+        s.integer("intra_op_parallelism", 1, 1, Integer.MAX_VALUE);
+        s.bool("single_submit", false);
+        s.bool("overlap_events", true);
+        s.bool("use_gds", false);
+        s.warnUnknown("DeepSpeed reads only the six aio keys");
+        printed.put("aio", s.out());
+    }
+
+    private static void dataTypes(Map<String, Object> root, ReadContext ctx, Map<String, Object> printed) {
+        Section s = Section.of("data_types", root.get("data_types"), ctx, false);
+        for (String k : List.of("grad_accum_dtype", "param_dtype", "buffer_dtype")) {
+            if (s.given(k)) {
+                s.choice(k, null, DTYPES);
+            } else {
+                s.string(k, null);
+            }
+        }
+        s.warnUnknown("DeepSpeed reads only grad_accum_dtype, param_dtype and buffer_dtype here");
+        printed.put("data_types", s.out());
+    }
+}
