@@ -20,6 +20,7 @@ public final class Main {
     /** The standard set of subcommands. */
     public static Main standard() {
         List<Command> list = new ArrayList<>();
+        list.add(new ValidateCommand());
         list.add(new ReportCommand());
         return new Main(list);
     }
