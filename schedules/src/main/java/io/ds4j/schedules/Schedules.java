@@ -14,9 +14,10 @@ import java.util.Set;
  * is an error there, and so it is here. Parameter values arrive exactly as JSON gave them: {@code Long} (also
  * {@code Integer}) for integral numbers, {@code Double}, {@code Boolean}, {@code String}, {@code List<Object>} or
  * {@code null}. Differences from DeepSpeed, all stricter: an unknown {@code warmup_type} is rejected (DeepSpeed
- * falls back to {@code log}); booleans are not accepted as numbers; a per-parameter-group list must hold one value
- * (ds4j trains one parameter group); {@code last_batch_iteration} may only be -1 (resume by restoring the DL4J
- * network, whose iteration count carries the schedule on).
+ * falls back to {@code log}); booleans and strings are not accepted as numbers, nor fractions as stair counts;
+ * learning rates and {@code decay_step_size} must be &ge; 0; a per-parameter-group list must hold one value (ds4j
+ * trains one parameter group); {@code last_batch_iteration} may only be -1 (resume by restoring the DL4J network,
+ * whose iteration count carries the schedule on).
  */
 public final class Schedules {
     private static final String LAST = "last_batch_iteration";
