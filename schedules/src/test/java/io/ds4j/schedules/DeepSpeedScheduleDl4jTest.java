@@ -20,6 +20,7 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.util.ModelSerializer;
@@ -163,6 +164,33 @@ class DeepSpeedScheduleDl4jTest {
         assertEquals(nesterovs.getMomentumISchedule(), back.getMomentumISchedule());
         assertEquals(nesterovs.getLearningRateSchedule(), back.getLearningRateSchedule());
         assertEquals(0.9 - 0.1 * 0.75, back.currentMomentum(3, 0), 1e-15);
+    }
+
+    @Test
+    void computationGraphFitsAndRoundTripsToo(@TempDir Path dir) throws Exception {
+        // WarmupLR linear, min 0.02, max 0.1, W 4: lr(i) = 0.02 + 0.08 * i / 4; update k uses lr(k - 2)
+        LrSchedule s = Schedules.create("WarmupLR", params("warmup_min_lr", 0.02, "warmup_max_lr", 0.1,
+                "warmup_num_steps", 4L, "warmup_type", "linear"), Double.NaN);
+        ComputationGraph graph = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(3)
+                .dataType(DataType.DOUBLE).updater(new Sgd(s.toLrSchedule())).graphBuilder().addInputs("in")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(3).nOut(2)
+                        .activation(Activation.IDENTITY).build(), "in")
+                .setOutputs("out").build());
+        graph.init();
+        AppliedLr listener = new AppliedLr();
+        graph.setListeners(listener);
+        for (int k = 0; k < 4; k++) {
+            graph.fit(oneExample());
+        }
+        double[] expected = {0.02, 0.02, 0.02 + 0.08 / 4, 0.02 + 0.08 * 2 / 4};   // lr(-1), lr(0), lr(1), lr(2)
+        for (int k = 0; k < 4; k++) {
+            assertLr(expected[k], listener.lrs.get(k), "graph update " + (k + 1));
+        }
+        File file = dir.resolve("graph.zip").toFile();
+        ModelSerializer.writeModel(graph, file, true);
+        ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, true);
+        IUpdater updater = ((BaseLayer) restored.getLayer("out").conf().getLayer()).getIUpdater();
+        assertEquals(s.toLrSchedule(), assertInstanceOf(Sgd.class, updater).getLearningRateSchedule());
     }
 
     @Test
