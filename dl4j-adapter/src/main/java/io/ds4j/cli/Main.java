@@ -22,6 +22,7 @@ public final class Main {
         List<Command> list = new ArrayList<>();
         list.add(new ValidateCommand());
         list.add(new ReportCommand());
+        list.add(new LrCommand());
         return new Main(list);
     }
 
