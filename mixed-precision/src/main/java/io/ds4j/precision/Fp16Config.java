@@ -7,8 +7,9 @@ package io.ds4j.precision;
  *
  * <p>The constructor enforces DeepSpeed's own rules: {@code loss_scale} finite and &ge; 0 (0 means dynamic);
  * when fp16 is enabled with dynamic scaling, {@code loss_scale_window} &gt; 0 and {@code min_loss_scale} &gt; 0.
- * ds4j adds: {@code hysteresis} &ge; 1 (DeepSpeed would never skip-and-shrink with 0, it divides on the first
- * overflow, which 1 already means) and {@code initial_scale_power} in [0, 127] so that 2^power is a finite float.
+ * ds4j adds: {@code hysteresis} &ge; 1 (with 0 DeepSpeed's hysteresis counter goes 0, -1, -2, ... and the scale
+ * never drops, so every overflowing step would be skipped forever) and {@code initial_scale_power} in [0, 127] so
+ * that 2^power is a finite float.
  *
  * @param enabled                    {@code fp16.enabled} (default false)
  * @param autoCast                   {@code fp16.auto_cast} (default false)
