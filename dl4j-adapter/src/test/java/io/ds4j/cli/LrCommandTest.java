@@ -119,6 +119,54 @@ class LrCommandTest {
         assertRow(rows.get(6), 8, 0.1, 0.9);                    // no decay
     }
 
+    /** Runs {@code ds4j lr --steps -1..20000} and checks every row against {@code expected}. */
+    private void sweep(String optimizer, String scheduler, java.util.function.LongFunction<double[]> expected)
+            throws IOException {
+        out.reset();
+        assertEquals(0, run("lr", "--steps", "-1..20000", config(optimizer, scheduler)), errText());
+        List<String> rows = lines();
+        assertEquals(1 + 20002, rows.size());
+        for (int r = 1; r < rows.size(); r++) {
+            assertRow(rows.get(r), r - 2, expected.apply(r - 2));
+        }
+    }
+
+    @Test
+    void allFiveSchedulesMatchDeepSpeedsClosedFormsAtEveryStepTo20000() throws IOException {
+        String adam = "{\"type\": \"Adam\", \"params\": {\"lr\": 0.01}}";
+        // WarmupLR, log, W 100, min 0.001, max inherited 0.01: min + (max - min) * ln(i + 1) / ln(W), then max
+        sweep(adam, "{\"type\": \"WarmupLR\", \"params\": {\"warmup_min_lr\": 0.001, \"warmup_num_steps\": 100}}",
+                i -> new double[] {i < 0 ? 0.001 : i < 100 ? 0.001 + 0.009 * Math.log(i + 1) / Math.log(100) : 0.01});
+        // WarmupDecayLR, linear, W 50, total 10000, max 0.002: max * i / W, then max * max(0, (T - i) / (T - W))
+        sweep(adam, "{\"type\": \"WarmupDecayLR\", \"params\": {\"warmup_max_lr\": 0.002, \"warmup_num_steps\": 50,"
+                + " \"warmup_type\": \"linear\", \"total_num_steps\": 10000}}",
+                i -> new double[] {i < 0 ? 0 : i < 50 ? 0.002 * i / 50
+                        : 0.002 * Math.max(0, (10000.0 - i) / (10000 - 50))});
+        // WarmupCosineLR, log, W 1000, total 15000, wmin 0.05, cmin 0.001, optimizer lr 0.01
+        sweep(adam, "{\"type\": \"WarmupCosineLR\", \"params\": {\"total_num_steps\": 15000,"
+                + " \"warmup_min_ratio\": 0.05, \"cos_min_ratio\": 0.001}}",
+                i -> new double[] {i < 0 ? 0 : i < 1000 ? 0.01 * (0.05 + 0.95 * Math.log(i + 1) / Math.log(1000))
+                        : 0.01 * (0.001 + 0.999 * (1 + Math.cos(Math.PI * Math.min(1, (i - 999) / 14000.0))) / 2)});
+        // OneCycle 1e-4..1e-3, up 3000, down 5000, decay every 100 at 0.01, momentum 0.85..0.95 without decay
+        sweep(adam, "{\"type\": \"OneCycle\", \"params\": {\"cycle_min_lr\": 1e-4, \"cycle_max_lr\": 1e-3,"
+                + " \"cycle_first_step_size\": 3000, \"cycle_second_step_size\": 5000, \"decay_step_size\": 100,"
+                + " \"decay_lr_rate\": 0.01, \"cycle_min_mom\": 0.85, \"cycle_max_mom\": 0.95}}", i -> {
+                    if (i < 0) {
+                        return new double[] {1e-4, 0.85};
+                    }
+                    long b = i + 1;
+                    if (i < 8000) {
+                        double s = b <= 3000 ? b / 3000.0 : (8000.0 - b) / 5000;
+                        return new double[] {1e-4 + 9e-4 * s, 0.95 - 0.1 * s};
+                    }
+                    return new double[] {1e-4 / (1 + 0.01 * (i - 7999) / 100.0), 0.95};
+                });
+        // LRRangeTest continuous: min * (1 + rate * (i + 1) / size)
+        sweep(null, "{\"type\": \"LRRangeTest\", \"params\": {\"lr_range_test_min_lr\": 1e-4,"
+                + " \"lr_range_test_step_size\": 500, \"lr_range_test_step_rate\": 2.5}}",
+                i -> new double[] {1e-4 * (1 + 2.5 * (i + 1) / 500.0)});
+    }
+
     @Test
     void invalidSchedulerParamsExitTwoNamingTheKey() throws IOException {
         String cfg = config(null, "{\"type\": \"WarmupLR\", \"params\": {\"warmup_num_steps\": 0}}");
