@@ -1,0 +1,62 @@
+package io.ds4j.dl4j;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+
+/**
+ * Hands every rank the same split of the same global batch. The first rank to ask for step {@code s} pulls the next
+ * global batch from the iterator and splits it; the others get the cached split. Ranks run in lockstep (every step
+ * ends with a collective), so no rank asks for {@code s + 1} before every rank has taken step {@code s}.
+ */
+final class BatchFeed {
+
+    /**
+     * The micro-batches of one global batch.
+     *
+     * @param micro all micro-batches, index {@code m * worldSize + r} for rank r's m-th micro-step
+     * @param examples examples in the global batch
+     */
+    record Step(List<MultiDataSet> micro, long examples) {
+        List<MultiDataSet> forRank(int rank, int worldSize) {
+            List<MultiDataSet> out = new ArrayList<>();
+            for (int i = rank; i < micro.size(); i += worldSize) {
+                out.add(micro.get(i));
+            }
+            return out;
+        }
+    }
+
+    private final Iterator<MultiDataSet> source;
+    private final int parts;
+    private int current = -1;
+    private Step cached;
+
+    BatchFeed(Iterator<MultiDataSet> source, int parts) {
+        this.source = source;
+        this.parts = parts;
+    }
+
+    /**
+     * @param step the step index, asked in order 0, 1, 2, ... by every rank
+     * @return the step's micro-batches, or null when the iterator is exhausted
+     */
+    synchronized Step get(int step) {
+        if (step == current) {
+            return cached;
+        }
+        if (step != current + 1) {
+            throw new IllegalStateException("rank asked for step " + step + " while the feed is at " + current
+                    + "; ranks are out of lockstep");
+        }
+        current = step;
+        if (!source.hasNext()) {
+            cached = null;
+        } else {
+            MultiDataSet batch = source.next();
+            cached = new Step(MicroBatches.split(batch, parts), batch.getFeatures(0).size(0));
+        }
+        return cached;
+    }
+}

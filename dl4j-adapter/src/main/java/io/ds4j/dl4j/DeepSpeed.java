@@ -1,0 +1,47 @@
+package io.ds4j.dl4j;
+
+import java.util.Objects;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Entry point for a world of one rank: {@code try (DeepSpeedEngine e = DeepSpeed.initialize(net, options)) {
+ * net.fit(iterator); }}. For several ranks use {@link ZeroTrainer}.
+ */
+public final class DeepSpeed {
+
+    private DeepSpeed() {
+    }
+
+    /**
+     * Installs ds4j's step into the network's own updater slot, so that {@code net.fit(...)} runs it.
+     *
+     * @param net an initialised {@link MultiLayerNetwork} or {@link ComputationGraph}
+     * @param options the engine options
+     * @return the engine; close it to put DL4J's plain updater back
+     * @throws IllegalArgumentException for an unsupported model or an option a world of one cannot honour
+     */
+    public static DeepSpeedEngine initialize(Model net, EngineOptions options) {
+        Objects.requireNonNull(options, "options");
+        if (options.gradientAccumulationSteps() != 1) {
+            throw new IllegalArgumentException("gradient_accumulation_steps: " + options.gradientAccumulationSteps()
+                    + " cannot be honoured inside DL4J's own fit(), which updates after every minibatch; use 1 here,"
+                    + " or ZeroTrainer which splits each global batch into micro-batches");
+        }
+        if (net instanceof MultiLayerNetwork mln) {
+            INDArray state = mln.getUpdater(true).getStateViewArray();
+            EngineMultiLayerUpdater u = new EngineMultiLayerUpdater(mln, state, options.clipping());
+            mln.setUpdater(u);
+            return new DeepSpeedEngine(net, options, u.step());
+        }
+        if (net instanceof ComputationGraph cg) {
+            INDArray state = cg.getUpdater(true).getStateViewArray();
+            EngineGraphUpdater u = new EngineGraphUpdater(cg, state, options.clipping());
+            cg.setUpdater(u);
+            return new DeepSpeedEngine(net, options, u.step());
+        }
+        throw FlatLayout.unsupported(net);
+    }
+}

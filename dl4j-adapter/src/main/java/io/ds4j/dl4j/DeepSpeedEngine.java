@@ -1,0 +1,70 @@
+package io.ds4j.dl4j;
+
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
+
+/**
+ * The handle {@link DeepSpeed#initialize} returns: while open, the network's own {@code fit(...)} runs ds4j's step.
+ * {@link #close()} puts a plain DL4J updater back, holding the same optimizer state, so training can continue
+ * without ds4j.
+ *
+ * <p>States: OPEN after {@code initialize}, CLOSED after {@code close()} (idempotent); queries after close throw.
+ */
+public final class DeepSpeedEngine implements AutoCloseable {
+
+    private final Model net;
+    private final EngineOptions options;
+    private final LocalStep step;
+    private boolean closed;
+
+    DeepSpeedEngine(Model net, EngineOptions options, LocalStep step) {
+        this.net = net;
+        this.options = options;
+        this.step = step;
+    }
+
+    /** @return the network this engine trains */
+    public Model network() {
+        return net;
+    }
+
+    /** @return the options in force */
+    public EngineOptions options() {
+        return options;
+    }
+
+    /** @return the global gradient L2 norm (averaged gradient, before clipping) of the last step; NaN before one */
+    public double lastGradientNorm() {
+        checkOpen();
+        return step.lastGradientNorm();
+    }
+
+    /** @return the number of optimizer steps ds4j ran for this network */
+    public long steps() {
+        checkOpen();
+        return step.steps();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this DeepSpeedEngine is CLOSED; call DeepSpeed.initialize again");
+        }
+    }
+
+    /** Puts DL4J's own updater back, keeping the optimizer state. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (net instanceof MultiLayerNetwork mln) {
+            mln.setUpdater(new MultiLayerUpdater(mln, mln.getUpdater().getStateViewArray()));
+        } else if (net instanceof ComputationGraph cg) {
+            cg.setUpdater(new ComputationGraphUpdater(cg, cg.getUpdater().getStateViewArray()));
+        }
+    }
+}

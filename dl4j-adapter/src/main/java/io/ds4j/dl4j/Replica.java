@@ -1,0 +1,131 @@
+package io.ds4j.dl4j;
+
+import java.util.Collection;
+import java.util.List;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+
+/**
+ * One rank's copy of the network, seen through the few operations the engine needs: compute the summed gradient of a
+ * micro-batch into the flat gradient view, and read or write DL4J's iteration bookkeeping. Hides the differences
+ * between {@link MultiLayerNetwork} and {@link ComputationGraph}.
+ */
+final class Replica {
+
+    private final Model net;
+
+    Replica(Model net) {
+        if (!(net instanceof MultiLayerNetwork) && !(net instanceof ComputationGraph)) {
+            throw FlatLayout.unsupported(net);
+        }
+        this.net = net;
+    }
+
+    /** @return a replica on an independent copy of {@code net} (parameters copied, no listeners) */
+    static Replica cloneOf(Model net) {
+        Model copy = net instanceof MultiLayerNetwork m ? m.clone() : ((ComputationGraph) net).clone();
+        copy.setListeners(List.<TrainingListener>of());
+        return new Replica(copy);
+    }
+
+    Model net() {
+        return net;
+    }
+
+    /** @return the flat parameter vector, 1-D view */
+    INDArray params() {
+        return ShardUpdater.flat(net.params());
+    }
+
+    /** @return the flat gradient view, 1-D, created if DL4J has not yet */
+    INDArray gradients() {
+        if (net instanceof MultiLayerNetwork m) {
+            if (m.getFlattenedGradients() == null) {
+                m.initGradientsView();
+            }
+            return ShardUpdater.flat(m.getFlattenedGradients());
+        }
+        ComputationGraph g = (ComputationGraph) net;
+        if (g.getFlattenedGradients() == null) {
+            g.initGradientsView();
+        }
+        return ShardUpdater.flat(g.getFlattenedGradients());
+    }
+
+    /**
+     * Runs forward and backward on one micro-batch: afterwards {@link #gradients()} holds DL4J's gradient, the SUM over
+     * the micro-batch's examples.
+     *
+     * @param batch the micro-batch (single input and output for a MultiLayerNetwork)
+     * @return DL4J's score of the micro-batch (mean loss plus regularization)
+     */
+    double computeGradient(MultiDataSet batch) {
+        if (net instanceof MultiLayerNetwork m) {
+            if (batch.numFeatureArrays() != 1 || batch.numLabelsArrays() != 1) {
+                throw new IllegalArgumentException("a MultiLayerNetwork takes one features and one labels array, got "
+                        + batch.numFeatureArrays() + " and " + batch.numLabelsArrays());
+            }
+            m.setInput(batch.getFeatures(0));
+            m.setLabels(batch.getLabels(0));
+            m.setLayerMaskArrays(mask(batch.getFeaturesMaskArrays()), mask(batch.getLabelsMaskArrays()));
+            m.computeGradientAndScore();
+            double s = m.score();
+            m.clearLayerMaskArrays();
+            return s;
+        }
+        ComputationGraph g = (ComputationGraph) net;
+        g.setInputs(batch.getFeatures());
+        g.setLabels(batch.getLabels());
+        g.setLayerMaskArrays(batch.getFeaturesMaskArrays(), batch.getLabelsMaskArrays());
+        g.computeGradientAndScore();
+        double s = g.score();
+        g.clearLayerMaskArrays();
+        return s;
+    }
+
+    private static INDArray mask(INDArray[] masks) {
+        return masks == null ? null : masks[0];
+    }
+
+    int iterationCount() {
+        return net instanceof MultiLayerNetwork m ? m.getIterationCount() : ((ComputationGraph) net).getIterationCount();
+    }
+
+    int epochCount() {
+        return net instanceof MultiLayerNetwork m ? m.getEpochCount() : ((ComputationGraph) net).getEpochCount();
+    }
+
+    void setIterationCount(int it) {
+        if (net instanceof MultiLayerNetwork m) {
+            m.setIterationCount(it);
+        } else {
+            ((ComputationGraph) net).getConfiguration().setIterationCount(it);
+        }
+    }
+
+    void incrementEpochCount() {
+        if (net instanceof MultiLayerNetwork m) {
+            m.incrementEpochCount();
+        } else {
+            ((ComputationGraph) net).incrementEpochCount();
+        }
+    }
+
+    void setScore(double score) {
+        if (net instanceof MultiLayerNetwork m) {
+            m.setScore(score);
+        } else {
+            ((ComputationGraph) net).setScore(score);
+        }
+    }
+
+    Collection<TrainingListener> listeners() {
+        Collection<TrainingListener> l = net instanceof MultiLayerNetwork m ? m.getListeners()
+                : ((ComputationGraph) net).getListeners();
+        return l == null ? List.of() : l;
+    }
+}

@@ -1,0 +1,238 @@
+package io.ds4j.dl4j;
+
+import io.ds4j.zero.comm.CommStats;
+import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.comm.Ranks;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryLedger;
+import io.ds4j.zero.shard.ShardLayout;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
+
+/**
+ * ZeRO data-parallel training of a DL4J network by {@code worldSize} ranks in this JVM (one thread each).
+ *
+ * <p>Rank 0 computes on the user's network itself, the other ranks on clones, so after (and during) {@code fit} the
+ * user's network holds the trained parameters, and its listeners see one {@code iterationDone} per optimizer step,
+ * with the score of the whole global batch. Each batch the iterator yields is one global batch
+ * ({@code train_batch_size}); it is split into {@code worldSize x gradient_accumulation_steps} micro-batches (see
+ * {@link MicroBatches}). The optimizer state lives in the ranks' shards (stages 1, 2) and persists across
+ * {@code fit} calls; the user's own DL4J updater state is not used. A rank that throws aborts the others; {@code fit}
+ * then throws {@link Ranks.RankFailedException} naming the rank and the cause.
+ *
+ * <p>Call order: {@code build()}, any number of {@code fit(...)}, {@code close()}. Not thread-safe.
+ */
+public final class ZeroTrainer implements AutoCloseable {
+
+    private final Replica main;
+    private final EngineOptions options;
+    private final List<InProcessCollectives> comms;
+    private final List<RankWorker> workers = new ArrayList<>();
+    private final List<MemoryLedger> ledgers = new ArrayList<>();
+    private boolean closed;
+
+    private ZeroTrainer(Builder b) {
+        this.options = b.options;
+        this.main = new Replica(b.net);
+        this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
+        ShardLayout layout = new ShardLayout(b.net.numParams(), b.worldSize, 2);
+        for (int r = 0; r < b.worldSize; r++) {
+            Replica rep = r == 0 ? main : Replica.cloneOf(b.net);
+            MemoryLedger ledger = new MemoryLedger(r);
+            ledgers.add(ledger);
+            workers.add(new RankWorker(comms.get(r), rep, layout, options, ledger));
+        }
+    }
+
+    /**
+     * @param net an initialised MultiLayerNetwork or ComputationGraph
+     * @return a builder
+     */
+    public static Builder builder(Model net) {
+        return new Builder(net);
+    }
+
+    /** Trains one pass over {@code iterator}; each of its batches is one global batch. */
+    public void fit(DataSetIterator iterator) {
+        fit(iterator, 1);
+    }
+
+    /** Trains {@code epochs} passes over {@code iterator}, resetting it between passes. */
+    public void fit(DataSetIterator iterator, int epochs) {
+        Objects.requireNonNull(iterator, "iterator");
+        runEpochs(() -> new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return iterator.hasNext();
+            }
+
+            @Override
+            public MultiDataSet next() {
+                org.nd4j.linalg.dataset.DataSet d = (org.nd4j.linalg.dataset.DataSet) iterator.next();
+                return new org.nd4j.linalg.dataset.MultiDataSet(d.getFeatures(), d.getLabels(),
+                        d.getFeaturesMaskArray(), d.getLabelsMaskArray());
+            }
+        }, iterator::resetSupported, iterator::reset, epochs);
+    }
+
+    /** Trains one pass over a multi-input/multi-output iterator (ComputationGraph). */
+    public void fit(MultiDataSetIterator iterator) {
+        fit(iterator, 1);
+    }
+
+    /** Trains {@code epochs} passes over a multi-input/multi-output iterator, resetting it between passes. */
+    public void fit(MultiDataSetIterator iterator, int epochs) {
+        Objects.requireNonNull(iterator, "iterator");
+        runEpochs(() -> iterator, iterator::resetSupported, iterator::reset, epochs);
+    }
+
+    private interface Source {
+        Iterator<MultiDataSet> open();
+    }
+
+    private interface Check {
+        boolean ok();
+    }
+
+    private void runEpochs(Source source, Check resettable, Runnable reset, int epochs) {
+        checkOpen();
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs: " + epochs + " is not allowed; use at least 1");
+        }
+        for (int e = 0; e < epochs; e++) {
+            Iterator<MultiDataSet> it = source.open();
+            if (!it.hasNext() && resettable.ok()) {
+                reset.run();
+            }
+            runEpoch(it);
+            if (e + 1 < epochs) {
+                if (!resettable.ok()) {
+                    throw new IllegalArgumentException("epochs: " + epochs + " needs an iterator that supports reset()");
+                }
+                reset.run();
+            }
+        }
+    }
+
+    private void runEpoch(Iterator<MultiDataSet> it) {
+        int w = comms.size();
+        BatchFeed feed = new BatchFeed(it, w * options.gradientAccumulationSteps());
+        int baseIteration = main.iterationCount();
+        int epoch = main.epochCount();
+        for (TrainingListener l : main.listeners()) {
+            l.onEpochStart(main.net());
+        }
+        Ranks.run(comms, comm -> {
+            RankWorker worker = workers.get(comm.rank());
+            for (int s = 0; ; s++) {
+                BatchFeed.Step step = feed.get(s);
+                if (step == null) {
+                    return null;
+                }
+                double score = worker.step(step.forRank(comm.rank(), w), step.examples(), baseIteration + s, epoch);
+                if (comm.rank() == 0) {
+                    notifyListeners(score, baseIteration + s, epoch);
+                }
+            }
+        });
+        for (TrainingListener l : main.listeners()) {
+            l.onEpochEnd(main.net());
+        }
+        main.incrementEpochCount();
+    }
+
+    private void notifyListeners(double score, int iteration, int epoch) {
+        main.setScore(score);
+        for (TrainingListener l : main.listeners()) {
+            l.iterationDone(main.net(), iteration, epoch);
+        }
+        main.setIterationCount(iteration + 1);
+    }
+
+    /** @return each rank's memory ledger, index r for rank r */
+    public List<LedgerSnapshot> memoryReport() {
+        List<LedgerSnapshot> out = new ArrayList<>();
+        for (MemoryLedger l : ledgers) {
+            out.add(l.snapshot());
+        }
+        return out;
+    }
+
+    /** @return what the ranks moved so far, summed over ranks */
+    public CommStats commStats() {
+        CommStats total = CommStats.empty();
+        for (InProcessCollectives c : comms) {
+            total = total.plus(c.stats());
+        }
+        return total;
+    }
+
+    /** @return the global gradient norm (before clipping) of the last step */
+    public double lastGradientNorm() {
+        return workers.get(0).lastGradientNorm();
+    }
+
+    /** @return the options in force */
+    public EngineOptions options() {
+        return options;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this ZeroTrainer is CLOSED; build a new one");
+        }
+    }
+
+    /** Releases the replicas and buffers; the user's network keeps the trained parameters. */
+    @Override
+    public void close() {
+        closed = true;
+        workers.clear();
+    }
+
+    /** Builder; {@code config} defaults to {@link EngineOptions#defaults()}, {@code worldSize} to 1. */
+    public static final class Builder {
+        private final Model net;
+        private EngineOptions options = EngineOptions.defaults();
+        private int worldSize = 1;
+        private Duration timeout = Duration.ofMinutes(10);
+
+        private Builder(Model net) {
+            this.net = Objects.requireNonNull(net, "net");
+        }
+
+        /** @param config the engine options @return this */
+        public Builder config(EngineOptions config) {
+            this.options = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** @param n ranks, at least 1 @return this */
+        public Builder worldSize(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("worldSize: " + n + " is not allowed; use at least 1");
+            }
+            this.worldSize = n;
+            return this;
+        }
+
+        /** @param t how long a collective waits for the other ranks before failing @return this */
+        public Builder collectiveTimeout(Duration t) {
+            this.timeout = Objects.requireNonNull(t, "timeout");
+            return this;
+        }
+
+        /** @return the trainer */
+        public ZeroTrainer build() {
+            return new ZeroTrainer(this);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.ds4j.dl4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.RmsProp;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/** Small networks and data for the parity tests; every network is built from a fixed seed. */
+final class TestNets {
+
+    private static final int T = 7;
+
+    private TestNets() {
+    }
+
+    /** Dense MLP with per-layer updaters, l2 (before the updater), weight decay (after) and layer normalization. */
+    static MultiLayerNetwork denseMln(long seed) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
+                .updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).list()
+                .layer(new DenseLayer.Builder().nIn(6).nOut(10).activation(Activation.TANH).l2(1e-3).build())
+                .layer(new DenseLayer.Builder().nIn(10).nOut(8).activation(Activation.RELU)
+                        .updater(new Nesterovs(0.05, 0.9)).weightDecay(1e-2)
+                        .gradientNormalization(GradientNormalization.ClipL2PerLayer)
+                        .gradientNormalizationThreshold(0.5).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3)
+                        .updater(new RmsProp(1e-2)).activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    /** Plain dense MLP with a single updater for the clipping golden test. */
+    static MultiLayerNetwork sgdMln(long seed, IUpdater updater) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
+                .updater(updater).weightInit(WeightInit.XAVIER).list()
+                .layer(new DenseLayer.Builder().nIn(6).nOut(7).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(7).nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    /** Graph with a convolution, pooling and dense layer, Adam. */
+    static ComputationGraph convGraph(long seed) {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed)
+                .dataType(DataType.FLOAT).updater(new Adam(5e-3)).weightInit(WeightInit.XAVIER).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.convolutional(6, 6, 1))
+                .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build(), "in")
+                .addLayer("pool", new SubsamplingLayer.Builder(2, 2).stride(2, 2).build(), "conv")
+                .addLayer("dense", new DenseLayer.Builder().nOut(8).activation(Activation.TANH).l2(1e-3).build(), "pool")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "dense")
+                .setOutputs("out").build();
+        ComputationGraph g = new ComputationGraph(conf);
+        g.init();
+        return g;
+    }
+
+    /** Graph with an LSTM and an RNN output layer, Sgd with momentum-free updates. */
+    static ComputationGraph lstmGraph(long seed) {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed)
+                .dataType(DataType.FLOAT).updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).graphBuilder()
+                .addInputs("in")
+                .addLayer("lstm", new LSTM.Builder().nIn(4).nOut(6).activation(Activation.TANH).build(), "in")
+                .addLayer("out", new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(6).nOut(3)
+                        .dataFormat(RNNFormat.NCW).updater(new Sgd(0.1)).activation(Activation.SOFTMAX).build(),
+                        "lstm")
+                .setOutputs("out").build();
+        ComputationGraph g = new ComputationGraph(conf);
+        g.init();
+        return g;
+    }
+
+    /** Dense-input batches: features [n,6], one-hot labels [n,3]. */
+    static List<DataSet> denseData(int batches, int batchSize, long seed) {
+        return data(batches, seed, r -> new long[] {batchSize, 6}, new long[] {batchSize, 3});
+    }
+
+    /** Image batches: features [n,1,6,6], one-hot labels [n,3]. */
+    static List<DataSet> imageData(int batches, int batchSize, long seed) {
+        return data(batches, seed, r -> new long[] {batchSize, 1, 6, 6}, new long[] {batchSize, 3});
+    }
+
+    /** Sequence batches: features [n,4,T], one-hot labels [n,3,T], T = 7. */
+    static List<DataSet> sequenceData(int batches, int batchSize, long seed) {
+        List<DataSet> out = new ArrayList<>();
+        Random r = new Random(seed);
+        for (int b = 0; b < batches; b++) {
+            float[] f = new float[batchSize * 4 * T];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) r.nextGaussian();
+            }
+            float[] l = new float[batchSize * 3 * T];
+            for (int n = 0; n < batchSize; n++) {
+                for (int t = 0; t < T; t++) {
+                    l[n * 3 * T + r.nextInt(3) * T + t] = 1f;
+                }
+            }
+            out.add(new DataSet(Nd4j.create(f, new long[] {batchSize, 4, T}),
+                    Nd4j.create(l, new long[] {batchSize, 3, T})));
+        }
+        return out;
+    }
+
+    private interface Shape {
+        long[] of(Random r);
+    }
+
+    private static List<DataSet> data(int batches, long seed, Shape featureShape, long[] labelShape) {
+        List<DataSet> out = new ArrayList<>();
+        Random r = new Random(seed);
+        for (int b = 0; b < batches; b++) {
+            long[] fs = featureShape.of(r);
+            long n = 1;
+            for (long d : fs) {
+                n *= d;
+            }
+            float[] f = new float[(int) n];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) r.nextGaussian();
+            }
+            float[] l = new float[(int) (labelShape[0] * labelShape[1])];
+            for (int i = 0; i < labelShape[0]; i++) {
+                l[(int) (i * labelShape[1]) + r.nextInt((int) labelShape[1])] = 1f;
+            }
+            out.add(new DataSet(Nd4j.create(f, fs), Nd4j.create(l, labelShape)));
+        }
+        return out;
+    }
+}

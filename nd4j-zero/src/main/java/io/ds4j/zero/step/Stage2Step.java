@@ -1,0 +1,76 @@
+package io.ds4j.zero.step;
+
+import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.shard.Range;
+import io.ds4j.zero.shard.ShardLayout;
+
+/**
+ * Stage 2, gradient partitioning: each micro-batch's local gradient is reduce-scattered bucket by bucket and added to
+ * a shard-sized accumulator, so no full-size reduced or accumulated gradient exists; the own shard is updated and the
+ * shards all-gathered.
+ */
+public final class Stage2Step implements ZeroStep {
+
+    private final Collectives comm;
+    private final ShardLayout layout;
+    private final Buckets buckets;
+    private final ReductionScaling scaling;
+    private final float[] accumulated;
+    private final float[] received;
+    private boolean empty = true;
+
+    Stage2Step(Collectives comm, ShardLayout layout, Buckets buckets, ReductionScaling scaling) {
+        this.comm = comm;
+        this.layout = layout;
+        this.buckets = buckets;
+        this.scaling = scaling;
+        this.accumulated = new float[(int) layout.shardLength()];
+        this.received = new float[(int) layout.shardLength()];
+    }
+
+    @Override
+    public Range updateRange() {
+        return layout.ownedRange(comm.rank());
+    }
+
+    @Override
+    public void accumulate(float[] localGradient) {
+        StepSupport.checkLength(localGradient, layout, "local gradient");
+        double before = scaling.beforeSum(comm.worldSize());
+        float[] input = localGradient;
+        if (before != 1.0) {
+            input = localGradient.clone();
+            StepSupport.scale(input, 0, (int) layout.length(), before);
+        }
+        float[] target = empty ? accumulated : received;
+        StepSupport.reduceScatter(comm, layout, buckets.reduceBucketSize(), input, target, 0);
+        if (!empty) {
+            for (int i = 0; i < accumulated.length; i++) {
+                accumulated[i] += received[i];
+            }
+        }
+        empty = false;
+    }
+
+    @Override
+    public ReducedGradient reduce() {
+        if (empty) {
+            throw new IllegalStateException("reduce() before any accumulate(): nothing to reduce in this step");
+        }
+        Range r = updateRange();
+        StepSupport.scale(accumulated, 0, (int) r.length(), scaling.afterSum(comm.worldSize()));
+        empty = true;
+        return new ReducedGradient(accumulated, 0, (int) r.length());
+    }
+
+    @Override
+    public void gather(float[] params) {
+        StepSupport.checkLength(params, layout, "params");
+        StepSupport.allGather(comm, layout, buckets.allgatherBucketSize(), params);
+    }
+
+    @Override
+    public long bufferElements() {
+        return accumulated.length + received.length;
+    }
+}
