@@ -1,0 +1,107 @@
+package io.ds4j.zero.kernels;
+
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+
+/**
+ * The elements of a vector in some storage (see the package documentation). Positions are relative to the start of
+ * the storage, which may itself be a range of a larger array or buffer. Reads and writes of disjoint ranges may run
+ * concurrently.
+ */
+public sealed interface VectorStorage permits Fp32Storage, VectorStorage.Heap16, VectorStorage.Buffer16 {
+    /** Number of elements. */
+    long length();
+
+    /** Copies {@code [from, from+length)} as fp32 times {@code scale} into {@code dst[dstOffset..]}. */
+    void read(long from, float[] dst, int dstOffset, int length, float scale);
+
+    /** Stores {@code src[srcOffset, +length)} at {@code [to, to+length)}, converting to the storage format. */
+    void write(long to, float[] src, int srcOffset, int length);
+
+    /** A heap fp32 range. */
+    static HeapFp32 of(float[] array, int offset, int length) {
+        return new HeapFp32(array, offset, length);
+    }
+
+    /** A whole heap fp32 array. */
+    static HeapFp32 of(float[] array) {
+        return new HeapFp32(array, 0, array.length);
+    }
+
+    /** An fp32 buffer from its position to its limit (direct or heap). */
+    static BufferFp32 of(FloatBuffer buffer) {
+        return new BufferFp32(buffer.slice());
+    }
+
+    /** 16-bit values in a heap array range. */
+    static Heap16 of(short[] array, int offset, int length, ChunkCodec codec) {
+        return new Heap16(array, offset, length, codec);
+    }
+
+    /** 16-bit values in a buffer from its position to its limit. */
+    static Buffer16 of(ShortBuffer buffer, ChunkCodec codec) {
+        return new Buffer16(buffer.slice(), codec);
+    }
+
+    /** 16-bit values in a {@code short[]} range, converted by {@code codec}. */
+    record Heap16(short[] array, int offset, int size, ChunkCodec codec) implements VectorStorage {
+        /** Checks the range. */
+        public Heap16 {
+            HeapFp32.checkRange(array.length, offset, size);
+            java.util.Objects.requireNonNull(codec, "codec");
+        }
+
+        @Override
+        public long length() {
+            return size;
+        }
+
+        @Override
+        public void read(long from, float[] dst, int dstOffset, int len, float scale) {
+            codec.decode(array, offset + (int) from, dst, dstOffset, len, scale);
+        }
+
+        @Override
+        public void write(long to, float[] src, int srcOffset, int len) {
+            codec.encode(src, srcOffset, array, offset + (int) to, len);
+        }
+    }
+
+    /** 16-bit values in a {@link ShortBuffer} (index 0 is the buffer's first element), staged through scratch. */
+    record Buffer16(ShortBuffer buffer, ChunkCodec codec) implements VectorStorage {
+        private static final ThreadLocal<short[]> SCRATCH = ThreadLocal.withInitial(() -> new short[Tile.SIZE]);
+
+        /** Checks the codec. */
+        public Buffer16 {
+            java.util.Objects.requireNonNull(codec, "codec");
+        }
+
+        @Override
+        public long length() {
+            return buffer.limit();
+        }
+
+        @Override
+        public void read(long from, float[] dst, int dstOffset, int len, float scale) {
+            short[] s = scratch(len);
+            buffer.get((int) from, s, 0, len);
+            codec.decode(s, 0, dst, dstOffset, len, scale);
+        }
+
+        @Override
+        public void write(long to, float[] src, int srcOffset, int len) {
+            short[] s = scratch(len);
+            codec.encode(src, srcOffset, s, 0, len);
+            buffer.put((int) to, s, 0, len);
+        }
+
+        private static short[] scratch(int len) {
+            short[] s = SCRATCH.get();
+            if (s.length < len) {
+                s = new short[len];
+                SCRATCH.set(s);
+            }
+            return s;
+        }
+    }
+}
