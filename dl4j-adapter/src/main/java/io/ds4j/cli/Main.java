@@ -23,6 +23,7 @@ public final class Main {
         list.add(new ValidateCommand());
         list.add(new ReportCommand());
         list.add(new LrCommand());
+        list.add(new EstimateCommand());
         return new Main(list);
     }
 
