@@ -7,8 +7,8 @@ on a fake one-group optimizer, records the lr and beta1 it writes before the fir
 N + 1 scheduler steps, and compares them with `bin/ds4j lr --steps -1..N` for a list of configs (defaults and edge
 cases of all five schedules). Prints the largest relative difference per config.
 
-usage: python3 schedules/tools/check_against_deepspeed.py [DEEPSPEED_GIT_DIR]
-       (default /work/.mirror/deepspeedai+DeepSpeed/repo; the file is read with `git show HEAD:...`)
+usage: python3 schedules/tools/check_against_deepspeed.py DEEPSPEED_GIT_DIR
+       (a DeepSpeed clone or bare mirror; the file is read with `git show HEAD:...`)
 Not part of `mvn verify`: it needs python3, git and a DeepSpeed source tree.
 """
 import json
@@ -18,7 +18,9 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GIT_DIR = sys.argv[1] if len(sys.argv) > 1 else '/work/.mirror/deepspeedai+DeepSpeed/repo'
+if len(sys.argv) != 2:
+    sys.exit('usage: check_against_deepspeed.py DEEPSPEED_GIT_DIR (a DeepSpeed clone or bare mirror)')
+GIT_DIR = sys.argv[1]
 STUBS = tempfile.mkdtemp(prefix='ds4j-lr-check-')
 
 
