@@ -314,7 +314,8 @@ final class Section {
     }
 
     private static String range(double min, double max) {
-        if (max == Double.MAX_VALUE || max == Long.MAX_VALUE || Double.isInfinite(max)) {
+        if (max == Double.MAX_VALUE || max == Long.MAX_VALUE || max == Integer.MAX_VALUE
+                || Double.isInfinite(max)) {
             return ">= " + fmt(min);
         }
         if (min == -Double.MAX_VALUE || min == Long.MIN_VALUE || Double.isInfinite(min)) {
@@ -324,6 +325,7 @@ final class Section {
     }
 
     private static String fmt(double d) {
-        return d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf((long) d) : String.valueOf(d).toLowerCase(Locale.ROOT);
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf((long) d)
+                : String.valueOf(d).toLowerCase(Locale.ROOT);
     }
 }

@@ -1,0 +1,32 @@
+package io.ds4j.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The seed's example configs in {@code examples/configs/} are valid at world size 1, without warnings. */
+class ExampleConfigsTest {
+
+    @Test
+    void seedExamplesParseAndResolve() {
+        List<Path> files = RepoFiles.jsonFiles(RepoFiles.root().resolve("examples").resolve("configs"));
+        assertTrue(files.size() >= 10, "expected the seed examples, found " + files);
+        for (Path f : files) {
+            DeepSpeedConfig c = DeepSpeedConfig.load(f);
+            c.toJson(1);
+            assertEquals(List.of(), c.warnings(), f.toString());
+        }
+    }
+
+    @Test
+    void basicExampleIsFp16ZeroTwoWithItsTriad() {
+        DeepSpeedConfig c = DeepSpeedConfig.load(
+                RepoFiles.root().resolve("examples/configs/seed-basic-fp16-zero2.json"));
+        assertTrue(c.fp16().enabled());
+        assertEquals(2, c.zero().stage());
+        assertEquals(ResolvedBatch.of(32, 32, 1, 1), c.resolve(1));
+    }
+}

@@ -1,0 +1,48 @@
+package io.ds4j.config;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Locates the repository root (the directory of the parent pom) and the shared test configs beside it. */
+final class RepoFiles {
+    private RepoFiles() {
+    }
+
+    static Path root() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            Path pom = p.resolve("pom.xml");
+            try {
+                if (Files.isRegularFile(pom) && Files.readString(pom).contains("<artifactId>ds4j-parent</artifactId>")
+                        && Files.readString(pom).contains("<modules>")) {
+                    return p;
+                }
+            } catch (IOException e) {
+                fail("cannot read " + pom + ": " + e);
+            }
+        }
+        return fail("no parent pom (ds4j-parent with <modules>) above " + Path.of("").toAbsolutePath());
+    }
+
+    /** {@code <repo root>/../shared/ds-configs}, failing clearly when it is missing. */
+    static Path sharedConfigs() {
+        Path dir = root().getParent().resolve("shared").resolve("ds-configs");
+        if (!Files.isDirectory(dir)) {
+            fail("the shared DeepSpeed configs are missing: expected the directory " + dir
+                    + " (the 61 ds-/dse-/hf-/acc- JSON files beside the repository)");
+        }
+        return dir;
+    }
+
+    static List<Path> jsonFiles(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        } catch (IOException e) {
+            return fail("cannot list " + dir + ": " + e);
+        }
+    }
+}
