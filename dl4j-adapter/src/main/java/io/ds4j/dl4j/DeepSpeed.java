@@ -16,6 +16,17 @@ public final class DeepSpeed {
     }
 
     /**
+     * Installs ds4j's step for a parsed DeepSpeed configuration (world size 1).
+     *
+     * @param net an initialised {@link MultiLayerNetwork} or {@link ComputationGraph}
+     * @param config the configuration; see {@link EngineOptions#from} for the sections honoured
+     * @return the engine; close it to put DL4J's plain updater back
+     */
+    public static DeepSpeedEngine initialize(Model net, io.ds4j.config.DeepSpeedConfig config) {
+        return initialize(net, EngineOptions.from(config, 1));
+    }
+
+    /**
      * Installs ds4j's step into the network's own updater slot, so that {@code net.fit(...)} runs it.
      *
      * @param net an initialised {@link MultiLayerNetwork} or {@link ComputationGraph}

@@ -1,5 +1,8 @@
 package io.ds4j.dl4j;
 
+import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.config.DeepSpeedConfigException;
+import io.ds4j.config.ResolvedBatch;
 import io.ds4j.zero.config.ZeroConfig;
 import io.ds4j.zero.step.GradientClipping;
 import io.ds4j.zero.step.ReductionScaling;
@@ -32,7 +35,49 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
         }
     }
 
-    /** @return DeepSpeed's defaults: stage 0, no clipping, no accumulation, post-scaled averaging */
+    /**
+     * The engine's part of a parsed DeepSpeed configuration for {@code worldSize} ranks. Sections the engine does not
+     * implement yet are refused here rather than silently ignored.
+     *
+     * @param config the parsed configuration
+     * @param worldSize the number of ranks
+     * @return the options
+     * @throws DeepSpeedConfigException naming the key the engine cannot honour and what to do instead
+     */
+    public static EngineOptions from(DeepSpeedConfig config, int worldSize) {
+        if (config.optimizer().isPresent()) {
+            throw new DeepSpeedConfigException("optimizer", "DeepSpeed-semantics optimizers are not wired into the"
+                    + " ZeRO engine yet; remove the section to train with the network's own DL4J IUpdater");
+        }
+        if (config.scheduler().isPresent()) {
+            throw new DeepSpeedConfigException("scheduler", "the engine does not drive a DeepSpeed scheduler yet;"
+                    + " remove the section and set the schedule on the DL4J updater (io.ds4j.schedules adapter)");
+        }
+        if (config.fp16().enabled() || config.bf16().enabled()) {
+            throw new DeepSpeedConfigException(config.fp16().enabled() ? "fp16.enabled" : "bf16.enabled",
+                    "mixed precision is not wired into the ZeRO engine yet; set it to false (fp32 training)");
+        }
+        if (config.zero().offloadsOptimizer() || config.zero().offloadsParams()) {
+            throw new DeepSpeedConfigException("zero_optimization.offload_optimizer",
+                    "offload is not supported by this engine yet; set its device to none");
+        }
+        if (!"mean".equalsIgnoreCase(config.options().gradientAllreduceOp())) {
+            throw new DeepSpeedConfigException("gradient_allreduce_op", "\"" + config.options().gradientAllreduceOp()
+                    + "\" is not supported; the engine averages gradients over ranks (use \"mean\")");
+        }
+        ResolvedBatch batch = config.resolve(worldSize);
+        int gas = (int) batch.gradientAccumulationSteps().orElse(1);
+        return new EngineOptions(config.zero(), new GradientClipping(config.gradientClipping()), gas,
+                new ReductionScaling(config.options().prescaleGradients(),
+                        config.options().gradientPredivideFactor()));
+    }
+
+    /**
+     * Stage 0, no clipping (DeepSpeed's file default is {@code gradient_clipping: 1.0}; {@link #from} applies it), no
+     * accumulation, post-scaled averaging.
+     *
+     * @return the options
+     */
     public static EngineOptions defaults() {
         return new EngineOptions(ZeroConfig.defaults(0), GradientClipping.NONE, 1, ReductionScaling.DEFAULT);
     }

@@ -204,6 +204,7 @@ public final class ZeroTrainer implements AutoCloseable {
         private EngineOptions options = EngineOptions.defaults();
         private int worldSize = 1;
         private Duration timeout = Duration.ofMinutes(10);
+        private io.ds4j.config.DeepSpeedConfig deepSpeedConfig;
 
         private Builder(Model net) {
             this.net = Objects.requireNonNull(net, "net");
@@ -212,6 +213,18 @@ public final class ZeroTrainer implements AutoCloseable {
         /** @param config the engine options @return this */
         public Builder config(EngineOptions config) {
             this.options = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Takes the engine's options from a parsed DeepSpeed configuration, resolved for the world size at
+         * {@link #build()}.
+         *
+         * @param config the configuration
+         * @return this
+         */
+        public Builder config(io.ds4j.config.DeepSpeedConfig config) {
+            this.deepSpeedConfig = Objects.requireNonNull(config, "config");
             return this;
         }
 
@@ -232,6 +245,9 @@ public final class ZeroTrainer implements AutoCloseable {
 
         /** @return the trainer */
         public ZeroTrainer build() {
+            if (deepSpeedConfig != null) {
+                options = EngineOptions.from(deepSpeedConfig, worldSize);
+            }
             return new ZeroTrainer(this);
         }
     }

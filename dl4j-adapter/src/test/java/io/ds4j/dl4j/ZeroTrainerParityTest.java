@@ -27,9 +27,10 @@ import org.nd4j.linalg.dataset.DataSet;
  * over micro-batches and ranks) and divides in two steps ({@code /W} then {@code /(B/W)}) instead of one, so each
  * step's averaged gradient differs from DL4J's by a few float ulps (relative ~1e-6). Adam/RmsProp normalise the
  * update by the gradient's running RMS, which can amplify a relative difference for elements whose gradient is near
- * zero, but bound each element's update by about {@code lr}. Over 20 steps with lr <= 5e-2 the parameters were
- * measured to differ by at most ~1e-6 here; the bound asserted is {@code 2e-5 + 1e-4 |p|}, ~10x margin, still far
- * below one step's update ({@code >= 1e-3}), so a wrong scaling, a missing micro-batch or a stale shard fails it.
+ * zero, but bound each element's update by about {@code lr}. Over 20 steps the parameters (|p| < 2) were measured to
+ * differ by at most 1.2e-7 (one float ulp at 1) over this whole matrix; the bound asserted is {@code 1e-6 + 1e-5 |p|},
+ * about 10x margin, and far below one step's update ({@code >= 1e-3}), so a wrong scaling, a missing micro-batch or
+ * a stale shard fails it. With clipping the test also checks that clipping was active (norm above the limit).
  */
 class ZeroTrainerParityTest {
 
@@ -41,7 +42,7 @@ class ZeroTrainerParityTest {
         for (int stage = 0; stage <= 2; stage++) {
             for (int w = 1; w <= 3; w++) {
                 for (int gas : new int[] {1, 4}) {
-                    for (double clip : new double[] {0.0, 0.3}) {
+                    for (double clip : new double[] {0.0, 0.1}) {
                         b.add(Arguments.of(stage, w, gas, clip));
                     }
                 }
@@ -57,7 +58,7 @@ class ZeroTrainerParityTest {
     }
 
     static Stream<Arguments> representative() {
-        return Stream.of(Arguments.of(0, 2, 1, 0.0), Arguments.of(1, 3, 4, 0.0), Arguments.of(2, 3, 4, 0.5),
+        return Stream.of(Arguments.of(0, 2, 1, 0.0), Arguments.of(1, 3, 4, 0.0), Arguments.of(2, 3, 4, 0.1),
                 Arguments.of(2, 2, 1, 0.0));
     }
 
@@ -100,13 +101,16 @@ class ZeroTrainerParityTest {
         }
         try (ZeroTrainer t = ZeroTrainer.builder(trained).config(options).worldSize(w).build()) {
             t.fit(new ExistingDataSetIterator(data));
+            if (clip > 0) {
+                assertTrue(t.lastGradientNorm() > clip, "clipping must be active: norm " + t.lastGradientNorm());
+            }
         }
         float[] want = reference.params().toFloatVector();
         float[] got = trained.params().toFloatVector();
         float[] start = factory.apply(5).params().toFloatVector();
         double moved = 0;
         for (int i = 0; i < want.length; i++) {
-            assertEquals(want[i], got[i], 2e-5 + 1e-4 * Math.abs(want[i]), "parameter " + i);
+            assertEquals(want[i], got[i], 1e-6 + 1e-5 * Math.abs(want[i]), "parameter " + i);
             moved = Math.max(moved, Math.abs(want[i] - start[i]));
         }
         assertTrue(moved > 1e-2, "training must move the parameters (max change " + moved + ")");

@@ -15,7 +15,7 @@ public record GradientClipping(double maxNorm) {
     /** DeepSpeed's epsilon added to the norm before comparing it with the limit. */
     public static final double EPSILON = 1e-6;
 
-    /** Clipping switched off ({@code gradient_clipping: 0}, DeepSpeed's default). */
+    /** Clipping switched off ({@code gradient_clipping: 0}; DeepSpeed 0.19.6 defaults to 1.0). */
     public static final GradientClipping NONE = new GradientClipping(0.0);
 
     /**
