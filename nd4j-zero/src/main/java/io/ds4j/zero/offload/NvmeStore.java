@@ -1,0 +1,281 @@
+package io.ds4j.zero.offload;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import io.ds4j.zero.config.OffloadDevice;
+import io.ds4j.zero.kernels.BufferFp32;
+import io.ds4j.zero.kernels.Fp32Storage;
+import io.ds4j.zero.kernels.FusedOptimizer;
+import io.ds4j.zero.kernels.KernelPool;
+import io.ds4j.zero.kernels.OptimizerBuffers;
+import io.ds4j.zero.kernels.VectorStorage;
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryLedger;
+import io.ds4j.zero.ledger.MemoryTier;
+
+/**
+ * {@code "nvme"} offload: the master and the optimizer state of each sub-group in a file under {@code nvme_path}
+ * ({@link SwapFile}), streamed through host swap slots during the step.
+ *
+ * <p>A sub-group needs {@code 1 + K} buffers of {@code sub_group_size} elements (master and K state vectors;
+ * gradients are not swapped). The store uses one slot, plus one to read ahead with {@code pipeline_read}, plus one
+ * to write behind with {@code pipeline_write}, and refuses a {@code buffer_count} that cannot hold them. Resident
+ * host memory for the optimizer is therefore {@link #residentBytes()} {@code <=} {@link #bufferBudgetBytes()}
+ * {@code = buffer_count * sub_group_size * 4} plus 32 header bytes per slot, recorded in the ledger as
+ * {@code OFFLOAD_BUFFERS} on the host (the kernels' per-thread scratch tiles are a further constant). I/O runs on two
+ * daemon threads; reads and writes on one slot are ordered, different slots overlap.
+ */
+public final class NvmeStore implements OptimizerStateStore {
+    private final Path directory;
+    private final SubGroups groups;
+    private final int vectors;
+    private final int bufferCount;
+    private final SwapSlot[] slots;
+    private final boolean readAhead;
+    private final boolean writeBehind;
+    private final ExecutorService io;
+    private final List<MemoryLedger.Allocation> allocations = new ArrayList<>();
+    private final StoreState lifecycle;
+    private long completedSteps;
+
+    private NvmeStore(StoreRequest r, NvmeSettings s, Path directory, int slotCount) {
+        this.directory = directory;
+        this.groups = r.subGroups();
+        this.vectors = 1 + r.stateWords();
+        this.bufferCount = s.bufferCount();
+        this.slots = new SwapSlot[slotCount];
+        this.readAhead = s.pipelineRead() && slotCount > 1;
+        this.writeBehind = s.pipelineWrite() && slotCount > 1;
+        this.lifecycle = new StoreState("optimizer store (nvme, rank " + r.rank() + ", " + directory + ")");
+        this.io = Executors.newFixedThreadPool(2, task -> {
+            Thread t = new Thread(task, "ds4j-nvme-io-rank" + r.rank());
+            t.setDaemon(true);
+            return t;
+        });
+        long slotBytes = 0;
+        for (int i = 0; i < slotCount; i++) {
+            slots[i] = new SwapSlot(vectors, groups.largest());
+            slotBytes += slots[i].bytes();
+        }
+        MemoryLedger l = r.ledger();
+        long bytes = Float.BYTES * r.elements();
+        allocations.add(l.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DISK, bytes, "fp32 master shard"));
+        allocations.add(l.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DISK, bytes * r.stateWords(),
+                "optimizer state"));
+        allocations.add(l.allocate(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST, slotBytes, "nvme swap slots"));
+    }
+
+    /**
+     * Checks {@code nvme_path} and {@code buffer_count}, creates the rank's directory and the swap slots.
+     *
+     * @throws IllegalArgumentException naming the key when {@code nvme_path} or {@code buffer_count} cannot work
+     */
+    public static NvmeStore open(StoreRequest request, NvmeSettings settings) {
+        int vectors = 1 + request.stateWords();
+        int fit = settings.bufferCount() / vectors;
+        if (fit < 1) {
+            throw new IllegalArgumentException("zero_optimization.offload_optimizer.buffer_count: "
+                    + settings.bufferCount() + " is too small: one sub-group needs " + vectors + " buffers (fp32"
+                    + " master + " + request.stateWords() + " optimizer state vectors); set buffer_count >= "
+                    + vectors + " (" + 2 * vectors + " to read ahead, " + 3 * vectors + " to also write behind)");
+        }
+        int slotCount = Math.max(1, Math.min(Math.min(fit, settings.slotsWanted()), request.subGroups().count()));
+        long required = request.stateBytes() + (long) SwapFile.HEADER_BYTES * request.subGroups().count();
+        Path dir = NvmePath.createRankDirectory(settings.nvmePath(), request.rank(), required, settings.probe());
+        return new NvmeStore(request, settings, dir, slotCount);
+    }
+
+    @Override
+    public OffloadDevice device() {
+        return OffloadDevice.NVME;
+    }
+
+    @Override
+    public long length() {
+        return groups.elements();
+    }
+
+    @Override
+    public int stateWords() {
+        return vectors - 1;
+    }
+
+    /** The rank's private directory under {@code nvme_path} (deleted at close). */
+    public Path directory() {
+        return directory;
+    }
+
+    /** Swap slots in use (1 to 3). */
+    public int slotCount() {
+        return slots.length;
+    }
+
+    /** Host bytes held for the optimizer: the swap slots with their headers. */
+    public long residentBytes() {
+        long b = 0;
+        for (SwapSlot s : slots) {
+            b += s.bytes();
+        }
+        return b;
+    }
+
+    /** DeepSpeed's budget: {@code buffer_count} buffers of the largest sub-group's fp32 size. */
+    public long bufferBudgetBytes() {
+        return (long) bufferCount * groups.largest() * Float.BYTES;
+    }
+
+    @Override
+    public void initialize(VectorStorage params) {
+        Copies.checkLength("initial parameters", params, length());
+        lifecycle.initialized();
+        SwapSlot slot = slots[0];
+        try {
+            for (int i = 0; i < groups.count(); i++) {
+                int n = groups.length(i);
+                List<BufferFp32> v = slot.vectors(vectors, n);
+                Copies.copy(params, groups.start(i), v.get(0), 0, n);
+                v.subList(1, vectors).forEach(Copies::zero);
+                SwapFile.write(directory, i, vectors, n, 0, slot.data, slot.header);
+            }
+        } catch (RuntimeException | Error e) {
+            lifecycle.failed();
+            throw e;
+        }
+        completedSteps = 0;
+    }
+
+    @Override
+    public void step(FusedOptimizer optimizer, StepInput input, KernelPool pool) {
+        lifecycle.requireReady("step");
+        StoreState.checkOptimizer(optimizer, stateWords(), true);
+        Copies.checkLength("gradients", input.gradients(), length());
+        Copies.checkLength("compute copy", input.computeCopy(), length());
+        long step = completedSteps + 1;
+        try {
+            int count = groups.count();
+            for (int i = 0; i < count; i++) {
+                if (i == 0 || !readAhead) {
+                    issueRead(i);
+                }
+                if (readAhead && i + 1 < count) {
+                    issueRead(i + 1);
+                }
+                SwapSlot slot = slotOf(i);
+                slot.await();
+                compute(slot, i, optimizer, input, pool);
+                issueWrite(i, step);
+                if (!writeBehind) {
+                    slot.await();
+                }
+            }
+            for (SwapSlot s : slots) {
+                s.await();
+            }
+        } catch (RuntimeException | Error e) {
+            lifecycle.failed();
+            for (SwapSlot s : slots) {
+                s.drainQuietly();
+            }
+            throw e;
+        }
+        completedSteps = step;
+    }
+
+    private SwapSlot slotOf(int group) {
+        return slots[group % slots.length];
+    }
+
+    private void issueRead(int group) {
+        SwapSlot slot = slotOf(group);
+        int n = groups.length(group);
+        long expected = completedSteps;
+        slot.then(() -> {
+            slot.data.clear().limit(vectors * n * Float.BYTES);
+            SwapFile.read(directory, group, vectors, n, expected, slot.data, slot.header);
+        }, io);
+    }
+
+    private void issueWrite(int group, long step) {
+        SwapSlot slot = slotOf(group);
+        int n = groups.length(group);
+        slot.then(() -> {
+            slot.data.clear().limit(vectors * n * Float.BYTES);
+            SwapFile.write(directory, group, vectors, n, step, slot.data, slot.header);
+        }, io);
+    }
+
+    private void compute(SwapSlot slot, int group, FusedOptimizer optimizer, StepInput input, KernelPool pool) {
+        int n = groups.length(group);
+        List<BufferFp32> v = slot.vectors(vectors, n);
+        StepInput part = input.slice(groups.start(group), n);
+        List<Fp32Storage> state = new ArrayList<>(v.subList(1, vectors));
+        optimizer.step(new OptimizerBuffers(part.gradients(), v.get(0), state, part.computeCopy()), part.args(),
+                pool);
+    }
+
+    @Override
+    public void readMaster(float[] dst, int offset) {
+        read(0, dst, offset);
+    }
+
+    @Override
+    public void readState(int word, float[] dst, int offset) {
+        if (word < 0 || word >= stateWords()) {
+            throw new IndexOutOfBoundsException("state word " + word + " is outside [0, " + stateWords() + ")");
+        }
+        read(word + 1, dst, offset);
+    }
+
+    private void read(int vector, float[] dst, int offset) {
+        lifecycle.requireReady("read");
+        Copies.checkTarget(dst, offset, length());
+        SwapSlot slot = slots[0];
+        for (int i = 0; i < groups.count(); i++) {
+            int n = groups.length(i);
+            slot.data.clear().limit(vectors * n * Float.BYTES);
+            SwapFile.read(directory, i, vectors, n, completedSteps, slot.data, slot.header);
+            slot.vectors(vectors, n).get(vector).read(0, dst, offset + (int) groups.start(i), n, 1f);
+        }
+    }
+
+    /** Stops the I/O threads, deletes every file and the directory, and releases the ledger entries. */
+    @Override
+    public void close() {
+        if (!lifecycle.close()) {
+            return;
+        }
+        io.shutdown();
+        try {
+            if (!io.awaitTermination(60, TimeUnit.SECONDS)) {
+                io.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            io.shutdownNow();
+            Thread.currentThread().interrupt();
+        } finally {
+            allocations.forEach(MemoryLedger.Allocation::close);
+        }
+        deleteDirectory();
+    }
+
+    private void deleteDirectory() {
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not delete the optimizer swap directory " + directory
+                    + "; delete it by hand", e);
+        }
+    }
+}
