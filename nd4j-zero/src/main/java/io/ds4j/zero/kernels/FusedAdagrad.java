@@ -52,18 +52,15 @@ public record FusedAdagrad(float eps, float weightDecay) implements FusedOptimiz
         final float[] g = t.g;
         final float[] p = t.p;
         final float[] v = t.s[0];
-        final int go = t.go;
-        final int po = t.po;
-        final int vo = t.so[0];
         final float gm = t.gmul;
-        final int n = t.len;
-        for (int i = 0; i < n; i++) {
-            float raw = g[go + i] * gm;
-            float param = p[po + i];
+        final int end = t.off + t.len;
+        for (int i = t.off; i < end; i++) {
+            float raw = g[i] * gm;
+            float param = p[i];
             float d = decay ? param * wd + raw : raw;
-            float var = v[vo + i] + d * d;
-            p[po + i] = raw / ((float) Math.sqrt(var) + e) * stepSize + param;
-            v[vo + i] = var;
+            float var = v[i] + d * d;
+            p[i] = raw / ((float) Math.sqrt(var) + e) * stepSize + param;
+            v[i] = var;
         }
     }
 }

@@ -75,27 +75,23 @@ public record FusedAdam(Betas betas, float eps, float weightDecay, boolean adamW
         final float[] p = t.p;
         final float[] m = t.s[0];
         final float[] v = t.s[1];
-        final int go = t.go;
-        final int po = t.po;
-        final int mo = t.so[0];
-        final int vo = t.so[1];
         final float gm = t.gmul;
-        final int n = t.len;
-        for (int i = 0; i < n; i++) {
-            float grad = g[go + i] * gm;
-            float param = p[po + i];
+        final int end = t.off + t.len;
+        for (int i = t.off; i < end; i++) {
+            float grad = g[i] * gm;
+            float param = p[i];
             if (l2) {
                 grad = param * wd + grad;
             }
-            float mom = m[mo + i] * b1 + grad * b1m;
-            float var = v[vo + i] * b2 + grad * grad * b2m;
+            float mom = m[i] * b1 + grad * b1m;
+            float var = v[i] * b2 + grad * grad * b2m;
             float update = mom / ((float) Math.sqrt(var) * bc2 + e);
             if (decoupled) {
                 param += decay * param;
             }
-            p[po + i] = update * stepSize + param;
-            m[mo + i] = mom;
-            v[vo + i] = var;
+            p[i] = update * stepSize + param;
+            m[i] = mom;
+            v[i] = var;
         }
     }
 }

@@ -100,14 +100,16 @@ public record FusedLamb(Betas betas, float eps, float weightDecay, boolean biasC
         final float[] v = t.s[1];
         double ww = 0;
         double uu = 0;
-        for (int i = 0; i < t.len; i++) {
-            float grad = g[t.go + i] * t.gmul;
-            float param = p[t.po + i];
-            float mom = b1 * m[t.so[0] + i] + (1 - b1) * grad;
-            float var = b2 * v[t.so[1] + i] + (1 - b2) * grad * grad;
+        final float gm = t.gmul;
+        final int end = t.off + t.len;
+        for (int i = t.off; i < end; i++) {
+            float grad = g[i] * gm;
+            float param = p[i];
+            float mom = b1 * m[i] + (1 - b1) * grad;
+            float var = b2 * v[i] + (1 - b2) * grad * grad;
             float u = mom / ((float) Math.sqrt(var) + eps) + weightDecay * param;
-            m[t.so[0] + i] = mom;
-            v[t.so[1] + i] = var;
+            m[i] = mom;
+            v[i] = var;
             ww += (double) param * param;
             uu += (double) u * u;
         }
@@ -119,10 +121,11 @@ public record FusedLamb(Betas betas, float eps, float weightDecay, boolean biasC
         final float[] p = t.p;
         final float[] m = t.s[0];
         final float[] v = t.s[1];
-        for (int i = 0; i < t.len; i++) {
-            float param = p[t.po + i];
-            float u = m[t.so[0] + i] / ((float) Math.sqrt(v[t.so[1] + i]) + eps) + weightDecay * param;
-            p[t.po + i] = param - scaledStep * u;
+        final int end = t.off + t.len;
+        for (int i = t.off; i < end; i++) {
+            float param = p[i];
+            float u = m[i] / ((float) Math.sqrt(v[i]) + eps) + weightDecay * param;
+            p[i] = param - scaledStep * u;
         }
     }
 }

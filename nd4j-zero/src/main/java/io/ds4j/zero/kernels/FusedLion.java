@@ -51,18 +51,15 @@ public record FusedLion(Betas betas, float weightDecay) implements FusedOptimize
         final float[] g = t.g;
         final float[] p = t.p;
         final float[] m = t.s[0];
-        final int go = t.go;
-        final int po = t.po;
-        final int mo = t.so[0];
         final float gm = t.gmul;
-        final int n = t.len;
-        for (int i = 0; i < n; i++) {
-            float grad = g[go + i] * gm;
-            float mom = m[mo + i];
+        final int end = t.off + t.len;
+        for (int i = t.off; i < end; i++) {
+            float grad = g[i] * gm;
+            float mom = m[i];
             float c = -Math.copySign(lr, mom * b1 + grad * b1m);
-            float param = p[po + i];
-            p[po + i] = decay ? param * afterDecay + c : param + c;
-            m[mo + i] = mom * b2 + grad * b2m;
+            float param = p[i];
+            p[i] = decay ? param * afterDecay + c : param + c;
+            m[i] = mom * b2 + grad * b2m;
         }
     }
 }

@@ -65,20 +65,17 @@ public record FusedSgd(float momentum, float dampening, boolean nesterov, float 
         final float[] g = t.g;
         final float[] p = t.p;
         final float[] buf = t.s[0];
-        final int go = t.go;
-        final int po = t.po;
-        final int bo = t.so[0];
         final float gm = t.gmul;
-        final int n = t.len;
-        for (int i = 0; i < n; i++) {
-            float param = p[po + i];
-            float d = g[go + i] * gm + wd * param;
+        final int end = t.off + t.len;
+        for (int i = t.off; i < end; i++) {
+            float param = p[i];
+            float d = g[i] * gm + wd * param;
             if (withMomentum) {
-                float bb = first ? d : mu * buf[bo + i] + keep * d;
-                buf[bo + i] = bb;
+                float bb = first ? d : mu * buf[i] + keep * d;
+                buf[i] = bb;
                 d = nesterov ? d + mu * bb : bb;
             }
-            p[po + i] = param - lr * d;
+            p[i] = param - lr * d;
         }
     }
 }

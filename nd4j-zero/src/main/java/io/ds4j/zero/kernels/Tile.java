@@ -1,8 +1,12 @@
 package io.ds4j.zero.kernels;
 
 /**
- * One thread's view of a tile: for each vector the array and offset where the tile's elements are. Heap fp32 vectors
- * are used in place; other storage is staged through this thread's scratch arrays. Mutable, confined to one thread.
+ * One thread's view of a tile: for each vector the array holding the tile's elements, all at the same index
+ * {@link #off}. When every vector is a heap fp32 array and the tile sits at the same array index in all of them
+ * (the usual case: separate arrays of one shard), the arrays are used in place; otherwise every vector is staged
+ * through this thread's scratch arrays at index 0. A single shared index is what lets the JIT vectorize the kernel
+ * loops (it cannot prove that differently offset accesses to float arrays do not overlap). Mutable, confined to one
+ * thread.
  */
 final class Tile {
     /** Elements per tile: 4 fp32 vectors of 16 KiB each stay in L2 while staged. */
@@ -15,14 +19,14 @@ final class Tile {
     }
 
     float[] g;
-    int go;
     /** Multiplier still to apply to {@code g} (1 when staging already applied it). */
     float gmul;
     float[] p;
-    int po;
     final float[][] s = new float[2][];
-    final int[] so = new int[2];
+    /** The index of the tile's first element in every array. */
+    int off;
     int len;
+    private boolean staged;
     private final float[] gBuf = new float[SIZE];
     private final float[] pBuf = new float[SIZE];
     private final float[][] sBuf = {new float[SIZE], new float[SIZE]};
@@ -31,57 +35,56 @@ final class Tile {
         return LOCAL.get();
     }
 
-    /** Points this tile at elements {@code [at, at + n)} of the buffers, staging what is not heap fp32. */
+    /** Points this tile at elements {@code [at, at + n)} of the buffers, staging when they are not aligned. */
     void load(OptimizerBuffers b, long at, int n, float multiplier, Access access) {
         len = n;
+        int common = heapIndex(b.master(), at);
+        boolean inPlace = common >= 0 && (!access.readsGradient() || heapIndex(b.gradients(), at) == common);
+        for (Fp32Storage st : b.state()) {
+            inPlace &= heapIndex(st, at) == common;
+        }
+        staged = !inPlace;
+        if (inPlace) {
+            off = common;
+            g = access.readsGradient() ? ((HeapFp32) b.gradients()).array() : null;
+            gmul = multiplier;
+            p = ((HeapFp32) b.master()).array();
+            for (int i = 0; i < b.state().size(); i++) {
+                s[i] = ((HeapFp32) b.state().get(i)).array();
+            }
+            return;
+        }
+        off = 0;
         if (access.readsGradient()) {
-            if (b.gradients() instanceof HeapFp32 h) {
-                g = h.array();
-                go = h.offset() + (int) at;
-                gmul = multiplier;
-            } else {
-                b.gradients().read(at, gBuf, 0, n, multiplier);
-                g = gBuf;
-                go = 0;
-                gmul = 1f;
-            }
+            b.gradients().read(at, gBuf, 0, n, multiplier);
+            g = gBuf;
+            gmul = 1f;
         }
-        if (b.master() instanceof HeapFp32 h) {
-            p = h.array();
-            po = h.offset() + (int) at;
-        } else {
-            b.master().read(at, pBuf, 0, n, 1f);
-            p = pBuf;
-            po = 0;
-        }
+        b.master().read(at, pBuf, 0, n, 1f);
+        p = pBuf;
         for (int i = 0; i < b.state().size(); i++) {
-            Fp32Storage st = b.state().get(i);
-            if (st instanceof HeapFp32 h) {
-                s[i] = h.array();
-                so[i] = h.offset() + (int) at;
-            } else {
-                st.read(at, sBuf[i], 0, n, 1f);
-                s[i] = sBuf[i];
-                so[i] = 0;
-            }
+            b.state().get(i).read(at, sBuf[i], 0, n, 1f);
+            s[i] = sBuf[i];
         }
+    }
+
+    private static int heapIndex(VectorStorage v, long at) {
+        return v instanceof HeapFp32 h ? h.offset() + (int) at : -1;
     }
 
     /** Writes staged vectors back and the master into the compute copy. */
     void store(OptimizerBuffers b, long at, Access access) {
         if (access.writesMaster()) {
-            if (p == pBuf) {
+            if (staged) {
                 b.master().write(at, pBuf, 0, len);
             }
             if (b.computeCopy() != null) {
-                b.computeCopy().write(at, p, po, len);
+                b.computeCopy().write(at, p, off, len);
             }
         }
-        if (access.writesState()) {
+        if (access.writesState() && staged) {
             for (int i = 0; i < b.state().size(); i++) {
-                if (s[i] == sBuf[i]) {
-                    b.state().get(i).write(at, sBuf[i], 0, len);
-                }
+                b.state().get(i).write(at, sBuf[i], 0, len);
             }
         }
     }
