@@ -34,9 +34,14 @@ final class OptimizerReader {
             return Optional.empty();
         }
         Section s = Section.of(KEY, root.get(KEY), ctx, false);
+        s.know("type", "params", "legacy_fusion");
+        s.rejectUnknown();
         if (!s.present("type") || s.value("type") == null) {
-            throw s.error("type", "missing; name the optimizer, e.g. \"type\": \"AdamW\", or remove the optimizer "
-                    + "section to train with the network's own updater");
+            // DeepSpeed's get_optimizer_name: no type means no config optimizer (the client's is used).
+            ctx.warn(KEY, "no \"type\", so the section is ignored and the network's own updater is the optimizer "
+                    + "(DeepSpeed ignores it too); add e.g. \"type\": \"AdamW\" to use it");
+            printed.put(KEY, root.get(KEY));
+            return Optional.empty();
         }
         String type = s.string("type", null);
         String kind = classify(s, type);

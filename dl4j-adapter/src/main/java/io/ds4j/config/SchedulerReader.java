@@ -31,9 +31,14 @@ final class SchedulerReader {
             return Optional.empty();
         }
         Section s = Section.of(KEY, root.get(KEY), ctx, false);
+        s.know("type", "params");
+        s.rejectUnknown();
         if (!s.present("type") || s.value("type") == null) {
-            throw s.error("type", "missing; name the schedule, e.g. \"type\": \"WarmupLR\", or remove the "
-                    + "scheduler section");
+            // DeepSpeed's get_scheduler_name: no type means no schedule.
+            ctx.warn(KEY, "no \"type\", so the section is ignored and the learning rate stays constant (DeepSpeed "
+                    + "ignores it too); add e.g. \"type\": \"WarmupLR\" to use it");
+            printed.put(KEY, root.get(KEY));
+            return Optional.empty();
         }
         String type = s.string("type", null);
         checkType(s, type);

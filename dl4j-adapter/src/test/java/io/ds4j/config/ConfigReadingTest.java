@@ -123,6 +123,16 @@ class ConfigReadingTest {
     }
 
     @Test
+    void sectionsWithoutTypeAreIgnoredWithAWarningAsInDeepSpeed() {
+        // get_optimizer_name / get_scheduler_name: no "type" -> None -> no config optimizer or schedule
+        DeepSpeedConfig c = parse("\"optimizer\": {\"params\": {\"lr\": 0.1}}, \"scheduler\": {\"params\": {}}");
+        assertTrue(c.optimizer().isEmpty());
+        assertTrue(c.scheduler().isEmpty());
+        assertEquals(List.of("optimizer", "scheduler"),
+                c.warnings().stream().map(w -> w.substring(0, w.indexOf(':'))).toList());
+    }
+
+    @Test
     void observingSectionsAndUnknownKeysWarnOnceEach() {
         DeepSpeedConfig c = parse("\"flops_profiler\": {\"enabled\": true}, \"wandb\": {\"enabled\": true}, "
                 + "\"my_key\": 1, \"amp\": {\"enabled\": false}");

@@ -88,7 +88,6 @@ class ErrorPathTest {
                 c("{" + BATCH + "\"fp16\": {\"initial_scale_power\": 200}}", "fp16.initial_scale_power", "[0, 127]"),
                 c("{" + BATCH + "\"fp16\": {\"enabeld\": true}}", "fp16.enabeld", "did you mean 'enabled'?"),
                 // optimizer
-                c("{" + BATCH + "\"optimizer\": {\"params\": {\"lr\": 0.1}}}", "optimizer.type", "missing"),
                 c("{" + BATCH + "\"optimizer\": {\"type\": \"Adma\"}}", "optimizer.type", "did you mean 'Adam'?"),
                 c("{" + BATCH + "\"optimizer\": {\"type\": \"sgd\"}}", "optimizer.type", "did you mean 'SGD'?"),
                 c("{" + BATCH + "\"optimizer\": {\"type\": \"OneBitAdam\"}}", "optimizer.type", "1-bit"),

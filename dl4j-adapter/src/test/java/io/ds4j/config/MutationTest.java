@@ -60,6 +60,43 @@ class MutationTest {
         assertTrue(rejected > edits / 10 && rejected < edits, "edits should be a mix: " + rejected + "/" + edits);
     }
 
+    /** Every key of every strict section of the valid shared configs, misspelt, is refused at its own path. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void misspeltKeysInStrictSectionsAreNamedWithAHint() throws IOException {
+        Random rnd = new Random(7L);
+        int checked = 0;
+        for (Path p : RepoFiles.jsonFiles(RepoFiles.sharedConfigs())) {
+            Map<String, Object> base = JsonTree.parseObject(Files.readString(p));
+            try {
+                DeepSpeedConfig.parse(Files.readString(p));
+            } catch (DeepSpeedConfigException e) {
+                continue; // only configs that read cleanly
+            }
+            for (String section : List.of("zero_optimization", "fp16", "bf16", "optimizer")) {
+                if (!(base.get(section) instanceof Map<?, ?> sec)) {
+                    continue;
+                }
+                for (Object k : sec.keySet()) {
+                    Map<String, Object> doc = mutableCopy(base);
+                    Map<String, Object> target = (Map<String, Object>) doc.get(section);
+                    String key = (String) k;
+                    String wrong = misspell(key, rnd);
+                    Map<String, Object> renamed = new LinkedHashMap<>();
+                    target.forEach((kk, vv) -> renamed.put(kk.equals(key) ? wrong : kk, vv));
+                    doc.put(section, renamed);
+                    DeepSpeedConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                            DeepSpeedConfigException.class, () -> DeepSpeedConfig.parse(JSON.writeValueAsString(doc)),
+                            p.getFileName() + ": " + section + "." + wrong);
+                    org.junit.jupiter.api.Assertions.assertEquals(section + "." + wrong, e.path(), e.getMessage());
+                    assertTrue(e.detail().contains("did you mean '" + key + "'?"), e.getMessage());
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 100, "checked " + checked);
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<String, Object> mutableCopy(Map<String, Object> m) {
         Map<String, Object> c = new LinkedHashMap<>();
