@@ -27,6 +27,9 @@ public final class NvmePath {
      */
     public static Path createRankDirectory(String nvmePath, int rank, long requiredBytes, FreeSpaceProbe probe) {
         Path base = existingDirectory(nvmePath);
+        if (!Files.isWritable(base)) {
+            throw unwritable(nvmePath, "no write permission");
+        }
         long free;
         try {
             free = probe.usableBytes(base);
@@ -38,9 +41,6 @@ public final class NvmePath {
             throw new IllegalArgumentException(KEY + ": '" + nvmePath + "' has " + free + " bytes free but rank "
                     + rank + "'s optimizer state needs " + requiredBytes + " bytes (fp32 master + optimizer state of"
                     + " its shard); free space there or choose a larger disk");
-        }
-        if (!Files.isWritable(base)) {
-            throw unwritable(nvmePath, "no write permission");
         }
         try {
             return Files.createTempDirectory(base, "ds4j-optimizer-rank" + rank + "-");
