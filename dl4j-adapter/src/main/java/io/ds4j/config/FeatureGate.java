@@ -19,6 +19,9 @@ final class FeatureGate {
     /** Accepted with one warning each. */
     static final List<String> WARN_ONLY = List.of("activation_checkpointing", "flops_profiler", "comms_logger",
             "autotuning", "compile", "torch_autocast", "wandb", "comet");
+    /** Top-level sections DeepSpeed knows that only concern its PyTorch runtime; accepted with one warning each. */
+    static final List<String> RUNTIME_ONLY = List.of("nebula", "datastates", "timers", "weight_quantization",
+            "expert_parallel");
     private static final Map<String, String> WHY = Map.ofEntries(
             Map.entry("amp", "NVIDIA Apex AMP (use \"fp16\" or \"bf16\")"),
             Map.entry("quantize_training", "MoQ quantization-aware training"),
@@ -42,6 +45,7 @@ final class FeatureGate {
         java.util.Set<String> s = new java.util.LinkedHashSet<>(ENABLED_FLAG);
         s.addAll(BY_PRESENCE);
         s.addAll(WARN_ONLY);
+        s.addAll(RUNTIME_ONLY);
         s.addAll(List.of("compression_training", "sequence_parallel_size", "tensor_parallel"));
         return s;
     }
@@ -56,7 +60,7 @@ final class FeatureGate {
                 throw new DeepSpeedConfigException(enabledAt, "ds4j does not implement " + WHY.get(key)
                         + ", which changes the training math; remove \"" + key + "\" or disable it");
             }
-            if (WARN_ONLY.contains(key)) {
+            if (WARN_ONLY.contains(key) || RUNTIME_ONLY.contains(key)) {
                 top.context().warn(key, "accepted but ignored: it observes or tunes a PyTorch runtime and has no "
                         + "effect in ds4j");
             }

@@ -34,6 +34,13 @@ final class OtherSections {
         s.choice("tag_validation", "WARN", List.of("WARN", "IGNORE", "FAIL"));
         s.bool("load_universal", false);
         s.bool("use_node_local_storage", false);
+        s.bool("checkpoint_serialization", true);
+        Object writer = s.value("writer");
+        if (writer != null && !(writer instanceof Map<?, ?>)) {
+            throw s.error("writer", "must be an object or null, got " + Repr.of(writer)
+                    + "; write e.g. {\"type\": \"FAST\"} or remove it");
+        }
+        s.put("writer", writer);
         Section pw = s.child("parallel_write", false);
         pw.bool("pipeline_stage", false);
         pw.warnUnknown("DeepSpeed reads only pipeline_stage here");

@@ -135,8 +135,9 @@ class ConfigReadingTest {
     @Test
     void observingSectionsAndUnknownKeysWarnOnceEach() {
         DeepSpeedConfig c = parse("\"flops_profiler\": {\"enabled\": true}, \"wandb\": {\"enabled\": true}, "
-                + "\"my_key\": 1, \"amp\": {\"enabled\": false}");
-        assertEquals(List.of("flops_profiler", "wandb", "my_key"),
+                + "\"my_key\": 1, \"nebula\": {}, \"amp\": {\"enabled\": false}");
+        // gated sections first, in file order, then unknown keys
+        assertEquals(List.of("flops_profiler", "wandb", "nebula", "my_key"),
                 c.warnings().stream().map(w -> w.substring(0, w.indexOf(':'))).toList());
         assertEquals(Map.of("enabled", false), c.toMap(1).get("amp"));
     }

@@ -56,7 +56,8 @@ class OptimizerConfigTest {
                 () -> of("{\"type\": \"Adam\", \"params\": {\"lr\": \"auto\"}}", Map.of()));
         assertEquals("optimizer.params.lr", e.path());
         DeepSpeedConfigException f = assertThrows(DeepSpeedConfigException.class,
-                () -> of("{\"type\": \"Adam\", \"params\": {\"betas\": \"auto\"}}", Map.of("betas", List.of(0.9, 2.0))));
+                () -> of("{\"type\": \"Adam\", \"params\": {\"betas\": \"auto\"}}",
+                        Map.of("betas", List.of(0.9, 2.0))));
         assertEquals("optimizer.params.betas[1]", f.path());
     }
 }
