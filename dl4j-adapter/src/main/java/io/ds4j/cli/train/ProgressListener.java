@@ -1,0 +1,191 @@
+package io.ds4j.cli.train;
+
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryTier;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * The progress of {@code ds4j train} on stderr, driven by DL4J's listener callbacks on rank 0's network: a bar
+ * (step, loss, lr, loss scale, samples/s, ledger bytes per rank) redrawn in place on a terminal and written as a
+ * line every tenth of the run otherwise; DeepSpeed's {@code steps_per_print} lines; with
+ * {@code wall_clock_breakdown}, the mean forward, backward and rest-of-step milliseconds since the last line.
+ * Also records every step's loss for the summary.
+ */
+public final class ProgressListener extends BaseTrainingListener {
+    private static final long REDRAW_NANOS = 200_000_000L;
+    private static final int BAR = 20;
+
+    private final PrintStream err;
+    private final Settings settings;
+    private final IUpdater updater;
+    private final Supplier<List<LedgerSnapshot>> ledgers;
+    private final List<Double> losses = new ArrayList<>();
+    private final WallClock clock = new WallClock();
+    private long windowStart = System.nanoTime();
+    private long windowSteps;
+    private long lastRedraw;
+    private double lastRate;
+
+    /**
+     * What to show.
+     *
+     * @param totalSteps the planned number of steps
+     * @param globalBatch examples per step
+     * @param stepsPerPrint DeepSpeed's {@code steps_per_print}; 0 = never
+     * @param wallClockBreakdown DeepSpeed's {@code wall_clock_breakdown}
+     * @param terminal whether stderr is a terminal (redraw the bar in place)
+     */
+    public record Settings(long totalSteps, int globalBatch, long stepsPerPrint, boolean wallClockBreakdown,
+                           boolean terminal) {
+    }
+
+    /**
+     * @param err where to write
+     * @param settings what to show
+     * @param updater the network's updater, for the lr of each step
+     * @param ledgers the ranks' ledgers now
+     */
+    public ProgressListener(PrintStream err, Settings settings, IUpdater updater,
+                            Supplier<List<LedgerSnapshot>> ledgers) {
+        this.err = err;
+        this.settings = settings;
+        this.updater = updater;
+        this.ledgers = ledgers;
+    }
+
+    /** @return the loss of every step so far, in order */
+    public List<Double> losses() {
+        return List.copyOf(losses);
+    }
+
+    @Override
+    public void onForwardPass(Model model, List<INDArray> activations) {
+        clock.forwardDone();
+    }
+
+    @Override
+    public void onForwardPass(Model model, Map<String, INDArray> activations) {
+        clock.forwardDone();
+    }
+
+    @Override
+    public void onBackwardPass(Model model) {
+        clock.backwardDone();
+    }
+
+    @Override
+    public void iterationDone(Model model, int iteration, int epoch) {
+        clock.stepDone();
+        double loss = model.score();
+        losses.add(loss);
+        windowSteps++;
+        long step = losses.size();
+        double lr = updater.getLearningRate(iteration, epoch);
+        long now = System.nanoTime();
+        if (settings.stepsPerPrint() > 0 && step % settings.stepsPerPrint() == 0) {
+            clearBar();
+            err.println(String.format(Locale.ROOT, "step %d: loss %.4f lr %.3e skipped 0 samples/s %.0f%s", step,
+                    loss, lr, rate(now), settings.wallClockBreakdown() ? " | " + clock.reportAndReset() : ""));
+        }
+        boolean tenth = step % Math.max(1, settings.totalSteps() / 10) == 0 || step == settings.totalSteps();
+        if (settings.terminal() ? now - lastRedraw > REDRAW_NANOS || step == settings.totalSteps() : tenth) {
+            lastRedraw = now;
+            err.print((settings.terminal() ? "\r" : "") + bar(step, loss, lr, rate(now))
+                    + (settings.terminal() && step < settings.totalSteps() ? "" : "\n"));
+            err.flush();
+        }
+    }
+
+    private double rate(long now) {
+        double seconds = (now - windowStart) / 1e9;
+        if (seconds > 0.5 || lastRate == 0) {
+            lastRate = seconds > 0 ? windowSteps * settings.globalBatch() / seconds : 0;
+            windowStart = now;
+            windowSteps = 0;
+        }
+        return lastRate;
+    }
+
+    private void clearBar() {
+        if (settings.terminal()) {
+            err.print("\r\033[K");
+        }
+    }
+
+    private String bar(long step, double loss, double lr, double rate) {
+        int filled = (int) (BAR * step / Math.max(1, settings.totalSteps()));
+        StringBuilder sb = new StringBuilder("[");
+        sb.append("#".repeat(filled)).append(".".repeat(BAR - filled)).append("] ");
+        sb.append(String.format(Locale.ROOT, "step %d/%d loss %.4f lr %.3e loss-scale - (fp32) %.0f samples/s mem",
+                step, settings.totalSteps(), loss, lr, rate));
+        for (LedgerSnapshot s : ledgers.get()) {
+            sb.append(String.format(Locale.ROOT, " r%d %s", s.rank(), mib(total(s))));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * @param s one rank's ledger
+     * @return the bytes it holds now over all tiers
+     */
+    static long total(LedgerSnapshot s) {
+        long sum = 0;
+        for (MemoryTier t : MemoryTier.values()) {
+            sum += s.tierBytes(t);
+        }
+        return sum;
+    }
+
+    /** @param bytes a byte count @return it in MiB, two decimals */
+    static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.2f MiB", bytes / (1024.0 * 1024.0));
+    }
+
+    /** Rank 0's forward, backward and rest-of-step time, accumulated between two printed lines. */
+    private static final class WallClock {
+        private long mark = System.nanoTime();
+        private long forward;
+        private long backward;
+        private long rest;
+        private long steps;
+
+        void forwardDone() {
+            long now = System.nanoTime();
+            forward += now - mark;
+            mark = now;
+        }
+
+        void backwardDone() {
+            long now = System.nanoTime();
+            backward += now - mark;
+            mark = now;
+        }
+
+        void stepDone() {
+            long now = System.nanoTime();
+            rest += now - mark;
+            mark = now;
+            steps++;
+        }
+
+        String reportAndReset() {
+            double n = Math.max(1, steps) * 1e6;
+            String s = String.format(Locale.ROOT, "forward %.2f ms backward %.2f ms reduce+step+gather %.2f ms"
+                    + " (mean per step, rank 0)", forward / n, backward / n, rest / n);
+            forward = 0;
+            backward = 0;
+            rest = 0;
+            steps = 0;
+            return s;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.ds4j.cli.train;
+
+import io.ds4j.config.DeepSpeedConfigException;
+import io.ds4j.config.ResolvedBatch;
+import io.ds4j.data.OptDigits;
+import io.ds4j.dl4j.ZeroTrainer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * One {@code ds4j train} run: the OptDigits MLP ({@link DigitsModel}) trained for a number of steps by a
+ * {@link ZeroTrainer} with the configuration's engine sections, its optimizer and schedule as the network's DL4J
+ * updater ({@link UpdaterMapping}); then evaluated on the held-out split and saved as a ModelSerializer zip.
+ */
+public final class TrainJob {
+    /** Training examples of the 1797 (the rest, 360, are the test split). */
+    public static final int TRAIN_SIZE = 1437;
+    /** The seed of the split, the weights and the shuffling. */
+    public static final long SEED = 42;
+    /** The embedded copy of {@code examples/configs/default.json}. */
+    public static final String DEFAULT_CONFIG = "/io/ds4j/cli/train/default.json";
+
+    /**
+     * What to run.
+     *
+     * @param configJson the DeepSpeed configuration's text
+     * @param configName where it came from, for the header
+     * @param worldSize ranks (threads)
+     * @param steps optimizer steps
+     * @param out where to save the model zip
+     */
+    public record Request(String configJson, String configName, int worldSize, int steps, Path out) {
+        /** Checks the numbers. */
+        public Request {
+            if (worldSize < 1) {
+                throw new IllegalArgumentException("--world-size: " + worldSize + " is not allowed; use at least 1");
+            }
+            if (steps < 1) {
+                throw new IllegalArgumentException("--steps: " + steps + " is not allowed; use at least 1");
+            }
+        }
+    }
+
+    private TrainJob() {
+    }
+
+    /** @return the text of the embedded default configuration */
+    public static String defaultConfig() {
+        try (InputStream in = TrainJob.class.getResourceAsStream(DEFAULT_CONFIG)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + DEFAULT_CONFIG + " is missing from the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Runs the job.
+     *
+     * @param request what to run
+     * @param err where progress goes
+     * @param terminal whether {@code err} is a terminal
+     * @return the summary
+     * @throws DeepSpeedConfigException when the configuration is invalid or asks for what the engine cannot do yet
+     * @throws IOException when the model cannot be written
+     */
+    public static TrainSummary run(Request request, PrintStream err, boolean terminal) throws IOException {
+        EngineSections sections = EngineSections.parse(request.configJson());
+        UpdaterMapping.Mapped mapped = UpdaterMapping.from(sections.full());
+        int globalBatch = globalBatch(sections.full().resolve(request.worldSize()));
+        DataSet[] split = OptDigits.split(TRAIN_SIZE, SEED);
+        ComputationGraph net = DigitsModel.build(mapped, SEED);
+        try (ZeroTrainer trainer = ZeroTrainer.builder(net).config(sections.engine())
+                .worldSize(request.worldSize()).build()) {
+            header(err, request, sections, mapped, globalBatch, net.numParams());
+            ProgressListener progress = new ProgressListener(err, new ProgressListener.Settings(request.steps(),
+                    globalBatch, sections.full().options().stepsPerPrint().orElse(0),
+                    sections.full().options().wallClockBreakdown(), terminal), mapped.updater(),
+                    trainer::memoryReport);
+            net.setListeners(progress);
+            List<DataSet> batches = StepBatches.of(split[0], globalBatch, request.steps(), SEED);
+            long t0 = System.nanoTime();
+            trainer.fit(StepBatches.iterator(batches));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            net.setListeners();
+            Evaluation eval = net.evaluate(new ExistingDataSetIterator(List.of(split[1])));
+            ModelSerializer.writeModel(net, request.out().toFile(), false);
+            return new TrainSummary(request.steps(), progress.losses(), 0, eval.accuracy(), trainer.memoryReport(),
+                    new TrainSummary.Timing(seconds, (long) request.steps() * globalBatch), request.out());
+        }
+    }
+
+    private static int globalBatch(ResolvedBatch batch) {
+        if (batch.trainBatchSize().isEmpty()) {
+            throw new DeepSpeedConfigException("train_batch_size", "is not set and cannot be derived; give"
+                    + " train_batch_size, or train_micro_batch_size_per_gpu (with gradient_accumulation_steps)");
+        }
+        return (int) batch.trainBatchSize().getAsLong();
+    }
+
+    private static void header(PrintStream err, Request r, EngineSections s, UpdaterMapping.Mapped m, int batch,
+                               long params) {
+        err.println(String.format(Locale.ROOT, "ds4j train: %s | OptDigits %d train / %d test | MLP %d params",
+                r.configName(), TRAIN_SIZE, OptDigits.SIZE - TRAIN_SIZE, params));
+        err.println(String.format(Locale.ROOT, "  world size %d, ZeRO stage %d, fp32, train_batch_size %d, %d steps,"
+                + " gradient_clipping %s", r.worldSize(), s.engine().zero().stage(), batch, r.steps(),
+                s.full().gradientClipping()));
+        err.println("  optimizer " + m.description());
+    }
+}

@@ -1,0 +1,67 @@
+package io.ds4j.cli.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ds4j.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ds4j train} through {@link Main}: arguments, refusals, and the embedded default. */
+class TrainCommandTest {
+    @TempDir
+    Path dir;
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.standard().run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void badStepsIsAUsageError() {
+        Result r = run("train", "--steps", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--steps: '0'"), r.err());
+    }
+
+    @Test
+    void stageThreeIsRefusedNamingTheKey() throws IOException {
+        Path cfg = dir.resolve("z3.json");
+        Files.writeString(cfg, "{\"train_batch_size\": 64, \"zero_optimization\": {\"stage\": 3}}");
+        Result r = run("train", "--steps", "2", "--out", dir.resolve("m.zip").toString(), cfg.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("zero_optimization.stage"), r.err());
+    }
+
+    @Test
+    void anInvalidBatchTriadForTheWorldSizeIsRefused() throws IOException {
+        Path cfg = dir.resolve("triad.json");
+        Files.writeString(cfg, "{\"train_batch_size\": 64, \"train_micro_batch_size_per_gpu\": 32,"
+                + " \"gradient_accumulation_steps\": 1}");
+        Result r = run("train", "--world-size", "3", "--steps", "2", cfg.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("train_batch_size"), r.err());
+    }
+
+    @Test
+    void theEmbeddedDefaultIsTheExamplesFile() throws IOException {
+        Path root = Path.of("").toAbsolutePath();
+        while (!Files.isDirectory(root.resolve("examples").resolve("configs"))) {
+            root = root.getParent();
+        }
+        assertEquals(Files.readString(root.resolve("examples/configs/default.json")), TrainJob.defaultConfig());
+    }
+}
