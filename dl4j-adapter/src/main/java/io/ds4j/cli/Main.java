@@ -24,6 +24,7 @@ public final class Main {
         list.add(new ReportCommand());
         list.add(new LrCommand());
         list.add(new EstimateCommand());
+        list.add(new TrainCommand());
         list.add(new BenchCommand());
         return new Main(list);
     }
