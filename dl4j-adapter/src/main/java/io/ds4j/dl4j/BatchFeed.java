@@ -30,12 +30,19 @@ final class BatchFeed {
 
     private final Iterator<MultiDataSet> source;
     private final int parts;
+    private final long trainBatchSize;
     private int current = -1;
     private Step cached;
 
-    BatchFeed(Iterator<MultiDataSet> source, int parts) {
+    /**
+     * @param source the global batches
+     * @param parts micro-batches per global batch (world size x accumulation steps)
+     * @param trainBatchSize {@code train_batch_size} every global batch but the last must have, or 0 for any size
+     */
+    BatchFeed(Iterator<MultiDataSet> source, int parts, long trainBatchSize) {
         this.source = source;
         this.parts = parts;
+        this.trainBatchSize = trainBatchSize;
     }
 
     /**
@@ -55,7 +62,13 @@ final class BatchFeed {
             cached = null;
         } else {
             MultiDataSet batch = source.next();
-            cached = new Step(MicroBatches.split(batch, parts), batch.getFeatures(0).size(0));
+            long n = batch.getFeatures(0).size(0);
+            if (trainBatchSize > 0 && n != trainBatchSize && (n > trainBatchSize || source.hasNext())) {
+                throw new IllegalArgumentException("train_batch_size: " + trainBatchSize + " but the iterator yields a"
+                        + " batch of " + n + " examples; each iterator batch is one global batch, so set the"
+                        + " iterator's batch size to train_batch_size (only the last batch may be smaller)");
+            }
+            cached = new Step(MicroBatches.split(batch, parts), n);
         }
         return cached;
     }

@@ -37,10 +37,15 @@ public final class ZeroTrainer implements AutoCloseable {
     private final List<InProcessCollectives> comms;
     private final List<RankWorker> workers = new ArrayList<>();
     private final List<MemoryLedger> ledgers = new ArrayList<>();
+    private final int threadsPerRank;
+    private final long trainBatchSize;
     private boolean closed;
 
     private ZeroTrainer(Builder b) {
         this.options = b.options;
+        this.trainBatchSize = b.trainBatchSize;
+        this.threadsPerRank = b.threadsPerRank > 0 ? b.threadsPerRank
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / b.worldSize);
         this.main = new Replica(b.net);
         this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
         ShardLayout layout = new ShardLayout(b.net.numParams(), b.worldSize, 2);
@@ -124,12 +129,28 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private void runEpoch(Iterator<MultiDataSet> it) {
         int w = comms.size();
-        BatchFeed feed = new BatchFeed(it, w * options.gradientAccumulationSteps());
+        BatchFeed feed = new BatchFeed(it, w * options.gradientAccumulationSteps(), trainBatchSize);
         int baseIteration = main.iterationCount();
         int epoch = main.epochCount();
         for (TrainingListener l : main.listeners()) {
             l.onEpochStart(main.net());
         }
+        org.nd4j.linalg.factory.Environment env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
+        int threadsBefore = env.maxThreads();
+        env.setMaxThreads(threadsPerRank);
+        try {
+            runRanks(feed, baseIteration, epoch);
+        } finally {
+            env.setMaxThreads(threadsBefore);
+        }
+        for (TrainingListener l : main.listeners()) {
+            l.onEpochEnd(main.net());
+        }
+        main.incrementEpochCount();
+    }
+
+    private void runRanks(BatchFeed feed, int baseIteration, int epoch) {
+        int w = comms.size();
         Ranks.run(comms, comm -> {
             RankWorker worker = workers.get(comm.rank());
             for (int s = 0; ; s++) {
@@ -143,10 +164,6 @@ public final class ZeroTrainer implements AutoCloseable {
                 }
             }
         });
-        for (TrainingListener l : main.listeners()) {
-            l.onEpochEnd(main.net());
-        }
-        main.incrementEpochCount();
     }
 
     private void notifyListeners(double score, int iteration, int epoch) {
@@ -205,6 +222,8 @@ public final class ZeroTrainer implements AutoCloseable {
         private int worldSize = 1;
         private Duration timeout = Duration.ofMinutes(10);
         private io.ds4j.config.DeepSpeedConfig deepSpeedConfig;
+        private int threadsPerRank;
+        private long trainBatchSize;
 
         private Builder(Model net) {
             this.net = Objects.requireNonNull(net, "net");
@@ -237,6 +256,22 @@ public final class ZeroTrainer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * ND4J's native op threads while {@code fit} runs (ND4J's setting is process-wide, so every rank gets it);
+         * restored afterwards. Default: the available processors divided by the world size, at least 1, so the ranks
+         * together do not oversubscribe the cores.
+         *
+         * @param n threads, at least 1
+         * @return this
+         */
+        public Builder threadsPerRank(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("threadsPerRank: " + n + " is not allowed; use at least 1");
+            }
+            this.threadsPerRank = n;
+            return this;
+        }
+
         /** @param t how long a collective waits for the other ranks before failing @return this */
         public Builder collectiveTimeout(Duration t) {
             this.timeout = Objects.requireNonNull(t, "timeout");
@@ -247,6 +282,7 @@ public final class ZeroTrainer implements AutoCloseable {
         public ZeroTrainer build() {
             if (deepSpeedConfig != null) {
                 options = EngineOptions.from(deepSpeedConfig, worldSize);
+                trainBatchSize = deepSpeedConfig.resolve(worldSize).trainBatchSize().orElse(0);
             }
             return new ZeroTrainer(this);
         }

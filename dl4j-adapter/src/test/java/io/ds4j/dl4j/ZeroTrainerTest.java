@@ -131,6 +131,19 @@ class ZeroTrainerTest {
         }
     }
 
+    /** Each iterator batch is one global batch: one that contradicts train_batch_size is refused with both values. */
+    @Test
+    void iteratorBatchMustBeTrainBatchSize() {
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 12, \"gradient_accumulation_steps\": 2,"
+                + " \"gradient_clipping\": 0}");
+        try (ZeroTrainer t = ZeroTrainer.builder(TestNets.denseMln(1)).config(cfg).worldSize(2).build()) {
+            Ranks.RankFailedException e = assertThrows(Ranks.RankFailedException.class,
+                    () -> t.fit(new ExistingDataSetIterator(TestNets.denseData(3, 8, 1))));
+            String m = e.getCause().getMessage();
+            assertTrue(m.contains("train_batch_size: 12") && m.contains("batch of 8"), m);
+        }
+    }
+
     @Test
     void configurationSectionsNotWiredYetAreRefusedByName() {
         DeepSpeedConfig withOptimizer = DeepSpeedConfig.parse("{\"train_batch_size\": 8, "
