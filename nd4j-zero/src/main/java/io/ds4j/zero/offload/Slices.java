@@ -8,7 +8,7 @@ import io.ds4j.zero.kernels.Fp32Storage;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.VectorStorage;
 
-/** Sub-ranges of {@link VectorStorage}s, without copying. */
+/** Sub-ranges of {@link VectorStorage}s, without copying; a slice keeps the owner of off-heap memory alive. */
 final class Slices {
     private Slices() {
     }
@@ -24,7 +24,7 @@ final class Slices {
         }
         VectorStorage.Buffer16 b = (VectorStorage.Buffer16) s;
         ShortBuffer view = b.buffer().slice((int) from, length);
-        return new VectorStorage.Buffer16(view, b.codec());
+        return new VectorStorage.Buffer16(view, b.codec(), b.owner());
     }
 
     /** Elements {@code [from, from + length)} of an fp32 storage. */
@@ -33,8 +33,9 @@ final class Slices {
         if (s instanceof HeapFp32 h) {
             return new HeapFp32(h.array(), h.offset() + (int) from, length);
         }
-        FloatBuffer view = ((BufferFp32) s).buffer().slice((int) from, length);
-        return new BufferFp32(view);
+        BufferFp32 b = (BufferFp32) s;
+        FloatBuffer view = b.buffer().slice((int) from, length);
+        return new BufferFp32(view, b.owner());
     }
 
     /** Bytes per element of the storage's format: 4 for fp32, 2 for 16-bit. */
