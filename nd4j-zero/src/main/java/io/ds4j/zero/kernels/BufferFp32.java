@@ -8,11 +8,19 @@ import java.util.Objects;
  * off-heap direct buffer or a view of an ND4J buffer ({@link Nd4jStorage}). Kernels stage it through scratch tiles.
  *
  * @param buffer the buffer (absolute indexing; its position is ignored)
+ * @param owner  the object that owns the buffer's memory, held so that it is not freed while this storage is in use
+ *               (e.g. the ND4J array whose native memory the buffer maps: a FloatBuffer over native memory does not
+ *               keep its owner alive); {@code null} when the buffer owns its memory
  */
-public record BufferFp32(FloatBuffer buffer) implements Fp32Storage {
+public record BufferFp32(FloatBuffer buffer, Object owner) implements Fp32Storage {
     /** Checks for null. */
     public BufferFp32 {
         Objects.requireNonNull(buffer, "buffer");
+    }
+
+    /** A buffer that owns its memory (heap or {@link java.nio.ByteBuffer#allocateDirect}). */
+    public BufferFp32(FloatBuffer buffer) {
+        this(buffer, null);
     }
 
     @Override

@@ -10,7 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * {@link VectorStorage} over the memory of an ND4J array, without copying: views are honoured through
  * {@link INDArray#offset()}. The array must be contiguous (element-wise stride 1), e.g. a flat parameter vector or a
- * range view of it. Valid while the array lives; on the CUDA backend use host-side buffers instead.
+ * range view of it. The storage holds the array, so its native memory stays allocated while the storage is reachable;
+ * on the CUDA backend use host-side buffers instead.
  */
 public final class Nd4jStorage {
     private Nd4jStorage() {
@@ -20,7 +21,7 @@ public final class Nd4jStorage {
     public static BufferFp32 fp32(INDArray array) {
         check(array, DataType.FLOAT, "fp32");
         FloatBuffer all = array.data().asNioFloat();
-        return new BufferFp32(all.position((int) array.offset()).slice().limit((int) array.length()));
+        return new BufferFp32(all.position((int) array.offset()).slice().limit((int) array.length()), array);
     }
 
     /** A 16-bit storage over a HALF or BFLOAT16 array, converted by {@code codec}. */
@@ -32,7 +33,7 @@ public final class Nd4jStorage {
         check(array, array.dataType(), codec.name());
         ShortBuffer all = array.data().asNio().order(ByteOrder.nativeOrder()).asShortBuffer();
         return new VectorStorage.Buffer16(all.position((int) array.offset()).slice().limit((int) array.length()),
-                codec);
+                codec, array);
     }
 
     private static void check(INDArray a, DataType type, String what) {

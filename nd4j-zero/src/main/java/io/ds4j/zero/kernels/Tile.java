@@ -35,14 +35,27 @@ final class Tile {
         return LOCAL.get();
     }
 
-    /** Points this tile at elements {@code [at, at + n)} of the buffers, staging when they are not aligned. */
+    /**
+     * Whether every vector the pass touches is a heap fp32 array with the same index for the same element, so tiles
+     * can be used in place (then they may be longer than {@link #SIZE}).
+     */
+    static boolean inPlace(OptimizerBuffers b, Access access) {
+        int common = heapIndex(b.master(), 0);
+        boolean inPlace = common >= 0 && (!access.readsGradient() || heapIndex(b.gradients(), 0) == common);
+        for (Fp32Storage st : b.state()) {
+            inPlace &= heapIndex(st, 0) == common;
+        }
+        return inPlace;
+    }
+
+    /**
+     * Points this tile at elements {@code [at, at + n)} of the buffers, staging when they are not aligned
+     * ({@code n <= SIZE} unless {@link #inPlace}).
+     */
     void load(OptimizerBuffers b, long at, int n, float multiplier, Access access) {
         len = n;
         int common = heapIndex(b.master(), at);
-        boolean inPlace = common >= 0 && (!access.readsGradient() || heapIndex(b.gradients(), at) == common);
-        for (Fp32Storage st : b.state()) {
-            inPlace &= heapIndex(st, at) == common;
-        }
+        boolean inPlace = inPlace(b, access);
         staged = !inPlace;
         if (inPlace) {
             off = common;

@@ -17,10 +17,13 @@ final class TileDriver {
             throw new IllegalArgumentException("range [" + from + ", " + (from + length) + ") is outside the "
                     + b.length() + " elements of the optimizer buffers");
         }
+        // in place and without a compute copy to write while the tile is in cache: one tile per part
+        long tile = Tile.inPlace(b, access) && (b.computeCopy() == null || !access.writesMaster())
+                ? Integer.MAX_VALUE : Tile.SIZE;
         return pool.run(from, length, accumulators, (a, end, acc) -> {
             Tile t = Tile.local();
-            for (long at = a; at < end; at += Tile.SIZE) {
-                int n = (int) Math.min(Tile.SIZE, end - at);
+            for (long at = a; at < end; at += tile) {
+                int n = (int) Math.min(tile, end - at);
                 t.load(b, at, n, multiplier, access);
                 body.update(t, acc);
                 t.store(b, at, access);

@@ -40,7 +40,7 @@ public sealed interface VectorStorage permits Fp32Storage, VectorStorage.Heap16,
 
     /** 16-bit values in a buffer from its position to its limit. */
     static Buffer16 of(ShortBuffer buffer, ChunkCodec codec) {
-        return new Buffer16(buffer.slice(), codec);
+        return new Buffer16(buffer.slice(), codec, null);
     }
 
     /** 16-bit values in a {@code short[]} range, converted by {@code codec}. */
@@ -67,13 +67,21 @@ public sealed interface VectorStorage permits Fp32Storage, VectorStorage.Heap16,
         }
     }
 
-    /** 16-bit values in a {@link ShortBuffer} (index 0 is the buffer's first element), staged through scratch. */
-    record Buffer16(ShortBuffer buffer, ChunkCodec codec) implements VectorStorage {
+    /**
+     * 16-bit values in a {@link ShortBuffer} (index 0 is the buffer's first element), staged through scratch.
+     * {@code owner} is held so the memory is not freed while in use (see {@link BufferFp32}); may be null.
+     */
+    record Buffer16(ShortBuffer buffer, ChunkCodec codec, Object owner) implements VectorStorage {
         private static final ThreadLocal<short[]> SCRATCH = ThreadLocal.withInitial(() -> new short[Tile.SIZE]);
 
         /** Checks the codec. */
         public Buffer16 {
             java.util.Objects.requireNonNull(codec, "codec");
+        }
+
+        /** A buffer that owns its memory. */
+        public Buffer16(ShortBuffer buffer, ChunkCodec codec) {
+            this(buffer, codec, null);
         }
 
         @Override
