@@ -1,5 +1,7 @@
 package io.ds4j.zero.offload;
 
+import org.nd4j.linalg.factory.Nd4j;
+
 import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.KernelPool;
@@ -53,6 +55,14 @@ public final class HostTransfer implements AutoCloseable {
     public HostTransfer(Mode mode, MemoryLedger ledger) {
         this.mode = java.util.Objects.requireNonNull(mode, "mode");
         this.ledger = java.util.Objects.requireNonNull(ledger, "ledger");
+    }
+
+    /**
+     * The transfer for ND4J's current backend: {@link Mode#SHARED} on the CPU backend (device arrays are host memory),
+     * {@link Mode#STAGED} otherwise.
+     */
+    public static HostTransfer forCurrentBackend(MemoryLedger ledger) {
+        return new HostTransfer(Nd4j.getEnvironment().isCPU() ? Mode.SHARED : Mode.STAGED, ledger);
     }
 
     /** The mode. */

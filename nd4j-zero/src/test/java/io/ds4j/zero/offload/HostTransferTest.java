@@ -85,4 +85,11 @@ class HostTransferTest {
         assertEquals(slots + 2L * N * 4, staged.snapshot().peakBytes(MemoryCategory.OFFLOAD_BUFFERS,
                 MemoryTier.HOST), "staged: the slots and two fp32 host staging buffers");
     }
+
+    @Test
+    void theCpuBackendSharesMemory() {
+        try (HostTransfer t = HostTransfer.forCurrentBackend(new MemoryLedger(0))) {
+            assertEquals(HostTransfer.Mode.SHARED, t.mode());
+        }
+    }
 }
