@@ -22,8 +22,8 @@ import org.nd4j.linalg.learning.AdamUpdater;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
- * Measures, in one run, the machine's bandwidth, each fused kernel on heap fp32 shards (gradients unscaled on the
- * fly), and ND4J's Adam step on the same number of elements. Allocates 4 heap arrays and about 5 ND4J vectors of
+ * Measures, in one run, the machine's bandwidth (before and after the kernels, the faster kept), each fused kernel on
+ * heap fp32 shards (gradients unscaled on the fly), and ND4J's Adam step on the same number of elements. Allocates 4 heap arrays and about 5 ND4J vectors of
  * {@code elements} floats.
  */
 public final class OptimizerBench {
@@ -90,7 +90,7 @@ public final class OptimizerBench {
         float[] m = new float[elements];
         float[] v = new float[elements];
         try (KernelPool pool = new KernelPool(threads)) {
-            List<Throughput> bw = new MemoryBandwidth(p, m, v, g).measure(pool, warmup, repeats);
+            List<Throughput> before = new MemoryBandwidth(p, m, v, g).measure(pool, warmup, repeats);
             for (int i = 0; i < elements; i++) {
                 g[i] = ((i * 2654435761L) % 2001 - 1000) * 1e-3f * 1024;
                 p[i] = (i % 1000) * 1e-3f;
@@ -105,6 +105,13 @@ public final class OptimizerBench {
                     m, v, pool, warmup, repeats));
             fused.add(fused(FusedLamb.deepSpeedDefaults(), "fused Lamb (2 passes, one tensor)", 40, g, p, m, v,
                     pool, warmup, repeats));
+            // the limit is measured before and after the kernels and the faster of each loop is kept, so a slow
+            // moment of a shared machine does not lower the limit the kernels are compared with
+            List<Throughput> after = new MemoryBandwidth(p, m, v, g).measure(pool, warmup, repeats);
+            List<Throughput> bw = new ArrayList<>();
+            for (int i = 0; i < before.size(); i++) {
+                bw.add(before.get(i).seconds() <= after.get(i).seconds() ? before.get(i) : after.get(i));
+            }
             return new Report(elements, threads, bw, fused, nd4jAdam(elements, warmup, repeats));
         }
     }
