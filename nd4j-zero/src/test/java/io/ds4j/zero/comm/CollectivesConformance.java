@@ -88,6 +88,33 @@ public abstract class CollectivesConformance {
 
     @ParameterizedTest
     @MethodSource("shapes")
+    void ringVolumesOfTheOtherCollectives(int[] shape) {
+        int n = shape[0], len = shape[1];
+        List<CommStats> stats = run(n, c -> {
+            float[] full = new float[n * len];
+            c.reduceScatterSum(full, 0, len, new float[len], 0, len);
+            c.allGather(new float[len], 0, full, 0, len, len);
+            c.broadcast(full, 0, len, 0);
+            c.allReduceMax(1.0);
+            c.barrier();
+            return c.stats();
+        });
+        for (int r = 0; r < n; r++) {
+            CommStats s = stats.get(r);
+            // per rank: (N-1) blocks in and out of reduce-scatter and all-gather; the root receives no broadcast
+            assertEquals((long) (n - 1) * len, s.of(CollectiveKind.REDUCE_SCATTER).elements());
+            assertEquals((long) (n - 1) * len, s.of(CollectiveKind.ALL_GATHER).elements());
+            assertEquals(r == 0 ? 0 : len, s.of(CollectiveKind.BROADCAST).elements());
+            assertEquals(n - 1, s.of(CollectiveKind.SCALAR_ALL_REDUCE).elements());
+            assertEquals(8L * (n - 1), s.of(CollectiveKind.SCALAR_ALL_REDUCE).bytes());
+            assertEquals(1, s.of(CollectiveKind.BARRIER).calls());
+            assertEquals(0, s.of(CollectiveKind.BARRIER).bytes());
+            assertEquals(4L * (2L * (n - 1) * len + (r == 0 ? 0 : len)) + 8L * (n - 1), s.totalBytes());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
     void scalarSumAndMax(int[] shape) {
         int n = shape[0];
         List<double[]> out = run(n, c -> new double[] {c.allReduceSum(c.rank() + 0.25),
