@@ -46,6 +46,19 @@ public final class NvmeStore implements OptimizerStateStore {
     private final List<MemoryLedger.Allocation> allocations = new ArrayList<>();
     private final StoreState lifecycle;
     private long completedSteps;
+    private IoObserver observer = IoObserver.NONE;
+
+    /** Test hook: called on the I/O thread around every read and write of a sub-group's file. */
+    interface IoObserver {
+        IoObserver NONE = new IoObserver() {
+        };
+
+        default void before(boolean write, int group) {
+        }
+
+        default void after(boolean write, int group) {
+        }
+    }
 
     private NvmeStore(StoreRequest r, NvmeSettings s, Path directory, int slotCount) {
         this.directory = directory;
@@ -92,6 +105,10 @@ public final class NvmeStore implements OptimizerStateStore {
         long required = request.stateBytes() + (long) SwapFile.HEADER_BYTES * request.subGroups().count();
         Path dir = NvmePath.createRankDirectory(settings.nvmePath(), request.rank(), required, settings.probe());
         return new NvmeStore(request, settings, dir, slotCount);
+    }
+
+    void observe(IoObserver o) {
+        observer = o;
     }
 
     @Override
@@ -198,18 +215,24 @@ public final class NvmeStore implements OptimizerStateStore {
         SwapSlot slot = slotOf(group);
         int n = groups.length(group);
         long expected = completedSteps;
+        IoObserver o = observer;
         slot.then(() -> {
+            o.before(false, group);
             slot.data.clear().limit(vectors * n * Float.BYTES);
             SwapFile.read(directory, group, vectors, n, expected, slot.data, slot.header);
+            o.after(false, group);
         }, io);
     }
 
     private void issueWrite(int group, long step) {
         SwapSlot slot = slotOf(group);
         int n = groups.length(group);
+        IoObserver o = observer;
         slot.then(() -> {
+            o.before(true, group);
             slot.data.clear().limit(vectors * n * Float.BYTES);
             SwapFile.write(directory, group, vectors, n, step, slot.data, slot.header);
+            o.after(true, group);
         }, io);
     }
 
