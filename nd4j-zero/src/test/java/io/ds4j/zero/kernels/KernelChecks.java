@@ -25,6 +25,9 @@ final class KernelChecks {
             } else {
                 KernelFixture.assertClose(r, want, tol);
             }
+            if (l == KernelFixture.Layout.ND4J) {
+                assertArrayEquals(r.master(), r.computeCopy(), "ND4J compute copy equals the master");
+            }
             if (l == KernelFixture.Layout.CODEC16) {
                 for (int i = 0; i < KernelFixture.N; i++) {
                     float expect = Math.round(r.master()[i] * 1024.0) / 1024f;

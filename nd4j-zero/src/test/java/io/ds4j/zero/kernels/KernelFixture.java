@@ -25,8 +25,13 @@ final class KernelFixture {
     static final int N = 100_003;
     static final int STEPS = 20;
 
-    /** Where the vectors live. */
-    enum Layout { HEAP, DIRECT, CODEC16, ND4J }
+    /**
+     * Where the vectors live. HEAP: heap arrays at one common index (used in place, tile by tile, fp32 compute copy);
+     * HEAP_WHOLE: the same without a compute copy (one tile per thread part); HEAP_STAGED: heap arrays at different
+     * indices (staged through scratch); DIRECT: direct buffers; CODEC16: 16-bit gradients and compute copy; ND4J:
+     * views of ND4J arrays.
+     */
+    enum Layout { HEAP, HEAP_WHOLE, HEAP_STAGED, DIRECT, CODEC16, ND4J }
 
     /** A double-precision reference step over whole vectors; {@code g} is already multiplied. */
     @FunctionalInterface
@@ -140,7 +145,11 @@ final class KernelFixture {
             Store s = new Store();
             s.layout = layout;
             VectorStorage grads = switch (layout) {
-                case HEAP -> {
+                case HEAP, HEAP_WHOLE -> {
+                    s.gradHeap = new float[N + 9];
+                    yield VectorStorage.of(s.gradHeap, 9, N);
+                }
+                case HEAP_STAGED -> {
                     s.gradHeap = new float[N + 5];
                     yield VectorStorage.of(s.gradHeap, 5, N);
                 }
@@ -164,7 +173,7 @@ final class KernelFixture {
             }
             s.copy = switch (layout) {
                 case HEAP -> VectorStorage.of(new float[N]);
-                case DIRECT -> null;
+                case HEAP_WHOLE, HEAP_STAGED, DIRECT -> null;
                 case CODEC16 -> VectorStorage.of(new short[N], 0, N, FixedPointCodec.INSTANCE);
                 case ND4J -> Nd4jStorage.fp32(Nd4j.create(DataType.FLOAT, N + 1).get(NDArrayIndex.interval(1, N + 1)));
             };
@@ -174,7 +183,7 @@ final class KernelFixture {
 
         private static Fp32Storage fp32(Layout layout, int n) {
             return switch (layout) {
-                case HEAP, CODEC16 -> VectorStorage.of(new float[n + 9], 9, n);
+                case HEAP, HEAP_WHOLE, HEAP_STAGED, CODEC16 -> VectorStorage.of(new float[n + 9], 9, n);
                 case DIRECT -> VectorStorage.of(direct(n + 4).position(4).slice());
                 case ND4J -> Nd4jStorage.fp32(Nd4j.create(DataType.FLOAT, n + 13).get(NDArrayIndex.interval(13,
                         n + 13)));
@@ -191,7 +200,8 @@ final class KernelFixture {
                 f[i] = bits[i] / 1024f;
             }
             switch (layout) {
-                case HEAP -> System.arraycopy(f, 0, gradHeap, 5, N);
+                case HEAP, HEAP_WHOLE -> System.arraycopy(f, 0, gradHeap, 9, N);
+                case HEAP_STAGED -> System.arraycopy(f, 0, gradHeap, 5, N);
                 case DIRECT -> gradBuffer.put(0, f, 0, N);
                 case CODEC16 -> System.arraycopy(bits, 0, gradBits, 2, N);
                 case ND4J -> gradNd.assign(Nd4j.createFromArray(f));
