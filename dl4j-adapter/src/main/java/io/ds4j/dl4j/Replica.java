@@ -25,10 +25,23 @@ final class Replica {
         this.net = net;
     }
 
-    /** @return a replica on an independent copy of {@code net} (parameters copied, no listeners) */
+    /**
+     * A replica on an independent copy of {@code net}: a fresh network from a clone of the configuration, computing
+     * on a copy of the parameters. Not {@code net.clone()}: DL4J's clone of a ComputationGraph shares the listener
+     * list with the original, so the copy could neither drop the user's listeners nor be kept away from them.
+     *
+     * @param net the user's network
+     * @return the replica, without listeners
+     */
     static Replica cloneOf(Model net) {
-        Model copy = net instanceof MultiLayerNetwork m ? m.clone() : ((ComputationGraph) net).clone();
-        copy.setListeners(List.<TrainingListener>of());
+        if (net instanceof MultiLayerNetwork m) {
+            MultiLayerNetwork copy = new MultiLayerNetwork(m.getLayerWiseConfigurations().clone());
+            copy.init(m.params().dup(), false);
+            return new Replica(copy);
+        }
+        ComputationGraph g = (ComputationGraph) net;
+        ComputationGraph copy = new ComputationGraph(g.getConfiguration().clone());
+        copy.init(g.params().dup(), false);
         return new Replica(copy);
     }
 
