@@ -17,6 +17,7 @@ public final class PartialOffloadStore implements OptimizerStateStore {
     private final ResidentStore onDevice;
     private final OptimizerStateStore offloaded;
     private final long split;
+    private final StoreState lifecycle = new StoreState("partial optimizer store");
 
     PartialOffloadStore(ResidentStore onDevice, OptimizerStateStore offloaded) {
         this.onDevice = onDevice;
@@ -71,17 +72,24 @@ public final class PartialOffloadStore implements OptimizerStateStore {
     @Override
     public void initialize(VectorStorage params) {
         Copies.checkLength("initial parameters", params, length());
+        lifecycle.initialized();
         onDevice.initialize(Slices.of(params, 0, (int) split));
         offloaded.initialize(Slices.of(params, split, (int) offloaded.length()));
     }
 
     @Override
     public void step(FusedOptimizer optimizer, StepInput input, KernelPool pool) {
+        lifecycle.requireReady("step");
         Copies.checkLength("gradients", input.gradients(), length());
         Copies.checkLength("compute copy", input.computeCopy(), length());
         StoreState.checkOptimizer(optimizer, stateWords(), true);
-        onDevice.step(optimizer, input.slice(0, (int) split), pool);
-        offloaded.step(optimizer, input.slice(split, (int) offloaded.length()), pool);
+        try {
+            onDevice.step(optimizer, input.slice(0, (int) split), pool);
+            offloaded.step(optimizer, input.slice(split, (int) offloaded.length()), pool);
+        } catch (RuntimeException | Error e) {
+            lifecycle.failed();
+            throw e;
+        }
     }
 
     @Override
@@ -98,6 +106,9 @@ public final class PartialOffloadStore implements OptimizerStateStore {
 
     @Override
     public void close() {
+        if (!lifecycle.close()) {
+            return;
+        }
         try {
             onDevice.close();
         } finally {

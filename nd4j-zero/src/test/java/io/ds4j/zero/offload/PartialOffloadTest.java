@@ -11,6 +11,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.config.OffloadOptimizerConfig;
+import io.ds4j.zero.kernels.FusedAdam;
+import io.ds4j.zero.kernels.KernelPool;
+import io.ds4j.zero.kernels.StepArgs;
+import io.ds4j.zero.kernels.VectorStorage;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
@@ -85,5 +89,24 @@ class PartialOffloadTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> OptimizerStores.open(c, new StoreRequest(0, 10, 2, 10, new MemoryLedger(0))));
         assertTrue(e.getMessage().contains("offload_optimizer.super_offload"), e.getMessage());
+    }
+
+    /** A failure in the offloaded part fails the whole store: the device part is not stepped again. */
+    @Test
+    void aFailedStepFailsBothParts() {
+        OffloadOptimizerConfig c = new OffloadOptimizerConfig(OffloadDevice.CPU, null, 4, true, false, false, false,
+                0.5, false, 0.8);
+        try (KernelPool pool = new KernelPool(1);
+                OptimizerStateStore store = OptimizerStores.open(c, new StoreRequest(0, 64, 2, 16,
+                        new MemoryLedger(0)))) {
+            store.initialize(VectorStorage.of(new float[64]));
+            // the device part holds elements [0, 32); the codec fails inside the offloaded part
+            StepInput in = new StepInput(VectorStorage.of(new short[64], 0, 64, new ThrowingCodec(40)),
+                    new StepArgs(1, 0.1f, 1f), null);
+            assertThrows(IllegalStateException.class, () -> store.step(FusedAdam.deepSpeedDefaults(), in, pool));
+            IllegalStateException again = assertThrows(IllegalStateException.class,
+                    () -> store.step(FusedAdam.deepSpeedDefaults(), in, pool));
+            assertTrue(again.getMessage().contains("FAILED"), again.getMessage());
+        }
     }
 }
