@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The conformance suite every {@link Collectives} implementation must pass: extend it and implement
- * {@link #newGroup}. Runs at world sizes 1 to 4 and odd lengths. Expected values are computed here independently: sums
+ * {@link #newGroup}. Runs at world sizes 1 to 4 and odd lengths (up to 10,007, beyond one 4096-element chunk).
+ * Expected values are computed here independently: sums
  * in rank order 0..N-1 in float (the documented order), so results must match bit for bit.
  */
 public abstract class CollectivesConformance {
@@ -29,7 +30,7 @@ public abstract class CollectivesConformance {
     static List<int[]> shapes() {
         List<int[]> s = new java.util.ArrayList<>();
         for (int n = 1; n <= 4; n++) {
-            for (int len : new int[] {0, 1, 7, 33, 1001}) {
+            for (int len : new int[] {0, 1, 7, 33, 1001, 10_007}) {
                 s.add(new int[] {n, len});
             }
         }
