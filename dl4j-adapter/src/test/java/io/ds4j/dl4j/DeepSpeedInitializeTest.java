@@ -44,6 +44,12 @@ class DeepSpeedInitializeTest {
         assertBitIdentical(TestNets.lstmGraph(9), TestNets.lstmGraph(9), data);
     }
 
+    @Test
+    void attentionGraphIsBitIdentical() {
+        List<DataSet> data = TestNets.sequenceClassData(STEPS, 5, 14);
+        assertBitIdentical(TestNets.attentionGraph(10), TestNets.attentionGraph(10), data);
+    }
+
     private static void assertBitIdentical(Model plain, Model ds, List<DataSet> data) {
         assertArrayEquals(plain.params().toFloatVector(), ds.params().toFloatVector());
         fit(plain, data);

@@ -11,6 +11,9 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SelfAttentionLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
@@ -22,6 +25,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -96,6 +100,32 @@ final class TestNets {
         ComputationGraph g = new ComputationGraph(conf);
         g.init();
         return g;
+    }
+
+    /** Graph with multi-head self-attention over a sequence, global average pooling and a softmax output, Adam. */
+    static ComputationGraph attentionGraph(long seed) {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed)
+                .dataType(DataType.FLOAT).updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.recurrent(4, T, RNNFormat.NCW))
+                .addLayer("attn", new SelfAttentionLayer.Builder().nOut(6).nHeads(2).projectInput(true).build(), "in")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "attn")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "pool")
+                .setOutputs("out").build();
+        ComputationGraph g = new ComputationGraph(conf);
+        g.init();
+        return g;
+    }
+
+    /** Sequence features [n,4,T] with one class per sequence: labels [n,3]. */
+    static List<DataSet> sequenceClassData(int batches, int batchSize, long seed) {
+        List<DataSet> seq = sequenceData(batches, batchSize, seed);
+        List<DataSet> out = new ArrayList<>();
+        for (DataSet d : seq) {
+            out.add(new DataSet(d.getFeatures(), d.getLabels().get(NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.point(0)).dup()));
+        }
+        return out;
     }
 
     /** Dense-input batches: features [n,6], one-hot labels [n,3]. */

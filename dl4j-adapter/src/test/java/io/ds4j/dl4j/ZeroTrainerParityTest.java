@@ -74,6 +74,12 @@ class ZeroTrainerParityTest {
         check(TestNets::lstmGraph, TestNets.sequenceData(STEPS, GLOBAL_BATCH, 23), stage, w, gas, clip);
     }
 
+    @ParameterizedTest(name = "attention graph stage {0} W={1} gas={2} clip={3}")
+    @MethodSource("representative")
+    void attentionGraph(int stage, int w, int gas, double clip) {
+        check(TestNets::attentionGraph, TestNets.sequenceClassData(STEPS, GLOBAL_BATCH, 24), stage, w, gas, clip);
+    }
+
     @Tag("heavy")
     @ParameterizedTest(name = "conv graph stage {0} W={1} gas={2} clip={3}")
     @MethodSource("denseMatrix")
