@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -16,11 +17,17 @@ import java.util.Map;
 /**
  * Reads JSON text into plain Java values, keeping key order: objects become {@code Map<String,Object>}, arrays
  * {@code List<Object>}, integral numbers {@code Long} (beyond the long range: {@code Double}), other numbers
- * {@code Double}, and JSON {@code null} becomes {@code null}. Duplicate keys are rejected with their JSON path
+ * {@code Double}, and JSON {@code null} becomes {@code null}. Line ({@code //}, {@code #}) and block comments are
+ * skipped (DeepSpeed reads files with hjson, which allows them); otherwise the text must be strict JSON (no trailing
+ * commas, no unquoted keys). Duplicate keys are rejected with their JSON path
  * (DeepSpeed rejects them too); syntax errors name the line and column.
  */
 final class JsonTree {
-    private static final JsonFactory FACTORY = JsonFactory.builder().build();
+    /** Comments are allowed because DeepSpeed reads config files with hjson, which accepts them. */
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+            .enable(JsonReadFeature.ALLOW_YAML_COMMENTS)
+            .build();
 
     private JsonTree() {
     }

@@ -1,7 +1,6 @@
 package io.ds4j.config;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -85,9 +84,5 @@ final class OptimizerReader {
                     + "ZeRO (stage " + stage + "); add \"zero_allow_untested_optimizer\": true at the top level, "
                     + "or use Adam, AdamW, Adagrad or Lion");
         }
-    }
-
-    static Map<String, Object> copy(Map<String, Object> m) {
-        return new LinkedHashMap<>(m);
     }
 }

@@ -20,10 +20,6 @@ final class ReadContext {
         autoPaths.add(path);
     }
 
-    boolean isAuto(String path) {
-        return autoPaths.contains(path);
-    }
-
     List<String> warnings() {
         return Collections.unmodifiableList(new ArrayList<>(warnings));
     }

@@ -184,6 +184,8 @@ final class Section {
             x = l;
         } else if (v instanceof Double d && Double.isFinite(d) && d == Math.rint(d) && Math.abs(d) < 9.2e18) {
             x = d.longValue();
+        } else if (v instanceof Double d && Double.isFinite(d) && Math.abs(d) >= 9.2e18) {
+            throw error(key, "must be " + range(min, max) + ", got " + Repr.of(v) + "; use a value in that range");
         } else if (v instanceof Double d && Double.isFinite(d)) {
             throw error(key, "must be a whole number, got " + Repr.of(v) + "; write an integer such as "
                     + Math.max(min, Math.round(d)));

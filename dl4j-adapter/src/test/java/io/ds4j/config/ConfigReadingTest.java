@@ -123,6 +123,15 @@ class ConfigReadingTest {
     }
 
     @Test
+    void commentsAreSkippedAsHjsonDoes() {
+        // DeepSpeed loads files with hjson, which accepts comments
+        DeepSpeedConfig c = DeepSpeedConfig.parse("{\n  // samples per step\n  \"train_batch_size\": 8, /* ranks */\n"
+                + "  # yaml style\n  \"zero_optimization\": {\"stage\": 1}\n}");
+        assertEquals(1, c.zero().stage());
+        assertEquals(ResolvedBatch.of(8, 8, 1, 1), c.resolve(1));
+    }
+
+    @Test
     void sectionsWithoutTypeAreIgnoredWithAWarningAsInDeepSpeed() {
         // get_optimizer_name / get_scheduler_name: no "type" -> None -> no config optimizer or schedule
         DeepSpeedConfig c = parse("\"optimizer\": {\"params\": {\"lr\": 0.1}}, \"scheduler\": {\"params\": {}}");
