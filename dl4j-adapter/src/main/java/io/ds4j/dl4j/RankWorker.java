@@ -49,6 +49,9 @@ final class RankWorker {
                 options.scaling());
         this.range = step.updateRange();
         FlatLayout flat = FlatLayout.of(replica.net());
+        if (options.zero().stage() > 0 && comm.worldSize() > 1) {
+            ShardUpdater.requireShardable(flat, options.zero().stage());
+        }
         boolean empty = range.isEmpty();
         this.gradRange = empty ? Nd4j.create(DataType.FLOAT, 0) : ShardUpdater.slice(replica.gradients(),
                 range.offset(), range.end());

@@ -101,6 +101,27 @@ public final class ShardUpdater {
     }
 
     /**
+     * Checks that every updater of the network can be cut at shard boundaries: ND4J's own updaters
+     * ({@code org.nd4j.linalg.learning.config}) are element-wise; another class may not be.
+     *
+     * @param layout the network's layout
+     * @param stage the ZeRO stage asking (for the message)
+     * @throws IllegalArgumentException naming the layer, the parameter, the updater class and the fix
+     */
+    public static void requireShardable(FlatLayout layout, int stage) {
+        for (FlatLayout.Block b : layout.blocks()) {
+            String pkg = b.updater().getClass().getPackageName();
+            if (!pkg.equals("org.nd4j.linalg.learning.config")) {
+                FlatLayout.Slot s = b.slots().get(0);
+                throw new IllegalArgumentException("zero_optimization.stage: " + stage + " shards the updater of layer "
+                        + s.layer().getConfig().getLayerName() + " parameter " + s.name() + ", but its class "
+                        + b.updater().getClass().getName() + " is not one of ND4J's element-wise updaters; use stage 0,"
+                        + " or an updater from org.nd4j.linalg.learning.config");
+            }
+        }
+    }
+
+    /**
      * Optimizer-state elements the shard needs.
      *
      * @param layout the network's layout
