@@ -39,11 +39,22 @@ final class BatchTriad {
         BatchTriad t = new BatchTriad(one(top, TRAIN), one(top, MICRO), one(top, GAS));
         if (t.train == ABSENT && t.micro == ABSENT) {
             throw new DeepSpeedConfigException(TRAIN, "neither train_batch_size nor train_micro_batch_size_per_gpu "
-                    + "is given (DeepSpeed needs at least one); add \"train_micro_batch_size_per_gpu\": <samples "
-                    + "per rank> or \"train_batch_size\": <samples per step>, or \"auto\" to take the iterator's "
-                    + "batch size");
+                    + "is given (DeepSpeed needs at least one)" + misspelt(top) + "; add "
+                    + "\"train_micro_batch_size_per_gpu\": <samples per rank> or \"train_batch_size\": <samples per "
+                    + "step>, or \"auto\" to take the iterator's batch size");
         }
         return t;
+    }
+
+    /** ", but 'x' looks like a misspelt 'y'" when a top-level key is close to a batch key. */
+    private static String misspelt(Section top) {
+        for (String key : top.raw().keySet()) {
+            java.util.Optional<String> near = DidYouMean.closest(key, java.util.List.of(TRAIN, MICRO, GAS));
+            if (near.isPresent() && !near.get().equals(key)) {
+                return ", but '" + key + "' looks like a misspelt '" + near.get() + "'";
+            }
+        }
+        return "";
     }
 
     private static Long one(Section top, String key) {

@@ -28,6 +28,8 @@ class ErrorPathTest {
                 // batch triad types
                 c("{\"train_batch_size\": \"8\"}", "train_batch_size", "must be an integer"),
                 c("{\"gradient_accumulation_steps\": 2}", "train_batch_size", "neither"),
+                c("{\"train_batch_sise\": 2}", "train_batch_size", "'train_batch_sise' looks like a misspelt "
+                        + "'train_batch_size'"),
                 // zero_optimization
                 c("{" + BATCH + "\"zero_optimization\": 3}", "zero_optimization", "must be a JSON object"),
                 c("{" + BATCH + "\"zero_optimization\": {\"stage\": 4}}", "zero_optimization.stage", "0, 1, 2 or 3"),
