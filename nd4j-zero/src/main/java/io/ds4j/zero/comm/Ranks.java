@@ -1,8 +1,14 @@
 package io.ds4j.zero.comm;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Runs one body per rank, each on its own thread, for collectives whose ranks are threads (in-process groups and the
@@ -36,17 +42,31 @@ public final class Ranks {
         }
     }
 
+    /** How long ranks get to stop after a failure before {@link #run} stops waiting for them. */
+    public static final Duration GRACE = Duration.ofSeconds(10);
+
     /**
-     * Runs {@code body} for every handle on threads named {@code ds4j-rank-<r>} and waits for all of them.
+     * Runs {@code body} for every handle on daemon threads named {@code ds4j-rank-<r>} and waits for all of them. When
+     * a rank fails, the group is aborted and the ranks still running are interrupted; a rank that has not stopped
+     * {@link #GRACE} later (stuck outside any collective) is left behind and named in the exception, so the caller
+     * never hangs on it.
      *
      * @return the results, index r for rank r
      * @throws RankFailedException when any rank threw
      */
     public static <T> List<T> run(List<? extends Collectives> handles, Body<T> body) {
+        return run(handles, body, GRACE);
+    }
+
+    /** {@link #run(List, Body)} with another grace period for ranks to stop after a failure. */
+    public static <T> List<T> run(List<? extends Collectives> handles, Body<T> body, Duration grace) {
         Objects.requireNonNull(body, "body");
         int n = handles.size();
-        List<T> results = new ArrayList<>(java.util.Collections.nCopies(n, null));
+        List<T> results = new ArrayList<>(Collections.nCopies(n, null));
         Throwable[] failures = new Throwable[n];
+        CountDownLatch done = new CountDownLatch(n);
+        AtomicIntegerArray finished = new AtomicIntegerArray(n);
+        AtomicBoolean failed = new AtomicBoolean();
         List<Thread> threads = new ArrayList<>();
         for (int r = 0; r < n; r++) {
             Collectives c = handles.get(r);
@@ -56,29 +76,53 @@ public final class Ranks {
                     results.set(idx, body.run(c));
                 } catch (Throwable e) {
                     failures[idx] = e;
+                    failed.set(true);
                     c.abort(e);
+                } finally {
+                    finished.set(idx, 1);
+                    done.countDown();
                 }
             }, "ds4j-rank-" + r);
+            t.setDaemon(true);
             threads.add(t);
             t.start();
         }
-        joinAll(threads);
+        List<Integer> stuck = await(threads, done, failed, grace);
+        stuck.removeIf(r -> finished.get(r) == 1);
         RankFailedException failure = failure(failures);
         if (failure != null) {
+            if (!stuck.isEmpty()) {
+                failure.addSuppressed(new IllegalStateException("rank(s) " + stuck + " did not stop within "
+                        + grace.toMillis() + " ms of the abort and were left running"));
+            }
             throw failure;
         }
         return results;
     }
 
-    private static void joinAll(List<Thread> threads) {
-        for (Thread t : threads) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for " + t.getName(), e);
+    private static List<Integer> await(List<Thread> threads, CountDownLatch done, AtomicBoolean failed,
+            Duration grace) {
+        long deadline = Long.MAX_VALUE;
+        try {
+            while (!done.await(20, TimeUnit.MILLISECONDS)) {
+                if (failed.get() && deadline == Long.MAX_VALUE) {
+                    threads.forEach(Thread::interrupt);
+                    deadline = System.nanoTime() + grace.toNanos();
+                }
+                if (System.nanoTime() > deadline) {
+                    break;
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            threads.forEach(Thread::interrupt);
+            throw new IllegalStateException("interrupted while waiting for the ranks", e);
         }
+        List<Integer> ranks = new ArrayList<>();
+        for (int r = 0; r < threads.size(); r++) {
+            ranks.add(r);
+        }
+        return ranks;
     }
 
     private static RankFailedException failure(Throwable[] failures) {

@@ -31,6 +31,30 @@ class InProcessCollectivesTest extends CollectivesConformance {
     }
 
     @Test
+    void aRankStuckOutsideCollectivesIsLeftBehindNotWaitedFor() {
+        java.util.concurrent.atomic.AtomicBoolean release = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            Ranks.RankFailedException e = assertThrows(Ranks.RankFailedException.class,
+                    () -> org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10),
+                            () -> Ranks.run(newGroup(2, LONG), c -> {
+                                if (c.rank() == 1) {
+                                    throw new IllegalStateException("rank 1 fails");
+                                }
+                                while (!release.get()) {
+                                    Thread.onSpinWait(); // ignores interrupts, like user code stuck in a loop
+                                }
+                                return null;
+                            }, Duration.ofMillis(200))));
+            assertEquals(1, e.rank());
+            assertEquals(1, e.getSuppressed().length);
+            assertEquals("rank(s) [0] did not stop within 200 ms of the abort and were left running",
+                    e.getSuppressed()[0].getMessage());
+        } finally {
+            release.set(true);
+        }
+    }
+
+    @Test
     void nd4jOverloadsWorkOnViewsAndShapes() {
         List<INDArray> out = Ranks.run(newGroup(2, LONG), c -> {
             INDArray m = Nd4j.create(DataType.FLOAT, 3, 4).addi(c.rank() + 1);
