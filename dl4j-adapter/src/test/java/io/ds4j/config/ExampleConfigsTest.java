@@ -7,12 +7,12 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The seed's example configs in {@code examples/configs/} are valid at world size 1, without warnings. */
+/** The seed's example configs ({@code examples/configs/seed-*.json}) are valid at world size 1, without warnings. */
 class ExampleConfigsTest {
 
     @Test
     void seedExamplesParseAndResolve() {
-        List<Path> files = RepoFiles.jsonFiles(RepoFiles.root().resolve("examples").resolve("configs"));
+        List<Path> files = RepoFiles.seedExamples();
         assertTrue(files.size() >= 10, "expected the seed examples, found " + files);
         for (Path f : files) {
             DeepSpeedConfig c = DeepSpeedConfig.load(f);

@@ -29,10 +29,10 @@ class MutationTest {
     @Test
     void randomEditsFailOnlyWithAPathNamingException() throws IOException {
         List<Map<String, Object>> bases = new ArrayList<>();
-        for (Path dir : List.of(RepoFiles.sharedConfigs(), RepoFiles.root().resolve("examples/configs"))) {
-            for (Path p : RepoFiles.jsonFiles(dir)) {
-                bases.add(JsonTree.parseObject(Files.readString(p)));
-            }
+        List<Path> files = new ArrayList<>(RepoFiles.jsonFiles(RepoFiles.sharedConfigs()));
+        files.addAll(RepoFiles.seedExamples());
+        for (Path p : files) {
+            bases.add(JsonTree.parseObject(Files.readString(p)));
         }
         Random rnd = new Random(20261125L);
         int edits = 0;

@@ -38,6 +38,12 @@ final class RepoFiles {
         return dir;
     }
 
+    /** The seed's example configs ({@code examples/configs/seed-*.json}); other examples belong to other programs. */
+    static List<Path> seedExamples() {
+        return jsonFiles(root().resolve("examples").resolve("configs")).stream()
+                .filter(p -> p.getFileName().toString().startsWith("seed-")).toList();
+    }
+
     static List<Path> jsonFiles(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
