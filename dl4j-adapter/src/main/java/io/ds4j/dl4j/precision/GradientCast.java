@@ -18,10 +18,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * with {@code g} DL4J's flat gradient (the SUM over the micro-batch of {@code m} examples), {@code factor} the loss
  * scale still to apply (the loss scale when the gradient came from the plain loss function; 1 when it came through
  * {@link ScaledLoss}, which already applied it; 1 for bf16, which has no loss scaling) and {@code round16} rounding to
- * nearest, ties to even, to fp16 or bf16. {@code g * (factor / m)} is evaluated in double (exact when {@code factor}
- * and {@code m} are powers of two, else within 2^-52 relative) and rounded to the 16-bit format once (through a round-to-odd float, which makes double-then-float-then-16-bit rounding equal to a single
- * rounding), so a value underflows to zero or overflows to Inf exactly where {@code scale x (mean-loss gradient)}
- * does in that format. An overflow is any Inf or NaN after rounding; each call reports whether it saw one.
+ * nearest, ties to even, to fp16 or bf16.
+ *
+ * <p>When {@code factor} is a power of two (every dynamic loss scale, and 1) the result is the 16-bit value nearest
+ * the exact real {@code g * factor / m}, so a value underflows to zero or overflows to Inf exactly where
+ * {@code scale x (mean-loss gradient)} does in that format. Why: {@code g * factor} is then exact in double, dividing
+ * by {@code m} rounds once, and that double can only sit on a 16-bit tie if the exact quotient is the tie (a float
+ * over an integer below 2^40 is at least 2^-52 relative away from any other tie); the double is rounded to a float
+ * "to odd", which makes the final rounding to 16 bits equal a single rounding of the double. Any other factor (a
+ * static {@code loss_scale} such as 1000) adds at most one double rounding (2^-53 relative) before that. An
+ * overflow is any Inf or NaN after rounding; each call reports whether it saw one.
  *
  * <p>DL4J parameters whose "gradient" is an update rather than a gradient (BatchNorm's running mean and variance) are
  * not averaged by DL4J; the caller passes {@code m = 1} for their ranges.
@@ -56,11 +62,11 @@ public record GradientCast(Precision format) {
     public boolean cast(float[] src, int srcOff, int n, int microBatch, double factor, short[] dst, int dstOff) {
         checkRange(src.length, srcOff, n, "src");
         checkRange(dst.length, dstOff, n, "dst");
-        double mult = multiplier(microBatch, factor);
+        check(microBatch, factor);
         boolean fp16 = format == Precision.FP16;
         int bad = 0;
         for (int i = 0; i < n; i++) {
-            float f = roundToOdd(src[srcOff + i] * mult);
+            float f = roundToOdd(src[srcOff + i] * factor / microBatch);
             short h = fp16 ? Fp16.fromFloat(f) : Bf16.fromFloat(f);
             bad |= fp16 ? (Fp16.isInfOrNaN(h) ? 1 : 0) : (Bf16.isInfOrNaN(h) ? 1 : 0);
             dst[dstOff + i] = h;
@@ -76,11 +82,11 @@ public record GradientCast(Precision format) {
      */
     public boolean roundInPlace(float[] a, int off, int n, int microBatch, double factor) {
         checkRange(a.length, off, n, "a");
-        double mult = multiplier(microBatch, factor);
+        check(microBatch, factor);
         boolean fp16 = format == Precision.FP16;
         int bad = 0;
         for (int i = off, end = off + n; i < end; i++) {
-            float f = roundToOdd(a[i] * mult);
+            float f = roundToOdd(a[i] * factor / microBatch);
             float r = fp16 ? Fp16.round(f) : Bf16.round(f);
             bad |= (Float.floatToRawIntBits(r) & 0x7f800000) == 0x7f800000 ? 1 : 0;
             a[i] = r;
@@ -141,7 +147,7 @@ public record GradientCast(Precision format) {
         return Float.intBitsToFloat(Float.floatToRawIntBits(f) | 1);
     }
 
-    private static double multiplier(int microBatch, double factor) {
+    private static void check(int microBatch, double factor) {
         if (microBatch < 1) {
             throw new IllegalArgumentException("train_micro_batch_size_per_gpu (the micro-batch size m the summed "
                     + "gradient is divided by) must be >= 1, got " + microBatch);
@@ -150,7 +156,6 @@ public record GradientCast(Precision format) {
             throw new IllegalArgumentException("the loss scale factor must be finite and > 0, got " + factor
                     + "; pass 1 when the gradient already carries the scale or for bf16");
         }
-        return factor / microBatch;
     }
 
     private static void checkRange(int length, int off, int n, String what) {
