@@ -20,7 +20,7 @@ final class OptimizerParams {
                     "max_coeff", "min_coeff", "amsgrad"),
             "adagrad", concat(List.of("lr", "eps", "weight_decay", "lr_decay", "initial_accumulator_value",
                     "amsgrad", "fp32_optimizer_states"), TORCH_FLAGS),
-            "lion", List.of("lr", "betas", "weight_decay", "fp32_optimizer_states"),
+            "lion", List.of("lr", "betas", "weight_decay", "set_grad_none", "fp32_optimizer_states"),
             "sgd", concat(List.of("lr", "momentum", "dampening", "weight_decay", "nesterov"), TORCH_FLAGS));
 
     private OptimizerParams() {

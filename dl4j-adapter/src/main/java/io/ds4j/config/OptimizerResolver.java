@@ -39,43 +39,52 @@ final class OptimizerResolver {
     private OptimizerConfig build() {
         String type = section.type();
         String kind = type.equals("SGD") ? "sgd" : type.toLowerCase(Locale.ROOT);
-        switch (kind) {
-            case "adam", "adamw": {
-                AdamConfig d = AdamConfig.defaults();
-                double[] b = betas(d.beta1(), d.beta2());
-                boolean adamW = kind.equals("adamw") || bool("adam_w_mode", true);
-                return new AdamConfig(num("lr", d.lr()), b[0], b[1], num("eps", d.eps()),
-                        num("weight_decay", d.weightDecay()), adamW, bool("bias_correction", d.biasCorrection()));
-            }
-            case "sgd": {
-                SgdConfig d = SgdConfig.defaults();
-                return new SgdConfig(num("lr", d.lr()), num("momentum", d.momentum()),
-                        num("dampening", d.dampening()), num("weight_decay", d.weightDecay()),
-                        bool("nesterov", d.nesterov()));
-            }
-            case "adagrad": {
-                AdagradConfig d = AdagradConfig.defaults();
-                return new AdagradConfig(num("lr", d.lr()), num("lr_decay", d.lrDecay()),
-                        num("weight_decay", d.weightDecay()),
-                        num("initial_accumulator_value", d.initialAccumulatorValue()), num("eps", d.eps()));
-            }
-            case "lamb": {
-                LambConfig d = LambConfig.defaults();
-                double[] b = betas(d.beta1(), d.beta2());
-                return new LambConfig(num("lr", d.lr()), b[0], b[1], num("eps", d.eps()),
-                        num("weight_decay", d.weightDecay()), bool("bias_correction", d.biasCorrection()),
-                        num("max_coeff", d.maxCoeff()), num("min_coeff", d.minCoeff()),
-                        bool("eps_inside_sqrt", d.epsInsideSqrt()));
-            }
-            case "lion": {
-                LionConfig d = LionConfig.defaults();
-                double[] b = betas(d.beta1(), d.beta2());
-                return new LionConfig(num("lr", d.lr()), b[0], b[1], num("weight_decay", d.weightDecay()));
-            }
-            default:
-                throw new DeepSpeedConfigException(OptimizerReader.KEY + ".type", "optimizer '" + type
-                        + "' is not implemented by ds4j; use one of Adam, AdamW, Lamb, Adagrad, Lion, SGD");
-        }
+        return switch (kind) {
+            case "adam", "adamw" -> adam(kind.equals("adamw"));
+            case "sgd" -> sgd();
+            case "adagrad" -> adagrad();
+            case "lamb" -> lamb();
+            case "lion" -> lion();
+            default -> throw new DeepSpeedConfigException(OptimizerReader.KEY + ".type", "optimizer '" + type
+                    + "' is not implemented by ds4j; use one of Adam, AdamW, Lamb, Adagrad, Lion, SGD");
+        };
+    }
+
+    /** DeepSpeed: {@code effective_adam_w_mode = name == "adamw" or adam_w_mode}, adam_w_mode defaulting to true. */
+    private AdamConfig adam(boolean typeIsAdamW) {
+        AdamConfig d = AdamConfig.defaults();
+        double[] b = betas(d.beta1(), d.beta2());
+        boolean adamW = typeIsAdamW || bool("adam_w_mode", true);
+        return new AdamConfig(num("lr", d.lr()), b[0], b[1], num("eps", d.eps()),
+                num("weight_decay", d.weightDecay()), adamW, bool("bias_correction", d.biasCorrection()));
+    }
+
+    private SgdConfig sgd() {
+        SgdConfig d = SgdConfig.defaults();
+        return new SgdConfig(num("lr", d.lr()), num("momentum", d.momentum()), num("dampening", d.dampening()),
+                num("weight_decay", d.weightDecay()), bool("nesterov", d.nesterov()));
+    }
+
+    private AdagradConfig adagrad() {
+        AdagradConfig d = AdagradConfig.defaults();
+        return new AdagradConfig(num("lr", d.lr()), num("lr_decay", d.lrDecay()),
+                num("weight_decay", d.weightDecay()),
+                num("initial_accumulator_value", d.initialAccumulatorValue()), num("eps", d.eps()));
+    }
+
+    private LambConfig lamb() {
+        LambConfig d = LambConfig.defaults();
+        double[] b = betas(d.beta1(), d.beta2());
+        return new LambConfig(num("lr", d.lr()), b[0], b[1], num("eps", d.eps()),
+                num("weight_decay", d.weightDecay()), bool("bias_correction", d.biasCorrection()),
+                num("max_coeff", d.maxCoeff()), num("min_coeff", d.minCoeff()),
+                bool("eps_inside_sqrt", d.epsInsideSqrt()));
+    }
+
+    private LionConfig lion() {
+        LionConfig d = LionConfig.defaults();
+        double[] b = betas(d.beta1(), d.beta2());
+        return new LionConfig(num("lr", d.lr()), b[0], b[1], num("weight_decay", d.weightDecay()));
     }
 
     private Object value(String key) {
