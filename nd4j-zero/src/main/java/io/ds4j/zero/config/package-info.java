@@ -12,7 +12,10 @@
  *       on the host ({@code cpu}) or on disk ({@code nvme}) instead of the device; {@code none} means no
  *       offload.</li>
  * </ul>
- * Field names are DeepSpeed 0.19.x's field names in camelCase (the new names, never the {@code stage3_*}
+ * The {@code optimizer} section becomes one {@link io.ds4j.zero.config.OptimizerConfig} (Adam/AdamW, SGD, Adagrad,
+ * Lamb, Lion) with the defaults of the class DeepSpeed instantiates for it.
+ *
+ * <p>Field names are DeepSpeed 0.19.x's field names in camelCase (the new names, never the {@code stage3_*}
  * aliases); defaults are DeepSpeed's ({@code DeepSpeedZeroConfig}, {@code DeepSpeedZeroOffload*Config}). Record
  * constructors throw {@link java.lang.IllegalArgumentException} whose message starts with the DeepSpeed key.
  */

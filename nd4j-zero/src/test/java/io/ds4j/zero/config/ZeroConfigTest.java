@@ -48,6 +48,21 @@ class ZeroConfigTest {
     }
 
     @Test
+    void optimizerRecordsCheckTheirRanges() {
+        // FusedAdam defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, adam_w_mode True, bias_correction True
+        assertEquals(new AdamConfig(1e-3, 0.9, 0.999, 1e-8, 0.0, true, true), AdamConfig.defaults());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new AdamConfig(1e-3, 0.9, 1.0, 1e-8, 0, true,
+                true)).getMessage().startsWith("optimizer.params.betas[1]"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new SgdConfig(0.1, 0.0, 0.0, 0.0, true))
+                .getMessage().startsWith("optimizer.params.nesterov"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new LionConfig(-1, 0.9, 0.99, 0))
+                .getMessage().startsWith("optimizer.params.lr"));
+        // FusedLamb max_coeff 10, min_coeff 0.01; torch Adagrad lr 1e-2, eps 1e-10
+        assertEquals(10.0, LambConfig.defaults().maxCoeff());
+        assertEquals(1e-10, AdagradConfig.defaults().eps());
+    }
+
+    @Test
     void paramOffloadCountsAtStageThreeOnly() {
         ZeroConfig two = new ZeroConfig(2, ZeroBucketConfig.defaults(2), ZeroStage3Config.defaults(),
                 OffloadOptimizerConfig.onDevice(OffloadDevice.CPU), OffloadParamConfig.onDevice(OffloadDevice.CPU),
