@@ -39,12 +39,14 @@ final class BenchCommand implements Command {
                 "  --threads T     kernel threads (default: available processors)",
                 "  --repeats R     timed repetitions, the best is reported (default 5)",
                 "  --warmup W      untimed repetitions first (default 2)",
-                "  needs about 40 bytes of Java heap and 24 bytes of off-heap memory per element");
+                "  needs about 40 bytes of Java heap and 24 bytes of off-heap memory per element",
+                io.ds4j.cli.bench.TrainBench.USAGE);
     }
 
     private Map<String, Sub> subcommands() {
         Map<String, Sub> subs = new LinkedHashMap<>();
         subs.put("optimizer", this::optimizer);
+        subs.put("train", io.ds4j.cli.bench.TrainBench::run);
         return subs;
     }
 

@@ -29,7 +29,7 @@ public final class ProgressListener extends BaseTrainingListener {
     private final IUpdater updater;
     private final Supplier<List<LedgerSnapshot>> ledgers;
     private final List<Double> losses = new ArrayList<>();
-    private final WallClock clock = new WallClock();
+    private final StepClock clock = new StepClock();
     private long windowStart = System.nanoTime();
     private long windowSteps;
     private long lastRedraw;
@@ -69,22 +69,22 @@ public final class ProgressListener extends BaseTrainingListener {
 
     @Override
     public void onForwardPass(Model model, List<INDArray> activations) {
-        clock.forwardDone();
+        clock.onForwardPass(model, activations);
     }
 
     @Override
     public void onForwardPass(Model model, Map<String, INDArray> activations) {
-        clock.forwardDone();
+        clock.onForwardPass(model, activations);
     }
 
     @Override
     public void onBackwardPass(Model model) {
-        clock.backwardDone();
+        clock.onBackwardPass(model);
     }
 
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
-        clock.stepDone();
+        clock.iterationDone(model, iteration, epoch);
         double loss = model.score();
         losses.add(loss);
         windowSteps++;
@@ -94,7 +94,7 @@ public final class ProgressListener extends BaseTrainingListener {
         if (settings.stepsPerPrint() > 0 && step % settings.stepsPerPrint() == 0) {
             clearBar();
             err.println(String.format(Locale.ROOT, "step %d: loss %.4f lr %.3e skipped 0 samples/s %.0f%s", step,
-                    loss, lr, rate(now), settings.wallClockBreakdown() ? " | " + clock.reportAndReset() : ""));
+                    loss, lr, rate(now), settings.wallClockBreakdown() ? " | " + breakdown() : ""));
         }
         boolean tenth = step % Math.max(1, settings.totalSteps() / 10) == 0 || step == settings.totalSteps();
         if (settings.terminal() ? now - lastRedraw > REDRAW_NANOS || step == settings.totalSteps() : tenth) {
@@ -103,6 +103,12 @@ public final class ProgressListener extends BaseTrainingListener {
                     + (settings.terminal() && step < settings.totalSteps() ? "" : "\n"));
             err.flush();
         }
+    }
+
+    private String breakdown() {
+        String s = clock.breakdown().format() + " (mean per step, rank 0)";
+        clock.reset();
+        return s;
     }
 
     private double rate(long now) {
@@ -137,7 +143,7 @@ public final class ProgressListener extends BaseTrainingListener {
      * @param s one rank's ledger
      * @return the bytes it holds now over all tiers
      */
-    static long total(LedgerSnapshot s) {
+    public static long total(LedgerSnapshot s) {
         long sum = 0;
         for (MemoryTier t : MemoryTier.values()) {
             sum += s.tierBytes(t);
@@ -146,46 +152,7 @@ public final class ProgressListener extends BaseTrainingListener {
     }
 
     /** @param bytes a byte count @return it in MiB, two decimals */
-    static String mib(long bytes) {
+    public static String mib(long bytes) {
         return String.format(Locale.ROOT, "%.2f MiB", bytes / (1024.0 * 1024.0));
-    }
-
-    /** Rank 0's forward, backward and rest-of-step time, accumulated between two printed lines. */
-    private static final class WallClock {
-        private long mark = System.nanoTime();
-        private long forward;
-        private long backward;
-        private long rest;
-        private long steps;
-
-        void forwardDone() {
-            long now = System.nanoTime();
-            forward += now - mark;
-            mark = now;
-        }
-
-        void backwardDone() {
-            long now = System.nanoTime();
-            backward += now - mark;
-            mark = now;
-        }
-
-        void stepDone() {
-            long now = System.nanoTime();
-            rest += now - mark;
-            mark = now;
-            steps++;
-        }
-
-        String reportAndReset() {
-            double n = Math.max(1, steps) * 1e6;
-            String s = String.format(Locale.ROOT, "forward %.2f ms backward %.2f ms reduce+step+gather %.2f ms"
-                    + " (mean per step, rank 0)", forward / n, backward / n, rest / n);
-            forward = 0;
-            backward = 0;
-            rest = 0;
-            steps = 0;
-            return s;
-        }
     }
 }

@@ -1,0 +1,153 @@
+package io.ds4j.cli.bench;
+
+import io.ds4j.cli.train.DigitsModel;
+import io.ds4j.cli.train.StepBatches;
+import io.ds4j.cli.train.StepClock;
+import io.ds4j.cli.train.TrainJob;
+import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.config.DeepSpeedConfigException;
+import io.ds4j.dl4j.ZeroTrainer;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryTier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.parallelism.ParallelWrapper;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+
+/**
+ * One way of training the bench model: plain {@code fit()}, {@code ParallelWrapper}, or ds4j's {@code ZeroTrainer}.
+ * Each builds a fresh network with the same seed and the same updater (Adam, lr 1e-3).
+ */
+public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper, Contender.Zero {
+    /** The bench's learning rate. */
+    double LR = 1e-3;
+
+    /** @return the row name */
+    String name();
+
+    /**
+     * @param data the batches
+     * @return what happened
+     * @throws Exception a failure of the contender
+     */
+    Outcome run(BenchData data) throws Exception;
+
+    /** @return a fresh bench network */
+    static ComputationGraph network() {
+        return DigitsModel.build(new Adam(LR), TrainJob.SEED);
+    }
+
+    /** Plain DL4J {@code ComputationGraph.fit(iterator)} on the whole global batch. */
+    record PlainFit() implements Contender {
+        @Override
+        public String name() {
+            return "dl4j fit()";
+        }
+
+        @Override
+        public Outcome run(BenchData data) throws Exception {
+            ComputationGraph net = network();
+            StepClock clock = new StepClock();
+            net.setListeners(clock);
+            double[] rates = data.measure(b -> {
+                clock.reset();
+                net.fit(StepBatches.iterator(b));
+            });
+            return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
+                    net.params().toFloatVector(), clock.breakdown().format());
+        }
+    }
+
+    /** DL4J's ParallelWrapper, 2 workers, AVERAGING after every iteration, each worker half a global batch. */
+    record Wrapper() implements Contender {
+        @Override
+        public String name() {
+            return "ParallelWrapper x2 avg";
+        }
+
+        @Override
+        public Outcome run(BenchData data) throws Exception {
+            ComputationGraph net = network();
+            try (ParallelWrapper pw = new ParallelWrapper.Builder<>(net).workers(2).prefetchBuffer(4)
+                    .averagingFrequency(1).reportScoreAfterAveraging(true)
+                    .trainingMode(ParallelWrapper.TrainingMode.AVERAGING).build()) {
+                double[] rates = data.measure(b -> pw.fit(new ExistingDataSetIterator(halves(b))));
+                return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
+                        net.params().toFloatVector(), "");
+            }
+        }
+
+        private static List<DataSet> halves(List<DataSet> batches) {
+            List<DataSet> out = new ArrayList<>();
+            for (DataSet d : batches) {
+                int half = d.numExamples() / 2;
+                out.add((DataSet) d.getRange(0, half));
+                out.add((DataSet) d.getRange(half, d.numExamples()));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * ds4j's ZeroTrainer with 2 ranks.
+     *
+     * @param stage {@code zero_optimization.stage}
+     * @param precision fp32, fp16 or bf16
+     * @param offload whether {@code offload_optimizer.device} is cpu
+     */
+    record Zero(int stage, String precision, boolean offload) implements Contender {
+        @Override
+        public String name() {
+            return String.format(Locale.ROOT, "ds4j zero-%d %s %s", stage, precision, offload ? "cpu-offload"
+                    : "no-offload");
+        }
+
+        /** @param globalBatch {@code train_batch_size} @return the DeepSpeed configuration of this row */
+        public String json(int globalBatch) {
+            return String.format(Locale.ROOT, "{\"train_batch_size\": %d, \"gradient_accumulation_steps\": 1,"
+                    + " \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": %d%s},"
+                    + " \"fp16\": {\"enabled\": %b}, \"bf16\": {\"enabled\": %b}}", globalBatch, stage,
+                    offload ? ", \"offload_optimizer\": {\"device\": \"cpu\"}" : "", precision.equals("fp16"),
+                    precision.equals("bf16"));
+        }
+
+        @Override
+        public Outcome run(BenchData data) throws Exception {
+            ComputationGraph net = network();
+            ZeroTrainer trainer;
+            try {
+                trainer = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json(data.globalBatch())))
+                        .worldSize(2).build();
+            } catch (DeepSpeedConfigException | IllegalArgumentException e) {
+                return new Outcome.Unsupported(name(), e.getMessage());
+            }
+            try (trainer) {
+                StepClock clock = new StepClock();
+                net.setListeners(clock);
+                double[] rates = data.measure(b -> {
+                    clock.reset();
+                    trainer.fit(StepBatches.iterator(b));
+                });
+                net.setListeners();
+                return new Outcome.Measured(name(), rates, peak(trainer.memoryReport()), Rss.bytes(),
+                        net.score(data.train()), net.params().toFloatVector(), clock.breakdown().format());
+            }
+        }
+
+        private static long peak(List<LedgerSnapshot> ledgers) {
+            long max = 0;
+            for (LedgerSnapshot s : ledgers) {
+                long sum = 0;
+                for (MemoryTier t : MemoryTier.values()) {
+                    sum += s.tierPeakBytes(t);
+                }
+                max = Math.max(max, sum);
+            }
+            return max;
+        }
+    }
+}

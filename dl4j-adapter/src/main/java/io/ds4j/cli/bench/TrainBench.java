@@ -1,0 +1,115 @@
+package io.ds4j.cli.bench;
+
+import io.ds4j.cli.UsageException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code ds4j bench train [--quick] [--out DIR]}: runs every contender in this process and prints the table (see the
+ * package documentation); writes CSV, text and PNG into {@code DIR} (default {@code bench-train}).
+ */
+public final class TrainBench {
+    /** The usage lines, for {@code ds4j help bench}. */
+    public static final String USAGE = String.join("\n",
+            "usage: ds4j bench train [--quick] [--out DIR]",
+            "  train           plain DL4J fit(), ParallelWrapper (2 workers, AVERAGING) and ds4j ZeroTrainer",
+            "                  (2 ranks, stages 0/1/2 x fp32/fp16/bf16 x no/cpu offload) on the OptDigits MLP:",
+            "                  samples/s, ratios, peak ledger, RSS, final loss; CSV + PNG in DIR",
+            "  --quick         a smoke test (5 windows of 2 steps) instead of 7 windows of 40 steps",
+            "  --out DIR       where bench-train.csv/.txt/.png go (default bench-train)");
+
+    private TrainBench() {
+    }
+
+    /**
+     * @param args the arguments after {@code bench train}
+     * @param out the table
+     * @param err progress
+     * @return the exit code
+     */
+    public static int run(List<String> args, PrintStream out, PrintStream err) {
+        boolean quick = false;
+        Path dir = Path.of("bench-train");
+        for (int i = 0; i < args.size(); i++) {
+            switch (args.get(i)) {
+                case "--quick" -> quick = true;
+                case "--out" -> {
+                    if (i + 1 >= args.size()) {
+                        throw new UsageException("--out needs a folder");
+                    }
+                    dir = Path.of(args.get(++i));
+                }
+                default -> throw new UsageException("unknown option '" + args.get(i) + "' for bench train");
+            }
+        }
+        BenchPlan plan = quick ? BenchPlan.quick(dir) : BenchPlan.full(dir);
+        try {
+            BenchReport report = run(plan, err);
+            out.print(report.table());
+            for (Path p : report.write(plan.outDir())) {
+                err.println("wrote " + p);
+            }
+            return 0;
+        } catch (IOException e) {
+            err.println("error: cannot write the results into " + dir + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** @return every contender, in run order */
+    public static List<Contender> contenders() {
+        List<Contender> all = new ArrayList<>(List.of(new Contender.PlainFit(), new Contender.Wrapper()));
+        for (int stage = 0; stage <= 2; stage++) {
+            for (String precision : List.of("fp32", "fp16", "bf16")) {
+                for (boolean offload : List.of(false, true)) {
+                    all.add(new Contender.Zero(stage, precision, offload));
+                }
+            }
+        }
+        return all;
+    }
+
+    /**
+     * Runs every contender with one plan.
+     *
+     * @param plan the plan
+     * @param err where progress goes
+     * @return the report
+     */
+    public static BenchReport run(BenchPlan plan, PrintStream err) {
+        BenchData data = BenchData.of(plan);
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Contender c : contenders()) {
+            long t0 = System.nanoTime();
+            Outcome o;
+            try {
+                o = c.run(data);
+            } catch (Exception e) {
+                o = new Outcome.Unsupported(c.name(), "failed: " + e);
+            }
+            outcomes.add(o);
+            err.println(String.format(Locale.ROOT, "bench train: %-30s %s (%.1f s)", c.name(),
+                    o instanceof Outcome.Measured m ? String.format(Locale.ROOT, "%.0f samples/s",
+                            m.samplesPerSecond()) : "unsupported", (System.nanoTime() - t0) / 1e9));
+        }
+        return new BenchReport(machine(), outcomes);
+    }
+
+    private static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
+        } catch (IOException | RuntimeException e) {
+            // keep "unknown CPU"
+        }
+        return String.format(Locale.ROOT, "%s, %d cores visible to the JVM, %s %s, Java %s, ND4J CPU backend", cpu,
+                Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"),
+                System.getProperty("os.arch"), System.getProperty("java.version"));
+    }
+}
