@@ -36,6 +36,11 @@ public final class DeepSpeed {
      */
     public static DeepSpeedEngine initialize(Model net, EngineOptions options) {
         Objects.requireNonNull(options, "options");
+        if (options.optimizer().isPresent()) {
+            throw new IllegalArgumentException("optimizer: a DeepSpeed-semantics optimizer is not yet installed into"
+                    + " DL4J's own fit(); remove the section to train with the network's DL4J updater, or use"
+                    + " ZeroTrainer (any world size, including 1), which runs it");
+        }
         if (options.gradientAccumulationSteps() != 1) {
             throw new IllegalArgumentException("gradient_accumulation_steps: " + options.gradientAccumulationSteps()
                     + " cannot be honoured inside DL4J's own fit(), which updates after every minibatch; use 1 here,"

@@ -2,10 +2,12 @@ package io.ds4j.dl4j;
 
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.config.DeepSpeedConfigException;
+import io.ds4j.config.OptimizerSection;
 import io.ds4j.config.ResolvedBatch;
 import io.ds4j.zero.config.ZeroConfig;
 import io.ds4j.zero.step.GradientClipping;
 import io.ds4j.zero.step.ReductionScaling;
+import java.util.Optional;
 
 /**
  * The part of a DeepSpeed configuration the ZeRO engine reads, with concrete values. A stand-in for the whole
@@ -15,13 +17,15 @@ import io.ds4j.zero.step.ReductionScaling;
  * @param clipping {@code gradient_clipping}
  * @param gradientAccumulationSteps {@code gradient_accumulation_steps}, at least 1
  * @param scaling {@code prescale_gradients} and {@code gradient_predivide_factor}
+ * @param optimizer the {@code optimizer} section (DeepSpeed-semantics optimizer, resolved against the network when
+ *                  training starts), or empty to train with the network's own DL4J updaters
  */
 public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int gradientAccumulationSteps,
-                            ReductionScaling scaling) {
+                            ReductionScaling scaling, Optional<OptimizerSection> optimizer) {
 
     /** Validates every field. */
     public EngineOptions {
-        if (zero == null || clipping == null || scaling == null) {
+        if (zero == null || clipping == null || scaling == null || optimizer == null) {
             throw new IllegalArgumentException("zero_optimization, gradient_clipping and the reduction scaling must"
                     + " not be null; use EngineOptions.defaults() and the with... methods");
         }
@@ -45,10 +49,6 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
      * @throws DeepSpeedConfigException naming the key the engine cannot honour and what to do instead
      */
     public static EngineOptions from(DeepSpeedConfig config, int worldSize) {
-        if (config.optimizer().isPresent()) {
-            throw new DeepSpeedConfigException("optimizer", "DeepSpeed-semantics optimizers are not wired into the"
-                    + " ZeRO engine yet; remove the section to train with the network's own DL4J IUpdater");
-        }
         if (config.scheduler().isPresent()) {
             throw new DeepSpeedConfigException("scheduler", "the engine does not drive a DeepSpeed scheduler yet;"
                     + " remove the section and set the schedule on the DL4J updater (io.ds4j.schedules adapter)");
@@ -69,7 +69,7 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
         int gas = (int) batch.gradientAccumulationSteps().orElse(1);
         return new EngineOptions(config.zero(), new GradientClipping(config.gradientClipping()), gas,
                 new ReductionScaling(config.options().prescaleGradients(),
-                        config.options().gradientPredivideFactor()));
+                        config.options().gradientPredivideFactor()), config.optimizer());
     }
 
     /**
@@ -79,31 +79,37 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
      * @return the options
      */
     public static EngineOptions defaults() {
-        return new EngineOptions(ZeroConfig.defaults(0), GradientClipping.NONE, 1, ReductionScaling.DEFAULT);
+        return new EngineOptions(ZeroConfig.defaults(0), GradientClipping.NONE, 1, ReductionScaling.DEFAULT,
+                Optional.empty());
     }
 
     /** @param stage {@code zero_optimization.stage} @return a copy with that stage and its default buckets */
     public EngineOptions withStage(int stage) {
-        return new EngineOptions(ZeroConfig.defaults(stage), clipping, gradientAccumulationSteps, scaling);
+        return new EngineOptions(ZeroConfig.defaults(stage), clipping, gradientAccumulationSteps, scaling, optimizer);
     }
 
     /** @param zeroConfig {@code zero_optimization} @return a copy with it */
     public EngineOptions withZero(ZeroConfig zeroConfig) {
-        return new EngineOptions(zeroConfig, clipping, gradientAccumulationSteps, scaling);
+        return new EngineOptions(zeroConfig, clipping, gradientAccumulationSteps, scaling, optimizer);
     }
 
     /** @param maxNorm {@code gradient_clipping} @return a copy with it */
     public EngineOptions withClipping(double maxNorm) {
-        return new EngineOptions(zero, new GradientClipping(maxNorm), gradientAccumulationSteps, scaling);
+        return new EngineOptions(zero, new GradientClipping(maxNorm), gradientAccumulationSteps, scaling, optimizer);
     }
 
     /** @param steps {@code gradient_accumulation_steps} @return a copy with it */
     public EngineOptions withAccumulation(int steps) {
-        return new EngineOptions(zero, clipping, steps, scaling);
+        return new EngineOptions(zero, clipping, steps, scaling, optimizer);
+    }
+
+    /** @param section the {@code optimizer} section, or null for none @return a copy with it */
+    public EngineOptions withOptimizer(OptimizerSection section) {
+        return new EngineOptions(zero, clipping, gradientAccumulationSteps, scaling, Optional.ofNullable(section));
     }
 
     /** @param reductionScaling prescale/predivide settings @return a copy with them */
     public EngineOptions withScaling(ReductionScaling reductionScaling) {
-        return new EngineOptions(zero, clipping, gradientAccumulationSteps, reductionScaling);
+        return new EngineOptions(zero, clipping, gradientAccumulationSteps, reductionScaling, optimizer);
     }
 }

@@ -1,6 +1,9 @@
 package io.ds4j.dl4j;
 
 import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.config.OptimizerConfig;
+import io.ds4j.zero.kernels.KernelPool;
+import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
@@ -8,6 +11,7 @@ import io.ds4j.zero.shard.Range;
 import io.ds4j.zero.shard.ShardLayout;
 import io.ds4j.zero.step.ReducedGradient;
 import io.ds4j.zero.step.ZeroStep;
+import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,16 +19,18 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One rank of a {@link ZeroTrainer}: its replica, its stage's {@link ZeroStep}, and the DL4J-semantics update of its
- * update range. Lives on the rank's thread for one {@code fit}.
+ * One rank of a {@link ZeroTrainer}: its replica, its stage's {@link ZeroStep}, and the update of its update range.
+ * Lives on the rank's thread during {@code fit}.
  *
  * <p>One optimizer step: each micro-batch's summed gradient goes into the step; the reduced mean over ranks of the
  * rank sums is written into the replica's gradient view for the update range; it is divided by the examples per rank
- * (giving the mean over the global batch), clipped by the global norm (sum of squares all-reduced over ranks),
- * normalised per layer, turned into the update by the network's updaters and subtracted; the updated shards are
- * gathered into every replica.
+ * (giving the mean over the global batch); the global norm is the square root of the all-reduced sum of the shards'
+ * squared norms. Then either (no {@code optimizer} section) the gradient is clipped, normalised per layer and turned
+ * into the update by the network's own DL4J updaters and subtracted, or (an {@code optimizer} section) DeepSpeed's
+ * fused optimizer updates the shard, reading the gradient times DeepSpeed's clip factor. Finally the updated shards
+ * are gathered into every replica.
  */
-final class RankWorker {
+final class RankWorker implements AutoCloseable {
 
     private final Collectives comm;
     private final Replica replica;
@@ -34,6 +40,8 @@ final class RankWorker {
     private final Range range;
     private final ShardGradient gradient;
     private final ShardUpdater updater;
+    private final FusedShardStep fused;
+    private final KernelPool pool;
     private final INDArray gradRange;
     private final INDArray paramRange;
     private final float[] padded;
@@ -49,16 +57,26 @@ final class RankWorker {
                 options.scaling());
         this.range = step.updateRange();
         FlatLayout flat = FlatLayout.of(replica.net());
-        if (options.zero().stage() > 0 && comm.worldSize() > 1) {
-            ShardUpdater.requireShardable(flat, options.zero().stage());
-        }
         boolean empty = range.isEmpty();
         this.gradRange = empty ? Nd4j.create(DataType.FLOAT, 0) : ShardUpdater.slice(replica.gradients(),
                 range.offset(), range.end());
         this.paramRange = empty ? Nd4j.create(DataType.FLOAT, 0) : ShardUpdater.slice(replica.params(),
                 range.offset(), range.end());
         this.gradient = new ShardGradient(flat, range.offset(), range.end(), gradRange);
-        this.updater = ShardUpdater.forShard(flat, range.offset(), range.end(), paramRange, gradRange);
+        if (options.optimizer().isPresent()) {
+            DeepSpeedOptimizers.requireCompatible(flat);
+            OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(replica.net()));
+            this.fused = new FusedShardStep(DeepSpeedOptimizers.kernel(oc), oc.lr(), paramRange, gradRange);
+            this.pool = new KernelPool(1);
+            this.updater = null;
+        } else {
+            if (options.zero().stage() > 0 && comm.worldSize() > 1) {
+                ShardUpdater.requireShardable(flat, options.zero().stage());
+            }
+            this.updater = ShardUpdater.forShard(flat, range.offset(), range.end(), paramRange, gradRange);
+            this.fused = null;
+            this.pool = null;
+        }
         this.padded = new float[(int) layout.paddedLength()];
         record(ledger);
     }
@@ -68,11 +86,13 @@ final class RankWorker {
         ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4 * psi, "replica parameters (fp32, master)");
         long accumulated = options.zero().stage() == 2 ? layout.shardLength() : layout.paddedLength();
         ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * accumulated, "accumulated gradient");
-        long state = updater.state() == null ? 0 : updater.state().length();
-        ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4 * state, "DL4J updater state of the shard");
-        long buffers = step.bufferElements() - accumulated + padded.length + psi;
+        long state = fused != null ? fused.stateElements()
+                : updater.state() == null ? 0 : updater.state().length();
+        ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4 * state, "optimizer state of the shard");
+        long staging = fused != null ? 2 * range.length() : 0;
+        long buffers = step.bufferElements() - accumulated + padded.length + psi + staging;
         ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 4 * buffers,
-                "DL4J backprop gradient view, staging buffer, reduce-scatter receive buffer");
+                "DL4J backprop gradient view, staging buffers, reduce-scatter receive buffer");
     }
 
     /**
@@ -80,7 +100,7 @@ final class RankWorker {
      *
      * @param micro this rank's micro-batches, in order
      * @param globalExamples examples in the whole global batch
-     * @param iteration DL4J's iteration count for the updaters
+     * @param iteration DL4J's iteration count for the updaters (DeepSpeed's step is {@code iteration + 1})
      * @param epoch DL4J's epoch count
      * @return the global score (example-weighted mean of the micro-batch scores over all ranks)
      */
@@ -89,52 +109,60 @@ final class RankWorker {
         int n = (int) layout.length();
         for (MultiDataSet mb : micro) {
             weightedScore += replica.computeGradient(mb) * mb.getFeatures(0).size(0);
-            float[] g = replica.gradients().toFloatVector();
-            System.arraycopy(g, 0, padded, 0, n);
+            System.arraycopy(replica.gradients().toFloatVector(), 0, padded, 0, n);
             step.accumulate(padded);
         }
         ReducedGradient red = step.reduce();
         if (!range.isEmpty()) {
-            float[] own = java.util.Arrays.copyOfRange(red.data(), red.offset(), red.offset() + red.length());
-            gradRange.assign(Nd4j.createFromArray(own));
+            gradRange.assign(Nd4j.createFromArray(Arrays.copyOfRange(red.data(), red.offset(),
+                    red.offset() + red.length())));
         }
         gradient.average(globalExamples / (double) comm.worldSize(), micro.size());
-        double sumSq = gradient.clipSumOfSquares();
-        lastNorm = Math.sqrt(sharded() ? comm.allReduceSum(sumSq) : sumSq);
-        gradient.scale(options.clipping().scale(lastNorm));
-        double[] norms = gradient.normalizationSumsOfSquares();
-        if (sharded()) {
+        lastNorm = Math.sqrt(sum(gradient.clipSumOfSquares()));
+        if (fused != null) {
+            double multiplier = StepArgs.unscaleAndClip(1.0, lastNorm, options.clipping().maxNorm());
+            fused.apply(iteration + 1L, multiplier, pool);
+        } else {
+            gradient.scale(options.clipping().scale(lastNorm));
+            double[] norms = gradient.normalizationSumsOfSquares();
             for (int k = 0; k < norms.length; k++) {
-                norms[k] = comm.allReduceSum(norms[k]);
+                norms[k] = sum(norms[k]);
             }
+            gradient.normalize(norms);
+            updater.gradientToUpdate(iteration, epoch);
+            paramRange.subi(gradRange);
         }
-        gradient.normalize(norms);
-        updater.gradientToUpdate(iteration, epoch);
-        paramRange.subi(gradRange);
         gather();
         return comm.allReduceSum(weightedScore) / globalExamples;
     }
 
-    private boolean sharded() {
-        return options.zero().stage() > 0 && comm.worldSize() > 1;
+    /** The sum over ranks of a shard's partial sum; each rank's own value when every rank holds everything. */
+    private double sum(double partial) {
+        return options.zero().stage() > 0 && comm.worldSize() > 1 ? comm.allReduceSum(partial) : partial;
     }
 
     private void gather() {
         if (options.zero().stage() == 0) {
             return;
         }
-        java.util.Arrays.fill(padded, 0f);
+        Arrays.fill(padded, 0f);
         if (!range.isEmpty()) {
             float[] own = paramRange.toFloatVector();
             System.arraycopy(own, 0, padded, (int) range.offset(), own.length);
         }
         step.gather(padded);
-        INDArray full = Nd4j.createFromArray(java.util.Arrays.copyOf(padded, (int) layout.length()));
-        replica.params().assign(full);
+        replica.params().assign(Nd4j.createFromArray(Arrays.copyOf(padded, (int) layout.length())));
     }
 
     /** @return the global gradient norm of the last step, before clipping */
     double lastGradientNorm() {
         return lastNorm;
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.close();
+        }
     }
 }

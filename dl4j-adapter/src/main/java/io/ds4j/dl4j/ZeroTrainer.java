@@ -211,7 +211,13 @@ public final class ZeroTrainer implements AutoCloseable {
     /** Releases the replicas and buffers; the user's network keeps the trained parameters. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
+        for (RankWorker w : workers) {
+            w.close();
+        }
         workers.clear();
     }
 

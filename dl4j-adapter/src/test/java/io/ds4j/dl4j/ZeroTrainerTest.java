@@ -146,11 +146,15 @@ class ZeroTrainerTest {
 
     @Test
     void configurationSectionsNotWiredYetAreRefusedByName() {
-        DeepSpeedConfig withOptimizer = DeepSpeedConfig.parse("{\"train_batch_size\": 8, "
-                + "\"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.001}}}");
+        DeepSpeedConfig withScheduler = DeepSpeedConfig.parse("{\"train_batch_size\": 8, "
+                + "\"scheduler\": {\"type\": \"WarmupLR\", \"params\": {\"warmup_num_steps\": 10}}}");
         DeepSpeedConfigException e = assertThrows(DeepSpeedConfigException.class,
-                () -> ZeroTrainer.builder(TestNets.denseMln(1)).config(withOptimizer).worldSize(2).build());
-        assertTrue(e.getMessage().contains("optimizer"), e.getMessage());
+                () -> ZeroTrainer.builder(TestNets.denseMln(1)).config(withScheduler).worldSize(2).build());
+        assertTrue(e.getMessage().contains("scheduler"), e.getMessage());
+        DeepSpeedConfig withFp16 = DeepSpeedConfig.parse("{\"train_batch_size\": 8, \"fp16\": {\"enabled\": true}}");
+        e = assertThrows(DeepSpeedConfigException.class,
+                () -> ZeroTrainer.builder(TestNets.denseMln(1)).config(withFp16).worldSize(2).build());
+        assertTrue(e.getMessage().contains("fp16.enabled"), e.getMessage());
     }
 
     /** The DeepSpeed file's keys reach the engine: stage, clipping, accumulation, prescale and predivide. */

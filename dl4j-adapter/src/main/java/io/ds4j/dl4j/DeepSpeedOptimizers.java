@@ -1,0 +1,133 @@
+package io.ds4j.dl4j;
+
+import io.ds4j.zero.config.AdagradConfig;
+import io.ds4j.zero.config.AdamConfig;
+import io.ds4j.zero.config.LambConfig;
+import io.ds4j.zero.config.LionConfig;
+import io.ds4j.zero.config.OptimizerConfig;
+import io.ds4j.zero.config.SgdConfig;
+import io.ds4j.zero.kernels.Betas;
+import io.ds4j.zero.kernels.FusedAdagrad;
+import io.ds4j.zero.kernels.FusedAdam;
+import io.ds4j.zero.kernels.FusedLamb;
+import io.ds4j.zero.kernels.FusedLion;
+import io.ds4j.zero.kernels.FusedOptimizer;
+import io.ds4j.zero.kernels.FusedSgd;
+import io.ds4j.zero.kernels.LambCoefficients;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.learning.regularization.Regularization;
+
+/**
+ * The bridge between a DeepSpeed {@code optimizer} section and the engine: "auto" values read from the network's
+ * DL4J updater, the resolved hyper-parameters turned into ds4j's fused kernels, and the checks that the network has
+ * nothing DL4J-specific that the DeepSpeed optimizer would silently drop.
+ */
+public final class DeepSpeedOptimizers {
+
+    private DeepSpeedOptimizers() {
+    }
+
+    /**
+     * Values for {@code "auto"} optimizer params from the network's updater (the first updater block): {@code lr}
+     * from any ND4J updater with a learning rate; {@code betas} and {@code eps} from Adam; {@code momentum} from
+     * Nesterovs.
+     *
+     * @param net the network
+     * @return the values by DeepSpeed param name
+     */
+    public static Map<String, Object> autoValues(Model net) {
+        Map<String, Object> out = new HashMap<>();
+        List<FlatLayout.Block> blocks = FlatLayout.of(net).blocks();
+        if (blocks.isEmpty()) {
+            return out;
+        }
+        IUpdater u = blocks.get(0).updater();
+        if (u.hasLearningRate()) {
+            out.put("lr", u.getLearningRate(0, 0));
+        }
+        if (u instanceof Adam a) {
+            out.put("betas", List.of(a.getBeta1(), a.getBeta2()));
+            out.put("eps", a.getEpsilon());
+        } else if (u instanceof Nesterovs n) {
+            out.put("momentum", n.getMomentum());
+        } else if (u instanceof Sgd) {
+            out.put("momentum", 0.0);
+        }
+        return out;
+    }
+
+    /**
+     * The fused kernel with DeepSpeed's semantics for resolved hyper-parameters.
+     *
+     * @param c the resolved optimizer section
+     * @return the kernel
+     * @throws IllegalArgumentException naming the key for a value the kernels do not implement
+     */
+    public static FusedOptimizer kernel(OptimizerConfig c) {
+        if (c instanceof AdamConfig a) {
+            return new FusedAdam(new Betas((float) a.beta1(), (float) a.beta2()), (float) a.eps(),
+                    (float) a.weightDecay(), a.adamWMode(), a.biasCorrection());
+        }
+        if (c instanceof SgdConfig s) {
+            return new FusedSgd((float) s.momentum(), (float) s.dampening(), s.nesterov(), (float) s.weightDecay());
+        }
+        if (c instanceof AdagradConfig a) {
+            if (a.lrDecay() != 0 || a.initialAccumulatorValue() != 0) {
+                throw new IllegalArgumentException("optimizer.params.lr_decay / initial_accumulator_value: "
+                        + a.lrDecay() + " / " + a.initialAccumulatorValue() + " are not implemented by the fused"
+                        + " Adagrad; use 0 for both");
+            }
+            return new FusedAdagrad((float) a.eps(), (float) a.weightDecay());
+        }
+        if (c instanceof LambConfig l) {
+            if (l.epsInsideSqrt()) {
+                throw new IllegalArgumentException("optimizer.params.eps_inside_sqrt: true is not implemented by the"
+                        + " fused Lamb; use false");
+            }
+            return new FusedLamb(new Betas((float) l.beta1(), (float) l.beta2()), (float) l.eps(),
+                    (float) l.weightDecay(), l.biasCorrection(),
+                    new LambCoefficients((float) l.maxCoeff(), (float) l.minCoeff()));
+        }
+        LionConfig l = (LionConfig) c;
+        return new FusedLion(new Betas((float) l.beta1(), (float) l.beta2()), (float) l.weightDecay());
+    }
+
+    /**
+     * Refuses networks whose DL4J configuration would be silently ignored by a DeepSpeed optimizer: layer
+     * regularization (l1, l2, weight decay; use {@code optimizer.params.weight_decay}), layer gradient normalization
+     * (use {@code gradient_clipping}), and parameters whose "gradient" is an update (BatchNorm running statistics).
+     *
+     * @param layout the network's layout
+     * @throws IllegalArgumentException naming the layer, the parameter and the fix
+     */
+    public static void requireCompatible(FlatLayout layout) {
+        for (FlatLayout.Slot s : layout.slots()) {
+            String where = "layer " + s.layer().getConfig().getLayerName() + " parameter " + s.name();
+            List<Regularization> regs = s.layer().getConfig().getRegularizationByParam(s.name());
+            if (regs != null && !regs.isEmpty()) {
+                throw new IllegalArgumentException("optimizer: " + where + " has DL4J regularization " + regs
+                        + " that a DeepSpeed optimizer would ignore; remove it and set optimizer.params.weight_decay,"
+                        + " or remove the optimizer section to train with the DL4J updater");
+            }
+            GradientNormalization gn = s.layer().getConfig().getGradientNormalization();
+            if (gn != null && gn != GradientNormalization.None) {
+                throw new IllegalArgumentException("optimizer: " + where + " has DL4J gradient normalization " + gn
+                        + " that a DeepSpeed optimizer would ignore; use gradient_clipping instead, or remove the"
+                        + " optimizer section");
+            }
+            if (!s.dividedByMinibatch()) {
+                throw new IllegalArgumentException("optimizer: " + where + " holds running statistics (e.g."
+                        + " BatchNormalization) that DL4J updates outside the optimizer; not supported with a DeepSpeed"
+                        + " optimizer yet; remove the optimizer section to train with the DL4J updater");
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.ds4j.dl4j;
+
+import io.ds4j.zero.kernels.FusedOptimizer;
+import io.ds4j.zero.kernels.HeapFp32;
+import io.ds4j.zero.kernels.KernelPool;
+import io.ds4j.zero.kernels.OptimizerBuffers;
+import io.ds4j.zero.kernels.StepArgs;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The update of one shard with a DeepSpeed-semantics optimizer (an {@code optimizer} section): the fused kernel reads
+ * the shard's averaged gradient times DeepSpeed's clip factor and updates the shard's fp32 parameters (which are the
+ * master weights in fp32 training) and its own optimizer state.
+ */
+final class FusedShardStep {
+
+    private final FusedOptimizer kernel;
+    private final double lr;
+    private final INDArray params;
+    private final INDArray grads;
+    private final float[] master;
+    private final float[] gradient;
+    private final List<float[]> state = new ArrayList<>();
+    private final OptimizerBuffers buffers;
+
+    FusedShardStep(FusedOptimizer kernel, double lr, INDArray paramRange, INDArray gradRange) {
+        this.kernel = kernel;
+        this.lr = lr;
+        this.params = paramRange;
+        this.grads = gradRange;
+        int n = (int) paramRange.length();
+        this.master = new float[n];
+        this.gradient = new float[n];
+        List<io.ds4j.zero.kernels.Fp32Storage> stateStores = new ArrayList<>();
+        for (int i = 0; i < kernel.stateWords(); i++) {
+            float[] s = new float[n];
+            state.add(s);
+            stateStores.add(new HeapFp32(s, 0, n));
+        }
+        this.buffers = new OptimizerBuffers(new HeapFp32(gradient, 0, n), new HeapFp32(master, 0, n), stateStores,
+                null);
+    }
+
+    /**
+     * One optimizer step.
+     *
+     * @param step DeepSpeed's step number, 1 for the first update
+     * @param gradMultiplier DeepSpeed's {@code 1 / combined_scale} (clipping)
+     * @param pool the kernel's threads
+     */
+    void apply(long step, double gradMultiplier, KernelPool pool) {
+        if (master.length == 0) {
+            return;
+        }
+        System.arraycopy(params.toFloatVector(), 0, master, 0, master.length);
+        System.arraycopy(grads.toFloatVector(), 0, gradient, 0, gradient.length);
+        kernel.step(buffers, new StepArgs(step, (float) lr, (float) gradMultiplier), pool);
+        params.assign(Nd4j.createFromArray(master));
+    }
+
+    /** @return optimizer state elements held */
+    long stateElements() {
+        return (long) state.size() * master.length;
+    }
+}
