@@ -1,6 +1,6 @@
 /**
  * ds4j's integration with DL4J: {@link io.ds4j.dl4j.DeepSpeed#initialize} for a world of one rank inside the user's
- * own {@code fit()}, and {@code ZeroTrainer} for several ranks.
+ * own {@code fit()}, and {@link io.ds4j.dl4j.ZeroTrainer} for ZeRO stages 0 to 2 over several ranks (threads).
  *
  * <h2>How the user's {@code net.fit(iterator)} runs ds4j's step (decision)</h2>
  * DL4J 1.0.0-M2.1's {@code StochasticGradientDescent.optimize} computes the gradient, hands it to the network's
@@ -11,21 +11,44 @@
  * ComputationGraph.setUpdater(ComputationGraphUpdater)}). So ds4j installs a subclass of DL4J's own updater whose
  * {@code update} runs ds4j's step and leaves the update in the gradient view: everything else in {@code fit()}
  * (workspaces, listeners, iteration and epoch counts, score, early stopping, serialisation of the updater state) is
- * DL4J's own and unchanged. A wrapper around {@code fit()} was rejected because users call many {@code fit}
- * overloads, and ParallelWrapper's shared-gradients mode was rejected because it deadlocks on M2.1.
+ * DL4J's own and unchanged, and the result is bit-identical to plain {@code fit()}. A wrapper around {@code fit()}
+ * was rejected because users call many {@code fit} overloads, and ParallelWrapper's shared-gradients mode was
+ * rejected because it deadlocks on M2.1. (DL4J's own "external gradient" test in {@code BaseMultiLayerUpdater}
+ * compares array objects and is always true in M2.1, because {@code Gradient.gradient()} returns a fresh reshape;
+ * ds4j compares the memory instead.)
  *
- * <h2>DL4J semantics kept exactly</h2>
+ * <h2>Several ranks ({@link io.ds4j.dl4j.ZeroTrainer})</h2>
+ * Rank r is a thread with a replica: rank 0 computes on the user's network itself, the others on networks built
+ * from a clone of its configuration ({@code net.clone()} of a ComputationGraph shares the listener list). Each
+ * replica computes DL4J's summed gradient of its micro-batch with {@code computeGradientAndScore()}; the stage's
+ * {@link io.ds4j.zero.step.ZeroStep} reduces and shards it; the rank updates its shard; the step gathers the shards.
+ * Scaling: DL4J sums over examples, so the mean over ranks of the rank sums is divided by the examples per rank, which
+ * is exactly the mean over the global batch, however the batch was split.
+ *
+ * <h2>DL4J semantics kept exactly (no {@code optimizer} section)</h2>
  * In DL4J's order: the summed gradient is divided by the minibatch size (except for parameters whose "gradient" is an
- * update, such as BatchNorm's running statistics); the layer's gradient normalization is applied; then per updater
+ * update, such as BatchNorm's running statistics: those are averaged over ranks and micro-batches, i.e. each replica's
+ * statistics move by the mean of the ranks' moves, as DDP without SyncBN averages nothing and ds4j at least keeps
+ * replicas identical); the layer's gradient normalization is applied with norms summed over shards; then per updater
  * block the "before" regularization (l1, l2) is added, the block's {@code IUpdater} runs, and the "after"
  * regularization (weight decay) is added. DeepSpeed's {@code gradient_clipping} acts on the averaged gradient before
  * DL4J's per-layer normalization (it belongs to the data-parallel engine; the normalization belongs to the layer's
- * optimizer configuration). Every DL4J updater is element-wise, so an updater instantiated on the part of a block that
- * falls in a shard gives the same numbers as the whole block: this is what lets ranks own disjoint shards.
+ * optimizer configuration). Every ND4J updater is element-wise, so an updater instantiated on the part of a block
+ * that falls in a shard gives the same numbers as the whole block; an updater class from elsewhere is refused at
+ * stages 1 and 2. A global {@code .weightDecay(c)} in a DL4J configuration is registered twice per layer by DL4J
+ * (effective 2c); ds4j reproduces DL4J, so it does the same.
+ *
+ * <h2>DeepSpeed semantics (an {@code optimizer} section)</h2>
+ * The shard is updated by ds4j's fused kernel for the section ({@link io.ds4j.dl4j.DeepSpeedOptimizers}), with
+ * {@code "auto"} params read from the network's DL4J updater and DeepSpeed's combined clip factor. DL4J layer
+ * regularization, gradient normalization and running statistics would be silently dropped, so they are refused.
  *
  * <h2>Vocabulary</h2>
  * <b>rank</b>, <b>world size</b>, <b>flat vector</b>, <b>shard</b> and <b>bucket</b> as defined in
- * {@link io.ds4j.zero.step}. A <b>slot</b> is one parameter of one layer in the flat vector; a <b>block</b> is DL4J's
- * updater block (consecutive slots with one updater configuration); a <b>segment</b> is a block cut to a shard.
+ * {@link io.ds4j.zero.step}. A <b>replica</b> is a rank's copy of the network. A <b>slot</b> is one parameter of one
+ * layer in the flat vector; a <b>block</b> is DL4J's updater block (consecutive slots with one updater
+ * configuration); a <b>segment</b> is a block cut to a shard. A <b>global batch</b> is what the iterator yields for
+ * one optimizer step ({@code train_batch_size}); a <b>micro-batch</b> is one rank's share of it for one of the
+ * {@code gradient_accumulation_steps}.
  */
 package io.ds4j.dl4j;

@@ -9,5 +9,13 @@
  * <p>Gradient scaling follows DeepSpeed: gradients are averaged over every sample of the global batch
  * ({@code train_batch_size = micro batch x gradient_accumulation_steps x world size}); clipping
  * ({@link io.ds4j.zero.step.GradientClipping}) acts on that average, with the norm taken across all shards.
+ *
+ * <p>The stages are types ({@link io.ds4j.zero.step.ZeroStep}: {@link io.ds4j.zero.step.Stage0Step},
+ * {@link io.ds4j.zero.step.Stage1Step}, {@link io.ds4j.zero.step.Stage2Step}), not flags. Stage 1 reduce-scatters
+ * (rather than all-reduces) the accumulated gradient: a rank that updates only its shard needs only that shard of the
+ * reduced gradient, and the step then moves 2&Psi; per rank like stages 0 and 2 (ZeRO paper, section 7). Stage 2
+ * differs from stage 1 in when it communicates: after every micro-batch, into a shard-sized accumulator, so no rank
+ * ever holds a full-size reduced gradient. The steps work on {@code float[]} flat vectors padded by
+ * {@link io.ds4j.zero.shard.ShardLayout}; the optimizer itself is the caller's (DL4J's updaters or the fused kernels).
  */
 package io.ds4j.zero.step;
