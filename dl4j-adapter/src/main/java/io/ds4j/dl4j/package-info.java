@@ -27,9 +27,10 @@
  *
  * <h2>DL4J semantics kept exactly (no {@code optimizer} section)</h2>
  * In DL4J's order: the summed gradient is divided by the minibatch size (except for parameters whose "gradient" is an
- * update, such as BatchNorm's running statistics: those are averaged over ranks and micro-batches, i.e. each replica's
- * statistics move by the mean of the ranks' moves, as DDP without SyncBN averages nothing and ds4j at least keeps
- * replicas identical); the layer's gradient normalization is applied with norms summed over shards; then per updater
+ * update, such as BatchNorm's running statistics: those are averaged over ranks and micro-batches, so every
+ * replica's statistics move by the mean of the ranks' moves and the replicas stay identical; PyTorch DDP instead
+ * broadcasts rank 0's buffers, and neither is SyncBN: each micro-batch is still normalised with its own batch
+ * statistics); the layer's gradient normalization is applied with norms summed over shards; then per updater
  * block the "before" regularization (l1, l2) is added, the block's {@code IUpdater} runs, and the "after"
  * regularization (weight decay) is added. DeepSpeed's {@code gradient_clipping} acts on the averaged gradient before
  * DL4J's per-layer normalization (it belongs to the data-parallel engine; the normalization belongs to the layer's
