@@ -30,5 +30,22 @@
  * per-layer gradient clipping ({@code GradientNormalization.ClipElementWiseAbsoluteValue}, {@code ClipL2PerLayer},
  * {@code ClipL2PerParamType}) sees; the engine must unscale before that normalization, as DeepSpeed unscales before
  * clipping.
+ *
+ * <h2>One fp16 step with these pieces (for the engine)</h2>
+ * <ol>
+ *   <li>Before training: {@code ScaledLossInstaller.install(net, holder)} (try-with-resources around training).</li>
+ *   <li>Before each backward pass: {@code holder.set(lossScale.value())}.</li>
+ *   <li>After it: {@code overflow = GradientCast.fp16().cast(flatGradient, 0, n, m, 1.0, stored, 0)} (factor 1: the
+ *       scale is already in the gradient; {@code m} = micro-batch size, so DL4J's own division by the minibatch
+ *       size must not be applied again), or {@code roundInPlace(flatGradientView, m, 1.0)} to keep the stored values
+ *       in the FLOAT view; reduce the flag over ranks (any rank overflowed = the step overflowed).</li>
+ *   <li>Overflow: skip the step, {@code lossScale = lossScale.afterStep(true)}. Otherwise run the fused kernel with
+ *       {@code VectorStorage.of(stored, off, len, HalfCodec.FP16)} as gradients and
+ *       {@code StepArgs.unscaleAndClip(scale, norm, gradient_clipping)} as multiplier; an fp16 compute copy is
+ *       {@code VectorStorage.of(shorts, off, len, HalfCodec.FP16)}, or (FLOAT parameters on the CPU) the fp32
+ *       parameters rounded afterwards with {@code Fp16.roundInPlace(view)}.</li>
+ *   <li>bf16: the same with {@link io.ds4j.dl4j.precision.HalfCodec#BF16}, {@code GradientCast.bf16()} and factor
+ *       1 without the installer (no loss scaling).</li>
+ * </ol>
  */
 package io.ds4j.dl4j.precision;
