@@ -46,18 +46,22 @@ public final class DeepSpeed {
                     + " cannot be honoured inside DL4J's own fit(), which updates after every minibatch; use 1 here,"
                     + " or ZeroTrainer which splits each global batch into micro-batches");
         }
+        LocalStep step;
         if (net instanceof MultiLayerNetwork mln) {
             INDArray state = mln.getUpdater(true).getStateViewArray();
             EngineMultiLayerUpdater u = new EngineMultiLayerUpdater(mln, state, options.clipping());
             mln.setUpdater(u);
-            return new DeepSpeedEngine(net, options, u.step());
-        }
-        if (net instanceof ComputationGraph cg) {
+            step = u.step();
+        } else if (net instanceof ComputationGraph cg) {
             INDArray state = cg.getUpdater(true).getStateViewArray();
             EngineGraphUpdater u = new EngineGraphUpdater(cg, state, options.clipping());
             cg.setUpdater(u);
-            return new DeepSpeedEngine(net, options, u.step());
+            step = u.step();
+        } else {
+            throw FlatLayout.unsupported(net);
         }
-        throw FlatLayout.unsupported(net);
+        Runnable restore = options.sections().scheduler().map(s -> ScheduleInstaller.install(net, s))
+                .orElse(() -> { });
+        return new DeepSpeedEngine(net, options, step, restore);
     }
 }

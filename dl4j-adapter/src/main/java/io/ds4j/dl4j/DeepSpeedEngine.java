@@ -8,8 +8,8 @@ import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 
 /**
  * The handle {@link DeepSpeed#initialize} returns: while open, the network's own {@code fit(...)} runs ds4j's step.
- * {@link #close()} puts a plain DL4J updater back, holding the same optimizer state, so training can continue
- * without ds4j.
+ * {@link #close()} puts a plain DL4J updater back, holding the same optimizer state, and the updaters' previous
+ * learning-rate schedules (when a {@code scheduler} section installed one), so training can continue without ds4j.
  *
  * <p>States: OPEN after {@code initialize}, CLOSED after {@code close()} (idempotent); queries after close throw.
  */
@@ -18,12 +18,14 @@ public final class DeepSpeedEngine implements AutoCloseable {
     private final Model net;
     private final EngineOptions options;
     private final LocalStep step;
+    private final Runnable restoreSchedule;
     private boolean closed;
 
-    DeepSpeedEngine(Model net, EngineOptions options, LocalStep step) {
+    DeepSpeedEngine(Model net, EngineOptions options, LocalStep step, Runnable restoreSchedule) {
         this.net = net;
         this.options = options;
         this.step = step;
+        this.restoreSchedule = restoreSchedule;
     }
 
     /** @return the network this engine trains */
@@ -61,6 +63,7 @@ public final class DeepSpeedEngine implements AutoCloseable {
             return;
         }
         closed = true;
+        restoreSchedule.run();
         if (net instanceof MultiLayerNetwork mln) {
             mln.setUpdater(new MultiLayerUpdater(mln, mln.getUpdater().getStateViewArray()));
         } else if (net instanceof ComputationGraph cg) {

@@ -3,6 +3,7 @@ package io.ds4j.dl4j;
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.config.DeepSpeedConfigException;
 import io.ds4j.config.OptimizerSection;
+import io.ds4j.config.SchedulerSection;
 import io.ds4j.config.ResolvedBatch;
 import io.ds4j.zero.config.ZeroConfig;
 import io.ds4j.zero.step.GradientClipping;
@@ -17,15 +18,15 @@ import java.util.Optional;
  * @param clipping {@code gradient_clipping}
  * @param gradientAccumulationSteps {@code gradient_accumulation_steps}, at least 1
  * @param scaling {@code prescale_gradients} and {@code gradient_predivide_factor}
- * @param optimizer the {@code optimizer} section (DeepSpeed-semantics optimizer, resolved against the network when
- *                  training starts), or empty to train with the network's own DL4J updaters
+ * @param sections the {@code optimizer} and {@code scheduler} sections (resolved against the network when
+ *                 training starts); none trains with the network's own DL4J updaters and their learning rates
  */
 public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int gradientAccumulationSteps,
-                            ReductionScaling scaling, Optional<OptimizerSection> optimizer) {
+                            ReductionScaling scaling, DeepSpeedSections sections) {
 
     /** Validates every field. */
     public EngineOptions {
-        if (zero == null || clipping == null || scaling == null || optimizer == null) {
+        if (zero == null || clipping == null || scaling == null || sections == null) {
             throw new IllegalArgumentException("zero_optimization, gradient_clipping and the reduction scaling must"
                     + " not be null; use EngineOptions.defaults() and the with... methods");
         }
@@ -49,10 +50,6 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
      * @throws DeepSpeedConfigException naming the key the engine cannot honour and what to do instead
      */
     public static EngineOptions from(DeepSpeedConfig config, int worldSize) {
-        if (config.scheduler().isPresent()) {
-            throw new DeepSpeedConfigException("scheduler", "the engine does not drive a DeepSpeed scheduler yet;"
-                    + " remove the section and set the schedule on the DL4J updater (io.ds4j.schedules adapter)");
-        }
         if (config.fp16().enabled() || config.bf16().enabled()) {
             throw new DeepSpeedConfigException(config.fp16().enabled() ? "fp16.enabled" : "bf16.enabled",
                     "mixed precision is not wired into the ZeRO engine yet; set it to false (fp32 training)");
@@ -69,7 +66,8 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
         int gas = (int) batch.gradientAccumulationSteps().orElse(1);
         return new EngineOptions(config.zero(), new GradientClipping(config.gradientClipping()), gas,
                 new ReductionScaling(config.options().prescaleGradients(),
-                        config.options().gradientPredivideFactor()), config.optimizer());
+                        config.options().gradientPredivideFactor()),
+                new DeepSpeedSections(config.optimizer(), config.scheduler()));
     }
 
     /**
@@ -80,36 +78,48 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
      */
     public static EngineOptions defaults() {
         return new EngineOptions(ZeroConfig.defaults(0), GradientClipping.NONE, 1, ReductionScaling.DEFAULT,
-                Optional.empty());
+                DeepSpeedSections.NONE);
     }
 
     /** @param stage {@code zero_optimization.stage} @return a copy with that stage and its default buckets */
     public EngineOptions withStage(int stage) {
-        return new EngineOptions(ZeroConfig.defaults(stage), clipping, gradientAccumulationSteps, scaling, optimizer);
+        return new EngineOptions(ZeroConfig.defaults(stage), clipping, gradientAccumulationSteps, scaling, sections);
     }
 
     /** @param zeroConfig {@code zero_optimization} @return a copy with it */
     public EngineOptions withZero(ZeroConfig zeroConfig) {
-        return new EngineOptions(zeroConfig, clipping, gradientAccumulationSteps, scaling, optimizer);
+        return new EngineOptions(zeroConfig, clipping, gradientAccumulationSteps, scaling, sections);
     }
 
     /** @param maxNorm {@code gradient_clipping} @return a copy with it */
     public EngineOptions withClipping(double maxNorm) {
-        return new EngineOptions(zero, new GradientClipping(maxNorm), gradientAccumulationSteps, scaling, optimizer);
+        return new EngineOptions(zero, new GradientClipping(maxNorm), gradientAccumulationSteps, scaling, sections);
     }
 
     /** @param steps {@code gradient_accumulation_steps} @return a copy with it */
     public EngineOptions withAccumulation(int steps) {
-        return new EngineOptions(zero, clipping, steps, scaling, optimizer);
+        return new EngineOptions(zero, clipping, steps, scaling, sections);
     }
 
     /** @param section the {@code optimizer} section, or null for none @return a copy with it */
     public EngineOptions withOptimizer(OptimizerSection section) {
-        return new EngineOptions(zero, clipping, gradientAccumulationSteps, scaling, Optional.ofNullable(section));
+        return new EngineOptions(zero, clipping, gradientAccumulationSteps, scaling,
+                new DeepSpeedSections(Optional.ofNullable(section), sections.scheduler()));
+    }
+
+    /** @param section the {@code scheduler} section, or null for none @return a copy with it */
+    public EngineOptions withScheduler(SchedulerSection section) {
+        return new EngineOptions(zero, clipping, gradientAccumulationSteps, scaling,
+                new DeepSpeedSections(sections.optimizer(), Optional.ofNullable(section)));
+    }
+
+    /** @return the {@code optimizer} section, if any */
+    public Optional<OptimizerSection> optimizer() {
+        return sections.optimizer();
     }
 
     /** @param reductionScaling prescale/predivide settings @return a copy with them */
     public EngineOptions withScaling(ReductionScaling reductionScaling) {
-        return new EngineOptions(zero, clipping, gradientAccumulationSteps, reductionScaling, optimizer);
+        return new EngineOptions(zero, clipping, gradientAccumulationSteps, reductionScaling, sections);
     }
 }

@@ -1,5 +1,6 @@
 package io.ds4j.dl4j;
 
+import io.ds4j.schedules.LrSchedule;
 import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.KernelPool;
@@ -13,12 +14,14 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The update of one shard with a DeepSpeed-semantics optimizer (an {@code optimizer} section): the fused kernel reads
  * the shard's averaged gradient times DeepSpeed's clip factor and updates the shard's fp32 parameters (which are the
- * master weights in fp32 training) and its own optimizer state.
+ * master weights in fp32 training) and its own optimizer state, with the learning rate of the {@code scheduler}
+ * section when there is one.
  */
 final class FusedShardStep {
 
     private final FusedOptimizer kernel;
     private final double lr;
+    private final LrSchedule schedule;
     private final INDArray params;
     private final INDArray grads;
     private final float[] master;
@@ -26,9 +29,10 @@ final class FusedShardStep {
     private final List<float[]> state = new ArrayList<>();
     private final OptimizerBuffers buffers;
 
-    FusedShardStep(FusedOptimizer kernel, double lr, INDArray paramRange, INDArray gradRange) {
+    FusedShardStep(FusedOptimizer kernel, double lr, LrSchedule schedule, INDArray paramRange, INDArray gradRange) {
         this.kernel = kernel;
         this.lr = lr;
+        this.schedule = schedule;
         this.params = paramRange;
         this.grads = gradRange;
         int n = (int) paramRange.length();
@@ -47,17 +51,20 @@ final class FusedShardStep {
     /**
      * One optimizer step.
      *
-     * @param step DeepSpeed's step number, 1 for the first update
+     * @param iteration DL4J's iteration count (updates so far, from 0): DeepSpeed's optimizer step is
+     *                  {@code iteration + 1} and its scheduler iteration {@code iteration - 1} (the first update uses
+     *                  the learning rate the scheduler wrote at construction)
      * @param gradMultiplier DeepSpeed's {@code 1 / combined_scale} (clipping)
      * @param pool the kernel's threads
      */
-    void apply(long step, double gradMultiplier, KernelPool pool) {
+    void apply(int iteration, double gradMultiplier, KernelPool pool) {
         if (master.length == 0) {
             return;
         }
         System.arraycopy(params.toFloatVector(), 0, master, 0, master.length);
         System.arraycopy(grads.toFloatVector(), 0, gradient, 0, gradient.length);
-        kernel.step(buffers, new StepArgs(step, (float) lr, (float) gradMultiplier), pool);
+        double rate = schedule == null ? lr : schedule.lr(iteration - 1L);
+        kernel.step(buffers, new StepArgs(iteration + 1L, (float) rate, (float) gradMultiplier), pool);
         params.assign(Nd4j.createFromArray(master));
     }
 

@@ -1,5 +1,6 @@
 package io.ds4j.dl4j;
 
+import io.ds4j.schedules.LrSchedule;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.OptimizerConfig;
 import io.ds4j.zero.kernels.KernelPool;
@@ -66,7 +67,10 @@ final class RankWorker implements AutoCloseable {
         if (options.optimizer().isPresent()) {
             DeepSpeedOptimizers.requireCompatible(flat);
             OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(replica.net()));
-            this.fused = new FusedShardStep(DeepSpeedOptimizers.kernel(oc), oc.lr(), paramRange, gradRange);
+            LrSchedule schedule = options.sections().scheduler()
+                    .map(sec -> ScheduleInstaller.schedule(sec, oc.lr())).orElse(null);
+            this.fused = new FusedShardStep(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule, paramRange,
+                    gradRange);
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {
@@ -121,7 +125,7 @@ final class RankWorker implements AutoCloseable {
         lastNorm = Math.sqrt(sum(gradient.clipSumOfSquares()));
         if (fused != null) {
             double multiplier = StepArgs.unscaleAndClip(1.0, lastNorm, options.clipping().maxNorm());
-            fused.apply(iteration + 1L, multiplier, pool);
+            fused.apply(iteration, multiplier, pool);
         } else {
             gradient.scale(options.clipping().scale(lastNorm));
             double[] norms = gradient.normalizationSumsOfSquares();

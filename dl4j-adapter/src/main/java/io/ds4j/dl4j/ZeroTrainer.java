@@ -39,6 +39,7 @@ public final class ZeroTrainer implements AutoCloseable {
     private final List<MemoryLedger> ledgers = new ArrayList<>();
     private final int threadsPerRank;
     private final long trainBatchSize;
+    private final Runnable restoreSchedule;
     private boolean closed;
 
     private ZeroTrainer(Builder b) {
@@ -49,12 +50,18 @@ public final class ZeroTrainer implements AutoCloseable {
         this.main = new Replica(b.net);
         this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
         ShardLayout layout = new ShardLayout(b.net.numParams(), b.worldSize, 2);
+        Runnable restore = () -> { };
         for (int r = 0; r < b.worldSize; r++) {
             Replica rep = r == 0 ? main : Replica.cloneOf(b.net);
+            if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
+                Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
+                restore = r == 0 ? undo : restore;
+            }
             MemoryLedger ledger = new MemoryLedger(r);
             ledgers.add(ledger);
             workers.add(new RankWorker(comms.get(r), rep, layout, options, ledger));
         }
+        this.restoreSchedule = restore;
     }
 
     /**
@@ -208,13 +215,17 @@ public final class ZeroTrainer implements AutoCloseable {
         }
     }
 
-    /** Releases the replicas and buffers; the user's network keeps the trained parameters. */
+    /**
+     * Releases the replicas and buffers; the user's network keeps the trained parameters, and gets its updaters'
+     * previous learning-rate schedules back when a {@code scheduler} section had installed one.
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        restoreSchedule.run();
         for (RankWorker w : workers) {
             w.close();
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ds4j.config.DeepSpeedConfig;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.IntToDoubleFunction;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,7 @@ class DeepSpeedOptimizerEngineTest {
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(w).build()) {
             t.fit(new ExistingDataSetIterator(data));
         }
-        double[] want = reference(data, clip);
+        double[] want = reference(data, clip, t -> LR);
         double[] got = net.params().toDoubleVector();
         double[] start = TestNets.sgdMln(4, new Adam(LR)).params().toDoubleVector();
         double moved = 0;
@@ -60,7 +61,30 @@ class DeepSpeedOptimizerEngineTest {
         assertTrue(moved > 2e-2, "training must move the parameters (max change " + moved + ")");
     }
 
-    private static double[] reference(List<DataSet> data, double clip) {
+    /**
+     * With a {@code WarmupLR} scheduler (linear, 0 to 2e-2 over 3 steps) the t-th update (t from 1) uses DeepSpeed's
+     * lr at scheduler iteration t - 2: the value written at construction (warmup_min_lr) for t = 1, then
+     * {@code min + (max - min) * (t - 2) / 3} while {@code t - 2 < 3}, then max.
+     */
+    @Test
+    void warmupScheduleDrivesTheFusedOptimizer() {
+        List<DataSet> data = TestNets.denseData(STEPS, 24, 18);
+        String json = "{\"train_batch_size\": 24, \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": 1},"
+                + " \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01, \"weight_decay\": 0.01}},"
+                + " \"scheduler\": {\"type\": \"WarmupLR\", \"params\": {\"warmup_min_lr\": 0,"
+                + " \"warmup_max_lr\": 0.02, \"warmup_num_steps\": 3, \"warmup_type\": \"linear\"}}}";
+        MultiLayerNetwork net = TestNets.sgdMln(4, new Adam(LR));
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2).build()) {
+            t.fit(new ExistingDataSetIterator(data));
+        }
+        double[] want = reference(data, 0, t -> t == 1 ? 0.0 : t - 2 < 3 ? 0.02 * (t - 2) / 3.0 : 0.02);
+        double[] got = net.params().toDoubleVector();
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-5, "parameter " + i);
+        }
+    }
+
+    private static double[] reference(List<DataSet> data, double clip, IntToDoubleFunction lrAt) {
         MultiLayerNetwork ref = TestNets.sgdMln(4, new Adam(LR));
         double[] p = ref.params().toDoubleVector();
         double[] m = new double[p.length];
@@ -79,13 +103,14 @@ class DeepSpeedOptimizerEngineTest {
             }
             norm = Math.sqrt(norm);
             double c = clip > 0 ? 1.0 / Math.max(1.0, (norm + 1e-6) / clip) : 1.0;
+            double lr = lrAt.applyAsDouble(t);
             for (int i = 0; i < p.length; i++) {
                 double gi = g[i] * c;
                 m[i] = B1 * m[i] + (1 - B1) * gi;
                 v[i] = B2 * v[i] + (1 - B2) * gi * gi;
                 double denom = Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(B2, t)) + EPS;
-                p[i] -= LR * WD * p[i];
-                p[i] -= LR / (1 - Math.pow(B1, t)) * m[i] / denom;
+                p[i] -= lr * WD * p[i];
+                p[i] -= lr / (1 - Math.pow(B1, t)) * m[i] / denom;
             }
         }
         return p;
