@@ -36,11 +36,6 @@ public final class DeepSpeed {
      */
     public static DeepSpeedEngine initialize(Model net, EngineOptions options) {
         Objects.requireNonNull(options, "options");
-        if (options.optimizer().isPresent()) {
-            throw new IllegalArgumentException("optimizer: a DeepSpeed-semantics optimizer is not yet installed into"
-                    + " DL4J's own fit(); remove the section to train with the network's DL4J updater, or use"
-                    + " ZeroTrainer (any world size, including 1), which runs it");
-        }
         if (options.gradientAccumulationSteps() != 1) {
             throw new IllegalArgumentException("gradient_accumulation_steps: " + options.gradientAccumulationSteps()
                     + " cannot be honoured inside DL4J's own fit(), which updates after every minibatch; use 1 here,"
@@ -49,19 +44,19 @@ public final class DeepSpeed {
         LocalStep step;
         if (net instanceof MultiLayerNetwork mln) {
             INDArray state = mln.getUpdater(true).getStateViewArray();
-            EngineMultiLayerUpdater u = new EngineMultiLayerUpdater(mln, state, options.clipping());
+            EngineMultiLayerUpdater u = new EngineMultiLayerUpdater(mln, state, options);
             mln.setUpdater(u);
             step = u.step();
         } else if (net instanceof ComputationGraph cg) {
             INDArray state = cg.getUpdater(true).getStateViewArray();
-            EngineGraphUpdater u = new EngineGraphUpdater(cg, state, options.clipping());
+            EngineGraphUpdater u = new EngineGraphUpdater(cg, state, options);
             cg.setUpdater(u);
             step = u.step();
         } else {
             throw FlatLayout.unsupported(net);
         }
-        Runnable restore = options.sections().scheduler().map(s -> ScheduleInstaller.install(net, s))
-                .orElse(() -> { });
+        Runnable restore = options.optimizer().isEmpty() && options.sections().scheduler().isPresent()
+                ? ScheduleInstaller.install(net, options.sections().scheduler().get()) : () -> { };
         return new DeepSpeedEngine(net, options, step, restore);
     }
 }

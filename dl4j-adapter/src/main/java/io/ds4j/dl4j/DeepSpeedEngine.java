@@ -64,6 +64,7 @@ public final class DeepSpeedEngine implements AutoCloseable {
         }
         closed = true;
         restoreSchedule.run();
+        step.close();
         if (net instanceof MultiLayerNetwork mln) {
             mln.setUpdater(new MultiLayerUpdater(mln, mln.getUpdater().getStateViewArray()));
         } else if (net instanceof ComputationGraph cg) {

@@ -1,6 +1,5 @@
 package io.ds4j.dl4j;
 
-import io.ds4j.zero.step.GradientClipping;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
@@ -16,10 +15,9 @@ final class EngineGraphUpdater extends ComputationGraphUpdater {
     private static final long serialVersionUID = 1L;
     private final transient LocalStep step;
 
-    EngineGraphUpdater(ComputationGraph net, INDArray state, GradientClipping clipping) {
+    EngineGraphUpdater(ComputationGraph net, INDArray state, EngineOptions options) {
         super(net, state);
-        this.step = new LocalStep(FlatLayout.of(net), net.params(), getFlattenedGradientsView(),
-                getStateViewArray(), clipping);
+        this.step = LocalStep.create(net, getFlattenedGradientsView(), getStateViewArray(), options);
     }
 
     @Override

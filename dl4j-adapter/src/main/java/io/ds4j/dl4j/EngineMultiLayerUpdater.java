@@ -1,6 +1,5 @@
 package io.ds4j.dl4j;
 
-import io.ds4j.zero.step.GradientClipping;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -17,10 +16,9 @@ final class EngineMultiLayerUpdater extends MultiLayerUpdater {
     private static final long serialVersionUID = 1L;
     private final transient LocalStep step;
 
-    EngineMultiLayerUpdater(MultiLayerNetwork net, INDArray state, GradientClipping clipping) {
+    EngineMultiLayerUpdater(MultiLayerNetwork net, INDArray state, EngineOptions options) {
         super(net, state);
-        this.step = new LocalStep(FlatLayout.of(net), net.params(), getFlattenedGradientsView(),
-                getStateViewArray(), clipping);
+        this.step = LocalStep.create(net, getFlattenedGradientsView(), getStateViewArray(), options);
     }
 
     @Override

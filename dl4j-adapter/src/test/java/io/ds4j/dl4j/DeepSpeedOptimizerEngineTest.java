@@ -61,6 +61,25 @@ class DeepSpeedOptimizerEngineTest {
         assertTrue(moved > 2e-2, "training must move the parameters (max change " + moved + ")");
     }
 
+    /** World size 1 inside the user's own fit(): the same DeepSpeed Adam, with clipping, against the reference. */
+    @Test
+    void initializeRunsTheFusedOptimizerInsideFit() {
+        List<DataSet> data = TestNets.denseData(STEPS, 24, 19);
+        String json = String.format(Locale.ROOT, "{\"train_batch_size\": 24, \"gradient_clipping\": 0.05,"
+                + " \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": %s, \"betas\": [%s, %s],"
+                + " \"eps\": %s, \"weight_decay\": %s}}}", LR, B1, B2, EPS, WD);
+        MultiLayerNetwork net = TestNets.sgdMln(4, new Adam(LR));
+        try (DeepSpeedEngine e = DeepSpeed.initialize(net, DeepSpeedConfig.parse(json))) {
+            net.fit(new ExistingDataSetIterator(data));
+            assertEquals(STEPS, e.steps());
+        }
+        double[] want = reference(data, 0.05, t -> LR);
+        double[] got = net.params().toDoubleVector();
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-5, "parameter " + i);
+        }
+    }
+
     /**
      * With a {@code WarmupLR} scheduler (linear, 0 to 2e-2 over 3 steps) the t-th update (t from 1) uses DeepSpeed's
      * lr at scheduler iteration t - 2: the value written at construction (warmup_min_lr) for t = 1, then
