@@ -43,6 +43,14 @@
  * The shard is updated by ds4j's fused kernel for the section ({@link io.ds4j.dl4j.DeepSpeedOptimizers}), with
  * {@code "auto"} params read from the network's DL4J updater and DeepSpeed's combined clip factor. DL4J layer
  * regularization, gradient normalization and running statistics would be silently dropped, so they are refused.
+ * Inside DL4J's own {@code fit()} (world size 1) the kernel updates the parameters and the difference is left as the
+ * update for DL4J's solver to subtract (exact whenever old and new value are within a factor 2, Sterbenz).
+ *
+ * <h2>Schedules (a {@code scheduler} section)</h2>
+ * With an optimizer section the fused kernel takes DeepSpeed's lr of each step; without one the schedule is installed
+ * as the ND4J learning-rate schedule of the network's updaters ({@link io.ds4j.dl4j.ScheduleInstaller}) and the
+ * previous ones are put back on {@code close()}. DeepSpeed's first update uses the lr its scheduler wrote at
+ * construction (scheduler iteration -1), so DL4J iteration {@code i} uses scheduler iteration {@code i - 1}.
  *
  * <h2>Vocabulary</h2>
  * <b>rank</b>, <b>world size</b>, <b>flat vector</b>, <b>shard</b> and <b>bucket</b> as defined in
