@@ -3,16 +3,16 @@ package io.ds4j.cli.bench;
 import io.ds4j.cli.train.StepBatches;
 import io.ds4j.cli.train.TrainJob;
 import io.ds4j.data.OptDigits;
-import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
- * The same global batches, in the same order, for every contender: the warm-up steps, then each window's steps.
+ * The same global batches, in the same order, for every contender and every round: the warm-up steps, then the
+ * timed window's steps.
  *
  * @param train the training split (for the final loss)
  * @param warmup the warm-up batches
- * @param windows each window's batches
+ * @param windows the timed windows' batches (one per round)
  * @param globalBatch examples per batch
  */
 public record BenchData(DataSet train, List<DataSet> warmup, List<List<DataSet>> windows, int globalBatch) {
@@ -23,14 +23,9 @@ public record BenchData(DataSet train, List<DataSet> warmup, List<List<DataSet>>
      */
     public static BenchData of(BenchPlan plan) {
         DataSet train = OptDigits.split(TrainJob.TRAIN_SIZE, TrainJob.SEED)[0];
-        List<DataSet> all = StepBatches.of(train, plan.globalBatch(), plan.totalSteps(), TrainJob.SEED);
-        List<List<DataSet>> windows = new ArrayList<>();
-        for (int w = 0; w < plan.windows(); w++) {
-            int from = plan.warmupSteps() + w * plan.stepsPerWindow();
-            windows.add(List.copyOf(all.subList(from, from + plan.stepsPerWindow())));
-        }
-        return new BenchData(train, List.copyOf(all.subList(0, plan.warmupSteps())), List.copyOf(windows),
-                plan.globalBatch());
+        List<DataSet> all = StepBatches.of(train, plan.globalBatch(), plan.roundSteps(), TrainJob.SEED);
+        List<List<DataSet>> windows = List.of(List.copyOf(all.subList(plan.warmupSteps(), all.size())));
+        return new BenchData(train, List.copyOf(all.subList(0, plan.warmupSteps())), windows, plan.globalBatch());
     }
 
     /** Trains on a list of global batches. */

@@ -3,10 +3,13 @@ package io.ds4j.cli.bench;
 import java.nio.file.Path;
 
 /**
- * How long each contender runs and where the results go.
+ * How long each contender runs and where the results go. The bench runs in <b>rounds</b>: in each round every
+ * contender starts afresh from the same initial weights, runs the warm-up steps untimed and then one timed window.
+ * Rounds interleave the contenders in time, so a burst of load on a shared machine hits all of them alike; the
+ * median over the rounds' windows is reported.
  *
- * @param warmupSteps untimed steps first
- * @param windows timed windows (the median is reported)
+ * @param warmupSteps untimed steps at the start of each round
+ * @param windows rounds, hence timed windows (the median is reported)
  * @param stepsPerWindow steps per window
  * @param globalBatch examples per step (ParallelWrapper: half per worker)
  * @param outDir where the CSV, PNG and text table go
@@ -23,22 +26,22 @@ public record BenchPlan(int warmupSteps, int windows, int stepsPerWindow, int gl
 
     /**
      * @param outDir where results go
-     * @return the full plan: 30 warm-up steps, 7 windows of 40 steps, global batch 64
+     * @return the full plan: 9 rounds of 20 warm-up steps and a window of 50 steps, global batch 64
      */
     public static BenchPlan full(Path outDir) {
-        return new BenchPlan(30, 7, 40, 64, outDir);
+        return new BenchPlan(20, 9, 50, 64, outDir);
     }
 
     /**
      * @param outDir where results go
-     * @return the smoke-test plan: 2 warm-up steps, 5 windows of 2 steps, global batch 64
+     * @return the smoke-test plan: 5 rounds of 1 warm-up step and a window of 2 steps, global batch 64
      */
     public static BenchPlan quick(Path outDir) {
-        return new BenchPlan(2, 5, 2, 64, outDir);
+        return new BenchPlan(1, 5, 2, 64, outDir);
     }
 
-    /** @return all the steps a contender runs */
-    public int totalSteps() {
-        return warmupSteps + windows * stepsPerWindow;
+    /** @return the steps a contender runs in one round */
+    public int roundSteps() {
+        return warmupSteps + stepsPerWindow;
     }
 }

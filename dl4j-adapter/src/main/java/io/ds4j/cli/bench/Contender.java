@@ -62,22 +62,34 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
         }
     }
 
-    /** DL4J's ParallelWrapper, 2 workers, AVERAGING after every iteration, each worker half a global batch. */
-    record Wrapper() implements Contender {
+    /**
+     * DL4J's ParallelWrapper, 2 workers, AVERAGING after every iteration, each worker half a global batch.
+     *
+     * @param threads ND4J's native threads while it runs (process-wide); 0 keeps ND4J's default (all cores, for each
+     *                worker). ZeroTrainer sets cores / ranks by default, so the bench also runs ParallelWrapper so.
+     */
+    record Wrapper(int threads) implements Contender {
         @Override
         public String name() {
-            return "ParallelWrapper x2 avg";
+            return threads == 0 ? "ParallelWrapper x2 avg" : "ParallelWrapper x2 avg " + threads + "thr";
         }
 
         @Override
         public Outcome run(BenchData data) throws Exception {
             ComputationGraph net = network();
+            org.nd4j.linalg.factory.Environment env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
+            int before = env.maxThreads();
+            if (threads > 0) {
+                env.setMaxThreads(threads);
+            }
             try (ParallelWrapper pw = new ParallelWrapper.Builder<>(net).workers(2).prefetchBuffer(4)
                     .averagingFrequency(1).reportScoreAfterAveraging(true)
                     .trainingMode(ParallelWrapper.TrainingMode.AVERAGING).build()) {
                 double[] rates = data.measure(b -> pw.fit(new ExistingDataSetIterator(halves(b))));
                 return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
                         net.params().toFloatVector(), "");
+            } finally {
+                env.setMaxThreads(before);
             }
         }
 

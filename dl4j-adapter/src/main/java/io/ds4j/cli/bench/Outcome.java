@@ -30,6 +30,17 @@ public sealed interface Outcome permits Outcome.Measured, Outcome.Unsupported {
         }
 
         /**
+         * @param later the same contender's next round
+         * @return the window rates of both, the larger ledger peak, and the rest from {@code later}
+         */
+        public Measured then(Measured later) {
+            double[] rates = Arrays.copyOf(windowRates, windowRates.length + later.windowRates.length);
+            System.arraycopy(later.windowRates, 0, rates, windowRates.length, later.windowRates.length);
+            return new Measured(name, rates, Math.max(peakLedgerBytes, later.peakLedgerBytes), later.rssBytes,
+                    later.finalLoss, later.params, later.breakdown);
+        }
+
+        /**
          * @param other another contender's final parameters
          * @return the largest absolute element difference
          */

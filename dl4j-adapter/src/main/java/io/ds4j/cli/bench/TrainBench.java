@@ -6,7 +6,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -17,10 +19,11 @@ public final class TrainBench {
     /** The usage lines, for {@code ds4j help bench}. */
     public static final String USAGE = String.join("\n",
             "usage: ds4j bench train [--quick] [--out DIR]",
-            "  train           plain DL4J fit(), ParallelWrapper (2 workers, AVERAGING) and ds4j ZeroTrainer",
+            "  train           plain DL4J fit(), ParallelWrapper (2 workers, AVERAGING; ND4J's default threads and",
+            "                  cores/2 threads) and ds4j ZeroTrainer",
             "                  (2 ranks, stages 0/1/2 x fp32/fp16/bf16 x no/cpu offload) on the OptDigits MLP:",
             "                  samples/s, ratios, peak ledger, RSS, final loss; CSV + PNG in DIR",
-            "  --quick         a smoke test (5 windows of 2 steps) instead of 7 windows of 40 steps",
+            "  --quick         a smoke test (5 rounds of 1+2 steps) instead of 9 rounds of 20 warm-up + 50 steps",
             "  --out DIR       where bench-train.csv/.txt/.png go (default bench-train)");
 
     private TrainBench() {
@@ -63,7 +66,8 @@ public final class TrainBench {
 
     /** @return every contender, in run order */
     public static List<Contender> contenders() {
-        List<Contender> all = new ArrayList<>(List.of(new Contender.PlainFit(), new Contender.Wrapper()));
+        List<Contender> all = new ArrayList<>(List.of(new Contender.PlainFit(), new Contender.Wrapper(0),
+                new Contender.Wrapper(Math.max(1, Runtime.getRuntime().availableProcessors() / 2))));
         for (int stage = 0; stage <= 2; stage++) {
             for (String precision : List.of("fp32", "fp16", "bf16")) {
                 for (boolean offload : List.of(false, true)) {
@@ -75,7 +79,7 @@ public final class TrainBench {
     }
 
     /**
-     * Runs every contender with one plan.
+     * Runs every contender with one plan, round by round (see {@link BenchPlan}).
      *
      * @param plan the plan
      * @param err where progress goes
@@ -83,21 +87,32 @@ public final class TrainBench {
      */
     public static BenchReport run(BenchPlan plan, PrintStream err) {
         BenchData data = BenchData.of(plan);
-        List<Outcome> outcomes = new ArrayList<>();
-        for (Contender c : contenders()) {
-            long t0 = System.nanoTime();
-            Outcome o;
-            try {
-                o = c.run(data);
-            } catch (Exception e) {
-                o = new Outcome.Unsupported(c.name(), "failed: " + e);
+        List<Contender> contenders = contenders();
+        Map<String, Outcome> merged = new LinkedHashMap<>();
+        for (int round = 1; round <= plan.windows(); round++) {
+            for (Contender c : contenders) {
+                Outcome before = merged.get(c.name());
+                if (before instanceof Outcome.Unsupported) {
+                    continue;
+                }
+                Outcome o = runOne(c, data);
+                merged.put(c.name(), before == null || o instanceof Outcome.Unsupported ? o
+                        : ((Outcome.Measured) before).then((Outcome.Measured) o));
+                if (o instanceof Outcome.Measured m) {
+                    err.println(String.format(Locale.ROOT, "bench train: round %d/%d %-30s %.0f samples/s", round,
+                            plan.windows(), c.name(), m.samplesPerSecond()));
+                }
             }
-            outcomes.add(o);
-            err.println(String.format(Locale.ROOT, "bench train: %-30s %s (%.1f s)", c.name(),
-                    o instanceof Outcome.Measured m ? String.format(Locale.ROOT, "%.0f samples/s",
-                            m.samplesPerSecond()) : "unsupported", (System.nanoTime() - t0) / 1e9));
         }
-        return new BenchReport(machine(), outcomes);
+        return new BenchReport(machine(), new ArrayList<>(merged.values()));
+    }
+
+    private static Outcome runOne(Contender c, BenchData data) {
+        try {
+            return c.run(data);
+        } catch (Exception e) {
+            return new Outcome.Unsupported(c.name(), "failed: " + e);
+        }
     }
 
     private static String machine() {

@@ -6,18 +6,20 @@
  * <h2>Vocabulary</h2>
  * <ul>
  *   <li><b>contender</b>: one way of training (a row of the table).</li>
- *   <li><b>window</b>: a run of consecutive steps timed as one; <b>warm-up</b>: the untimed steps before the first
- *       window (JIT, workspaces, thread start).</li>
- *   <li><b>samples/s</b>: the median over the windows of (examples in the window / its wall time).</li>
+ *   <li><b>round</b>: every contender in turn starts afresh (same initial weights, same batches), runs the
+ *       <b>warm-up</b> steps untimed (JIT, workspaces, thread start) and then one timed <b>window</b> of consecutive
+ *       steps. Rounds interleave the contenders in time, so load from other processes hits all of them alike.</li>
+ *   <li><b>samples/s</b>: the median over the rounds of (examples in the window / its wall time).</li>
  *   <li><b>peak ledger</b>: the largest, over ranks, of the bytes a rank's memory ledger ever held (sum over tiers
  *       of each tier's peak); only ds4j keeps a ledger.</li>
  *   <li><b>RSS</b>: the process's resident set ({@code VmRSS} of {@code /proc/self/status}) right after the
- *       contender's last window; all contenders share the process, so it is cumulative, not per contender.</li>
- *   <li><b>final loss</b>: the network's score on the whole training split after the last window.</li>
- *   <li><b>max |w - w_fit|</b>: the largest absolute difference between the contender's final parameters and plain
- *       {@code fit()}'s: the same updates give float rounding only (ds4j runs with {@code gradient_clipping: 0},
+ *       contender's last round; all contenders share the process, so it is cumulative, not per contender.</li>
+ *   <li><b>final loss</b>: the network's score on the whole training split at the end of the last round.</li>
+ *   <li><b>max |w - w_fit|</b>: the largest absolute difference between the contender's parameters and plain
+ *       {@code fit()}'s at the end of the last round: the same updates give float rounding only (ds4j runs with {@code gradient_clipping: 0},
  *       since plain DL4J does not clip); ParallelWrapper averages parameters, not gradients, so it differs.</li>
  * </ul>
+ * <b>Breakdown</b>: {@link io.ds4j.cli.train.StepClock} on the listener thread, over the last round's window.
  * A combination the engine cannot run yet is a row {@code unsupported: <reason>} with the engine's own refusal.
  */
 package io.ds4j.cli.bench;

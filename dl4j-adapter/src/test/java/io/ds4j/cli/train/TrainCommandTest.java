@@ -57,6 +57,25 @@ class TrainCommandTest {
     }
 
     @Test
+    void stepsPerPrintAndWallClockBreakdownPrintWhatDeepSpeedPrints() throws IOException {
+        Path cfg = dir.resolve("print.json");
+        Files.writeString(cfg, "{\"train_batch_size\": 32, \"steps_per_print\": 4, \"wall_clock_breakdown\": true,"
+                + " \"zero_optimization\": {\"stage\": 1}}");
+        Path zip = dir.resolve("m.zip");
+        Result r = run("train", "--steps", "8", "--out", zip.toString(), cfg.toString());
+        assertEquals(0, r.code(), r.err());
+        // steps_per_print 4 over 8 steps: lines at steps 4 and 8, each with the breakdown
+        List<String> lines = r.err().lines().filter(l -> l.startsWith("step ")).toList();
+        assertEquals(2, lines.size(), r.err());
+        assertTrue(lines.get(0).startsWith("step 4: loss ") && lines.get(1).startsWith("step 8: loss "), r.err());
+        for (String l : lines) {
+            assertTrue(l.contains("forward ") && l.contains("backward ") && l.contains("reduce+step+gather "), l);
+        }
+        assertTrue(r.out().contains("steps            8 (0 skipped)"), r.out());
+        assertTrue(Files.size(zip) > 0);
+    }
+
+    @Test
     void theEmbeddedDefaultIsTheExamplesFile() throws IOException {
         Path root = Path.of("").toAbsolutePath();
         while (!Files.isDirectory(root.resolve("examples").resolve("configs"))) {
