@@ -62,16 +62,22 @@ public record GradientCast(Precision format) {
     public boolean cast(float[] src, int srcOff, int n, int microBatch, double factor, short[] dst, int dstOff) {
         checkRange(src.length, srcOff, n, "src");
         checkRange(dst.length, dstOff, n, "dst");
-        check(microBatch, factor);
-        boolean fp16 = format == Precision.FP16;
+        float fm = exactFloatMultiplier(microBatch, factor);
         int bad = 0;
-        for (int i = 0; i < n; i++) {
-            float f = roundToOdd(src[srcOff + i] * factor / microBatch);
-            short h = fp16 ? Fp16.fromFloat(f) : Bf16.fromFloat(f);
-            bad |= fp16 ? (Fp16.isInfOrNaN(h) ? 1 : 0) : (Bf16.isInfOrNaN(h) ? 1 : 0);
-            dst[dstOff + i] = h;
+        if (format == Precision.FP16) {
+            for (int i = 0; i < n; i++) {
+                short h = Fp16.fromFloat(prepared(src[srcOff + i], fm, factor, microBatch));
+                bad |= (h & 0x7c00) + 0x0400;   // bit 15 set only by an all-ones exponent (Inf/NaN)
+                dst[dstOff + i] = h;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                short h = Bf16.fromFloat(prepared(src[srcOff + i], fm, factor, microBatch));
+                bad |= (h & 0x7f80) + 0x0080;
+                dst[dstOff + i] = h;
+            }
         }
-        return bad != 0;
+        return (bad & 0x8000) != 0;
     }
 
     /**
@@ -82,16 +88,40 @@ public record GradientCast(Precision format) {
      */
     public boolean roundInPlace(float[] a, int off, int n, int microBatch, double factor) {
         checkRange(a.length, off, n, "a");
-        check(microBatch, factor);
+        float fm = exactFloatMultiplier(microBatch, factor);
         boolean fp16 = format == Precision.FP16;
         int bad = 0;
         for (int i = off, end = off + n; i < end; i++) {
-            float f = roundToOdd(a[i] * factor / microBatch);
+            float f = prepared(a[i], fm, factor, microBatch);
             float r = fp16 ? Fp16.round(f) : Bf16.round(f);
-            bad |= (Float.floatToRawIntBits(r) & 0x7f800000) == 0x7f800000 ? 1 : 0;
+            bad |= (Float.floatToRawIntBits(r) & 0x7f800000) + 0x00800000;   // negative only for Inf/NaN
             a[i] = r;
         }
-        return bad != 0;
+        return bad < 0;
+    }
+
+    /**
+     * {@code g * factor / m} as a float whose rounding to 16 bits equals the exact value's. Fast path when
+     * {@code fm = factor / m} is an exact float power of two ({@code fm != 0}): the float product is exact when it is
+     * a normal float, and overflows to Inf only where both 16-bit formats overflow too; smaller products (and NaN)
+     * take the double path.
+     */
+    private static float prepared(float g, float fm, double factor, int m) {
+        if (fm != 0) {
+            float p = g * fm;
+            if (Math.abs(p) >= Float.MIN_NORMAL) {
+                return p;
+            }
+        }
+        return roundToOdd(g * factor / m);
+    }
+
+    /** {@code factor / m} when both are powers of two and it is exact as a float, else 0 (use the double path). */
+    private static float exactFloatMultiplier(int microBatch, double factor) {
+        check(microBatch, factor);
+        boolean pow2 = Integer.bitCount(microBatch) == 1 && factor == Math.scalb(1.0, Math.getExponent(factor));
+        double mult = factor / microBatch;
+        return pow2 && (double) (float) mult == mult ? (float) mult : 0f;
     }
 
     /**
@@ -138,13 +168,11 @@ public record GradientCast(Precision format) {
      */
     static float roundToOdd(double v) {
         float f = (float) v;
-        if (!Double.isFinite(v) || (double) f == v) {
-            return f;
-        }
-        if (Math.abs((double) f) > Math.abs(v)) {
-            f = Math.nextAfter(f, 0.0); // (float) v rounded away from zero (possibly to Inf): step back toward it
-        }
-        return Float.intBitsToFloat(Float.floatToRawIntBits(f) | 1);
+        double back = f;
+        int bits = Float.floatToRawIntBits(f);
+        bits -= Math.abs(back) > Math.abs(v) ? 1 : 0;   // rounded away from zero (maybe to Inf): one step back
+        bits |= back != v ? 1 : 0;                      // inexact (or NaN, which stays NaN): make it odd
+        return Float.intBitsToFloat(bits);
     }
 
     private static void check(int microBatch, double factor) {
