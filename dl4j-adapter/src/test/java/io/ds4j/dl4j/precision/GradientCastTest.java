@@ -104,6 +104,21 @@ class GradientCastTest {
     }
 
     @Test
+    void roundToOddEdgeCases() {
+        assertEquals(1.5f, GradientCast.roundToOdd(1.5));                             // exact stays
+        assertEquals(Float.MAX_VALUE, GradientCast.roundToOdd(1e300));                // truncated, MAX is odd
+        assertEquals(-Float.MIN_VALUE, GradientCast.roundToOdd(-1e-300));             // -0 made odd
+        assertEquals(Float.POSITIVE_INFINITY, GradientCast.roundToOdd(Double.POSITIVE_INFINITY));
+        assertTrue(Float.isNaN(GradientCast.roundToOdd(Double.NaN)));
+        // 1 + 2^-24 + 2^-40 lies between 1 and 1 + 2^-23: toward zero is 1 (even), made odd: 1 + 2^-23
+        assertEquals(1 + 0x1p-23f, GradientCast.roundToOdd(1 + 0x1p-24 + 0x1p-40));
+        // 1 + 2^-23 - 2^-40 rounds to nearest 1 + 2^-23 (away from zero): one step back to 1, made odd: 1 + 2^-23
+        assertEquals(1 + 0x1p-23f, GradientCast.roundToOdd(1 + 0x1p-23 - 0x1p-40));
+        // 2 - 2^-40 rounds to nearest 2 (away): step back to the float below 2 (odd already)
+        assertEquals(Math.nextDown(2f), GradientCast.roundToOdd(2 - 0x1p-40));
+    }
+
+    @Test
     void badInputNamesTheProblem() {
         short[] out = new short[1];
         float[] g = {1f};
