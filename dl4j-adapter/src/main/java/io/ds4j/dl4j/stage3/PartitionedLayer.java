@@ -1,0 +1,106 @@
+package io.ds4j.dl4j.stage3;
+
+import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.stage3.PartitionedParam;
+import io.ds4j.zero.stage3.TransientBuffers;
+import java.nio.FloatBuffer;
+import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * One DL4J layer of a rank whose parameters are partitioned: its {@link PartitionedParam}s (one per DL4J parameter,
+ * in flat order) and the binding of the layer to the rank's compute scratch.
+ *
+ * <p>{@link #bind()} copies the gathered tensors into the front of the parameter scratch and points the layer's
+ * parameter table at views of it; {@link #bindGradients()} points its gradient views at the front of the gradient
+ * scratch. The scratch is shared by all layers of the rank (they run one at a time), so a layer that is not bound
+ * holds stale views that are never read: the state machine of its parameters guarantees a bind before every use.
+ */
+final class PartitionedLayer {
+    private final Layer layer;
+    private final NeuralNetConfiguration conf;
+    private final List<PartitionedParam> params;
+    private final List<FlatLayout.Slot> slots;
+    private final int numParams;
+
+    PartitionedLayer(Layer layer, NeuralNetConfiguration conf, List<PartitionedParam> params,
+                     List<FlatLayout.Slot> slots) {
+        this.layer = layer;
+        this.conf = conf;
+        this.params = List.copyOf(params);
+        this.slots = List.copyOf(slots);
+        this.numParams = params.stream().mapToInt(p -> p.spec().numel()).sum();
+    }
+
+    Layer layer() {
+        return layer;
+    }
+
+    List<PartitionedParam> params() {
+        return params;
+    }
+
+    List<FlatLayout.Slot> slots() {
+        return slots;
+    }
+
+    int numParams() {
+        return numParams;
+    }
+
+    /** Points the layer at its gathered parameters (copied into {@code scratch[0, numParams)}). */
+    void bind(INDArray scratch) {
+        if (numParams == 0) {
+            return;
+        }
+        FloatBuffer nio = scratch.data().asNioFloat();
+        int at = 0;
+        for (PartitionedParam p : params) {
+            int n = p.spec().numel();
+            nio.position(at);
+            nio.put(p.full(), 0, n);
+            at += n;
+        }
+        INDArray view = front(scratch, numParams);
+        layer.setParamTable(conf.getLayer().initializer().init(conf, view, false));
+        layer.setParamsViewArray(view);
+    }
+
+    /** Zeroes {@code scratch[0, numParams)} and points the layer's gradient views at it. */
+    void bindGradients(INDArray scratch) {
+        if (numParams == 0) {
+            return;
+        }
+        INDArray view = front(scratch, numParams);
+        view.assign(0);
+        layer.setBackpropGradientsViewArray(view);
+    }
+
+    /**
+     * Reduce-scatters the layer's gradient, as DL4J wrote it into {@code scratch[0, numParams)}: each parameter's
+     * rank-summed shard lands in {@code shardGrads.get(i)}.
+     */
+    void reduceScatter(INDArray scratch, Collectives comm, TransientBuffers buffers, List<float[]> shardGrads) {
+        FloatBuffer nio = scratch.data().asNioFloat();
+        int at = 0;
+        for (int i = 0; i < params.size(); i++) {
+            PartitionedParam p = params.get(i);
+            int n = p.spec().numel();
+            float[] full = buffers.acquire((int) p.layout().paddedLength(), "stage3 gradient " + p.spec().name(),
+                    false);
+            nio.position(at);
+            nio.get(full, 0, n);
+            p.reduceScatter(comm, full, shardGrads.get(i));
+            buffers.release(full);
+            at += n;
+        }
+    }
+
+    private static INDArray front(INDArray scratch, int n) {
+        return scratch.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval(0, n));
+    }
+}

@@ -1,0 +1,84 @@
+package io.ds4j.dl4j.stage3;
+
+import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.dl4j.ShardUpdater;
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryLedger;
+import io.ds4j.zero.ledger.MemoryTier;
+import io.ds4j.zero.shard.Range;
+import io.ds4j.zero.stage3.PartitionedParam;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One rank's optimizer over its shards: for every parameter, the fp32 master of the owned elements, their reduced
+ * gradient, and the network's own DL4J updater on exactly that range of the flat vector ({@link ShardUpdater}, so
+ * DL4J's per-layer updaters, learning-rate schedules and regularization apply as in plain {@code fit()}).
+ */
+final class ShardOptimizer {
+    private record Piece(PartitionedParam param, FlatLayout.Slot slot, int owned, INDArray master, INDArray grad,
+                         ShardUpdater updater) { }
+
+    private final List<Piece> pieces = new ArrayList<>();
+    private final List<float[]> shardGrads = new ArrayList<>();
+
+    /**
+     * @param layout the network's flat layout
+     * @param params every partitioned parameter, in flat (slot) order
+     * @param ledger where masters, gradients and optimizer state are entered
+     */
+    ShardOptimizer(FlatLayout layout, List<PartitionedParam> params, MemoryLedger ledger, int rank) {
+        for (int i = 0; i < params.size(); i++) {
+            PartitionedParam p = params.get(i);
+            FlatLayout.Slot slot = layout.slots().get(i);
+            Range own = p.layout().ownedRange(rank);
+            int n = (int) own.length();
+            float[] sg = new float[p.shard().length];
+            shardGrads.add(sg);
+            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4L * sg.length, "stage3 grad shard");
+            if (n == 0) {
+                pieces.add(new Piece(p, slot, 0, null, null, null));
+                continue;
+            }
+            INDArray master = Nd4j.createFromArray(java.util.Arrays.copyOf(p.shard(), n));
+            INDArray grad = Nd4j.create(DataType.FLOAT, n);
+            long lo = slot.start() + own.offset();
+            ShardUpdater u = ShardUpdater.forShard(layout, lo, lo + n, master, grad);
+            ledger.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE, 4L * n, "stage3 fp32 master");
+            ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE,
+                    u.state() == null ? 0 : 4L * u.state().length(), "stage3 optimizer state");
+            pieces.add(new Piece(p, slot, n, master, grad, u));
+        }
+    }
+
+    /** Where parameter i's reduced gradient shard is written during backward. */
+    List<float[]> shardGrads() {
+        return shardGrads;
+    }
+
+    /**
+     * Averages the reduced gradients as DL4J does (by the global minibatch, or by the number of ranks for parameters
+     * DL4J does not divide), runs the updaters and writes the new values into the shards.
+     */
+    void step(int globalBatch, int worldSize, int iteration, int epoch) {
+        for (int i = 0; i < pieces.size(); i++) {
+            Piece pc = pieces.get(i);
+            if (pc.owned() == 0) {
+                continue;
+            }
+            FloatBuffer g = pc.grad().data().asNioFloat();
+            g.position(0);
+            g.put(shardGrads.get(i), 0, pc.owned());
+            pc.grad().divi(pc.slot().dividedByMinibatch() ? globalBatch : worldSize);
+            pc.updater().gradientToUpdate(iteration, epoch);
+            pc.master().subi(pc.grad());
+            FloatBuffer m = pc.master().data().asNioFloat();
+            m.position(0);
+            m.get(pc.param().shard(), 0, pc.owned());
+        }
+    }
+}

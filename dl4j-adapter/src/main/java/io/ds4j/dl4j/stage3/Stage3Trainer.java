@@ -1,0 +1,145 @@
+package io.ds4j.dl4j.stage3;
+
+import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.dl4j.ShardUpdater;
+import io.ds4j.zero.comm.CommStats;
+import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.comm.Ranks;
+import io.ds4j.zero.config.ZeroStage3Config;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * ZeRO stage 3 data-parallel training of a {@link MultiLayerNetwork} on {@code worldSize} in-process ranks (fp32).
+ * Each rank keeps only its shards of the parameters between steps; layers gather their parameters just before they
+ * run and release them after, as the stage-3 knobs say (see the package documentation).
+ *
+ * <p>Call order: {@link #fit(DataSet)} once per global batch (its size divisible by the world size); then
+ * {@link #copyParamsTo(MultiLayerNetwork)} to gather the full model into a network (DeepSpeed's
+ * {@code stage3_gather_16bit_weights_on_model_save}, here in fp32); {@link #close()} at the end.
+ */
+public final class Stage3Trainer implements AutoCloseable {
+    private final List<InProcessCollectives> comms;
+    private final List<Stage3Rank> ranks;
+    private final long numParams;
+    private int iteration;
+    private int epoch;
+    private double score = Double.NaN;
+
+    private Stage3Trainer(List<InProcessCollectives> comms, List<Stage3Rank> ranks, long numParams) {
+        this.comms = comms;
+        this.ranks = ranks;
+        this.numParams = numParams;
+    }
+
+    /**
+     * Partitions {@code net}'s current parameters over {@code worldSize} ranks. The network itself is left as it is;
+     * the ranks never hold its full flat vector.
+     *
+     * @param net       an initialised fp32 network
+     * @param knobs     the stage-3 knobs
+     * @param worldSize ranks, {@code >= 1}
+     * @return the trainer
+     */
+    public static Stage3Trainer create(MultiLayerNetwork net, ZeroStage3Config knobs, int worldSize) {
+        check(net);
+        FlatLayout layout = FlatLayout.of(net);
+        ShardUpdater.requireShardable(layout, 3);
+        List<InProcessCollectives> comms = InProcessCollectives.create(worldSize, Duration.ofMinutes(5));
+        List<Stage3Rank> ranks = Ranks.run(comms, c -> new Stage3Rank(net, layout, knobs, c));
+        Stage3Trainer t = new Stage3Trainer(comms, new ArrayList<>(ranks), net.numParams());
+        t.iteration = net.getIterationCount();
+        t.epoch = net.getEpochCount();
+        return t;
+    }
+
+    private static void check(MultiLayerNetwork net) {
+        if (net.params() == null) {
+            throw new IllegalArgumentException("network: not initialised; call net.init() before ZeRO stage 3");
+        }
+        if (net.params().dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("network data type: " + net.params().dataType()
+                    + " is not supported by ZeRO stage 3 yet; build the network with dataType(DataType.FLOAT)");
+        }
+        for (int i = 0; i < net.getnLayers(); i++) {
+            GradientNormalization g = net.getLayer(i).conf().getLayer().getGradientNormalization();
+            if (g != null && g != GradientNormalization.None) {
+                throw new IllegalArgumentException("layer " + i + " gradientNormalization: " + g + " is not supported"
+                        + " by ZeRO stage 3 yet; use GradientNormalization.None, or stage 0-2");
+            }
+        }
+    }
+
+    /**
+     * One optimizer step on a global batch: rank r computes on examples {@code [r B/N, (r+1) B/N)}.
+     *
+     * @return DL4J's score of the global batch (mean over ranks of the micro-batch scores)
+     */
+    public double fit(DataSet globalBatch) {
+        int world = ranks.size();
+        int b = globalBatch.numExamples();
+        if (b % world != 0) {
+            throw new IllegalArgumentException("global batch size " + b + " is not divisible by the world size "
+                    + world + "; use a batch size that is a multiple of " + world);
+        }
+        int micro = b / world;
+        int it = iteration;
+        int ep = epoch;
+        List<Double> scores = Ranks.run(comms, c -> {
+            Stage3Rank r = ranks.get(c.rank());
+            long from = (long) c.rank() * micro;
+            var idx = org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + micro);
+            var f = globalBatch.getFeatures().get(idx).dup();
+            var l = globalBatch.getLabels().get(idx).dup();
+            double s = r.forwardBackward(f, l);
+            r.step(b, it, ep);
+            return c.allReduceSum(s) / world;
+        });
+        iteration++;
+        score = scores.get(0);
+        return score;
+    }
+
+    /** Gathers the full parameters into {@code net} (same architecture) and sets its iteration count. */
+    public void copyParamsTo(MultiLayerNetwork net) {
+        if (net.numParams() != numParams) {
+            throw new IllegalArgumentException("network has " + net.numParams() + " parameters, the trainer "
+                    + numParams + "; pass a network of the same configuration");
+        }
+        List<float[]> all = Ranks.run(comms, c -> ranks.get(c.rank()).gatherAll());
+        net.setParams(Nd4j.createFromArray(all.get(0)).reshape(1, numParams));
+        net.setIterationCount(iteration);
+    }
+
+    /** The score of the last step. */
+    public double score() {
+        return score;
+    }
+
+    /** Each rank's ledger. */
+    public List<LedgerSnapshot> memoryReport() {
+        return ranks.stream().map(r -> r.ledger().snapshot()).toList();
+    }
+
+    /** Each rank's communication counters. */
+    public List<CommStats> commStats() {
+        return comms.stream().map(InProcessCollectives::stats).toList();
+    }
+
+    /** Rank {@code r}'s state, for tests in this package. */
+    Stage3Rank rank(int r) {
+        return ranks.get(r);
+    }
+
+    @Override
+    public void close() {
+        ranks.clear();
+    }
+}
