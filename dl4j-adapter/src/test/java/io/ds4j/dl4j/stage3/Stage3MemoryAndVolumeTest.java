@@ -1,0 +1,101 @@
+package io.ds4j.dl4j.stage3;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ds4j.zero.comm.CollectiveKind;
+import io.ds4j.zero.comm.CommStats;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryTier;
+import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Communication volume, persistent bytes and peak transient bytes of one stage-3 step of the dense test network
+ * (6-16-12-3: parameters W 96, b 16 | W 192, b 12 | W 36, b 3; Ψ = 355) on 3 ranks with the plain schedule
+ * (nothing persistent, no prefetch, release right after use).
+ */
+class Stage3MemoryAndVolumeTest {
+    private static final int W = 3;
+
+    private static long shard(long n) {
+        return (n + W - 1) / W; // ceil(n / N): DeepSpeed pads every tensor to a multiple of the world size
+    }
+
+    @Test
+    void oneStepMovesThreePsiLessTheOutputLayersSecondGather() {
+        MultiLayerNetwork net = Stage3Nets.dense(3);
+        List<DataSet> data = Stage3Nets.data(2, 12, 5, new long[] {6}, new long[] {3});
+        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), W)) {
+            t.fit(data.get(0));
+            List<CommStats> before = t.commStats();
+            t.fit(data.get(1));
+            long outShards = 0;
+            long otherShards = 0;
+            for (int i = 0; i < net.getnLayers(); i++) {
+                for (INDArray p : net.getLayer(i).paramTable().values()) {
+                    if (i == net.getnLayers() - 1) {
+                        outShards += shard(p.length());
+                    } else {
+                        otherShards += shard(p.length());
+                    }
+                }
+            }
+            // hidden layers: gathered for forward, again for backward, gradient reduce-scattered: 3 collectives;
+            // the output layer runs forward, score and backward in one step (as in DL4J): 2 collectives.
+            long expectGather = (W - 1) * (2 * otherShards + outShards);
+            long expectScatter = (W - 1) * (otherShards + outShards);
+            for (int r = 0; r < W; r++) {
+                CommStats d = t.commStats().get(r).minus(before.get(r));
+                assertEquals(expectGather, d.of(CollectiveKind.ALL_GATHER).elements(), "rank " + r);
+                assertEquals(expectScatter, d.of(CollectiveKind.REDUCE_SCATTER).elements(), "rank " + r);
+                assertEquals(0, d.of(CollectiveKind.ALL_REDUCE).elements(), "no all-reduce of parameters");
+            }
+        }
+    }
+
+    @Test
+    void ranksHoldShardsPersistentlyAndAtMostTheDerivedPeakTransiently() {
+        MultiLayerNetwork net = Stage3Nets.dense(3);
+        List<DataSet> data = Stage3Nets.data(2, 12, 5, new long[] {6}, new long[] {3});
+        long shards = 0;
+        long largestLayerPadded = 0;
+        long largestParamPadded = 0;
+        long largestLayer = 0;
+        for (Layer l : net.getLayers()) {
+            long layerPadded = 0;
+            for (INDArray p : l.paramTable().values()) {
+                shards += shard(p.length());
+                layerPadded += W * shard(p.length());
+                largestParamPadded = Math.max(largestParamPadded, W * shard(p.length()));
+            }
+            largestLayerPadded = Math.max(largestLayerPadded, layerPadded);
+            largestLayer = Math.max(largestLayer, l.numParams());
+        }
+        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), W)) {
+            for (DataSet d : data) {
+                t.fit(d);
+            }
+            for (LedgerSnapshot s : t.memoryReport()) {
+                // persistent parameter bytes = the rank's shards: Ψ/N elements each, rounded up per tensor
+                assertEquals(4 * shards, s.bytes(MemoryCategory.PARAMETERS, MemoryTier.DEVICE));
+                assertTrue(4 * shards <= 4 * (net.numParams() + 6 * (W - 1)) / W + 4);
+                assertEquals(4 * shards, s.bytes(MemoryCategory.GRADIENTS, MemoryTier.DEVICE));
+                // transient: the gathered tensors of one layer plus one full gradient tensor during its
+                // reduce-scatter; plus the two compute scratch arrays of the largest layer (8 bytes per element)
+                long scratch = 8 * largestLayer;
+                long bound = scratch + 4 * (largestLayerPadded + largestParamPadded);
+                long peak = s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE);
+                assertTrue(peak <= bound, "peak " + peak + " > bound " + bound);
+                assertTrue(peak >= scratch + 4 * largestLayerPadded, "the largest layer was gathered: " + peak);
+                assertEquals(scratch, s.bytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE),
+                        "nothing gathered between steps");
+            }
+        }
+    }
+}
