@@ -14,8 +14,8 @@ import org.knowm.xchart.CategoryChartBuilder;
 
 /**
  * The bench's results as a text table, a CSV ({@code bench-train.csv}) and a bar chart of samples/s
- * ({@code bench-train.png}). Ratios are to plain {@code fit()} and to the faster ParallelWrapper row (blank when those
- * did not run).
+ * ({@code bench-train.png}). Ratios are to the faster plain {@code fit()} row and to the faster ParallelWrapper row
+ * (blank when those did not run); parameter differences are to the first {@code fit()} row (ND4J's default threads).
  *
  * @param machine one line describing the machine
  * @param outcomes the rows, in run order
@@ -35,8 +35,8 @@ public record BenchReport(String machine, List<Outcome> outcomes) {
                 .map(o -> (Outcome.Measured) o).findFirst();
     }
 
-    private Optional<Outcome.Measured> bestWrapper() {
-        return outcomes.stream().filter(o -> o instanceof Outcome.Measured && o.name().startsWith("ParallelWrapper"))
+    private Optional<Outcome.Measured> best(String prefix) {
+        return outcomes.stream().filter(o -> o instanceof Outcome.Measured && o.name().startsWith(prefix))
                 .map(o -> (Outcome.Measured) o)
                 .max(java.util.Comparator.comparingDouble(Outcome.Measured::samplesPerSecond));
     }
@@ -52,11 +52,11 @@ public record BenchReport(String machine, List<Outcome> outcomes) {
 
     /** @return the table as printed */
     public String table() {
-        Optional<Outcome.Measured> fit = find("dl4j fit()");
-        Optional<Outcome.Measured> pw = bestWrapper();
+        Optional<Outcome.Measured> fit = best("dl4j fit()");
+        Optional<Outcome.Measured> pw = best("ParallelWrapper");
         StringBuilder sb = new StringBuilder("machine: ").append(machine).append('\n');
         sb.append(String.format(Locale.ROOT, "%-30s %10s %7s %7s %12s %10s %10s %12s%n", "contender", "samples/s",
-                "x fit", "x PW*", "peak ledger", "RSS MiB", "final loss", "max|w-w_fit|"));
+                "x fit*", "x PW*", "peak ledger", "RSS MiB", "final loss", "max|w-w_fit|"));
         List<String> breakdowns = new ArrayList<>();
         for (Outcome o : outcomes) {
             if (o instanceof Outcome.Measured m) {
@@ -73,7 +73,8 @@ public record BenchReport(String machine, List<Outcome> outcomes) {
                 sb.append(String.format(Locale.ROOT, "%-30s unsupported: %s%n", u.name(), u.reason()));
             }
         }
-        sb.append("x PW*: ratio to the faster ParallelWrapper row\n");
+        sb.append("x fit*, x PW*: ratio to the faster fit() row and to the faster ParallelWrapper row;"
+                + " max|w-w_fit|: to the first fit() row\n");
         sb.append("wall-clock breakdown per step on the listener thread (rank 0), last round's window:\n");
         breakdowns.forEach(b -> sb.append(b).append('\n'));
         return sb.toString();
@@ -81,8 +82,8 @@ public record BenchReport(String machine, List<Outcome> outcomes) {
 
     /** @return the CSV text, header first */
     public String csv() {
-        Optional<Outcome.Measured> fit = find("dl4j fit()");
-        Optional<Outcome.Measured> pw = bestWrapper();
+        Optional<Outcome.Measured> fit = best("dl4j fit()");
+        Optional<Outcome.Measured> pw = best("ParallelWrapper");
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
         for (Outcome o : outcomes) {
             if (o instanceof Outcome.Measured m) {

@@ -41,11 +41,15 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
         return DigitsModel.build(new Adam(LR), TrainJob.SEED);
     }
 
-    /** Plain DL4J {@code ComputationGraph.fit(iterator)} on the whole global batch. */
-    record PlainFit() implements Contender {
+    /**
+     * Plain DL4J {@code ComputationGraph.fit(iterator)} on the whole global batch.
+     *
+     * @param threads ND4J's native threads while it runs; 0 keeps ND4J's default (all cores)
+     */
+    record PlainFit(int threads) implements Contender {
         @Override
         public String name() {
-            return "dl4j fit()";
+            return threads == 0 ? "dl4j fit()" : "dl4j fit() " + threads + "thr";
         }
 
         @Override
@@ -53,13 +57,31 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
             ComputationGraph net = network();
             StepClock clock = new StepClock();
             net.setListeners(clock);
-            double[] rates = data.measure(b -> {
-                clock.reset();
-                net.fit(StepBatches.iterator(b));
-            });
-            return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
-                    net.params().toFloatVector(), clock.breakdown().format());
+            int before = setThreads(threads);
+            try {
+                double[] rates = data.measure(b -> {
+                    clock.reset();
+                    net.fit(StepBatches.iterator(b));
+                });
+                return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
+                        net.params().toFloatVector(), clock.breakdown().format());
+            } finally {
+                setThreads(before);
+            }
         }
+    }
+
+    /**
+     * @param threads ND4J's native threads from now on (process-wide); 0 leaves them as they are
+     * @return the number before
+     */
+    private static int setThreads(int threads) {
+        org.nd4j.linalg.factory.Environment env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
+        int before = env.maxThreads();
+        if (threads > 0) {
+            env.setMaxThreads(threads);
+        }
+        return before;
     }
 
     /**
@@ -77,11 +99,7 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
         @Override
         public Outcome run(BenchData data) throws Exception {
             ComputationGraph net = network();
-            org.nd4j.linalg.factory.Environment env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
-            int before = env.maxThreads();
-            if (threads > 0) {
-                env.setMaxThreads(threads);
-            }
+            int before = setThreads(threads);
             try (ParallelWrapper pw = new ParallelWrapper.Builder<>(net).workers(2).prefetchBuffer(4)
                     .averagingFrequency(1).reportScoreAfterAveraging(true)
                     .trainingMode(ParallelWrapper.TrainingMode.AVERAGING).build()) {
@@ -89,7 +107,7 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
                 return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
                         net.params().toFloatVector(), "");
             } finally {
-                env.setMaxThreads(before);
+                setThreads(before);
             }
         }
 

@@ -19,8 +19,8 @@ public final class TrainBench {
     /** The usage lines, for {@code ds4j help bench}. */
     public static final String USAGE = String.join("\n",
             "usage: ds4j bench train [--quick] [--out DIR]",
-            "  train           plain DL4J fit(), ParallelWrapper (2 workers, AVERAGING; ND4J's default threads and",
-            "                  cores/2 threads) and ds4j ZeroTrainer",
+            "  train           plain DL4J fit() and ParallelWrapper (2 workers, AVERAGING), each with ND4J's",
+            "                  default threads and with cores/2, and ds4j ZeroTrainer",
             "                  (2 ranks, stages 0/1/2 x fp32/fp16/bf16 x no/cpu offload) on the OptDigits MLP:",
             "                  samples/s, ratios, peak ledger, RSS, final loss; CSV + PNG in DIR",
             "  --quick         a smoke test (5 rounds of 1+2 steps) instead of 9 rounds of 20 warm-up + 50 steps",
@@ -66,8 +66,9 @@ public final class TrainBench {
 
     /** @return every contender, in run order */
     public static List<Contender> contenders() {
-        List<Contender> all = new ArrayList<>(List.of(new Contender.PlainFit(), new Contender.Wrapper(0),
-                new Contender.Wrapper(Math.max(1, Runtime.getRuntime().availableProcessors() / 2))));
+        int half = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        List<Contender> all = new ArrayList<>(List.of(new Contender.PlainFit(0), new Contender.PlainFit(half),
+                new Contender.Wrapper(0), new Contender.Wrapper(half)));
         for (int stage = 0; stage <= 2; stage++) {
             for (String precision : List.of("fp32", "fp16", "bf16")) {
                 for (boolean offload : List.of(false, true)) {

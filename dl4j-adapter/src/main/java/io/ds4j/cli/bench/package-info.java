@@ -3,6 +3,10 @@
  * global batch, trained by plain DL4J {@code fit()}, by DL4J's {@code ParallelWrapper} (2 workers, AVERAGING) and by
  * ds4j's {@code ZeroTrainer} with 2 ranks at stages 0, 1, 2 x {fp32, fp16, bf16} x {no offload, cpu offload}.
  *
+ * <p>Threads: ZeroTrainer gives ND4J's native ops cores / ranks threads (ND4J's setting is process-wide); plain
+ * {@code fit()} and ParallelWrapper run twice, with ND4J's default (all cores, for each worker) and with cores / 2,
+ * and the ratios are to the faster of each pair, so a thread setting is never what makes ds4j look fast.
+ *
  * <h2>Vocabulary</h2>
  * <ul>
  *   <li><b>contender</b>: one way of training (a row of the table).</li>

@@ -36,8 +36,8 @@ class TrainBenchTest {
 
     @Test
     void everyCombinationHasARow() {
-        // fit, ParallelWrapper (two thread settings), and 3 stages x 3 precisions x 2 offload settings
-        assertEquals(3 + 18, report.outcomes().size());
+        // fit and ParallelWrapper (two thread settings each), and 3 stages x 3 precisions x 2 offload settings
+        assertEquals(4 + 18, report.outcomes().size());
         assertTrue(row("dl4j fit()") instanceof Outcome.Measured);
         assertTrue(row("ParallelWrapper x2 avg") instanceof Outcome.Measured);
         for (int stage = 0; stage <= 2; stage++) {
@@ -69,7 +69,7 @@ class TrainBenchTest {
         assertEquals(3, files.size());
         List<String> csv = Files.readAllLines(dir.resolve("bench-train.csv"));
         assertEquals(BenchReport.CSV_HEADER, csv.get(0));
-        assertEquals(22, csv.size());
+        assertEquals(23, csv.size());
         assertTrue(csv.get(1).startsWith("dl4j fit(),ok,"), csv.get(1));
         byte[] png = Files.readAllBytes(dir.resolve("bench-train.png"));
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(png, 4));
