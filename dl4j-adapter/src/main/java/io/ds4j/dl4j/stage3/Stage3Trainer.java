@@ -11,13 +11,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * ZeRO stage 3 data-parallel training of a {@link MultiLayerNetwork} on {@code worldSize} in-process ranks (fp32).
+ * ZeRO stage 3 data-parallel training of a {@link MultiLayerNetwork} or {@link ComputationGraph} on {@code worldSize} in-process ranks (fp32).
  * Each rank keeps only its shards of the parameters between steps; layers gather their parameters just before they
  * run and release them after, as the stage-3 knobs say (see the package documentation).
  *
@@ -27,13 +32,13 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Stage3Trainer implements AutoCloseable {
     private final List<InProcessCollectives> comms;
-    private final List<Stage3Rank> ranks;
+    private final List<RankBase> ranks;
     private final long numParams;
     private int iteration;
     private int epoch;
     private double score = Double.NaN;
 
-    private Stage3Trainer(List<InProcessCollectives> comms, List<Stage3Rank> ranks, long numParams) {
+    private Stage3Trainer(List<InProcessCollectives> comms, List<RankBase> ranks, long numParams) {
         this.comms = comms;
         this.ranks = ranks;
         this.numParams = numParams;
@@ -49,18 +54,28 @@ public final class Stage3Trainer implements AutoCloseable {
      * @return the trainer
      */
     public static Stage3Trainer create(MultiLayerNetwork net, ZeroStage3Config knobs, int worldSize) {
-        check(net);
-        FlatLayout layout = FlatLayout.of(net);
-        ShardUpdater.requireShardable(layout, 3);
-        List<InProcessCollectives> comms = InProcessCollectives.create(worldSize, Duration.ofMinutes(5));
-        List<Stage3Rank> ranks = Ranks.run(comms, c -> new Stage3Rank(net, layout, knobs, c));
-        Stage3Trainer t = new Stage3Trainer(comms, new ArrayList<>(ranks), net.numParams());
+        FlatLayout layout = check(net);
+        Stage3Trainer t = start(worldSize, net.numParams(), c -> new Stage3Rank(net, layout, knobs, c));
         t.iteration = net.getIterationCount();
         t.epoch = net.getEpochCount();
         return t;
     }
 
-    private static void check(MultiLayerNetwork net) {
+    /** {@link #create(MultiLayerNetwork, ZeroStage3Config, int)} for a {@link ComputationGraph}. */
+    public static Stage3Trainer create(ComputationGraph net, ZeroStage3Config knobs, int worldSize) {
+        FlatLayout layout = check(net);
+        Stage3Trainer t = start(worldSize, net.numParams(), c -> new GraphRank(net, layout, knobs, c));
+        t.iteration = net.getIterationCount();
+        t.epoch = net.getEpochCount();
+        return t;
+    }
+
+    private static Stage3Trainer start(int worldSize, long numParams, Ranks.Body<RankBase> make) {
+        List<InProcessCollectives> comms = InProcessCollectives.create(worldSize, Duration.ofMinutes(5));
+        return new Stage3Trainer(comms, new ArrayList<>(Ranks.run(comms, make)), numParams);
+    }
+
+    private static FlatLayout check(Model net) {
         if (net.params() == null) {
             throw new IllegalArgumentException("network: not initialised; call net.init() before ZeRO stage 3");
         }
@@ -68,13 +83,17 @@ public final class Stage3Trainer implements AutoCloseable {
             throw new IllegalArgumentException("network data type: " + net.params().dataType()
                     + " is not supported by ZeRO stage 3 yet; build the network with dataType(DataType.FLOAT)");
         }
-        for (int i = 0; i < net.getnLayers(); i++) {
-            GradientNormalization g = net.getLayer(i).conf().getLayer().getGradientNormalization();
+        FlatLayout layout = FlatLayout.of(net);
+        for (FlatLayout.Slot s : layout.slots()) {
+            GradientNormalization g = s.layer().getConfig().getGradientNormalization();
             if (g != null && g != GradientNormalization.None) {
-                throw new IllegalArgumentException("layer " + i + " gradientNormalization: " + g + " is not supported"
-                        + " by ZeRO stage 3 yet; use GradientNormalization.None, or stage 0-2");
+                throw new IllegalArgumentException("layer " + s.layer().getConfig().getLayerName()
+                        + " gradientNormalization: " + g + " is not supported by ZeRO stage 3 yet; use "
+                        + "GradientNormalization.None, or stage 0-2");
             }
         }
+        ShardUpdater.requireShardable(layout, 3);
+        return layout;
     }
 
     /**
@@ -83,8 +102,13 @@ public final class Stage3Trainer implements AutoCloseable {
      * @return DL4J's score of the global batch (mean over ranks of the micro-batch scores)
      */
     public double fit(DataSet globalBatch) {
+        return fit(new org.nd4j.linalg.dataset.MultiDataSet(globalBatch.getFeatures(), globalBatch.getLabels()));
+    }
+
+    /** {@link #fit(DataSet)} for several inputs and outputs (a ComputationGraph's). */
+    public double fit(MultiDataSet globalBatch) {
         int world = ranks.size();
-        int b = globalBatch.numExamples();
+        int b = (int) globalBatch.getFeatures(0).size(0);
         if (b % world != 0) {
             throw new IllegalArgumentException("global batch size " + b + " is not divisible by the world size "
                     + world + "; use a batch size that is a multiple of " + world);
@@ -93,12 +117,10 @@ public final class Stage3Trainer implements AutoCloseable {
         int it = iteration;
         int ep = epoch;
         List<Double> scores = Ranks.run(comms, c -> {
-            Stage3Rank r = ranks.get(c.rank());
+            RankBase r = ranks.get(c.rank());
             long from = (long) c.rank() * micro;
-            var idx = org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + micro);
-            var f = globalBatch.getFeatures().get(idx).dup();
-            var l = globalBatch.getLabels().get(idx).dup();
-            double s = r.forwardBackward(f, l);
+            double s = r.forwardBackward(slice(globalBatch.getFeatures(), from, micro),
+                    slice(globalBatch.getLabels(), from, micro));
             r.step(b, it, ep);
             return c.allReduceSum(s) / world;
         });
@@ -107,15 +129,27 @@ public final class Stage3Trainer implements AutoCloseable {
         return score;
     }
 
+    private static INDArray[] slice(INDArray[] arrays, long from, int n) {
+        INDArray[] out = new INDArray[arrays.length];
+        for (int i = 0; i < arrays.length; i++) {
+            out[i] = arrays[i].get(NDArrayIndex.interval(from, from + n)).dup();
+        }
+        return out;
+    }
+
     /** Gathers the full parameters into {@code net} (same architecture) and sets its iteration count. */
-    public void copyParamsTo(MultiLayerNetwork net) {
+    public void copyParamsTo(Model net) {
         if (net.numParams() != numParams) {
             throw new IllegalArgumentException("network has " + net.numParams() + " parameters, the trainer "
                     + numParams + "; pass a network of the same configuration");
         }
         List<float[]> all = Ranks.run(comms, c -> ranks.get(c.rank()).gatherAll());
         net.setParams(Nd4j.createFromArray(all.get(0)).reshape(1, numParams));
-        net.setIterationCount(iteration);
+        if (net instanceof MultiLayerNetwork m) {
+            m.setIterationCount(iteration);
+        } else if (net instanceof ComputationGraph g) {
+            g.getConfiguration().setIterationCount(iteration);
+        }
     }
 
     /** The score of the last step. */
@@ -134,7 +168,7 @@ public final class Stage3Trainer implements AutoCloseable {
     }
 
     /** Rank {@code r}'s state, for tests in this package. */
-    Stage3Rank rank(int r) {
+    RankBase rank(int r) {
         return ranks.get(r);
     }
 

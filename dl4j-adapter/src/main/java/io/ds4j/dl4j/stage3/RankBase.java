@@ -1,0 +1,171 @@
+package io.ds4j.dl4j.stage3;
+
+import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.config.ZeroStage3Config;
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryLedger;
+import io.ds4j.zero.ledger.MemoryTier;
+import io.ds4j.zero.stage3.ModuleParams;
+import io.ds4j.zero.stage3.ParamCoordinator;
+import io.ds4j.zero.stage3.ParamSpec;
+import io.ds4j.zero.stage3.PartitionedParam;
+import io.ds4j.zero.stage3.Persistence;
+import io.ds4j.zero.stage3.TransientBuffers;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Trainable;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * What every stage-3 rank shares, whatever the network type: the ledger and transient buffers, the partitioned
+ * parameters, the compute scratch, the coordinator and the shard optimizer. Subclasses build the layers (through
+ * {@link #partition}) and drive forward and backward, calling {@link #enter}, {@link #backprop} and
+ * {@link #leave} around every module in trace order.
+ */
+abstract class RankBase {
+    protected final Collectives comm;
+    protected final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    private final MemoryLedger ledger;
+    private final TransientBuffers buffers;
+    private final List<PartitionedParam> params = new ArrayList<>();
+    private final Map<Integer, PartitionedLayer> modules = new HashMap<>();
+    private final Map<Integer, Integer> firstParam = new HashMap<>();
+    private final INDArray paramScratch;
+    private final INDArray gradScratch;
+    private ParamCoordinator coordinator;
+    private ShardOptimizer optimizer;
+
+    RankBase(Collectives comm, long largestLayer) {
+        this.comm = comm;
+        this.ledger = new MemoryLedger(comm.rank());
+        this.buffers = new TransientBuffers(ledger);
+        long n = Math.max(1, largestLayer);
+        paramScratch = Nd4j.create(DataType.FLOAT, 1, n);
+        gradScratch = Nd4j.create(DataType.FLOAT, 1, n);
+        ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 8L * n, "stage3 compute scratch");
+    }
+
+    /** A view of the front of the parameter scratch, to instantiate a layer of {@code n} parameters on. */
+    protected INDArray scratchView(long n) {
+        return n == 0 ? null : paramScratch.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval(0, n));
+    }
+
+    /**
+     * Partitions the parameters of {@code user} (the user's layer or vertex) for module {@code id}, run by
+     * {@code mine} (this rank's copy, already bound to the scratch).
+     */
+    protected ModuleParams partition(int id, String name, Trainable user, Layer mine, FlatLayout layout) {
+        List<PartitionedParam> own = new ArrayList<>();
+        List<FlatLayout.Slot> slots = new ArrayList<>();
+        long n = user.numParams();
+        float[] values = n == 0 ? new float[0] : user.params().dup().reshape(n).toFloatVector();
+        long layerStart = -1;
+        firstParam.put(id, params.size());
+        for (FlatLayout.Slot s : layout.slots()) {
+            if (s.layer() != user) {
+                continue;
+            }
+            layerStart = layerStart < 0 ? s.start() : layerStart;
+            PartitionedParam p = new PartitionedParam(new ParamSpec(params.size(), name + " " + s.name(),
+                    (int) (s.end() - s.start())), comm, ledger);
+            p.loadShard(values, (int) (s.start() - layerStart));
+            params.add(p);
+            own.add(p);
+            slots.add(s);
+        }
+        if (mine != null) {
+            modules.put(id, new PartitionedLayer(mine, mine.conf(), own, slots));
+        }
+        return new ModuleParams(id, name, own);
+    }
+
+    /** Marks persistence and creates the coordinator over {@code trace} and the shard optimizer. */
+    protected void finish(List<ModuleParams> trace, FlatLayout layout, ZeroStage3Config knobs) {
+        Persistence.mark(params, knobs.paramPersistenceThreshold(), knobs.modelPersistenceThreshold());
+        coordinator = new ParamCoordinator(trace, comm, buffers, knobs);
+        optimizer = new ShardOptimizer(layout, params, ledger, comm.rank());
+    }
+
+    /** Fetches module {@code id} and binds its layer (if any) to the gathered parameters. */
+    protected Layer enter(int id) {
+        coordinator.fetch(id);
+        PartitionedLayer pl = modules.get(id);
+        if (pl == null) {
+            return null;
+        }
+        pl.bind(paramScratch);
+        return pl.layer();
+    }
+
+    /** Binds the gradient views of module {@code id}, runs {@code body}, and reduce-scatters the gradient. */
+    protected <T> T backprop(int id, java.util.function.Supplier<T> body) {
+        PartitionedLayer pl = modules.get(id);
+        if (pl != null) {
+            pl.bindGradients(gradScratch);
+        }
+        T out = body.get();
+        if (pl != null) {
+            int f = firstParam.get(id);
+            pl.reduceScatter(gradScratch, comm, buffers, optimizer.shardGrads().subList(f, f + pl.params().size()));
+        }
+        return out;
+    }
+
+    /** Releases module {@code id} as the coordinator's rules say. */
+    protected void leave(int id) {
+        coordinator.release(id);
+    }
+
+    /** Ends the forward-backward pass. */
+    protected void endStep() {
+        coordinator.endStep();
+    }
+
+    /** Forward and backward of this rank's micro-batch; returns DL4J's score of it. */
+    abstract double forwardBackward(INDArray[] features, INDArray[] labels);
+
+    /** Runs the optimizer on the shards and re-gathers the persistent parameters. */
+    void step(int globalBatch, int iteration, int epoch) {
+        optimizer.step(globalBatch, comm.worldSize(), iteration, epoch);
+        for (PartitionedParam p : params) {
+            if (p.isPersistent()) {
+                p.refresh(comm);
+            }
+        }
+    }
+
+    /** Every parameter's full tensor in flat order (one all-gather each: saving a full model). */
+    float[] gatherAll() {
+        int total = params.stream().mapToInt(p -> p.spec().numel()).sum();
+        float[] out = new float[total];
+        int at = 0;
+        for (PartitionedParam p : params) {
+            float[] full = new float[(int) p.layout().paddedLength()];
+            int s = p.shard().length;
+            comm.allGather(p.shard(), 0, full, 0, s, s);
+            System.arraycopy(full, 0, out, at, p.spec().numel());
+            at += p.spec().numel();
+        }
+        return out;
+    }
+
+    MemoryLedger ledger() {
+        return ledger;
+    }
+
+    ParamCoordinator coordinator() {
+        return coordinator;
+    }
+
+    List<PartitionedParam> params() {
+        return params;
+    }
+}
