@@ -82,9 +82,10 @@ final class PartitionedLayer {
 
     /**
      * Reduce-scatters the layer's gradient, as DL4J wrote it into {@code scratch[0, numParams)}: each parameter's
-     * rank-summed shard lands in {@code shardGrads.get(i)}.
+     * rank-summed shard goes to {@code sink} with the parameter's index in this layer.
      */
-    void reduceScatter(INDArray scratch, Collectives comm, TransientBuffers buffers, List<float[]> shardGrads) {
+    void reduceScatter(INDArray scratch, Collectives comm, TransientBuffers buffers,
+                       java.util.function.ObjIntConsumer<float[]> sink) {
         FloatBuffer nio = scratch.data().asNioFloat();
         int at = 0;
         for (int i = 0; i < params.size(); i++) {
@@ -94,8 +95,11 @@ final class PartitionedLayer {
                     false);
             nio.position(at);
             nio.get(full, 0, n);
-            p.reduceScatter(comm, full, shardGrads.get(i));
+            float[] shard = buffers.acquire(p.store().length(), "stage3 gradient shard " + p.spec().name(), false);
+            p.reduceScatter(comm, full, shard);
             buffers.release(full);
+            sink.accept(shard, i);
+            buffers.release(shard);
             at += n;
         }
     }

@@ -74,8 +74,12 @@ abstract class RankBase {
                 continue;
             }
             layerStart = layerStart < 0 ? s.start() : layerStart;
-            PartitionedParam p = new PartitionedParam(new ParamSpec(params.size(), name + " " + s.name(),
-                    (int) (s.end() - s.start())), comm, ledger);
+            ParamSpec spec = new ParamSpec(params.size(), name + " " + s.name(), (int) (s.end() - s.start()));
+            int len = PartitionedParam.shardLength(spec, comm);
+            int owned = (int) io.ds4j.zero.shard.ShardLayout.of(spec.numel(), comm.worldSize()).ownedRange(
+                    comm.rank()).length();
+            PartitionedParam p = new PartitionedParam(spec, comm, new MasterShardStore(len, owned, ledger,
+                    "stage3 shard (fp32 master) " + spec.name()));
             p.loadShard(values, (int) (s.start() - layerStart));
             params.add(p);
             own.add(p);
@@ -114,7 +118,7 @@ abstract class RankBase {
         T out = body.get();
         if (pl != null) {
             int f = firstParam.get(id);
-            pl.reduceScatter(gradScratch, comm, buffers, optimizer.shardGrads().subList(f, f + pl.params().size()));
+            pl.reduceScatter(gradScratch, comm, buffers, (g, i) -> optimizer.accept(f + i, g));
         }
         return out;
     }
@@ -149,8 +153,10 @@ abstract class RankBase {
         int at = 0;
         for (PartitionedParam p : params) {
             float[] full = new float[(int) p.layout().paddedLength()];
-            int s = p.shard().length;
-            comm.allGather(p.shard(), 0, full, 0, s, s);
+            int s = p.store().length();
+            float[] mine = new float[s];
+            p.store().read(mine);
+            comm.allGather(mine, 0, full, 0, s, s);
             System.arraycopy(full, 0, out, at, p.spec().numel());
             at += p.spec().numel();
         }

@@ -15,21 +15,20 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One rank's optimizer over its shards: for every parameter, the fp32 master of the owned elements, their reduced
- * gradient, and the network's own DL4J updater on exactly that range of the flat vector ({@link ShardUpdater}, so
- * DL4J's per-layer updaters, learning-rate schedules and regularization apply as in plain {@code fit()}).
+ * One rank's optimizer over its shards: for every parameter, the owned elements' fp32 values (the parameter's
+ * {@link MasterShardStore}, updated in place), their reduced gradient, and the network's own DL4J updater on exactly
+ * that range of the flat vector ({@link ShardUpdater}, so DL4J's per-layer updaters, learning-rate schedules and
+ * regularization apply as in plain {@code fit()}).
  */
 final class ShardOptimizer {
-    private record Piece(PartitionedParam param, FlatLayout.Slot slot, int owned, INDArray master, INDArray grad,
-                         ShardUpdater updater) { }
+    private record Piece(FlatLayout.Slot slot, INDArray master, INDArray grad, ShardUpdater updater) { }
 
     private final List<Piece> pieces = new ArrayList<>();
-    private final List<float[]> shardGrads = new ArrayList<>();
 
     /**
      * @param layout the network's flat layout
-     * @param params every partitioned parameter, in flat (slot) order
-     * @param ledger where masters, gradients and optimizer state are entered
+     * @param params every partitioned parameter, in flat (slot) order, each on a {@link MasterShardStore}
+     * @param ledger where gradients and optimizer state are entered
      */
     ShardOptimizer(FlatLayout layout, List<PartitionedParam> params, MemoryLedger ledger, int rank) {
         for (int i = 0; i < params.size(); i++) {
@@ -37,48 +36,43 @@ final class ShardOptimizer {
             FlatLayout.Slot slot = layout.slots().get(i);
             Range own = p.layout().ownedRange(rank);
             int n = (int) own.length();
-            float[] sg = new float[p.shard().length];
-            shardGrads.add(sg);
-            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4L * sg.length, "stage3 grad shard");
             if (n == 0) {
-                pieces.add(new Piece(p, slot, 0, null, null, null));
+                pieces.add(new Piece(slot, null, null, null));
                 continue;
             }
-            INDArray master = Nd4j.createFromArray(java.util.Arrays.copyOf(p.shard(), n));
+            INDArray master = ((MasterShardStore) p.store()).owned();
             INDArray grad = Nd4j.create(DataType.FLOAT, n);
             long lo = slot.start() + own.offset();
             ShardUpdater u = ShardUpdater.forShard(layout, lo, lo + n, master, grad);
-            ledger.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE, 4L * n, "stage3 fp32 master");
+            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4L * n, "stage3 gradient shard");
             ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE,
                     u.state() == null ? 0 : 4L * u.state().length(), "stage3 optimizer state");
-            pieces.add(new Piece(p, slot, n, master, grad, u));
+            pieces.add(new Piece(slot, master, grad, u));
         }
     }
 
-    /** Where parameter i's reduced gradient shard is written during backward. */
-    List<float[]> shardGrads() {
-        return shardGrads;
+    /** Stores parameter {@code i}'s reduced gradient shard (the first owned elements of {@code shardGrad}). */
+    void accept(int i, float[] shardGrad) {
+        Piece pc = pieces.get(i);
+        if (pc.grad() != null) {
+            FloatBuffer g = pc.grad().data().asNioFloat();
+            g.position(0);
+            g.put(shardGrad, 0, (int) pc.grad().length());
+        }
     }
 
     /**
      * Averages the reduced gradients as DL4J does (by the global minibatch, or by the number of ranks for parameters
-     * DL4J does not divide), runs the updaters and writes the new values into the shards.
+     * DL4J does not divide), runs the updaters and updates the masters in place.
      */
     void step(int globalBatch, int worldSize, int iteration, int epoch) {
-        for (int i = 0; i < pieces.size(); i++) {
-            Piece pc = pieces.get(i);
-            if (pc.owned() == 0) {
+        for (Piece pc : pieces) {
+            if (pc.grad() == null) {
                 continue;
             }
-            FloatBuffer g = pc.grad().data().asNioFloat();
-            g.position(0);
-            g.put(shardGrads.get(i), 0, pc.owned());
             pc.grad().divi(pc.slot().dividedByMinibatch() ? globalBatch : worldSize);
             pc.updater().gradientToUpdate(iteration, epoch);
             pc.master().subi(pc.grad());
-            FloatBuffer m = pc.master().data().asNioFloat();
-            m.position(0);
-            m.get(pc.param().shard(), 0, pc.owned());
         }
     }
 }

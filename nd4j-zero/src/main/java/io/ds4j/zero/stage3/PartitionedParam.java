@@ -1,7 +1,6 @@
 package io.ds4j.zero.stage3;
 
 import io.ds4j.zero.comm.Collectives;
-import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
 import io.ds4j.zero.shard.ShardLayout;
@@ -17,35 +16,54 @@ public final class PartitionedParam {
     private final ParamSpec spec;
     private final ShardLayout layout;
     private final int rank;
-    private final float[] shard;
-    private final MemoryLedger.Allocation shardBytes;
+    private final ShardStore store;
     private boolean persistent;
     private ParamState state = ParamState.SHARDED;
     private float[] full;
 
     /**
-     * This rank's shard of {@code spec}, zeroed; fill it with {@link #loadShard}.
+     * This rank's shard of {@code spec} on the heap (device tier), zeroed; fill it with {@link #loadShard}.
      *
      * @param spec   the tensor
      * @param comm   the group (rank and world size)
      * @param ledger where the shard's bytes are entered (parameters, device)
      */
     public PartitionedParam(ParamSpec spec, Collectives comm, MemoryLedger ledger) {
+        this(spec, comm, new HeapShardStore(shardLength(spec, comm), ledger, MemoryTier.DEVICE,
+                "stage3 shard " + spec.name()));
+    }
+
+    /**
+     * This rank's shard of {@code spec} in {@code store} ({@link #shardLength(ParamSpec, Collectives)} elements).
+     *
+     * @param spec  the tensor
+     * @param comm  the group (rank and world size)
+     * @param store where the shard lives between uses
+     */
+    public PartitionedParam(ParamSpec spec, Collectives comm, ShardStore store) {
         this.spec = spec;
         this.layout = ShardLayout.of(spec.numel(), comm.worldSize());
         this.rank = comm.rank();
-        this.shard = new float[Math.toIntExact(layout.shardLength())];
-        this.shardBytes = ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4L * shard.length,
-                "stage3 shard " + spec.name());
+        this.store = store;
+        if (store.length() != layout.shardLength()) {
+            throw new IllegalArgumentException("parameter '" + spec.name() + "': shard store holds " + store.length()
+                    + " elements, the shard has " + layout.shardLength());
+        }
+    }
+
+    /** The shard length of {@code spec} on {@code comm}'s world: {@code ceil(numel / worldSize)}. */
+    public static int shardLength(ParamSpec spec, Collectives comm) {
+        return Math.toIntExact(ShardLayout.of(spec.numel(), comm.worldSize()).shardLength());
     }
 
     /** Copies this rank's piece of the full tensor {@code src[offset, offset + numel)} into the shard. */
     public void loadShard(float[] src, int offset) {
-        java.util.Arrays.fill(shard, 0f);
+        float[] shard = new float[store.length()];
         var own = layout.ownedRange(rank);
         if (!own.isEmpty()) {
             System.arraycopy(src, offset + (int) own.offset(), shard, 0, (int) own.length());
         }
+        store.write(shard);
     }
 
     /** Marks the parameter persistent; only before its first gather. */
@@ -79,8 +97,12 @@ public final class PartitionedParam {
     }
 
     private void allGatherInto(Collectives comm, float[] target) {
-        int n = shard.length;
-        comm.allGather(shard, 0, target, 0, n, n);
+        int n = store.length();
+        int own = rank * n;
+        float[] tmp = new float[n];
+        store.read(tmp);
+        System.arraycopy(tmp, 0, target, own, n);
+        comm.allGather(target, own, target, 0, n, n); // in place: the own block is already in the output
     }
 
     /** Drops the full tensor: GATHERED to SHARDED. */
@@ -105,7 +127,7 @@ public final class PartitionedParam {
      * @param shardGrad the output
      */
     public void reduceScatter(Collectives comm, float[] fullGrad, float[] shardGrad) {
-        int n = shard.length;
+        int n = store.length();
         if (fullGrad.length < layout.paddedLength() || shardGrad.length < n) {
             throw new IllegalArgumentException("parameter '" + spec.name() + "': gradient of " + fullGrad.length
                     + " / shard gradient of " + shardGrad.length + " elements, need " + layout.paddedLength()
@@ -122,9 +144,9 @@ public final class PartitionedParam {
         return full;
     }
 
-    /** This rank's shard (the optimizer updates it in place). */
-    public float[] shard() {
-        return shard;
+    /** Where this rank's shard lives (the optimizer reads and writes it there). */
+    public ShardStore store() {
+        return store;
     }
 
     /** The tensor. */
@@ -154,6 +176,6 @@ public final class PartitionedParam {
             full = null;
         }
         state = ParamState.SHARDED;
-        shardBytes.close();
+        store.close();
     }
 }

@@ -41,7 +41,7 @@ class ParamCoordinatorTest {
                 }
                 pc.endStep();
                 for (PartitionedParam p : m.params) {
-                    p.reduceScatter(c, new float[(int) p.layout().paddedLength()], new float[p.shard().length]);
+                    p.reduceScatter(c, new float[(int) p.layout().paddedLength()], new float[p.store().length()]);
                 }
             }
             CommStats d = c.stats().minus(before);

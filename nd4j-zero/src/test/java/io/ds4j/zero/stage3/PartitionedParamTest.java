@@ -45,7 +45,7 @@ class PartitionedParamTest {
         p.markPersistent();
         p.gather(c, b);
         assertThrows(IllegalParamStateException.class, () -> p.release(b));
-        p.shard()[1] = 5f;
+        p.store().write(new float[] {0f, 5f, 0f});
         p.refresh(c);
         assertEquals(5f, p.full()[1]);
         // persistent full copies are parameters, not transient buffers
