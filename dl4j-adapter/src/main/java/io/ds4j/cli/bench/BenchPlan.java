@@ -26,10 +26,10 @@ public record BenchPlan(int warmupSteps, int windows, int stepsPerWindow, int gl
 
     /**
      * @param outDir where results go
-     * @return the full plan: 9 rounds of 20 warm-up steps and a window of 50 steps, global batch 64
+     * @return the full plan: 7 rounds of 20 warm-up steps and a window of 100 steps, global batch 64
      */
     public static BenchPlan full(Path outDir) {
-        return new BenchPlan(20, 9, 50, 64, outDir);
+        return new BenchPlan(20, 7, 100, 64, outDir);
     }
 
     /**

@@ -23,8 +23,13 @@ public final class TrainBench {
             "                  default threads and with cores/2, and ds4j ZeroTrainer",
             "                  (2 ranks, stages 0/1/2 x fp32/fp16/bf16 x no/cpu offload) on the OptDigits MLP:",
             "                  samples/s, ratios, peak ledger, RSS, final loss; CSV + PNG in DIR",
-            "  --quick         a smoke test (5 rounds of 1+2 steps) instead of 9 rounds of 20 warm-up + 50 steps",
+            "  --quick         a smoke test (5 rounds of 1+2 steps) instead of 7 rounds of 20 warm-up + 100 steps",
             "  --out DIR       where bench-train.csv/.txt/.png go (default bench-train)");
+
+    /** Rounds always run, whatever the time. */
+    static final int MIN_ROUNDS = 5;
+    /** No round starts after this much time (beyond {@link #MIN_ROUNDS}), so the bench ends within 15 minutes. */
+    static final long BUDGET_NANOS = 11L * 60_000_000_000L;
 
     private TrainBench() {
     }
@@ -90,7 +95,13 @@ public final class TrainBench {
         BenchData data = BenchData.of(plan);
         List<Contender> contenders = contenders();
         Map<String, Outcome> merged = new LinkedHashMap<>();
+        long start = System.nanoTime();
         for (int round = 1; round <= plan.windows(); round++) {
+            if (round > MIN_ROUNDS && System.nanoTime() - start > BUDGET_NANOS) {
+                err.println("bench train: stopping after " + (round - 1) + " rounds: the time budget of "
+                        + BUDGET_NANOS / 60_000_000_000L + " minutes is spent (is the machine busy?)");
+                break;
+            }
             for (Contender c : contenders) {
                 Outcome before = merged.get(c.name());
                 if (before instanceof Outcome.Unsupported) {
