@@ -59,21 +59,34 @@ final class GraphRank extends RankBase {
         finish(trace, layout, knobs);
     }
 
+    /**
+     * Points a layer of the rank's graph at the scratch. DL4J 1.0.0-M2.1's {@code SameDiffLayer.setParam} checks the
+     * shape and then ignores the value, so {@code setParamTable} on an initialised SameDiff layer (self-attention and
+     * other SameDiff layers) changes nothing; its table is cleared first so that the new views are taken, before its
+     * SameDiff graph is built on the first forward pass.
+     */
     private Layer rebind(Layer l, long n) {
         INDArray view = scratchView(n);
+        if (l instanceof org.deeplearning4j.nn.layers.samediff.SameDiffLayer) {
+            clearField(org.deeplearning4j.nn.layers.samediff.SameDiffLayer.class, "paramTable", l);
+        }
         l.setParamTable(l.conf().getLayer().initializer().init(l.conf(), view, false));
         l.setParamsViewArray(view);
         return l;
     }
 
     private void dropFlatVector() {
+        clearField(ComputationGraph.class, "flattenedParams", graph);
+    }
+
+    private static void clearField(Class<?> owner, String name, Object target) {
         try {
-            java.lang.reflect.Field f = ComputationGraph.class.getDeclaredField("flattenedParams");
+            java.lang.reflect.Field f = owner.getDeclaredField(name);
             f.setAccessible(true);
-            f.set(graph, null);
+            f.set(target, null);
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot drop the rank graph's flat parameter vector (DL4J internals "
-                    + "changed?): " + e, e);
+            throw new IllegalStateException("cannot clear " + owner.getSimpleName() + "." + name + " (DL4J internals"
+                    + " changed?): " + e, e);
         }
     }
 

@@ -21,7 +21,11 @@
  *       reduce-scattered into the rank's gradient shards and the parameters are released.</li>
  * </ol>
  * Measured on DL4J 1.0.0-M2.1 (tests in this package): world size 1 reproduces plain {@code fit()} bit for bit for
- * dense, convolution and LSTM networks, so the per-layer drive is DL4J's own computation.
+ * dense, convolution, LSTM and self-attention networks and a branching graph with a merge vertex, so the per-layer
+ * drive is DL4J's own computation. Found on the way: {@code SameDiffLayer.setParam} ignores its value, so a SameDiff
+ * layer (self-attention) is bound once to the scratch before its SameDiff graph is built and computes on whatever the
+ * scratch holds (see {@code GraphRank}); and SameDiff keeps one inference session per thread, so rank threads that
+ * are new at every step leave one session per step behind (persistent rank threads would avoid it).
  *
  * <h2>What a rank holds</h2>
  * Between steps: its shard of every parameter (fp32), the fp32 master of the owned elements with the DL4J updater

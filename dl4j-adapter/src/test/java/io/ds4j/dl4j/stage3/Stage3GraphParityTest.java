@@ -10,7 +10,12 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SelfAttentionLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
@@ -25,7 +30,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 /**
  * Lockstep parity of stage 3 on {@link ComputationGraph}s against plain {@code fit()}, 20 steps: a branching graph
  * whose first dense layer feeds two branches (its epsilon is the sum of both, in DL4J's order) joined by a merge
- * vertex, and a convolutional graph with a pre-processor. Tolerance as in {@link Stage3ParityTest}: bit-identical at
+ * vertex, a convolutional graph with a pre-processor, and LSTM into multi-head self-attention (a SameDiff layer). Tolerance as in {@link Stage3ParityTest}: bit-identical at
  * world size 1, {@code 1e-6 + 1e-5 |p|} for 2 and 3 ranks (reordered summation of the same gradients).
  */
 class Stage3GraphParityTest {
@@ -61,22 +66,53 @@ class Stage3GraphParityTest {
         return g;
     }
 
+    static ComputationGraph attention(long seed) {
+        ComputationGraphConfiguration c = new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
+                .weightInit(WeightInit.XAVIER).updater(new Adam(1e-2)).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.recurrent(4, 5, RNNFormat.NCW))
+                .addLayer("lstm", new LSTM.Builder().nOut(6).activation(Activation.TANH).build(), "in")
+                .addLayer("attn", new SelfAttentionLayer.Builder().nOut(6).nHeads(2).projectInput(true).build(),
+                        "lstm")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "attn")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "pool")
+                .setOutputs("out").build();
+        ComputationGraph g = new ComputationGraph(c);
+        g.init();
+        return g;
+    }
+
+    private static ComputationGraph make(String net, long seed) {
+        return switch (net) {
+            case "branching" -> branching(seed);
+            case "conv" -> conv(seed);
+            default -> attention(seed);
+        };
+    }
+
+    private static long[] featureShape(String net) {
+        return switch (net) {
+            case "branching" -> new long[] {6};
+            case "conv" -> new long[] {1, 6, 6};
+            default -> new long[] {4, 5};
+        };
+    }
+
     @ParameterizedTest(name = "{0} W={1} {2}")
     @CsvSource({"branching,1,plain", "branching,2,plain", "branching,3,plain", "branching,3,prefetch",
-        "branching,2,defaults", "conv,1,plain", "conv,3,plain"})
+        "branching,2,defaults", "conv,1,plain", "conv,3,plain", "attention,1,plain", "attention,3,prefetch"})
     void matchesPlainFit(String net, int world, String knobs) {
-        boolean branching = net.equals("branching");
-        List<DataSet> data = Stage3Nets.data(Stage3ParityTest.STEPS, Stage3ParityTest.BATCH, 11,
-                branching ? new long[] {6} : new long[] {1, 6, 6}, new long[] {3});
-        ComputationGraph reference = branching ? branching(42) : conv(42);
-        ComputationGraph engine = branching ? branching(42) : conv(42);
+        List<DataSet> data = Stage3Nets.data(Stage3ParityTest.STEPS, Stage3ParityTest.BATCH, 11, featureShape(net),
+                new long[] {3});
+        ComputationGraph reference = make(net, 42);
+        ComputationGraph engine = make(net, 42);
         try (Stage3Trainer t = Stage3Trainer.create(engine, Stage3ParityTest.knobs(knobs), world)) {
             for (DataSet d : data) {
                 reference.fit(d);
                 double s = t.fit(d);
                 assertEquals(reference.score(), s, 1e-5 + 1e-5 * Math.abs(s), "score");
             }
-            ComputationGraph out = branching ? branching(1) : conv(1);
+            ComputationGraph out = make(net, 1);
             t.copyParamsTo(out);
             float[] expect = reference.params().toFloatVector();
             float[] got = out.params().toFloatVector();
