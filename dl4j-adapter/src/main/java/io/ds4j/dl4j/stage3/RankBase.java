@@ -136,9 +136,14 @@ abstract class RankBase {
     /** Forward and backward of this rank's micro-batch; returns DL4J's score of it. */
     abstract double forwardBackward(INDArray[] features, INDArray[] labels);
 
-    /** Runs the optimizer on the shards and re-gathers the persistent parameters. */
-    void step(int globalBatch, int iteration, int epoch) {
-        optimizer.step(globalBatch, comm.worldSize(), iteration, epoch);
+    /**
+     * Runs the optimizer on the shards and re-gathers the persistent parameters.
+     *
+     * @param globalBatch   examples behind the accumulated gradient, over all ranks and micro-batches
+     * @param contributions micro-batches summed into it, over all ranks
+     */
+    void step(int globalBatch, int contributions, int iteration, int epoch) {
+        optimizer.step(globalBatch, contributions, iteration, epoch);
         for (PartitionedParam p : params) {
             if (p.isPersistent()) {
                 p.refresh(comm);

@@ -51,28 +51,35 @@ final class ShardOptimizer {
         }
     }
 
-    /** Stores parameter {@code i}'s reduced gradient shard (the first owned elements of {@code shardGrad}). */
+    /**
+     * Adds parameter {@code i}'s reduced gradient shard (the first owned elements of {@code shardGrad}) to the
+     * gradient accumulated since the last step (gradient accumulation over micro-batches).
+     */
     void accept(int i, float[] shardGrad) {
         Piece pc = pieces.get(i);
         if (pc.grad() != null) {
             FloatBuffer g = pc.grad().data().asNioFloat();
-            g.position(0);
-            g.put(shardGrad, 0, (int) pc.grad().length());
+            int n = (int) pc.grad().length();
+            for (int j = 0; j < n; j++) {
+                g.put(j, g.get(j) + shardGrad[j]);
+            }
         }
     }
 
     /**
-     * Averages the reduced gradients as DL4J does (by the global minibatch, or by the number of ranks for parameters
-     * DL4J does not divide), runs the updaters and updates the masters in place.
+     * Averages the accumulated gradients as DL4J does (by the global minibatch, or by the number of micro-batch
+     * contributions for parameters DL4J does not divide), runs the updaters, updates the masters in place and clears
+     * the gradients for the next accumulation.
      */
-    void step(int globalBatch, int worldSize, int iteration, int epoch) {
+    void step(int globalBatch, int contributions, int iteration, int epoch) {
         for (Piece pc : pieces) {
             if (pc.grad() == null) {
                 continue;
             }
-            pc.grad().divi(pc.slot().dividedByMinibatch() ? globalBatch : worldSize);
+            pc.grad().divi(pc.slot().dividedByMinibatch() ? globalBatch : contributions);
             pc.updater().gradientToUpdate(iteration, epoch);
             pc.master().subi(pc.grad());
+            pc.grad().assign(0);
         }
     }
 }

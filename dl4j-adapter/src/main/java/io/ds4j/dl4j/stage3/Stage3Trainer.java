@@ -34,6 +34,7 @@ public final class Stage3Trainer implements AutoCloseable {
     private final List<InProcessCollectives> comms;
     private final List<RankBase> ranks;
     private final long numParams;
+    private int accumulation = 1;
     private int iteration;
     private int epoch;
     private double score = Double.NaN;
@@ -59,6 +60,21 @@ public final class Stage3Trainer implements AutoCloseable {
         t.iteration = net.getIterationCount();
         t.epoch = net.getEpochCount();
         return t;
+    }
+
+    /**
+     * Sets {@code gradient_accumulation_steps}: each global batch is split into {@code worldSize x steps}
+     * micro-batches; a rank runs its {@code steps} micro-batches one after the other, reduce-scattering and
+     * accumulating each one's gradient, before the optimizer step.
+     *
+     * @return this trainer
+     */
+    public Stage3Trainer gradientAccumulationSteps(int steps) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("gradient_accumulation_steps: " + steps + " must be >= 1");
+        }
+        this.accumulation = steps;
+        return this;
     }
 
     /** {@link #create(MultiLayerNetwork, ZeroStage3Config, int)} for a {@link ComputationGraph}. */
@@ -97,7 +113,8 @@ public final class Stage3Trainer implements AutoCloseable {
     }
 
     /**
-     * One optimizer step on a global batch: rank r computes on examples {@code [r B/N, (r+1) B/N)}.
+     * One optimizer step on a global batch: rank r computes on examples {@code [r B/N, (r+1) B/N)}, in
+     * {@link #gradientAccumulationSteps} consecutive micro-batches.
      *
      * @return DL4J's score of the global batch (mean over ranks of the micro-batch scores)
      */
@@ -108,21 +125,25 @@ public final class Stage3Trainer implements AutoCloseable {
     /** {@link #fit(DataSet)} for several inputs and outputs (a ComputationGraph's). */
     public double fit(MultiDataSet globalBatch) {
         int world = ranks.size();
+        int gas = accumulation;
         int b = (int) globalBatch.getFeatures(0).size(0);
-        if (b % world != 0) {
-            throw new IllegalArgumentException("global batch size " + b + " is not divisible by the world size "
-                    + world + "; use a batch size that is a multiple of " + world);
+        if (b % (world * gas) != 0) {
+            throw new IllegalArgumentException("global batch size " + b + " is not divisible by world size " + world
+                    + " x gradient_accumulation_steps " + gas + "; use a multiple of " + world * gas);
         }
-        int micro = b / world;
+        int micro = b / (world * gas);
         int it = iteration;
         int ep = epoch;
         List<Double> scores = Ranks.run(comms, c -> {
             RankBase r = ranks.get(c.rank());
-            long from = (long) c.rank() * micro;
-            double s = r.forwardBackward(slice(globalBatch.getFeatures(), from, micro),
-                    slice(globalBatch.getLabels(), from, micro));
-            r.step(b, it, ep);
-            return c.allReduceSum(s) / world;
+            double s = 0;
+            for (int k = 0; k < gas; k++) {
+                long from = ((long) c.rank() * gas + k) * micro;
+                s += r.forwardBackward(slice(globalBatch.getFeatures(), from, micro),
+                        slice(globalBatch.getLabels(), from, micro));
+            }
+            r.step(b, world * gas, it, ep);
+            return c.allReduceSum(s) / (world * gas);
         });
         iteration++;
         score = scores.get(0);

@@ -100,13 +100,15 @@ class Stage3GraphParityTest {
 
     @ParameterizedTest(name = "{0} W={1} {2}")
     @CsvSource({"branching,1,plain", "branching,2,plain", "branching,3,plain", "branching,3,prefetch",
-        "branching,2,defaults", "conv,1,plain", "conv,3,plain", "attention,1,plain", "attention,3,prefetch"})
+        "branching,2,defaults", "branching,2,gas3", "conv,1,plain", "conv,3,plain", "attention,1,plain", "attention,3,prefetch"})
     void matchesPlainFit(String net, int world, String knobs) {
         List<DataSet> data = Stage3Nets.data(Stage3ParityTest.STEPS, Stage3ParityTest.BATCH, 11, featureShape(net),
                 new long[] {3});
         ComputationGraph reference = make(net, 42);
         ComputationGraph engine = make(net, 42);
-        try (Stage3Trainer t = Stage3Trainer.create(engine, Stage3ParityTest.knobs(knobs), world)) {
+        int gas = knobs.startsWith("gas") ? Integer.parseInt(knobs.substring(3)) : 1;
+        try (Stage3Trainer t = Stage3Trainer.create(engine, Stage3ParityTest.knobs(knobs), world)
+                .gradientAccumulationSteps(gas)) {
             for (DataSet d : data) {
                 reference.fit(d);
                 double s = t.fit(d);
