@@ -26,23 +26,16 @@ public final class DigitsModel {
     }
 
     /**
-     * @param updater the DL4J updater every layer uses (see {@link UpdaterMapping})
+     * @param updater the DL4J updater of every layer (ds4j train: where the engine reads {@code "auto"} from)
      * @param seed the weight-initialisation seed
-     * @return an initialised graph with inputs {@code "pixels"} and output {@code "digit"}
+     * @return an initialised graph
      */
-    public static ComputationGraph build(UpdaterMapping.Mapped updater, long seed) {
-        NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
+    public static ComputationGraph build(IUpdater updater, long seed) {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .weightInit(WeightInit.XAVIER)
-                .updater(updater.updater());
-        if (updater.weightDecay() > 0) {
-            if (updater.decoupled()) {
-                base.weightDecay(updater.weightDecay(), true).weightDecayBias(updater.weightDecay(), true);
-            } else {
-                base.l2(updater.weightDecay()).l2Bias(updater.weightDecay());
-            }
-        }
-        ComputationGraphConfiguration conf = base.graphBuilder()
+                .updater(updater)
+                .graphBuilder()
                 .addInputs("pixels")
                 .setInputTypes(InputType.feedForward(OptDigits.FEATURES))
                 .addLayer("hidden1", new DenseLayer.Builder().nOut(HIDDEN1).activation(Activation.RELU).build(),
@@ -56,14 +49,5 @@ public final class DigitsModel {
         ComputationGraph net = new ComputationGraph(conf);
         net.init();
         return net;
-    }
-
-    /**
-     * @param updater a plain DL4J updater, no regularization
-     * @param seed the weight-initialisation seed
-     * @return an initialised graph
-     */
-    public static ComputationGraph build(IUpdater updater, long seed) {
-        return build(new UpdaterMapping.Mapped(updater, 0, true, updater.toString()), seed);
     }
 }

@@ -11,7 +11,6 @@ import java.util.function.Supplier;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * The progress of {@code ds4j train} on stderr, driven by DL4J's listener callbacks on rank 0's network: a bar
@@ -26,7 +25,7 @@ public final class ProgressListener extends BaseTrainingListener {
 
     private final PrintStream err;
     private final Settings settings;
-    private final IUpdater updater;
+    private final StepLearningRate.Source lr;
     private final Supplier<List<LedgerSnapshot>> ledgers;
     private final List<Double> losses = new ArrayList<>();
     private final StepClock clock = new StepClock();
@@ -51,14 +50,14 @@ public final class ProgressListener extends BaseTrainingListener {
     /**
      * @param err where to write
      * @param settings what to show
-     * @param updater the network's updater, for the lr of each step
+     * @param lr the learning rate of each step
      * @param ledgers the ranks' ledgers now
      */
-    public ProgressListener(PrintStream err, Settings settings, IUpdater updater,
+    public ProgressListener(PrintStream err, Settings settings, StepLearningRate.Source lr,
                             Supplier<List<LedgerSnapshot>> ledgers) {
         this.err = err;
         this.settings = settings;
-        this.updater = updater;
+        this.lr = lr;
         this.ledgers = ledgers;
     }
 
@@ -89,17 +88,17 @@ public final class ProgressListener extends BaseTrainingListener {
         losses.add(loss);
         windowSteps++;
         long step = losses.size();
-        double lr = updater.getLearningRate(iteration, epoch);
+        double stepLr = lr.at(iteration, epoch);
         long now = System.nanoTime();
         if (settings.stepsPerPrint() > 0 && step % settings.stepsPerPrint() == 0) {
             clearBar();
             err.println(String.format(Locale.ROOT, "step %d: loss %.4f lr %.3e skipped 0 samples/s %.0f%s", step,
-                    loss, lr, rate(now), settings.wallClockBreakdown() ? " | " + breakdown() : ""));
+                    loss, stepLr, rate(now), settings.wallClockBreakdown() ? " | " + breakdown() : ""));
         }
         boolean tenth = step % Math.max(1, settings.totalSteps() / 10) == 0 || step == settings.totalSteps();
         if (settings.terminal() ? now - lastRedraw > REDRAW_NANOS || step == settings.totalSteps() : tenth) {
             lastRedraw = now;
-            err.print((settings.terminal() ? "\r" : "") + bar(step, loss, lr, rate(now))
+            err.print((settings.terminal() ? "\r" : "") + bar(step, loss, stepLr, rate(now))
                     + (settings.terminal() && step < settings.totalSteps() ? "" : "\n"));
             err.flush();
         }

@@ -1,5 +1,6 @@
 package io.ds4j.cli.train;
 
+import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.config.DeepSpeedConfigException;
 import io.ds4j.config.ResolvedBatch;
 import io.ds4j.data.OptDigits;
@@ -17,17 +18,20 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * One {@code ds4j train} run: the OptDigits MLP ({@link DigitsModel}) trained for a number of steps by a
- * {@link ZeroTrainer} with the configuration's engine sections, its optimizer and schedule as the network's DL4J
- * updater ({@link UpdaterMapping}); then evaluated on the held-out split and saved as a ModelSerializer zip.
+ * {@link ZeroTrainer} given the whole configuration (its optimizer and scheduler sections included); then evaluated on
+ * the held-out split and saved as a ModelSerializer zip.
  */
 public final class TrainJob {
     /** Training examples of the 1797 (the rest, 360, are the test split). */
     public static final int TRAIN_SIZE = 1437;
     /** The seed of the split, the weights and the shuffling. */
     public static final long SEED = 42;
+    /** The network's DL4J Adam lr: what the engine reads for an {@code "auto"} optimizer lr. */
+    public static final double AUTO_LR = 1e-3;
     /** The embedded copy of {@code examples/configs/default.json}. */
     public static final String DEFAULT_CONFIG = "/io/ds4j/cli/train/default.json";
 
@@ -78,18 +82,15 @@ public final class TrainJob {
      * @throws IOException when the model cannot be written
      */
     public static TrainSummary run(Request request, PrintStream err, boolean terminal) throws IOException {
-        EngineSections sections = EngineSections.parse(request.configJson());
-        UpdaterMapping.Mapped mapped = UpdaterMapping.from(sections.full());
-        int globalBatch = globalBatch(sections.full().resolve(request.worldSize()));
+        DeepSpeedConfig config = DeepSpeedConfig.parse(request.configJson());
+        int globalBatch = globalBatch(config.resolve(request.worldSize()));
         DataSet[] split = OptDigits.split(TRAIN_SIZE, SEED);
-        ComputationGraph net = DigitsModel.build(mapped, SEED);
-        try (ZeroTrainer trainer = ZeroTrainer.builder(net).config(sections.engine())
-                .worldSize(request.worldSize()).build()) {
-            header(err, request, sections, mapped, globalBatch, net.numParams());
+        ComputationGraph net = DigitsModel.build(new Adam(AUTO_LR), SEED);
+        try (ZeroTrainer trainer = ZeroTrainer.builder(net).config(config).worldSize(request.worldSize()).build()) {
+            header(err, request, config, globalBatch, net.numParams());
             ProgressListener progress = new ProgressListener(err, new ProgressListener.Settings(request.steps(),
-                    globalBatch, sections.full().options().stepsPerPrint().orElse(0),
-                    sections.full().options().wallClockBreakdown(), terminal), mapped.updater(),
-                    trainer::memoryReport);
+                    globalBatch, config.options().stepsPerPrint().orElse(0), config.options().wallClockBreakdown(),
+                    terminal), StepLearningRate.of(config, net), trainer::memoryReport);
             net.setListeners(progress);
             List<DataSet> batches = StepBatches.of(split[0], globalBatch, request.steps(), SEED);
             long t0 = System.nanoTime();
@@ -111,13 +112,11 @@ public final class TrainJob {
         return (int) batch.trainBatchSize().getAsLong();
     }
 
-    private static void header(PrintStream err, Request r, EngineSections s, UpdaterMapping.Mapped m, int batch,
-                               long params) {
+    private static void header(PrintStream err, Request r, DeepSpeedConfig c, int batch, long params) {
         err.println(String.format(Locale.ROOT, "ds4j train: %s | OptDigits %d train / %d test | MLP %d params",
                 r.configName(), TRAIN_SIZE, OptDigits.SIZE - TRAIN_SIZE, params));
         err.println(String.format(Locale.ROOT, "  world size %d, ZeRO stage %d, fp32, train_batch_size %d, %d steps,"
-                + " gradient_clipping %s", r.worldSize(), s.engine().zero().stage(), batch, r.steps(),
-                s.full().gradientClipping()));
-        err.println("  optimizer " + m.description());
+                + " gradient_clipping %s", r.worldSize(), c.zero().stage(), batch, r.steps(), c.gradientClipping()));
+        err.println("  optimizer " + StepLearningRate.describe(c));
     }
 }
