@@ -8,6 +8,8 @@ import io.ds4j.zero.comm.CommStats;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryTier;
+import io.ds4j.zero.stage3.PartitionedParam;
+import io.ds4j.zero.stage3.Stage3Volume;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -55,6 +57,36 @@ class Stage3MemoryAndVolumeTest {
                 assertEquals(expectGather, d.of(CollectiveKind.ALL_GATHER).elements(), "rank " + r);
                 assertEquals(expectScatter, d.of(CollectiveKind.REDUCE_SCATTER).elements(), "rank " + r);
                 assertEquals(0, d.of(CollectiveKind.ALL_REDUCE).elements(), "no all-reduce of parameters");
+            }
+        }
+    }
+
+    @Test
+    void volumeMatchesTheDerivationForAnyKnobs() {
+        // prefetch bucket 60, max live 150, reuse distance 40, persistence threshold 16 (biases persist): per tensor
+        // g all-gathers (those the coordinator made, plus the post-step refresh of a persistent one) and one
+        // reduce-scatter, each moving (N-1) ceil(n/N) elements per rank (Stage3Volume)
+        MultiLayerNetwork net = Stage3Nets.dense(3);
+        List<DataSet> data = Stage3Nets.data(2, 12, 5, new long[] {6}, new long[] {3});
+        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("prefetch"), W)) {
+            t.fit(data.get(0));
+            List<CommStats> before = t.commStats();
+            t.fit(data.get(1));
+            for (int r = 0; r < W; r++) {
+                RankBase rank = t.rank(r);
+                long gather = 0;
+                long scatter = 0;
+                int persistent = 0;
+                for (PartitionedParam p : rank.params()) {
+                    int g = rank.coordinator().gathersLastStep(p) + (p.isPersistent() ? 1 : 0);
+                    persistent += p.isPersistent() ? 1 : 0;
+                    gather += g * Stage3Volume.perCollective(p.spec().numel(), W);
+                    scatter += Stage3Volume.perCollective(p.spec().numel(), W);
+                }
+                assertEquals(3, persistent, "the three biases of at most 16 elements persist");
+                CommStats d = t.commStats().get(r).minus(before.get(r));
+                assertEquals(gather, d.of(CollectiveKind.ALL_GATHER).elements(), "rank " + r);
+                assertEquals(scatter, d.of(CollectiveKind.REDUCE_SCATTER).elements(), "rank " + r);
             }
         }
     }
