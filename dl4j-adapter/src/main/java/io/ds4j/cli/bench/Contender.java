@@ -128,19 +128,25 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
      * @param stage {@code zero_optimization.stage}
      * @param precision fp32, fp16 or bf16
      * @param offload whether {@code offload_optimizer.device} is cpu
+     * @param deepSpeedAdam false: the network's DL4J Adam runs on each shard (the same updates as {@code fit()});
+     *                      true: an {@code optimizer} section (DeepSpeed's Adam, the engine's fused kernel, PyTorch's
+     *                      epsilon placement) with the same lr, betas and eps
      */
-    record Zero(int stage, String precision, boolean offload) implements Contender {
+    record Zero(int stage, String precision, boolean offload, boolean deepSpeedAdam) implements Contender {
         @Override
         public String name() {
-            return String.format(Locale.ROOT, "ds4j zero-%d %s %s", stage, precision, offload ? "cpu-offload"
-                    : "no-offload");
+            return String.format(Locale.ROOT, "ds4j zero-%d %s %s%s", stage, precision, offload ? "cpu-offload"
+                    : "no-offload", deepSpeedAdam ? " DS-Adam" : "");
         }
 
         /** @param globalBatch {@code train_batch_size} @return the DeepSpeed configuration of this row */
         public String json(int globalBatch) {
-            return String.format(Locale.ROOT, "{\"train_batch_size\": %d, \"gradient_accumulation_steps\": 1,"
+            String optimizer = deepSpeedAdam ? String.format(Locale.ROOT, " \"optimizer\": {\"type\": \"Adam\","
+                    + " \"params\": {\"lr\": %s, \"betas\": [0.9, 0.999], \"eps\": 1e-8, \"weight_decay\": 0}},",
+                    LR) : "";
+            return String.format(Locale.ROOT, "{\"train_batch_size\": %d, \"gradient_accumulation_steps\": 1,%s"
                     + " \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": %d%s},"
-                    + " \"fp16\": {\"enabled\": %b}, \"bf16\": {\"enabled\": %b}}", globalBatch, stage,
+                    + " \"fp16\": {\"enabled\": %b}, \"bf16\": {\"enabled\": %b}}", globalBatch, optimizer, stage,
                     offload ? ", \"offload_optimizer\": {\"device\": \"cpu\"}" : "", precision.equals("fp16"),
                     precision.equals("bf16"));
         }

@@ -77,10 +77,11 @@ public final class TrainBench {
         for (int stage = 0; stage <= 2; stage++) {
             for (String precision : List.of("fp32", "fp16", "bf16")) {
                 for (boolean offload : List.of(false, true)) {
-                    all.add(new Contender.Zero(stage, precision, offload));
+                    all.add(new Contender.Zero(stage, precision, offload, false));
                 }
             }
         }
+        all.add(new Contender.Zero(2, "fp32", false, true));
         return all;
     }
 
