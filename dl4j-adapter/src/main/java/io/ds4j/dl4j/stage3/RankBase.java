@@ -12,6 +12,7 @@ import io.ds4j.zero.stage3.ParamSpec;
 import io.ds4j.zero.stage3.PartitionedParam;
 import io.ds4j.zero.stage3.Persistence;
 import io.ds4j.zero.stage3.TransientBuffers;
+import io.ds4j.zero.step.GradientClipping;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -141,14 +142,17 @@ abstract class RankBase {
      *
      * @param globalBatch   examples behind the accumulated gradient, over all ranks and micro-batches
      * @param contributions micro-batches summed into it, over all ranks
+     * @return the global gradient norm before clipping
      */
-    void step(int globalBatch, int contributions, int iteration, int epoch) {
-        optimizer.step(globalBatch, contributions, iteration, epoch);
+    double step(int globalBatch, int contributions, GradientClipping clipping, int iteration, int epoch) {
+        double norm = optimizer.step(globalBatch, contributions,
+                new ShardOptimizer.StepContext(comm, clipping, iteration, epoch));
         for (PartitionedParam p : params) {
             if (p.isPersistent()) {
                 p.refresh(comm);
             }
         }
+        return norm;
     }
 
     /** Every parameter's full tensor in flat order (one all-gather each: saving a full model). */

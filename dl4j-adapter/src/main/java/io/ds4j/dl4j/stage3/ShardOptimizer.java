@@ -1,7 +1,10 @@
 package io.ds4j.dl4j.stage3;
 
 import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.dl4j.ShardGradient;
 import io.ds4j.dl4j.ShardUpdater;
+import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.step.GradientClipping;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
@@ -21,7 +24,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * regularization apply as in plain {@code fit()}).
  */
 final class ShardOptimizer {
-    private record Piece(FlatLayout.Slot slot, INDArray master, INDArray grad, ShardUpdater updater) { }
+    private record Piece(FlatLayout.Slot slot, INDArray master, INDArray grad, ShardUpdater updater,
+                         ShardGradient gradient) { }
 
     private final List<Piece> pieces = new ArrayList<>();
 
@@ -37,7 +41,7 @@ final class ShardOptimizer {
             Range own = p.layout().ownedRange(rank);
             int n = (int) own.length();
             if (n == 0) {
-                pieces.add(new Piece(slot, null, null, null));
+                pieces.add(new Piece(slot, null, null, null, null));
                 continue;
             }
             INDArray master = ((MasterShardStore) p.store()).owned();
@@ -47,7 +51,7 @@ final class ShardOptimizer {
             ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4L * n, "stage3 gradient shard");
             ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE,
                     u.state() == null ? 0 : 4L * u.state().length(), "stage3 optimizer state");
-            pieces.add(new Piece(slot, master, grad, u));
+            pieces.add(new Piece(slot, master, grad, u, new ShardGradient(layout, lo, lo + n, grad)));
         }
     }
 
@@ -68,18 +72,43 @@ final class ShardOptimizer {
 
     /**
      * Averages the accumulated gradients as DL4J does (by the global minibatch, or by the number of micro-batch
-     * contributions for parameters DL4J does not divide), runs the updaters, updates the masters in place and clears
-     * the gradients for the next accumulation.
+     * contributions for parameters DL4J does not divide), clips them by DeepSpeed's global norm (the sum of the
+     * shards' squared norms over all ranks), runs the updaters, updates the masters in place and clears the gradients
+     * for the next accumulation.
+     *
+     * @return the global gradient norm before clipping
      */
-    void step(int globalBatch, int contributions, int iteration, int epoch) {
+    double step(int globalBatch, int contributions, StepContext ctx) {
+        double local = 0;
+        for (Piece pc : pieces) {
+            if (pc.grad() != null) {
+                pc.gradient().average(globalBatch, contributions);
+                local += pc.gradient().clipSumOfSquares();
+            }
+        }
+        double norm = Math.sqrt(ctx.comm().allReduceSum(local));
+        double factor = ctx.clipping().scale(norm);
         for (Piece pc : pieces) {
             if (pc.grad() == null) {
                 continue;
             }
-            pc.grad().divi(pc.slot().dividedByMinibatch() ? globalBatch : contributions);
-            pc.updater().gradientToUpdate(iteration, epoch);
+            if (factor != 1.0) {
+                pc.gradient().scale(factor);
+            }
+            pc.updater().gradientToUpdate(ctx.iteration(), ctx.epoch());
             pc.master().subi(pc.grad());
             pc.grad().assign(0);
         }
+        return norm;
     }
+
+    /**
+     * What one optimizer step needs besides the gradients.
+     *
+     * @param comm      the rank's group (the global norm is summed over it)
+     * @param clipping  {@code gradient_clipping}
+     * @param iteration DL4J's iteration count
+     * @param epoch     DL4J's epoch count
+     */
+    record StepContext(Collectives comm, GradientClipping clipping, int iteration, int epoch) { }
 }

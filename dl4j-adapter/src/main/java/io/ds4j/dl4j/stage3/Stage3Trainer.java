@@ -7,6 +7,7 @@ import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.comm.Ranks;
 import io.ds4j.zero.config.ZeroStage3Config;
 import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.step.GradientClipping;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +36,8 @@ public final class Stage3Trainer implements AutoCloseable {
     private final List<RankBase> ranks;
     private final long numParams;
     private int accumulation = 1;
+    private GradientClipping clipping = GradientClipping.NONE;
+    private double lastNorm = Double.NaN;
     private int iteration;
     private int epoch;
     private double score = Double.NaN;
@@ -75,6 +78,21 @@ public final class Stage3Trainer implements AutoCloseable {
         }
         this.accumulation = steps;
         return this;
+    }
+
+    /**
+     * Sets {@code gradient_clipping}: DeepSpeed's global-norm clipping over all shards ({@link GradientClipping}).
+     *
+     * @return this trainer
+     */
+    public Stage3Trainer gradientClipping(GradientClipping clip) {
+        this.clipping = java.util.Objects.requireNonNull(clip, "gradient_clipping");
+        return this;
+    }
+
+    /** The global gradient norm of the last step before clipping (NaN before the first). */
+    public double lastGradientNorm() {
+        return lastNorm;
     }
 
     /** {@link #create(MultiLayerNetwork, ZeroStage3Config, int)} for a {@link ComputationGraph}. */
@@ -134,6 +152,8 @@ public final class Stage3Trainer implements AutoCloseable {
         int micro = b / (world * gas);
         int it = iteration;
         int ep = epoch;
+        GradientClipping clip = clipping;
+        double[] norm = new double[1];
         List<Double> scores = Ranks.run(comms, c -> {
             RankBase r = ranks.get(c.rank());
             double s = 0;
@@ -142,10 +162,14 @@ public final class Stage3Trainer implements AutoCloseable {
                 s += r.forwardBackward(slice(globalBatch.getFeatures(), from, micro),
                         slice(globalBatch.getLabels(), from, micro));
             }
-            r.step(b, world * gas, it, ep);
+            double n = r.step(b, world * gas, clip, it, ep);
+            if (c.rank() == 0) {
+                norm[0] = n;
+            }
             return c.allReduceSum(s) / (world * gas);
         });
         iteration++;
+        lastNorm = norm[0];
         score = scores.get(0);
         return score;
     }

@@ -33,9 +33,16 @@
  * largest layer's size. During a step, additionally: the gathered tensors the coordinator keeps live and one
  * full-size gradient tensor at a time during its reduce-scatter. The ledger enters each of these.
  *
- * <h2>Not yet</h2>
- * {@code ComputationGraph}, fp16/bf16 storage, {@code offload_param}, gradient accumulation, gradient clipping, DL4J
- * gradient normalization, masks and dropout-dependent parity; integration into {@code ZeroTrainer} and
- * {@code DeepSpeed.initialize} (see {@link io.ds4j.dl4j.stage3.Stage3Trainer}).
+ * <h2>Supported and not yet</h2>
+ * {@code MultiLayerNetwork} and {@code ComputationGraph} (dense, convolution, LSTM, SameDiff self-attention, merge
+ * vertices), the network's own DL4J updaters and regularization, gradient accumulation, DeepSpeed's global-norm
+ * gradient clipping, fp32. Not yet: fp16/bf16 shard storage, {@code offload_param} (the shard sits behind
+ * {@link io.ds4j.zero.stage3.ShardStore}, the place for it), a DeepSpeed {@code optimizer} section, DL4J gradient
+ * normalization (refused with a clear error), masks, and integration into {@code ZeroTrainer} and
+ * {@code DeepSpeed.initialize}: the engine's {@code EngineOptions} refuses stage 3 today; the integration is to
+ * route {@code zero_optimization.stage: 3} to {@link io.ds4j.dl4j.stage3.Stage3Trainer} (built with
+ * {@code zero_optimization}'s stage-3 record, the world size, {@code gradient_accumulation_steps} and
+ * {@code gradient_clipping}), feed it each global batch, and copy the gathered parameters into the user's network
+ * after {@code fit}.
  */
 package io.ds4j.dl4j.stage3;

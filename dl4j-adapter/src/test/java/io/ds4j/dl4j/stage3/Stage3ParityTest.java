@@ -4,13 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.DeepSpeed;
+import io.ds4j.dl4j.DeepSpeedEngine;
+import io.ds4j.dl4j.EngineOptions;
 import io.ds4j.zero.config.ZeroStage3Config;
+import io.ds4j.zero.step.GradientClipping;
 import java.util.List;
 import java.util.function.LongFunction;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -90,6 +95,40 @@ class Stage3ParityTest {
             }
             assertTrue(Nd4j.createFromArray(expect).distance2(engine.params().reshape(expect.length)) > 1e-3,
                     "training moved the parameters (the input network itself is left untouched)");
+        }
+    }
+
+    /**
+     * With {@code gradient_clipping} the reference is DL4J's {@code fit()} with {@link DeepSpeed#initialize} installed
+     * at world size 1 (its clipping step is checked against DeepSpeed's formula in the stage 0-2 suite); the norm is
+     * summed over the ranks' shards. Same tolerance; the test checks that clipping was active.
+     */
+    @ParameterizedTest(name = "clip 0.1 W={0} gas={1}")
+    @CsvSource({"1,1", "3,1", "2,2"})
+    void clippingMatchesDeepSpeedInitialize(int world, int gas) {
+        double clip = 0.1;
+        List<DataSet> data = Stage3Nets.data(STEPS, BATCH, 9, new long[] {6}, new long[] {3});
+        MultiLayerNetwork reference = Stage3Nets.dense(42);
+        MultiLayerNetwork engine = Stage3Nets.dense(42);
+        try (DeepSpeedEngine e = DeepSpeed.initialize(reference, EngineOptions.defaults().withClipping(clip))) {
+            for (DataSet d : data) {
+                reference.fit(d);
+            }
+        }
+        try (Stage3Trainer t = Stage3Trainer.create(engine, knobs("plain"), world).gradientAccumulationSteps(gas)
+                .gradientClipping(new GradientClipping(clip))) {
+            for (DataSet d : data) {
+                t.fit(d);
+                assertTrue(t.lastGradientNorm() > clip, "clipping must be active: norm " + t.lastGradientNorm());
+            }
+            MultiLayerNetwork out = Stage3Nets.dense(1);
+            t.copyParamsTo(out);
+            float[] expect = reference.params().toFloatVector();
+            float[] got = out.params().toFloatVector();
+            for (int i = 0; i < expect.length; i++) {
+                assertTrue(Math.abs(expect[i] - got[i]) <= 1e-6 + 1e-5 * Math.abs(expect[i]),
+                        "param " + i + ": " + expect[i] + " vs " + got[i]);
+            }
         }
     }
 }
