@@ -90,6 +90,12 @@ final class GraphRank extends RankBase {
         }
     }
 
+    @Override
+    long largestReferencedParameterBuffer() {
+        INDArray flat = graph.params();
+        return Math.max(super.largestReferencedParameterBuffer(), flat == null ? 0 : flat.data().length());
+    }
+
     private static long largest(ComputationGraph g) {
         long m = 0;
         for (GraphVertex v : g.getVertices()) {

@@ -172,6 +172,25 @@ abstract class RankBase {
         return out;
     }
 
+    /**
+     * The length of the largest ND4J data buffer any of this rank's layers references through its parameter table or
+     * flattened parameter view, or the network itself (for tests: it must be the scratch, never a flat vector of the
+     * whole model).
+     */
+    long largestReferencedParameterBuffer() {
+        long max = 0;
+        for (PartitionedLayer pl : modules.values()) {
+            Layer l = pl.layer();
+            if (l.params() != null) {
+                max = Math.max(max, l.params().data().length());
+            }
+            for (INDArray a : l.paramTable().values()) {
+                max = Math.max(max, a.data().length());
+            }
+        }
+        return max;
+    }
+
     MemoryLedger ledger() {
         return ledger;
     }
