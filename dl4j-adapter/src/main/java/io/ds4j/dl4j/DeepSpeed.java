@@ -41,6 +41,12 @@ public final class DeepSpeed {
                     + " cannot be honoured inside DL4J's own fit(), which updates after every minibatch; use 1 here,"
                     + " or ZeroTrainer which splits each global batch into micro-batches");
         }
+        if (options.zero().offloadsOptimizer() && options.zero().stage() > 0) {
+            throw new IllegalArgumentException("zero_optimization.offload_optimizer.device: "
+                    + options.zero().offloadOptimizer().device().jsonName() + " is not available inside DL4J's own"
+                    + " fit(), which applies the update itself (the offloaded master and the network would drift by"
+                    + " rounding); use ZeroTrainer (worldSize 1 works) or set offload_optimizer.device to none");
+        }
         LocalStep step;
         if (net instanceof MultiLayerNetwork mln) {
             INDArray state = mln.getUpdater(true).getStateViewArray();

@@ -54,9 +54,9 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
             throw new DeepSpeedConfigException(config.fp16().enabled() ? "fp16.enabled" : "bf16.enabled",
                     "mixed precision is not wired into the ZeRO engine yet; set it to false (fp32 training)");
         }
-        if (config.zero().offloadsOptimizer() || config.zero().offloadsParams()) {
-            throw new DeepSpeedConfigException("zero_optimization.offload_optimizer",
-                    "offload is not supported by this engine yet; set its device to none");
+        if (config.zero().offloadsParams()) {
+            throw new DeepSpeedConfigException("zero_optimization.offload_param",
+                    "parameter offload (stage 3) is not supported by this engine yet; set its device to none");
         }
         if (!"mean".equalsIgnoreCase(config.options().gradientAllreduceOp())) {
             throw new DeepSpeedConfigException("gradient_allreduce_op", "\"" + config.options().gradientAllreduceOp()

@@ -17,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * master weights in fp32 training) and its own optimizer state, with the learning rate of the {@code scheduler}
  * section when there is one.
  */
-final class FusedShardStep {
+final class FusedShardStep implements ShardOptimizerStep {
 
     private final FusedOptimizer kernel;
     private final double lr;
@@ -57,7 +57,8 @@ final class FusedShardStep {
      * @param gradMultiplier DeepSpeed's {@code 1 / combined_scale} (clipping)
      * @param pool the kernel's threads
      */
-    void apply(int iteration, double gradMultiplier, KernelPool pool) {
+    @Override
+    public void apply(int iteration, double gradMultiplier, KernelPool pool) {
         if (master.length == 0) {
             return;
         }
@@ -69,7 +70,19 @@ final class FusedShardStep {
     }
 
     /** @return optimizer state elements held */
-    long stateElements() {
+    @Override
+    public long stateElements() {
         return (long) state.size() * master.length;
+    }
+
+    /** @return the master and gradient copies of the shard */
+    @Override
+    public long stagingElements() {
+        return 2L * master.length;
+    }
+
+    /** Nothing to release: the arrays are on the heap. */
+    @Override
+    public void close() {
     }
 }

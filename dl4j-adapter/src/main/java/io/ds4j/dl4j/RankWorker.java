@@ -3,6 +3,7 @@ package io.ds4j.dl4j;
 import io.ds4j.schedules.LrSchedule;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.OptimizerConfig;
+import io.ds4j.zero.config.ZeroConfig;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.ledger.MemoryCategory;
@@ -41,7 +42,7 @@ final class RankWorker implements AutoCloseable {
     private final Range range;
     private final ShardGradient gradient;
     private final ShardUpdater updater;
-    private final FusedShardStep fused;
+    private final ShardOptimizerStep fused;
     private final KernelPool pool;
     private final INDArray gradRange;
     private final INDArray paramRange;
@@ -69,11 +70,12 @@ final class RankWorker implements AutoCloseable {
             OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(replica.net()));
             LrSchedule schedule = options.sections().scheduler()
                     .map(sec -> ScheduleInstaller.schedule(sec, oc.lr())).orElse(null);
-            this.fused = new FusedShardStep(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule, paramRange,
-                    gradRange);
+            this.fused = optimizerStep(new OffloadedShardStep.Update(DeepSpeedOptimizers.kernel(oc), oc.lr(),
+                    schedule), options.zero(), paramRange, gradRange, ledger);
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {
+            requireNoOffload(options.zero());
             if (options.zero().stage() > 0 && comm.worldSize() > 1) {
                 ShardUpdater.requireShardable(flat, options.zero().stage());
             }
@@ -85,6 +87,33 @@ final class RankWorker implements AutoCloseable {
         record(ledger);
     }
 
+    /**
+     * The shard's DeepSpeed optimizer step: in a store on the host or on disk when {@code offload_optimizer} asks
+     * for it at stage 1 or 2 (at stage 0 DeepSpeed ignores the setting and so does the engine; the config reader
+     * warns), otherwise in arrays next to the network.
+     */
+    static ShardOptimizerStep optimizerStep(OffloadedShardStep.Update update, ZeroConfig zero, INDArray paramRange,
+            INDArray gradRange, MemoryLedger ledger) {
+        if (zero.offloadsOptimizer() && zero.stage() > 0) {
+            return OffloadedShardStep.open(update, zero, paramRange, gradRange, ledger);
+        }
+        return new FusedShardStep(update.kernel(), update.lr(), update.schedule(), paramRange, gradRange);
+    }
+
+    /**
+     * The network's own DL4J updaters (no {@code optimizer} section) run as ND4J ops on the state array DL4J laid out
+     * per layer, so they cannot run from a store; DeepSpeed likewise refuses a client optimizer with ZeRO-Offload
+     * ({@code zero_force_ds_cpu_optimizer}) and asks for its CPU optimizer.
+     */
+    static void requireNoOffload(ZeroConfig zero) {
+        if (zero.offloadsOptimizer() && zero.stage() > 0) {
+            throw new IllegalArgumentException("zero_optimization.offload_optimizer.device: "
+                    + zero.offloadOptimizer().device().jsonName() + " needs DeepSpeed's optimizer: the network's own"
+                    + " DL4J updaters cannot run on offloaded state; add an \"optimizer\" section (e.g. {\"type\":"
+                    + " \"Adam\", \"params\": {\"lr\": \"auto\"}}) or set offload_optimizer.device to none");
+        }
+    }
+
     private void record(MemoryLedger ledger) {
         long psi = layout.length();
         ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4 * psi, "replica parameters (fp32, master)");
@@ -93,7 +122,7 @@ final class RankWorker implements AutoCloseable {
         long state = fused != null ? fused.stateElements()
                 : updater.state() == null ? 0 : updater.state().length();
         ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4 * state, "optimizer state of the shard");
-        long staging = fused != null ? 2 * range.length() : 0;
+        long staging = fused != null ? fused.stagingElements() : 0;
         long buffers = step.bufferElements() - accumulated + padded.length + psi + staging;
         ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 4 * buffers,
                 "DL4J backprop gradient view, staging buffers, reduce-scatter receive buffer");
@@ -165,8 +194,14 @@ final class RankWorker implements AutoCloseable {
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.close();
+        try {
+            if (fused != null) {
+                fused.close();
+            }
+        } finally {
+            if (pool != null) {
+                pool.close();
+            }
         }
     }
 }

@@ -26,7 +26,8 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * ({@code train_batch_size}); it is split into {@code worldSize x gradient_accumulation_steps} micro-batches (see
  * {@link MicroBatches}). The optimizer state lives in the ranks' shards (stages 1, 2) and persists across
  * {@code fit} calls; the user's own DL4J updater state is not used. A rank that throws aborts the others; {@code fit}
- * then throws {@link Ranks.RankFailedException} naming the rank and the cause.
+ * then throws {@link Ranks.RankFailedException} naming the rank and the cause, and the trainer is closed (the
+ * shards may be partly updated; offloaded optimizer state is released and its nvme files deleted).
  *
  * <p>Call order: {@code build()}, any number of {@code fit(...)}, {@code close()}. Not thread-safe.
  */
@@ -51,15 +52,21 @@ public final class ZeroTrainer implements AutoCloseable {
         this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
         ShardLayout layout = new ShardLayout(b.net.numParams(), b.worldSize, 2);
         Runnable restore = () -> { };
-        for (int r = 0; r < b.worldSize; r++) {
-            Replica rep = r == 0 ? main : Replica.cloneOf(b.net);
-            if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
-                Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
-                restore = r == 0 ? undo : restore;
+        try {
+            for (int r = 0; r < b.worldSize; r++) {
+                Replica rep = r == 0 ? main : Replica.cloneOf(b.net);
+                if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
+                    Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
+                    restore = r == 0 ? undo : restore;
+                }
+                MemoryLedger ledger = new MemoryLedger(r);
+                ledgers.add(ledger);
+                workers.add(new RankWorker(comms.get(r), rep, layout, options, ledger));
             }
-            MemoryLedger ledger = new MemoryLedger(r);
-            ledgers.add(ledger);
-            workers.add(new RankWorker(comms.get(r), rep, layout, options, ledger));
+        } catch (RuntimeException e) {
+            restore.run();
+            closeWorkers(); // stores opened by earlier ranks: host memory and nvme files
+            throw e;
         }
         this.restoreSchedule = restore;
     }
@@ -157,6 +164,15 @@ public final class ZeroTrainer implements AutoCloseable {
     }
 
     private void runRanks(BatchFeed feed, int baseIteration, int epoch) {
+        try {
+            runRanksOnce(feed, baseIteration, epoch);
+        } catch (RuntimeException e) {
+            close(); // the ranks stopped mid-step: shards may be partly updated; release stores and nvme files
+            throw e;
+        }
+    }
+
+    private void runRanksOnce(BatchFeed feed, int baseIteration, int epoch) {
         int w = comms.size();
         Ranks.run(comms, comm -> {
             RankWorker worker = workers.get(comm.rank());
@@ -226,10 +242,22 @@ public final class ZeroTrainer implements AutoCloseable {
         }
         closed = true;
         restoreSchedule.run();
+        closeWorkers();
+    }
+
+    private void closeWorkers() {
+        RuntimeException first = null;
         for (RankWorker w : workers) {
-            w.close();
+            try {
+                w.close();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
         }
         workers.clear();
+        if (first != null) {
+            throw first;
+        }
     }
 
     /** Builder; {@code config} defaults to {@link EngineOptions#defaults()}, {@code worldSize} to 1. */

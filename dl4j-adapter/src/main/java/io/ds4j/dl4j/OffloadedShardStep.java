@@ -1,0 +1,129 @@
+package io.ds4j.dl4j;
+
+import io.ds4j.schedules.LrSchedule;
+import io.ds4j.zero.config.ZeroConfig;
+import io.ds4j.zero.kernels.FusedOptimizer;
+import io.ds4j.zero.kernels.HeapFp32;
+import io.ds4j.zero.kernels.KernelPool;
+import io.ds4j.zero.kernels.Nd4jStorage;
+import io.ds4j.zero.kernels.StepArgs;
+import io.ds4j.zero.kernels.VectorStorage;
+import io.ds4j.zero.ledger.MemoryLedger;
+import io.ds4j.zero.offload.HostTransfer;
+import io.ds4j.zero.offload.OptimizerStateStore;
+import io.ds4j.zero.offload.OptimizerStores;
+import io.ds4j.zero.offload.StepInput;
+import io.ds4j.zero.offload.StoreRequest;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The shard's update with {@code zero_optimization.offload_optimizer} on (stage 1 or 2): the rank's fp32 master
+ * shard and optimizer state live in an {@link OptimizerStateStore} on the host ({@code "cpu"}) or in files under
+ * {@code nvme_path} ({@code "nvme"}), processed {@code sub_group_size} elements at a time. Each step the reduced
+ * gradient shard goes down to the store ({@link HostTransfer}; on ND4J's CPU backend nothing is copied), the fused
+ * kernel updates master and state there, and the updated parameters are written straight into the replica's
+ * parameter view (the compute copy). The store records its bytes in the rank's ledger in its own tier.
+ *
+ * <p>The master is set from the network's parameters once, when the trainer is built, and is the reference from then
+ * on (as DeepSpeed's offloaded fp32 partition is): in fp32 training the compute copy equals the master after every
+ * step, so the result is bit-identical to the step without offload. Parameters changed on the network behind the
+ * trainer's back between {@code fit} calls are not seen by the master.
+ */
+final class OffloadedShardStep implements ShardOptimizerStep {
+
+    /**
+     * What the kernel computes and with which learning rate.
+     *
+     * @param kernel the fused optimizer
+     * @param lr the optimizer section's learning rate
+     * @param schedule the scheduler section's schedule, or null for a constant {@code lr}
+     */
+    record Update(FusedOptimizer kernel, double lr, LrSchedule schedule) {
+        double rate(int iteration) {
+            return schedule == null ? lr : schedule.lr(iteration - 1L);
+        }
+    }
+
+    private final Update update;
+    private final OptimizerStateStore store;
+    private final HostTransfer transfer;
+    private final VectorStorage params;
+    private final VectorStorage grads;
+
+    private OffloadedShardStep(Update update, OptimizerStateStore store, HostTransfer transfer, INDArray paramRange,
+            INDArray gradRange) {
+        this.update = update;
+        this.store = store;
+        this.transfer = transfer;
+        this.params = storage(paramRange);
+        this.grads = storage(gradRange);
+    }
+
+    private static VectorStorage storage(INDArray range) {
+        return range.length() == 0 ? new HeapFp32(new float[0], 0, 0) : Nd4jStorage.fp32(range);
+    }
+
+    /**
+     * Opens the store that {@code zero.offloadOptimizer()} asks for and loads the shard's current parameters into its
+     * master.
+     *
+     * @param update the kernel and learning rate
+     * @param zero {@code zero_optimization} ({@code offload_optimizer}, {@code sub_group_size})
+     * @param paramRange the replica's parameter view of the rank's update range
+     * @param gradRange the replica's gradient view of the same range
+     * @param ledger the rank's ledger (also names the rank's nvme directory)
+     * @return the step
+     * @throws IllegalArgumentException naming the key when the offload settings cannot work (nvme_path,
+     *                                  buffer_count, an optimizer that cannot be offloaded)
+     */
+    static OffloadedShardStep open(Update update, ZeroConfig zero, INDArray paramRange, INDArray gradRange,
+            MemoryLedger ledger) {
+        long subGroup = Math.max(1, zero.stage3().subGroupSize());
+        StoreRequest request = new StoreRequest(ledger.rank(), paramRange.length(), update.kernel().stateWords(),
+                subGroup, ledger);
+        OptimizerStateStore store = OptimizerStores.open(zero.offloadOptimizer(), request);
+        HostTransfer transfer = HostTransfer.forCurrentBackend(ledger);
+        try {
+            OffloadedShardStep step = new OffloadedShardStep(update, store, transfer, paramRange, gradRange);
+            store.initialize(step.params);
+            return step;
+        } catch (RuntimeException e) {
+            store.close();
+            transfer.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void apply(int iteration, double gradMultiplier, KernelPool pool) {
+        if (store.length() == 0) {
+            return;
+        }
+        StepArgs args = new StepArgs(iteration + 1L, (float) update.rate(iteration), (float) gradMultiplier);
+        transfer.step(store, update.kernel(), new StepInput(grads, args, params), pool);
+    }
+
+    /** @return the store (tests: its master and state) */
+    OptimizerStateStore store() {
+        return store;
+    }
+
+    @Override
+    public long stateElements() {
+        return 0;
+    }
+
+    @Override
+    public long stagingElements() {
+        return 0;
+    }
+
+    @Override
+    public void close() {
+        try {
+            store.close();
+        } finally {
+            transfer.close();
+        }
+    }
+}
