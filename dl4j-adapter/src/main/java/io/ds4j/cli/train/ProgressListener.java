@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
@@ -25,8 +26,7 @@ public final class ProgressListener extends BaseTrainingListener {
 
     private final PrintStream err;
     private final Settings settings;
-    private final StepLearningRate.Source lr;
-    private final Supplier<List<LedgerSnapshot>> ledgers;
+    private final Engine engine;
     private final List<Double> losses = new ArrayList<>();
     private final StepClock clock = new StepClock();
     private long windowStart = System.nanoTime();
@@ -48,17 +48,26 @@ public final class ProgressListener extends BaseTrainingListener {
     }
 
     /**
-     * @param err where to write
-     * @param settings what to show
+     * What the engine reports, read at each step.
+     *
      * @param lr the learning rate of each step
      * @param ledgers the ranks' ledgers now
+     * @param lossScale the loss scale of the next step, as printed ("-" without fp16)
+     * @param skipped steps skipped so far for gradient overflow
      */
-    public ProgressListener(PrintStream err, Settings settings, StepLearningRate.Source lr,
-                            Supplier<List<LedgerSnapshot>> ledgers) {
+    public record Engine(StepLearningRate.Source lr, Supplier<List<LedgerSnapshot>> ledgers,
+                         Supplier<String> lossScale, LongSupplier skipped) {
+    }
+
+    /**
+     * @param err where to write
+     * @param settings what to show
+     * @param engine what the engine reports
+     */
+    public ProgressListener(PrintStream err, Settings settings, Engine engine) {
         this.err = err;
         this.settings = settings;
-        this.lr = lr;
-        this.ledgers = ledgers;
+        this.engine = engine;
     }
 
     /** @return the loss of every step so far, in order */
@@ -88,12 +97,13 @@ public final class ProgressListener extends BaseTrainingListener {
         losses.add(loss);
         windowSteps++;
         long step = losses.size();
-        double stepLr = lr.at(iteration, epoch);
+        double stepLr = engine.lr().at(iteration, epoch);
         long now = System.nanoTime();
         if (settings.stepsPerPrint() > 0 && step % settings.stepsPerPrint() == 0) {
             clearBar();
-            err.println(String.format(Locale.ROOT, "step %d: loss %.4f lr %.3e skipped 0 samples/s %.0f%s", step,
-                    loss, stepLr, rate(now), settings.wallClockBreakdown() ? " | " + breakdown() : ""));
+            err.println(String.format(Locale.ROOT, "step %d: loss %.4f lr %.3e skipped %d samples/s %.0f%s", step,
+                    loss, stepLr, engine.skipped().getAsLong(), rate(now),
+                    settings.wallClockBreakdown() ? " | " + breakdown() : ""));
         }
         boolean tenth = step % Math.max(1, settings.totalSteps() / 10) == 0 || step == settings.totalSteps();
         if (settings.terminal() ? now - lastRedraw > REDRAW_NANOS || step == settings.totalSteps() : tenth) {
@@ -130,9 +140,9 @@ public final class ProgressListener extends BaseTrainingListener {
         int filled = (int) (BAR * step / Math.max(1, settings.totalSteps()));
         StringBuilder sb = new StringBuilder("[");
         sb.append("#".repeat(filled)).append(".".repeat(BAR - filled)).append("] ");
-        sb.append(String.format(Locale.ROOT, "step %d/%d loss %.4f lr %.3e loss-scale - (fp32) %.0f samples/s mem",
-                step, settings.totalSteps(), loss, lr, rate));
-        for (LedgerSnapshot s : ledgers.get()) {
+        sb.append(String.format(Locale.ROOT, "step %d/%d loss %.4f lr %.3e loss-scale %s %.0f samples/s mem",
+                step, settings.totalSteps(), loss, lr, engine.lossScale().get(), rate));
+        for (LedgerSnapshot s : engine.ledgers().get()) {
             sb.append(String.format(Locale.ROOT, " r%d %s", s.rank(), mib(total(s))));
         }
         return sb.toString();

@@ -90,7 +90,8 @@ public final class TrainJob {
             header(err, request, config, globalBatch, net.numParams());
             ProgressListener progress = new ProgressListener(err, new ProgressListener.Settings(request.steps(),
                     globalBatch, config.options().stepsPerPrint().orElse(0), config.options().wallClockBreakdown(),
-                    terminal), StepLearningRate.of(config, net), trainer::memoryReport);
+                    terminal), new ProgressListener.Engine(StepLearningRate.of(config, net), trainer::memoryReport,
+                    () -> "-", () -> 0L));
             net.setListeners(progress);
             List<DataSet> batches = StepBatches.of(split[0], globalBatch, request.steps(), SEED);
             long t0 = System.nanoTime();
@@ -115,8 +116,10 @@ public final class TrainJob {
     private static void header(PrintStream err, Request r, DeepSpeedConfig c, int batch, long params) {
         err.println(String.format(Locale.ROOT, "ds4j train: %s | OptDigits %d train / %d test | MLP %d params",
                 r.configName(), TRAIN_SIZE, OptDigits.SIZE - TRAIN_SIZE, params));
-        err.println(String.format(Locale.ROOT, "  world size %d, ZeRO stage %d, fp32, train_batch_size %d, %d steps,"
-                + " gradient_clipping %s", r.worldSize(), c.zero().stage(), batch, r.steps(), c.gradientClipping()));
+        String precision = c.fp16().enabled() ? "fp16" : c.bf16().enabled() ? "bf16" : "fp32";
+        err.println(String.format(Locale.ROOT, "  world size %d, ZeRO stage %d, %s, train_batch_size %d, %d steps,"
+                + " gradient_clipping %s", r.worldSize(), c.zero().stage(), precision, batch, r.steps(),
+                c.gradientClipping()));
         err.println("  optimizer " + StepLearningRate.describe(c));
     }
 }

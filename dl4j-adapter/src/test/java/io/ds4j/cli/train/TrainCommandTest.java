@@ -38,12 +38,12 @@ class TrainCommandTest {
     }
 
     @Test
-    void stageThreeIsRefusedNamingTheKey() throws IOException {
-        Path cfg = dir.resolve("z3.json");
-        Files.writeString(cfg, "{\"train_batch_size\": 64, \"zero_optimization\": {\"stage\": 3}}");
+    void whatTheEngineCannotDoIsRefusedNamingTheKey() throws IOException {
+        Path cfg = dir.resolve("sum.json");
+        Files.writeString(cfg, "{\"train_batch_size\": 64, \"gradient_allreduce_op\": \"sum\"}");
         Result r = run("train", "--steps", "2", "--out", dir.resolve("m.zip").toString(), cfg.toString());
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("zero_optimization.stage"), r.err());
+        assertTrue(r.err().startsWith("error: gradient_allreduce_op: "), r.err());
     }
 
     @Test
