@@ -23,6 +23,11 @@ public final class DeepSpeed {
      * @return the engine; close it to put DL4J's plain updater back
      */
     public static DeepSpeedEngine initialize(Model net, io.ds4j.config.DeepSpeedConfig config) {
+        if (config.fp16().enabled() || config.bf16().enabled()) {
+            throw new io.ds4j.config.DeepSpeedConfigException(config.fp16().enabled() ? "fp16.enabled"
+                    : "bf16.enabled", "mixed precision is not wired into DL4J's own fit() (DeepSpeed.initialize);"
+                    + " train with ZeroTrainer (worldSize 1 works), which runs fp16 and bf16, or set it to false");
+        }
         return initialize(net, EngineOptions.from(config, 1));
     }
 

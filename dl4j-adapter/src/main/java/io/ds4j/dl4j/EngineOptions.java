@@ -42,7 +42,8 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
 
     /**
      * The engine's part of a parsed DeepSpeed configuration for {@code worldSize} ranks. Sections the engine does not
-     * implement yet are refused here rather than silently ignored.
+     * implement yet are refused here rather than silently ignored. The {@code fp16}, {@code bf16} and
+     * {@code csv_monitor} sections are read by {@link EnginePrecision#from} (the ZeRO trainer runs them).
      *
      * @param config the parsed configuration
      * @param worldSize the number of ranks
@@ -50,10 +51,6 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
      * @throws DeepSpeedConfigException naming the key the engine cannot honour and what to do instead
      */
     public static EngineOptions from(DeepSpeedConfig config, int worldSize) {
-        if (config.fp16().enabled() || config.bf16().enabled()) {
-            throw new DeepSpeedConfigException(config.fp16().enabled() ? "fp16.enabled" : "bf16.enabled",
-                    "mixed precision is not wired into the ZeRO engine yet; set it to false (fp32 training)");
-        }
         if (config.zero().offloadsParams()) {
             throw new DeepSpeedConfigException("zero_optimization.offload_param",
                     "parameter offload (stage 3) is not supported by this engine yet; set its device to none");

@@ -31,6 +31,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * into the update by the network's own DL4J updaters and subtracted, or (an {@code optimizer} section) DeepSpeed's
  * fused optimizer updates the shard, reading the gradient times DeepSpeed's clip factor. Finally the updated shards
  * are gathered into every replica.
+ *
+ * <p>fp16/bf16 ({@link RankPrecision}): each micro-batch's gradient is stored as the 16-bit micro-batch mean (scale
+ * included), the reduced range is rounded to {@code communication_data_type}, the overflow flag is all-reduced and an
+ * overflowing step returns before any update; otherwise the gradient is divided by the accumulation steps and
+ * unscaled, the optimizer updates the fp32 master of the range, and the range's compute copy becomes the master
+ * rounded to the 16-bit format before the gather.
  */
 final class RankWorker implements AutoCloseable {
 
@@ -47,12 +53,17 @@ final class RankWorker implements AutoCloseable {
     private final INDArray gradRange;
     private final INDArray paramRange;
     private final float[] padded;
+    private final RankPrecision precision;
+    private final INDArray master;
     private double lastNorm = Double.NaN;
+    private boolean lastSkipped;
 
-    RankWorker(Collectives comm, Replica replica, ShardLayout layout, EngineOptions options, MemoryLedger ledger) {
+    RankWorker(Collectives comm, Replica replica, RankPrecision precision, EngineOptions options,
+               MemoryLedger ledger) {
         this.comm = comm;
         this.replica = replica;
-        this.layout = layout;
+        this.precision = precision;
+        this.layout = new ShardLayout(replica.params().length(), comm.worldSize(), 2);
         this.options = options;
         this.step = ZeroStep.create(options.zero().stage(), comm, layout, new ZeroStep.Buckets(
                 options.zero().buckets().reduceBucketSize(), options.zero().buckets().allgatherBucketSize()),
@@ -65,13 +76,16 @@ final class RankWorker implements AutoCloseable {
         this.paramRange = empty ? Nd4j.create(DataType.FLOAT, 0) : ShardUpdater.slice(replica.params(),
                 range.offset(), range.end());
         this.gradient = new ShardGradient(flat, range.offset(), range.end(), gradRange);
+        precision.requireSupported(flat);
+        // mixed precision: the optimizer updates an fp32 master of the range; the replica computes on its rounding
+        this.master = precision.mixed() ? paramRange.dup() : paramRange;
         if (options.optimizer().isPresent()) {
             DeepSpeedOptimizers.requireCompatible(flat);
             OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(replica.net()));
             LrSchedule schedule = options.sections().scheduler()
                     .map(sec -> ScheduleInstaller.schedule(sec, oc.lr())).orElse(null);
             this.fused = optimizerStep(new OffloadedShardStep.Update(DeepSpeedOptimizers.kernel(oc), oc.lr(),
-                    schedule), options.zero(), paramRange, gradRange, ledger);
+                    schedule), options.zero(), master, gradRange, ledger);
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {
@@ -79,7 +93,7 @@ final class RankWorker implements AutoCloseable {
             if (options.zero().stage() > 0 && comm.worldSize() > 1) {
                 ShardUpdater.requireShardable(flat, options.zero().stage());
             }
-            this.updater = ShardUpdater.forShard(flat, range.offset(), range.end(), paramRange, gradRange);
+            this.updater = ShardUpdater.forShard(flat, range.offset(), range.end(), master, gradRange);
             this.fused = null;
             this.pool = null;
         }
@@ -116,9 +130,20 @@ final class RankWorker implements AutoCloseable {
 
     private void record(MemoryLedger ledger) {
         long psi = layout.length();
-        ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4 * psi, "replica parameters (fp32, master)");
         long accumulated = options.zero().stage() == 2 ? layout.shardLength() : layout.paddedLength();
-        ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * accumulated, "accumulated gradient");
+        if (precision.mixed()) {
+            // honest bytes: the compute copy and the gradients hold 16-bit values in FLOAT arrays (4 B each)
+            String held = precision.format() + " values held in FLOAT arrays (4 B each: the network computes in FLOAT)";
+            ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4 * psi, "replica compute copy: " + held);
+            ledger.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE, 4 * range.length(),
+                    "fp32 master weights of the update range");
+            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * accumulated,
+                    "accumulated stored gradient: " + held);
+        } else {
+            ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4 * psi,
+                    "replica parameters (fp32, master)");
+            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * accumulated, "accumulated gradient");
+        }
         long state = fused != null ? fused.stateElements()
                 : updater.state() == null ? 0 : updater.state().length();
         ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4 * state, "optimizer state of the shard");
@@ -139,9 +164,13 @@ final class RankWorker implements AutoCloseable {
      */
     double step(List<MultiDataSet> micro, long globalExamples, int iteration, int epoch) {
         double weightedScore = 0;
+        boolean overflow = false;
         int n = (int) layout.length();
         for (MultiDataSet mb : micro) {
-            weightedScore += replica.computeGradient(mb) * mb.getFeatures(0).size(0);
+            long m = mb.getFeatures(0).size(0);
+            precision.beforeBackward();
+            weightedScore += replica.computeGradient(mb) * m;
+            overflow |= precision.store(replica.gradients(), (int) m);
             System.arraycopy(replica.gradients().toFloatVector(), 0, padded, 0, n);
             step.accumulate(padded);
         }
@@ -150,7 +179,27 @@ final class RankWorker implements AutoCloseable {
             gradRange.assign(Nd4j.createFromArray(Arrays.copyOfRange(red.data(), red.offset(),
                     red.offset() + red.length())));
         }
-        gradient.average(globalExamples / (double) comm.worldSize(), micro.size());
+        double score = comm.allReduceSum(weightedScore) / globalExamples;
+        lastSkipped = false;
+        if (precision.mixed()) {
+            double scale = precision.scale().value();
+            overflow |= precision.roundReduced(gradRange);
+            lastSkipped = precision.afterStep(comm.allReduceMax(overflow ? 1 : 0) > 0);
+            if (lastSkipped) {
+                return score;   // no parameter change, no optimizer or schedule step
+            }
+            gradient.average(micro.size(), micro.size());   // stored gradients are already micro-batch means
+            gradient.scale(1.0 / scale);                    // unscaled into fp32 before clipping and normalization
+        } else {
+            gradient.average(globalExamples / (double) comm.worldSize(), micro.size());
+        }
+        update(iteration, epoch);
+        gather();
+        return score;
+    }
+
+    /** Clips, normalises and updates the (fp32, unscaled) gradient of the range; refreshes the compute copy. */
+    private void update(int iteration, int epoch) {
         lastNorm = Math.sqrt(sum(gradient.clipSumOfSquares()));
         if (fused != null) {
             double multiplier = StepArgs.unscaleAndClip(1.0, lastNorm, options.clipping().maxNorm());
@@ -163,10 +212,38 @@ final class RankWorker implements AutoCloseable {
             }
             gradient.normalize(norms);
             updater.gradientToUpdate(iteration, epoch);
-            paramRange.subi(gradRange);
+            master.subi(gradRange);
         }
-        gather();
-        return comm.allReduceSum(weightedScore) / globalExamples;
+        if (master != paramRange && !range.isEmpty()) {
+            paramRange.assign(master);
+            precision.roundCompute(paramRange);
+        }
+    }
+
+    /** @return whether the last step overflowed and was skipped */
+    boolean lastSkipped() {
+        return lastSkipped;
+    }
+
+    /** @return this rank's precision state */
+    RankPrecision precision() {
+        return precision;
+    }
+
+    /** Before {@code fit}, on the caller's thread: the replica computes on the rounded compute copy. */
+    void beginFit() {
+        precision.beginFit(replica);
+    }
+
+    /**
+     * After {@code fit}, on the caller's thread: the replica's loss functions are restored and {@code target} (the
+     * user's flat parameters) gets this rank's fp32 master values of its update range.
+     */
+    void endFit(INDArray target) {
+        precision.endFit();
+        if (master != paramRange && !range.isEmpty()) {
+            ShardUpdater.slice(target, range.offset(), range.end()).assign(master);
+        }
     }
 
     /** The sum over ranks of a shard's partial sum; each rank's own value when every rank holds everything. */

@@ -5,6 +5,7 @@ import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.comm.Ranks;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryLedger;
+import io.ds4j.precision.LossScale;
 import io.ds4j.zero.shard.ShardLayout;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +30,11 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * then throws {@link Ranks.RankFailedException} naming the rank and the cause, and the trainer is closed (the
  * shards may be partly updated; offloaded optimizer state is released and its nvme files deleted).
  *
+ * <p>With {@code fp16} or {@code bf16} ({@link EnginePrecision}) the replicas compute on 16-bit-representable
+ * values while each rank's optimizer keeps an fp32 master of its range; a step whose gradients overflow on any rank
+ * is skipped (listeners still see it, at an unchanged iteration) and when {@code fit} returns or fails the user's
+ * network holds the fp32 master values and its own loss functions (see the package documentation).
+ *
  * <p>Call order: {@code build()}, any number of {@code fit(...)}, {@code close()}. Not thread-safe.
  */
 public final class ZeroTrainer implements AutoCloseable {
@@ -41,6 +47,9 @@ public final class ZeroTrainer implements AutoCloseable {
     private final int threadsPerRank;
     private final long trainBatchSize;
     private final Runnable restoreSchedule;
+    private final EnginePrecision precision;
+    private final TrainingMonitor monitor;
+    private long skippedSteps;
     private boolean closed;
 
     private ZeroTrainer(Builder b) {
@@ -50,6 +59,7 @@ public final class ZeroTrainer implements AutoCloseable {
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / b.worldSize);
         this.main = new Replica(b.net);
         this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
+        this.precision = b.precision;
         ShardLayout layout = new ShardLayout(b.net.numParams(), b.worldSize, 2);
         Runnable restore = () -> { };
         try {
@@ -61,7 +71,7 @@ public final class ZeroTrainer implements AutoCloseable {
                 }
                 MemoryLedger ledger = new MemoryLedger(r);
                 ledgers.add(ledger);
-                workers.add(new RankWorker(comms.get(r), rep, layout, options, ledger));
+                workers.add(new RankWorker(comms.get(r), rep, new RankPrecision(b.precision, r), options, ledger));
             }
         } catch (RuntimeException e) {
             restore.run();
@@ -69,6 +79,7 @@ public final class ZeroTrainer implements AutoCloseable {
             throw e;
         }
         this.restoreSchedule = restore;
+        this.monitor = TrainingMonitor.open(precision, options, b.net);
     }
 
     /**
@@ -126,6 +137,20 @@ public final class ZeroTrainer implements AutoCloseable {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs: " + epochs + " is not allowed; use at least 1");
         }
+        List<RankWorker> ranks = List.copyOf(workers);
+        for (RankWorker w : ranks) {
+            w.beginFit();
+        }
+        try {
+            runPasses(source, resettable, reset, epochs);
+        } finally {
+            for (RankWorker w : ranks) {
+                w.endFit(main.params()); // the user's network: own loss functions, fp32 master values
+            }
+        }
+    }
+
+    private void runPasses(Source source, Check resettable, Runnable reset, int epochs) {
         for (int e = 0; e < epochs; e++) {
             Iterator<MultiDataSet> it = source.open();
             if (!it.hasNext() && resettable.ok()) {
@@ -176,25 +201,72 @@ public final class ZeroTrainer implements AutoCloseable {
         int w = comms.size();
         Ranks.run(comms, comm -> {
             RankWorker worker = workers.get(comm.rank());
+            int applied = 0; // skipped (overflowed) steps advance neither DL4J's iteration nor the schedules
             for (int s = 0; ; s++) {
                 BatchFeed.Step step = feed.get(s);
                 if (step == null) {
                     return null;
                 }
-                double score = worker.step(step.forRank(comm.rank(), w), step.examples(), baseIteration + s, epoch);
+                LossScale used = worker.precision().scale();
+                int iteration = baseIteration + applied;
+                double score = worker.step(step.forRank(comm.rank(), w), step.examples(), iteration, epoch);
+                boolean skipped = worker.lastSkipped();
+                applied += skipped ? 0 : 1;
                 if (comm.rank() == 0) {
-                    notifyListeners(score, baseIteration + s, epoch);
+                    monitor.afterStep(step.examples(), score, iteration, epoch, used, skipped);
+                    notifyListeners(score, iteration, epoch, skipped);
                 }
             }
         });
     }
 
-    private void notifyListeners(double score, int iteration, int epoch) {
+    private void notifyListeners(double score, int iteration, int epoch, boolean skipped) {
         main.setScore(score);
+        skippedSteps += skipped ? 1 : 0;
         for (TrainingListener l : main.listeners()) {
             l.iterationDone(main.net(), iteration, epoch);
         }
-        main.setIterationCount(iteration + 1);
+        main.setIterationCount(skipped ? iteration : iteration + 1);
+    }
+
+    /**
+     * The loss scale of the next step (rank 0's; every rank's is the same). Scale 1 that never changes without fp16.
+     *
+     * @return the loss scale
+     */
+    public LossScale lossScale() {
+        return workers.isEmpty() ? precision.initialScale() : workers.get(0).precision().scale();
+    }
+
+    /** @return optimizer steps skipped so far because their gradients overflowed (any Inf or NaN on any rank) */
+    public long skippedSteps() {
+        return skippedSteps;
+    }
+
+    /** @return whether the last step was skipped */
+    public boolean lastStepSkipped() {
+        return !workers.isEmpty() && workers.get(0).lastSkipped();
+    }
+
+    /**
+     * The fraction of stored-gradient elements that were non-zero in fp32 and became zero when rounded to the 16-bit
+     * format (underflow), over every rank's micro-batches so far; 0 in fp32 training.
+     *
+     * @return flushed / non-zero elements, 0 when nothing was stored yet
+     */
+    public double flushedGradientFraction() {
+        long nonZero = 0;
+        long flushed = 0;
+        for (RankWorker w : workers) {
+            nonZero += w.precision().nonZeroElements();
+            flushed += w.precision().flushedElements();
+        }
+        return nonZero == 0 ? 0.0 : flushed / (double) nonZero;
+    }
+
+    /** @return the precision in force */
+    public EnginePrecision precision() {
+        return precision;
     }
 
     /** @return each rank's memory ledger, index r for rank r */
@@ -242,6 +314,7 @@ public final class ZeroTrainer implements AutoCloseable {
         }
         closed = true;
         restoreSchedule.run();
+        monitor.close();
         closeWorkers();
     }
 
@@ -269,6 +342,7 @@ public final class ZeroTrainer implements AutoCloseable {
         private io.ds4j.config.DeepSpeedConfig deepSpeedConfig;
         private int threadsPerRank;
         private long trainBatchSize;
+        private EnginePrecision precision = EnginePrecision.fp32();
 
         private Builder(Model net) {
             this.net = Objects.requireNonNull(net, "net");
@@ -289,6 +363,18 @@ public final class ZeroTrainer implements AutoCloseable {
          */
         public Builder config(io.ds4j.config.DeepSpeedConfig config) {
             this.deepSpeedConfig = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Mixed precision ({@code fp16}, {@code bf16}) and the {@code csv_monitor}; taken from the configuration when
+         * one is given with {@link #config(io.ds4j.config.DeepSpeedConfig)}. Default: fp32, no monitor.
+         *
+         * @param p the precision
+         * @return this
+         */
+        public Builder precision(EnginePrecision p) {
+            this.precision = Objects.requireNonNull(p, "precision");
             return this;
         }
 
@@ -327,6 +413,7 @@ public final class ZeroTrainer implements AutoCloseable {
         public ZeroTrainer build() {
             if (deepSpeedConfig != null) {
                 options = EngineOptions.from(deepSpeedConfig, worldSize);
+                precision = EnginePrecision.from(deepSpeedConfig, worldSize);
                 trainBatchSize = deepSpeedConfig.resolve(worldSize).trainBatchSize().orElse(0);
             }
             return new ZeroTrainer(this);

@@ -52,6 +52,16 @@
  * previous ones are put back on {@code close()}. DeepSpeed's first update uses the lr its scheduler wrote at
  * construction (scheduler iteration -1), so DL4J iteration {@code i} uses scheduler iteration {@code i - 1}.
  *
+ * <h2>Mixed precision ({@code fp16}, {@code bf16})</h2>
+ * {@link io.ds4j.dl4j.ZeroTrainer} runs DeepSpeed's {@code fp16} and {@code bf16} sections
+ * ({@link io.ds4j.dl4j.EnginePrecision}): each rank's optimizer updates an fp32 <b>master</b> of its update range,
+ * the replica computes in FLOAT on the <b>compute copy</b> (the master rounded to the 16-bit format), each
+ * micro-batch's gradient is stored as {@code round16(scale x mean gradient)} (the terms of
+ * {@link io.ds4j.dl4j.precision}), overflow is decided over all ranks and skips the whole step (no parameter,
+ * iteration or schedule change), and the loss scale follows {@link io.ds4j.precision.LossScale}. When {@code fit}
+ * ends the user's network gets its own loss functions back and the fp32 master values. DL4J's own {@code fit()}
+ * ({@link io.ds4j.dl4j.DeepSpeed#initialize}) refuses both sections by key.
+ *
  * <h2>Vocabulary</h2>
  * <b>rank</b>, <b>world size</b>, <b>flat vector</b>, <b>shard</b> and <b>bucket</b> as defined in
  * {@link io.ds4j.zero.step}. A <b>replica</b> is a rank's copy of the network. A <b>slot</b> is one parameter of one
