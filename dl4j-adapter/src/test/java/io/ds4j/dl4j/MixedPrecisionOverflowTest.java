@@ -120,6 +120,43 @@ class MixedPrecisionOverflowTest {
         }
     }
 
+    /**
+     * DeepSpeed's scheduler does not step on an overflowing step: with an optimizer and a WarmupLR section, the lr
+     * column of the CSV monitor over the applied steps equals that of a run whose data never overflow, and each
+     * skipped step reports the lr of the step that follows it.
+     */
+    @Test
+    void skippedStepsDoNotAdvanceTheSchedule(@TempDir Path dir) throws Exception {
+        List<String> withSkips = lrColumn(dir.resolve("a"), withHugeInputs(
+                MixedPrecisionTrainingTest.blobs(SCALE_USED.length, BATCH, 3)));
+        List<String> clean = lrColumn(dir.resolve("b"), MixedPrecisionTrainingTest.blobs(SCALE_USED.length, BATCH, 3));
+        int applied = 0;
+        for (int s = 0; s < SCALE_USED.length; s++) {
+            assertEquals(clean.get(applied), withSkips.get(s), "lr of step " + s);
+            applied += HUGE.contains(s) ? 0 : 1;
+        }
+        assertFalse(clean.get(0).equals(clean.get(5)), "the warmup must move the lr: " + clean);
+    }
+
+    private static List<String> lrColumn(Path out, List<DataSet> data) throws Exception {
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0,"
+                + " \"zero_optimization\": {\"stage\": 1}, \"fp16\": {\"enabled\": true, \"initial_scale_power\": 10,"
+                + " \"loss_scale_window\": 2, \"hysteresis\": 2}, \"optimizer\": {\"type\": \"Adam\", \"params\":"
+                + " {\"lr\": 0.01}}, \"scheduler\": {\"type\": \"WarmupLR\", \"params\": {\"warmup_min_lr\": 0,"
+                + " \"warmup_max_lr\": 0.01, \"warmup_num_steps\": 20, \"warmup_type\": \"linear\"}},"
+                + " \"csv_monitor\": {\"enabled\": true, \"output_path\": \"" + out.toString().replace("\\", "/")
+                + "\", \"job_name\": \"j\"}}");
+        try (ZeroTrainer t = ZeroTrainer.builder(overflowNet()).config(cfg).worldSize(2).threadsPerRank(1).build()) {
+            t.fit(new ExistingDataSetIterator(data));
+        }
+        List<String> lines = Files.readAllLines(out.resolve("j").resolve(CsvMonitor.fileName(CsvMonitor.LR)));
+        List<String> lr = new ArrayList<>();
+        for (String l : lines.subList(1, lines.size())) {
+            lr.add(l.substring(l.indexOf(',') + 1));
+        }
+        return lr;
+    }
+
     /** Scale 1 = min_loss_scale, hysteresis 1: the first overflow cannot lower the scale and training stops. */
     @Test
     void lossScaleAtTheMinimumStopsTrainingOnEveryRank() {
