@@ -80,6 +80,17 @@ final class BatchTriad {
         return new BatchTriad(tr, m, g);
     }
 
+    /**
+     * The triad when the iterator yields whole global batches: an {@code "auto"} (or absent) train batch size takes
+     * the iterator's batch size, {@code "auto"} micro batch and accumulation are left to DeepSpeed's derivation.
+     */
+    BatchTriad withGlobalBatch(long globalBatch) {
+        Long tr = train == ABSENT || train == AUTO ? (Long) globalBatch : train;
+        Long m = micro != null && micro == AUTO ? ABSENT : micro;
+        Long g = gas != null && gas == AUTO ? ABSENT : gas;
+        return new BatchTriad(tr, m, g);
+    }
+
     /** DeepSpeed's resolution for {@code worldSize} ranks. */
     ResolvedBatch resolve(int worldSize) {
         if (worldSize < 1) {

@@ -147,6 +147,25 @@ public final class DeepSpeedConfig {
     }
 
     /**
+     * The complete triad when one iterator feeds all ranks with whole global batches (ds4j's {@code ZeroTrainer}),
+     * unlike {@link #resolve(int, int)}, which reads the iterator as one rank's loader of micro-batches: an
+     * {@code "auto"} train batch size is the iterator's batch size, and the micro batch and accumulation count follow
+     * by DeepSpeed's rules ({@code train = micro * accumulation * world}, accumulation 1 when nothing else fixes it).
+     *
+     * @param worldSize the number of ranks
+     * @param globalBatch the iterator's batch size
+     * @return the resolved triad
+     * @throws DeepSpeedConfigException naming the batch key when the global batch cannot be split that way
+     */
+    public ResolvedBatch resolveGlobal(int worldSize, long globalBatch) {
+        if (globalBatch < 1) {
+            throw new DeepSpeedConfigException(BatchTriad.TRAIN, "the iterator's batch size must be >= 1, got "
+                    + globalBatch + "; use an iterator with a positive batch size");
+        }
+        return batch.withGlobalBatch(globalBatch).resolve(worldSize);
+    }
+
+    /**
      * The configuration laid out like a DeepSpeed config file, every default filled in, the resolved triad at the
      * top, {@code "auto"} kept as {@code "auto"}: what {@code ds4j validate} prints.
      */

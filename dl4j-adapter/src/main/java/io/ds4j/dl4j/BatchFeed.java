@@ -29,20 +29,20 @@ final class BatchFeed {
     }
 
     private final Iterator<MultiDataSet> source;
-    private final int parts;
-    private final long trainBatchSize;
+    private final int worldSize;
+    private final GlobalBatch rule;
     private int current = -1;
     private Step cached;
 
     /**
      * @param source the global batches
-     * @param parts micro-batches per global batch (world size x accumulation steps)
-     * @param trainBatchSize {@code train_batch_size} every global batch but the last must have, or 0 for any size
+     * @param worldSize the number of ranks
+     * @param rule how a global batch is split (resolved from the first batch when the file says {@code "auto"})
      */
-    BatchFeed(Iterator<MultiDataSet> source, int parts, long trainBatchSize) {
+    BatchFeed(Iterator<MultiDataSet> source, int worldSize, GlobalBatch rule) {
         this.source = source;
-        this.parts = parts;
-        this.trainBatchSize = trainBatchSize;
+        this.worldSize = worldSize;
+        this.rule = rule;
     }
 
     /**
@@ -63,12 +63,14 @@ final class BatchFeed {
         } else {
             MultiDataSet batch = source.next();
             long n = batch.getFeatures(0).size(0);
+            GlobalBatch.Split split = rule.resolve(n);
+            long trainBatchSize = split.trainBatchSize();
             if (trainBatchSize > 0 && n != trainBatchSize && (n > trainBatchSize || source.hasNext())) {
                 throw new IllegalArgumentException("train_batch_size: " + trainBatchSize + " but the iterator yields a"
                         + " batch of " + n + " examples; each iterator batch is one global batch, so set the"
                         + " iterator's batch size to train_batch_size (only the last batch may be smaller)");
             }
-            cached = new Step(MicroBatches.split(batch, parts), n);
+            cached = new Step(MicroBatches.split(batch, worldSize * split.accumulation()), n);
         }
         return cached;
     }

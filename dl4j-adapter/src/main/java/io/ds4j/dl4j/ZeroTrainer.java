@@ -23,12 +23,20 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  *
  * <p>Rank 0 computes on the user's network itself, the other ranks on clones, so after (and during) {@code fit} the
  * user's network holds the trained parameters, and its listeners see one {@code iterationDone} per optimizer step,
- * with the score of the whole global batch. Each batch the iterator yields is one global batch
- * ({@code train_batch_size}); it is split into {@code worldSize x gradient_accumulation_steps} micro-batches (see
- * {@link MicroBatches}). The optimizer state lives in the ranks' shards (stages 1, 2) and persists across
- * {@code fit} calls; the user's own DL4J updater state is not used. A rank that throws aborts the others; {@code fit}
- * then throws {@link Ranks.RankFailedException} naming the rank and the cause, and the trainer is closed (the
- * shards may be partly updated; offloaded optimizer state is released and its nvme files deleted).
+ * with the score of the whole global batch. <b>Batches</b>, as DeepSpeed defines them: each batch the
+ * iterator yields is one global batch of {@code train_batch_size} examples, split into
+ * {@code worldSize x gradient_accumulation_steps} micro-batches of {@code train_micro_batch_size_per_gpu} examples
+ * (micro-batch {@code m * worldSize + r} is rank r's m-th; see {@link MicroBatches}). From a DeepSpeed file,
+ * {@code "auto"} is resolved from the first global batch: an {@code "auto"} train batch size is that batch's size,
+ * then micro batch and accumulation follow from {@code train = micro x accumulation x worldSize} (accumulation 1 when
+ * nothing else fixes it), and a batch that cannot be split so is an error naming the key; see {@link #batchSizes()}.
+ * Every batch but the last must then have {@code train_batch_size} examples. (The trainer's one iterator feeds all
+ * ranks; {@code DeepSpeedConfig.resolve(world, iteratorBatch)} instead reads an iterator as one rank's loader of
+ * micro-batches, as DeepSpeed's per-GPU data loaders are.) The optimizer state lives in the ranks' shards
+ * (stages 1, 2) and persists across {@code fit} calls; the user's own DL4J updater state is not used. A rank
+ * that throws aborts the others; {@code fit} then throws {@link Ranks.RankFailedException} naming the rank and
+ * the cause, and the trainer is closed (the shards may be partly updated; offloaded optimizer state is released and
+ * its nvme files deleted).
  *
  * <p>With {@code fp16} or {@code bf16} ({@link EnginePrecision}) the replicas compute on 16-bit-representable
  * values while each rank's optimizer keeps an fp32 master of its range; a step whose gradients overflow on any rank
@@ -45,7 +53,7 @@ public final class ZeroTrainer implements AutoCloseable {
     private final List<RankWorker> workers = new ArrayList<>();
     private final List<MemoryLedger> ledgers = new ArrayList<>();
     private final int threadsPerRank;
-    private final long trainBatchSize;
+    private final GlobalBatch batch;
     private final Runnable restoreSchedule;
     private final EnginePrecision precision;
     private final TrainingMonitor monitor;
@@ -54,7 +62,8 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private ZeroTrainer(Builder b) {
         this.options = b.options;
-        this.trainBatchSize = b.trainBatchSize;
+        this.batch = b.batch != null ? b.batch
+                : GlobalBatch.ofOptions(b.options.gradientAccumulationSteps());
         this.threadsPerRank = b.threadsPerRank > 0 ? b.threadsPerRank
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / b.worldSize);
         this.main = new Replica(b.net);
@@ -168,7 +177,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private void runEpoch(Iterator<MultiDataSet> it) {
         int w = comms.size();
-        BatchFeed feed = new BatchFeed(it, w * options.gradientAccumulationSteps(), trainBatchSize);
+        BatchFeed feed = new BatchFeed(it, w, batch);
         int baseIteration = main.iterationCount();
         int epoch = main.epochCount();
         for (TrainingListener l : main.listeners()) {
@@ -297,6 +306,16 @@ public final class ZeroTrainer implements AutoCloseable {
         return options;
     }
 
+    /**
+     * @return the batch triad in force ({@code train_batch_size}, {@code train_micro_batch_size_per_gpu},
+     *         {@code gradient_accumulation_steps}) of a trainer built from a DeepSpeed file, once the first global
+     *         batch has resolved its {@code "auto"} values; empty before that and for programmatic options
+     */
+    public java.util.Optional<io.ds4j.config.ResolvedBatch> batchSizes() {
+        GlobalBatch.Split s = batch.current();
+        return s == null ? java.util.Optional.empty() : s.resolved();
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("this ZeroTrainer is CLOSED; build a new one");
@@ -341,7 +360,7 @@ public final class ZeroTrainer implements AutoCloseable {
         private Duration timeout = Duration.ofMinutes(10);
         private io.ds4j.config.DeepSpeedConfig deepSpeedConfig;
         private int threadsPerRank;
-        private long trainBatchSize;
+        private GlobalBatch batch;
         private EnginePrecision precision = EnginePrecision.fp32();
 
         private Builder(Model net) {
@@ -414,7 +433,7 @@ public final class ZeroTrainer implements AutoCloseable {
             if (deepSpeedConfig != null) {
                 options = EngineOptions.from(deepSpeedConfig, worldSize);
                 precision = EnginePrecision.from(deepSpeedConfig, worldSize);
-                trainBatchSize = deepSpeedConfig.resolve(worldSize).trainBatchSize().orElse(0);
+                batch = GlobalBatch.of(deepSpeedConfig, worldSize);
             }
             return new ZeroTrainer(this);
         }
