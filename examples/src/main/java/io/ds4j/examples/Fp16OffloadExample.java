@@ -10,10 +10,10 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * fp16 with dynamic loss scaling, ZeRO stage 2 and the optimizer offloaded to the CPU
- * ({@code examples/configs/fp16-zero2-offload.json}), written as a DeepSpeed user writes it. The engine does not run
- * fp16 or offload yet: {@code ZeroTrainer.build()} refuses the configuration, naming the key
- * ({@code fp16.enabled} first), and this example prints that refusal instead of silently training in fp32. When the
- * engine gains them, the same code trains.
+ * ({@code examples/configs/fp16-zero2-offload.json}), written as a DeepSpeed user writes it, with DeepSpeed's Adam
+ * section (offload needs DeepSpeed's optimizer, as in DeepSpeed). The engine runs it: fp32 master shards and Adam
+ * state in host memory, the network computing on fp16-representable values with DeepSpeed's dynamic loss scale.
+ * Should the engine refuse a key, the example prints the refusal instead of silently training in fp32.
  */
 public final class Fp16OffloadExample {
     private Fp16OffloadExample() {

@@ -9,7 +9,7 @@
  *       {@code fit()} (world size 1).</li>
  *   <li>{@link io.ds4j.examples.ZeroTrainerExample}: {@code ZeroTrainer} with 2 ranks, ZeRO stage 2.</li>
  *   <li>{@link io.ds4j.examples.Fp16OffloadExample}: fp16 with ZeRO-2 and the optimizer offloaded to the CPU, as a
- *       DeepSpeed user writes it; today the engine refuses it by key (see the example).</li>
+ *       DeepSpeed user writes it (with DeepSpeed's Adam section); the engine trains it.</li>
  *   <li>{@link io.ds4j.examples.ScheduleExample}: a MultiLayerNetwork whose Adam follows DeepSpeed's
  *       {@code WarmupDecayLR}, no ZeRO.</li>
  * </ul>
