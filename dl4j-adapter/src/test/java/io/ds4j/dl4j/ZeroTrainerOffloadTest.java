@@ -94,10 +94,13 @@ class ZeroTrainerOffloadTest {
     }
 
     private Run train(int stage, String device) {
+        return train(config(stage, offload(device)), device);
+    }
+
+    private Run train(String json, String device) {
         MultiLayerNetwork net = wideNet();
         List<DataSet> data = TestNets.denseData(STEPS, 24, 31);
-        try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(config(stage, offload(device))))
-                .worldSize(2).build()) {
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2).build()) {
             t.fit(new ExistingDataSetIterator(data));
             if ("nvme".equals(device)) {
                 assertEquals(2, rankDirectories(), "one swap directory per rank while training");
@@ -140,6 +143,24 @@ class ZeroTrainerOffloadTest {
             assertTrue(resident > 0 && resident <= bound, "resident " + resident + " B within " + bound + " B");
             assertTrue(bound < 12 * shard, "the bound is below the shard's optimizer bytes, so it is a real limit");
         }
+    }
+
+    /**
+     * Mixed precision with offload: the store keeps the fp32 master (the engine's own master copy of the range
+     * becomes the store's compute copy, rounded into the replica as without offload), so fp16 and bf16 training are
+     * bit-identical with and without offload too.
+     */
+    @ParameterizedTest(name = "stage 2, {0}: none vs cpu vs nvme")
+    @CsvSource({"fp16", "bf16"})
+    void mixedPrecisionOffloadIsBitIdentical(String format) {
+        java.util.function.Function<String, String> json = device -> config(2, offload(device)).replaceFirst("\\{",
+                "{\"" + format + "\": {\"enabled\": true" + ("fp16".equals(format) ? ", \"initial_scale_power\": 8"
+                        : "") + "}, ");
+        Run none = train(json.apply("none"), "none");
+        assertArrayEquals(none.params(), train(json.apply("cpu"), "cpu").params(), format + " cpu offload");
+        assertArrayEquals(none.params(), train(json.apply("nvme"), "nvme").params(), format + " nvme offload");
+        assertFalse(java.util.Arrays.equals(wideNet().params().toFloatVector(), none.params()), "training moved");
+        assertEquals(0, rankDirectories(), "nvme swap directories deleted at close");
     }
 
     /** Master ({@code 4 x shard}) and the two AdamW moments ({@code 8 x shard}) in {@code tier}, none on the device. */
