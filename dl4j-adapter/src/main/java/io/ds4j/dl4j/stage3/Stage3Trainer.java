@@ -2,6 +2,7 @@ package io.ds4j.dl4j.stage3;
 
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardUpdater;
+import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.comm.CommStats;
 import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.comm.Ranks;
@@ -32,7 +33,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code stage3_gather_16bit_weights_on_model_save}, here in fp32); {@link #close()} at the end.
  */
 public final class Stage3Trainer implements AutoCloseable {
-    private final List<InProcessCollectives> comms;
+    private final List<Collectives> comms;
     private final List<RankBase> ranks;
     private final long numParams;
     private int accumulation = 1;
@@ -42,7 +43,7 @@ public final class Stage3Trainer implements AutoCloseable {
     private int epoch;
     private double score = Double.NaN;
 
-    private Stage3Trainer(List<InProcessCollectives> comms, List<RankBase> ranks, long numParams) {
+    private Stage3Trainer(List<Collectives> comms, List<RankBase> ranks, long numParams) {
         this.comms = comms;
         this.ranks = ranks;
         this.numParams = numParams;
@@ -58,10 +59,38 @@ public final class Stage3Trainer implements AutoCloseable {
      * @return the trainer
      */
     public static Stage3Trainer create(MultiLayerNetwork net, ZeroStage3Config knobs, int worldSize) {
+        return create(net, knobs, InProcessCollectives.create(worldSize, Duration.ofMinutes(5)));
+    }
+
+    /**
+     * Partitions {@code net} over an existing group of ranks (one handle per rank, index r for rank r), e.g. the
+     * group of an engine that already owns its collectives.
+     *
+     * @param net   an initialised fp32 {@link MultiLayerNetwork} or {@link ComputationGraph}
+     * @param knobs the stage-3 knobs
+     * @param group the ranks' collectives
+     * @return the trainer
+     */
+    public static Stage3Trainer create(Model net, ZeroStage3Config knobs, List<? extends Collectives> group) {
         FlatLayout layout = check(net);
-        Stage3Trainer t = start(worldSize, net.numParams(), c -> new Stage3Rank(net, layout, knobs, c));
-        t.iteration = net.getIterationCount();
-        t.epoch = net.getEpochCount();
+        Ranks.Body<RankBase> make;
+        if (net instanceof MultiLayerNetwork m) {
+            make = c -> new Stage3Rank(m, layout, knobs, c);
+        } else if (net instanceof ComputationGraph g) {
+            make = c -> new GraphRank(g, layout, knobs, c);
+        } else {
+            throw new IllegalArgumentException("model: " + net.getClass().getName() + " is not supported; pass a "
+                    + "MultiLayerNetwork or a ComputationGraph");
+        }
+        Stage3Trainer t = new Stage3Trainer(List.copyOf(group), new ArrayList<>(Ranks.run(group, make)),
+                net.numParams());
+        if (net instanceof MultiLayerNetwork m) {
+            t.iteration = m.getIterationCount();
+            t.epoch = m.getEpochCount();
+        } else {
+            t.iteration = ((ComputationGraph) net).getIterationCount();
+            t.epoch = ((ComputationGraph) net).getEpochCount();
+        }
         return t;
     }
 
@@ -97,16 +126,7 @@ public final class Stage3Trainer implements AutoCloseable {
 
     /** {@link #create(MultiLayerNetwork, ZeroStage3Config, int)} for a {@link ComputationGraph}. */
     public static Stage3Trainer create(ComputationGraph net, ZeroStage3Config knobs, int worldSize) {
-        FlatLayout layout = check(net);
-        Stage3Trainer t = start(worldSize, net.numParams(), c -> new GraphRank(net, layout, knobs, c));
-        t.iteration = net.getIterationCount();
-        t.epoch = net.getEpochCount();
-        return t;
-    }
-
-    private static Stage3Trainer start(int worldSize, long numParams, Ranks.Body<RankBase> make) {
-        List<InProcessCollectives> comms = InProcessCollectives.create(worldSize, Duration.ofMinutes(5));
-        return new Stage3Trainer(comms, new ArrayList<>(Ranks.run(comms, make)), numParams);
+        return create(net, knobs, InProcessCollectives.create(worldSize, Duration.ofMinutes(5)));
     }
 
     private static FlatLayout check(Model net) {
@@ -209,7 +229,7 @@ public final class Stage3Trainer implements AutoCloseable {
 
     /** Each rank's communication counters. */
     public List<CommStats> commStats() {
-        return comms.stream().map(InProcessCollectives::stats).toList();
+        return comms.stream().map(Collectives::stats).toList();
     }
 
     /** Rank {@code r}'s state, for tests in this package. */
