@@ -62,12 +62,24 @@
  * ends the user's network gets its own loss functions back and the fp32 master values. DL4J's own {@code fit()}
  * ({@link io.ds4j.dl4j.DeepSpeed#initialize}) refuses both sections by key.
  *
+ * <h2>Optimizer offload ({@code zero_optimization.offload_optimizer})</h2>
+ * At stages 1 and 2 with an {@code optimizer} section, {@code device: "cpu"} or {@code "nvme"} puts each rank's fp32
+ * master of its update range and the optimizer state into an <b>optimizer store</b> ({@link io.ds4j.zero.offload})
+ * on the host or in files under {@code nvme_path}; the fused kernel runs through the store, sub-group by sub-group,
+ * and writes the updated parameters into the replica (or, with fp16/bf16, into the engine's master copy). Results are
+ * bit-identical to no offload. The network's own DL4J updaters cannot run on offloaded state (they are ND4J ops on
+ * DL4J's per-layer state array), so offload without an optimizer section is refused by key, as DeepSpeed refuses a
+ * client optimizer with ZeRO-Offload; DL4J's own {@code fit()} ({@link io.ds4j.dl4j.DeepSpeed#initialize}) refuses it
+ * too. At stage 0 the setting is ignored, as in DeepSpeed. Stores are closed and nvme files deleted on
+ * {@code close()} and after a failed {@code fit}.
+ *
  * <h2>Vocabulary</h2>
  * <b>rank</b>, <b>world size</b>, <b>flat vector</b>, <b>shard</b> and <b>bucket</b> as defined in
  * {@link io.ds4j.zero.step}. A <b>replica</b> is a rank's copy of the network. A <b>slot</b> is one parameter of one
  * layer in the flat vector; a <b>block</b> is DL4J's updater block (consecutive slots with one updater
  * configuration); a <b>segment</b> is a block cut to a shard. A <b>global batch</b> is what the iterator yields for
- * one optimizer step ({@code train_batch_size}); a <b>micro-batch</b> is one rank's share of it for one of the
- * {@code gradient_accumulation_steps}.
+ * one optimizer step ({@code train_batch_size}; {@code "auto"} values are resolved from the first one); a
+ * <b>micro-batch</b> is one rank's share of it for one of the {@code gradient_accumulation_steps}
+ * ({@code train_micro_batch_size_per_gpu} examples).
  */
 package io.ds4j.dl4j;
