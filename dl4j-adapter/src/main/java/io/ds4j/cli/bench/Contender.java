@@ -130,7 +130,8 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
      * @param offload whether {@code offload_optimizer.device} is cpu
      * @param deepSpeedAdam false: the network's DL4J Adam runs on each shard (the same updates as {@code fit()});
      *                      true: an {@code optimizer} section (DeepSpeed's Adam, the engine's fused kernel, PyTorch's
-     *                      epsilon placement) with the same lr, betas and eps
+     *                      epsilon placement) with the same lr, betas and eps. The offload rows use it: the engine
+     *                      offloads only DeepSpeed's optimizer state, not a DL4J updater's
      */
     record Zero(int stage, String precision, boolean offload, boolean deepSpeedAdam) implements Contender {
         @Override

@@ -77,7 +77,7 @@ public final class TrainBench {
         for (int stage = 0; stage <= 2; stage++) {
             for (String precision : List.of("fp32", "fp16", "bf16")) {
                 for (boolean offload : List.of(false, true)) {
-                    all.add(new Contender.Zero(stage, precision, offload, false));
+                    all.add(new Contender.Zero(stage, precision, offload, offload));
                 }
             }
         }
@@ -93,8 +93,19 @@ public final class TrainBench {
      * @return the report
      */
     public static BenchReport run(BenchPlan plan, PrintStream err) {
+        return run(plan, contenders(), err);
+    }
+
+    /**
+     * Runs some contenders with one plan, round by round (see {@link BenchPlan}).
+     *
+     * @param plan the plan
+     * @param contenders the contenders, in run order
+     * @param err where progress goes
+     * @return the report
+     */
+    public static BenchReport run(BenchPlan plan, List<Contender> contenders, PrintStream err) {
         BenchData data = BenchData.of(plan);
-        List<Contender> contenders = contenders();
         Map<String, Outcome> merged = new LinkedHashMap<>();
         long start = System.nanoTime();
         for (int round = 1; round <= plan.windows(); round++) {

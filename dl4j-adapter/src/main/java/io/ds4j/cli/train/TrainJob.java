@@ -5,6 +5,7 @@ import io.ds4j.config.DeepSpeedConfigException;
 import io.ds4j.config.ResolvedBatch;
 import io.ds4j.data.OptDigits;
 import io.ds4j.dl4j.ZeroTrainer;
+import io.ds4j.precision.LossScale;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -91,7 +92,8 @@ public final class TrainJob {
             ProgressListener progress = new ProgressListener(err, new ProgressListener.Settings(request.steps(),
                     globalBatch, config.options().stepsPerPrint().orElse(0), config.options().wallClockBreakdown(),
                     terminal), new ProgressListener.Engine(StepLearningRate.of(config, net), trainer::memoryReport,
-                    () -> "-", () -> 0L));
+                    () -> config.fp16().enabled() ? LossScale.format(trainer.lossScale().value()) : "-",
+                    trainer::skippedSteps));
             net.setListeners(progress);
             List<DataSet> batches = StepBatches.of(split[0], globalBatch, request.steps(), SEED);
             long t0 = System.nanoTime();
@@ -100,7 +102,8 @@ public final class TrainJob {
             net.setListeners();
             Evaluation eval = net.evaluate(new ExistingDataSetIterator(List.of(split[1])));
             ModelSerializer.writeModel(net, request.out().toFile(), false);
-            return new TrainSummary(request.steps(), progress.losses(), 0, eval.accuracy(), trainer.memoryReport(),
+            return new TrainSummary(request.steps(), progress.losses(), trainer.skippedSteps(), eval.accuracy(),
+                    trainer.memoryReport(),
                     new TrainSummary.Timing(seconds, (long) request.steps() * globalBatch), request.out());
         }
     }

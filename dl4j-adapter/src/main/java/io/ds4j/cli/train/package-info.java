@@ -12,7 +12,7 @@
  *       {@code global_steps}.</li>
  *   <li>The whole configuration goes to the engine ({@code ZeroTrainer.Builder.config}): it runs the
  *       {@code optimizer} section with DeepSpeed's semantics and drives the {@code scheduler}, and refuses by key what
- *       it cannot do yet (fp16, bf16, offload, stage 3 in the trainer). The network's own DL4J updater (Adam, lr
+ *       it cannot do. The network's own DL4J updater (Adam, lr
  *       {@value io.ds4j.cli.train.TrainJob#AUTO_LR}) is where the engine reads {@code "auto"} values, and what
  *       trains when the file has no {@code optimizer} section.</li>
  *   <li><b>steps_per_print</b>: as in DeepSpeed, every that many steps one line with the step, loss and lr is
@@ -21,8 +21,8 @@
  *   <li><b>wall_clock_breakdown</b>: as in DeepSpeed, with each printed line the mean milliseconds per step spent in
  *       forward, backward and the rest of the step (gradient reduction, optimizer, parameter gather: the engine does
  *       not time these separately yet), measured on rank 0 through DL4J's listener callbacks.</li>
- *   <li><b>skipped steps</b>: steps dropped for a gradient overflow; the engine trains in fp32 only today, where no
- *       step is skipped, so the count is 0 and the loss scale is shown as "-".</li>
+ *   <li><b>skipped steps</b>: steps the engine dropped for a gradient overflow (fp16); the <b>loss scale</b> shown
+ *       is the one of the next step, "-" without fp16 (bf16 and fp32 do not scale the loss).</li>
  * </ul>
  */
 package io.ds4j.cli.train;
