@@ -169,14 +169,19 @@ final class RankPrecision {
         return skip;
     }
 
-    /** @return stored-gradient elements that were non-zero in fp32, summed over this rank's micro-batches */
-    long nonZeroElements() {
-        return nonZero;
-    }
-
-    /** @return of those, how many the rounding to the 16-bit format flushed to zero (underflow) */
-    long flushedElements() {
-        return flushed;
+    /**
+     * @param ranks the ranks' precision states
+     * @return the fraction of stored-gradient elements, over the ranks' micro-batches so far, that were non-zero in
+     *         fp32 and became zero when rounded to the 16-bit format (0 before any)
+     */
+    static double flushedFraction(java.util.List<RankPrecision> ranks) {
+        long nz = 0;
+        long fl = 0;
+        for (RankPrecision r : ranks) {
+            nz += r.nonZero;
+            fl += r.flushed;
+        }
+        return nz == 0 ? 0.0 : fl / (double) nz;
     }
 
     private interface ChunkOp {

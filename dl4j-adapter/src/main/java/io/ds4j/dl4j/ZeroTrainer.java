@@ -238,11 +238,7 @@ public final class ZeroTrainer implements AutoCloseable {
         main.setIterationCount(skipped ? iteration : iteration + 1);
     }
 
-    /**
-     * The loss scale of the next step (rank 0's; every rank's is the same). Scale 1 that never changes without fp16.
-     *
-     * @return the loss scale
-     */
+    /** @return the loss scale of the next step (every rank's is the same); 1, never changing, without fp16 */
     public LossScale lossScale() {
         return workers.isEmpty() ? precision.initialScale() : workers.get(0).precision().scale();
     }
@@ -264,13 +260,7 @@ public final class ZeroTrainer implements AutoCloseable {
      * @return flushed / non-zero elements, 0 when nothing was stored yet
      */
     public double flushedGradientFraction() {
-        long nonZero = 0;
-        long flushed = 0;
-        for (RankWorker w : workers) {
-            nonZero += w.precision().nonZeroElements();
-            flushed += w.precision().flushedElements();
-        }
-        return nonZero == 0 ? 0.0 : flushed / (double) nonZero;
+        return RankPrecision.flushedFraction(workers.stream().map(RankWorker::precision).toList());
     }
 
     /** @return the precision in force */

@@ -157,6 +157,31 @@ class MixedPrecisionOverflowTest {
         return lr;
     }
 
+    /**
+     * bf16 has fp32's range, so only Inf/NaN already in the FLOAT gradient overflow it: inputs of 3e38 make the
+     * hidden layer Inf. With {@code check_grad_overflow} (DeepSpeed's default) those steps are skipped and the
+     * parameters stay finite; with it off the step is applied and the parameters become NaN.
+     */
+    @Test
+    void bf16SkipsNonFiniteGradientsOnlyWithCheckGradOverflow() {
+        List<DataSet> data = MixedPrecisionTrainingTest.blobs(4, BATCH, 9);
+        DataSet bad = data.get(2).copy();
+        bad.getFeatures().muli(0).addi(3e38);
+        data.set(2, bad);
+        for (boolean check : new boolean[] {true, false}) {
+            MultiLayerNetwork net = overflowNet();
+            DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0,"
+                    + " \"zero_optimization\": {\"stage\": 2}, \"bf16\": {\"enabled\": true, \"check_grad_overflow\": "
+                    + check + "}}");
+            try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
+                t.fit(new ExistingDataSetIterator(data));
+                assertEquals(check ? 1 : 0, t.skippedSteps(), "check_grad_overflow " + check);
+            }
+            boolean finite = !Float.isNaN(net.params().sumNumber().floatValue());
+            assertEquals(check, finite, "parameters finite with check_grad_overflow " + check);
+        }
+    }
+
     /** Scale 1 = min_loss_scale, hysteresis 1: the first overflow cannot lower the scale and training stops. */
     @Test
     void lossScaleAtTheMinimumStopsTrainingOnEveryRank() {
