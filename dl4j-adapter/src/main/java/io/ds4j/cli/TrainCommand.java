@@ -38,7 +38,7 @@ final class TrainCommand implements Command {
                 "  --steps K        optimizer steps (default " + DEFAULT_STEPS + ")",
                 "  --out FILE       where to save the trained network (default ds4j-model.zip)",
                 "The config's optimizer and scheduler become the network's DL4J updater; the other sections go to",
-                "the ZeRO engine, which refuses by key what it cannot do yet (fp16, bf16, offload, stage 3).");
+                "the ZeRO engine (fp16, bf16, offload included), which refuses by key what it cannot do yet.");
     }
 
     @Override
