@@ -41,6 +41,11 @@ public final class DeepSpeed {
      */
     public static DeepSpeedEngine initialize(Model net, EngineOptions options) {
         Objects.requireNonNull(options, "options");
+        if (options.zero().stage() == 3) {
+            throw new IllegalArgumentException("zero_optimization.stage: 3 cannot run inside DL4J's own fit(), which"
+                    + " computes on the network's full flat parameter vector; train with ZeroTrainer (worldSize 1"
+                    + " works), which partitions the parameters, or use stage 0-2 here");
+        }
         if (options.gradientAccumulationSteps() != 1) {
             throw new IllegalArgumentException("gradient_accumulation_steps: " + options.gradientAccumulationSteps()
                     + " cannot be honoured inside DL4J's own fit(), which updates after every minibatch; use 1 here,"

@@ -30,10 +30,6 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
             throw new IllegalArgumentException("zero_optimization, gradient_clipping and the reduction scaling must"
                     + " not be null; use EngineOptions.defaults() and the with... methods");
         }
-        if (zero.stage() > 2) {
-            throw new IllegalArgumentException("zero_optimization.stage: " + zero.stage()
-                    + " is not supported by this engine yet; use stage 0, 1 or 2");
-        }
         if (gradientAccumulationSteps < 1) {
             throw new IllegalArgumentException("gradient_accumulation_steps: " + gradientAccumulationSteps
                     + " is not allowed; use an integer >= 1");
@@ -51,10 +47,6 @@ public record EngineOptions(ZeroConfig zero, GradientClipping clipping, int grad
      * @throws DeepSpeedConfigException naming the key the engine cannot honour and what to do instead
      */
     public static EngineOptions from(DeepSpeedConfig config, int worldSize) {
-        if (config.zero().offloadsParams()) {
-            throw new DeepSpeedConfigException("zero_optimization.offload_param",
-                    "parameter offload (stage 3) is not supported by this engine yet; set its device to none");
-        }
         if (!"mean".equalsIgnoreCase(config.options().gradientAllreduceOp())) {
             throw new DeepSpeedConfigException("gradient_allreduce_op", "\"" + config.options().gradientAllreduceOp()
                     + "\" is not supported; the engine averages gradients over ranks (use \"mean\")");

@@ -57,6 +57,7 @@ public final class ZeroTrainer implements AutoCloseable {
     private final Runnable restoreSchedule;
     private final EnginePrecision precision;
     private final TrainingMonitor monitor;
+    private final Stage3Engine stage3; // null below zero_optimization.stage 3
     private long skippedSteps;
     private boolean closed;
 
@@ -71,8 +72,9 @@ public final class ZeroTrainer implements AutoCloseable {
         this.precision = b.precision;
         ShardLayout layout = new ShardLayout(b.net.numParams(), b.worldSize, 2);
         Runnable restore = () -> { };
+        this.stage3 = Stage3Engine.openIfStage3(b.net, options, b.precision, comms);
         try {
-            for (int r = 0; r < b.worldSize; r++) {
+            for (int r = 0; stage3 == null && r < b.worldSize; r++) {
                 Replica rep = r == 0 ? main : Replica.cloneOf(b.net);
                 if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
                     Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
@@ -208,6 +210,10 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private void runRanksOnce(BatchFeed feed, int baseIteration, int epoch) {
         int w = comms.size();
+        if (stage3 != null) {
+            runStage3(feed, baseIteration, epoch);
+            return;
+        }
         Ranks.run(comms, comm -> {
             RankWorker worker = workers.get(comm.rank());
             int applied = 0; // skipped (overflowed) steps advance neither DL4J's iteration nor the schedules
@@ -227,6 +233,21 @@ public final class ZeroTrainer implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /** Stage 3: the ranks run inside the stage-3 trainer; the user's network gets the parameters at the end. */
+    private void runStage3(BatchFeed feed, int baseIteration, int epoch) {
+        for (int s = 0; ; s++) {
+            BatchFeed.Step step = feed.get(s);
+            if (step == null) {
+                stage3.trainer().copyParamsTo(main.net());
+                return;
+            }
+            int iteration = baseIteration + s;
+            double score = stage3.step(step, comms.size(), iteration, epoch);
+            monitor.afterStep(step.examples(), score, iteration, epoch, precision.initialScale(), false);
+            notifyListeners(score, iteration, epoch, false);
+        }
     }
 
     private void notifyListeners(double score, int iteration, int epoch, boolean skipped) {
@@ -270,6 +291,9 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** @return each rank's memory ledger, index r for rank r */
     public List<LedgerSnapshot> memoryReport() {
+        if (stage3 != null) {
+            return stage3.trainer().memoryReport();
+        }
         List<LedgerSnapshot> out = new ArrayList<>();
         for (MemoryLedger l : ledgers) {
             out.add(l.snapshot());
@@ -288,7 +312,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** @return the global gradient norm (before clipping) of the last step */
     public double lastGradientNorm() {
-        return workers.get(0).lastGradientNorm();
+        return stage3 != null ? stage3.trainer().lastGradientNorm() : workers.get(0).lastGradientNorm();
     }
 
     /** @return the options in force */
@@ -324,6 +348,9 @@ public final class ZeroTrainer implements AutoCloseable {
         closed = true;
         restoreSchedule.run();
         monitor.close();
+        if (stage3 != null) {
+            stage3.close(); // shards and offload files
+        }
         closeWorkers();
     }
 

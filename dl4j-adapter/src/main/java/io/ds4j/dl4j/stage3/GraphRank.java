@@ -32,8 +32,9 @@ final class GraphRank extends RankBase {
     private final ComputationGraph graph;
     private final int[] order;
 
-    GraphRank(ComputationGraph source, FlatLayout layout, ZeroStage3Config knobs, Collectives comm) {
-        super(comm, largest(source));
+    GraphRank(ComputationGraph source, FlatLayout layout, ZeroStage3Config knobs, Collectives comm,
+            ParamHome home) {
+        super(comm, largest(source), home);
         graph = new ComputationGraph(source.getConfiguration().clone());
         graph.init(source.params().dup(), false);
         order = graph.topologicalSortOrder();

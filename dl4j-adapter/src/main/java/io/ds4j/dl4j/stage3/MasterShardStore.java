@@ -20,9 +20,19 @@ final class MasterShardStore implements ShardStore {
     private final MemoryLedger.Allocation bytes;
 
     MasterShardStore(int length, int ownedLength, MemoryLedger ledger, String label) {
+        this(length, ownedLength, ledger, MemoryCategory.PARAMETERS, label);
+    }
+
+    /** As above, entered under {@code category} ({@code MASTER_WEIGHTS} when an offloaded copy is the parameter). */
+    MasterShardStore(int length, int ownedLength, MemoryLedger ledger, MemoryCategory category, String label) {
         this.length = length;
         this.owned = ownedLength == 0 ? null : Nd4j.create(DataType.FLOAT, ownedLength);
-        this.bytes = ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4L * ownedLength, label);
+        this.bytes = ledger.allocate(category, MemoryTier.DEVICE, 4L * ownedLength, label);
+    }
+
+    /** The master behind a parameter's store: the store itself, or the master of an offloaded one. */
+    static MasterShardStore of(io.ds4j.zero.stage3.ShardStore store) {
+        return store instanceof OffloadedShardStore o ? o.master() : (MasterShardStore) store;
     }
 
     /** The owned elements (null when the shard is all padding): the array the optimizer updates in place. */

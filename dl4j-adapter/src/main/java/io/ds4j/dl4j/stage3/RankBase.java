@@ -43,9 +43,11 @@ abstract class RankBase {
     private final INDArray gradScratch;
     private ParamCoordinator coordinator;
     private ShardOptimizer optimizer;
+    private final ParamHome home;
 
-    RankBase(Collectives comm, long largestLayer) {
+    RankBase(Collectives comm, long largestLayer, ParamHome home) {
         this.comm = comm;
+        this.home = home;
         this.ledger = new MemoryLedger(comm.rank());
         this.buffers = new TransientBuffers(ledger);
         long n = Math.max(1, largestLayer);
@@ -79,8 +81,8 @@ abstract class RankBase {
             int len = PartitionedParam.shardLength(spec, comm);
             int owned = (int) io.ds4j.zero.shard.ShardLayout.of(spec.numel(), comm.worldSize()).ownedRange(
                     comm.rank()).length();
-            PartitionedParam p = new PartitionedParam(spec, comm, new MasterShardStore(len, owned, ledger,
-                    "stage3 shard (fp32 master) " + spec.name()));
+            PartitionedParam p = new PartitionedParam(spec, comm, home.store(len, owned, ledger,
+                    "stage3 shard " + spec.name()));
             p.loadShard(values, (int) (s.start() - layerStart));
             params.add(p);
             own.add(p);
@@ -148,6 +150,11 @@ abstract class RankBase {
         double norm = optimizer.step(globalBatch, contributions,
                 new ShardOptimizer.StepContext(comm, clipping, iteration, epoch));
         for (PartitionedParam p : params) {
+            if (p.store() instanceof OffloadedShardStore o) {
+                o.sync(); // the offloaded copy the gathers read gets the updated master
+            }
+        }
+        for (PartitionedParam p : params) {
             if (p.isPersistent()) {
                 p.refresh(comm);
             }
@@ -193,6 +200,22 @@ abstract class RankBase {
 
     MemoryLedger ledger() {
         return ledger;
+    }
+
+    /** Where the shards live (offload_param). */
+    ParamHome home() {
+        return home;
+    }
+
+    /** Frees every shard and buffer and deletes the rank's offload files. */
+    void close() {
+        try {
+            for (PartitionedParam p : params) {
+                p.free(buffers);
+            }
+        } finally {
+            home.close();
+        }
     }
 
     ParamCoordinator coordinator() {

@@ -44,7 +44,7 @@ final class ShardOptimizer {
                 pieces.add(new Piece(slot, null, null, null, null));
                 continue;
             }
-            INDArray master = ((MasterShardStore) p.store()).owned();
+            INDArray master = MasterShardStore.of(p.store()).owned();
             INDArray grad = Nd4j.create(DataType.FLOAT, n);
             long lo = slot.start() + own.offset();
             ShardUpdater u = ShardUpdater.forShard(layout, lo, lo + n, master, grad);

@@ -29,8 +29,9 @@ final class Stage3Rank extends RankBase {
     private final MultiLayerConfiguration conf;
     private final int numLayers;
 
-    Stage3Rank(MultiLayerNetwork source, FlatLayout layout, ZeroStage3Config knobs, Collectives comm) {
-        super(comm, largest(source));
+    Stage3Rank(MultiLayerNetwork source, FlatLayout layout, ZeroStage3Config knobs, Collectives comm,
+            ParamHome home) {
+        super(comm, largest(source), home);
         this.conf = source.getLayerWiseConfigurations().clone();
         this.numLayers = source.getnLayers();
         List<ModuleParams> modules = new ArrayList<>();

@@ -6,6 +6,7 @@ import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.comm.CommStats;
 import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.comm.Ranks;
+import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.config.ZeroStage3Config;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.step.GradientClipping;
@@ -72,12 +73,30 @@ public final class Stage3Trainer implements AutoCloseable {
      * @return the trainer
      */
     public static Stage3Trainer create(Model net, ZeroStage3Config knobs, List<? extends Collectives> group) {
+        return create(net, knobs, OffloadParamConfig.none(), group);
+    }
+
+    /**
+     * As {@link #create(Model, ZeroStage3Config, List)}, with the parameter shards where
+     * {@code zero_optimization.offload_param} says (see {@link ParamHome}): on the host for {@code cpu}, in files in
+     * a new directory per rank under {@code nvme_path} for {@code nvme} (deleted by {@link #close()}).
+     *
+     * @param net     an initialised fp32 {@link MultiLayerNetwork} or {@link ComputationGraph}
+     * @param knobs   the stage-3 knobs
+     * @param offload {@code offload_param}
+     * @param group   the ranks' collectives
+     * @return the trainer
+     * @throws IllegalArgumentException naming {@code zero_optimization.offload_param.nvme_path} when it is unusable
+     */
+    public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
+                                       List<? extends Collectives> group) {
         FlatLayout layout = check(net);
+        long shardBytes = 4L * ((net.numParams() + group.size() - 1) / group.size());
         Ranks.Body<RankBase> make;
         if (net instanceof MultiLayerNetwork m) {
-            make = c -> new Stage3Rank(m, layout, knobs, c);
+            make = c -> withHome(offload, c, shardBytes, h -> new Stage3Rank(m, layout, knobs, c, h));
         } else if (net instanceof ComputationGraph g) {
-            make = c -> new GraphRank(g, layout, knobs, c);
+            make = c -> withHome(offload, c, shardBytes, h -> new GraphRank(g, layout, knobs, c, h));
         } else {
             throw new IllegalArgumentException("model: " + net.getClass().getName() + " is not supported; pass a "
                     + "MultiLayerNetwork or a ComputationGraph");
@@ -129,6 +148,17 @@ public final class Stage3Trainer implements AutoCloseable {
         return create(net, knobs, InProcessCollectives.create(worldSize, Duration.ofMinutes(5)));
     }
 
+    private static RankBase withHome(OffloadParamConfig offload, Collectives c, long bytes,
+                                     java.util.function.Function<ParamHome, RankBase> make) {
+        ParamHome home = ParamHome.of(offload, c.rank(), bytes);
+        try {
+            return make.apply(home);
+        } catch (RuntimeException e) {
+            home.close();
+            throw e;
+        }
+    }
+
     private static FlatLayout check(Model net) {
         if (net.params() == null) {
             throw new IllegalArgumentException("network: not initialised; call net.init() before ZeRO stage 3");
@@ -170,28 +200,74 @@ public final class Stage3Trainer implements AutoCloseable {
                     + " x gradient_accumulation_steps " + gas + "; use a multiple of " + world * gas);
         }
         int micro = b / (world * gas);
-        int it = iteration;
-        int ep = epoch;
+        List<List<MultiDataSet>> perRank = new ArrayList<>();
+        for (int r = 0; r < world; r++) {
+            List<MultiDataSet> mine = new ArrayList<>();
+            for (int k = 0; k < gas; k++) {
+                long from = ((long) r * gas + k) * micro;
+                mine.add(new org.nd4j.linalg.dataset.MultiDataSet(slice(globalBatch.getFeatures(), from, micro),
+                        slice(globalBatch.getLabels(), from, micro)));
+            }
+            perRank.add(mine);
+        }
+        return fit(perRank, b, iteration, epoch);
+    }
+
+    /**
+     * One optimizer step on micro-batches the caller has already split (the engine's split, see
+     * {@code io.ds4j.dl4j.ZeroTrainer}): rank r runs {@code perRank.get(r)} one after the other, accumulating each
+     * one's reduce-scattered gradient, then every rank steps. Every rank must get the same number of micro-batches.
+     * Sets the iteration count to {@code iteration + 1}.
+     *
+     * @param perRank   each rank's micro-batches (no masks)
+     * @param examples  examples in the global batch (DL4J's average divides by it)
+     * @param iteration DL4J's iteration count of this step (learning-rate schedules)
+     * @param epoch     DL4J's epoch count
+     * @return DL4J's score of the global batch (mean over the micro-batch scores)
+     */
+    public double fit(List<List<MultiDataSet>> perRank, long examples, int iteration, int epoch) {
+        int world = ranks.size();
+        int gas = checkMicroBatches(perRank, world);
         GradientClipping clip = clipping;
         double[] norm = new double[1];
         List<Double> scores = Ranks.run(comms, c -> {
             RankBase r = ranks.get(c.rank());
             double s = 0;
-            for (int k = 0; k < gas; k++) {
-                long from = ((long) c.rank() * gas + k) * micro;
-                s += r.forwardBackward(slice(globalBatch.getFeatures(), from, micro),
-                        slice(globalBatch.getLabels(), from, micro));
+            for (MultiDataSet m : perRank.get(c.rank())) {
+                s += r.forwardBackward(m.getFeatures(), m.getLabels());
             }
-            double n = r.step(b, world * gas, clip, it, ep);
+            double n = r.step(Math.toIntExact(examples), world * gas, clip, iteration, epoch);
             if (c.rank() == 0) {
                 norm[0] = n;
             }
             return c.allReduceSum(s) / (world * gas);
         });
-        iteration++;
+        this.iteration = iteration + 1;
+        this.epoch = epoch;
         lastNorm = norm[0];
         score = scores.get(0);
         return score;
+    }
+
+    private static int checkMicroBatches(List<List<MultiDataSet>> perRank, int world) {
+        if (perRank.size() != world) {
+            throw new IllegalArgumentException("micro-batches for " + perRank.size() + " ranks, the world has "
+                    + world + "; pass one list per rank");
+        }
+        int gas = perRank.get(0).size();
+        for (List<MultiDataSet> mine : perRank) {
+            if (mine.size() != gas || gas == 0) {
+                throw new IllegalArgumentException("every rank needs the same number (>= 1) of micro-batches, got "
+                        + perRank.stream().map(List::size).toList());
+            }
+            for (MultiDataSet m : mine) {
+                if (m.hasMaskArrays()) {
+                    throw new IllegalArgumentException("feature/label masks are not supported by ZeRO stage 3 yet;"
+                            + " train without masks, or use zero_optimization.stage 0-2");
+                }
+            }
+        }
+        return gas;
     }
 
     private static INDArray[] slice(INDArray[] arrays, long from, int n) {
@@ -239,6 +315,17 @@ public final class Stage3Trainer implements AutoCloseable {
 
     @Override
     public void close() {
+        RuntimeException first = null;
+        for (RankBase r : ranks) {
+            try {
+                r.close(); // shards, buffers, offload files
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
         ranks.clear();
+        if (first != null) {
+            throw first;
+        }
     }
 }

@@ -1,0 +1,92 @@
+package io.ds4j.dl4j;
+
+import io.ds4j.config.DeepSpeedConfigException;
+import io.ds4j.dl4j.stage3.Stage3Trainer;
+import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.step.ReductionScaling;
+import java.util.List;
+import org.deeplearning4j.nn.api.Model;
+
+/**
+ * {@link ZeroTrainer} at {@code zero_optimization.stage: 3}: a {@link Stage3Trainer} over the trainer's own ranks,
+ * fed the same micro-batches stages 0-2 get (rank r's m-th micro-batch is micro-batch {@code m * worldSize + r} of
+ * the global batch, see {@link BatchFeed}).
+ *
+ * <p>What stage 3 runs today: fp32, the network's own DL4J updaters (and their learning-rate schedules and
+ * regularization), {@code gradient_accumulation_steps}, {@code gradient_clipping}, the stage-3 knobs,
+ * {@code offload_param} (cpu, nvme) and {@code csv_monitor}. Everything else that would change the training is
+ * refused by {@link #open} with the key and the fix, rather than ignored.
+ */
+final class Stage3Engine implements AutoCloseable {
+    private final Stage3Trainer trainer;
+
+    private Stage3Engine(Stage3Trainer trainer) {
+        this.trainer = trainer;
+    }
+
+    /**
+     * The stage-3 engine for {@code options}, or null below stage 3.
+     *
+     * @throws DeepSpeedConfigException naming a key stage 3 cannot honour yet
+     */
+    static Stage3Engine openIfStage3(Model net, EngineOptions options, EnginePrecision precision,
+                                     List<? extends Collectives> comms) {
+        if (options.zero().stage() != 3) {
+            return null;
+        }
+        refuseUnsupported(options, precision);
+        Stage3Trainer t = Stage3Trainer.create(net, options.zero().stage3(), options.zero().offloadParam(), comms)
+                .gradientClipping(options.clipping())
+                .gradientAccumulationSteps(options.gradientAccumulationSteps());
+        return new Stage3Engine(t);
+    }
+
+    static void refuseUnsupported(EngineOptions options, EnginePrecision precision) {
+        if (options.optimizer().isPresent()) {
+            throw refuse("optimizer", "a DeepSpeed optimizer section is not supported at stage 3 yet (stage 3 runs"
+                    + " the network's own DL4J updaters); remove the section and set the updater on the network, or"
+                    + " use stage 0-2");
+        }
+        if (options.sections().scheduler().isPresent()) {
+            throw refuse("scheduler", "a scheduler section is not supported at stage 3 yet; set a learning-rate"
+                    + " schedule on the network's DL4J updater instead, or use stage 0-2");
+        }
+        if (precision.mixed()) {
+            throw refuse(precision.fp16().enabled() ? "fp16.enabled" : "bf16.enabled", "mixed precision is not"
+                    + " supported at stage 3 yet (its shards are fp32); set it to false, or use stage 0-2");
+        }
+        if (options.zero().offloadsOptimizer()) {
+            throw refuse("zero_optimization.offload_optimizer.device", "\""
+                    + options.zero().offloadOptimizer().device().jsonName() + "\" is not supported at stage 3 yet;"
+                    + " set it to none (offload_param cpu/nvme is supported), or use stage 1-2");
+        }
+        if (!options.scaling().equals(ReductionScaling.DEFAULT)) {
+            throw refuse(options.scaling().prescaleGradients() ? "prescale_gradients" : "gradient_predivide_factor",
+                    "is not supported at stage 3 yet (its reduce-scatter averages after summing); use"
+                            + " prescale_gradients false and gradient_predivide_factor 1.0, or stage 0-2");
+        }
+    }
+
+    private static DeepSpeedConfigException refuse(String key, String why) {
+        return new DeepSpeedConfigException(key, why);
+    }
+
+    /** One optimizer step on {@code step}'s micro-batches; returns the global batch's score. */
+    double step(BatchFeed.Step step, int worldSize, int iteration, int epoch) {
+        List<List<org.nd4j.linalg.dataset.api.MultiDataSet>> perRank = new java.util.ArrayList<>();
+        for (int r = 0; r < worldSize; r++) {
+            perRank.add(step.forRank(r, worldSize));
+        }
+        return trainer.fit(perRank, step.examples(), iteration, epoch);
+    }
+
+    /** @return the trainer */
+    Stage3Trainer trainer() {
+        return trainer;
+    }
+
+    @Override
+    public void close() {
+        trainer.close();
+    }
+}
