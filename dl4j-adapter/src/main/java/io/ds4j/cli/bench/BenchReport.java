@@ -55,22 +55,22 @@ public record BenchReport(String machine, List<Outcome> outcomes) {
         Optional<Outcome.Measured> fit = best("dl4j fit()");
         Optional<Outcome.Measured> pw = best("ParallelWrapper");
         StringBuilder sb = new StringBuilder("machine: ").append(machine).append('\n');
-        sb.append(String.format(Locale.ROOT, "%-30s %10s %7s %7s %12s %10s %10s %12s%n", "contender", "samples/s",
+        sb.append(String.format(Locale.ROOT, "%-38s %10s %7s %7s %12s %10s %10s %12s%n", "contender", "samples/s",
                 "x fit*", "x PW*", "peak ledger", "RSS MiB", "final loss", "max|w-w_fit|"));
         List<String> breakdowns = new ArrayList<>();
         for (Outcome o : outcomes) {
             if (o instanceof Outcome.Measured m) {
-                sb.append(String.format(Locale.ROOT, "%-30s %10.0f %7s %7s %12s %10s %10.4f %12s%n", m.name(),
+                sb.append(String.format(Locale.ROOT, "%-38s %10.0f %7s %7s %12s %10s %10.4f %12s%n", m.name(),
                         m.samplesPerSecond(), ratio(m, fit), ratio(m, pw),
                         m.peakLedgerBytes() < 0 ? "-" : String.format(Locale.ROOT, "%.2f MiB",
                                 m.peakLedgerBytes() / 1048576.0),
                         m.rssBytes() < 0 ? "-" : String.format(Locale.ROOT, "%.0f", m.rssBytes() / 1048576.0),
                         m.finalLoss(), diff(m)));
                 if (!m.breakdown().isEmpty()) {
-                    breakdowns.add(String.format(Locale.ROOT, "  %-28s %s", m.name(), m.breakdown()));
+                    breakdowns.add(String.format(Locale.ROOT, "  %-36s %s", m.name(), m.breakdown()));
                 }
             } else if (o instanceof Outcome.Unsupported u) {
-                sb.append(String.format(Locale.ROOT, "%-30s unsupported: %s%n", u.name(), u.reason()));
+                sb.append(String.format(Locale.ROOT, "%-38s unsupported: %s%n", u.name(), u.reason()));
             }
         }
         sb.append("x fit*, x PW*: ratio to the faster fit() row and to the faster ParallelWrapper row;"

@@ -123,7 +123,7 @@ public final class TrainBench {
                 merged.put(c.name(), before == null || o instanceof Outcome.Unsupported ? o
                         : ((Outcome.Measured) before).then((Outcome.Measured) o));
                 if (o instanceof Outcome.Measured m) {
-                    err.println(String.format(Locale.ROOT, "bench train: round %d/%d %-30s %.0f samples/s", round,
+                    err.println(String.format(Locale.ROOT, "bench train: round %d/%d %-38s %.0f samples/s", round,
                             plan.windows(), c.name(), m.samplesPerSecond()));
                 }
             }
