@@ -145,6 +145,20 @@ class ZeroTrainerOffloadTest {
         }
     }
 
+    /** At stage 0 DeepSpeed ignores offload_optimizer (the config reader warns); so does the engine. */
+    @Test
+    void atStageZeroOffloadIsIgnored() {
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse(config(0, offload("nvme")));
+        assertTrue(cfg.warnings().stream().anyMatch(w -> w.contains("offload_optimizer")), cfg.warnings().toString());
+        Run none = train(0, "none");
+        Run nvmeAtZero = train(config(0, offload("nvme")), "ignored");
+        assertArrayEquals(none.params(), nvmeAtZero.params());
+        assertEquals(0, rankDirectories(), "no swap files at stage 0");
+        LedgerSnapshot l = nvmeAtZero.ledgers().get(0);
+        assertEquals(0, l.bytes(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DISK), "nothing on disk");
+        assertTrue(l.bytes(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE) > 0, "state on the device");
+    }
+
     /**
      * Mixed precision with offload: the store keeps the fp32 master (the engine's own master copy of the range
      * becomes the store's compute copy, rounded into the replica as without offload), so fp16 and bf16 training are
