@@ -99,6 +99,7 @@ public final class TrainJob {
             long t0 = System.nanoTime();
             trainer.fit(StepBatches.iterator(batches));
             double seconds = (System.nanoTime() - t0) / 1e9;
+            Stage3MemoryReport.printIfStage3(err, config, net, request.worldSize(), trainer.memoryReport());
             net.setListeners();
             Evaluation eval = net.evaluate(new ExistingDataSetIterator(List.of(split[1])));
             ModelSerializer.writeModel(net, request.out().toFile(), false);

@@ -1,0 +1,125 @@
+package io.ds4j.cli.train;
+
+import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.zero.config.ZeroConfig;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryTier;
+import io.ds4j.zero.ledger.ModelStateBytes;
+import io.ds4j.zero.ledger.TrainingPrecision;
+import io.ds4j.zero.ledger.ZeroFormulas;
+import java.util.List;
+import java.util.Locale;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * What {@code ds4j train} prints after a ZeRO stage-3 run: per rank, the persistent model-state bytes (parameters,
+ * gradients, optimizer state, fp32 masters, every tier) against the fp32 formula {@code (4 + 4 + K)Ψ/N} with
+ * {@code K = 4w} (w: the DL4J updater's state words per parameter; in fp32 the partitioned parameters are the
+ * master), plus {@code 4Ψ/N} for the separate fp32 master when {@code offload_param} is on; and the peak of the
+ * transient bytes (gathered parameters, gradient tensors during their reduce-scatter, the compute scratch: ledger
+ * COMM_BUFFERS) against the bound derived from the knobs:
+ * <pre>
+ *   live  = min(largest module + stage3_max_live_parameters + largest tensor, Ψ) + tensors (N - 1)   elements
+ *   bound = 8 largest module + 4 (live + largest tensor + N + largest tensor / N + 1)                 bytes
+ * </pre>
+ * (the coordinator never exceeds the live limit by more than the module it must fetch and one tensor; every tensor
+ * is padded by less than N; during a reduce-scatter one full gradient tensor and its shard are held too; the two
+ * compute scratch arrays hold the largest module). Persistent parameters
+ * ({@code stage3_param_persistence_threshold}) are full copies on every rank and push the ratio above 1.
+ *
+ * @param psi        Ψ, the network's parameters
+ * @param worldSize  N
+ * @param stateWords w
+ * @param offload    whether {@code offload_param} keeps a separate fp32 master
+ * @param bound      the transient bound in bytes
+ */
+public record Stage3MemoryReport(long psi, int worldSize, int stateWords, boolean offload, long bound) {
+
+    /**
+     * The report's constants for {@code layers} (the network's layers) trained under {@code zero}.
+     *
+     * @param layers      the network's layers
+     * @param stateLength the DL4J updater state elements of the whole network
+     * @param zero        {@code zero_optimization}
+     * @param worldSize   N
+     * @return the report
+     */
+    public static Stage3MemoryReport of(Layer[] layers, long stateLength, ZeroConfig zero, int worldSize) {
+        long psi = 0;
+        long largestModule = 0;
+        long largestTensor = 0;
+        long tensors = 0;
+        for (Layer l : layers) {
+            psi += l.numParams();
+            largestModule = Math.max(largestModule, l.numParams());
+            for (INDArray p : l.paramTable().values()) {
+                largestTensor = Math.max(largestTensor, p.length());
+                tensors++;
+            }
+        }
+        long n = worldSize;
+        long maxLive = zero.stage3().maxLiveParameters();
+        long live = Math.min(saturatedSum(largestModule, maxLive, largestTensor), psi) + tensors * (n - 1);
+        long bound = 8 * largestModule + 4 * (live + largestTensor + n + largestTensor / n + 1);
+        int words = psi == 0 ? 0 : (int) Math.round((double) stateLength / psi);
+        return new Stage3MemoryReport(psi, worldSize, words, zero.offloadsParams(), bound);
+    }
+
+    private static long saturatedSum(long a, long b, long c) {
+        long s = a + b;
+        s = s < 0 ? Long.MAX_VALUE : s;
+        return s + c < 0 ? Long.MAX_VALUE : s + c;
+    }
+
+    /** @return the formula's bytes per rank */
+    public long formulaBytes() {
+        long shard = (psi + worldSize - 1) / worldSize;
+        return ZeroFormulas.perRank(3, TrainingPrecision.FP32, stateWords, psi, worldSize).total()
+                + (offload ? 4 * shard : 0);
+    }
+
+    /** @return the formula as text, K filled in */
+    public String formula() {
+        return offload ? String.format(Locale.ROOT, "(4 + 4 + %d + 4 master)Ψ/N", 4 * stateWords)
+                : ZeroFormulas.formula(3, TrainingPrecision.FP32, stateWords);
+    }
+
+    /**
+     * @param ledgers the ranks' ledgers (before the trainer is closed)
+     * @return one header line and a line per rank
+     */
+    public String format(List<LedgerSnapshot> ledgers) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "ZeRO-3 memory per rank: Ψ %d, N %d,"
+                + " formula %s = %d B; transient bound %d B%n", psi, worldSize, formula(), formulaBytes(), bound));
+        for (LedgerSnapshot s : ledgers) {
+            long held = ModelStateBytes.of(s).total();
+            long peak = s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE);
+            sb.append(String.format(Locale.ROOT, "  rank %d: persistent param+grad+optimizer %d B (%.4f x formula,"
+                    + " host %d B, disk %d B), peak transient %d B (%.4f x bound)%n", s.rank(), held,
+                    held / (double) formulaBytes(), s.tierBytes(MemoryTier.HOST), s.tierBytes(MemoryTier.DISK), peak,
+                    peak / (double) bound));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Prints the report when {@code config} is stage 3.
+     *
+     * @param err       where to print
+     * @param config    the configuration
+     * @param net       the trained network (its layers and DL4J updater state size)
+     * @param worldSize N
+     * @param ledgers   the ranks' ledgers
+     */
+    public static void printIfStage3(java.io.PrintStream err, DeepSpeedConfig config, ComputationGraph net,
+                                     int worldSize, List<LedgerSnapshot> ledgers) {
+        if (config.zero().stage() == 3) {
+            INDArray state = net.getUpdater(true).getStateViewArray();
+            long stateLength = state == null ? 0 : state.length();
+            err.print(of(net.getLayers(), stateLength, config.zero(), worldSize).format(ledgers));
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.ds4j.cli.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryTier;
+import io.ds4j.zero.ledger.ModelStateBytes;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code ds4j train} with a ZeRO stage-3 configuration on 4 ranks: it trains (the network's DL4J Adam, no optimizer
+ * section), and prints per rank the persistent model-state bytes against {@code (4 + 4 + 8)Ψ/N} and the peak
+ * transient bytes against the derived bound.
+ *
+ * <p>Expected numbers, derived here from the OptDigits MLP 64-256-128-10: Ψ = 64·256+256 + 256·128+128 + 128·10+10 =
+ * 50826; N = 4, shard ceil(Ψ/4) = 12707; fp32 Adam (w = 2): 16 · 12707 = 203312 B per rank (+ 4 · 12707 for the
+ * separate fp32 master with offload_param). A rank really holds its owned elements of each of the 6 tensors (each
+ * padded to a multiple of 4, so at most 3 elements off per tensor): within 5% (in fact within 0.1%). Transient
+ * bound: largest module 32896 (256·128+128), largest tensor 32768, 6 tensors, max_live default 1e9 so live =
+ * min(32896 + 1e9 + 32768, Ψ) + 6·3 = 50844 elements; bound = 8·32896 + 4·(50844 + 32768 + 4 + 8192 + 1) = 630404 B.
+ */
+class Stage3TrainJobTest {
+    private static final int STEPS = 5;
+    private static final long PSI = 64 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10;
+    private static final long SHARD = (PSI + 3) / 4;
+    private static final long BOUND = 8L * 32896 + 4L * (50844 + 32768 + 4 + 8192 + 1);
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "offload_param {0}")
+    @ValueSource(strings = {"none", "cpu"})
+    void printsModelStatesAgainstTheFormulaAndTransientsAgainstTheBound(String device) throws Exception {
+        String json = "{\"train_batch_size\": 64, \"gradient_clipping\": 1.0, \"zero_optimization\": {\"stage\": 3,"
+                + " \"stage3_param_persistence_threshold\": 0, \"offload_param\": {\"device\": \"" + device + "\"}}}";
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        TrainSummary summary;
+        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            summary = TrainJob.run(new TrainJob.Request(json, "stage3", 4, STEPS, dir.resolve("m.zip")), ps, false);
+        }
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(PSI, 50826);
+        assertTrue(summary.lastLoss() < summary.firstLoss(), "stage 3 trains: " + summary.losses());
+        boolean offload = device.equals("cpu");
+        long formula = 16 * SHARD + (offload ? 4 * SHARD : 0);
+        assertTrue(text.contains("ZeRO-3 memory per rank: Ψ 50826, N 4, formula") && text.contains("= " + formula
+                + " B; transient bound " + BOUND + " B"), text);
+        assertEquals(4, summary.ledgers().size());
+        for (LedgerSnapshot s : summary.ledgers()) {
+            long held = ModelStateBytes.of(s).total();
+            assertTrue(Math.abs(held / (double) formula - 1) <= 0.05, "rank " + s.rank() + ": " + held + " vs "
+                    + formula);
+            long peak = s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE);
+            assertTrue(peak > 0 && peak <= BOUND, "rank " + s.rank() + " peak transient " + peak);
+            assertTrue(text.contains("rank " + s.rank() + ": persistent param+grad+optimizer " + held + " B"), text);
+            assertEquals(offload ? 4 * SHARD : 0, s.bytes(MemoryCategory.PARAMETERS, MemoryTier.HOST),
+                    "the offloaded shards are on the host, padded (6 tensors, each a multiple of 4)");
+        }
+        assertEquals(BOUND, Stage3MemoryReport.of(
+                io.ds4j.cli.train.DigitsModel.build(new org.nd4j.linalg.learning.config.Adam(1e-3), 1).getLayers(),
+                2 * PSI, DeepSpeedConfig.parse(json).zero(), 4).bound());
+    }
+}
