@@ -43,6 +43,10 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * is skipped (listeners still see it, at an unchanged iteration) and when {@code fit} returns or fails the user's
  * network holds the fp32 master values and its own loss functions (see the package documentation).
  *
+ * <p>At {@code zero_optimization.stage: 3} ({@link Stage3Engine}) the ranks hold only parameter shards
+ * ({@link io.ds4j.dl4j.stage3.Stage3Trainer}, fed the same micro-batches); listeners see each step's global score,
+ * and the user's network receives the gathered parameters at the end of every pass.
+ *
  * <p>Call order: {@code build()}, any number of {@code fit(...)}, {@code close()}. Not thread-safe.
  */
 public final class ZeroTrainer implements AutoCloseable {

@@ -33,16 +33,24 @@
  * largest layer's size. During a step, additionally: the gathered tensors the coordinator keeps live and one
  * full-size gradient tensor at a time during its reduce-scatter. The ledger enters each of these.
  *
+ * <h2>Parameter offload</h2>
+ * {@code zero_optimization.offload_param} ({@code ParamHome}): with {@code cpu} each shard the gathers read is a host
+ * copy ({@link io.ds4j.zero.stage3.HeapShardStore}, ledger HOST), with {@code nvme} a file per tensor in a new
+ * directory per rank under {@code nvme_path} ({@link io.ds4j.zero.stage3.FileShardStore}: written to a
+ * {@code .tmp} and renamed atomically, the path checked by {@link io.ds4j.zero.stage3.ParamNvmePath} naming
+ * {@code zero_optimization.offload_param.nvme_path}; ledger DISK; files and directory deleted by
+ * {@link io.ds4j.dl4j.stage3.Stage3Trainer#close()}). The fp32 master stays with the optimizer (ledger
+ * MASTER_WEIGHTS), as DeepSpeed keeps its fp32 partitions apart from the parameter partitions, and is copied to the
+ * offloaded shard after every step: the same floats, so training is bit-identical to no offload.
+ *
  * <h2>Supported and not yet</h2>
  * {@code MultiLayerNetwork} and {@code ComputationGraph} (dense, convolution, LSTM, SameDiff self-attention, merge
  * vertices), the network's own DL4J updaters and regularization, gradient accumulation, DeepSpeed's global-norm
- * gradient clipping, fp32. Not yet: fp16/bf16 shard storage, {@code offload_param} (the shard sits behind
- * {@link io.ds4j.zero.stage3.ShardStore}, the place for it), a DeepSpeed {@code optimizer} section, DL4J gradient
- * normalization (refused with a clear error), masks, and integration into {@code ZeroTrainer} and
- * {@code DeepSpeed.initialize}: the engine's {@code EngineOptions} refuses stage 3 today; the integration is to
- * route {@code zero_optimization.stage: 3} to {@link io.ds4j.dl4j.stage3.Stage3Trainer} (built with
- * {@code zero_optimization}'s stage-3 record, the world size, {@code gradient_accumulation_steps} and
- * {@code gradient_clipping}), feed it each global batch, and copy the gathered parameters into the user's network
- * after {@code fit}.
+ * gradient clipping, fp32, {@code offload_param} cpu and nvme, and the user-facing engine: {@code ZeroTrainer} runs
+ * {@code zero_optimization.stage: 3} through {@link io.ds4j.dl4j.stage3.Stage3Trainer#fit(java.util.List, long, int,
+ * int)} with the micro-batch split of stages 0-2. Not yet: fp16/bf16 shard storage, a DeepSpeed {@code optimizer} or
+ * {@code scheduler} section, optimizer offload, prescale/predivide (the engine refuses each by key), DL4J gradient
+ * normalization (refused with a clear error), masks (refused), and {@code DeepSpeed.initialize} (refuses stage 3:
+ * DL4J's own {@code fit()} computes on the full flat vector).
  */
 package io.ds4j.dl4j.stage3;
