@@ -206,6 +206,36 @@ class ZeroTrainerStage3Test {
         assertTrue(nvme.toFile().list().length == 0, "rank directories removed at close");
     }
 
+    /** The branching graph (merge vertex) on 3 ranks: nvme offload gives exactly the floats of no offload. */
+    @Test
+    void graphWithNvmeOffloadIsBitIdentical() {
+        List<DataSet> data = Stage3Nets.data(4, BATCH, 13, new long[] {6}, new long[] {3});
+        float[][] out = new float[2][];
+        for (int i = 0; i < 2; i++) {
+            ComputationGraph user = Stage3GraphParityTest.branching(42);
+            try (ZeroTrainer t = ZeroTrainer.builder(user)
+                    .config(stage3(1, offload(i == 0 ? "none" : "nvme"))).worldSize(3).build()) {
+                t.fit(new ExistingDataSetIterator(data));
+            }
+            out[i] = user.params().toFloatVector();
+        }
+        assertArrayEquals(out[0], out[1]);
+        assertEquals(0, countFiles(nvme), "files removed at close");
+    }
+
+    /** A rank that fails mid-step (features of the wrong width) stops the fit; the shard files are deleted. */
+    @Test
+    void failedFitDeletesTheShardFiles() {
+        List<DataSet> data = new ArrayList<>(Stage3Nets.data(2, BATCH, 3, new long[] {6}, new long[] {3}));
+        data.add(Stage3Nets.data(1, BATCH, 3, new long[] {7}, new long[] {3}).get(0));
+        ZeroTrainer t = ZeroTrainer.builder(Stage3Nets.dense(42)).config(stage3(1, offload("nvme"))).worldSize(2)
+                .build();
+        assertEquals(2, nvme.toFile().list().length, "one directory per rank while open");
+        assertThrows(RuntimeException.class, () -> t.fit(new ExistingDataSetIterator(data)));
+        assertEquals(0, nvme.toFile().list().length, "directories and files removed after the failure");
+        t.close();
+    }
+
     @Test
     void nvmePathIsCheckedByKey() {
         OffloadParamConfig missing = new OffloadParamConfig(OffloadDevice.NVME, nvme.resolve("absent").toString(), 5,
