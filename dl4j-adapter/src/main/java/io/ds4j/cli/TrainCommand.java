@@ -11,7 +11,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code ds4j train [--world-size N] [--steps K] [--out MODEL.zip] [CONFIG.json]}: trains the OptDigits MLP with a
+ * {@code ds4j train [--world-size N] [--steps K] [--out MODEL.zip] [--model digits|wide] [CONFIG.json]}: trains the
+ * OptDigits MLP (or the 5.2M-parameter {@code wide} one) with a
  * DeepSpeed configuration (default: the embedded copy of {@code examples/configs/default.json}), shows progress on
  * stderr, prints the summary on stdout and saves a DL4J ModelSerializer zip.
  */
@@ -32,11 +33,12 @@ final class TrainCommand implements Command {
     @Override
     public String usage() {
         return String.join("\n",
-                "usage: ds4j train [--world-size N] [--steps K] [--out MODEL.zip] [CONFIG.json]",
+                "usage: ds4j train [--world-size N] [--steps K] [--out MODEL.zip] [--model NAME] [CONFIG.json]",
                 "  CONFIG.json      DeepSpeed configuration (default: examples/configs/default.json, embedded)",
                 "  --world-size N   data-parallel ranks, one thread each (default 2)",
                 "  --steps K        optimizer steps (default " + DEFAULT_STEPS + ")",
                 "  --out FILE       where to save the trained network (default ds4j-model.zip)",
+                "  --model NAME     digits (the 50k-parameter MLP, default) or wide (5.2M parameters, 10 layers)",
                 "The config's optimizer and scheduler become the network's DL4J updater; the other sections go to",
                 "the ZeRO engine (fp16, bf16, offload included), which refuses by key what it cannot do yet.");
     }
@@ -62,12 +64,14 @@ final class TrainCommand implements Command {
         int steps = DEFAULT_STEPS;
         Path out = Path.of("ds4j-model.zip");
         Path config = null;
+        String model = "digits";
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
                 case "--world-size" -> worldSize = positive(a, value(args, ++i, a));
                 case "--steps" -> steps = positive(a, value(args, ++i, a));
                 case "--out" -> out = Path.of(value(args, ++i, a));
+                case "--model" -> model = model(value(args, ++i, a));
                 default -> {
                     if (a.startsWith("-") || config != null) {
                         throw new UsageException("unexpected argument '" + a + "'");
@@ -78,8 +82,8 @@ final class TrainCommand implements Command {
         }
         return config == null
                 ? new TrainJob.Request(TrainJob.defaultConfig(), "examples/configs/default.json (embedded)",
-                        worldSize, steps, out)
-                : new TrainJob.Request(read(config), config.toString(), worldSize, steps, out);
+                        worldSize, steps, out, model)
+                : new TrainJob.Request(read(config), config.toString(), worldSize, steps, out, model);
     }
 
     private static String value(List<String> args, int i, String flag) {
@@ -87,6 +91,13 @@ final class TrainCommand implements Command {
             throw new UsageException(flag + " needs a value");
         }
         return args.get(i);
+    }
+
+    private static String model(String v) {
+        if (!"digits".equals(v) && !"wide".equals(v)) {
+            throw new UsageException("--model: '" + v + "' is not a model; use digits or wide");
+        }
+        return v;
     }
 
     private static int positive(String flag, String v) {

@@ -22,12 +22,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * transient bytes (gathered parameters, gradient tensors during their reduce-scatter, the compute scratch: ledger
  * COMM_BUFFERS) against the bound derived from the knobs:
  * <pre>
- *   live  = min(largest module + stage3_max_live_parameters + largest tensor, Ψ) + tensors (N - 1)   elements
+ *   kept  = 0 if stage3_max_reuse_distance is 0, else min(stage3_max_reuse_distance, Ψ) + largest module
+ *   live  = min(largest module + stage3_max_live_parameters + largest tensor + kept, Ψ) + tensors (N - 1)
  *   bound = 8 largest module + 4 (live + largest tensor + N + largest tensor / N + 1)                 bytes
  * </pre>
- * (the coordinator never exceeds the live limit by more than the module it must fetch and one tensor; every tensor
- * is padded by less than N; during a reduce-scatter one full gradient tensor and its shard are held too; the two
- * compute scratch arrays hold the largest module). Persistent parameters
+ * (live counts elements: the module being run; prefetching stops once the live limit is reached, overshooting by at
+ * most one tensor; a parameter is kept after its module only when it is used again within the reuse distance of
+ * trace ahead, and those uses span at most that distance plus the module that crosses it; every tensor is padded by
+ * less than N. During a reduce-scatter one full gradient tensor and its shard are held too; the two compute scratch
+ * arrays hold the largest module.) With DeepSpeed's default reuse distance (1e9) every parameter a forward gathers
+ * may stay gathered until its backward, so the bound is the whole model. Persistent parameters
  * ({@code stage3_param_persistence_threshold}) are full copies on every rank and push the ratio above 1.
  *
  * @param psi        Ψ, the network's parameters
@@ -62,7 +66,9 @@ public record Stage3MemoryReport(long psi, int worldSize, int stateWords, boolea
         }
         long n = worldSize;
         long maxLive = zero.stage3().maxLiveParameters();
-        long live = Math.min(saturatedSum(largestModule, maxLive, largestTensor), psi) + tensors * (n - 1);
+        long reuse = zero.stage3().maxReuseDistance();
+        long kept = reuse == 0 ? 0 : Math.min(reuse, psi) + largestModule;
+        long live = Math.min(saturatedSum(largestModule, maxLive, largestTensor + kept), psi) + tensors * (n - 1);
         long bound = 8 * largestModule + 4 * (live + largestTensor + n + largestTensor / n + 1);
         int words = psi == 0 ? 0 : (int) Math.round((double) stateLength / psi);
         return new Stage3MemoryReport(psi, worldSize, words, zero.offloadsParams(), bound);

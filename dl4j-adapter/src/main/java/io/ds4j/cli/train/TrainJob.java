@@ -44,10 +44,20 @@ public final class TrainJob {
      * @param worldSize ranks (threads)
      * @param steps optimizer steps
      * @param out where to save the model zip
+     * @param model {@code digits} ({@link DigitsModel}) or {@code wide} ({@link WideDigitsModel})
      */
-    public record Request(String configJson, String configName, int worldSize, int steps, Path out) {
-        /** Checks the numbers. */
+    public record Request(String configJson, String configName, int worldSize, int steps, Path out, String model) {
+        /** The OptDigits MLP ({@code digits}). */
+        public Request(String configJson, String configName, int worldSize, int steps, Path out) {
+            this(configJson, configName, worldSize, steps, out, "digits");
+        }
+
+        /** Checks the numbers and the model name. */
         public Request {
+            if (!"digits".equals(model) && !"wide".equals(model)) {
+                throw new IllegalArgumentException("--model: '" + model + "' is not a model; use digits (the 50k"
+                        + " MLP) or wide (5.2M parameters in 10 layers)");
+            }
             if (worldSize < 1) {
                 throw new IllegalArgumentException("--world-size: " + worldSize + " is not allowed; use at least 1");
             }
@@ -86,7 +96,8 @@ public final class TrainJob {
         DeepSpeedConfig config = DeepSpeedConfig.parse(request.configJson());
         int globalBatch = globalBatch(config.resolve(request.worldSize()));
         DataSet[] split = OptDigits.split(TRAIN_SIZE, SEED);
-        ComputationGraph net = DigitsModel.build(new Adam(AUTO_LR), SEED);
+        ComputationGraph net = "wide".equals(request.model()) ? WideDigitsModel.build(new Adam(AUTO_LR), SEED)
+                : DigitsModel.build(new Adam(AUTO_LR), SEED);
         try (ZeroTrainer trainer = ZeroTrainer.builder(net).config(config).worldSize(request.worldSize()).build()) {
             header(err, request, config, globalBatch, net.numParams());
             ProgressListener progress = new ProgressListener(err, new ProgressListener.Settings(request.steps(),

@@ -69,4 +69,62 @@ class Stage3TrainJobTest {
                 io.ds4j.cli.train.DigitsModel.build(new org.nd4j.linalg.learning.config.Adam(1e-3), 1).getLayers(),
                 2 * PSI, DeepSpeedConfig.parse(json).zero(), 4).bound());
     }
+
+    /**
+     * The issue's scale check through {@code ds4j train --model wide}: Ψ = 64·800+800 + 8·(800·800+800) + 800·10+10 =
+     * 5186410 parameters in 10 layers, 4 ranks, stage-3 knobs prefetch 5e5, max_live 1e6, reuse distance 0,
+     * persistence 0. Formula 16 · ceil(Ψ/4) = 16 · 1296603 = 20745648 B per rank (within 5%). Bound: largest module
+     * 640800 (800·800+800), largest tensor 640000, 20 tensors, reuse distance 0 so nothing is kept:
+     * live = min(640800 + 1e6 + 640000, Ψ) + 20·3 = 2280860; bound = 8·640800 + 4·(2280860 + 640000 + 4 + 160000 + 1)
+     * = 17449860 B, below the 4Ψ = 20745640 B of one full fp32 copy of the model.
+     */
+    @org.junit.jupiter.api.Test
+    void wideModelOnFourRanksMeetsTheFormulaAndTheBound() throws Exception {
+        String json = "{\"train_batch_size\": 64, \"zero_optimization\": {\"stage\": 3,"
+                + " \"stage3_param_persistence_threshold\": 0, \"stage3_max_live_parameters\": 1000000,"
+                + " \"stage3_prefetch_bucket_size\": 500000, \"stage3_max_reuse_distance\": 0}}";
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        TrainSummary summary;
+        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            summary = TrainJob.run(new TrainJob.Request(json, "wide", 4, 2, dir.resolve("w.zip"), "wide"), ps, false);
+        }
+        String text = err.toString(StandardCharsets.UTF_8);
+        long psi = 64 * 800 + 800 + 8 * (800 * 800 + 800) + 800 * 10 + 10;
+        assertEquals(5_186_410, psi);
+        long formula = 16 * ((psi + 3) / 4);
+        long bound = 8L * 640800 + 4L * (2280860 + 640000 + 4 + 160000 + 1);
+        assertTrue(text.contains("Ψ 5186410, N 4, formula (4 + 4 + 8)Ψ/N = " + formula + " B; transient bound "
+                + bound + " B"), text);
+        for (LedgerSnapshot s : summary.ledgers()) {
+            long held = ModelStateBytes.of(s).total();
+            assertTrue(Math.abs(held / (double) formula - 1) <= 0.05, "rank " + s.rank() + ": " + held);
+            long peak = s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE);
+            assertTrue(peak > 0 && peak <= bound, "rank " + s.rank() + " peak transient " + peak + " > " + bound);
+            assertTrue(bound < 4 * psi, "the bound is below one full copy of the model");
+        }
+    }
+
+    private static String[] cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = io.ds4j.cli.Main.standard().run(java.util.List.of(args),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new String[] {String.valueOf(code), err.toString(StandardCharsets.UTF_8)};
+    }
+
+    @org.junit.jupiter.api.Test
+    void unknownModelIsAUsageError() {
+        String[] r = cli("train", "--model", "huge");
+        assertEquals("2", r[0]);
+        assertTrue(r[1].contains("--model: 'huge' is not a model; use digits or wide"), r[1]);
+    }
+
+    @org.junit.jupiter.api.Test
+    void theDefaultConfigsOptimizerSectionIsRefusedAtStage3ByKey() throws Exception {
+        Path cfg = dir.resolve("s3.json");
+        java.nio.file.Files.writeString(cfg, TrainJob.defaultConfig().replace("\"stage\": 2", "\"stage\": 3"));
+        String[] r = cli("train", "--steps", "1", cfg.toString());
+        assertEquals("2", r[0], r[1]);
+        assertTrue(r[1].contains("error: optimizer: ") && r[1].contains("stage 3"), r[1]);
+    }
 }
