@@ -101,8 +101,19 @@ public final class Stage3Trainer implements AutoCloseable {
             throw new IllegalArgumentException("model: " + net.getClass().getName() + " is not supported; pass a "
                     + "MultiLayerNetwork or a ComputationGraph");
         }
-        Stage3Trainer t = new Stage3Trainer(List.copyOf(group), new ArrayList<>(Ranks.run(group, make)),
-                net.numParams());
+        List<RankBase> built = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<RankBase> ranks;
+        try {
+            ranks = Ranks.run(group, c -> {
+                RankBase r = make.run(c);
+                built.add(r);
+                return r;
+            });
+        } catch (RuntimeException e) {
+            built.forEach(RankBase::close); // ranks that did build: their offload files
+            throw e;
+        }
+        Stage3Trainer t = new Stage3Trainer(List.copyOf(group), new ArrayList<>(ranks), net.numParams());
         if (net instanceof MultiLayerNetwork m) {
             t.iteration = m.getIterationCount();
             t.epoch = m.getEpochCount();
