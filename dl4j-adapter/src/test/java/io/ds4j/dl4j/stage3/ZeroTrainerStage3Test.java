@@ -236,6 +236,42 @@ class ZeroTrainerStage3Test {
         t.close();
     }
 
+    /**
+     * The engine's counters (summed over ranks) for one stage-3 step with the plain knobs on 3 ranks, derived as in
+     * {@code Stage3Volume}: every hidden-layer tensor is all-gathered for the forward and again for the backward and
+     * its gradient reduce-scattered; the output layer runs forward, score and backward as one module (2 collectives);
+     * each moves {@code (N - 1) ceil(n / N)} elements per rank. At the end of the pass the engine gathers every tensor
+     * once more into the user's network.
+     */
+    @Test
+    void commStatsAreTheStage3VolumeSummedOverRanks() {
+        int w = 3;
+        List<DataSet> data = Stage3Nets.data(1, BATCH, 5, new long[] {6}, new long[] {3});
+        MultiLayerNetwork user = Stage3Nets.dense(3);
+        long out = 0;
+        long other = 0;
+        for (int i = 0; i < user.getnLayers(); i++) {
+            for (INDArray p : user.getLayer(i).paramTable().values()) {
+                long shard = (p.length() + w - 1) / w;
+                if (i == user.getnLayers() - 1) {
+                    out += shard;
+                } else {
+                    other += shard;
+                }
+            }
+        }
+        try (ZeroTrainer t = ZeroTrainer.builder(user).config(stage3(1, OffloadParamConfig.none())).worldSize(w)
+                .build()) {
+            t.fit(new ExistingDataSetIterator(data));
+            var stats = t.commStats();
+            // + the end-of-pass gather of every tensor into the user's network (one all-gather each)
+            assertEquals(w * (w - 1) * (2 * other + out) + w * (w - 1) * (other + out),
+                    stats.of(io.ds4j.zero.comm.CollectiveKind.ALL_GATHER).elements());
+            assertEquals(w * (w - 1) * (other + out),
+                    stats.of(io.ds4j.zero.comm.CollectiveKind.REDUCE_SCATTER).elements());
+        }
+    }
+
     @Test
     void nvmePathIsCheckedByKey() {
         OffloadParamConfig missing = new OffloadParamConfig(OffloadDevice.NVME, nvme.resolve("absent").toString(), 5,
