@@ -23,16 +23,11 @@ public final class DeepSpeed {
      * @return the engine; close it to put DL4J's plain updater back
      */
     public static DeepSpeedEngine initialize(Model net, io.ds4j.config.DeepSpeedConfig config) {
-        if (config.fp16().enabled() || config.bf16().enabled()) {
-            throw new io.ds4j.config.DeepSpeedConfigException(config.fp16().enabled() ? "fp16.enabled"
-                    : "bf16.enabled", "mixed precision is not wired into DL4J's own fit() (DeepSpeed.initialize);"
-                    + " train with ZeroTrainer (worldSize 1 works), which runs fp16 and bf16, or set it to false");
-        }
-        return initialize(net, EngineOptions.from(config, 1));
+        return initialize(net, EngineOptions.from(config, 1), EnginePrecision.from(config, 1));
     }
 
     /**
-     * Installs ds4j's step into the network's own updater slot, so that {@code net.fit(...)} runs it.
+     * Installs ds4j's step in fp32, without a {@code csv_monitor}.
      *
      * @param net an initialised {@link MultiLayerNetwork} or {@link ComputationGraph}
      * @param options the engine options
@@ -40,7 +35,23 @@ public final class DeepSpeed {
      * @throws IllegalArgumentException for an unsupported model or an option a world of one cannot honour
      */
     public static DeepSpeedEngine initialize(Model net, EngineOptions options) {
+        return initialize(net, options, EnginePrecision.fp32());
+    }
+
+    /**
+     * Installs ds4j's step into the network's own updater slot, so that {@code net.fit(...)} runs it. With fp16 or
+     * bf16 the engine keeps the fp32 master and the network computes on its 16-bit rounding (see {@link LocalStep});
+     * with fp16 the network's loss functions are scaled until {@link DeepSpeedEngine#close()}.
+     *
+     * @param net an initialised {@link MultiLayerNetwork} or {@link ComputationGraph}
+     * @param options the engine options
+     * @param precision the mixed precision and {@code csv_monitor} ({@link EnginePrecision#fp32()} for neither)
+     * @return the engine; close it to put DL4J's plain updater back (and, mixed, the fp32 master into the network)
+     * @throws IllegalArgumentException for an unsupported model or an option a world of one cannot honour
+     */
+    public static DeepSpeedEngine initialize(Model net, EngineOptions options, EnginePrecision precision) {
         Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(precision, "precision");
         if (options.zero().stage() == 3) {
             throw new IllegalArgumentException("zero_optimization.stage: 3 cannot run inside DL4J's own fit(), which"
                     + " computes on the network's full flat parameter vector; train with ZeroTrainer (worldSize 1"
@@ -60,12 +71,12 @@ public final class DeepSpeed {
         LocalStep step;
         if (net instanceof MultiLayerNetwork mln) {
             INDArray state = mln.getUpdater(true).getStateViewArray();
-            EngineMultiLayerUpdater u = new EngineMultiLayerUpdater(mln, state, options);
+            EngineMultiLayerUpdater u = new EngineMultiLayerUpdater(mln, state, options, precision);
             mln.setUpdater(u);
             step = u.step();
         } else if (net instanceof ComputationGraph cg) {
             INDArray state = cg.getUpdater(true).getStateViewArray();
-            EngineGraphUpdater u = new EngineGraphUpdater(cg, state, options);
+            EngineGraphUpdater u = new EngineGraphUpdater(cg, state, options, precision);
             cg.setUpdater(u);
             step = u.step();
         } else {

@@ -9,7 +9,9 @@ import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 /**
  * The handle {@link DeepSpeed#initialize} returns: while open, the network's own {@code fit(...)} runs ds4j's step.
  * {@link #close()} puts a plain DL4J updater back, holding the same optimizer state, and the updaters' previous
- * learning-rate schedules (when a {@code scheduler} section installed one), so training can continue without ds4j.
+ * learning-rate schedules (when a {@code scheduler} section installed one), so training can continue without ds4j;
+ * with fp16/bf16 it also puts the network's own loss functions back and writes the fp32 master into its parameters,
+ * so the network is a normal fp32 DL4J model again.
  *
  * <p>States: OPEN after {@code initialize}, CLOSED after {@code close()} (idempotent); queries after close throw.
  */
@@ -48,6 +50,18 @@ public final class DeepSpeedEngine implements AutoCloseable {
     public long steps() {
         checkOpen();
         return step.steps();
+    }
+
+    /** @return the loss scale the next step's gradients carry (1 without fp16) */
+    public io.ds4j.precision.LossScale lossScale() {
+        checkOpen();
+        return step.lossScale();
+    }
+
+    /** @return the number of steps skipped because their gradients overflowed (counted in {@link #steps()}) */
+    public long skippedSteps() {
+        checkOpen();
+        return step.skippedSteps();
     }
 
     private void checkOpen() {

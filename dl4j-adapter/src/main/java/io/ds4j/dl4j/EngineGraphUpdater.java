@@ -15,9 +15,11 @@ final class EngineGraphUpdater extends ComputationGraphUpdater {
     private static final long serialVersionUID = 1L;
     private final transient LocalStep step;
 
-    EngineGraphUpdater(ComputationGraph net, INDArray state, EngineOptions options) {
+    EngineGraphUpdater(ComputationGraph net, INDArray state, EngineOptions options,
+                            EnginePrecision precision) {
         super(net, state);
-        this.step = LocalStep.create(net, getFlattenedGradientsView(), getStateViewArray(), options);
+        this.step = LocalStep.create(net, getFlattenedGradientsView(), getStateViewArray(), options,
+                precision);
     }
 
     @Override

@@ -16,9 +16,11 @@ final class EngineMultiLayerUpdater extends MultiLayerUpdater {
     private static final long serialVersionUID = 1L;
     private final transient LocalStep step;
 
-    EngineMultiLayerUpdater(MultiLayerNetwork net, INDArray state, EngineOptions options) {
+    EngineMultiLayerUpdater(MultiLayerNetwork net, INDArray state, EngineOptions options,
+                            EnginePrecision precision) {
         super(net, state);
-        this.step = LocalStep.create(net, getFlattenedGradientsView(), getStateViewArray(), options);
+        this.step = LocalStep.create(net, getFlattenedGradientsView(), getStateViewArray(), options,
+                precision);
     }
 
     @Override

@@ -1,11 +1,17 @@
 package io.ds4j.dl4j;
 
+import io.ds4j.precision.LossScale;
 import io.ds4j.schedules.LrSchedule;
 import io.ds4j.zero.config.OptimizerConfig;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.StepArgs;
+import java.util.ArrayList;
+import java.util.List;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The step of a world of one rank, run inside DL4J's own {@code fit()}: DL4J's summed gradient is averaged over the
@@ -13,6 +19,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code gradient_clipping}), normalised per layer as the layer configuration says, and turned into the update by
  * the network's own updaters (their state is DL4J's updater state). With one, DeepSpeed's fused optimizer updates a
  * copy of the parameters and the difference is left as the update. DL4J's solver then subtracts the update.
+ *
+ * <p>fp16/bf16 ({@link RankPrecision}, the same operations as a {@link RankWorker} of a world of one): the engine
+ * keeps the fp32 master; the network's parameters hold the master rounded to the 16-bit format (its compute copy).
+ * The loss gradient carries the loss scale ({@code ScaledLoss}, installed by {@code create}); the summed gradient is
+ * stored as {@code round16(g / m)}. On overflow the step is skipped: the update left is zero, so DL4J's
+ * {@code params.subi(update)} changes nothing. Otherwise the unscaled gradient updates the master and the update
+ * left is {@code params - round16(master)}, computed in fp32 so that DL4J's subtraction lands on the rounded master;
+ * where an element's subtraction would not be exact (the two values far apart in magnitude), a listener placed first
+ * among the network's listeners writes the rounded master after the subtraction, before any other listener and the
+ * next forward pass. DL4J counts every call as an iteration; the updaters and schedules see
+ * {@code iteration - skippedSteps}, the engine's own count of applied steps, as DeepSpeed does not advance the
+ * scheduler on a skipped step.
  */
 final class LocalStep implements AutoCloseable {
 
@@ -23,28 +41,49 @@ final class LocalStep implements AutoCloseable {
     private final EngineOptions options;
     private final INDArray params;
     private final INDArray gradView;
+    private final Model net;
+    private final RankPrecision precision;
+    private final INDArray master;
+    private final TrainingMonitor monitor;
+    private final ComputeCopyListener repair;
     private double lastNorm = Double.NaN;
     private long steps;
+    private long skipped;
 
-    private LocalStep(Model net, INDArray grads, INDArray dl4jState, EngineOptions options) {
+    private LocalStep(Model net, INDArray grads, INDArray dl4jState, EngineOptions options, EnginePrecision mixed) {
         FlatLayout layout = FlatLayout.of(net);
+        this.net = net;
         this.options = options;
         this.params = ShardUpdater.flat(net.params());
         this.gradView = grads;
         this.gradient = new ShardGradient(layout, 0, layout.length(), grads);
+        this.precision = mixed.mixed() ? new RankPrecision(mixed, 0) : null;
+        if (precision != null) {
+            precision.requireSupported(layout);
+        }
+        this.master = precision != null ? params.dup() : params;
         if (options.optimizer().isPresent()) {
             DeepSpeedOptimizers.requireCompatible(layout);
             OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(net));
             LrSchedule schedule = options.sections().scheduler()
                     .map(s -> ScheduleInstaller.schedule(s, oc.lr())).orElse(null);
-            this.fused = new FusedShardStep(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule, params,
+            this.fused = new FusedShardStep(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule, master,
                     ShardUpdater.flat(grads));
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {
-            this.updater = ShardUpdater.onDl4jState(layout, params, grads, dl4jState);
+            this.updater = ShardUpdater.onDl4jState(layout, master, grads, dl4jState);
             this.fused = null;
             this.pool = null;
+        }
+        this.monitor = TrainingMonitor.open(mixed, options, net);
+        this.repair = precision != null ? new ComputeCopyListener(params) : null;
+        if (precision != null) {
+            precision.beginFit(net, params);
+            List<TrainingListener> ls = new ArrayList<>();
+            ls.add(repair);
+            ls.addAll(listeners(net));
+            net.setListeners(ls);
         }
     }
 
@@ -53,10 +92,12 @@ final class LocalStep implements AutoCloseable {
      * @param grads its flat gradient view
      * @param dl4jState its DL4J updater state (used by the DL4J updaters; untouched with an optimizer section)
      * @param options the engine options
-     * @return the step
+     * @param precision the mixed precision ({@link EnginePrecision#fp32()} for none) and {@code csv_monitor}
+     * @return the step; with fp16 the network's loss functions are scaled until {@link #close()}
      */
-    static LocalStep create(Model net, INDArray grads, INDArray dl4jState, EngineOptions options) {
-        return new LocalStep(net, grads, dl4jState, options);
+    static LocalStep create(Model net, INDArray grads, INDArray dl4jState, EngineOptions options,
+                            EnginePrecision precision) {
+        return new LocalStep(net, grads, dl4jState, options, precision);
     }
 
     /**
@@ -72,19 +113,72 @@ final class LocalStep implements AutoCloseable {
             throw new IllegalStateException("the gradient passed to the ds4j updater is not the network's own flat "
                     + "gradient view; external-gradient training (updateExternalGradient) is not supported");
         }
-        gradient.average(batchSize, 1.0);
+        int applied = (int) (iteration - skipped);   // skipped steps advance neither updaters nor schedules
+        double score = net.score();
+        if (precision == null) {
+            gradient.average(batchSize, 1.0);
+            update(applied, epoch);
+            monitor.afterStep(batchSize, score, applied, epoch, LossScale.of(io.ds4j.precision.Fp16Config
+                    .defaults()), false);
+            steps++;
+            return;
+        }
+        LossScale used = precision.scale();
+        boolean overflow = precision.store(gradView, batchSize);
+        overflow |= precision.roundReduced(gradView);
+        boolean skip = precision.afterStep(overflow);
+        precision.beforeBackward();   // the next backward pass carries the next step's scale
+        monitor.afterStep(batchSize, score, applied, epoch, used, skip);
+        if (skip) {
+            ShardUpdater.flat(gradView).assign(0);   // DL4J's params.subi(0) leaves the compute copy as it is
+            skipped++;
+            steps++;
+            return;
+        }
+        gradient.average(1, 1);                  // the stored gradient is already the micro-batch mean
+        gradient.scale(1.0 / used.value());      // unscaled into fp32 before clipping
+        update(applied, epoch);
+        leaveRoundedMaster();
+        steps++;
+    }
+
+    /** Clips, normalises and updates {@link #master} (the parameters themselves in fp32) from the gradient. */
+    private void update(int iteration, int epoch) {
         lastNorm = Math.sqrt(gradient.clipSumOfSquares());
         if (fused != null) {
-            INDArray before = params.dup();
+            INDArray before = master.dup();
             fused.apply(iteration, StepArgs.unscaleAndClip(1.0, lastNorm, options.clipping().maxNorm()), pool);
-            ShardUpdater.flat(gradView).assign(before.sub(params)); // DL4J subtracts it: params end at the new value
-            params.assign(before);
+            if (precision == null) {
+                ShardUpdater.flat(gradView).assign(before.sub(params)); // DL4J subtracts it: params end at the new
+                params.assign(before);                                  // value
+            }
         } else {
             gradient.scale(options.clipping().scale(lastNorm));
             gradient.normalize(gradient.normalizationSumsOfSquares());
             updater.gradientToUpdate(iteration, epoch);
+            if (precision != null) {
+                master.subi(ShardUpdater.flat(gradView));
+            }
         }
-        steps++;
+    }
+
+    /**
+     * Leaves {@code params - round16(master)} as the update, in fp32; elements whose fp32 subtraction by DL4J would
+     * not land exactly on the rounded master are written by the {@link ComputeCopyListener} after it.
+     */
+    private void leaveRoundedMaster() {
+        INDArray rounded = master.dup();
+        precision.roundCompute(rounded);
+        float[] p = params.toFloatVector();
+        float[] r = rounded.toFloatVector();
+        float[] u = new float[p.length];
+        boolean inexact = false;
+        for (int i = 0; i < p.length; i++) {
+            u[i] = p[i] - r[i];
+            inexact |= Float.floatToRawIntBits(p[i] - u[i]) != Float.floatToRawIntBits(r[i]);
+        }
+        ShardUpdater.flat(gradView).assign(Nd4j.createFromArray(u));
+        repair.pending = inexact ? rounded : null;
     }
 
     private static boolean sameMemory(INDArray a, INDArray b) {
@@ -102,10 +196,62 @@ final class LocalStep implements AutoCloseable {
         return steps;
     }
 
+    /** @return the loss scale of the next step (1 without fp16) */
+    LossScale lossScale() {
+        return precision == null ? LossScale.of(io.ds4j.precision.Fp16Config.defaults()) : precision.scale();
+    }
+
+    /** @return the number of steps skipped because their gradients overflowed */
+    long skippedSteps() {
+        return skipped;
+    }
+
+    /**
+     * Releases the step; with mixed precision the network gets its own loss functions back, its parameters become
+     * the fp32 master and the compute-copy listener is removed.
+     */
     @Override
     public void close() {
-        if (pool != null) {
-            pool.close();
+        try {
+            if (precision != null) {
+                precision.endFit();
+                params.assign(master);
+                List<TrainingListener> ls = new ArrayList<>(listeners(net));
+                ls.removeIf(l -> l == repair);
+                net.setListeners(ls);
+            }
+            monitor.close();
+        } finally {
+            if (pool != null) {
+                pool.close();
+            }
+        }
+    }
+
+    private static java.util.Collection<TrainingListener> listeners(Model net) {
+        java.util.Collection<TrainingListener> ls = net instanceof org.deeplearning4j.nn.multilayer.MultiLayerNetwork m
+                ? m.getListeners() : ((org.deeplearning4j.nn.graph.ComputationGraph) net).getListeners();
+        return ls == null ? List.of() : ls;
+    }
+
+    /**
+     * Placed first among the network's listeners: after DL4J's solver subtracted the update, writes the rounded master
+     * into the parameters when the subtraction could not land on it exactly.
+     */
+    private static final class ComputeCopyListener extends BaseTrainingListener {
+        private final INDArray params;
+        private INDArray pending;
+
+        ComputeCopyListener(INDArray params) {
+            this.params = params;
+        }
+
+        @Override
+        public void iterationDone(Model model, int iteration, int epoch) {
+            if (pending != null) {
+                params.assign(pending);
+                pending = null;
+            }
         }
     }
 }

@@ -72,14 +72,20 @@ final class RankPrecision {
 
     /** Before {@code fit}: installs the scaled loss (fp16) and rounds the replica's compute copy. */
     void beginFit(Replica replica) {
+        beginFit(replica.net(), replica.params());
+    }
+
+    /** Before {@code fit}: installs the scaled loss (fp16) in {@code net} and rounds its flat {@code params}. */
+    void beginFit(org.deeplearning4j.nn.api.Model net, INDArray params) {
         if (!mixed()) {
             return;
         }
         if (config.fp16().enabled()) {
-            installer = replica.net() instanceof MultiLayerNetwork m ? ScaledLossInstaller.install(m, holder)
-                    : ScaledLossInstaller.install((ComputationGraph) replica.net(), holder);
+            installer = net instanceof MultiLayerNetwork m ? ScaledLossInstaller.install(m, holder)
+                    : ScaledLossInstaller.install((ComputationGraph) net, holder);
         }
-        roundCompute(replica.params());
+        beforeBackward();
+        roundCompute(params);
     }
 
     /** After {@code fit} (also when it failed): the replica gets its own loss functions back. */

@@ -1,0 +1,236 @@
+package io.ds4j.dl4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.dl4j.monitor.CsvMonitor;
+import io.ds4j.precision.Bf16;
+import io.ds4j.precision.Fp16;
+import io.ds4j.precision.LossScaleException;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.MultiLayerUpdater;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+
+/**
+ * fp16/bf16 inside DL4J's own {@code fit()} ({@link DeepSpeed#initialize}, world size 1): the same training as
+ * {@link ZeroTrainer} at world size 1 (bit-identical parameters: the same roundings, the same unscaling and the same
+ * updater on the same fp32 master), close to fp32, the network computing on 16-bit values, overflowing steps skipped
+ * with DeepSpeed's loss-scale trajectory, and a normal fp32 DL4J model after {@code close()}.
+ */
+class DeepSpeedMixedPrecisionTest {
+
+    private static final int BATCH = 32;
+    private static final String BASE = "{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0,"
+            + " \"zero_optimization\": {\"stage\": 2}";
+
+    @Test
+    void fp16InsideFitEqualsZeroTrainerAndTracksFp32() {
+        // the loss is weighted 1e-6 (MixedPrecisionTrainingTest.net): without the scale 2^16 the fp16 gradients
+        // would underflow, so matching fp32 within 2% shows the scale is applied and removed
+        checkAgainstZeroTrainer(", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}}", Fp16::round, 0.02);
+    }
+
+    @Test
+    void bf16InsideFitEqualsZeroTrainerAndTracksFp32() {
+        // bf16 keeps 8 significant bits: the loss stays within 5% of fp32's (MixedPrecisionTrainingTest's bound)
+        checkAgainstZeroTrainer(", \"bf16\": {\"enabled\": true}}", Bf16::round, 0.05);
+    }
+
+    private static void checkAgainstZeroTrainer(String precision, UnaryOperator<Float> round, double lossTolerance) {
+        List<DataSet> data = MixedPrecisionTrainingTest.blobs(12, BATCH, 7);
+        DataSet all = DataSet.merge(data);
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse(BASE + precision);
+        MultiLayerNetwork viaZero = MixedPrecisionTrainingTest.net();
+        try (ZeroTrainer t = ZeroTrainer.builder(viaZero).config(cfg).worldSize(1).threadsPerRank(1).build()) {
+            t.fit(new ExistingDataSetIterator(data), 3);
+        }
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        ComputeCopyRecorder rec = new ComputeCopyRecorder();
+        try (DeepSpeedEngine e = DeepSpeed.initialize(net, cfg)) {
+            net.addListeners(rec);
+            for (int epoch = 0; epoch < 3; epoch++) {
+                net.fit(new ExistingDataSetIterator(data));
+            }
+            assertEquals(3 * data.size(), e.steps());
+            assertEquals(0, e.skippedSteps());
+        }
+        assertEquals(3 * data.size(), rec.params.size());
+        for (float[] p : rec.params) {   // what the network computes on: values of the 16-bit format
+            for (float v : p) {
+                assertEquals(round.apply(v), v, 0f, "a compute-copy value must be exactly representable");
+            }
+        }
+        assertArrayEquals(viaZero.params().toFloatVector(), net.params().toFloatVector(), 0f,
+                "fp32 master after close() vs ZeroTrainer's at world size 1");
+        MultiLayerNetwork fp32 = MixedPrecisionTrainingTest.net();
+        try (DeepSpeedEngine e = DeepSpeed.initialize(fp32, DeepSpeedConfig.parse(BASE + "}"))) {
+            for (int epoch = 0; epoch < 3; epoch++) {
+                fp32.fit(new ExistingDataSetIterator(data));
+            }
+        }
+        double ref = fp32.score(all);
+        assertTrue(ref < 0.5 * MixedPrecisionTrainingTest.net().score(all), "fp32 must learn: " + ref);
+        assertEquals(ref, net.score(all), lossTolerance * ref, "mixed precision vs fp32 loss");
+    }
+
+    /** Steps 1, 2, 5, 9, 10, 11 get inputs of 1e8 (whole batch): the fp16 gradient overflows at any scale >= 1. */
+    private static final Set<Integer> HUGE = Set.of(1, 2, 5, 9, 10, 11);
+    /**
+     * DeepSpeed's {@code DynamicLossScaler} with initial_scale_power 10, loss_scale_window 2, hysteresis 2 (not
+     * consecutive), worked out by hand in {@link MixedPrecisionOverflowTest}: the scale each of the 17 steps uses.
+     */
+    private static final double[] SCALE_USED = {1024, 1024, 1024, 512, 512, 512, 256, 256, 256, 512, 512, 256, 128,
+        128, 128, 256, 256};
+
+    /**
+     * Overflow injected by data: the skipped steps leave the parameters unchanged, the scale follows DeepSpeed's
+     * trajectory, the CSV monitor records it, and (the network's DL4J Adam with a WarmupLR schedule) the result is
+     * bit-identical to ZeroTrainer at world size 1, which does not advance the schedule on skipped steps.
+     */
+    @Test
+    void overflowSkipsStepsWithDeepSpeedsTrajectory(@TempDir Path dir) throws Exception {
+        String cfgText = "{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0, \"fp16\": {\"enabled\":"
+                + " true, \"initial_scale_power\": 10, \"loss_scale_window\": 2, \"hysteresis\": 2}, \"scheduler\":"
+                + " {\"type\": \"WarmupLR\", \"params\": {\"warmup_min_lr\": 0.002, \"warmup_max_lr\": 0.01,"
+                + " \"warmup_num_steps\": 20, \"warmup_type\": \"linear\"}}";
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse(cfgText + ", \"csv_monitor\": {\"enabled\": true,"
+                + " \"output_path\": \"" + dir.toString().replace("\\", "/") + "\", \"job_name\": \"k\"}}");
+        List<DataSet> data = new ArrayList<>(MixedPrecisionTrainingTest.blobs(SCALE_USED.length, BATCH, 3));
+        for (int s : HUGE) {
+            DataSet c = data.get(s).copy();
+            c.getFeatures().muli(1e8);
+            data.set(s, c);
+        }
+        MultiLayerNetwork viaZero = overflowNet();
+        DeepSpeedConfig noMonitor = DeepSpeedConfig.parse(cfgText + "}");
+        try (ZeroTrainer t = ZeroTrainer.builder(viaZero).config(noMonitor).worldSize(1).threadsPerRank(1).build()) {
+            t.fit(new ExistingDataSetIterator(data));
+        }
+        MultiLayerNetwork net = overflowNet();
+        ComputeCopyRecorder rec = new ComputeCopyRecorder();
+        try (DeepSpeedEngine e = DeepSpeed.initialize(net, cfg)) {
+            net.addListeners(rec);
+            float[] start = net.params().toFloatVector();
+            net.fit(new ExistingDataSetIterator(data));
+            assertEquals(HUGE.size(), e.skippedSteps());
+            assertEquals(512, e.lossScale().value(), "scale after step 16 (stable 4: grows 256 -> 512)");
+            for (int s = 0; s < SCALE_USED.length; s++) {
+                float[] before = s == 0 ? start : rec.params.get(s - 1);
+                assertEquals(HUGE.contains(s), java.util.Arrays.equals(before, rec.params.get(s)),
+                        "parameters unchanged exactly on the skipped steps, step " + s);
+            }
+        }
+        assertArrayEquals(viaZero.params().toFloatVector(), net.params().toFloatVector(), 0f,
+                "fp32 master vs ZeroTrainer at world size 1 (same skips, same schedule steps)");
+        Path logs = dir.resolve("k");
+        List<String> scale = Files.readAllLines(logs.resolve(CsvMonitor.fileName(CsvMonitor.LOSS_SCALE)));
+        List<String> skipped = Files.readAllLines(logs.resolve(CsvMonitor.fileName(CsvMonitor.SKIPPED_STEP)));
+        assertEquals(SCALE_USED.length + 1, scale.size());
+        for (int s = 0; s < SCALE_USED.length; s++) {
+            long samples = (long) (s + 1) * BATCH;   // DeepSpeed's global_samples after the step
+            assertEquals(samples + "," + SCALE_USED[s], scale.get(s + 1));
+            assertEquals(samples + "," + (HUGE.contains(s) ? 1 : 0), skipped.get(s + 1));
+        }
+    }
+
+    /** Scale 1 = min_loss_scale, hysteresis 1: the overflow at step 1 stops fit() with DeepSpeed's message. */
+    @Test
+    void lossScaleAtTheMinimumSurfacesFromFit() {
+        MultiLayerNetwork net = overflowNet();
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"fp16\": {\"enabled\":"
+                + " true, \"initial_scale_power\": 0, \"hysteresis\": 1, \"min_loss_scale\": 1}}");
+        List<DataSet> data = new ArrayList<>(MixedPrecisionTrainingTest.blobs(3, BATCH, 5));
+        data.get(1).getFeatures().muli(1e8);
+        try (DeepSpeedEngine e = DeepSpeed.initialize(net, cfg)) {
+            RuntimeException ex = assertThrows(RuntimeException.class,
+                    () -> net.fit(new ExistingDataSetIterator(data)));
+            Throwable c = ex;
+            while (c != null && !(c instanceof LossScaleException)) {
+                c = c.getCause();
+            }
+            assertTrue(c instanceof LossScaleException, "cause chain must hold the LossScaleException: " + ex);
+            assertTrue(c.getMessage().contains("minimum"), c.getMessage());
+        }
+    }
+
+    /**
+     * close() gives back a normal fp32 DL4J model: its own loss function objects, a plain updater, the fp32 master as
+     * parameters (mostly not fp16 values), and a ModelSerializer round trip that reproduces parameters and JSON.
+     */
+    @Test
+    void closeRestoresANormalModel(@TempDir Path dir) throws Exception {
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        String json = net.getLayerWiseConfigurations().toJson();
+        ILossFunction own = ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn();
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse(BASE + ", \"fp16\": {\"enabled\": true}}");
+        try (DeepSpeedEngine e = DeepSpeed.initialize(net, cfg)) {
+            assertFalse(own == ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn());
+            net.fit(new ExistingDataSetIterator(MixedPrecisionTrainingTest.blobs(6, BATCH, 11)));
+            assertEquals(1, net.getListeners().size(), "the compute-copy listener is installed while open");
+        }
+        assertSame(own, ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn());
+        assertEquals(0, net.getListeners().size(), "the compute-copy listener is removed");
+        assertEquals(MultiLayerUpdater.class, net.getUpdater().getClass());
+        String after = net.getLayerWiseConfigurations().toJson();   // differs from json only in the counts
+        assertFalse(after.contains("ScaledLoss"), after);
+        assertEquals(json.replaceAll("\"(iterationCount|epochCount)\" : \\d+", ""),
+                after.replaceAll("\"(iterationCount|epochCount)\" : \\d+", ""));
+        float[] p = net.params().toFloatVector();
+        int notHalf = 0;
+        for (float v : p) {
+            notHalf += Fp16.round(v) != v ? 1 : 0;
+        }
+        // the fp32 master moved by Adam's small updates is almost never an fp16 value (11 significant bits)
+        assertTrue(notHalf > p.length / 2, "expected fp32 master values, " + notHalf + " of " + p.length);
+        File f = dir.resolve("m.zip").toFile();
+        ModelSerializer.writeModel(net, f, true);
+        MultiLayerNetwork back = ModelSerializer.restoreMultiLayerNetwork(f, true);
+        assertArrayEquals(p, back.params().toFloatVector(), 0f);
+        assertEquals(after, back.getLayerWiseConfigurations().toJson());
+    }
+
+    @Test
+    void optimizerOffloadStaysRefusedByKey() {
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 8, \"fp16\": {\"enabled\": true},"
+                + " \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01}}, \"zero_optimization\":"
+                + " {\"stage\": 2, \"offload_optimizer\": {\"device\": \"cpu\"}}}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DeepSpeed.initialize(MixedPrecisionTrainingTest.net(), cfg));
+        assertTrue(e.getMessage().contains("offload_optimizer.device"), e.getMessage());
+    }
+
+    /** Unweighted loss and ReLU: inputs of 1e8 give gradients far above fp16's 65504 (MixedPrecisionOverflowTest). */
+    private static MultiLayerNetwork overflowNet() {
+        return MixedPrecisionTrainingTest.net(1.0, org.nd4j.linalg.activations.Activation.RELU);
+    }
+
+    /** Records the network's parameters (its compute copy) after each iteration, as a user's listener sees them. */
+    private static final class ComputeCopyRecorder extends BaseTrainingListener {
+        final List<float[]> params = new ArrayList<>();
+
+        @Override
+        public void iterationDone(Model model, int iteration, int epoch) {
+            params.add(model.params().toFloatVector());
+        }
+    }
+}
