@@ -12,7 +12,8 @@ import org.deeplearning4j.nn.api.Model;
  * fed the same micro-batches stages 0-2 get (rank r's m-th micro-batch is micro-batch {@code m * worldSize + r} of
  * the global batch, see {@link BatchFeed}).
  *
- * <p>What stage 3 runs today: fp32, the network's own DL4J updaters (and their learning-rate schedules and
+ * <p>What stage 3 runs today: fp32, fp16 and bf16 (16-bit parameter shards, fp32 master shards, loss scaling and
+ * skipped overflow steps as at stages 0-2), the network's own DL4J updaters (and their learning-rate schedules and
  * regularization), {@code gradient_accumulation_steps}, {@code gradient_clipping}, the stage-3 knobs,
  * {@code offload_param} (cpu, nvme) and {@code csv_monitor}. Everything else that would change the training is
  * refused by {@link #open} with the key and the fix, rather than ignored.
@@ -35,7 +36,8 @@ final class Stage3Engine implements AutoCloseable {
             return null;
         }
         refuseUnsupported(options, precision);
-        Stage3Trainer t = Stage3Trainer.create(net, options.zero().stage3(), options.zero().offloadParam(), comms)
+        Stage3Trainer t = Stage3Trainer.create(net, options.zero().stage3(), options.zero().offloadParam(), comms,
+                        precision)
                 .gradientClipping(options.clipping())
                 .gradientAccumulationSteps(options.gradientAccumulationSteps());
         return new Stage3Engine(t);
@@ -50,10 +52,6 @@ final class Stage3Engine implements AutoCloseable {
         if (options.sections().scheduler().isPresent()) {
             throw refuse("scheduler", "a scheduler section is not supported at stage 3 yet; set a learning-rate"
                     + " schedule on the network's DL4J updater instead, or use stage 0-2");
-        }
-        if (precision.mixed()) {
-            throw refuse(precision.fp16().enabled() ? "fp16.enabled" : "bf16.enabled", "mixed precision is not"
-                    + " supported at stage 3 yet (its shards are fp32); set it to false, or use stage 0-2");
         }
         if (options.zero().offloadsOptimizer()) {
             throw refuse("zero_optimization.offload_optimizer.device", "\""

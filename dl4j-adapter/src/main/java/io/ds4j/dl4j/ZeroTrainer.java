@@ -241,16 +241,20 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** Stage 3: the ranks run inside the stage-3 trainer; the user's network gets the parameters at the end. */
     private void runStage3(BatchFeed feed, int baseIteration, int epoch) {
+        int applied = 0;
         for (int s = 0; ; s++) {
             BatchFeed.Step step = feed.get(s);
             if (step == null) {
                 stage3.trainer().copyParamsTo(main.net());
                 return;
             }
-            int iteration = baseIteration + s;
+            int iteration = baseIteration + applied;
+            LossScale used = stage3.trainer().lossScale();
             double score = stage3.step(step, comms.size(), iteration, epoch);
-            monitor.afterStep(step.examples(), score, iteration, epoch, precision.initialScale(), false);
-            notifyListeners(score, iteration, epoch, false);
+            boolean skipped = stage3.trainer().lastStepSkipped();
+            applied += skipped ? 0 : 1; // a skipped (overflowed) step advances neither iteration nor schedules
+            monitor.afterStep(step.examples(), score, iteration, epoch, used, skipped);
+            notifyListeners(score, iteration, epoch, skipped);
         }
     }
 
@@ -265,6 +269,9 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** @return the loss scale of the next step (every rank's is the same); 1, never changing, without fp16 */
     public LossScale lossScale() {
+        if (stage3 != null) {
+            return stage3.trainer().lossScale();
+        }
         return workers.isEmpty() ? precision.initialScale() : workers.get(0).precision().scale();
     }
 
@@ -275,7 +282,8 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** @return whether the last step was skipped */
     public boolean lastStepSkipped() {
-        return !workers.isEmpty() && workers.get(0).lastSkipped();
+        return stage3 != null ? stage3.trainer().lastStepSkipped()
+                : !workers.isEmpty() && workers.get(0).lastSkipped();
     }
 
     /**

@@ -92,6 +92,18 @@ public final class ScaledLossInstaller implements AutoCloseable {
         return new ScaledLossInstaller(new ArrayList<>(layers), holder, "ComputationGraph");
     }
 
+    /**
+     * Installs loss scaling in the configurations of the given runtime layers (for example a ZeRO stage-3 rank's own
+     * layers, instantiated from a clone of the user's configuration), reading the scale from {@code holder}.
+     */
+    public static ScaledLossInstaller install(org.deeplearning4j.nn.api.Layer[] runtime, LossScaleHolder holder) {
+        Objects.requireNonNull(runtime, "runtime layers");
+        Objects.requireNonNull(holder, "holder");
+        Set<Layer> layers = identitySet();
+        runtimeLayers(runtime, layers);
+        return new ScaledLossInstaller(new ArrayList<>(layers), holder, "network");
+    }
+
     /** The holder the installed loss functions read. */
     public LossScaleHolder holder() {
         return holder;

@@ -1,7 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
 import io.ds4j.dl4j.FlatLayout;
-import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.ZeroStage3Config;
 import io.ds4j.zero.stage3.ModuleParams;
 import java.util.ArrayList;
@@ -32,9 +31,8 @@ final class GraphRank extends RankBase {
     private final ComputationGraph graph;
     private final int[] order;
 
-    GraphRank(ComputationGraph source, FlatLayout layout, ZeroStage3Config knobs, Collectives comm,
-            ParamHome home) {
-        super(comm, largest(source), home);
+    GraphRank(ComputationGraph source, FlatLayout layout, ZeroStage3Config knobs, RankEnv env) {
+        super(env, largest(source));
         graph = new ComputationGraph(source.getConfiguration().clone());
         graph.init(source.params().dup(), false);
         order = graph.topologicalSortOrder();
@@ -89,6 +87,12 @@ final class GraphRank extends RankBase {
             throw new IllegalStateException("cannot clear " + owner.getSimpleName() + "." + name + " (DL4J internals"
                     + " changed?): " + e, e);
         }
+    }
+
+    /** Every layer of the rank's graph, including parameterless loss layers. */
+    @Override
+    protected Layer[] lossLayers() {
+        return graph.getLayers();
     }
 
     @Override

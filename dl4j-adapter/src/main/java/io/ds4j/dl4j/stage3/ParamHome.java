@@ -10,6 +10,7 @@ import io.ds4j.zero.stage3.FileShardStore;
 import io.ds4j.zero.stage3.HeapShardStore;
 import io.ds4j.zero.stage3.ParamNvmePath;
 import io.ds4j.zero.stage3.ShardStore;
+import io.ds4j.precision.Precision;
 import java.nio.file.Path;
 
 /**
@@ -28,11 +29,24 @@ import java.nio.file.Path;
 final class ParamHome implements AutoCloseable {
     private final OffloadDevice device;
     private final Path dir;
+    private Precision format = Precision.FP32;
     private int files;
 
     private ParamHome(OffloadDevice device, Path dir) {
         this.device = device;
         this.dir = dir;
+    }
+
+    /**
+     * Sets the format the shards the gathers read are kept in: fp32 (the default), or fp16/bf16 for mixed precision,
+     * where every store pairs the fp32 master (ledger {@code MASTER_WEIGHTS}) with a 16-bit copy: 2 B per element on
+     * the device or the host, or a file of FLOAT values rounded to the format on nvme.
+     *
+     * @return this home
+     */
+    ParamHome format(Precision parameters) {
+        this.format = java.util.Objects.requireNonNull(parameters, "parameter precision");
+        return this;
     }
 
     /** No parameter offload. */
@@ -57,15 +71,27 @@ final class ParamHome implements AutoCloseable {
 
     /** A store for a shard of {@code length} elements of which {@code owned} are real (the rest padding). */
     ShardStore store(int length, int owned, MemoryLedger ledger, String label) {
-        if (device == OffloadDevice.NONE) {
+        if (device == OffloadDevice.NONE && format == Precision.FP32) {
             return new MasterShardStore(length, owned, ledger, label + " (fp32 master)");
         }
         MasterShardStore master = new MasterShardStore(length, owned, ledger, MemoryCategory.MASTER_WEIGHTS,
                 label + " (fp32 master)");
-        ShardStore copy = device == OffloadDevice.CPU
-                ? new HeapShardStore(length, ledger, MemoryTier.HOST, label + " (offloaded to cpu)")
-                : new FileShardStore(dir, String.format("param-%06d.f32", files++), length, ledger);
-        return new OffloadedShardStore(master, copy);
+        return new OffloadedShardStore(master, copy(length, ledger, label));
+    }
+
+    private ShardStore copy(int length, MemoryLedger ledger, String label) {
+        boolean half = format != Precision.FP32;
+        return switch (device) {
+            case NONE -> new HalfShardStore(format, length, ledger, MemoryTier.DEVICE, label + " (" + format.key()
+                    + ")");
+            case CPU -> half ? new HalfShardStore(format, length, ledger, MemoryTier.HOST, label + " ("
+                    + format.key() + ", offloaded to cpu)")
+                    : new HeapShardStore(length, ledger, MemoryTier.HOST, label + " (offloaded to cpu)");
+            case NVME -> {
+                ShardStore file = new FileShardStore(dir, String.format("param-%06d.f32", files++), length, ledger);
+                yield half ? HalfShardStore.rounding(format, file) : file;
+            }
+        };
     }
 
     /** @return the rank's nvme directory, or null */

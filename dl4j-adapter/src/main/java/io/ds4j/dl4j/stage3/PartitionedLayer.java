@@ -82,9 +82,11 @@ final class PartitionedLayer {
 
     /**
      * Reduce-scatters the layer's gradient, as DL4J wrote it into {@code scratch[0, numParams)}: each parameter's
-     * rank-summed shard goes to {@code sink} with the parameter's index in this layer.
+     * gradient is first passed to {@code store} (with its length) to become the stored gradient, then its rank-summed
+     * shard goes to {@code sink} with the parameter's index in this layer.
      */
     void reduceScatter(INDArray scratch, Collectives comm, TransientBuffers buffers,
+                       java.util.function.ObjIntConsumer<float[]> store,
                        java.util.function.ObjIntConsumer<float[]> sink) {
         FloatBuffer nio = scratch.data().asNioFloat();
         int at = 0;
@@ -95,6 +97,7 @@ final class PartitionedLayer {
                     false);
             nio.position(at);
             nio.get(full, 0, n);
+            store.accept(full, n); // mixed precision: the stored 16-bit gradient (a no-op in fp32)
             float[] shard = buffers.acquire(p.store().length(), "stage3 gradient shard " + p.spec().name(), false);
             p.reduceScatter(comm, full, shard);
             buffers.release(full);

@@ -44,10 +44,21 @@ abstract class RankBase {
     private ParamCoordinator coordinator;
     private ShardOptimizer optimizer;
     private final ParamHome home;
+    private final Stage3Precision precision;
 
-    RankBase(Collectives comm, long largestLayer, ParamHome home) {
-        this.comm = comm;
-        this.home = home;
+    /**
+     * What a rank is built with besides the network.
+     *
+     * @param comm      the rank's group
+     * @param home      where its parameter shards live
+     * @param precision its mixed-precision state
+     */
+    record RankEnv(Collectives comm, ParamHome home, Stage3Precision precision) { }
+
+    RankBase(RankEnv env, long largestLayer) {
+        this.comm = env.comm();
+        this.precision = env.precision();
+        this.home = env.home().format(precision.parameters());
         this.ledger = new MemoryLedger(comm.rank());
         this.buffers = new TransientBuffers(ledger);
         long n = Math.max(1, largestLayer);
@@ -99,6 +110,13 @@ abstract class RankBase {
         Persistence.mark(params, knobs.paramPersistenceThreshold(), knobs.modelPersistenceThreshold());
         coordinator = new ParamCoordinator(trace, comm, buffers, knobs);
         optimizer = new ShardOptimizer(layout, params, ledger, comm.rank());
+        precision.requireSupported(layout);
+        precision.install(lossLayers());
+    }
+
+    /** The rank's own runtime layers that may carry a loss function (fp16 installs its scaled loss there). */
+    protected Layer[] lossLayers() {
+        return modules.values().stream().map(PartitionedLayer::layer).toArray(Layer[]::new);
     }
 
     /** Fetches module {@code id} and binds its layer (if any) to the gathered parameters. */
@@ -121,7 +139,7 @@ abstract class RankBase {
         T out = body.get();
         if (pl != null) {
             int f = firstParam.get(id);
-            pl.reduceScatter(gradScratch, comm, buffers, (g, i) -> optimizer.accept(f + i, g));
+            pl.reduceScatter(gradScratch, comm, buffers, precision::store, (g, i) -> optimizer.accept(f + i, g));
         }
         return out;
     }
@@ -139,6 +157,12 @@ abstract class RankBase {
     /** Forward and backward of this rank's micro-batch; returns DL4J's score of it. */
     abstract double forwardBackward(INDArray[] features, INDArray[] labels);
 
+    /** {@link #forwardBackward} with the micro-batch announced to the precision state (size, loss scale). */
+    double run(INDArray[] features, INDArray[] labels) {
+        precision.beginMicroBatch((int) features[0].size(0));
+        return forwardBackward(features, labels);
+    }
+
     /**
      * Runs the optimizer on the shards and re-gathers the persistent parameters.
      *
@@ -148,7 +172,10 @@ abstract class RankBase {
      */
     double step(int globalBatch, int contributions, GradientClipping clipping, int iteration, int epoch) {
         double norm = optimizer.step(globalBatch, contributions,
-                new ShardOptimizer.StepContext(comm, clipping, iteration, epoch));
+                new ShardOptimizer.StepContext(comm, clipping, iteration, epoch, precision));
+        if (precision.lastSkipped()) {
+            return norm; // overflow: no parameter changed, nothing to copy or re-gather
+        }
         for (PartitionedParam p : params) {
             if (p.store() instanceof OffloadedShardStore o) {
                 o.sync(); // the offloaded copy the gathers read gets the updated master
@@ -171,7 +198,7 @@ abstract class RankBase {
             float[] full = new float[(int) p.layout().paddedLength()];
             int s = p.store().length();
             float[] mine = new float[s];
-            p.store().read(mine);
+            MasterShardStore.of(p.store()).read(mine); // fp32 values (the master), also in mixed precision
             comm.allGather(mine, 0, full, 0, s, s);
             System.arraycopy(full, 0, out, at, p.spec().numel());
             at += p.spec().numel();
@@ -209,6 +236,7 @@ abstract class RankBase {
 
     /** Frees every shard and buffer and deletes the rank's offload files. */
     void close() {
+        precision.close();
         try {
             for (PartitionedParam p : params) {
                 p.free(buffers);
@@ -216,6 +244,11 @@ abstract class RankBase {
         } finally {
             home.close();
         }
+    }
+
+    /** The rank's mixed-precision state. */
+    Stage3Precision precision() {
+        return precision;
     }
 
     ParamCoordinator coordinator() {

@@ -79,10 +79,15 @@ final class ShardOptimizer {
      * @return the global gradient norm before clipping
      */
     double step(int globalBatch, int contributions, StepContext ctx) {
+        if (ctx.precision().mixed() && mixedSkips(contributions, ctx)) {
+            return Double.NaN;
+        }
         double local = 0;
         for (Piece pc : pieces) {
             if (pc.grad() != null) {
-                pc.gradient().average(globalBatch, contributions);
+                if (!ctx.precision().mixed()) {
+                    pc.gradient().average(globalBatch, contributions);
+                }
                 local += pc.gradient().clipSumOfSquares();
             }
         }
@@ -103,12 +108,42 @@ final class ShardOptimizer {
     }
 
     /**
+     * Mixed precision: turns the accumulated stored gradients into unscaled fp32 means ({@link Stage3Precision#reduce})
+     * and takes the global overflow decision; a skipped step clears the gradients and changes nothing else.
+     *
+     * @return true when the step is skipped
+     */
+    private boolean mixedSkips(int contributions, StepContext ctx) {
+        int world = ctx.comm().worldSize();
+        for (Piece pc : pieces) {
+            if (pc.grad() != null) {
+                FloatBuffer b = pc.grad().data().asNioFloat();
+                float[] g = new float[(int) pc.grad().length()];
+                b.get(0, g);
+                ctx.precision().reduce(g, g.length, world, contributions / world);
+                b.put(0, g);
+            }
+        }
+        if (!ctx.precision().decide(ctx.comm())) {
+            return false;
+        }
+        for (Piece pc : pieces) {
+            if (pc.grad() != null) {
+                pc.grad().assign(0);
+            }
+        }
+        return true;
+    }
+
+    /**
      * What one optimizer step needs besides the gradients.
      *
      * @param comm      the rank's group (the global norm is summed over it)
      * @param clipping  {@code gradient_clipping}
      * @param iteration DL4J's iteration count
      * @param epoch     DL4J's epoch count
+     * @param precision the rank's mixed-precision state (inert in fp32)
      */
-    record StepContext(Collectives comm, GradientClipping clipping, int iteration, int epoch) { }
+    record StepContext(Collectives comm, GradientClipping clipping, int iteration, int epoch,
+                       Stage3Precision precision) { }
 }

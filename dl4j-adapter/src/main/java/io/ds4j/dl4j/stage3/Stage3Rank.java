@@ -1,7 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
 import io.ds4j.dl4j.FlatLayout;
-import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.ZeroStage3Config;
 import io.ds4j.zero.stage3.ModuleParams;
 import java.util.ArrayList;
@@ -29,9 +28,8 @@ final class Stage3Rank extends RankBase {
     private final MultiLayerConfiguration conf;
     private final int numLayers;
 
-    Stage3Rank(MultiLayerNetwork source, FlatLayout layout, ZeroStage3Config knobs, Collectives comm,
-            ParamHome home) {
-        super(comm, largest(source), home);
+    Stage3Rank(MultiLayerNetwork source, FlatLayout layout, ZeroStage3Config knobs, RankEnv env) {
+        super(env, largest(source));
         this.conf = source.getLayerWiseConfigurations().clone();
         this.numLayers = source.getnLayers();
         List<ModuleParams> modules = new ArrayList<>();

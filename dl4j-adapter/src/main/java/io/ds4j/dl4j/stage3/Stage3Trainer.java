@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.dl4j.EnginePrecision;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardUpdater;
 import io.ds4j.zero.comm.Collectives;
@@ -25,7 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * ZeRO stage 3 data-parallel training of a {@link MultiLayerNetwork} or {@link ComputationGraph} on {@code worldSize} in-process ranks (fp32).
+ * ZeRO stage 3 data-parallel training of a {@link MultiLayerNetwork} or {@link ComputationGraph} on
+ * {@code worldSize} in-process ranks (fp32, or fp16/bf16 with fp32 master shards).
  * Each rank keeps only its shards of the parameters between steps; layers gather their parameters just before they
  * run and release them after, as the stage-3 knobs say (see the package documentation).
  *
@@ -90,13 +92,26 @@ public final class Stage3Trainer implements AutoCloseable {
      */
     public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
                                        List<? extends Collectives> group) {
+        return create(net, knobs, offload, group, EnginePrecision.fp32());
+    }
+
+    /**
+     * As {@link #create(Model, ZeroStage3Config, OffloadParamConfig, List)} with DeepSpeed's {@code fp16} or
+     * {@code bf16} (see {@link Stage3Precision}): the shards the gathers read hold 16-bit values (2 B per element),
+     * the optimizer updates an fp32 master shard, fp16 scales the loss in each rank's own copy of the output layers,
+     * and a step whose gradients overflow on any rank is skipped. The network computes in FLOAT.
+     *
+     * @param precision the engine's precision ({@link EnginePrecision#fp32()} for plain fp32)
+     */
+    public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
+                                       List<? extends Collectives> group, EnginePrecision precision) {
         FlatLayout layout = check(net);
         long shardBytes = 4L * ((net.numParams() + group.size() - 1) / group.size());
         Ranks.Body<RankBase> make;
         if (net instanceof MultiLayerNetwork m) {
-            make = c -> withHome(offload, c, shardBytes, h -> new Stage3Rank(m, layout, knobs, c, h));
+            make = c -> withHome(offload, c, shardBytes, precision, e -> new Stage3Rank(m, layout, knobs, e));
         } else if (net instanceof ComputationGraph g) {
-            make = c -> withHome(offload, c, shardBytes, h -> new GraphRank(g, layout, knobs, c, h));
+            make = c -> withHome(offload, c, shardBytes, precision, e -> new GraphRank(g, layout, knobs, e));
         } else {
             throw new IllegalArgumentException("model: " + net.getClass().getName() + " is not supported; pass a "
                     + "MultiLayerNetwork or a ComputationGraph");
@@ -159,11 +174,11 @@ public final class Stage3Trainer implements AutoCloseable {
         return create(net, knobs, InProcessCollectives.create(worldSize, Duration.ofMinutes(5)));
     }
 
-    private static RankBase withHome(OffloadParamConfig offload, Collectives c, long bytes,
-                                     java.util.function.Function<ParamHome, RankBase> make) {
+    private static RankBase withHome(OffloadParamConfig offload, Collectives c, long bytes, EnginePrecision p,
+                                     java.util.function.Function<RankBase.RankEnv, RankBase> make) {
         ParamHome home = ParamHome.of(offload, c.rank(), bytes);
         try {
-            return make.apply(home);
+            return make.apply(new RankBase.RankEnv(c, home, new Stage3Precision(p, c.rank())));
         } catch (RuntimeException e) {
             home.close();
             throw e;
@@ -245,7 +260,7 @@ public final class Stage3Trainer implements AutoCloseable {
             RankBase r = ranks.get(c.rank());
             double s = 0;
             for (MultiDataSet m : perRank.get(c.rank())) {
-                s += r.forwardBackward(m.getFeatures(), m.getLabels());
+                s += r.run(m.getFeatures(), m.getLabels());
             }
             double n = r.step(Math.toIntExact(examples), world * gas, clip, iteration, epoch);
             if (c.rank() == 0) {
@@ -253,7 +268,7 @@ public final class Stage3Trainer implements AutoCloseable {
             }
             return c.allReduceSum(s) / (world * gas);
         });
-        this.iteration = iteration + 1;
+        this.iteration = lastStepSkipped() ? iteration : iteration + 1; // a skipped step advances nothing
         this.epoch = epoch;
         lastNorm = norm[0];
         score = scores.get(0);
@@ -302,6 +317,16 @@ public final class Stage3Trainer implements AutoCloseable {
         } else if (net instanceof ComputationGraph g) {
             g.getConfiguration().setIterationCount(iteration);
         }
+    }
+
+    /** @return whether the last step overflowed (any Inf or NaN on any rank) and was skipped; false in fp32 */
+    public boolean lastStepSkipped() {
+        return !ranks.isEmpty() && ranks.get(0).precision().lastSkipped();
+    }
+
+    /** @return the loss scale of the next step (every rank's is the same); 1, never changing, without fp16 */
+    public io.ds4j.precision.LossScale lossScale() {
+        return ranks.get(0).precision().scale();
     }
 
     /** The score of the last step. */

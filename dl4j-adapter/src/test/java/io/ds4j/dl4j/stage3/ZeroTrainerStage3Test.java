@@ -296,7 +296,6 @@ class ZeroTrainerStage3Test {
     @CsvSource(delimiter = '|', value = {
         "\"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01}},|optimizer",
         "\"scheduler\": {\"type\": \"WarmupLR\", \"params\": {\"warmup_num_steps\": 5}},|scheduler",
-        "\"fp16\": {\"enabled\": true},|fp16.enabled",
         "\"prescale_gradients\": true,|prescale_gradients",
         "\"gradient_predivide_factor\": 2.0,|gradient_predivide_factor"})
     void unsupportedSectionsAreRefusedByKey(String section, String key) {

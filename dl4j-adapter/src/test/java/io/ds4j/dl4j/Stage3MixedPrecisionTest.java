@@ -1,0 +1,223 @@
+package io.ds4j.dl4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.precision.Fp16;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryTier;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+
+/**
+ * fp16 and bf16 at ZeRO stage 3 ({@link ZeroTrainer} on 2 ranks, {@code io.ds4j.dl4j.stage3}): the same task as
+ * {@link MixedPrecisionTrainingTest} (gradients ~1e-6, which fp16 only keeps with loss scaling), the same overflow
+ * schedule as {@link MixedPrecisionOverflowTest}, and stage 3 against stage 2 with the same precision.
+ */
+class Stage3MixedPrecisionTest {
+
+    private static final int BATCH = 32;
+    private static final int EPOCHS = 6;
+    private static List<DataSet> data;
+    private static DataSet all;
+
+    @BeforeAll
+    static void data() {
+        data = MixedPrecisionTrainingTest.blobs(12, BATCH, 7);
+        all = DataSet.merge(data);
+    }
+
+    private static String config(int stage, String extra) {
+        return "{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": "
+                + stage + "}" + extra + "}";
+    }
+
+    private static MultiLayerNetwork train(MultiLayerNetwork net, String json, int epochs) {
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2)
+                .threadsPerRank(1).build()) {
+            t.fit(new ExistingDataSetIterator(data), epochs);
+            assertEquals(0, t.skippedSteps(), "no overflow expected in " + json);
+        }
+        return net;
+    }
+
+    /** As at stage 2 (MixedPrecisionTrainingTest): fp16 with a 2^16 scale ends within 2% of fp32's loss. */
+    @Test
+    void fp16AtStage3TracksFp32() {
+        double start = MixedPrecisionTrainingTest.net().score(all);
+        double fp32 = train(MixedPrecisionTrainingTest.net(), config(3, ""), EPOCHS).score(all);
+        double fp16 = train(MixedPrecisionTrainingTest.net(), config(3, ", \"fp16\": {\"enabled\": true,"
+                + " \"initial_scale_power\": 16}"), EPOCHS).score(all);
+        assertTrue(fp32 < 0.5 * start, "fp32 must learn: " + start + " -> " + fp32);
+        assertEquals(fp32, fp16, 0.02 * fp32, "fp16 (scale 2^16) vs fp32 at stage 3");
+        System.out.printf("stage3 fp16 e2e: start %.6g fp32 %.6g fp16 %.6g%n", start, fp32, fp16);
+    }
+
+    /**
+     * Without loss scaling the stored fp16 gradients (~1e-6 / 32 per example mean, below fp16's smallest normal
+     * 6.1e-5 and mostly below its smallest subnormal 6e-8) flush to zero: stage 3 rounds where stage 2 does, so it
+     * must fall visibly behind fp32 as stage 2 does.
+     */
+    @Test
+    void fp16WithoutScalingLosesSmallGradientsAtStage3() {
+        double fp32 = train(MixedPrecisionTrainingTest.net(), config(3, ""), EPOCHS).score(all);
+        double noScale = train(MixedPrecisionTrainingTest.net(), config(3, ", \"fp16\": {\"enabled\": true,"
+                + " \"loss_scale\": 1}"), EPOCHS).score(all);
+        assertTrue(noScale > 1.5 * fp32, "scale 1 must lose: fp32 " + fp32 + ", fp16 unscaled " + noScale);
+    }
+
+    /** bf16 (8 significant bits, fp32's range) at stage 3 within 5% of fp32, as at stage 2. */
+    @Test
+    void bf16AtStage3TracksFp32() {
+        double fp32 = train(MixedPrecisionTrainingTest.net(), config(3, ""), EPOCHS).score(all);
+        double bf16 = train(MixedPrecisionTrainingTest.net(), config(3, ", \"bf16\": {\"enabled\": true}"), EPOCHS)
+                .score(all);
+        assertEquals(fp32, bf16, 0.05 * fp32, "bf16 vs fp32 at stage 3");
+    }
+
+    /**
+     * Stage 3 and stage 2 round at the same points (the stored gradient {@code round16(g / m)} per micro-batch, the
+     * mean over ranks rounded to fp16, the fp32 master rounded to fp16 for the compute copy). With one micro-batch per
+     * rank the only difference is the float order of the sum over ranks and the divisions, so the fp32 masters
+     * agree to float rounding; after 24 Adam steps they stay within 1e-5 absolute (Adam's step is ~lr = 0.01, so
+     * this is 0.1% of one update).
+     */
+    @Test
+    void fp16AtStage3MatchesStage2() {
+        String fp16 = ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}";
+        float[] s2 = train(MixedPrecisionTrainingTest.net(), config(2, fp16), 2).params().toFloatVector();
+        float[] s3 = train(MixedPrecisionTrainingTest.net(), config(3, fp16), 2).params().toFloatVector();
+        double max = 0;
+        for (int i = 0; i < s2.length; i++) {
+            max = Math.max(max, Math.abs(s2[i] - s3[i]));
+        }
+        System.out.printf("stage3 vs stage2 fp16: max |diff| %.3g%n", max);
+        assertTrue(max <= 1e-5, "stage 3 vs stage 2 fp16 parameters, max |diff| " + max);
+    }
+
+    /** Parameter offload keeps the same 16-bit values in another place: bit-identical training. */
+    @Test
+    void parameterOffloadIsBitIdentical(@TempDir Path dir) {
+        String fp16 = ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}";
+        float[] none = train(MixedPrecisionTrainingTest.net(), config(3, fp16), 1).params().toFloatVector();
+        float[] cpu = train(MixedPrecisionTrainingTest.net(), config(3, fp16).replace("\"stage\": 3", "\"stage\": 3,"
+                + " \"offload_param\": {\"device\": \"cpu\"}"), 1).params().toFloatVector();
+        float[] nvme = train(MixedPrecisionTrainingTest.net(), config(3, fp16).replace("\"stage\": 3", "\"stage\": 3,"
+                + " \"offload_param\": {\"device\": \"nvme\", \"nvme_path\": \"" + dir.toString().replace("\\", "/")
+                + "\"}"), 1).params().toFloatVector();
+        assertArrayEquals(none, cpu, "offload_param cpu");
+        assertArrayEquals(none, nvme, "offload_param nvme");
+    }
+
+    /** The user's network keeps its loss function objects and gets the fp32 master values, not their rounding. */
+    @Test
+    void userNetworkGetsFp32MastersAndKeepsItsLoss() {
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        ILossFunction own = ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn();
+        train(net, config(3, ", \"fp16\": {\"enabled\": true}"), 2);
+        assertSame(own, ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn());
+        int notHalf = 0;
+        float[] p = net.params().toFloatVector();
+        for (float v : p) {
+            notHalf += Fp16.round(v) != v ? 1 : 0;
+        }
+        assertTrue(notHalf > p.length / 2, "expected fp32 master values, " + notHalf + " of " + p.length);
+    }
+
+    /**
+     * Ledger: each parameter tensor of n elements is split into 2 shards of ceil(n / 2) elements (padded to a multiple
+     * of the world size); the shards the gathers read hold 2 B per element, the fp32 masters 4 B per owned element
+     * (summing to 4 psi over the ranks).
+     */
+    @Test
+    void ledgerCountsSixteenBitShards() {
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        long psi = net.numParams();
+        long padded = 0;
+        for (long n : new long[] {8 * 32, 32, 32 * 3, 3}) {
+            padded += (n + 1) / 2 * 2;
+        }
+        List<LedgerSnapshot> report;
+        // persistence threshold 0: no parameter stays gathered (a gathered tensor is a FLOAT buffer, 4 B each)
+        String json = config(3, ", \"fp16\": {\"enabled\": true}").replace("\"stage\": 3",
+                "\"stage\": 3, \"stage3_param_persistence_threshold\": 0");
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2).build()) {
+            report = t.memoryReport();
+        }
+        long params = 0;
+        long masters = 0;
+        for (LedgerSnapshot s : report) {
+            params += s.bytes(MemoryCategory.PARAMETERS, MemoryTier.DEVICE);
+            masters += s.bytes(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE);
+        }
+        assertEquals(2 * padded, params, "16-bit parameter shards");
+        assertEquals(4 * psi, masters, "fp32 master shards");
+    }
+
+    /** Steps 1, 2, 5, 9, 10, 11 get rank 1's half of the batch scaled by 1e8 (see MixedPrecisionOverflowTest). */
+    private static final Set<Integer> HUGE = Set.of(1, 2, 5, 9, 10, 11);
+
+    /**
+     * The trajectory of {@link MixedPrecisionOverflowTest} (worked out there by hand from DeepSpeed's
+     * {@code DynamicLossScaler}: initial_scale_power 10, loss_scale_window 2, hysteresis 2): the scale each step
+     * uses. Each step is one {@code fit} of one batch, so the user's network shows the parameters after every step.
+     */
+    @Test
+    void overflowSkipsTheStepWithDeepSpeedsScaleTrajectory() {
+        double[] used = {1024, 1024, 1024, 512, 512, 512, 256, 256, 256, 512, 512, 256, 128, 128, 128, 256, 256};
+        List<DataSet> steps = MixedPrecisionTrainingTest.blobs(used.length, BATCH, 3);
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.RELU);
+        String json = config(3, ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 10,"
+                + " \"loss_scale_window\": 2, \"hysteresis\": 2}");
+        List<Double> scales = new ArrayList<>();
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2)
+                .threadsPerRank(1).build()) {
+            float[] before = net.params().toFloatVector();
+            int applied = 0;
+            for (int s = 0; s < used.length; s++) {
+                scales.add(t.lossScale().value());
+                DataSet d = HUGE.contains(s) ? huge(steps.get(s)) : steps.get(s);
+                t.fit(new ExistingDataSetIterator(List.of(d)));
+                float[] after = net.params().toFloatVector();
+                assertEquals(HUGE.contains(s), t.lastStepSkipped(), "skipped flag of step " + s);
+                if (HUGE.contains(s)) {
+                    assertArrayEquals(before, after, "skipped step " + s + " must not change a parameter");
+                } else {
+                    assertFalse(java.util.Arrays.equals(before, after), "step " + s + " must update");
+                    applied++;
+                }
+                assertEquals(applied, net.getIterationCount(), "DL4J iteration after step " + s);
+                before = after;
+            }
+            assertEquals(HUGE.size(), t.skippedSteps());
+            assertEquals(512, t.lossScale().value(), "scale after the last step");
+        }
+        for (int s = 0; s < used.length; s++) {
+            assertEquals(used[s], scales.get(s), "loss scale used by step " + s);
+        }
+    }
+
+    /** The batch with rank 1's half (the second 16 examples) scaled to 1e8: only one rank overflows. */
+    private static DataSet huge(DataSet d) {
+        DataSet c = d.copy();
+        c.getFeatures().get(NDArrayIndex.interval(BATCH / 2, BATCH), NDArrayIndex.all()).muli(1e8);
+        return c;
+    }
+}
