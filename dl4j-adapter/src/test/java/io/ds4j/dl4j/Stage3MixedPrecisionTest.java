@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ds4j.config.DeepSpeedConfig;
@@ -11,7 +13,12 @@ import io.ds4j.precision.Fp16;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryTier;
+import io.ds4j.precision.LossScaleException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -21,6 +28,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -93,23 +102,28 @@ class Stage3MixedPrecisionTest {
     }
 
     /**
-     * Stage 3 and stage 2 round at the same points (the stored gradient {@code round16(g / m)} per micro-batch, the
-     * mean over ranks rounded to fp16, the fp32 master rounded to fp16 for the compute copy). With one micro-batch per
-     * rank the only difference is the float order of the sum over ranks and the divisions, so the fp32 masters
-     * agree to float rounding; after 24 Adam steps they stay within 1e-5 absolute (Adam's step is ~lr = 0.01, so
-     * this is 0.1% of one update).
+     * Stage 3 and stage 2 round at the same points: the stored gradient {@code round16(g / m)} per micro-batch (DL4J's
+     * summed gradient already carrying the scale through the ScaledLoss), the sum over ranks divided by the world size
+     * and rounded to {@code communication_data_type}, the division by the accumulation steps and the scale, the
+     * update of the fp32 master, and the master rounded to the 16-bit format for the compute copy. Only the order of
+     * the float sums over ranks and micro-batches differs (stage 2 sums micro-batches first, stage 3 ranks first), and
+     * the summands are 16-bit values (11 / 8 significant bits): a float sum of a few of them is exact unless their
+     * magnitudes differ by more than about 2^12, so the order does not matter here and the stages agree bit for bit
+     * (measured; a model whose gradient elements span wider ranges could differ in the last float bit).
      */
-    @Test
-    void fp16AtStage3MatchesStage2() {
-        String fp16 = ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}";
-        float[] s2 = train(MixedPrecisionTrainingTest.net(), config(2, fp16), 2).params().toFloatVector();
-        float[] s3 = train(MixedPrecisionTrainingTest.net(), config(3, fp16), 2).params().toFloatVector();
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"\"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}",
+        "\"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}, \"gradient_accumulation_steps\": 2",
+        "\"bf16\": {\"enabled\": true}"})
+    void stage3MatchesStage2BitForBit(String section) {
+        float[] s2 = train(MixedPrecisionTrainingTest.net(), config(2, ", " + section), 2).params().toFloatVector();
+        float[] s3 = train(MixedPrecisionTrainingTest.net(), config(3, ", " + section), 2).params().toFloatVector();
         double max = 0;
         for (int i = 0; i < s2.length; i++) {
             max = Math.max(max, Math.abs(s2[i] - s3[i]));
         }
-        System.out.printf("stage3 vs stage2 fp16: max |diff| %.3g%n", max);
-        assertTrue(max <= 1e-5, "stage 3 vs stage 2 fp16 parameters, max |diff| " + max);
+        System.out.printf("stage3 vs stage2 %s: max |diff| %.3g%n", section, max);
+        assertArrayEquals(s2, s3, "stage 3 vs stage 2 with " + section);
     }
 
     /** Parameter offload keeps the same 16-bit values in another place: bit-identical training. */
@@ -187,7 +201,7 @@ class Stage3MixedPrecisionTest {
         String json = config(3, ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 10,"
                 + " \"loss_scale_window\": 2, \"hysteresis\": 2}");
         List<Double> scales = new ArrayList<>();
-        try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2)
+        try (Captured log = new Captured(); ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2)
                 .threadsPerRank(1).build()) {
             float[] before = net.params().toFloatVector();
             int applied = 0;
@@ -208,9 +222,64 @@ class Stage3MixedPrecisionTest {
             }
             assertEquals(HUGE.size(), t.skippedSteps());
             assertEquals(512, t.lossScale().value(), "scale after the last step");
+            List<String> overflow = log.lines.stream().filter(l -> l.contains("OVERFLOW!")).toList();
+            assertEquals(HUGE.size(), overflow.size(), "one OVERFLOW line per skipped step (rank 0): " + log.lines);
+            // step 1: scale 1024, hysteresis 2 -> 1 (kept); step 2: 1024 -> 512 (DeepSpeed's wording)
+            assertTrue(overflow.get(0).contains("Attempted loss scale: 1024, but hysteresis is 2"), overflow.get(0));
+            assertTrue(overflow.get(1).contains("Attempted loss scale: 1024, reducing to 512"), overflow.get(1));
         }
         for (int s = 0; s < used.length; s++) {
             assertEquals(used[s], scales.get(s), "loss scale used by step " + s);
+        }
+    }
+
+    /**
+     * The minimum scale stops training on every rank with DeepSpeed's message (scale 1 = min_loss_scale, hysteresis
+     * 1: the first overflow cannot lower it), and the user's network keeps its own loss function.
+     */
+    @Test
+    void lossScaleAtTheMinimumStopsEveryRank() {
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.RELU);
+        ILossFunction own = ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn();
+        String json = config(3, ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 0, \"hysteresis\": 1,"
+                + " \"min_loss_scale\": 1}");
+        List<DataSet> steps = new ArrayList<>(MixedPrecisionTrainingTest.blobs(3, BATCH, 5));
+        steps.set(1, huge(steps.get(1)));
+        ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2).threadsPerRank(1)
+                .collectiveTimeout(Duration.ofSeconds(20)).build();
+        RuntimeException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                () -> assertThrows(RuntimeException.class, () -> t.fit(new ExistingDataSetIterator(steps))));
+        t.close();
+        Throwable c = e;
+        while (c != null && !(c instanceof LossScaleException)) {
+            c = c.getCause();
+        }
+        assertTrue(c instanceof LossScaleException, "cause chain must hold the LossScaleException: " + e);
+        assertTrue(c.getMessage().contains("minimum"), c.getMessage());
+        assertSame(own, ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn());
+    }
+
+    /** Collects the log records of the engine's logger (java.util.logging backs System.Logger here). */
+    private static final class Captured extends Handler implements AutoCloseable {
+        private final Logger logger = Logger.getLogger(ZeroTrainer.class.getName());
+        final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        Captured() {
+            logger.addHandler(this);
+        }
+
+        @Override
+        public void publish(LogRecord r) {
+            lines.add(r.getMessage());
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
         }
     }
 
