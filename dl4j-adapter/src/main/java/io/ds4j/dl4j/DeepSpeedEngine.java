@@ -64,6 +64,15 @@ public final class DeepSpeedEngine implements AutoCloseable {
         return step.skippedSteps();
     }
 
+    /**
+     * @return the applied mixed-precision steps after which DL4J's fp32 {@code params - update} could not equal the
+     *         rounded master exactly for some element, so the engine's first listener wrote it (0 in fp32)
+     */
+    public long repairedSteps() {
+        checkOpen();
+        return step.repairedSteps();
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("this DeepSpeedEngine is CLOSED; call DeepSpeed.initialize again");

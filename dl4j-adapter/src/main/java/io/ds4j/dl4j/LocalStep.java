@@ -25,10 +25,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * The loss gradient carries the loss scale ({@code ScaledLoss}, installed by {@code create}); the summed gradient is
  * stored as {@code round16(g / m)}. On overflow the step is skipped: the update left is zero, so DL4J's
  * {@code params.subi(update)} changes nothing. Otherwise the unscaled gradient updates the master and the update
- * left is {@code params - round16(master)}, computed in fp32 so that DL4J's subtraction lands on the rounded master;
- * where an element's subtraction would not be exact (the two values far apart in magnitude), a listener placed first
- * among the network's listeners writes the rounded master after the subtraction, before any other listener and the
- * next forward pass. DL4J counts every call as an iteration; the updaters and schedules see
+ * left is {@code u = p - r} with {@code p} the current compute copy and {@code r = round16(master)}, computed in fp32 so
+ * that DL4J's {@code p - u} lands on {@code r}. That is exact whenever {@code p - r} is an fp32 value, which holds in
+ * practice: both are 16-bit values, and a master that falls far below {@code p} in magnitude got there by an fp32
+ * subtraction that cancelled, so it lies on fp32's grid near {@code p}. The engine checks every element; where one
+ * is not exact, a listener placed first among the network's listeners writes {@code r} after DL4J's subtraction,
+ * before any other listener and the next forward pass ({@link DeepSpeedEngine#repairedSteps()} counts such steps;
+ * a user who replaces the listeners with {@code setListeners} after {@code initialize} removes that safety net). DL4J counts every call as an iteration; the updaters and schedules see
  * {@code iteration - skippedSteps}, the engine's own count of applied steps, as DeepSpeed does not advance the
  * scheduler on a skipped step.
  */
@@ -49,6 +52,7 @@ final class LocalStep implements AutoCloseable {
     private double lastNorm = Double.NaN;
     private long steps;
     private long skipped;
+    private long repaired;
 
     private LocalStep(Model net, INDArray grads, INDArray dl4jState, EngineOptions options, EnginePrecision mixed) {
         FlatLayout layout = FlatLayout.of(net);
@@ -172,13 +176,10 @@ final class LocalStep implements AutoCloseable {
         float[] p = params.toFloatVector();
         float[] r = rounded.toFloatVector();
         float[] u = new float[p.length];
-        boolean inexact = false;
-        for (int i = 0; i < p.length; i++) {
-            u[i] = p[i] - r[i];
-            inexact |= Float.floatToRawIntBits(p[i] - u[i]) != Float.floatToRawIntBits(r[i]);
-        }
+        boolean inexact = updateLandingOn(p, r, u);
         ShardUpdater.flat(gradView).assign(Nd4j.createFromArray(u));
         repair.pending = inexact ? rounded : null;
+        repaired += inexact ? 1 : 0;
     }
 
     private static boolean sameMemory(INDArray a, INDArray b) {
@@ -199,6 +200,25 @@ final class LocalStep implements AutoCloseable {
     /** @return the loss scale of the next step (1 without fp16) */
     LossScale lossScale() {
         return precision == null ? LossScale.of(io.ds4j.precision.Fp16Config.defaults()) : precision.scale();
+    }
+
+    /**
+     * Fills {@code u = p - r} in fp32 so that DL4J's {@code p - u} gives {@code r}.
+     *
+     * @return true when for some element {@code p - u != r} (bitwise) in fp32
+     */
+    static boolean updateLandingOn(float[] p, float[] r, float[] u) {
+        boolean inexact = false;
+        for (int i = 0; i < p.length; i++) {
+            u[i] = p[i] - r[i];
+            inexact |= Float.floatToRawIntBits(p[i] - u[i]) != Float.floatToRawIntBits(r[i]);
+        }
+        return inexact;
+    }
+
+    /** @return the applied steps after which DL4J's fp32 subtraction could not land exactly on the rounded master */
+    long repairedSteps() {
+        return repaired;
     }
 
     /** @return the number of steps skipped because their gradients overflowed */

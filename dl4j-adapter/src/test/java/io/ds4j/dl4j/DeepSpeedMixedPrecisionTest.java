@@ -73,6 +73,7 @@ class DeepSpeedMixedPrecisionTest {
             }
             assertEquals(3 * data.size(), e.steps());
             assertEquals(0, e.skippedSteps());
+            assertEquals(0, e.repairedSteps(), "ordinary steps: DL4J's subtraction lands on the rounded master");
         }
         assertEquals(3 * data.size(), rec.params.size());
         for (float[] p : rec.params) {   // what the network computes on: values of the 16-bit format
@@ -91,6 +92,113 @@ class DeepSpeedMixedPrecisionTest {
         double ref = fp32.score(all);
         assertTrue(ref < 0.5 * MixedPrecisionTrainingTest.net().score(all), "fp32 must learn: " + ref);
         assertEquals(ref, net.score(all), lossTolerance * ref, "mixed precision vs fp32 loss");
+    }
+
+    /**
+     * A ComputationGraph (convolution, l2 on a dense layer: the regularization reads the fp32 master) with fp16, and
+     * a MultiLayerNetwork with DeepSpeed's fused Adam (optimizer section) with fp16: bit-identical to ZeroTrainer at
+     * world size 1 after 8 steps.
+     */
+    @Test
+    void graphAndFusedOptimizerEqualZeroTrainer() {
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 8, \"fp16\": {\"enabled\": true,"
+                + " \"initial_scale_power\": 12}}");
+        List<DataSet> images = TestNets.imageData(8, 8, 3);
+        org.deeplearning4j.nn.graph.ComputationGraph viaZero = TestNets.convGraph(5);
+        try (ZeroTrainer t = ZeroTrainer.builder(viaZero).config(cfg).worldSize(1).threadsPerRank(1).build()) {
+            t.fit(new ExistingDataSetIterator(images));
+        }
+        org.deeplearning4j.nn.graph.ComputationGraph g = TestNets.convGraph(5);
+        try (DeepSpeedEngine e = DeepSpeed.initialize(g, cfg)) {
+            g.fit(new ExistingDataSetIterator(images));
+            assertEquals(8, e.steps());
+        }
+        assertArrayEquals(viaZero.params().toFloatVector(), g.params().toFloatVector(), 0f, "graph, fp16");
+        assertFalse(java.util.Arrays.equals(TestNets.convGraph(5).params().toFloatVector(),
+                g.params().toFloatVector()), "the graph must train");
+        DeepSpeedConfig adam = DeepSpeedConfig.parse("{\"train_batch_size\": 8, \"fp16\": {\"enabled\": true},"
+                + " \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01}}, \"gradient_clipping\": 1.0}");
+        List<DataSet> dense = TestNets.denseData(8, 8, 4);
+        MultiLayerNetwork mlnZero = TestNets.sgdMln(6, new org.nd4j.linalg.learning.config.Adam(0.01));
+        try (ZeroTrainer t = ZeroTrainer.builder(mlnZero).config(adam).worldSize(1).threadsPerRank(1).build()) {
+            t.fit(new ExistingDataSetIterator(dense));
+        }
+        MultiLayerNetwork mln = TestNets.sgdMln(6, new org.nd4j.linalg.learning.config.Adam(0.01));
+        try (DeepSpeedEngine e = DeepSpeed.initialize(mln, adam)) {
+            mln.fit(new ExistingDataSetIterator(dense));
+        }
+        assertArrayEquals(mlnZero.params().toFloatVector(), mln.params().toFloatVector(), 0f, "fused Adam, fp16");
+        assertFalse(java.util.Arrays.equals(TestNets.sgdMln(6, new org.nd4j.linalg.learning.config.Adam(0.01))
+                .params().toFloatVector(), mln.params().toFloatVector()), "the network must train");
+    }
+
+    /**
+     * A step that moves parameters from 1000 to about 0.001 (DeepSpeed's AdamW, lr 1, weight_decay 0.999999; zero
+     * input features give the first layer's weights a zero gradient, so only the decay moves them). The master is
+     * computed by an fp32 subtraction from 1000, so it lies on fp32's grid there (2^-14) and DL4J's
+     * {@code 1000 - (1000 - r)} lands exactly on r = round16(master): no repair is needed, the user's listener sees
+     * exactly round16(master), and the master equals ZeroTrainer's.
+     */
+    @Test
+    void farJumpsLandExactlyOnTheRoundedMaster() {
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 32, \"fp16\": {\"enabled\": true,"
+                + " \"initial_scale_power\": 8}, \"optimizer\": {\"type\": \"AdamW\", \"params\": {\"lr\": 1.0,"
+                + " \"weight_decay\": 0.999999}}}");
+        DataSet zeros = MixedPrecisionTrainingTest.blobs(1, BATCH, 2).get(0);
+        zeros.getFeatures().assign(0);
+        MultiLayerNetwork viaZero = farNet();
+        try (ZeroTrainer t = ZeroTrainer.builder(viaZero).config(cfg).worldSize(1).threadsPerRank(1).build()) {
+            t.fit(new ExistingDataSetIterator(List.of(zeros)));
+        }
+        MultiLayerNetwork net = farNet();
+        ComputeCopyRecorder rec = new ComputeCopyRecorder();
+        long repaired;
+        try (DeepSpeedEngine e = DeepSpeed.initialize(net, cfg)) {
+            net.addListeners(rec);
+            net.fit(zeros);
+            assertEquals(0, e.skippedSteps(), "scale 2^8 must not overflow");
+            repaired = e.repairedSteps();
+        }
+        float[] master = net.params().toFloatVector();
+        assertArrayEquals(viaZero.params().toFloatVector(), master, 0f, "master vs ZeroTrainer at world size 1");
+        float[] seen = rec.params.get(0);
+        for (int i = 0; i < master.length; i++) {
+            assertEquals(Fp16.round(master[i]), seen[i], 0f, "element " + i + ": the compute copy is round16(master)");
+        }
+        assertEquals(0.0010375977f, master[0], 0f, "1000 - fl(0.999999 * 1000): 17 x 2^-14");
+        assertEquals(0, repaired, "every element's fp32 subtraction was exact");
+    }
+
+    /**
+     * The update left for DL4J: exact where {@code p - (p - r) == r} in fp32 (both 16-bit values within about 2^13
+     * of each other in magnitude), reported inexact otherwise (then the listener writes r).
+     */
+    @Test
+    void updateForTheSolverIsExactOrReported() {
+        float tiny = (float) Math.scalb(1.0, -20);   // an fp16 value 30 binades below 1000
+        float[] p = {1000f, 1000f, 0.5f, -3f, 0f};
+        float[] r = {0.0010375977f, 999.5f, 0.25f, 2f, 65504f};
+        float[] u = new float[p.length];
+        assertFalse(LocalStep.updateLandingOn(p, r, u), "all exact");
+        for (int i = 0; i < p.length; i++) {
+            assertEquals(r[i], p[i] - u[i], 0f, "element " + i);
+        }
+        assertTrue(LocalStep.updateLandingOn(new float[] {1000f}, new float[] {tiny}, new float[1]),
+                "1000 - (1000 - 2^-20) rounds away from 2^-20 in fp32");
+    }
+
+    private static MultiLayerNetwork farNet() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+                .seed(1).dataType(org.nd4j.linalg.api.buffer.DataType.FLOAT)
+                .updater(new org.nd4j.linalg.learning.config.Adam(1.0)).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(8).nOut(4)
+                        .activation(org.nd4j.linalg.activations.Activation.TANH).build())
+                .layer(new OutputLayer.Builder().nIn(4).nOut(3)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .build());
+        net.init();
+        net.params().assign(1000);
+        return net;
     }
 
     /** Steps 1, 2, 5, 9, 10, 11 get inputs of 1e8 (whole batch): the fp16 gradient overflows at any scale >= 1. */
