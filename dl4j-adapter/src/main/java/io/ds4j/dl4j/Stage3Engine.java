@@ -1,7 +1,11 @@
 package io.ds4j.dl4j;
 
 import io.ds4j.config.DeepSpeedConfigException;
+import io.ds4j.dl4j.stage3.FusedShardUpdate;
+import io.ds4j.dl4j.stage3.Stage3Numerics;
 import io.ds4j.dl4j.stage3.Stage3Trainer;
+import io.ds4j.schedules.LrSchedule;
+import io.ds4j.zero.config.OptimizerConfig;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.step.ReductionScaling;
 import java.util.List;
@@ -13,7 +17,8 @@ import org.deeplearning4j.nn.api.Model;
  * the global batch, see {@link BatchFeed}).
  *
  * <p>What stage 3 runs today: fp32, fp16 and bf16 (16-bit parameter shards, fp32 master shards, loss scaling and
- * skipped overflow steps as at stages 0-2), the network's own DL4J updaters (and their learning-rate schedules and
+ * skipped overflow steps as at stages 0-2), the network's own DL4J updaters or a DeepSpeed {@code optimizer} section
+ * (fused kernel on the master shards, with its {@code scheduler}; not Lamb) (and their learning-rate schedules and
  * regularization), {@code gradient_accumulation_steps}, {@code gradient_clipping}, the stage-3 knobs,
  * {@code offload_param} (cpu, nvme) and {@code csv_monitor}. Everything else that would change the training is
  * refused by {@link #open} with the key and the fix, rather than ignored.
@@ -37,21 +42,37 @@ final class Stage3Engine implements AutoCloseable {
         }
         refuseUnsupported(options, precision);
         Stage3Trainer t = Stage3Trainer.create(net, options.zero().stage3(), options.zero().offloadParam(), comms,
-                        precision)
+                        new Stage3Numerics(precision, fusedUpdate(net, options)))
                 .gradientClipping(options.clipping())
                 .gradientAccumulationSteps(options.gradientAccumulationSteps());
         return new Stage3Engine(t);
     }
 
-    static void refuseUnsupported(EngineOptions options, EnginePrecision precision) {
-        if (options.optimizer().isPresent()) {
-            throw refuse("optimizer", "a DeepSpeed optimizer section is not supported at stage 3 yet (stage 3 runs"
-                    + " the network's own DL4J updaters); remove the section and set the updater on the network, or"
-                    + " use stage 0-2");
+    /**
+     * The {@code optimizer} section (with its {@code scheduler}) as a fused kernel on the master shards, as stages
+     * 0-2 run it ({@code FusedShardStep}); null without the section.
+     */
+    private static FusedShardUpdate fusedUpdate(Model net, EngineOptions options) {
+        if (options.optimizer().isEmpty()) {
+            return null;
         }
-        if (options.sections().scheduler().isPresent()) {
-            throw refuse("scheduler", "a scheduler section is not supported at stage 3 yet; set a learning-rate"
-                    + " schedule on the network's DL4J updater instead, or use stage 0-2");
+        DeepSpeedOptimizers.requireCompatible(FlatLayout.of(net));
+        OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(net));
+        if (oc instanceof io.ds4j.zero.config.LambConfig) {
+            throw refuse("optimizer.type", "Lamb is not supported at stage 3 yet (its trust ratio is per tensor, and"
+                    + " a stage-3 rank holds a slice of each tensor); use Adam, AdamW, SGD, Adagrad or Lion, or stage"
+                    + " 0-2");
+        }
+        LrSchedule schedule = options.sections().scheduler().map(s -> ScheduleInstaller.schedule(s, oc.lr()))
+                .orElse(null);
+        return new FusedShardUpdate(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule);
+    }
+
+    static void refuseUnsupported(EngineOptions options, EnginePrecision precision) {
+        if (options.sections().scheduler().isPresent() && options.optimizer().isEmpty()) {
+            throw refuse("scheduler", "a scheduler section without an optimizer section is not supported at stage 3"
+                    + " yet; add an \"optimizer\" section, or set a learning-rate schedule on the network's DL4J"
+                    + " updater instead, or use stage 0-2");
         }
         if (options.zero().offloadsOptimizer()) {
             throw refuse("zero_optimization.offload_optimizer.device", "\""

@@ -201,7 +201,8 @@ class Stage3MixedPrecisionTest {
         String json = config(3, ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 10,"
                 + " \"loss_scale_window\": 2, \"hysteresis\": 2}");
         List<Double> scales = new ArrayList<>();
-        try (Captured log = new Captured(); ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2)
+        try (Captured log = new Captured();
+             ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2)
                 .threadsPerRank(1).build()) {
             float[] before = net.params().toFloatVector();
             int applied = 0;

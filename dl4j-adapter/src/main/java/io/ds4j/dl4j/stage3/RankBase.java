@@ -45,6 +45,7 @@ abstract class RankBase {
     private ShardOptimizer optimizer;
     private final ParamHome home;
     private final Stage3Precision precision;
+    private final FusedShardUpdate fused;
 
     /**
      * What a rank is built with besides the network.
@@ -52,12 +53,14 @@ abstract class RankBase {
      * @param comm      the rank's group
      * @param home      where its parameter shards live
      * @param precision its mixed-precision state
+     * @param optimizer the DeepSpeed optimizer, or null for the network's DL4J updaters
      */
-    record RankEnv(Collectives comm, ParamHome home, Stage3Precision precision) { }
+    record RankEnv(Collectives comm, ParamHome home, Stage3Precision precision, FusedShardUpdate optimizer) { }
 
     RankBase(RankEnv env, long largestLayer) {
         this.comm = env.comm();
         this.precision = env.precision();
+        this.fused = env.optimizer();
         this.home = env.home().format(precision.parameters());
         this.ledger = new MemoryLedger(comm.rank());
         this.buffers = new TransientBuffers(ledger);
@@ -109,7 +112,7 @@ abstract class RankBase {
     protected void finish(List<ModuleParams> trace, FlatLayout layout, ZeroStage3Config knobs) {
         Persistence.mark(params, knobs.paramPersistenceThreshold(), knobs.modelPersistenceThreshold());
         coordinator = new ParamCoordinator(trace, comm, buffers, knobs);
-        optimizer = new ShardOptimizer(layout, params, ledger, comm.rank());
+        optimizer = new ShardOptimizer(layout, params, ledger, comm.rank(), fused);
         precision.requireSupported(layout);
         precision.install(lossLayers());
     }
@@ -237,6 +240,9 @@ abstract class RankBase {
     /** Frees every shard and buffer and deletes the rank's offload files. */
     void close() {
         precision.close();
+        if (optimizer != null) {
+            optimizer.close();
+        }
         try {
             for (PartitionedParam p : params) {
                 p.free(buffers);

@@ -4,6 +4,7 @@ import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardGradient;
 import io.ds4j.dl4j.ShardUpdater;
 import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.step.GradientClipping;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
@@ -21,20 +22,25 @@ import org.nd4j.linalg.factory.Nd4j;
  * One rank's optimizer over its shards: for every parameter, the owned elements' fp32 values (the parameter's
  * {@link MasterShardStore}, updated in place), their reduced gradient, and the network's own DL4J updater on exactly
  * that range of the flat vector ({@link ShardUpdater}, so DL4J's per-layer updaters, learning-rate schedules and
- * regularization apply as in plain {@code fit()}).
+ * regularization apply as in plain {@code fit()}), or, with a DeepSpeed {@code optimizer} section, a fused kernel on
+ * the masters ({@link FusedShardUpdate}) reading the gradient times DeepSpeed's clip factor.
  */
 final class ShardOptimizer {
     private record Piece(FlatLayout.Slot slot, INDArray master, INDArray grad, ShardUpdater updater,
                          ShardGradient gradient) { }
 
     private final List<Piece> pieces = new ArrayList<>();
+    private final FusedShardUpdate.Pieces fused;
 
     /**
      * @param layout the network's flat layout
      * @param params every partitioned parameter, in flat (slot) order, each on a {@link MasterShardStore}
      * @param ledger where gradients and optimizer state are entered
+     * @param update a DeepSpeed optimizer run on the masters instead of the DL4J updaters, or null
      */
-    ShardOptimizer(FlatLayout layout, List<PartitionedParam> params, MemoryLedger ledger, int rank) {
+    ShardOptimizer(FlatLayout layout, List<PartitionedParam> params, MemoryLedger ledger, int rank,
+                   FusedShardUpdate update) {
+        this.fused = update == null ? null : new FusedShardUpdate.Pieces(update);
         for (int i = 0; i < params.size(); i++) {
             PartitionedParam p = params.get(i);
             FlatLayout.Slot slot = layout.slots().get(i);
@@ -47,10 +53,15 @@ final class ShardOptimizer {
             INDArray master = MasterShardStore.of(p.store()).owned();
             INDArray grad = Nd4j.create(DataType.FLOAT, n);
             long lo = slot.start() + own.offset();
-            ShardUpdater u = ShardUpdater.forShard(layout, lo, lo + n, master, grad);
             ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4L * n, "stage3 gradient shard");
-            ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE,
-                    u.state() == null ? 0 : 4L * u.state().length(), "stage3 optimizer state");
+            ShardUpdater u = null;
+            if (fused != null) {
+                fused.add(master, grad, ledger);
+            } else {
+                u = ShardUpdater.forShard(layout, lo, lo + n, master, grad);
+                ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE,
+                        u.state() == null ? 0 : 4L * u.state().length(), "stage3 optimizer state");
+            }
             pieces.add(new Piece(slot, master, grad, u, new ShardGradient(layout, lo, lo + n, grad)));
         }
     }
@@ -92,6 +103,11 @@ final class ShardOptimizer {
             }
         }
         double norm = Math.sqrt(ctx.comm().allReduceSum(local));
+        if (fused != null) {
+            fused.apply(ctx.iteration(), StepArgs.unscaleAndClip(1.0, norm, ctx.clipping().maxNorm()));
+            clearGradients();
+            return norm;
+        }
         double factor = ctx.clipping().scale(norm);
         for (Piece pc : pieces) {
             if (pc.grad() == null) {
@@ -127,12 +143,23 @@ final class ShardOptimizer {
         if (!ctx.precision().decide(ctx.comm())) {
             return false;
         }
+        clearGradients();
+        return true;
+    }
+
+    private void clearGradients() {
         for (Piece pc : pieces) {
             if (pc.grad() != null) {
                 pc.grad().assign(0);
             }
         }
-        return true;
+    }
+
+    /** Stops the fused kernel's threads, if any. */
+    void close() {
+        if (fused != null) {
+            fused.close();
+        }
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.ds4j.dl4j.stage3;
 
-import io.ds4j.dl4j.EnginePrecision;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardUpdater;
 import io.ds4j.zero.comm.Collectives;
@@ -92,26 +91,28 @@ public final class Stage3Trainer implements AutoCloseable {
      */
     public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
                                        List<? extends Collectives> group) {
-        return create(net, knobs, offload, group, EnginePrecision.fp32());
+        return create(net, knobs, offload, group, Stage3Numerics.fp32());
     }
 
     /**
      * As {@link #create(Model, ZeroStage3Config, OffloadParamConfig, List)} with DeepSpeed's {@code fp16} or
      * {@code bf16} (see {@link Stage3Precision}): the shards the gathers read hold 16-bit values (2 B per element),
      * the optimizer updates an fp32 master shard, fp16 scales the loss in each rank's own copy of the output layers,
-     * and a step whose gradients overflow on any rank is skipped. The network computes in FLOAT.
+     * and a step whose gradients overflow on any rank is skipped. The network computes in FLOAT. With a
+     * {@link FusedShardUpdate} (a DeepSpeed {@code optimizer} section) that kernel updates the fp32 master shards
+     * instead of the network's DL4J updaters.
      *
-     * @param precision the engine's precision ({@link EnginePrecision#fp32()} for plain fp32)
+     * @param numerics the precision and the optimizer ({@link Stage3Numerics#fp32()} for plain fp32 and DL4J's)
      */
     public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
-                                       List<? extends Collectives> group, EnginePrecision precision) {
+                                       List<? extends Collectives> group, Stage3Numerics numerics) {
         FlatLayout layout = check(net);
         long shardBytes = 4L * ((net.numParams() + group.size() - 1) / group.size());
         Ranks.Body<RankBase> make;
         if (net instanceof MultiLayerNetwork m) {
-            make = c -> withHome(offload, c, shardBytes, precision, e -> new Stage3Rank(m, layout, knobs, e));
+            make = c -> withHome(offload, c, shardBytes, numerics, e -> new Stage3Rank(m, layout, knobs, e));
         } else if (net instanceof ComputationGraph g) {
-            make = c -> withHome(offload, c, shardBytes, precision, e -> new GraphRank(g, layout, knobs, e));
+            make = c -> withHome(offload, c, shardBytes, numerics, e -> new GraphRank(g, layout, knobs, e));
         } else {
             throw new IllegalArgumentException("model: " + net.getClass().getName() + " is not supported; pass a "
                     + "MultiLayerNetwork or a ComputationGraph");
@@ -174,11 +175,12 @@ public final class Stage3Trainer implements AutoCloseable {
         return create(net, knobs, InProcessCollectives.create(worldSize, Duration.ofMinutes(5)));
     }
 
-    private static RankBase withHome(OffloadParamConfig offload, Collectives c, long bytes, EnginePrecision p,
+    private static RankBase withHome(OffloadParamConfig offload, Collectives c, long bytes, Stage3Numerics n,
                                      java.util.function.Function<RankBase.RankEnv, RankBase> make) {
         ParamHome home = ParamHome.of(offload, c.rank(), bytes);
         try {
-            return make.apply(new RankBase.RankEnv(c, home, new Stage3Precision(p, c.rank())));
+            return make.apply(new RankBase.RankEnv(c, home, new Stage3Precision(n.precision(), c.rank()),
+                    n.optimizer()));
         } catch (RuntimeException e) {
             home.close();
             throw e;

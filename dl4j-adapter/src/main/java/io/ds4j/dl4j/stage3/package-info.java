@@ -14,8 +14,9 @@
  *       clone of the configuration on a shared compute scratch as large as the largest layer (never on a flat
  *       vector), and runs them exactly as {@code computeGradientAndScore()} does (input pre-processors, training-mode
  *       {@code activate}, the output layer's labels, {@code backpropGradient}, {@code computeScore} with the summed
- *       regularization score), without workspaces. Before a layer runs, its {@link io.ds4j.zero.stage3.PartitionedParam}s
- *       are gathered by the coordinator and copied into the scratch, and the layer's parameter table is rebound to
+ *       regularization score), without workspaces. Before a layer runs, its
+ *       {@link io.ds4j.zero.stage3.PartitionedParam}s are gathered by the coordinator and copied into the scratch,
+ *       and the layer's parameter table is rebound to
  *       views of it ({@code setParamTable}, {@code setParamsViewArray}); its gradient views are rebound to a
  *       gradient scratch ({@code setBackpropGradientsViewArray}); right after its backward the gradient is
  *       reduce-scattered into the rank's gradient shards and the parameters are released.</li>
@@ -28,7 +29,8 @@
  * are new at every step leave one session per step behind (persistent rank threads would avoid it).
  *
  * <h2>What a rank holds</h2>
- * Between steps: its shard of every parameter (fp32), the fp32 master of the owned elements with the DL4J updater
+ * Between steps: its shard of every parameter (fp32, or 16-bit in mixed precision), the fp32 master of the owned
+ * elements with the DL4J updater
  * state for them, the reduced gradient shard, the full copies of persistent parameters, and two scratch arrays of the
  * largest layer's size. During a step, additionally: the gathered tensors the coordinator keeps live and one
  * full-size gradient tensor at a time during its reduce-scatter. The ledger enters each of these.
@@ -43,13 +45,34 @@
  * MASTER_WEIGHTS), as DeepSpeed keeps its fp32 partitions apart from the parameter partitions, and is copied to the
  * offloaded shard after every step: the same floats, so training is bit-identical to no offload.
  *
+ * <h2>Mixed precision ({@code fp16}, {@code bf16})</h2>
+ * {@link io.ds4j.dl4j.stage3.Stage3Precision} follows stages 0-2's rounding points exactly. Every parameter store pairs
+ * the fp32 master (MASTER_WEIGHTS, updated by the optimizer) with the shard the gathers read, kept as 16-bit bits
+ * ({@link io.ds4j.dl4j.stage3.HalfShardStore}: 2 B per element on the device, or on the host with {@code offload_param
+ * cpu}; with {@code nvme} a file of FLOAT values rounded to the format) and refreshed from the master after each
+ * applied step, so the layers compute in FLOAT on exactly 16-bit-representable values. fp16 installs a
+ * {@link io.ds4j.dl4j.precision.ScaledLoss} in the rank's own clone of the output layers (the user's network is never
+ * touched); each layer's summed gradient is rounded to the stored 16-bit micro-batch mean just before its
+ * reduce-scatter; at the step the reduced shard is divided by the world size, rounded to
+ * {@code communication_data_type}, divided by the accumulation steps and the scale; an Inf or NaN on any rank
+ * ({@code allReduceMax}) skips the whole step (no parameter, iteration or schedule change) and moves the loss scale
+ * with DeepSpeed's rules and OVERFLOW line; {@code LossScaleException} stops every rank. Measured: bit-identical to
+ * stage 2 on the same data (fp16, fp16 with accumulation, bf16).
+ *
+ * <h2>DeepSpeed optimizer section</h2>
+ * With an {@code optimizer} section ({@link io.ds4j.dl4j.stage3.FusedShardUpdate}) the fused kernel of stages 0-2
+ * updates each owned slice of the fp32 masters with its own state, reading the averaged gradient times DeepSpeed's
+ * clip factor, at the {@code scheduler}'s learning rate; the DL4J updaters are then not used. Lamb is refused (its
+ * trust ratio is per tensor and a rank holds a slice of each tensor).
+ *
  * <h2>Supported and not yet</h2>
  * {@code MultiLayerNetwork} and {@code ComputationGraph} (dense, convolution, LSTM, SameDiff self-attention, merge
- * vertices), the network's own DL4J updaters and regularization, gradient accumulation, DeepSpeed's global-norm
- * gradient clipping, fp32, {@code offload_param} cpu and nvme, and the user-facing engine: {@code ZeroTrainer} runs
+ * vertices), the network's own DL4J updaters and regularization or a DeepSpeed {@code optimizer} (+ {@code scheduler})
+ * section, gradient accumulation, DeepSpeed's global-norm gradient clipping, fp32, fp16 and bf16,
+ * {@code offload_param} cpu and nvme, and the user-facing engine: {@code ZeroTrainer} runs
  * {@code zero_optimization.stage: 3} through {@link io.ds4j.dl4j.stage3.Stage3Trainer#fit(java.util.List, long, int,
- * int)} with the micro-batch split of stages 0-2. Not yet: fp16/bf16 shard storage, a DeepSpeed {@code optimizer} or
- * {@code scheduler} section, optimizer offload, prescale/predivide (the engine refuses each by key), DL4J gradient
+ * int)} with the micro-batch split of stages 0-2. Not yet: a {@code scheduler} section without an {@code optimizer}
+ * section, the Lamb optimizer, optimizer offload, prescale/predivide (the engine refuses each by key), DL4J gradient
  * normalization (refused with a clear error), masks (refused), and {@code DeepSpeed.initialize} (refuses stage 3:
  * DL4J's own {@code fit()} computes on the full flat vector).
  */

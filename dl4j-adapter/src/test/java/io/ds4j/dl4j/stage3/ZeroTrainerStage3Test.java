@@ -294,7 +294,6 @@ class ZeroTrainerStage3Test {
     /** What stage 3 does not run yet is refused by key, never ignored. */
     @ParameterizedTest(name = "{1}")
     @CsvSource(delimiter = '|', value = {
-        "\"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01}},|optimizer",
         "\"scheduler\": {\"type\": \"WarmupLR\", \"params\": {\"warmup_num_steps\": 5}},|scheduler",
         "\"prescale_gradients\": true,|prescale_gradients",
         "\"gradient_predivide_factor\": 2.0,|gradient_predivide_factor"})

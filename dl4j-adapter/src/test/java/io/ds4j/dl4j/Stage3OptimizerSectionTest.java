@@ -1,0 +1,114 @@
+package io.ds4j.dl4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryCategory;
+import java.util.List;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * A DeepSpeed {@code optimizer} section (with a {@code scheduler}) at ZeRO stage 3: the fused kernel updates each
+ * rank's fp32 master shards as stage 2's {@code FusedShardStep} updates its flat range. The kernels are element-wise
+ * and both stages feed them the same averaged gradient (the same sums: fp32 gradients of 2 ranks, or exact sums of
+ * 16-bit values, divided by powers of two) and the same learning rate per step, so without clipping they agree bit
+ * for bit. With {@code gradient_clipping} (ds4j's default is 1.0, so the cases that do not set it clip) the global
+ * norm is a sum of squares taken in a different order (stage 2: over one contiguous range of the flat vector; stage
+ * 3: over the rank's slice of each tensor), so the norm, DeepSpeed's clip factor
+ * {@code max_norm / (norm + 1e-6)} and then the updates can differ in the last float bits: measured max |diff| 3e-8
+ * (Adam), 6e-8 (AdamW with bf16, Adagrad) and 0 (Lion, which only uses signs) after 16 steps that move parameters by
+ * 0.016-0.25; asserted within 1e-6 absolute.
+ */
+class Stage3OptimizerSectionTest {
+
+    private static final int BATCH = 32;
+    private static final String ADAM_WARMUP = ", \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.005}},"
+            + " \"scheduler\": {\"type\": \"WarmupLR\", \"params\": {\"warmup_min_lr\": 0, \"warmup_max_lr\": 0.005,"
+            + " \"warmup_num_steps\": 10, \"warmup_type\": \"linear\"}}";
+
+    private record Run(float[] params, long skipped) { }
+
+    private static Run train(int stage, String extra, int epochs) {
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
+        List<DataSet> data = MixedPrecisionTrainingTest.blobs(8, BATCH, 11);
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
+                + " {\"stage\": " + stage + "}" + extra + "}");
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
+            t.fit(new ExistingDataSetIterator(data), epochs);
+            return new Run(net.params().toFloatVector(), t.skippedSteps());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {ADAM_WARMUP,
+        ADAM_WARMUP + ", \"gradient_clipping\": 0.05",
+        ADAM_WARMUP + ", \"fp16\": {\"enabled\": true}, \"gradient_accumulation_steps\": 2",
+        ", \"optimizer\": {\"type\": \"AdamW\", \"params\": {\"lr\": 0.01, \"weight_decay\": 0.1}},"
+                + " \"bf16\": {\"enabled\": true}",
+        ", \"optimizer\": {\"type\": \"Adagrad\", \"params\": {\"lr\": 0.05}}",
+        ", \"optimizer\": {\"type\": \"Lion\", \"params\": {\"lr\": 0.001}}"})
+    void stage3MatchesStage2WithTheSameSection(String extra) {
+        Run r2 = train(2, extra, 2);
+        Run r3 = train(3, extra, 2);
+        assertEquals(r2.skipped(), r3.skipped(), "overflow-skipped steps (fp16's first steps at scale 2^16)");
+        float[] s2 = r2.params();
+        float[] s3 = r3.params();
+        float[] start = MixedPrecisionTrainingTest.net(1.0, Activation.TANH).params().toFloatVector();
+        double moved = 0;
+        double max = 0;
+        for (int i = 0; i < s2.length; i++) {
+            moved = Math.max(moved, Math.abs(s2[i] - start[i]));
+            max = Math.max(max, Math.abs(s2[i] - s3[i]));
+        }
+        System.out.printf("stage3 vs stage2 %s: max |diff| %.3g (max move %.3g)%n", extra, max, moved);
+        assertTrue(moved > 1e-3, "the optimizer must move the parameters: " + moved);
+        assertArrayEquals(s2, s3, 1e-6f, "stage 3 vs stage 2 with" + extra);
+    }
+
+    /** Without clipping the two stages feed the kernel identical inputs: bit-identical parameters. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {ADAM_WARMUP + ", \"gradient_clipping\": 0",
+        ADAM_WARMUP + ", \"gradient_clipping\": 0, \"fp16\": {\"enabled\": true, \"initial_scale_power\": 8}"})
+    void withoutClippingStage3EqualsStage2BitForBit(String extra) {
+        Run r2 = train(2, extra, 2);
+        Run r3 = train(3, extra, 2);
+        assertEquals(r2.skipped(), r3.skipped());
+        assertArrayEquals(r2.params(), r3.params(), "stage 3 vs stage 2 with" + extra);
+    }
+
+    /** The optimizer state is the kernel's (Adam: 2 words per owned element), summed over ranks 2 x 4 x psi bytes. */
+    @Test
+    void ledgerHoldsTheKernelsState() {
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
+                + " {\"stage\": 3}" + ADAM_WARMUP + "}");
+        long state = 0;
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).build()) {
+            for (LedgerSnapshot s : t.memoryReport()) {
+                state += s.bytes(MemoryCategory.OPTIMIZER_STATE);
+            }
+        }
+        assertEquals(2 * 4 * net.numParams(), state);
+    }
+
+    @Test
+    void lambIsRefusedByKey() {
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
+                + " {\"stage\": 3}, \"zero_allow_untested_optimizer\": true, \"optimizer\": {\"type\": \"Lamb\","
+                + " \"params\": {\"lr\": 0.01}}}");
+        RuntimeException e = assertThrows(RuntimeException.class, () -> ZeroTrainer.builder(
+                MixedPrecisionTrainingTest.net(1.0, Activation.TANH)).config(cfg).worldSize(2).build());
+        assertTrue(e.getMessage().startsWith("optimizer.type:"), e.getMessage());
+        assertTrue(e.getMessage().contains("stage 3"), e.getMessage());
+    }
+}
