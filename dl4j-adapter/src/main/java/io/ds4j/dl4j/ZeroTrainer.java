@@ -293,6 +293,9 @@ public final class ZeroTrainer implements AutoCloseable {
      * @return flushed / non-zero elements, 0 when nothing was stored yet
      */
     public double flushedGradientFraction() {
+        if (stage3 != null) {
+            return stage3.trainer().flushedGradientFraction();
+        }
         return RankPrecision.flushedFraction(workers.stream().map(RankWorker::precision).toList());
     }
 

@@ -59,12 +59,18 @@ class Stage3MixedPrecisionTest {
     }
 
     private static MultiLayerNetwork train(MultiLayerNetwork net, String json, int epochs) {
+        trainFlushed(net, json, epochs);
+        return net;
+    }
+
+    /** Trains and returns the fraction of stored-gradient elements flushed to zero by the 16-bit rounding. */
+    private static double trainFlushed(MultiLayerNetwork net, String json, int epochs) {
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2)
                 .threadsPerRank(1).build()) {
             t.fit(new ExistingDataSetIterator(data), epochs);
             assertEquals(0, t.skippedSteps(), "no overflow expected in " + json);
+            return t.flushedGradientFraction();
         }
-        return net;
     }
 
     /** As at stage 2 (MixedPrecisionTrainingTest): fp16 with a 2^16 scale ends within 2% of fp32's loss. */
@@ -87,9 +93,16 @@ class Stage3MixedPrecisionTest {
     @Test
     void fp16WithoutScalingLosesSmallGradientsAtStage3() {
         double fp32 = train(MixedPrecisionTrainingTest.net(), config(3, ""), EPOCHS).score(all);
-        double noScale = train(MixedPrecisionTrainingTest.net(), config(3, ", \"fp16\": {\"enabled\": true,"
-                + " \"loss_scale\": 1}"), EPOCHS).score(all);
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        double flushed = trainFlushed(net, config(3, ", \"fp16\": {\"enabled\": true, \"loss_scale\": 1}"),
+                EPOCHS);
+        double noScale = net.score(all);
         assertTrue(noScale > 1.5 * fp32, "scale 1 must lose: fp32 " + fp32 + ", fp16 unscaled " + noScale);
+        assertTrue(flushed > 0.3, "fraction of stored gradient elements flushed at scale 1: " + flushed);
+        MultiLayerNetwork scaled = MixedPrecisionTrainingTest.net();
+        double few = trainFlushed(scaled, config(3, ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}"),
+                1);
+        assertTrue(few < 0.01, "with scale 2^16 almost nothing underflows: " + few);
     }
 
     /** bf16 (8 significant bits, fp32's range) at stage 3 within 5% of fp32, as at stage 2. */
@@ -124,6 +137,36 @@ class Stage3MixedPrecisionTest {
         }
         System.out.printf("stage3 vs stage2 %s: max |diff| %.3g%n", section, max);
         assertArrayEquals(s2, s3, "stage 3 vs stage 2 with " + section);
+    }
+
+    /**
+     * The same for ComputationGraphs (the scaled loss goes into the rank's own graph's output layer): a convolution
+     * graph with l2 and an LSTM graph with an RNN output layer, fp16 at stage 3 bit-identical to stage 2.
+     */
+    @Test
+    void graphsAtStage3MatchStage2BitForBit() {
+        String fp16 = ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 8}";
+        List<java.util.function.Supplier<org.deeplearning4j.nn.graph.ComputationGraph>> nets = List.of(
+                () -> TestNets.convGraph(3), () -> TestNets.lstmGraph(4));
+        List<List<DataSet>> sets = List.of(TestNets.imageData(4, 8, 5), TestNets.sequenceData(4, 8, 6));
+        for (int k = 0; k < nets.size(); k++) {
+            float[][] out = new float[2][];
+            long[] skipped = new long[2];
+            for (int i = 0; i < 2; i++) {
+                org.deeplearning4j.nn.graph.ComputationGraph g = nets.get(k).get();
+                String json = "{\"train_batch_size\": 8, \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": "
+                        + (i + 2) + "}" + fp16 + "}";
+                try (ZeroTrainer t = ZeroTrainer.builder(g).config(DeepSpeedConfig.parse(json)).worldSize(2)
+                        .threadsPerRank(1).build()) {
+                    t.fit(new ExistingDataSetIterator(sets.get(k)), 2);
+                    skipped[i] = t.skippedSteps();
+                }
+                out[i] = g.params().toFloatVector();
+            }
+            assertEquals(skipped[0], skipped[1], "skipped steps, graph " + k);
+            assertTrue(skipped[1] < 8, "most of the 8 steps must be applied, skipped " + skipped[1]);
+            assertArrayEquals(out[0], out[1], "graph " + k + ": stage 3 vs stage 2 fp16");
+        }
     }
 
     /** Parameter offload keeps the same 16-bit values in another place: bit-identical training. */

@@ -37,6 +37,8 @@ final class Stage3Precision {
     private int microBatch = 1;
     private boolean overflow;
     private boolean lastSkipped;
+    private long nonZero;
+    private long flushed;
 
     Stage3Precision(EnginePrecision config, int rank) {
         this.config = config;
@@ -93,8 +95,24 @@ final class Stage3Precision {
     /** Rounds {@code full[0, n)}, a layer's summed (scaled) gradient, to the stored 16-bit micro-batch mean. */
     void store(float[] full, int n) {
         if (cast != null) {
+            int before = countNonZero(full, n);
             overflow |= cast.roundInPlace(full, 0, n, microBatch, 1.0);
+            nonZero += before;
+            flushed += before - countNonZero(full, n);
         }
+    }
+
+    private static int countNonZero(float[] a, int n) {
+        int c = 0;
+        for (int i = 0; i < n; i++) {
+            c += a[i] != 0f ? 1 : 0;
+        }
+        return c;
+    }
+
+    /** Stored-gradient elements so far that were non-zero before rounding, and those that the rounding flushed. */
+    long[] flushCounts() {
+        return new long[] {nonZero, flushed};
     }
 
     /**

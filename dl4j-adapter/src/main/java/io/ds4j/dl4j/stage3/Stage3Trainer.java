@@ -331,6 +331,21 @@ public final class Stage3Trainer implements AutoCloseable {
         return ranks.get(0).precision().scale();
     }
 
+    /**
+     * @return the fraction of stored-gradient elements, over every rank's micro-batches so far, that were non-zero in
+     *         fp32 and became zero when rounded to the 16-bit format (0 in fp32 and before any step)
+     */
+    public double flushedGradientFraction() {
+        long nz = 0;
+        long fl = 0;
+        for (RankBase r : ranks) {
+            long[] c = r.precision().flushCounts();
+            nz += c[0];
+            fl += c[1];
+        }
+        return nz == 0 ? 0.0 : fl / (double) nz;
+    }
+
     /** The score of the last step. */
     public double score() {
         return score;
