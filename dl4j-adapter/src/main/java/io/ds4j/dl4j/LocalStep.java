@@ -25,13 +25,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * The loss gradient carries the loss scale ({@code ScaledLoss}, installed by {@code create}); the summed gradient is
  * stored as {@code round16(g / m)}. On overflow the step is skipped: the update left is zero, so DL4J's
  * {@code params.subi(update)} changes nothing. Otherwise the unscaled gradient updates the master and the update
- * left is {@code u = p - r} with {@code p} the current compute copy and {@code r = round16(master)}, computed in fp32 so
- * that DL4J's {@code p - u} lands on {@code r}. That is exact whenever {@code p - r} is an fp32 value, which holds in
- * practice: both are 16-bit values, and a master that falls far below {@code p} in magnitude got there by an fp32
- * subtraction that cancelled, so it lies on fp32's grid near {@code p}. The engine checks every element; where one
- * is not exact, a listener placed first among the network's listeners writes {@code r} after DL4J's subtraction,
- * before any other listener and the next forward pass ({@link DeepSpeedEngine#repairedSteps()} counts such steps;
- * a user who replaces the listeners with {@code setListeners} after {@code initialize} removes that safety net). DL4J counts every call as an iteration; the updaters and schedules see
+ * left is {@code u = p - r}, with {@code p} the current compute copy and {@code r = round16(master)}, computed in
+ * fp32 so that DL4J's {@code p - u} lands on {@code r}. That is exact whenever {@code p - r} is an fp32 value, which
+ * holds in practice: both are 16-bit values, and a master that falls far below {@code p} in magnitude got there by an
+ * fp32 subtraction that cancelled, so it lies on fp32's grid near {@code p}. The engine checks every element; where
+ * one is not exact, a listener placed first among the network's listeners writes {@code r} after DL4J's
+ * subtraction, before any other listener and the next forward pass ({@link DeepSpeedEngine#repairedSteps()} counts
+ * such steps; a user who replaces the listeners with {@code setListeners} after {@code initialize} removes that
+ * safety net). DL4J counts every call as an iteration; the updaters and schedules see
  * {@code iteration - skippedSteps}, the engine's own count of applied steps, as DeepSpeed does not advance the
  * scheduler on a skipped step.
  */
