@@ -61,7 +61,10 @@
  * {@link io.ds4j.dl4j.precision}), overflow is decided over all ranks and skips the whole step (no parameter,
  * iteration or schedule change), and the loss scale follows {@link io.ds4j.precision.LossScale}. When {@code fit}
  * ends the user's network gets its own loss functions back and the fp32 master values. DL4J's own {@code fit()}
- * ({@link io.ds4j.dl4j.DeepSpeed#initialize}) refuses both sections by key.
+ * ({@link io.ds4j.dl4j.DeepSpeed#initialize}, world size 1) runs the same operations in the updater slot: the
+ * engine keeps the master, the network's parameters are the compute copy, and the update left for DL4J's solver is
+ * the compute copy minus the rounded new master (zero on a skipped step); {@code DeepSpeedEngine.close()} restores
+ * the loss functions and writes the master into the network.
  *
  * <h2>Optimizer offload ({@code zero_optimization.offload_optimizer})</h2>
  * At stages 1 and 2 with an {@code optimizer} section, {@code device: "cpu"} or {@code "nvme"} puts each rank's fp32
