@@ -236,10 +236,36 @@ class DeepSpeedMixedPrecisionTest {
         }
         MultiLayerNetwork net = overflowNet();
         ComputeCopyRecorder rec = new ComputeCopyRecorder();
+        List<String> logged = new ArrayList<>();
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(ZeroTrainer.class.getName());
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(h);
         try (DeepSpeedEngine e = DeepSpeed.initialize(net, cfg)) {
             net.addListeners(rec);
             float[] start = net.params().toFloatVector();
-            net.fit(new ExistingDataSetIterator(data));
+            try {
+                net.fit(new ExistingDataSetIterator(data));
+            } finally {
+                jul.removeHandler(h);
+            }
+            List<String> overflow = logged.stream().filter(m -> m.contains("OVERFLOW!")).toList();
+            assertEquals(HUGE.size(), overflow.size(), "one OVERFLOW line per skipped step: " + logged);
+            // step 1: hysteresis 2 -> 1, scale kept; step 2: hysteresis exhausted, 1024 -> 512
+            assertTrue(overflow.get(0).contains("Attempted loss scale: 1024, but hysteresis is 2"), overflow.get(0));
+            assertTrue(overflow.get(1).contains("Attempted loss scale: 1024, reducing to 512"), overflow.get(1));
             assertEquals(HUGE.size(), e.skippedSteps());
             assertEquals(512, e.lossScale().value(), "scale after step 16 (stable 4: grows 256 -> 512)");
             for (int s = 0; s < SCALE_USED.length; s++) {
