@@ -237,12 +237,14 @@ class Stage3MixedPrecisionTest {
      * uses. Each step is one {@code fit} of one batch, so the user's network shows the parameters after every step.
      */
     @Test
-    void overflowSkipsTheStepWithDeepSpeedsScaleTrajectory() {
+    void overflowSkipsTheStepWithDeepSpeedsScaleTrajectory(@TempDir Path dir) throws Exception {
         double[] used = {1024, 1024, 1024, 512, 512, 512, 256, 256, 256, 512, 512, 256, 128, 128, 128, 256, 256};
         List<DataSet> steps = MixedPrecisionTrainingTest.blobs(used.length, BATCH, 3);
         MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.RELU);
         String json = config(3, ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 10,"
-                + " \"loss_scale_window\": 2, \"hysteresis\": 2}");
+                + " \"loss_scale_window\": 2, \"hysteresis\": 2}, \"csv_monitor\": {\"enabled\": true,"
+                + " \"output_path\": \""
+                + dir.toString().replace("\\", "/") + "\", \"job_name\": \"s3\"}");
         List<Double> scales = new ArrayList<>();
         try (Captured log = new Captured();
              ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2)
@@ -272,8 +274,15 @@ class Stage3MixedPrecisionTest {
             assertTrue(overflow.get(0).contains("Attempted loss scale: 1024, but hysteresis is 2"), overflow.get(0));
             assertTrue(overflow.get(1).contains("Attempted loss scale: 1024, reducing to 512"), overflow.get(1));
         }
+        List<String> scaleCsv = java.nio.file.Files.readAllLines(dir.resolve("s3").resolve(
+                io.ds4j.dl4j.monitor.CsvMonitor.fileName(io.ds4j.dl4j.monitor.CsvMonitor.LOSS_SCALE)));
+        List<String> skippedCsv = java.nio.file.Files.readAllLines(dir.resolve("s3").resolve(
+                io.ds4j.dl4j.monitor.CsvMonitor.fileName(io.ds4j.dl4j.monitor.CsvMonitor.SKIPPED_STEP)));
         for (int s = 0; s < used.length; s++) {
             assertEquals(used[s], scales.get(s), "loss scale used by step " + s);
+            long samples = (long) (s + 1) * BATCH; // DeepSpeed's global_samples after the step
+            assertEquals(samples + "," + used[s], scaleCsv.get(s + 1), "csv_monitor loss scale of step " + s);
+            assertEquals(samples + "," + (HUGE.contains(s) ? 1 : 0), skippedCsv.get(s + 1), "skipped of step " + s);
         }
     }
 
