@@ -123,7 +123,9 @@ class Stage3TrainJobTest {
     void theDefaultConfigsOptimizerSectionTrainsAtStage3() throws Exception {
         Path cfg = dir.resolve("s3.json");
         java.nio.file.Files.writeString(cfg, TrainJob.defaultConfig().replace("\"stage\": 2", "\"stage\": 3"));
-        String[] r = cli("train", "--steps", "1", cfg.toString());
+        Path model = dir.resolve("s3-model.zip");
+        String[] r = cli("train", "--steps", "1", "--out", model.toString(), cfg.toString());
         assertEquals("0", r[0], r[1]); // the optimizer section runs on the master shards (Stage3OptimizerSectionTest)
+        assertTrue(java.nio.file.Files.size(model) > 0, "the trained network is saved");
     }
 }
