@@ -10,7 +10,6 @@ import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -21,7 +20,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ({@link FusedOptimizer}) updating each owned piece of a parameter's fp32 master shard in place, with its own
  * optimizer state per piece, reading the piece's averaged (and, in mixed precision, unscaled) gradient times
  * DeepSpeed's clip factor. The kernels are element-wise (Adam, AdamW, SGD, Adagrad, Lion), so updating the pieces one
- * by one is the same arithmetic as updating a flat range of them at stages 0-2.
+ * by one, and each in sub-groups of at most {@code sub_group_size} elements ({@link SubGroupPlan}), is the same
+ * arithmetic as updating a flat range of them at stages 0-2.
  *
  * @param kernel   the fused optimizer
  * @param lr       {@code optimizer.params.lr}
@@ -38,52 +38,62 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
         return schedule == null ? lr : schedule.lr(iteration - 1L);
     }
 
-    /** The state and staging of the pieces of one rank. */
+    /** The optimizer state of the pieces of one rank; the staging is a per-step buffer sized by one sub-group. */
     static final class Pieces {
         private final FusedShardUpdate update;
         private final List<INDArray> masters = new ArrayList<>();
         private final List<INDArray> grads = new ArrayList<>();
-        private final List<float[]> masterCopy = new ArrayList<>();
-        private final List<float[]> gradCopy = new ArrayList<>();
-        private final List<OptimizerBuffers> buffers = new ArrayList<>();
+        private final List<float[][]> states = new ArrayList<>();
         private final KernelPool pool = new KernelPool(1);
 
         Pieces(FusedShardUpdate update) {
             this.update = update;
         }
 
-        /** Adds a piece: its fp32 master and gradient arrays (the ranges the rank owns). */
+        /** Adds a piece: its fp32 master and gradient arrays (the ranges the rank owns), in flat order. */
         void add(INDArray master, INDArray grad, MemoryLedger ledger) {
             int n = (int) master.length();
-            float[] m = new float[n];
-            float[] g = new float[n];
-            List<Fp32Storage> state = new ArrayList<>();
-            for (int i = 0; i < update.kernel().stateWords(); i++) {
-                state.add(new HeapFp32(new float[n], 0, n));
-            }
-            ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4L * n * state.size(),
+            float[][] state = new float[update.kernel().stateWords()][n];
+            ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4L * n * state.length,
                     "stage3 optimizer state (" + update.kernel().getClass().getSimpleName() + ")");
-            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 8L * n,
-                    "stage3 fused-kernel staging (master and gradient copies)");
             masters.add(master);
             grads.add(grad);
-            masterCopy.add(m);
-            gradCopy.add(g);
-            buffers.add(new OptimizerBuffers(new HeapFp32(g, 0, n), new HeapFp32(m, 0, n), state, null));
+            states.add(state);
         }
 
-        /** One step of every piece: DeepSpeed's step {@code iteration + 1} with the gradient multiplier. */
-        void apply(int iteration, double gradMultiplier) {
+        /**
+         * One step of every piece, sub-group after sub-group: DeepSpeed's step {@code iteration + 1} with the gradient
+         * multiplier. A sub-group's masters and gradients are copied into {@code staging} (master copies in
+         * {@code [0, largest)}, gradient copies in {@code [largest, 2 largest)}), stepped, and the masters copied back.
+         *
+         * @param plan    the sub-groups over the pieces, in the order {@link #add} received them
+         * @param staging at least {@code 2 * plan.largest()} floats
+         */
+        void apply(int iteration, double gradMultiplier, SubGroupPlan plan, float[] staging) {
             StepArgs args = new StepArgs(iteration + 1L, (float) update.rate(iteration), (float) gradMultiplier);
-            for (int i = 0; i < buffers.size(); i++) {
-                FloatBuffer mb = masters.get(i).data().asNioFloat();
-                FloatBuffer gb = grads.get(i).data().asNioFloat();
-                float[] m = masterCopy.get(i);
-                mb.get(0, m);
-                gb.get(0, gradCopy.get(i));
-                update.kernel().step(buffers.get(i), args, pool);
-                mb.put(0, m);
+            int g0 = plan.largest();
+            for (List<SubGroupPlan.Segment> group : plan.groups()) {
+                for (SubGroupPlan.Segment s : group) {
+                    masters.get(s.piece()).data().asNioFloat().get(s.from(), staging, s.at(), s.length());
+                    grads.get(s.piece()).data().asNioFloat().get(s.from(), staging, g0 + s.at(), s.length());
+                }
+                for (SubGroupPlan.Segment s : group) {
+                    update.kernel().step(buffers(s, staging, g0), args, pool);
+                }
+                for (SubGroupPlan.Segment s : group) {
+                    masters.get(s.piece()).data().asNioFloat().put(s.from(), staging, s.at(), s.length());
+                }
             }
+        }
+
+        /** The kernel's view of one segment: its staged gradient and master, and its range of the piece's state. */
+        private OptimizerBuffers buffers(SubGroupPlan.Segment s, float[] staging, int g0) {
+            List<Fp32Storage> state = new ArrayList<>();
+            for (float[] word : states.get(s.piece())) {
+                state.add(new HeapFp32(word, s.from(), s.length()));
+            }
+            return new OptimizerBuffers(new HeapFp32(staging, g0 + s.at(), s.length()),
+                    new HeapFp32(staging, s.at(), s.length()), state, null);
         }
 
         /** Stops the kernel's threads. */

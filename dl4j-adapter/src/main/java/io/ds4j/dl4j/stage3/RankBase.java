@@ -112,7 +112,8 @@ abstract class RankBase {
     protected void finish(List<ModuleParams> trace, FlatLayout layout, ZeroStage3Config knobs) {
         Persistence.mark(params, knobs.paramPersistenceThreshold(), knobs.modelPersistenceThreshold());
         coordinator = new ParamCoordinator(trace, comm, buffers, knobs);
-        optimizer = new ShardOptimizer(layout, params, ledger, comm.rank(), fused);
+        optimizer = new ShardOptimizer(layout, params, ledger,
+                new ShardOptimizer.Owner(comm.rank(), knobs.subGroupSize()), fused);
         precision.requireSupported(layout);
         precision.install(lossLayers());
     }
