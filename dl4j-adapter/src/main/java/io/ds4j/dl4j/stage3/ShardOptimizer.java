@@ -74,14 +74,19 @@ final class ShardOptimizer {
         }
         this.plan = new SubGroupPlan(owned, owner.subGroupSize());
         if (fused == null) {
-            long state = 0;
-            for (List<SubGroupPlan.Segment> group : plan.groups()) {
-                for (SubGroupPlan.Segment s : group) {
-                    state += addUpdater(layout, params.get(s.piece()).layout().ownedRange(owner.rank()), s);
-                }
-            }
-            ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4L * state, "stage3 optimizer state");
+            addUpdaters(layout, params, owner.rank());
         }
+    }
+
+    /** The network's DL4J updaters, one per segment of every sub-group, with their state entered in the ledger. */
+    private void addUpdaters(FlatLayout layout, List<PartitionedParam> params, int rank) {
+        long state = 0;
+        for (List<SubGroupPlan.Segment> group : plan.groups()) {
+            for (SubGroupPlan.Segment s : group) {
+                state += addUpdater(layout, params.get(s.piece()).layout().ownedRange(rank), s);
+            }
+        }
+        ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4L * state, "stage3 optimizer state");
     }
 
     /** A DL4J updater on one segment (the measured fact: an updater on a sub-range is bit-identical to the whole). */
