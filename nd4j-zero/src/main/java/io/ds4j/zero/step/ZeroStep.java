@@ -31,7 +31,7 @@ import io.ds4j.zero.shard.ShardLayout;
  * <p>Arrays handed to {@code accumulate} and {@code gather} have {@link ShardLayout#paddedLength()} elements; the
  * padding is ignored on input and zero on output.
  */
-public sealed interface ZeroStep permits Stage0Step, Stage1Step, Stage2Step {
+public sealed interface ZeroStep permits FullGradientStep, Stage2Step {
 
     /** @return the flat range (real elements only) this rank updates */
     Range updateRange();
