@@ -265,7 +265,9 @@ public abstract class CollectivesConformance {
         int n = shape[0];
         int bad = n - 1;
         Ranks.RankFailedException e = assertThrows(Ranks.RankFailedException.class,
-                () -> assertTimeoutPreemptively(Duration.ofSeconds(1), () -> Ranks.run(newGroup(n, LONG), c -> {
+                // The collective timeout is 10 minutes, so returning within 15 s can only come from the abort
+                // (not a wall-time check: generous enough for a loaded 2-core CI machine).
+                () -> assertTimeoutPreemptively(Duration.ofSeconds(15), () -> Ranks.run(newGroup(n, LONG), c -> {
                     if (c.rank() == bad) {
                         throw new IllegalStateException("boom on purpose");
                     }
