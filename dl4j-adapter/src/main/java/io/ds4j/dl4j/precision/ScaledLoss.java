@@ -3,6 +3,7 @@ package io.ds4j.dl4j.precision;
 import java.util.Objects;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
@@ -14,8 +15,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * {@code (loss * scale).backward()} expressed at the one place DL4J's backward pass starts. Scores (per batch and per
  * example) come from the delegate unchanged, so DL4J's reported score, listeners and early stopping see the true loss.
  *
- * <p>Multiplying by a power of two is exact in fp32 and fp16 (barring overflow), so every parameter gradient of the
- * network is exactly {@code scale} times the unscaled one: backpropagation is linear in the loss gradient.
+ * <p>Multiplying by a power of two is exact in fp32 and fp16 (barring overflow), so every parameter gradient of a
+ * FLOAT network is exactly {@code scale} times the unscaled one: backpropagation is linear in the loss gradient.
+ * For a HALF network (fp16 compute) the loss and its scaled gradient are computed in FLOAT from the HALF output and
+ * the gradient is rounded to HALF once, after scaling, so small loss gradients survive into the backward pass.
  *
  * <p>Normally installed and removed by {@link ScaledLossInstaller}, which restores the original object so a saved
  * model never contains this class. Should a configuration be serialized while it is installed, it is written as
@@ -65,29 +68,44 @@ public final class ScaledLoss implements ILossFunction {
     @Override
     public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
             boolean average) {
-        return delegate.computeScore(labels, preOutput, activationFn, mask, average);
+        return delegate.computeScore(wide(labels), wide(preOutput), activationFn, wide(mask), average);
     }
 
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        return delegate.computeScoreArray(labels, preOutput, activationFn, mask);
+        INDArray s = delegate.computeScoreArray(wide(labels), wide(preOutput), activationFn, wide(mask));
+        return s.dataType() == preOutput.dataType() ? s : s.castTo(preOutput.dataType());
     }
 
     @Override
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        return scaled(delegate.computeGradient(labels, preOutput, activationFn, mask));
+        INDArray g = delegate.computeGradient(wide(labels), wide(preOutput), activationFn, wide(mask));
+        return scaled(g, preOutput.dataType());
     }
 
     @Override
     public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
             IActivation activationFn, INDArray mask, boolean average) {
-        Pair<Double, INDArray> p = delegate.computeGradientAndScore(labels, preOutput, activationFn, mask, average);
-        return new Pair<>(p.getFirst(), scaled(p.getSecond()));
+        Pair<Double, INDArray> p = delegate.computeGradientAndScore(wide(labels), wide(preOutput), activationFn,
+                wide(mask), average);
+        return new Pair<>(p.getFirst(), scaled(p.getSecond(), preOutput.dataType()));
     }
 
-    private INDArray scaled(INDArray gradient) {
+    /**
+     * The gradient times the scale, in the network's type: for a HALF network the loss and its gradient are computed
+     * in FLOAT, multiplied by the scale in FLOAT and rounded once to HALF (DeepSpeed's {@code loss.float() * scale}
+     * backward into an fp16 model). Multiplying a HALF array by a scale such as 65536 in HALF arithmetic would turn
+     * the scale itself into Inf (fp16's largest finite value is 65504).
+     */
+    private INDArray scaled(INDArray gradient, DataType network) {
         double s = holder().get();
-        return s == 1.0 ? gradient : gradient.muli(s);
+        INDArray g = s == 1.0 ? gradient : gradient.muli(s);
+        return g.dataType() == network ? g : g.castTo(network);
+    }
+
+    /** A HALF array as FLOAT (its exact values), anything else unchanged; null stays null. */
+    private static INDArray wide(INDArray a) {
+        return a != null && a.dataType() == DataType.HALF ? a.castTo(DataType.FLOAT) : a;
     }
 
     @Override

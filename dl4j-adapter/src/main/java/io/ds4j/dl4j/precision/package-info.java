@@ -22,9 +22,10 @@
  * </ul>
  *
  * <h2>Where the scale enters (decision)</h2>
- * On the CUDA backend the network computes in HALF, so the scale must enter through the loss gradient
- * ({@link io.ds4j.dl4j.precision.ScaledLoss}) for small gradients to survive the backward pass. On the CPU backend
- * the network computes in FLOAT, where multiplying the loss gradient by a power of two or multiplying the summed
+ * A HALF network (HALF compute: fp16 on the CUDA backend, or when asked) must get the scale through the loss gradient
+ * ({@link io.ds4j.dl4j.precision.ScaledLoss}, which then computes the loss in FLOAT and rounds the scaled gradient to
+ * HALF once) for small gradients to survive the backward pass. A FLOAT network (the CPU backend's default)
+ * computes in FLOAT, where multiplying the loss gradient by a power of two or multiplying the summed
  * gradient afterwards gives the same bits (barring fp32 overflow); {@link io.ds4j.dl4j.precision.GradientCast} takes
  * the factor still to apply, so the engine may use either route. Scaling the loss gradient changes what DL4J's
  * per-layer gradient clipping ({@code GradientNormalization.ClipElementWiseAbsoluteValue}, {@code ClipL2PerLayer},

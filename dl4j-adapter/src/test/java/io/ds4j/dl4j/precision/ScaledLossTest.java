@@ -205,4 +205,33 @@ class ScaledLossTest {
         assertThrows(IllegalArgumentException.class, () -> new LossScaleHolder(0));
         assertThrows(IllegalArgumentException.class, () -> new LossScaleHolder().set(Double.POSITIVE_INFINITY));
     }
+
+    /**
+     * A HALF network's output: the loss gradient is computed in FLOAT from the widened HALF output, multiplied by the
+     * scale in FLOAT and rounded to HALF once. Scaling in HALF arithmetic instead would make the scale 65536 itself
+     * Inf (fp16's largest finite value is 65504), which is what the first assertion guards against.
+     */
+    @Test
+    void halfOutputIsScaledInFloatAndRoundedOnce() {
+        Nd4j.getRandom().setSeed(12);
+        INDArray pre = Nd4j.randn(DataType.FLOAT, 5, 3).castTo(DataType.HALF);
+        INDArray labels = Nd4j.zeros(DataType.FLOAT, 5, 3);
+        for (int i = 0; i < 5; i++) {
+            labels.putScalar(i, i % 3, 1.0);
+        }
+        ILossFunction own = LossFunction.MCXENT.getILossFunction();
+        ScaledLoss scaled = new ScaledLoss(own, new LossScaleHolder(65536));
+        INDArray got = scaled.computeGradient(labels, pre.dup(), Activation.SOFTMAX.getActivationFunction(), null);
+        assertEquals(DataType.HALF, got.dataType(), "the backward pass continues in the network's type");
+        float[] g = got.castTo(DataType.FLOAT).ravel().toFloatVector();
+        float[] wide = own.computeGradient(labels, pre.castTo(DataType.FLOAT), Activation.SOFTMAX
+                .getActivationFunction(), null).ravel().toFloatVector();
+        for (int i = 0; i < g.length; i++) {
+            assertTrue(Float.isFinite(g[i]), "element " + i + " must stay finite: " + g[i]);
+            assertEquals(io.ds4j.precision.Fp16.round(wide[i] * 65536f), g[i], "element " + i);
+        }
+        double score = scaled.computeScore(labels, pre, Activation.SOFTMAX.getActivationFunction(), null, true);
+        assertEquals(own.computeScore(labels, pre.castTo(DataType.FLOAT), Activation.SOFTMAX.getActivationFunction(),
+                null, true), score, "the score is the FLOAT loss of the HALF output");
+    }
 }
