@@ -14,9 +14,11 @@ import java.util.Objects;
  * The mixed-precision part of a DeepSpeed configuration as the ZeRO engine runs it: the {@code fp16} and {@code bf16}
  * sections, the resulting {@link PrecisionPolicy} and the {@code csv_monitor} section.
  *
- * <p>The engine computes in FLOAT on every backend for now (the CPU policy of {@link PrecisionPolicy}: the network's
- * arrays are FLOAT and hold values exactly representable in the 16-bit format), so the CUDA policy's HALF compute is
- * not used even on CUDA.
+ * <p>Where the network computes ({@link Compute}): {@link #of} gives FLOAT compute (the network's arrays are FLOAT
+ * and hold values exactly representable in the 16-bit format), which {@code DeepSpeed.initialize} and stage 3 use on
+ * every backend. {@link #resolve} turns a requested {@link Compute} into the engine's choice for {@code ZeroTrainer}
+ * at stages 0-2: with {@code fp16} on the CUDA backend (or when asked) the ranks' networks are HALF networks, the
+ * policy's fp16 compute.
  *
  * @param policy  which format each copy is held in
  * @param fp16    DeepSpeed's {@code fp16} section
@@ -32,10 +34,110 @@ public record EnginePrecision(PrecisionPolicy policy, Fp16Config fp16, Bf16Confi
         Objects.requireNonNull(bf16, "bf16");
         Objects.requireNonNull(monitor, "monitor (CsvMonitorConfig.disabled() for none)");
         Precision training = fp16.enabled() ? Precision.FP16 : bf16.enabled() ? Precision.BF16 : Precision.FP32;
-        if (policy.parameters() != training || policy.compute() != Precision.FP32) {
+        if (policy.parameters() != training) {
             throw new IllegalArgumentException("precision policy " + policy + " does not match fp16.enabled="
                     + fp16.enabled() + ", bf16.enabled=" + bf16.enabled() + "; build it with EnginePrecision.of");
         }
+    }
+
+    /**
+     * Where the ranks' networks compute with {@code fp16.enabled}: the choice a user makes with
+     * {@code ZeroTrainer.Builder.compute(...)} or the system property {@value #PROPERTY} ({@code auto}, {@code half},
+     * {@code float}). Without fp16 the network always computes in FLOAT.
+     */
+    public enum Compute {
+        /** HALF on the CUDA backend at stages 0-2, FLOAT elsewhere (the default). */
+        AUTO,
+        /**
+         * HALF networks: forward and backward in ND4J {@code HALF} arithmetic on any backend (on the CPU backend
+         * correct but slow: ND4J's HALF matrix multiply there is hundreds of times slower than FLOAT).
+         */
+        HALF,
+        /** FLOAT networks on fp16-representable values, gradients rounded to fp16 after the backward pass. */
+        FLOAT;
+
+        /**
+         * Parses {@code auto}, {@code half} or {@code float} (any case).
+         *
+         * @param value the text
+         * @param where what the text came from, for the error message
+         * @return the choice
+         * @throws IllegalArgumentException naming {@code where} and the allowed values
+         */
+        public static Compute parse(String value, String where) {
+            for (Compute c : values()) {
+                if (c.name().equalsIgnoreCase(value == null ? "" : value.trim())) {
+                    return c;
+                }
+            }
+            throw new IllegalArgumentException(where + ": \"" + value + "\" is not a compute type; use auto, half "
+                    + "or float");
+        }
+
+        /** The choice of the system property {@value #PROPERTY}, {@link #AUTO} when it is not set. */
+        public static Compute fromSystemProperty() {
+            String v = System.getProperty(PROPERTY);
+            return v == null || v.isBlank() ? AUTO : parse(v, "system property " + PROPERTY);
+        }
+    }
+
+    /** The system property that chooses {@link Compute} for {@code ZeroTrainer} (and so for {@code ds4j train}). */
+    public static final String PROPERTY = "ds4j.compute";
+
+    /** True when the ranks' networks are HALF networks (fp16 compute). */
+    public boolean halfCompute() {
+        return policy.compute() == Precision.FP16;
+    }
+
+    /**
+     * This precision with the compute type {@code ZeroTrainer} uses for a requested {@link Compute}.
+     *
+     * @param requested {@link Compute#AUTO}: HALF when fp16 is enabled, the backend is CUDA and the stage is 0-2;
+     *                  {@link Compute#HALF}: HALF, refused without fp16 or at stage 3; {@link Compute#FLOAT}: FLOAT
+     * @param stage     {@code zero_optimization.stage}
+     * @param cuda      whether ND4J runs on the CUDA backend ({@link #cudaBackend()})
+     * @param blocker   the part of the network that cannot compute in HALF (e.g. a SameDiff layer), or null:
+     *                  {@code AUTO} then computes in FLOAT and {@code HALF} is refused naming it
+     * @return the precision with that compute type
+     * @throws DeepSpeedConfigException naming {@code fp16.enabled} or {@code zero_optimization.stage} when HALF was
+     *                                  asked for where it cannot run
+     * @throws IllegalArgumentException naming the blocker when HALF was asked for a network that cannot compute in it
+     */
+    public EnginePrecision resolve(Compute requested, int stage, boolean cuda, String blocker) {
+        Objects.requireNonNull(requested, "requested");
+        boolean half = switch (requested) {
+            case AUTO -> fp16.enabled() && cuda && stage < 3 && blocker == null;
+            case FLOAT -> false;
+            case HALF -> {
+                if (!fp16.enabled()) {
+                    throw new DeepSpeedConfigException("fp16.enabled", "compute type half needs fp16.enabled: true"
+                            + (bf16.enabled() ? " (bf16 always computes in FLOAT: DL4J rejects BFLOAT16 networks)"
+                            : "") + "; set fp16.enabled to true or ask for compute type auto or float");
+                }
+                if (stage >= 3) {
+                    throw new DeepSpeedConfigException("zero_optimization.stage", "compute type half is not built "
+                            + "for stage 3 (its per-layer gathers hold FLOAT parameters); use stage 0-2 or compute "
+                            + "type auto or float");
+                }
+                if (blocker != null) {
+                    throw new IllegalArgumentException("compute type half: " + blocker + " cannot compute in ND4J "
+                            + "HALF (its outputs are NaN with ND4J 1.0.0-M2.1); use compute type auto (FLOAT for "
+                            + "this network) or float");
+                }
+                yield true;
+            }
+        };
+        Precision compute = half ? Precision.FP16 : Precision.FP32;
+        if (compute == policy.compute()) {
+            return this;
+        }
+        return new EnginePrecision(new PrecisionPolicy(policy.parameters(), compute, policy.gradients(),
+                policy.communication(), policy.master()), fp16, bf16, monitor);
+    }
+
+    /** @return whether ND4J runs on its CUDA backend (nd4j-cuda: {@code org.nd4j.linalg.jcublas.JCublasBackend}) */
+    public static boolean cudaBackend() {
+        return org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getName().contains(".jcublas.");
     }
 
     /** Plain fp32 training without a monitor. */

@@ -85,7 +85,9 @@ final class RankPrecision {
                     : ScaledLossInstaller.install((ComputationGraph) net, holder);
         }
         beforeBackward();
-        roundCompute(params);
+        if (!config.halfCompute()) {
+            roundCompute(params); // a HALF network's parameters are fp16 values already
+        }
     }
 
     /** After {@code fit} (also when it failed): the replica gets its own loss functions back. */
@@ -99,6 +101,25 @@ final class RankPrecision {
     /** Before each backward pass: the scale the loss gradient carries. */
     void beforeBackward() {
         holder.set(scale.value());
+    }
+
+    /**
+     * Before the backward pass of a micro-batch of {@code m} examples: with FLOAT compute the loss gradient carries
+     * the scale (the stored gradient divides by {@code m} later, {@link #store}); with HALF compute it carries
+     * {@code scale / m}, so the HALF network's summed gradient is already the stored gradient,
+     * {@code scale x (mean-loss gradient)}, and over- or underflows in fp16 where DeepSpeed's would.
+     */
+    void beforeBackward(long microBatch) {
+        holder.set(config.halfCompute() ? scale.value() / microBatch : scale.value());
+    }
+
+    /** @return true when any element is Inf or NaN */
+    static boolean nonFinite(float[] g) {
+        int bad = 0;
+        for (float v : g) {
+            bad |= (Float.floatToRawIntBits(v) & 0x7f800000) + 0x00800000; // negative only for Inf/NaN
+        }
+        return bad < 0;
     }
 
     /** @return DeepSpeed's name of the 16-bit format ({@code fp16}, {@code bf16}), or {@code fp32} */
@@ -143,6 +164,15 @@ final class RankPrecision {
         }
         GradientCast c = new GradientCast(communication);
         return update(gradRange, (chunk, n) -> c.roundInPlace(chunk, 0, n, 1, 1.0));
+    }
+
+    /** Rounds floats in place to the 16-bit format of the compute copy (nothing for fp32). */
+    void roundCompute(float[] values) {
+        if (config.policy().parameters() == Precision.FP16) {
+            Fp16.roundInPlace(values, 0, values.length);
+        } else if (config.policy().parameters() == Precision.BF16) {
+            Bf16.roundInPlace(values, 0, values.length);
+        }
     }
 
     /** Rounds FLOAT parameters in place to the 16-bit format of the compute copy. */

@@ -37,6 +37,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * overflowing step returns before any update; otherwise the gradient is divided by the accumulation steps and
  * unscaled, the optimizer updates the fp32 master of the range, and the range's compute copy becomes the master
  * rounded to the 16-bit format before the gather.
+ *
+ * <p>HALF compute ({@link Replica#half()}): the replica's network produces the stored gradient itself (its loss
+ * gradient is multiplied by {@code scale / m} in fp32 and rounded to fp16, so backpropagation yields
+ * {@code scale x (mean-loss gradient)} in fp16, as DeepSpeed's backward does), which is read exactly into the FLOAT
+ * accumulation buffer and checked for Inf/NaN; the update range's gradient is a FLOAT array of its own, the range's
+ * compute copy is the master rounded to fp16 when it is gathered, and the gathered values are cast exactly into the
+ * HALF network.
  */
 final class RankWorker implements AutoCloseable {
 
@@ -71,14 +78,17 @@ final class RankWorker implements AutoCloseable {
         this.range = step.updateRange();
         FlatLayout flat = FlatLayout.of(replica.net());
         boolean empty = range.isEmpty();
-        this.gradRange = empty ? Nd4j.create(DataType.FLOAT, 0) : ShardUpdater.slice(replica.gradients(),
-                range.offset(), range.end());
-        this.paramRange = empty ? Nd4j.create(DataType.FLOAT, 0) : ShardUpdater.slice(replica.params(),
-                range.offset(), range.end());
+        // HALF replica: the range's gradient and compute copy live in FLOAT arrays of their own (fp32 arithmetic)
+        boolean own = replica.half();
+        this.gradRange = empty ? Nd4j.create(DataType.FLOAT, 0) : own ? Nd4j.create(DataType.FLOAT, range.length())
+                : ShardUpdater.slice(replica.gradients(), range.offset(), range.end());
+        // (a HALF replica has no FLOAT view of its parameters: its compute copy is rounded from the master at gather)
+        this.paramRange = empty ? Nd4j.create(DataType.FLOAT, 0)
+                : ShardUpdater.slice(own ? replica.fp32Params() : replica.params(), range.offset(), range.end());
         this.gradient = new ShardGradient(flat, range.offset(), range.end(), gradRange);
         precision.requireSupported(flat);
         // mixed precision: the optimizer updates an fp32 master of the range; the replica computes on its rounding
-        this.master = precision.mixed() ? paramRange.dup() : paramRange;
+        this.master = precision.mixed() ? paramRange.dup() : paramRange; // a HALF replica is always fp16 (mixed)
         if (options.optimizer().isPresent()) {
             DeepSpeedOptimizers.requireCompatible(flat);
             OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(replica.net()));
@@ -131,7 +141,14 @@ final class RankWorker implements AutoCloseable {
     private void record(MemoryLedger ledger) {
         long psi = layout.length();
         long accumulated = options.zero().stage() == 2 ? layout.shardLength() : layout.paddedLength();
-        if (precision.mixed()) {
+        if (replica.half()) {
+            ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 2 * psi,
+                    "replica compute copy: HALF network (fp16, 2 B each)");
+            ledger.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE, 4 * range.length(),
+                    "fp32 master weights of the update range");
+            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * accumulated,
+                    "accumulated stored gradient: fp16 values held in FLOAT buffers (4 B each)");
+        } else if (precision.mixed()) {
             // honest bytes: the compute copy and the gradients hold 16-bit values in FLOAT arrays (4 B each)
             String held = precision.format() + " values held in FLOAT arrays (4 B each: the network computes in FLOAT)";
             ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4 * psi, "replica compute copy: " + held);
@@ -148,9 +165,16 @@ final class RankWorker implements AutoCloseable {
                 : updater.state() == null ? 0 : updater.state().length();
         ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4 * state, "optimizer state of the shard");
         long staging = fused != null ? fused.stagingElements() : 0;
-        long buffers = step.bufferElements() - accumulated + padded.length + psi + staging;
-        ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 4 * buffers,
-                "DL4J backprop gradient view, staging buffers, reduce-scatter receive buffer");
+        long buffers = step.bufferElements() - accumulated + padded.length + staging;
+        if (replica.half()) {
+            // HALF gradient view (2 B) + the range's own FLOAT gradient array
+            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 4 * buffers + 2 * psi
+                    + 4 * range.length(), "DL4J backprop gradient view (HALF), staging buffers, reduce-scatter "
+                    + "receive buffer, the range's FLOAT gradient");
+        } else {
+            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 4 * (buffers + psi),
+                    "DL4J backprop gradient view, staging buffers, reduce-scatter receive buffer");
+        }
     }
 
     /**
@@ -168,10 +192,16 @@ final class RankWorker implements AutoCloseable {
         int n = (int) layout.length();
         for (MultiDataSet mb : micro) {
             long m = mb.getFeatures(0).size(0);
-            precision.beforeBackward();
+            precision.beforeBackward(m);
             weightedScore += replica.computeGradient(mb) * m;
-            overflow |= precision.store(replica.gradients(), (int) m);
-            System.arraycopy(replica.gradients().toFloatVector(), 0, padded, 0, n);
+            if (replica.half()) {
+                float[] g = replica.gradients().toFloatVector(); // exact: every fp16 value is a float
+                overflow |= RankPrecision.nonFinite(g);
+                System.arraycopy(g, 0, padded, 0, n);
+            } else {
+                overflow |= precision.store(replica.gradients(), (int) m);
+                System.arraycopy(replica.gradients().toFloatVector(), 0, padded, 0, n);
+            }
             step.accumulate(padded);
         }
         ReducedGradient red = step.reduce();
@@ -214,10 +244,30 @@ final class RankWorker implements AutoCloseable {
             updater.gradientToUpdate(iteration, epoch);
             master.subi(gradRange);
         }
-        if (master != paramRange && !range.isEmpty()) {
+        if (master != paramRange && !range.isEmpty() && !replica.half()) {
             paramRange.assign(master);
             precision.roundCompute(paramRange);
         }
+    }
+
+    /**
+     * With a HALF replica, writes its compute copy (fp16 values, cast exactly) into {@code target}, the user's FLOAT
+     * flat parameters; a FLOAT replica computes on the user's network or a copy of it and does nothing here.
+     */
+    void showComputeCopy(INDArray target) {
+        if (replica.half()) {
+            target.assign(replica.params());
+        }
+    }
+
+    /** @return the replica's compute copy as floats (for tests: every rank's must be the same after a step) */
+    float[] computeCopy() {
+        return replica.params().toFloatVector();
+    }
+
+    /** @return the data type the replica's network computes in */
+    DataType computeType() {
+        return replica.params().dataType();
     }
 
     /** @return whether the last step overflowed and was skipped */
@@ -253,15 +303,31 @@ final class RankWorker implements AutoCloseable {
 
     private void gather() {
         if (options.zero().stage() == 0) {
+            if (replica.half()) {
+                replica.params().assign(Nd4j.createFromArray(computeRange())); // fp16 values: an exact cast
+            }
             return;
         }
         Arrays.fill(padded, 0f);
         if (!range.isEmpty()) {
-            float[] own = paramRange.toFloatVector();
+            float[] own = computeRange();
             System.arraycopy(own, 0, padded, (int) range.offset(), own.length);
         }
         step.gather(padded);
         replica.params().assign(Nd4j.createFromArray(Arrays.copyOf(padded, (int) layout.length())));
+    }
+
+    /**
+     * The compute copy of the update range as floats: the replica's own FLOAT values, or for a HALF replica the
+     * master rounded to fp16 (the values its HALF network receives).
+     */
+    private float[] computeRange() {
+        if (!replica.half()) {
+            return paramRange.toFloatVector();
+        }
+        float[] own = master.toFloatVector();
+        precision.roundCompute(own);
+        return own;
     }
 
     /** @return the global gradient norm of the last step, before clipping */

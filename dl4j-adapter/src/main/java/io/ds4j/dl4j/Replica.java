@@ -3,9 +3,13 @@ package io.ds4j.dl4j;
 import java.util.Collection;
 import java.util.List;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
+import org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
@@ -17,12 +21,88 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 final class Replica {
 
     private final Model net;
+    private final INDArray origin; // the user's fp32 flat parameters a HALF replica was made from; null otherwise
 
     Replica(Model net) {
+        this(net, null);
+    }
+
+    private Replica(Model net, INDArray origin) {
         if (!(net instanceof MultiLayerNetwork) && !(net instanceof ComputationGraph)) {
             throw FlatLayout.unsupported(net);
         }
         this.net = net;
+        this.origin = origin;
+    }
+
+    /**
+     * A replica that computes in HALF: a fresh network from a clone of the configuration with its data type set to
+     * {@code HALF}, on {@code net}'s parameters rounded to fp16 (ND4J's FLOAT-to-HALF cast rounds to nearest, ties
+     * to even: checked by {@code NdHalfCastTest}). {@link #fp32Params()} keeps answering {@code net}'s own FLOAT
+     * parameters, from which the engine takes its fp32 master.
+     *
+     * @param net the user's network (FLOAT)
+     * @return the HALF replica, without listeners
+     */
+    static Replica halfOf(Model net) {
+        if (net instanceof MultiLayerNetwork m) {
+            var conf = m.getLayerWiseConfigurations().clone();
+            conf.setDataType(DataType.HALF);
+            MultiLayerNetwork copy = new MultiLayerNetwork(conf);
+            copy.init(m.params().castTo(DataType.HALF), false);
+            return new Replica(copy, m.params());
+        }
+        if (!(net instanceof ComputationGraph g)) {
+            throw FlatLayout.unsupported(net);
+        }
+        var conf = g.getConfiguration().clone();
+        conf.setDataType(DataType.HALF);
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init(g.params().castTo(DataType.HALF), false);
+        return new Replica(copy, g.params());
+    }
+
+    /**
+     * The first part of {@code net} that cannot compute in HALF, described for a message, or null when every part
+     * can. SameDiff-based layers and vertices (DL4J's {@code SelfAttentionLayer}, {@code LearnedSelfAttentionLayer},
+     * {@code RecurrentAttentionLayer}, user SameDiff layers) give NaN outputs as HALF networks on ND4J 1.0.0-M2.1's
+     * CPU backend (measured: {@code HalfComputeTest}); not checked on CUDA, so ds4j does not risk them there either.
+     */
+    static String halfBlocker(Model net) {
+        if (net instanceof MultiLayerNetwork m) {
+            List<org.deeplearning4j.nn.conf.NeuralNetConfiguration> confs = m.getLayerWiseConfigurations().getConfs();
+            for (int i = 0; i < confs.size(); i++) {
+                if (confs.get(i).getLayer() instanceof AbstractSameDiffLayer l) {
+                    return "layer " + i + " (" + l.getClass().getSimpleName() + ", a SameDiff layer)";
+                }
+            }
+            return null;
+        }
+        if (!(net instanceof ComputationGraph g)) {
+            throw FlatLayout.unsupported(net);
+        }
+        for (var e : g.getConfiguration().getVertices().entrySet()) {
+            if (e.getValue() instanceof SameDiffVertex) {
+                return "vertex " + e.getKey() + " (" + e.getValue().getClass().getSimpleName() + ", a SameDiff vertex)";
+            }
+            if (e.getValue() instanceof LayerVertex v && v.getLayerConf().getLayer() instanceof AbstractSameDiffLayer l) {
+                return "layer " + e.getKey() + " (" + l.getClass().getSimpleName() + ", a SameDiff layer)";
+            }
+        }
+        return null;
+    }
+
+    /** @return whether this replica's network computes in HALF */
+    boolean half() {
+        return origin != null;
+    }
+
+    /**
+     * @return the fp32 flat parameters this replica stands for: its own for a FLOAT replica, the user's network's
+     *         for a HALF one (read when the engine builds its master, not kept in step afterwards)
+     */
+    INDArray fp32Params() {
+        return origin != null ? ShardUpdater.flat(origin) : params();
     }
 
     /**

@@ -41,7 +41,10 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * <p>With {@code fp16} or {@code bf16} ({@link EnginePrecision}) the replicas compute on 16-bit-representable
  * values while each rank's optimizer keeps an fp32 master of its range; a step whose gradients overflow on any rank
  * is skipped (listeners still see it, at an unchanged iteration) and when {@code fit} returns or fails the user's
- * network holds the fp32 master values and its own loss functions (see the package documentation).
+ * network holds the fp32 master values and its own loss functions (see the package documentation). With HALF
+ * compute ({@link Builder#compute}: fp16 on the CUDA backend by default) every rank, rank 0 included, computes on a
+ * HALF copy of the network; after each step rank 0's compute copy is cast (exactly) into the user's FLOAT network
+ * before the listeners run, so during {@code fit} it holds the same fp16 values as with FLOAT compute.
  *
  * <p>At {@code zero_optimization.stage: 3} ({@link Stage3Engine}) the ranks hold only parameter shards
  * ({@link io.ds4j.dl4j.stage3.Stage3Trainer}, fed the same micro-batches); listeners see each step's global score,
@@ -79,7 +82,8 @@ public final class ZeroTrainer implements AutoCloseable {
         this.stage3 = Stage3Engine.openIfStage3(b.net, options, b.precision, comms);
         try {
             for (int r = 0; stage3 == null && r < b.worldSize; r++) {
-                Replica rep = r == 0 ? main : Replica.cloneOf(b.net);
+                Replica rep = precision.halfCompute() ? Replica.halfOf(b.net)
+                        : r == 0 ? main : Replica.cloneOf(b.net);
                 if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
                     Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
                     restore = r == 0 ? undo : restore;
@@ -232,6 +236,7 @@ public final class ZeroTrainer implements AutoCloseable {
                 boolean skipped = worker.lastSkipped();
                 applied += skipped ? 0 : 1;
                 if (comm.rank() == 0) {
+                    worker.showComputeCopy(main.params()); // HALF compute: the user's network follows rank 0
                     monitor.afterStep(step.examples(), score, iteration, epoch, used, skipped);
                     notifyListeners(score, iteration, epoch, skipped);
                 }
@@ -288,15 +293,29 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /**
      * The fraction of stored-gradient elements that were non-zero in fp32 and became zero when rounded to the 16-bit
-     * format (underflow), over every rank's micro-batches so far; 0 in fp32 training.
+     * format (underflow), over every rank's micro-batches so far; 0 in fp32 training. Not measurable with HALF
+     * compute, where the network produces the fp16 gradient itself and no fp32 gradient exists to compare with.
      *
-     * @return flushed / non-zero elements, 0 when nothing was stored yet
+     * @return flushed / non-zero elements, 0 when nothing was stored yet, NaN with HALF compute
      */
     public double flushedGradientFraction() {
+        if (precision.halfCompute()) {
+            return Double.NaN;
+        }
         if (stage3 != null) {
             return stage3.trainer().flushedGradientFraction();
         }
         return RankPrecision.flushedFraction(workers.stream().map(RankWorker::precision).toList());
+    }
+
+    /** @return every rank's compute copy as floats, rank by rank (stages 0-2; for tests) */
+    List<float[]> computeCopies() {
+        return workers.stream().map(RankWorker::computeCopy).toList();
+    }
+
+    /** @return the data type each rank's network computes in, rank by rank (stages 0-2; for tests) */
+    List<org.nd4j.linalg.api.buffer.DataType> computeTypes() {
+        return workers.stream().map(RankWorker::computeType).toList();
     }
 
     /** @return the precision in force */
@@ -394,6 +413,7 @@ public final class ZeroTrainer implements AutoCloseable {
         private int threadsPerRank;
         private GlobalBatch batch;
         private EnginePrecision precision = EnginePrecision.fp32();
+        private EnginePrecision.Compute compute;
 
         private Builder(Model net) {
             this.net = Objects.requireNonNull(net, "net");
@@ -426,6 +446,20 @@ public final class ZeroTrainer implements AutoCloseable {
          */
         public Builder precision(EnginePrecision p) {
             this.precision = Objects.requireNonNull(p, "precision");
+            return this;
+        }
+
+        /**
+         * Where the ranks' networks compute under {@code fp16}: {@link EnginePrecision.Compute#AUTO} (default,
+         * unless the system property {@value EnginePrecision#PROPERTY} says otherwise) computes in HALF on the CUDA
+         * backend at stages 0-2 and in FLOAT elsewhere; {@code HALF} forces HALF networks (also on the CPU backend,
+         * where it is slow); {@code FLOAT} forces FLOAT networks on fp16-representable values.
+         *
+         * @param c the compute type
+         * @return this
+         */
+        public Builder compute(EnginePrecision.Compute c) {
+            this.compute = Objects.requireNonNull(c, "compute");
             return this;
         }
 
@@ -467,6 +501,9 @@ public final class ZeroTrainer implements AutoCloseable {
                 precision = EnginePrecision.from(deepSpeedConfig, worldSize);
                 batch = GlobalBatch.of(deepSpeedConfig, worldSize);
             }
+            EnginePrecision.Compute c = compute != null ? compute : EnginePrecision.Compute.fromSystemProperty();
+            precision = precision.resolve(c, options.zero().stage(), EnginePrecision.cudaBackend(),
+                    precision.fp16().enabled() ? Replica.halfBlocker(net) : null);
             return new ZeroTrainer(this);
         }
     }

@@ -73,6 +73,20 @@ class MixedPrecisionOverflowTest {
 
     @Test
     void overflowingStepsAreSkippedWithDeepSpeedsScaleTrajectory(@TempDir Path dir) throws Exception {
+        overflowTrajectory(dir, EnginePrecision.Compute.FLOAT);
+    }
+
+    /**
+     * The same with HALF networks (fp16 compute, as on CUDA): the inputs of 1e8 are already Inf in HALF, the
+     * forward and backward passes give Inf/NaN gradients on rank 1 only, and the global decision, the skipped steps
+     * and the scale trajectory must be exactly those above.
+     */
+    @Test
+    void halfComputeSkipsTheSameStepsWithTheSameTrajectory(@TempDir Path dir) throws Exception {
+        overflowTrajectory(dir, EnginePrecision.Compute.HALF);
+    }
+
+    private static void overflowTrajectory(Path dir, EnginePrecision.Compute compute) throws Exception {
         MultiLayerNetwork net = overflowNet();
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0,"
                 + " \"zero_optimization\": {\"stage\": 2}, \"fp16\": {\"enabled\": true, \"initial_scale_power\": 10,"
@@ -81,7 +95,9 @@ class MixedPrecisionOverflowTest {
         List<DataSet> data = withHugeInputs(MixedPrecisionTrainingTest.blobs(SCALE_USED.length, BATCH, 3));
         Recorder rec = new Recorder();
         net.setListeners(rec);
-        try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).compute(compute)
+                .build()) {
+            assertEquals(compute == EnginePrecision.Compute.HALF, t.precision().halfCompute());
             rec.trainer = t;
             t.fit(new ExistingDataSetIterator(data));
             assertEquals(HUGE.size(), t.skippedSteps());

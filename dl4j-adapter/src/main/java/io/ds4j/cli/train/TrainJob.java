@@ -99,7 +99,7 @@ public final class TrainJob {
         ComputationGraph net = "wide".equals(request.model()) ? WideDigitsModel.build(new Adam(AUTO_LR), SEED)
                 : DigitsModel.build(new Adam(AUTO_LR), SEED);
         try (ZeroTrainer trainer = ZeroTrainer.builder(net).config(config).worldSize(request.worldSize()).build()) {
-            header(err, request, config, globalBatch, net.numParams());
+            header(err, request, config, globalBatch, net.numParams(), trainer.precision().halfCompute());
             ProgressListener progress = new ProgressListener(err, new ProgressListener.Settings(request.steps(),
                     globalBatch, config.options().stepsPerPrint().orElse(0), config.options().wallClockBreakdown(),
                     terminal), new ProgressListener.Engine(StepLearningRate.of(config, net), trainer::memoryReport,
@@ -128,10 +128,12 @@ public final class TrainJob {
         return (int) batch.trainBatchSize().getAsLong();
     }
 
-    private static void header(PrintStream err, Request r, DeepSpeedConfig c, int batch, long params) {
+    private static void header(PrintStream err, Request r, DeepSpeedConfig c, int batch, long params,
+                               boolean halfCompute) {
         err.println(String.format(Locale.ROOT, "ds4j train: %s | OptDigits %d train / %d test | MLP %d params",
                 r.configName(), TRAIN_SIZE, OptDigits.SIZE - TRAIN_SIZE, params));
-        String precision = c.fp16().enabled() ? "fp16" : c.bf16().enabled() ? "bf16" : "fp32";
+        String precision = c.fp16().enabled() ? (halfCompute ? "fp16 (HALF compute)" : "fp16 (FLOAT compute on fp16"
+                + " values)") : c.bf16().enabled() ? "bf16 (FLOAT compute on bf16 values)" : "fp32";
         err.println(String.format(Locale.ROOT, "  world size %d, ZeRO stage %d, %s, train_batch_size %d, %d steps,"
                 + " gradient_clipping %s", r.worldSize(), c.zero().stage(), precision, batch, r.steps(),
                 c.gradientClipping()));
