@@ -15,9 +15,9 @@ import java.util.Objects;
  * sections, the resulting {@link PrecisionPolicy} and the {@code csv_monitor} section.
  *
  * <p>Where the network computes ({@link Compute}): {@link #of} gives FLOAT compute (the network's arrays are FLOAT
- * and hold values exactly representable in the 16-bit format), which {@code DeepSpeed.initialize} and stage 3 use on
- * every backend. {@link #resolve} turns a requested {@link Compute} into the engine's choice for {@code ZeroTrainer}
- * at stages 0-2: with {@code fp16} on the CUDA backend (or when asked) the ranks' networks are HALF networks, the
+ * and hold values exactly representable in the 16-bit format), which {@code DeepSpeed.initialize} uses on every
+ * backend. {@link #resolve} turns a requested {@link Compute} into the engine's choice for {@code ZeroTrainer}
+ * (stages 0-3): with {@code fp16} on the CUDA backend (or when asked) the ranks' networks are HALF networks, the
  * policy's fp16 compute.
  *
  * @param policy  which format each copy is held in
@@ -46,7 +46,7 @@ public record EnginePrecision(PrecisionPolicy policy, Fp16Config fp16, Bf16Confi
      * {@code float}). Without fp16 the network always computes in FLOAT.
      */
     public enum Compute {
-        /** HALF on the CUDA backend at stages 0-2, FLOAT elsewhere (the default). */
+        /** HALF on the CUDA backend, FLOAT on the CPU backend (the default). */
         AUTO,
         /**
          * HALF networks: forward and backward in ND4J {@code HALF} arithmetic on any backend (on the CPU backend
@@ -92,32 +92,25 @@ public record EnginePrecision(PrecisionPolicy policy, Fp16Config fp16, Bf16Confi
     /**
      * This precision with the compute type {@code ZeroTrainer} uses for a requested {@link Compute}.
      *
-     * @param requested {@link Compute#AUTO}: HALF when fp16 is enabled, the backend is CUDA and the stage is 0-2;
-     *                  {@link Compute#HALF}: HALF, refused without fp16 or at stage 3; {@link Compute#FLOAT}: FLOAT
-     * @param stage     {@code zero_optimization.stage}
+     * @param requested {@link Compute#AUTO}: HALF when fp16 is enabled and the backend is CUDA;
+     *                  {@link Compute#HALF}: HALF, refused without fp16; {@link Compute#FLOAT}: FLOAT
      * @param cuda      whether ND4J runs on the CUDA backend ({@link #cudaBackend()})
      * @param blocker   the part of the network that cannot compute in HALF (e.g. a SameDiff layer), or null:
      *                  {@code AUTO} then computes in FLOAT and {@code HALF} is refused naming it
      * @return the precision with that compute type
-     * @throws DeepSpeedConfigException naming {@code fp16.enabled} or {@code zero_optimization.stage} when HALF was
-     *                                  asked for where it cannot run
+     * @throws DeepSpeedConfigException naming {@code fp16.enabled} when HALF was asked for without fp16
      * @throws IllegalArgumentException naming the blocker when HALF was asked for a network that cannot compute in it
      */
-    public EnginePrecision resolve(Compute requested, int stage, boolean cuda, String blocker) {
+    public EnginePrecision resolve(Compute requested, boolean cuda, String blocker) {
         Objects.requireNonNull(requested, "requested");
         boolean half = switch (requested) {
-            case AUTO -> fp16.enabled() && cuda && stage < 3 && blocker == null;
+            case AUTO -> fp16.enabled() && cuda && blocker == null;
             case FLOAT -> false;
             case HALF -> {
                 if (!fp16.enabled()) {
                     throw new DeepSpeedConfigException("fp16.enabled", "compute type half needs fp16.enabled: true"
                             + (bf16.enabled() ? " (bf16 always computes in FLOAT: DL4J rejects BFLOAT16 networks)"
                             : "") + "; set fp16.enabled to true or ask for compute type auto or float");
-                }
-                if (stage >= 3) {
-                    throw new DeepSpeedConfigException("zero_optimization.stage", "compute type half is not built "
-                            + "for stage 3 (its per-layer gathers hold FLOAT parameters); use stage 0-2 or compute "
-                            + "type auto or float");
                 }
                 if (blocker != null) {
                     throw new IllegalArgumentException("compute type half: " + blocker + " cannot compute in ND4J "

@@ -452,7 +452,7 @@ public final class ZeroTrainer implements AutoCloseable {
         /**
          * Where the ranks' networks compute under {@code fp16}: {@link EnginePrecision.Compute#AUTO} (default,
          * unless the system property {@value EnginePrecision#PROPERTY} says otherwise) computes in HALF on the CUDA
-         * backend at stages 0-2 and in FLOAT elsewhere; {@code HALF} forces HALF networks (also on the CPU backend,
+         * backend and in FLOAT on the CPU backend; {@code HALF} forces HALF networks (also on the CPU backend,
          * where it is slow); {@code FLOAT} forces FLOAT networks on fp16-representable values.
          *
          * @param c the compute type
@@ -502,7 +502,7 @@ public final class ZeroTrainer implements AutoCloseable {
                 batch = GlobalBatch.of(deepSpeedConfig, worldSize);
             }
             EnginePrecision.Compute c = compute != null ? compute : EnginePrecision.Compute.fromSystemProperty();
-            precision = precision.resolve(c, options.zero().stage(), EnginePrecision.cudaBackend(),
+            precision = precision.resolve(c, EnginePrecision.cudaBackend(),
                     precision.fp16().enabled() ? Replica.halfBlocker(net) : null);
             return new ZeroTrainer(this);
         }

@@ -45,38 +45,34 @@ class HalfComputeTest {
     }
 
     @Test
-    void autoIsHalfOnlyForFp16OnCudaBelowStage3() {
+    void autoIsHalfOnlyForFp16OnCuda() {
         EnginePrecision fp16 = precision("\"fp16\": {\"enabled\": true}");
         EnginePrecision bf16 = precision("\"bf16\": {\"enabled\": true}");
         EnginePrecision fp32 = precision("\"zero_optimization\": {\"stage\": 1}");
         assertFalse(EnginePrecision.cudaBackend(), "the tests run on nd4j-native");
         assertEquals(Precision.FP32, fp16.policy().compute(), "EnginePrecision.of computes in FLOAT");
-        for (int stage = 0; stage <= 2; stage++) {
-            assertEquals(Precision.FP16, fp16.resolve(Compute.AUTO, stage, true, null).policy().compute());
-            assertEquals(Precision.FP32, fp16.resolve(Compute.AUTO, stage, false, null).policy().compute());
-            assertEquals(Precision.FP16, fp16.resolve(Compute.HALF, stage, false, null).policy().compute());
-            assertEquals(Precision.FP32, fp16.resolve(Compute.FLOAT, stage, true, null).policy().compute());
-        }
-        assertEquals(Precision.FP32, fp16.resolve(Compute.AUTO, 3, true, null).policy().compute(), "stage 3: FLOAT");
-        assertEquals(Precision.FP32, bf16.resolve(Compute.AUTO, 2, true, null).policy().compute(), "bf16: FLOAT");
-        assertEquals(Precision.FP32, fp32.resolve(Compute.AUTO, 2, true, null).policy().compute());
-        assertTrue(fp16.resolve(Compute.HALF, 2, false, null).halfCompute());
-        assertEquals(2, fp16.resolve(Compute.HALF, 2, false, null).policy().paramBytes());
+        assertEquals(Precision.FP16, fp16.resolve(Compute.AUTO, true, null).policy().compute());
+        assertEquals(Precision.FP32, fp16.resolve(Compute.AUTO, false, null).policy().compute());
+        assertEquals(Precision.FP16, fp16.resolve(Compute.HALF, false, null).policy().compute());
+        assertEquals(Precision.FP32, fp16.resolve(Compute.FLOAT, true, null).policy().compute());
+        assertEquals(Precision.FP32, bf16.resolve(Compute.AUTO, true, null).policy().compute(), "bf16: FLOAT");
+        assertEquals(Precision.FP32, fp32.resolve(Compute.AUTO, true, null).policy().compute());
+        assertTrue(fp16.resolve(Compute.HALF, false, null).halfCompute());
+        assertEquals(2, fp16.resolve(Compute.HALF, false, null).policy().paramBytes());
     }
 
     @Test
     void halfWhereItCannotRunIsRefusedByKey() {
         EnginePrecision bf16 = precision("\"bf16\": {\"enabled\": true}");
         DeepSpeedConfigException noFp16 = assertThrows(DeepSpeedConfigException.class,
-                () -> bf16.resolve(Compute.HALF, 2, true, null));
+                () -> bf16.resolve(Compute.HALF, true, null));
         assertTrue(noFp16.getMessage().contains("fp16.enabled") && noFp16.getMessage().contains("bf16"),
                 noFp16.getMessage());
-        DeepSpeedConfig stage3 = DeepSpeedConfig.parse("{\"train_batch_size\": 32, \"fp16\": {\"enabled\": true},"
-                + " \"zero_optimization\": {\"stage\": 3}}");
-        DeepSpeedConfigException s3 = assertThrows(DeepSpeedConfigException.class,
-                () -> ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(stage3).worldSize(2)
+        DeepSpeedConfig fp32 = DeepSpeedConfig.parse("{\"train_batch_size\": 32}");
+        DeepSpeedConfigException viaTrainer = assertThrows(DeepSpeedConfigException.class,
+                () -> ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(fp32).worldSize(2)
                         .compute(Compute.HALF).build());
-        assertTrue(s3.getMessage().contains("zero_optimization.stage"), s3.getMessage());
+        assertTrue(viaTrainer.getMessage().contains("fp16.enabled"), viaTrainer.getMessage());
         assertEquals(Compute.HALF, Compute.parse(" Half ", "x"));
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> Compute.parse("fp16", "system property ds4j.compute"));
@@ -234,7 +230,7 @@ class HalfComputeTest {
         assertEquals(null, Replica.halfBlocker(TestNets.lstmGraph(5)));
         assertEquals(null, Replica.halfBlocker(TestNets.denseMln(5)));
         EnginePrecision fp16 = precision("\"fp16\": {\"enabled\": true}");
-        assertFalse(fp16.resolve(Compute.AUTO, 2, true, blocker).halfCompute(), "auto on CUDA: FLOAT for this net");
+        assertFalse(fp16.resolve(Compute.AUTO, true, blocker).halfCompute(), "auto on CUDA: FLOAT for this net");
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 8, \"fp16\": {\"enabled\": true}}");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ZeroTrainer.builder(TestNets.attentionGraph(5)).config(cfg).worldSize(2).compute(Compute.HALF)

@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.VertexIndices;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -33,8 +34,11 @@ final class GraphRank extends RankBase {
 
     GraphRank(ComputationGraph source, FlatLayout layout, ZeroStage3Config knobs, RankEnv env) {
         super(env, largest(source));
-        graph = new ComputationGraph(source.getConfiguration().clone());
-        graph.init(source.params().dup(), false);
+        var conf = source.getConfiguration().clone();
+        conf.setDataType(computeType()); // HALF compute: every layer of the rank's graph is a HALF layer
+        graph = new ComputationGraph(conf);
+        graph.init(computeType() == DataType.FLOAT ? source.params().dup() : source.params().castTo(computeType()),
+                false);
         order = graph.topologicalSortOrder();
         GraphVertex[] mine = graph.getVertices();
         List<ModuleParams> forward = new ArrayList<>();

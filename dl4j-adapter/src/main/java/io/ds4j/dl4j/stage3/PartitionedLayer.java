@@ -8,7 +8,10 @@ import java.nio.FloatBuffer;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -57,15 +60,29 @@ final class PartitionedLayer {
         if (numParams == 0) {
             return;
         }
-        FloatBuffer nio = scratch.data().asNioFloat();
-        int at = 0;
-        for (PartitionedParam p : params) {
-            int n = p.spec().numel();
-            nio.position(at);
-            nio.put(p.full(), 0, n);
-            at += n;
-        }
         INDArray view = front(scratch, numParams);
+        if (scratch.dataType() == DataType.FLOAT) {
+            AffinityManager affinity = Nd4j.getAffinityManager();
+            affinity.ensureLocation(scratch, AffinityManager.Location.HOST);
+            FloatBuffer nio = scratch.data().asNioFloat();
+            int at = 0;
+            for (PartitionedParam p : params) {
+                int n = p.spec().numel();
+                nio.position(at);
+                nio.put(p.full(), 0, n);
+                at += n;
+            }
+            affinity.tagLocation(scratch, AffinityManager.Location.HOST);
+        } else {
+            // HALF layer: the gathered values (fp16 values at fp16 compute) cast exactly by ND4J
+            float[] all = new float[numParams];
+            int at = 0;
+            for (PartitionedParam p : params) {
+                System.arraycopy(p.full(), 0, all, at, p.spec().numel());
+                at += p.spec().numel();
+            }
+            view.assign(Nd4j.createFromArray(all).reshape(1, numParams));
+        }
         layer.setParamTable(conf.getLayer().initializer().init(conf, view, false));
         layer.setParamsViewArray(view);
     }
@@ -88,7 +105,10 @@ final class PartitionedLayer {
     void reduceScatter(INDArray scratch, Collectives comm, TransientBuffers buffers,
                        java.util.function.ObjIntConsumer<float[]> store,
                        java.util.function.ObjIntConsumer<float[]> sink) {
-        FloatBuffer nio = scratch.data().asNioFloat();
+        if (numParams == 0) {
+            return;
+        }
+        FloatBuffer nio = hostFloats(scratch);
         int at = 0;
         for (int i = 0; i < params.size(); i++) {
             PartitionedParam p = params.get(i);
@@ -105,6 +125,19 @@ final class PartitionedLayer {
             buffers.release(shard);
             at += n;
         }
+    }
+
+    /**
+     * The layer's gradient as host floats from position 0: the FLOAT scratch itself, or a FLOAT copy of a HALF
+     * scratch's front (exact).
+     */
+    private FloatBuffer hostFloats(INDArray scratch) {
+        INDArray src = scratch.dataType() == DataType.FLOAT ? scratch
+                : front(scratch, numParams).castTo(DataType.FLOAT);
+        Nd4j.getAffinityManager().ensureLocation(src, AffinityManager.Location.HOST);
+        FloatBuffer nio = src.data().asNioFloat();
+        nio.position((int) src.offset());
+        return nio.slice();
     }
 
     private static INDArray front(INDArray scratch, int n) {

@@ -65,9 +65,29 @@ abstract class RankBase {
         this.ledger = new MemoryLedger(comm.rank());
         this.buffers = new TransientBuffers(ledger);
         long n = Math.max(1, largestLayer);
-        paramScratch = Nd4j.create(DataType.FLOAT, 1, n);
-        gradScratch = Nd4j.create(DataType.FLOAT, 1, n);
-        ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 8L * n, "stage3 compute scratch");
+        DataType type = computeType();
+        paramScratch = Nd4j.create(type, 1, n);
+        gradScratch = Nd4j.create(type, 1, n);
+        ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 2L * type.width() * n,
+                "stage3 compute scratch (" + type + " parameters and gradients of the largest layer)");
+    }
+
+    /** The type the rank's layers compute in: HALF with HALF compute, else FLOAT. */
+    protected final DataType computeType() {
+        return precision.halfCompute() ? DataType.HALF : DataType.FLOAT;
+    }
+
+    /** The micro-batch's arrays in the compute type (a HALF layer takes HALF inputs); null stays null. */
+    protected final INDArray[] inComputeType(INDArray[] arrays) {
+        if (arrays == null || computeType() == DataType.FLOAT) {
+            return arrays;
+        }
+        INDArray[] out = new INDArray[arrays.length];
+        for (int i = 0; i < arrays.length; i++) {
+            out[i] = arrays[i] == null || arrays[i].dataType() == computeType() ? arrays[i]
+                    : arrays[i].castTo(computeType());
+        }
+        return out;
     }
 
     /** A view of the front of the parameter scratch, to instantiate a layer of {@code n} parameters on. */
@@ -164,7 +184,7 @@ abstract class RankBase {
     /** {@link #forwardBackward} with the micro-batch announced to the precision state (size, loss scale). */
     double run(INDArray[] features, INDArray[] labels) {
         precision.beginMicroBatch((int) features[0].size(0));
-        return forwardBackward(features, labels);
+        return forwardBackward(inComputeType(features), labels);
     }
 
     /**

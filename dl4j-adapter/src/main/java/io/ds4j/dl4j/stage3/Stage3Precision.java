@@ -23,6 +23,9 @@ import org.deeplearning4j.nn.api.Layer;
  *       {@code communication_data_type}, divided by the accumulation steps and unscaled into fp32;</li>
  *   <li>any Inf or NaN on any rank ({@code allReduceMax}) skips the whole step and moves the {@link LossScale}.</li>
  * </ol>
+ * With HALF compute (fp16 on CUDA, or when asked) the rank's layers are HALF layers: the loss gradient carries
+ * {@code scale / m} (computed in fp32 by the scaled loss and rounded to HALF once), so step 2's stored gradient is
+ * what the HALF backward pass produces; it is read exactly and only checked for Inf/NaN.
  */
 final class Stage3Precision {
     private static final System.Logger LOG = System.getLogger("io.ds4j.dl4j.ZeroTrainer");
@@ -86,15 +89,32 @@ final class Stage3Precision {
         }
     }
 
-    /** Before a micro-batch's forward and backward: its size and the scale its loss gradient carries. */
-    void beginMicroBatch(int size) {
-        microBatch = size;
-        holder.set(scale.value());
+    /** True when the rank's layers are HALF layers (fp16 compute; see {@code EnginePrecision.Compute}). */
+    boolean halfCompute() {
+        return config.halfCompute();
     }
 
-    /** Rounds {@code full[0, n)}, a layer's summed (scaled) gradient, to the stored 16-bit micro-batch mean. */
+    /**
+     * Before a micro-batch's forward and backward: its size and the scale its loss gradient carries (with HALF
+     * compute {@code scale / m}, so the HALF layers' summed gradient is already the stored micro-batch mean).
+     */
+    void beginMicroBatch(int size) {
+        microBatch = size;
+        holder.set(halfCompute() ? scale.value() / size : scale.value());
+    }
+
+    /**
+     * Rounds {@code full[0, n)}, a layer's summed (scaled) gradient, to the stored 16-bit micro-batch mean; with
+     * HALF compute it already is one (read exactly from the HALF layer) and is only checked for Inf/NaN.
+     */
     void store(float[] full, int n) {
-        if (cast != null) {
+        if (halfCompute()) {
+            int bad = 0;
+            for (int i = 0; i < n; i++) {
+                bad |= (Float.floatToRawIntBits(full[i]) & 0x7f800000) + 0x00800000; // negative only for Inf/NaN
+            }
+            overflow |= bad < 0;
+        } else if (cast != null) {
             int before = countNonZero(full, n);
             overflow |= cast.roundInPlace(full, 0, n, microBatch, 1.0);
             nonZero += before;

@@ -37,7 +37,7 @@ final class Stage3Rank extends RankBase {
             Layer user = source.getLayer(i);
             NeuralNetConfiguration c = conf.getConf(i);
             Layer mine = c.getLayer().instantiate(c, List.of(), i, scratchView(user.numParams()), false,
-                    DataType.FLOAT);
+                    computeType());
             modules.add(partition(i, "layer " + i + " (" + c.getLayer().getLayerName() + ")", user, mine, layout));
         }
         List<ModuleParams> trace = new ArrayList<>(modules);

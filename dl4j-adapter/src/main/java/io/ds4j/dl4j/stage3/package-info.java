@@ -50,14 +50,16 @@
  * the fp32 master (MASTER_WEIGHTS, updated by the optimizer) with the shard the gathers read, kept as 16-bit bits
  * ({@link io.ds4j.dl4j.stage3.HalfShardStore}: 2 B per element on the device, or on the host with {@code offload_param
  * cpu}; with {@code nvme} a file of FLOAT values rounded to the format) and refreshed from the master after each
- * applied step, so the layers compute in FLOAT on exactly 16-bit-representable values. fp16 installs a
+ * applied step, so the layers compute in FLOAT on exactly 16-bit-representable values; with HALF compute (fp16 on
+ * CUDA, or when asked) the rank's layers are HALF layers on a HALF scratch, the gathered values are cast into it
+ * exactly and each layer's HALF gradient, already the stored micro-batch mean, is read exactly. fp16 installs a
  * {@link io.ds4j.dl4j.precision.ScaledLoss} in the rank's own clone of the output layers (the user's network is never
  * touched); each layer's summed gradient is rounded to the stored 16-bit micro-batch mean just before its
  * reduce-scatter; at the step the reduced shard is divided by the world size, rounded to
  * {@code communication_data_type}, divided by the accumulation steps and the scale; an Inf or NaN on any rank
  * ({@code allReduceMax}) skips the whole step (no parameter, iteration or schedule change) and moves the loss scale
  * with DeepSpeed's rules and OVERFLOW line; {@code LossScaleException} stops every rank. Measured: bit-identical to
- * stage 2 on the same data (fp16, fp16 with accumulation, bf16).
+ * stage 2 on the same data (fp16, fp16 with accumulation, bf16; with HALF compute too).
  *
  * <h2>DeepSpeed optimizer section</h2>
  * With an {@code optimizer} section ({@link io.ds4j.dl4j.stage3.FusedShardUpdate}) the fused kernel of stages 0-2
