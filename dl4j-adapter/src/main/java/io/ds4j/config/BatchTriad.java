@@ -139,7 +139,7 @@ final class BatchTriad {
         if (known(t) && known(m) && known(g) && t != exact(exact(m, g), w)) {
             long unit = exact(m, w);
             long lower = Math.max(unit, Math.floorDiv(t, unit) * unit);
-            long upper = (Math.floorDiv(t, unit) + 1) * unit;
+            long upper = Math.max(lower + unit, (Math.floorDiv(t, unit) + 1) * unit); // two different multiples
             throw new DeepSpeedConfigException(TRAIN, "train_batch_size must equal train_micro_batch_size_per_gpu "
                     + "* gradient_accumulation_steps * world_size, but " + t + " != " + m + " * " + g + " * " + w
                     + " = " + (m * g * w) + (derived.isEmpty() ? "" : " (" + derived + ")") + "; set "

@@ -160,6 +160,20 @@ class BatchTriadTest {
         assertTrue(e.detail().contains("at most train_batch_size // world_size = 16"), e.detail());
     }
 
+    /**
+     * A batch below one multiple (train 32, micro 32, gas 1, world 2: the smallest valid size is 64) names two
+     * different valid sizes, 64 and 128, not the same one twice.
+     */
+    @Test
+    void batchBelowTheFirstMultipleSuggestsTwoDifferentSizes() {
+        DeepSpeedConfigException e = assertThrows(DeepSpeedConfigException.class, () -> DeepSpeedConfig
+                .parse("{\"train_batch_size\": 32, \"train_micro_batch_size_per_gpu\": 32, "
+                        + "\"gradient_accumulation_steps\": 1}").resolve(2));
+        assertEquals("train_batch_size", e.path());
+        assertTrue(e.detail().contains("32 != 32 * 1 * 2 = 64"), e.detail());
+        assertTrue(e.detail().contains("such as 64 or 128"), e.detail());
+    }
+
     @Test
     void productMismatchShowsTheProductAndNearbyValidSizes() {
         // train 24, micro 5: gas = 24 // 5 // 1 = 4, but 5 * 4 * 1 = 20 != 24; multiples of 5: 20, 25.
