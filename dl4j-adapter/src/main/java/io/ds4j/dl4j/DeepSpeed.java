@@ -57,6 +57,12 @@ public final class DeepSpeed {
                     + " computes on the network's full flat parameter vector; train with ZeroTrainer (worldSize 1"
                     + " works), which partitions the parameters, or use stage 0-2 here");
         }
+        if (precision.halfCompute()) {
+            throw new IllegalArgumentException("compute type half cannot run inside DL4J's own fit(): the network "
+                    + "computes in its own data type (" + net.params().dataType() + "), and DL4J can only convert a "
+                    + "network into a new object; train with ZeroTrainer (worldSize 1 works), which computes in HALF, "
+                    + "or pass EnginePrecision.from(config, 1) here (FLOAT on fp16 values)");
+        }
         if (options.gradientAccumulationSteps() != 1) {
             throw new IllegalArgumentException("gradient_accumulation_steps: " + options.gradientAccumulationSteps()
                     + " cannot be honoured inside DL4J's own fit(), which updates after every minibatch; use 1 here,"

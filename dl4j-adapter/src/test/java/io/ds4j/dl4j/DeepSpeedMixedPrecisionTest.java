@@ -28,6 +28,7 @@ import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
@@ -351,6 +352,25 @@ class DeepSpeedMixedPrecisionTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> DeepSpeed.initialize(MixedPrecisionTrainingTest.net(), cfg));
         assertTrue(e.getMessage().contains("offload_optimizer.device"), e.getMessage());
+    }
+
+    /**
+     * Inside DL4J's own fit() the user's network computes in its own type: {@code from(config)} gives FLOAT compute
+     * (also on CUDA), and a precision resolved to HALF compute is refused with the way out, leaving the network
+     * untouched.
+     */
+    @Test
+    void halfComputeIsRefusedInsideFit() {
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 8, \"fp16\": {\"enabled\": true}}");
+        EnginePrecision p = EnginePrecision.from(cfg, 1);
+        assertFalse(p.halfCompute());
+        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        float[] before = net.params().toFloatVector();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeepSpeed.initialize(net,
+                EngineOptions.from(cfg, 1), p.resolve(EnginePrecision.Compute.HALF, false, null)));
+        assertTrue(e.getMessage().contains("ZeroTrainer") && e.getMessage().contains("half"), e.getMessage());
+        assertArrayEquals(before, net.params().toFloatVector(), 0f);
+        assertEquals(DataType.FLOAT, net.params().dataType());
     }
 
     /** Unweighted loss and ReLU: inputs of 1e8 give gradients far above fp16's 65504 (MixedPrecisionOverflowTest). */
