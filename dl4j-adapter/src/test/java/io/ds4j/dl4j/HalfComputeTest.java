@@ -19,7 +19,6 @@ import java.util.List;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -34,15 +33,9 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  */
 class HalfComputeTest {
 
-    private static final int BATCH = 32;
-    private static List<DataSet> data;
-    private static DataSet all;
-
-    @BeforeAll
-    static void data() {
-        data = MixedPrecisionTrainingTest.blobs(12, BATCH, 7);
-        all = DataSet.merge(data);
-    }
+    private static final int BATCH = BlobTask.BATCH;
+    private static final List<DataSet> data = BlobTask.BATCHES;
+    private static final DataSet all = BlobTask.ALL;
 
     @Test
     void autoIsHalfOnlyForFp16OnCuda() {

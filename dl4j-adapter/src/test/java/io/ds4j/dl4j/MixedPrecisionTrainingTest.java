@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.precision.Bf16;
 import io.ds4j.precision.Fp16;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -17,7 +15,6 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -41,16 +38,10 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 class MixedPrecisionTrainingTest {
 
     private static final double W = 1e-6;
-    private static final int BATCH = 32;
+    private static final int BATCH = BlobTask.BATCH;
     private static final int EPOCHS = 6;
-    private static List<DataSet> data;
-    private static DataSet all;
-
-    @BeforeAll
-    static void data() {
-        data = blobs(12, BATCH, 7);
-        all = DataSet.merge(data);
-    }
+    private static final List<DataSet> data = BlobTask.BATCHES;
+    private static final DataSet all = BlobTask.ALL;
 
     @Test
     void fp16WithLossScalingTracksFp32AndWithoutItLosesSmallGradients() {
@@ -171,28 +162,8 @@ class MixedPrecisionTrainingTest {
         return net;
     }
 
-    /** Three Gaussian blobs in 8 dimensions, one-hot labels. */
+    /** Three Gaussian blobs in 8 dimensions, one-hot labels ({@link BlobTask#blobs}). */
     static List<DataSet> blobs(int batches, int batchSize, long seed) {
-        Random r = new Random(seed);
-        double[][] centres = new double[3][8];
-        for (double[] c : centres) {
-            for (int j = 0; j < 8; j++) {
-                c[j] = r.nextGaussian();
-            }
-        }
-        List<DataSet> out = new ArrayList<>();
-        for (int b = 0; b < batches; b++) {
-            float[][] x = new float[batchSize][8];
-            float[][] y = new float[batchSize][3];
-            for (int i = 0; i < batchSize; i++) {
-                int k = r.nextInt(3);
-                y[i][k] = 1f;
-                for (int j = 0; j < 8; j++) {
-                    x[i][j] = (float) (centres[k][j] + 0.8 * r.nextGaussian());
-                }
-            }
-            out.add(new DataSet(Nd4j.createFromArray(x), Nd4j.createFromArray(y)));
-        }
-        return out;
+        return BlobTask.blobs(batches, batchSize, seed);
     }
 }

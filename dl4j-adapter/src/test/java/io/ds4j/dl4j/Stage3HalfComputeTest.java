@@ -14,7 +14,6 @@ import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -27,15 +26,9 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 class Stage3HalfComputeTest {
 
-    private static final int BATCH = 32;
-    private static List<DataSet> data;
-    private static DataSet all;
-
-    @BeforeAll
-    static void data() {
-        data = MixedPrecisionTrainingTest.blobs(12, BATCH, 7);
-        all = DataSet.merge(data);
-    }
+    private static final int BATCH = BlobTask.BATCH;
+    private static final List<DataSet> data = BlobTask.BATCHES;
+    private static final DataSet all = BlobTask.ALL;
 
     private static String config(int stage, String extra) {
         return "{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": "

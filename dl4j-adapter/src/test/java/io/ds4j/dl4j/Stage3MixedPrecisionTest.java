@@ -25,7 +25,6 @@ import java.util.Set;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,16 +41,10 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  */
 class Stage3MixedPrecisionTest {
 
-    private static final int BATCH = 32;
+    private static final int BATCH = BlobTask.BATCH;
     private static final int EPOCHS = 6;
-    private static List<DataSet> data;
-    private static DataSet all;
-
-    @BeforeAll
-    static void data() {
-        data = MixedPrecisionTrainingTest.blobs(12, BATCH, 7);
-        all = DataSet.merge(data);
-    }
+    private static final List<DataSet> data = BlobTask.BATCHES;
+    private static final DataSet all = BlobTask.ALL;
 
     private static String config(int stage, String extra) {
         return "{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": "
