@@ -9,7 +9,6 @@ import io.ds4j.zero.kernels.StepArgs;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The update of one shard with a DeepSpeed-semantics optimizer (an {@code optimizer} section): the fused kernel reads
@@ -62,11 +61,11 @@ final class FusedShardStep implements ShardOptimizerStep {
         if (master.length == 0) {
             return;
         }
-        System.arraycopy(params.toFloatVector(), 0, master, 0, master.length);
-        System.arraycopy(grads.toFloatVector(), 0, gradient, 0, gradient.length);
+        HostFloats.read(params, master, 0);
+        HostFloats.read(grads, gradient, 0);
         double rate = schedule == null ? lr : schedule.lr(iteration - 1L);
         kernel.step(buffers, new StepArgs(iteration + 1L, (float) rate, (float) gradMultiplier), pool);
-        params.assign(Nd4j.createFromArray(master));
+        HostFloats.write(master, 0, params);
     }
 
     /** @return optimizer state elements held */

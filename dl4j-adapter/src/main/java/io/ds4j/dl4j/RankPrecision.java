@@ -113,11 +113,11 @@ final class RankPrecision {
         holder.set(config.halfCompute() ? scale.value() / microBatch : scale.value());
     }
 
-    /** @return true when any element is Inf or NaN */
-    static boolean nonFinite(float[] g) {
+    /** @return true when any of {@code g[0, n)} is Inf or NaN */
+    static boolean nonFinite(float[] g, int n) {
         int bad = 0;
-        for (float v : g) {
-            bad |= (Float.floatToRawIntBits(v) & 0x7f800000) + 0x00800000; // negative only for Inf/NaN
+        for (int i = 0; i < n; i++) {
+            bad |= (Float.floatToRawIntBits(g[i]) & 0x7f800000) + 0x00800000; // negative only for Inf/NaN
         }
         return bad < 0;
     }

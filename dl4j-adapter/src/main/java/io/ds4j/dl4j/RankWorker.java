@@ -195,19 +195,17 @@ final class RankWorker implements AutoCloseable {
             precision.beforeBackward(m);
             weightedScore += replica.computeGradient(mb) * m;
             if (replica.half()) {
-                float[] g = replica.gradients().toFloatVector(); // exact: every fp16 value is a float
-                overflow |= RankPrecision.nonFinite(g);
-                System.arraycopy(g, 0, padded, 0, n);
+                HostFloats.read(replica.gradients(), padded, 0); // exact: every fp16 value is a float
+                overflow |= RankPrecision.nonFinite(padded, n);
             } else {
                 overflow |= precision.store(replica.gradients(), (int) m);
-                System.arraycopy(replica.gradients().toFloatVector(), 0, padded, 0, n);
+                HostFloats.read(replica.gradients(), padded, 0);
             }
             step.accumulate(padded);
         }
         ReducedGradient red = step.reduce();
         if (!range.isEmpty()) {
-            gradRange.assign(Nd4j.createFromArray(Arrays.copyOfRange(red.data(), red.offset(),
-                    red.offset() + red.length())));
+            HostFloats.write(red.data(), red.offset(), gradRange);
         }
         double score = comm.allReduceSum(weightedScore) / globalExamples;
         lastSkipped = false;
@@ -304,7 +302,7 @@ final class RankWorker implements AutoCloseable {
     private void gather() {
         if (options.zero().stage() == 0) {
             if (replica.half()) {
-                replica.params().assign(Nd4j.createFromArray(computeRange())); // fp16 values: an exact cast
+                HostFloats.write(computeRange(), 0, replica.params()); // fp16 values: an exact cast
             }
             return;
         }
@@ -314,7 +312,7 @@ final class RankWorker implements AutoCloseable {
             System.arraycopy(own, 0, padded, (int) range.offset(), own.length);
         }
         step.gather(padded);
-        replica.params().assign(Nd4j.createFromArray(Arrays.copyOf(padded, (int) layout.length())));
+        HostFloats.write(padded, 0, replica.params());
     }
 
     /**
@@ -323,9 +321,9 @@ final class RankWorker implements AutoCloseable {
      */
     private float[] computeRange() {
         if (!replica.half()) {
-            return paramRange.toFloatVector();
+            return HostFloats.read(paramRange);
         }
-        float[] own = master.toFloatVector();
+        float[] own = HostFloats.read(master);
         precision.roundCompute(own);
         return own;
     }

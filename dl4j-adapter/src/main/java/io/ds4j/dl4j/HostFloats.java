@@ -1,0 +1,75 @@
+package io.ds4j.dl4j;
+
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Bulk copies between the engine's {@code float[]} buffers and a vector held by ND4J (the flat parameter or gradient
+ * view of a replica, or a range of it) through the array's host buffer, in one {@code FloatBuffer} transfer instead
+ * of ND4J's element-by-element {@code toFloatVector()} / {@code createFromArray(...)} + {@code assign}. A FLOAT vector
+ * whose elements are consecutive in its buffer (element-wise stride 1: whole vectors and contiguous ranges) is
+ * accessed in place at its offset; any other vector (a HALF network's, a strided view) goes through ND4J's own cast
+ * or assign, which are exact for fp16 values. On GPU backends the host copy is made current before a read and marked
+ * as the newest after a write.
+ */
+final class HostFloats {
+
+    private HostFloats() {
+    }
+
+    /** Copies the {@code v.length()} elements of vector {@code v} into {@code dst[dstOff, ...)}. */
+    static void read(INDArray v, float[] dst, int dstOff) {
+        int n = length(v);
+        if (n == 0) {
+            return;
+        }
+        INDArray src = direct(v) ? v : v.castTo(DataType.FLOAT).dup('c');
+        Nd4j.getAffinityManager().ensureLocation(src, AffinityManager.Location.HOST);
+        FloatBuffer b = src.data().asNioFloat();
+        b.get((int) src.offset(), dst, dstOff, n);
+    }
+
+    /** @return the elements of vector {@code v} as a new array */
+    static float[] read(INDArray v) {
+        float[] out = new float[length(v)];
+        read(v, out, 0);
+        return out;
+    }
+
+    /** Writes {@code src[srcOff, srcOff + v.length())} into vector {@code v}. */
+    static void write(float[] src, int srcOff, INDArray v) {
+        int n = length(v);
+        if (n == 0) {
+            return;
+        }
+        if (!direct(v)) {
+            float[] part = java.util.Arrays.copyOfRange(src, srcOff, srcOff + n);
+            v.assign(Nd4j.createFromArray(part).reshape(v.shape()));
+            return;
+        }
+        AffinityManager affinity = Nd4j.getAffinityManager();
+        affinity.ensureLocation(v, AffinityManager.Location.HOST);
+        v.data().asNioFloat().put((int) v.offset(), src, srcOff, n);
+        affinity.tagLocation(v, AffinityManager.Location.HOST);
+    }
+
+    /** A FLOAT vector whose elements sit consecutively in its buffer from its offset. */
+    private static boolean direct(INDArray v) {
+        return v.dataType() == DataType.FLOAT && v.elementWiseStride() == 1;
+    }
+
+    private static int length(INDArray v) {
+        if (!v.isEmpty() && v.rank() > 1 && !v.isVector()) {
+            throw new IllegalArgumentException("expected a vector, got shape " + java.util.Arrays.toString(v.shape()));
+        }
+        long n = v.isEmpty() ? 0 : v.length();
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a vector of " + n + " elements does not fit a Java array; ZeRO "
+                    + "shards of at most 2^31-1 elements are supported");
+        }
+        return (int) n;
+    }
+}
