@@ -74,14 +74,15 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
             int g0 = plan.largest();
             for (List<SubGroupPlan.Segment> group : plan.groups()) {
                 for (SubGroupPlan.Segment s : group) {
-                    masters.get(s.piece()).data().asNioFloat().get(s.from(), staging, s.at(), s.length());
-                    grads.get(s.piece()).data().asNioFloat().get(s.from(), staging, g0 + s.at(), s.length());
+                    HostView.of(masters.get(s.piece())).get(s.from(), staging, s.at(), s.length());
+                    HostView.of(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
                 }
                 for (SubGroupPlan.Segment s : group) {
                     update.kernel().step(buffers(s, staging, g0), args, pool);
                 }
                 for (SubGroupPlan.Segment s : group) {
-                    masters.get(s.piece()).data().asNioFloat().put(s.from(), staging, s.at(), s.length());
+                    HostView.of(masters.get(s.piece())).put(s.from(), staging, s.at(), s.length());
+                    HostView.written(masters.get(s.piece()));
                 }
             }
         }

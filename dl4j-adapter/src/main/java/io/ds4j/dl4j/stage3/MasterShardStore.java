@@ -49,7 +49,7 @@ final class MasterShardStore implements ShardStore {
     public void read(float[] dst) {
         int n = owned == null ? 0 : (int) owned.length();
         if (n > 0) {
-            FloatBuffer b = owned.data().asNioFloat();
+            FloatBuffer b = HostView.of(owned);
             b.position(0);
             b.get(dst, 0, n);
         }
@@ -59,9 +59,10 @@ final class MasterShardStore implements ShardStore {
     @Override
     public void write(float[] src) {
         if (owned != null) {
-            FloatBuffer b = owned.data().asNioFloat();
+            FloatBuffer b = HostView.of(owned);
             b.position(0);
             b.put(src, 0, (int) owned.length());
+            HostView.written(owned);
         }
     }
 

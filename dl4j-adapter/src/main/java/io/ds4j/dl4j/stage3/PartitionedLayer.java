@@ -9,7 +9,6 @@ import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -62,9 +61,7 @@ final class PartitionedLayer {
         }
         INDArray view = front(scratch, numParams);
         if (scratch.dataType() == DataType.FLOAT) {
-            AffinityManager affinity = Nd4j.getAffinityManager();
-            affinity.ensureLocation(scratch, AffinityManager.Location.HOST);
-            FloatBuffer nio = scratch.data().asNioFloat();
+            FloatBuffer nio = HostView.of(scratch);
             int at = 0;
             for (PartitionedParam p : params) {
                 int n = p.spec().numel();
@@ -72,7 +69,7 @@ final class PartitionedLayer {
                 nio.put(p.full(), 0, n);
                 at += n;
             }
-            affinity.tagLocation(scratch, AffinityManager.Location.HOST);
+            HostView.written(scratch);
         } else {
             // HALF layer: the gathered values (fp16 values at fp16 compute) cast exactly by ND4J
             float[] all = new float[numParams];
@@ -134,8 +131,7 @@ final class PartitionedLayer {
     private FloatBuffer hostFloats(INDArray scratch) {
         INDArray src = scratch.dataType() == DataType.FLOAT ? scratch
                 : front(scratch, numParams).castTo(DataType.FLOAT);
-        Nd4j.getAffinityManager().ensureLocation(src, AffinityManager.Location.HOST);
-        FloatBuffer nio = src.data().asNioFloat();
+        FloatBuffer nio = HostView.of(src);
         nio.position((int) src.offset());
         return nio.slice();
     }

@@ -107,11 +107,12 @@ final class ShardOptimizer {
     void accept(int i, float[] shardGrad) {
         Piece pc = pieces.get(i);
         if (pc.grad() != null) {
-            FloatBuffer g = pc.grad().data().asNioFloat();
+            FloatBuffer g = HostView.of(pc.grad());
             int n = (int) pc.grad().length();
             for (int j = 0; j < n; j++) {
                 g.put(j, g.get(j) + shardGrad[j]);
             }
+            HostView.written(pc.grad());
         }
     }
 
@@ -175,11 +176,12 @@ final class ShardOptimizer {
         int world = ctx.comm().worldSize();
         for (List<SubGroupPlan.Segment> group : plan.groups()) {
             for (SubGroupPlan.Segment s : group) {
-                pieces.get(s.piece()).grad().data().asNioFloat().get(s.from(), scratch, s.at(), s.length());
+                HostView.of(pieces.get(s.piece()).grad()).get(s.from(), scratch, s.at(), s.length());
             }
             ctx.precision().reduce(scratch, SubGroupPlan.length(group), world, contributions / world);
             for (SubGroupPlan.Segment s : group) {
-                pieces.get(s.piece()).grad().data().asNioFloat().put(s.from(), scratch, s.at(), s.length());
+                HostView.of(pieces.get(s.piece()).grad()).put(s.from(), scratch, s.at(), s.length());
+                HostView.written(pieces.get(s.piece()).grad());
             }
         }
         if (!ctx.precision().decide(ctx.comm())) {
