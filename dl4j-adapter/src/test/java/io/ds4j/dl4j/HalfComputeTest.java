@@ -212,6 +212,36 @@ class HalfComputeTest {
     }
 
     /**
+     * Three ranks, 2 accumulation steps and a last global batch smaller than the others (7 examples where the rest have
+     * 12): micro-batches of different sizes, so each backward pass must carry its own {@code scale / m}. HALF ends
+     * within 2% of FLOAT compute on fp16 values (the reasoning above), the ranks' HALF networks identical.
+     */
+    @Test
+    void unevenMicroBatchesOnThreeRanksTrackFloatCompute() {
+        List<DataSet> batches = new java.util.ArrayList<>(TestNets.denseData(5, 12, 4));
+        batches.add(TestNets.denseData(1, 7, 5).get(0));
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 12, \"gradient_accumulation_steps\": 2,"
+                + " \"zero_optimization\": {\"stage\": 2}, \"fp16\": {\"enabled\": true, \"initial_scale_power\": 8}}");
+        double[] loss = new double[2];
+        for (Compute c : new Compute[] {Compute.HALF, Compute.FLOAT}) {
+            MultiLayerNetwork net = TestNets.denseMln(9);
+            try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(3).threadsPerRank(1).compute(c)
+                    .build()) {
+                t.fit(new ExistingDataSetIterator(batches), 2);
+                assertEquals(0, t.skippedSteps());
+                List<float[]> copies = t.computeCopies();
+                if (c == Compute.HALF) { // (with FLOAT compute rank 0 is the user's network: fp32 masters after fit)
+                    assertArrayEquals(copies.get(0), copies.get(1));
+                    assertArrayEquals(copies.get(0), copies.get(2));
+                }
+            }
+            loss[c == Compute.HALF ? 0 : 1] = net.score(DataSet.merge(batches));
+        }
+        assertEquals(loss[1], loss[0], 0.02 * loss[1], "HALF vs FLOAT compute, 3 ranks, uneven micro-batches");
+        System.out.printf("half vs float compute, 3 ranks uneven: loss %.6g vs %.6g%n", loss[0], loss[1]);
+    }
+
+    /**
      * SameDiff layers (here DL4J's SelfAttentionLayer) give NaN outputs as HALF networks on ND4J 1.0.0-M2.1 (seen:
      * every step overflowed until the scale hit its floor), so {@code auto} keeps such a network in FLOAT even on
      * CUDA and {@code half} is refused naming the layer, before any training.
