@@ -128,6 +128,31 @@ public record EnginePrecision(PrecisionPolicy policy, Fp16Config fp16, Bf16Confi
                 policy.communication(), policy.master()), fp16, bf16, monitor);
     }
 
+    /**
+     * The loss scale after a step ({@link LossScale#afterStep}); when it cannot decrease any more and the ranks
+     * computed in HALF, rank 0 first logs that FLOAT compute tells HALF arithmetic's own overflow apart from the
+     * data's or the learning rate's.
+     *
+     * @param scale the scale of the step
+     * @param skip  whether the step overflowed and is skipped
+     * @param rank  the rank asking (only rank 0 logs)
+     * @return the scale of the next step
+     * @throws io.ds4j.precision.LossScaleException DeepSpeed's error at the minimum scale
+     */
+    public LossScale nextScale(LossScale scale, boolean skip, int rank) {
+        try {
+            return scale.afterStep(skip);
+        } catch (io.ds4j.precision.LossScaleException e) {
+            if (halfCompute() && rank == 0) {
+                System.getLogger("io.ds4j.dl4j.ZeroTrainer").log(System.Logger.Level.WARNING, "the ranks computed in "
+                        + "HALF (fp16 compute): if the same run trains with compute type float (-D" + PROPERTY
+                        + "=float, or ZeroTrainer.Builder.compute(FLOAT)), the overflow comes from HALF arithmetic "
+                        + "itself (activations or sums beyond fp16's 65504), which no loss scale can fix");
+            }
+            throw e;
+        }
+    }
+
     /** @return whether ND4J runs on its CUDA backend (nd4j-cuda: {@code org.nd4j.linalg.jcublas.JCublasBackend}) */
     public static boolean cudaBackend() {
         return org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getName().contains(".jcublas.");

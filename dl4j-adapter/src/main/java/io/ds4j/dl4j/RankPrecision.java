@@ -196,7 +196,7 @@ final class RankPrecision {
      */
     boolean afterStep(boolean overflow) {
         boolean skip = overflow && config.skipsOverflow();
-        LossScale next = scale.afterStep(skip);
+        LossScale next = config.nextScale(scale, skip, rank);
         if (skip && rank == 0) {
             LOG.log(System.Logger.Level.INFO, config.fp16().enabled() ? scale.overflowMessage(rank, next)
                     : LossScale.overflowHead(rank) + " (bf16 gradients hold Inf or NaN; check_grad_overflow)");

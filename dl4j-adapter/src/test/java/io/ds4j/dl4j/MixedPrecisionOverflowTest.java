@@ -26,6 +26,8 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -198,8 +200,9 @@ class MixedPrecisionOverflowTest {
     }
 
     /** Scale 1 = min_loss_scale, hysteresis 1: the first overflow cannot lower the scale and training stops. */
-    @Test
-    void lossScaleAtTheMinimumStopsTrainingOnEveryRank() {
+    @ParameterizedTest(name = "compute {0}")
+    @ValueSource(strings = {"FLOAT", "HALF"})
+    void lossScaleAtTheMinimumStopsTrainingOnEveryRank(String compute) {
         MultiLayerNetwork net = overflowNet();
         ILossFunction own = ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn();
         float[] initial = net.params().toFloatVector();
@@ -209,9 +212,15 @@ class MixedPrecisionOverflowTest {
         List<DataSet> data = MixedPrecisionTrainingTest.blobs(3, BATCH, 5);
         data.set(1, huge(data.get(1)));
         ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1)
-                .collectiveTimeout(Duration.ofSeconds(20)).build();
-        RuntimeException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
-                () -> assertThrows(RuntimeException.class, () -> t.fit(new ExistingDataSetIterator(data))));
+                .compute(EnginePrecision.Compute.valueOf(compute)).collectiveTimeout(Duration.ofSeconds(20)).build();
+        RuntimeException e;
+        try (CapturedLog log = new CapturedLog()) {
+            e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> assertThrows(RuntimeException.class, () -> t.fit(new ExistingDataSetIterator(data))));
+            // with HALF compute rank 0 also says how to tell HALF arithmetic's own overflow apart
+            boolean advice = log.lines.stream().anyMatch(l -> l.contains("compute type float"));
+            assertEquals("HALF".equals(compute), advice, "HALF advice in " + log.lines);
+        }
         t.close();
         Throwable c = e;
         while (c != null && !(c instanceof LossScaleException)) {

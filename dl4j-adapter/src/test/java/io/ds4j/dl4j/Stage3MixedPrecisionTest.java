@@ -16,9 +16,6 @@ import io.ds4j.zero.ledger.MemoryTier;
 import io.ds4j.precision.LossScaleException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -242,7 +239,7 @@ class Stage3MixedPrecisionTest {
                 + " \"output_path\": \""
                 + dir.toString().replace("\\", "/") + "\", \"job_name\": \"s3\"}");
         List<Double> scales = new ArrayList<>();
-        try (Captured log = new Captured();
+        try (CapturedLog log = new CapturedLog();
              ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2)
                 .threadsPerRank(1).compute(EnginePrecision.Compute.valueOf(compute)).build()) {
             assertEquals("HALF".equals(compute), t.precision().halfCompute());
@@ -310,28 +307,6 @@ class Stage3MixedPrecisionTest {
     }
 
     /** Collects the log records of the engine's logger (java.util.logging backs System.Logger here). */
-    private static final class Captured extends Handler implements AutoCloseable {
-        private final Logger logger = Logger.getLogger(ZeroTrainer.class.getName());
-        final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
-
-        Captured() {
-            logger.addHandler(this);
-        }
-
-        @Override
-        public void publish(LogRecord r) {
-            lines.add(r.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
-        }
-    }
 
     /** The batch with rank 1's half (the second 16 examples) scaled to 1e8: only one rank overflows. */
     private static DataSet huge(DataSet d) {

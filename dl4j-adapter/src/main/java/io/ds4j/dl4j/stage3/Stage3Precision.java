@@ -167,7 +167,7 @@ final class Stage3Precision {
         boolean global = comm.allReduceMax(overflow ? 1 : 0) > 0;
         overflow = false;
         boolean skip = global && config.skipsOverflow();
-        LossScale next = scale.afterStep(skip);
+        LossScale next = config.nextScale(scale, skip, rank);
         if (skip && rank == 0) {
             LOG.log(System.Logger.Level.INFO, config.fp16().enabled() ? scale.overflowMessage(rank, next)
                     : LossScale.overflowHead(rank) + " (bf16 gradients hold Inf or NaN; check_grad_overflow)");
