@@ -193,13 +193,8 @@ public final class ZeroTrainer implements AutoCloseable {
         for (TrainingListener l : main.listeners()) {
             l.onEpochStart(main.net());
         }
-        org.nd4j.linalg.factory.Environment env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
-        int threadsBefore = env.maxThreads();
-        env.setMaxThreads(threadsPerRank);
-        try {
+        try (NativeThreads ignored = NativeThreads.open(threadsPerRank)) {
             runRanks(feed, baseIteration, epoch);
-        } finally {
-            env.setMaxThreads(threadsBefore);
         }
         for (TrainingListener l : main.listeners()) {
             l.onEpochEnd(main.net());
@@ -223,6 +218,7 @@ public final class ZeroTrainer implements AutoCloseable {
             return;
         }
         Ranks.run(comms, comm -> {
+            NativeThreads.limitCurrentThread(threadsPerRank);
             RankWorker worker = workers.get(comm.rank());
             int applied = 0; // skipped (overflowed) steps advance neither DL4J's iteration nor the schedules
             for (int s = 0; ; s++) {
@@ -473,8 +469,8 @@ public final class ZeroTrainer implements AutoCloseable {
         }
 
         /**
-         * ND4J's native op threads while {@code fit} runs (ND4J's setting is process-wide, so every rank gets it);
-         * restored afterwards. Default: the available processors divided by the world size, at least 1, so the ranks
+         * ND4J's native threads per op while {@code fit} runs ({@link NativeThreads}: op threads and BLAS threads
+         * process-wide, the OpenMP team per rank thread); restored afterwards. Default: the available processors divided by the world size, at least 1, so the ranks
          * together do not oversubscribe the cores.
          *
          * @param n threads, at least 1

@@ -6,6 +6,7 @@ import io.ds4j.cli.train.StepClock;
 import io.ds4j.cli.train.TrainJob;
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.config.DeepSpeedConfigException;
+import io.ds4j.dl4j.NativeThreads;
 import io.ds4j.dl4j.ZeroTrainer;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryTier;
@@ -57,38 +58,24 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
             ComputationGraph net = network();
             StepClock clock = new StepClock();
             net.setListeners(clock);
-            int before = setThreads(threads);
-            try {
+            try (NativeThreads ignored = threads > 0 ? NativeThreads.open(threads) : null) {
                 double[] rates = data.measure(b -> {
                     clock.reset();
                     net.fit(StepBatches.iterator(b));
                 });
                 return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
                         net.params().toFloatVector(), clock.breakdown().format());
-            } finally {
-                setThreads(before);
             }
         }
     }
 
     /**
-     * @param threads ND4J's native threads from now on (process-wide); 0 leaves them as they are
-     * @return the number before
-     */
-    private static int setThreads(int threads) {
-        org.nd4j.linalg.factory.Environment env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
-        int before = env.maxThreads();
-        if (threads > 0) {
-            env.setMaxThreads(threads);
-        }
-        return before;
-    }
-
-    /**
      * DL4J's ParallelWrapper, 2 workers, AVERAGING after every iteration, each worker half a global batch.
      *
-     * @param threads ND4J's native threads while it runs (process-wide); 0 keeps ND4J's default (all cores, for each
-     *                worker). ZeroTrainer sets cores / ranks by default, so the bench also runs ParallelWrapper so.
+     * @param threads ND4J's op and BLAS threads while it runs ({@code NativeThreads}, process-wide); 0 keeps ND4J's
+     *                default (all cores, for each worker). ZeroTrainer sets cores / ranks by default, so the bench
+     *                also runs ParallelWrapper so; the workers' OpenMP team size, a per-thread setting, cannot be set
+     *                from outside DL4J's worker threads and stays OpenMP's default.
      */
     record Wrapper(int threads) implements Contender {
         @Override
@@ -99,15 +86,13 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
         @Override
         public Outcome run(BenchData data) throws Exception {
             ComputationGraph net = network();
-            int before = setThreads(threads);
-            try (ParallelWrapper pw = new ParallelWrapper.Builder<>(net).workers(2).prefetchBuffer(4)
+            try (NativeThreads ignored = threads > 0 ? NativeThreads.open(threads) : null;
+                 ParallelWrapper pw = new ParallelWrapper.Builder<>(net).workers(2).prefetchBuffer(4)
                     .averagingFrequency(1).reportScoreAfterAveraging(true)
                     .trainingMode(ParallelWrapper.TrainingMode.AVERAGING).build()) {
                 double[] rates = data.measure(b -> pw.fit(new ExistingDataSetIterator(halves(b))));
                 return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
                         net.params().toFloatVector(), "");
-            } finally {
-                setThreads(before);
             }
         }
 
