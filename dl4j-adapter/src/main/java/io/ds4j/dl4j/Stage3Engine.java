@@ -65,7 +65,8 @@ final class Stage3Engine implements AutoCloseable {
         }
         LrSchedule schedule = options.sections().scheduler().map(s -> ScheduleInstaller.schedule(s, oc.lr()))
                 .orElse(null);
-        return new FusedShardUpdate(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule);
+        return new FusedShardUpdate(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule,
+                options.zero().offloadOptimizer());
     }
 
     static void refuseUnsupported(EngineOptions options, EnginePrecision precision) {
@@ -74,10 +75,8 @@ final class Stage3Engine implements AutoCloseable {
                     + " yet; add an \"optimizer\" section, or set a learning-rate schedule on the network's DL4J"
                     + " updater instead, or use stage 0-2");
         }
-        if (options.zero().offloadsOptimizer()) {
-            throw refuse("zero_optimization.offload_optimizer.device", "\""
-                    + options.zero().offloadOptimizer().device().jsonName() + "\" is not supported at stage 3 yet;"
-                    + " set it to none (offload_param cpu/nvme is supported), or use stage 1-2");
+        if (options.optimizer().isEmpty()) {
+            RankWorker.requireNoOffload(options.zero()); // offloaded state needs DeepSpeed's optimizer, as at 1-2
         }
         if (!options.scaling().equals(ReductionScaling.DEFAULT)) {
             throw refuse(options.scaling().prescaleGradients() ? "prescale_gradients" : "gradient_predivide_factor",

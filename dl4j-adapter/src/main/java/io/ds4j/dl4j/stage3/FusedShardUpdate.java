@@ -1,15 +1,23 @@
 package io.ds4j.dl4j.stage3;
 
 import io.ds4j.schedules.LrSchedule;
-import io.ds4j.zero.kernels.FusedOptimizer;
+import io.ds4j.zero.config.OffloadDevice;
+import io.ds4j.zero.config.OffloadOptimizerConfig;
 import io.ds4j.zero.kernels.Fp32Storage;
+import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.OptimizerBuffers;
 import io.ds4j.zero.kernels.StepArgs;
+import io.ds4j.zero.kernels.VectorStorage;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
+import io.ds4j.zero.offload.HostTransfer;
+import io.ds4j.zero.offload.OptimizerStateStore;
+import io.ds4j.zero.offload.OptimizerStores;
+import io.ds4j.zero.offload.StepInput;
+import io.ds4j.zero.offload.StoreRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -23,14 +31,33 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * by one, and each in sub-groups of at most {@code sub_group_size} elements ({@link SubGroupPlan}), is the same
  * arithmetic as updating a flat range of them at stages 0-2.
  *
+ * <p>With {@code zero_optimization.offload_optimizer} ({@code cpu} or {@code nvme}) the master and optimizer state of
+ * the rank's owned elements, all pieces concatenated in flat order, live in an {@link OptimizerStateStore} (host
+ * memory, or files under {@code nvme_path}), stepped in {@code sub_group_size} groups as at stages 1-2
+ * ({@code OffloadedShardStep}); each step the pieces' gradients are concatenated into a staging vector, and the
+ * updated master comes back into the pieces' fp32 master arrays, which feed the parameter shards the gathers read.
+ *
  * @param kernel   the fused optimizer
  * @param lr       {@code optimizer.params.lr}
  * @param schedule the {@code scheduler} section's learning rate, or null for a constant {@code lr}
+ * @param offload  {@code zero_optimization.offload_optimizer} ({@link OffloadOptimizerConfig#none()} for none)
  */
-public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule schedule) {
+public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule schedule,
+                               OffloadOptimizerConfig offload) {
     /** Checks the kernel. */
     public FusedShardUpdate {
         Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(offload, "offload (OffloadOptimizerConfig.none() for none)");
+    }
+
+    /** Without optimizer offload. */
+    public FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule schedule) {
+        this(kernel, lr, schedule, OffloadOptimizerConfig.none());
+    }
+
+    /** True when the master and optimizer state live in an offload store. */
+    boolean offloaded() {
+        return offload.device() != OffloadDevice.NONE;
     }
 
     /** DeepSpeed's learning rate for DL4J iteration {@code iteration} (the scheduler's iteration is one less). */
@@ -45,6 +72,10 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
         private final List<INDArray> grads = new ArrayList<>();
         private final List<float[][]> states = new ArrayList<>();
         private final KernelPool pool = new KernelPool(1);
+        private OptimizerStateStore store;      // offload_optimizer: master and state of the concatenated pieces
+        private HostTransfer transfer;
+        private float[] gradStaging;
+        private float[] masterStaging;
 
         Pieces(FusedShardUpdate update) {
             this.update = update;
@@ -52,13 +83,81 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
 
         /** Adds a piece: its fp32 master and gradient arrays (the ranges the rank owns), in flat order. */
         void add(INDArray master, INDArray grad, MemoryLedger ledger) {
+            masters.add(master);
+            grads.add(grad);
+            if (update.offloaded()) {
+                states.add(null); // in the store, opened by open()
+                return;
+            }
             int n = (int) master.length();
             float[][] state = new float[update.kernel().stateWords()][n];
             ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4L * n * state.length,
                     "stage3 optimizer state (" + update.kernel().getClass().getSimpleName() + ")");
-            masters.add(master);
-            grads.add(grad);
             states.add(state);
+        }
+
+        /**
+         * With {@code offload_optimizer}, after the last {@link #add}: opens the store over all pieces' owned
+         * elements and loads their current masters into it; nothing otherwise.
+         *
+         * @throws IllegalArgumentException naming the key when the offload settings cannot work here
+         */
+        void open(MemoryLedger ledger, long subGroupSize) {
+            long total = 0;
+            for (INDArray m : masters) {
+                total += m.length();
+            }
+            if (!update.offloaded() || total == 0) {
+                return;
+            }
+            int n = Math.toIntExact(total);
+            masterStaging = new float[n];
+            gradStaging = new float[n];
+            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 8L * n,
+                    "stage3 optimizer offload staging (the owned gradient and master, concatenated)");
+            copyMasters(true);
+            store = OptimizerStores.open(update.offload(), new StoreRequest(ledger.rank(), n,
+                    update.kernel().stateWords(), Math.max(1, subGroupSize), ledger));
+            try {
+                transfer = HostTransfer.forCurrentBackend(ledger);
+                store.initialize(VectorStorage.of(masterStaging));
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        /** One offloaded step: gradients down, the store's kernel step, the updated masters back. */
+        private void applyOffloaded(StepArgs args) {
+            int at = 0;
+            for (INDArray g : grads) {
+                int n = (int) g.length();
+                HostView.of(g).get(0, gradStaging, at, n);
+                at += n;
+            }
+            transfer.step(store, update.kernel(), new StepInput(VectorStorage.of(gradStaging), args,
+                    VectorStorage.of(masterStaging)), pool);
+            copyMasters(false);
+        }
+
+        /** Copies the pieces' masters into the staging vector ({@code in}) or the staging back into them. */
+        private void copyMasters(boolean in) {
+            int at = 0;
+            for (INDArray m : masters) {
+                int n = (int) m.length();
+                if (in) {
+                    HostView.of(m).get(0, masterStaging, at, n);
+                } else {
+                    HostView.of(m).put(0, masterStaging, at, n);
+                    HostView.written(m);
+                }
+                at += n;
+            }
+        }
+
+        /** @return the offload store, or null (tests) */
+        OptimizerStateStore store() {
+            return store;
         }
 
         /**
@@ -71,6 +170,10 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
          */
         void apply(int iteration, double gradMultiplier, SubGroupPlan plan, float[] staging) {
             StepArgs args = new StepArgs(iteration + 1L, (float) update.rate(iteration), (float) gradMultiplier);
+            if (store != null) {
+                applyOffloaded(args);
+                return;
+            }
             int g0 = plan.largest();
             for (List<SubGroupPlan.Segment> group : plan.groups()) {
                 for (SubGroupPlan.Segment s : group) {
@@ -97,9 +200,21 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
                     new HeapFp32(staging, s.at(), s.length()), state, null);
         }
 
-        /** Stops the kernel's threads. */
+        /** Releases the offload store (its host memory, its nvme files) and stops the kernel's threads. */
         void close() {
-            pool.close();
+            try {
+                if (store != null) {
+                    store.close();
+                }
+            } finally {
+                try {
+                    if (transfer != null) {
+                        transfer.close();
+                    }
+                } finally {
+                    pool.close();
+                }
+            }
         }
     }
 }

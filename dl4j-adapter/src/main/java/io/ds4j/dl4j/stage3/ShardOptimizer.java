@@ -73,6 +73,9 @@ final class ShardOptimizer {
             pieces.add(new Piece(slot, master, grad, new ShardGradient(layout, lo, lo + n, grad)));
         }
         this.plan = new SubGroupPlan(owned, owner.subGroupSize());
+        if (fused != null) {
+            fused.open(ledger, owner.subGroupSize()); // offload_optimizer: the store over the owned elements
+        }
         if (fused == null) {
             addUpdaters(layout, params, owner.rank());
         }
