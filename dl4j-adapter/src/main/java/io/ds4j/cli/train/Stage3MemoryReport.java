@@ -18,7 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * What {@code ds4j train} prints after a ZeRO stage-3 run: per rank, the persistent model-state bytes (parameters,
  * gradients, optimizer state, fp32 masters, every tier) against the fp32 formula {@code (4 + 4 + K)Ψ/N} with
  * {@code K = 4w} (w: the DL4J updater's state words per parameter; in fp32 the partitioned parameters are the
- * master), plus {@code 4Ψ/N} for the separate fp32 master when {@code offload_param} is on; and the peak of the
+ * master), plus {@code 4Ψ/N} for the separate fp32 master when {@code offload_param} is on and {@code 4Ψ/N} more for
+ * the master held by the optimizer's store when {@code offload_optimizer} is on; and the peak of the
  * transient bytes (gathered parameters, gradient tensors during their reduce-scatter, the compute scratch: ledger
  * COMM_BUFFERS) against the bound derived from the knobs:
  * <pre>
@@ -31,16 +32,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * trace ahead, and those uses span at most that distance plus the module that crosses it; every tensor is padded by
  * less than N. During a reduce-scatter one full gradient tensor and its shard are held too; the two compute scratch
  * arrays hold the largest module.) With DeepSpeed's default reuse distance (1e9) every parameter a forward gathers
- * may stay gathered until its backward, so the bound is the whole model. Persistent parameters
+ * may stay gathered until its backward, so the bound is the whole model. With {@code offload_optimizer} the bound
+ * adds {@code 8 ceil(Ψ/N)}: the owned gradient and master, concatenated for the store's step. Persistent parameters
  * ({@code stage3_param_persistence_threshold}) are full copies on every rank and push the ratio above 1.
  *
  * @param psi        Ψ, the network's parameters
  * @param worldSize  N
  * @param stateWords w
  * @param offload    whether {@code offload_param} keeps a separate fp32 master
+ * @param offloadOptimizer whether {@code offload_optimizer} keeps the fp32 master (and the state) in its store
  * @param bound      the transient bound in bytes
  */
-public record Stage3MemoryReport(long psi, int worldSize, int stateWords, boolean offload, long bound) {
+public record Stage3MemoryReport(long psi, int worldSize, int stateWords, boolean offload, boolean offloadOptimizer,
+                                 long bound) {
 
     /**
      * The report's constants for {@code layers} (the network's layers) trained under {@code zero}.
@@ -69,9 +73,10 @@ public record Stage3MemoryReport(long psi, int worldSize, int stateWords, boolea
         long reuse = zero.stage3().maxReuseDistance();
         long kept = reuse == 0 ? 0 : Math.min(reuse, psi) + largestModule;
         long live = Math.min(saturatedSum(largestModule, maxLive, largestTensor + kept), psi) + tensors * (n - 1);
-        long bound = 8 * largestModule + 4 * (live + largestTensor + n + largestTensor / n + 1);
+        long staging = zero.offloadsOptimizer() ? 8 * ((psi + n - 1) / n) : 0;
+        long bound = 8 * largestModule + 4 * (live + largestTensor + n + largestTensor / n + 1) + staging;
         int words = psi == 0 ? 0 : (int) Math.round((double) stateLength / psi);
-        return new Stage3MemoryReport(psi, worldSize, words, zero.offloadsParams(), bound);
+        return new Stage3MemoryReport(psi, worldSize, words, zero.offloadsParams(), zero.offloadsOptimizer(), bound);
     }
 
     private static long saturatedSum(long a, long b, long c) {
@@ -84,13 +89,16 @@ public record Stage3MemoryReport(long psi, int worldSize, int stateWords, boolea
     public long formulaBytes() {
         long shard = (psi + worldSize - 1) / worldSize;
         return ZeroFormulas.perRank(3, TrainingPrecision.FP32, stateWords, psi, worldSize).total()
-                + (offload ? 4 * shard : 0);
+                + (offload ? 4 * shard : 0) + (offloadOptimizer ? 4 * shard : 0);
     }
 
     /** @return the formula as text, K filled in */
     public String formula() {
-        return offload ? String.format(Locale.ROOT, "(4 + 4 + %d + 4 master)Ψ/N", 4 * stateWords)
-                : ZeroFormulas.formula(3, TrainingPrecision.FP32, stateWords);
+        if (!offload && !offloadOptimizer) {
+            return ZeroFormulas.formula(3, TrainingPrecision.FP32, stateWords);
+        }
+        return String.format(Locale.ROOT, "(4 + 4 + %d%s%s)Ψ/N", 4 * stateWords, offload ? " + 4 master" : "",
+                offloadOptimizer ? " + 4 offloaded master" : "");
     }
 
     /**

@@ -71,6 +71,38 @@ class Stage3TrainJobTest {
     }
 
     /**
+     * With DeepSpeed's Adam section and {@code offload_optimizer} cpu: the store adds its own fp32 master (4 ceil(Ψ/N))
+     * and holds Adam's state on the host; the step's staging (gradient and master of the owned elements, 8 ceil(Ψ/N))
+     * joins the transient bound.
+     */
+    @org.junit.jupiter.api.Test
+    void optimizerOffloadAddsTheStoresMasterAndStaging() throws Exception {
+        String json = "{\"train_batch_size\": 64, \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.001}},"
+                + " \"zero_optimization\": {\"stage\": 3, \"stage3_param_persistence_threshold\": 0,"
+                + " \"offload_optimizer\": {\"device\": \"cpu\"}}}";
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        TrainSummary summary;
+        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            summary = TrainJob.run(new TrainJob.Request(json, "stage3", 4, STEPS, dir.resolve("o.zip")), ps, false);
+        }
+        String text = err.toString(StandardCharsets.UTF_8);
+        long formula = 16 * SHARD + 4 * SHARD;
+        long bound = BOUND + 8 * SHARD;
+        assertTrue(text.contains("formula (4 + 4 + 8 + 4 offloaded master)Ψ/N = " + formula + " B; transient bound "
+                + bound + " B"), text);
+        for (LedgerSnapshot s : summary.ledgers()) {
+            long held = ModelStateBytes.of(s).total();
+            assertTrue(Math.abs(held / (double) formula - 1) <= 0.05, "rank " + s.rank() + ": " + held + " vs "
+                    + formula);
+            long peak = s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE);
+            assertTrue(peak > 0 && peak <= bound, "rank " + s.rank() + " peak transient " + peak + " vs " + bound);
+            assertEquals(0, s.bytes(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE));
+            assertTrue(Math.abs(s.bytes(MemoryCategory.OPTIMIZER_STATE, MemoryTier.HOST) / (8.0 * SHARD) - 1) <= 0.05,
+                    "Adam's state on the host: " + s.bytes(MemoryCategory.OPTIMIZER_STATE, MemoryTier.HOST));
+        }
+    }
+
+    /**
      * The issue's scale check through {@code ds4j train --model wide}: Ψ = 64·800+800 + 8·(800·800+800) + 800·10+10 =
      * 5186410 parameters in 10 layers, 4 ranks, stage-3 knobs prefetch 5e5, max_live 1e6, reuse distance 0,
      * persistence 0. Formula 16 · ceil(Ψ/4) = 16 · 1296603 = 20745648 B per rank (within 5%). Bound: largest module
