@@ -78,11 +78,12 @@ final class RankWorker implements AutoCloseable {
         this.range = step.updateRange();
         FlatLayout flat = FlatLayout.of(replica.net());
         boolean empty = range.isEmpty();
-        // HALF replica: the range's gradient and compute copy live in FLOAT arrays of their own (fp32 arithmetic)
+        // HALF replica: the range's gradient lives in a FLOAT array of its own (fp32 arithmetic)
         boolean own = replica.half();
         this.gradRange = empty ? Nd4j.create(DataType.FLOAT, 0) : own ? Nd4j.create(DataType.FLOAT, range.length())
                 : ShardUpdater.slice(replica.gradients(), range.offset(), range.end());
-        // (a HALF replica has no FLOAT view of its parameters: its compute copy is rounded from the master at gather)
+        // a HALF replica has no FLOAT view of its parameters: the master starts from the user's fp32 values, and
+        // the compute copy is rounded from the master at each gather
         this.paramRange = empty ? Nd4j.create(DataType.FLOAT, 0)
                 : ShardUpdater.slice(own ? replica.fp32Params() : replica.params(), range.offset(), range.end());
         this.gradient = new ShardGradient(flat, range.offset(), range.end(), gradRange);
