@@ -38,7 +38,9 @@ public final class DeepSpeedOptimizers {
     /**
      * Values for {@code "auto"} optimizer params from the network's updater (the first updater block): {@code lr}
      * from any ND4J updater with a learning rate; {@code betas} and {@code eps} from Adam; {@code momentum} from
-     * Nesterovs.
+     * Nesterovs; {@code weight_decay} 0, the network's own: next to an {@code optimizer} section the engine refuses
+     * DL4J regularization ({@link #requireCompatible}), so a network it trains has no weight decay of its own (as Hugging
+     * Face resolves {@code "auto"} from its {@code weight_decay} argument, default 0).
      *
      * @param net the network
      * @return the values by DeepSpeed param name
@@ -53,6 +55,7 @@ public final class DeepSpeedOptimizers {
         if (u.hasLearningRate()) {
             out.put("lr", u.getLearningRate(0, 0));
         }
+        out.put("weight_decay", 0.0);
         if (u instanceof Adam a) {
             out.put("betas", List.of(a.getBeta1(), a.getBeta2()));
             out.put("eps", a.getEpsilon());

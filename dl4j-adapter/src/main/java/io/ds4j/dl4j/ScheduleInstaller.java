@@ -32,7 +32,8 @@ final class ScheduleInstaller {
      * @return the schedule
      */
     static LrSchedule schedule(SchedulerSection section, double optimizerLr) {
-        return Schedules.create(section.type(), section.params(), optimizerLr);
+        SchedulerSection resolved = section.withAutoResolved(optimizerLr, -1);
+        return Schedules.create(resolved.type(), resolved.params(), optimizerLr);
     }
 
     /**
