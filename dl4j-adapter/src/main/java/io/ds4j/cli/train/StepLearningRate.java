@@ -44,9 +44,9 @@ public final class StepLearningRate {
         if (config.scheduler().isEmpty()) {
             return (i, e) -> lr;
         }
-        SchedulerSection s = config.scheduler().get();
         LrSchedule schedule;
         try {
+            SchedulerSection s = config.scheduler().get().withAutoResolved(lr, -1);
             schedule = Schedules.create(s.type(), s.params(), lr);
         } catch (IllegalArgumentException unresolved) {
             return (i, e) -> Double.NaN; // e.g. "auto" params: the engine resolves them, the display does not

@@ -33,6 +33,8 @@ public final class TrainJob {
     public static final long SEED = 42;
     /** The network's DL4J Adam lr: what the engine reads for an {@code "auto"} optimizer lr. */
     public static final double AUTO_LR = 1e-3;
+    /** Examples per rank per micro-batch that {@code "auto"} batch keys resolve to (ds4j train's loader batch). */
+    public static final int AUTO_MICRO_BATCH = 32;
     /** The embedded copy of {@code examples/configs/default.json}. */
     public static final String DEFAULT_CONFIG = "/io/ds4j/cli/train/default.json";
 
@@ -93,8 +95,8 @@ public final class TrainJob {
      * @throws IOException when the model cannot be written
      */
     public static TrainSummary run(Request request, PrintStream err, boolean terminal) throws IOException {
-        DeepSpeedConfig config = DeepSpeedConfig.parse(request.configJson());
-        int globalBatch = globalBatch(config.resolve(request.worldSize()));
+        DeepSpeedConfig config = withRunLength(DeepSpeedConfig.parse(request.configJson()), request);
+        int globalBatch = globalBatch(config, request.worldSize());
         DataSet[] split = OptDigits.split(TRAIN_SIZE, SEED);
         ComputationGraph net = "wide".equals(request.model()) ? WideDigitsModel.build(new Adam(AUTO_LR), SEED)
                 : DigitsModel.build(new Adam(AUTO_LR), SEED);
@@ -120,12 +122,53 @@ public final class TrainJob {
         }
     }
 
-    private static int globalBatch(ResolvedBatch batch) {
+    /**
+     * The global batch: DeepSpeed's triad; where it is {@code "auto"} (Hugging Face style configs) each rank's loader
+     * is taken to give {@value #AUTO_MICRO_BATCH} examples per micro-batch, as a DeepSpeed launch resolves
+     * {@code "auto"} from the data loader's batch size.
+     */
+    private static int globalBatch(DeepSpeedConfig config, int worldSize) {
+        ResolvedBatch batch = config.resolve(worldSize);
+        if (batch.trainBatchSize().isEmpty() && hasAutoBatchKey(config)) {
+            batch = config.resolve(worldSize, AUTO_MICRO_BATCH);
+        }
         if (batch.trainBatchSize().isEmpty()) {
             throw new DeepSpeedConfigException("train_batch_size", "is not set and cannot be derived; give"
                     + " train_batch_size, or train_micro_batch_size_per_gpu (with gradient_accumulation_steps)");
         }
         return (int) batch.trainBatchSize().getAsLong();
+    }
+
+    /**
+     * The configuration with an {@code "auto"} {@code scheduler.params.total_num_steps} set to the run's
+     * {@code --steps} (the run's length is known here, as the Hugging Face integration knows its number of training
+     * steps); the other {@code "auto"} scheduler params are resolved by the engine
+     * ({@code SchedulerSection.withAutoResolved}).
+     */
+    static DeepSpeedConfig withRunLength(DeepSpeedConfig config, Request request) {
+        if (config.scheduler().map(s -> !"auto".equals(s.params().get("total_num_steps"))).orElse(true)) {
+            return config;
+        }
+        try {
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            com.fasterxml.jackson.databind.node.ObjectNode root =
+                    (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(request.configJson());
+            ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("scheduler").get("params"))
+                    .put("total_num_steps", request.steps());
+            return DeepSpeedConfig.parse(json.writeValueAsString(root));
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException(e); // the text parsed once already
+        }
+    }
+
+    private static boolean hasAutoBatchKey(DeepSpeedConfig config) {
+        for (String p : config.autoPaths()) {
+            if (p.equals("train_batch_size") || p.equals("train_micro_batch_size_per_gpu")
+                    || p.equals("gradient_accumulation_steps")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void header(PrintStream err, Request r, DeepSpeedConfig c, int batch, long params,
@@ -134,8 +177,9 @@ public final class TrainJob {
                 r.configName(), TRAIN_SIZE, OptDigits.SIZE - TRAIN_SIZE, params));
         String precision = c.fp16().enabled() ? (halfCompute ? "fp16 (HALF compute)" : "fp16 (FLOAT compute on fp16"
                 + " values)") : c.bf16().enabled() ? "bf16 (FLOAT compute on bf16 values)" : "fp32";
-        err.println(String.format(Locale.ROOT, "  world size %d, ZeRO stage %d, %s, train_batch_size %d, %d steps,"
-                + " gradient_clipping %s", r.worldSize(), c.zero().stage(), precision, batch, r.steps(),
+        err.println(String.format(Locale.ROOT, "  world size %d, ZeRO stage %d, %s, train_batch_size %s, %d steps,"
+                + " gradient_clipping %s", r.worldSize(), c.zero().stage(), precision, batch
+                + (hasAutoBatchKey(c) ? " (\"auto\": " + AUTO_MICRO_BATCH + " per rank)" : ""), r.steps(),
                 c.gradientClipping()));
         err.println("  optimizer " + StepLearningRate.describe(c));
     }

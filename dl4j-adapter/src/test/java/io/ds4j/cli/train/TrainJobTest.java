@@ -78,4 +78,34 @@ class TrainJobTest {
         String text = summary.format();
         assertTrue(text.contains("test accuracy") && text.contains("ledger rank 1"), text);
     }
+
+    /**
+     * A Hugging Face style configuration, every batch, optimizer and scheduler value {@code "auto"} (as in the shared
+     * configs hf-ds_config_zero3.json and acc-zero_stage3_offload_config.json): the batch becomes 32 per rank
+     * (train_batch_size 64 on 2 ranks), the optimizer takes the network's Adam values with weight decay 0, the
+     * scheduler warms up from 0 to that lr and decays to 0 over exactly the run's --steps.
+     */
+    @Test
+    void huggingFaceAutoConfigTrainsWithValuesFromTheRun(@TempDir Path out) throws Exception {
+        String json = "{\"train_batch_size\": \"auto\", \"train_micro_batch_size_per_gpu\": \"auto\","
+                + " \"gradient_accumulation_steps\": \"auto\", \"optimizer\": {\"type\": \"AdamW\", \"params\":"
+                + " {\"lr\": \"auto\", \"betas\": \"auto\", \"eps\": \"auto\", \"weight_decay\": \"auto\"}},"
+                + " \"scheduler\": {\"type\": \"WarmupDecayLR\", \"params\": {\"warmup_min_lr\": \"auto\","
+                + " \"warmup_max_lr\": \"auto\", \"warmup_num_steps\": \"auto\", \"total_num_steps\": \"auto\"}},"
+                + " \"zero_optimization\": {\"stage\": 2}}";
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        TrainSummary s;
+        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            s = TrainJob.run(new TrainJob.Request(json, "hf", 2, 20, out.resolve("hf.zip")), ps, false);
+        }
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("train_batch_size 64"), text);
+        assertEquals(20, s.losses().size());
+        assertTrue(s.lastLoss() < s.firstLoss(), "trains: " + s.losses());
+        // WarmupDecayLR, max lr = the network's Adam lr 1e-3, warmup max(2, 1) = 2 steps, decaying to 0 at step 20:
+        // update k uses the schedule's iteration k - 2 (site/schedules.md), so update 4 is at 1e-3 and update 20 at
+        // 1e-3 * (20 - 18) / (20 - 2) = 1.111e-4
+        assertTrue(text.matches("(?s).*step 4/20 loss \\S+ lr 1\\.000e-03.*"), text);
+        assertTrue(text.matches("(?s).*step 20/20 loss \\S+ lr 1\\.111e-04.*"), text);
+    }
 }
