@@ -37,17 +37,26 @@ class Stage3TrainJobTest {
     @TempDir
     Path dir;
 
+    /** A finished run: its summary and what it printed. */
+    private record Run(TrainSummary summary, String text) { }
+
+    private static Run run(TrainJob.Request request) throws Exception {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        TrainSummary summary;
+        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            summary = TrainJob.run(request, ps, false);
+        }
+        return new Run(summary, err.toString(StandardCharsets.UTF_8));
+    }
+
     @ParameterizedTest(name = "offload_param {0}")
     @ValueSource(strings = {"none", "cpu"})
     void printsModelStatesAgainstTheFormulaAndTransientsAgainstTheBound(String device) throws Exception {
         String json = "{\"train_batch_size\": 64, \"gradient_clipping\": 1.0, \"zero_optimization\": {\"stage\": 3,"
                 + " \"stage3_param_persistence_threshold\": 0, \"offload_param\": {\"device\": \"" + device + "\"}}}";
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        TrainSummary summary;
-        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            summary = TrainJob.run(new TrainJob.Request(json, "stage3", 4, STEPS, dir.resolve("m.zip")), ps, false);
-        }
-        String text = err.toString(StandardCharsets.UTF_8);
+        Run r = run(new TrainJob.Request(json, "stage3", 4, STEPS, dir.resolve("m.zip")));
+        TrainSummary summary = r.summary();
+        String text = r.text();
         assertEquals(PSI, 50826);
         assertTrue(summary.lastLoss() < summary.firstLoss(), "stage 3 trains: " + summary.losses());
         boolean offload = device.equals("cpu");
@@ -80,12 +89,9 @@ class Stage3TrainJobTest {
         String json = "{\"train_batch_size\": 64, \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.001}},"
                 + " \"zero_optimization\": {\"stage\": 3, \"stage3_param_persistence_threshold\": 0,"
                 + " \"offload_optimizer\": {\"device\": \"cpu\"}}}";
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        TrainSummary summary;
-        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            summary = TrainJob.run(new TrainJob.Request(json, "stage3", 4, STEPS, dir.resolve("o.zip")), ps, false);
-        }
-        String text = err.toString(StandardCharsets.UTF_8);
+        Run r = run(new TrainJob.Request(json, "stage3", 4, STEPS, dir.resolve("o.zip")));
+        TrainSummary summary = r.summary();
+        String text = r.text();
         long formula = 16 * SHARD + 4 * SHARD;
         long bound = BOUND + 8 * SHARD;
         assertTrue(text.contains("formula (4 + 4 + 8 + 4 offloaded master)Ψ/N = " + formula + " B; transient bound "
@@ -115,12 +121,9 @@ class Stage3TrainJobTest {
         String json = "{\"train_batch_size\": 64, \"zero_optimization\": {\"stage\": 3,"
                 + " \"stage3_param_persistence_threshold\": 0, \"stage3_max_live_parameters\": 1000000,"
                 + " \"stage3_prefetch_bucket_size\": 500000, \"stage3_max_reuse_distance\": 0}}";
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        TrainSummary summary;
-        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            summary = TrainJob.run(new TrainJob.Request(json, "wide", 4, 2, dir.resolve("w.zip"), "wide"), ps, false);
-        }
-        String text = err.toString(StandardCharsets.UTF_8);
+        Run r = run(new TrainJob.Request(json, "wide", 4, 2, dir.resolve("w.zip"), "wide"));
+        TrainSummary summary = r.summary();
+        String text = r.text();
         long psi = 64 * 800 + 800 + 8 * (800 * 800 + 800) + 800 * 10 + 10;
         assertEquals(5_186_410, psi);
         long formula = 16 * ((psi + 3) / 4);
