@@ -39,11 +39,16 @@ class Stage3OptimizerOffloadTest {
             + " \"warmup_num_steps\": 10}}";
 
     private static float[] train(String zeroExtra, String extra) {
+        return train(zeroExtra, extra, EnginePrecision.Compute.FLOAT);
+    }
+
+    private static float[] train(String zeroExtra, String extra, EnginePrecision.Compute compute) {
         MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
         List<DataSet> data = MixedPrecisionTrainingTest.blobs(6, BATCH, 13);
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
                 + " {\"stage\": 3" + zeroExtra + "}" + ADAM + extra + "}");
-        try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).compute(compute)
+                .build()) {
             t.fit(new ExistingDataSetIterator(data), 2);
         }
         return net.params().toFloatVector();
@@ -100,6 +105,17 @@ class Stage3OptimizerOffloadTest {
             assertEquals(8 * psi, state, device + ": Adam's m and v for every parameter, over the ranks, in " + tier);
         }
         assertEquals(0, countFiles(dir), "close() deletes the optimizer's nvme files");
+    }
+
+    /** HALF layers (fp16 compute) on top: the store sees the same gradients, so offload is still bit-identical. */
+    @Test
+    void halfComputeWithOffloadIsBitIdenticalToNone() {
+        String fp16 = ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 8}";
+        float[] none = train("", fp16, EnginePrecision.Compute.HALF);
+        float[] cpu = train(", \"offload_optimizer\": {\"device\": \"cpu\"}, \"offload_param\": {\"device\":"
+                + " \"cpu\"}", fp16, EnginePrecision.Compute.HALF);
+        assertArrayEquals(none, cpu, "HALF compute, offload_optimizer and offload_param cpu");
+        assertFalse(java.util.Arrays.equals(none, train("", fp16)), "HALF compute is not FLOAT compute");
     }
 
     @Test
