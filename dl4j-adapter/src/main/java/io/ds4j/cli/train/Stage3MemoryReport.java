@@ -32,8 +32,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * trace ahead, and those uses span at most that distance plus the module that crosses it; every tensor is padded by
  * less than N. During a reduce-scatter one full gradient tensor and its shard are held too; the two compute scratch
  * arrays hold the largest module.) With DeepSpeed's default reuse distance (1e9) every parameter a forward gathers
- * may stay gathered until its backward, so the bound is the whole model. With {@code offload_optimizer} the bound
- * adds {@code 8 ceil(Ψ/N)}: the owned gradient and master, concatenated for the store's step. Persistent parameters
+ * may stay gathered until its backward, so the bound is the whole model. (With {@code offload_optimizer} the store's
+ * step stages the owned gradient and master on the host: ledger OFFLOAD_BUFFERS, not part of this bound.) Persistent
+ * parameters
  * ({@code stage3_param_persistence_threshold}) are full copies on every rank and push the ratio above 1.
  *
  * @param psi        Ψ, the network's parameters
@@ -73,8 +74,7 @@ public record Stage3MemoryReport(long psi, int worldSize, int stateWords, boolea
         long reuse = zero.stage3().maxReuseDistance();
         long kept = reuse == 0 ? 0 : Math.min(reuse, psi) + largestModule;
         long live = Math.min(saturatedSum(largestModule, maxLive, largestTensor + kept), psi) + tensors * (n - 1);
-        long staging = zero.offloadsOptimizer() ? 8 * ((psi + n - 1) / n) : 0;
-        long bound = 8 * largestModule + 4 * (live + largestTensor + n + largestTensor / n + 1) + staging;
+        long bound = 8 * largestModule + 4 * (live + largestTensor + n + largestTensor / n + 1);
         int words = psi == 0 ? 0 : (int) Math.round((double) stateLength / psi);
         return new Stage3MemoryReport(psi, worldSize, words, zero.offloadsParams(), zero.offloadsOptimizer(), bound);
     }

@@ -34,8 +34,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>With {@code zero_optimization.offload_optimizer} ({@code cpu} or {@code nvme}) the master and optimizer state of
  * the rank's owned elements, all pieces concatenated in flat order, live in an {@link OptimizerStateStore} (host
  * memory, or files under {@code nvme_path}), stepped in {@code sub_group_size} groups as at stages 1-2
- * ({@code OffloadedShardStep}); each step the pieces' gradients are concatenated into a staging vector, and the
- * updated master comes back into the pieces' fp32 master arrays, which feed the parameter shards the gathers read.
+ * ({@code OffloadedShardStep}); each step the pieces' gradients are concatenated into a staging vector on the Java
+ * heap (ledger OFFLOAD_BUFFERS, host), and the updated master comes back into the pieces' fp32 master arrays, which
+ * feed the parameter shards the gathers read.
  *
  * @param kernel   the fused optimizer
  * @param lr       {@code optimizer.params.lr}
@@ -113,8 +114,8 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
             int n = Math.toIntExact(total);
             masterStaging = new float[n];
             gradStaging = new float[n];
-            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 8L * n,
-                    "stage3 optimizer offload staging (the owned gradient and master, concatenated)");
+            ledger.allocate(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST, 8L * n,
+                    "stage3 optimizer offload staging: the owned gradient and master, concatenated (Java heap)");
             copyMasters(true);
             store = OptimizerStores.open(update.offload(), new StoreRequest(ledger.rank(), n,
                     update.kernel().stateWords(), Math.max(1, subGroupSize), ledger));
