@@ -92,7 +92,13 @@ public final class Fp16 {
     public static float round(float x) {
         int f = Float.floatToRawIntBits(x);
         int abs = f & 0x7fffffff;
-        if (abs >= MIN_NORMAL_BITS && abs < OVERFLOW_BITS) {
+        if (abs < MIN_NORMAL_BITS) {
+            // zero and subnormal half range: halves are the multiples of 2^-24 here. Adding 0.5 puts |x| where a
+            // float's ulp is 2^-24, so the float addition rounds it to nearest, ties to even (0.5 is an even
+            // multiple), and subtracting 0.5 again is exact; the sign is put back (zero keeps its sign)
+            return Math.copySign((Math.abs(x) + 0.5f) - 0.5f, x);
+        }
+        if (abs < OVERFLOW_BITS) {
             // normal half range: round the float's fraction to 10 bits in place
             return Float.intBitsToFloat((f + 0xfff + ((f >>> 13) & 1)) & 0xffffe000);
         }

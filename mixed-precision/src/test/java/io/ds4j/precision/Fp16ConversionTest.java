@@ -33,6 +33,32 @@ class Fp16ConversionTest {
                 "round(" + x + ")");
     }
 
+    /**
+     * {@code round} takes an arithmetic shortcut below fp16's smallest normal (2^-14): checked there against
+     * {@code toFloat(fromFloat(x))} (itself checked against the BigDecimal reference above) for every float with an
+     * exponent from 2^-26 up (about 100 million values, both signs by symmetry of the code), and for a sweep of the
+     * tinier floats, which all round to a signed zero.
+     */
+    @Test
+    void roundMatchesTheConversionsForEveryFloatBelowTheSmallestNormal() {
+        int bad = 0;
+        int first = 0;
+        for (int b = 0x32800000; b < 0x38800000; b++) { // 2^-26 .. 2^-14
+            float x = Float.intBitsToFloat(b);
+            if (Float.floatToRawIntBits(Fp16.round(x)) != Float.floatToRawIntBits(Fp16.toFloat(Fp16.fromFloat(x)))) {
+                first = bad++ == 0 ? b : first;
+            }
+        }
+        assertEquals(0, bad, "first mismatch at float bits 0x" + Integer.toHexString(first));
+        for (int b = 0; b < 0x32800000; b += 4093) {
+            float x = Float.intBitsToFloat(b);
+            assertEquals(0, Float.floatToRawIntBits(Fp16.round(x)), "round(" + x + ")");
+            assertEquals(0x80000000, Float.floatToRawIntBits(Fp16.round(-x)), "round(" + (-x) + ")");
+        }
+        assertEquals(Float.floatToRawIntBits(-0x1p-24f), Float.floatToRawIntBits(Fp16.round(-0x1.8p-25f)));
+        assertEquals(Float.floatToRawIntBits(0x1p-14f), Float.floatToRawIntBits(Fp16.round(Math.nextDown(0x1p-14f))));
+    }
+
     @Test
     void everyHalfDecodesExactlyAndRoundTrips() {
         for (int b = 0; b < 0x10000; b++) {
