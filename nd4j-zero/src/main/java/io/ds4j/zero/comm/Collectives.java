@@ -36,6 +36,19 @@ public interface Collectives {
     /** The sum of {@code value} over ranks (rank order), identical on every rank. */
     double allReduceSum(double value);
 
+    /**
+     * The element-wise sum over ranks (rank order) of {@code values}, which every rank gives with the same length;
+     * each element is identical to {@link #allReduceSum(double)} of it. This default makes one collective per
+     * element; implementations do it in one.
+     */
+    default double[] allReduceSum(double[] values) {
+        double[] out = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = allReduceSum(values[i]);
+        }
+        return out;
+    }
+
     /** The maximum of {@code value} over ranks; NaN on any rank gives NaN (an overflow must never be missed). */
     double allReduceMax(double value);
 

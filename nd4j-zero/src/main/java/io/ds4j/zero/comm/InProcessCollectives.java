@@ -103,6 +103,23 @@ public final class InProcessCollectives implements Collectives {
     }
 
     @Override
+    public double[] allReduceSum(double[] values) {
+        String op = "allReduceSum(double[" + values.length + "])";
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.SCALAR_ALL_REDUCE, null, 0, null, 0,
+                values.clone()), new InProcessGroup.Shape(values.length, 0, -1, op), 0);
+        double[] out = group.posted(0).values().clone();
+        for (int q = 1; q < worldSize(); q++) {
+            double[] v = group.posted(q).values();
+            for (int i = 0; i < out.length; i++) {
+                out[i] += v[i]; // rank order, as the scalar sum
+            }
+        }
+        group.await(rank, op + " completion");
+        count(CollectiveKind.SCALAR_ALL_REDUCE, (long) (worldSize() - 1) * values.length, 8);
+        return out;
+    }
+
+    @Override
     public double allReduceMax(double value) {
         double[] all = scalars(value, "allReduceMax(scalar)");
         double m = all[0];

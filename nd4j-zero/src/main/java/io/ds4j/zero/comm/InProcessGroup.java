@@ -11,7 +11,11 @@ import java.util.concurrent.TimeoutException;
  */
 final class InProcessGroup {
     /** One rank's description of the collective it entered. */
-    record Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset) {
+    record Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset, double[] values) {
+        /** A posting of float buffers (no double values). */
+        Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset) {
+            this(kind, in, inOffset, out, outOffset, null);
+        }
     }
 
     /** The shape every rank must agree on. */

@@ -304,6 +304,45 @@ public abstract class CollectivesConformance {
         assertInstanceOf(TimeoutException.class, a.getCause());
     }
 
+    /**
+     * The vector sum: every element equal, bit for bit, to the scalar sum of that element (rank order), on every rank;
+     * ranks giving different lengths are an error on every rank.
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void vectorSumEqualsTheScalarSumOfEveryElement(int[] shape) {
+        int n = shape[0];
+        int len = Math.min(shape[1], 64);
+        List<double[][]> out = run(n, c -> {
+            double[] mine = new double[len];
+            for (int i = 0; i < len; i++) {
+                mine[i] = value(c.rank(), i) * 1e-3 + Math.PI * c.rank();
+            }
+            double[] scalar = new double[len];
+            for (int i = 0; i < len; i++) {
+                scalar[i] = c.allReduceSum(mine[i]);
+            }
+            return new double[][] {c.allReduceSum(mine), scalar};
+        });
+        for (double[][] o : out) {
+            assertEquals(len, o[0].length);
+            for (int i = 0; i < len; i++) {
+                double expected = 0;
+                for (int q = 0; q < n; q++) {
+                    expected += value(q, i) * 1e-3 + Math.PI * q;
+                }
+                assertEquals(expected, o[0][i], 0.0, "element " + i);
+                assertEquals(o[1][i], o[0][i], 0.0, "vector vs scalar, element " + i);
+            }
+        }
+        if (n > 1) {
+            Ranks.RankFailedException e = assertThrows(Ranks.RankFailedException.class,
+                    () -> assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Ranks.run(newGroup(n, LONG),
+                            c -> c.allReduceSum(new double[c.rank() == 0 ? 2 : 3]))));
+            assertTrue(e.getCause().getCause().getMessage().contains("different collectives"), e.toString());
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("shapes")
     void mismatchedCollectivesAreAnErrorOnEveryRank(int[] shape) {
