@@ -27,8 +27,19 @@ final class FusedShardStep implements ShardOptimizerStep {
     private final float[] gradient;
     private final List<float[]> state = new ArrayList<>();
     private final OptimizerBuffers buffers;
+    private final LambTensors tensors;
 
     FusedShardStep(FusedOptimizer kernel, double lr, LrSchedule schedule, INDArray paramRange, INDArray gradRange) {
+        this(kernel, lr, schedule, paramRange, gradRange, null);
+    }
+
+    /**
+     * @param tensors the range's parameter tensors, for Lamb's per-tensor trust ratio ({@link LambTensors}); null
+     *                treats the range as one tensor (only right when it is one)
+     */
+    FusedShardStep(FusedOptimizer kernel, double lr, LrSchedule schedule, INDArray paramRange, INDArray gradRange,
+                   LambTensors tensors) {
+        this.tensors = tensors;
         this.kernel = kernel;
         this.lr = lr;
         this.schedule = schedule;
@@ -64,7 +75,12 @@ final class FusedShardStep implements ShardOptimizerStep {
         HostFloats.read(params, master, 0);
         HostFloats.read(grads, gradient, 0);
         double rate = schedule == null ? lr : schedule.lr(iteration - 1L);
-        kernel.step(buffers, new StepArgs(iteration + 1L, (float) rate, (float) gradMultiplier), pool);
+        StepArgs args = new StepArgs(iteration + 1L, (float) rate, (float) gradMultiplier);
+        if (kernel instanceof io.ds4j.zero.kernels.FusedLamb lamb && tensors != null) {
+            tensors.step(lamb, buffers, args, pool); // per-tensor trust ratios, as DeepSpeed's FusedLamb
+        } else {
+            kernel.step(buffers, args, pool);
+        }
         HostFloats.write(master, 0, params);
     }
 

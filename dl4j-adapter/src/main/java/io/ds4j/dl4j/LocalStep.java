@@ -73,7 +73,7 @@ final class LocalStep implements AutoCloseable {
             LrSchedule schedule = options.sections().scheduler()
                     .map(s -> ScheduleInstaller.schedule(s, oc.lr())).orElse(null);
             this.fused = new FusedShardStep(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule, master,
-                    ShardUpdater.flat(grads));
+                    ShardUpdater.flat(grads), LambTensors.of(layout, 0, layout.length(), null));
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {

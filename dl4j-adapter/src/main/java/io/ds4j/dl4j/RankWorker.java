@@ -95,8 +95,11 @@ final class RankWorker implements AutoCloseable {
             OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(replica.net()));
             LrSchedule schedule = options.sections().scheduler()
                     .map(sec -> ScheduleInstaller.schedule(sec, oc.lr())).orElse(null);
+            // Lamb's trust ratio is per tensor; at stages 1-2 a tensor can be split across ranks
+            boolean split = options.zero().stage() > 0 && comm.worldSize() > 1;
             this.fused = optimizerStep(new OffloadedShardStep.Update(DeepSpeedOptimizers.kernel(oc), oc.lr(),
-                    schedule), options.zero(), master, gradRange, ledger);
+                    schedule), options.zero(), master, gradRange, ledger,
+                    LambTensors.of(flat, range.offset(), range.end(), split ? comm : null));
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {
@@ -118,11 +121,17 @@ final class RankWorker implements AutoCloseable {
      * warns), otherwise in arrays next to the network.
      */
     static ShardOptimizerStep optimizerStep(OffloadedShardStep.Update update, ZeroConfig zero, INDArray paramRange,
-            INDArray gradRange, MemoryLedger ledger) {
+            INDArray gradRange, MemoryLedger ledger, LambTensors tensors) {
         if (zero.offloadsOptimizer() && zero.stage() > 0) {
+            if (update.kernel() instanceof io.ds4j.zero.kernels.FusedLamb) {
+                throw new io.ds4j.config.DeepSpeedConfigException("optimizer.type", "Lamb cannot be offloaded: its"
+                        + " trust ratio needs whole tensors, which the offload store's sub-groups do not see"
+                        + " (DeepSpeed has no CPU Lamb either); use Adam, AdamW, SGD, Adagrad or Lion with"
+                        + " offload_optimizer, or set zero_optimization.offload_optimizer.device to none");
+            }
             return OffloadedShardStep.open(update, zero, paramRange, gradRange, ledger);
         }
-        return new FusedShardStep(update.kernel(), update.lr(), update.schedule(), paramRange, gradRange);
+        return new FusedShardStep(update.kernel(), update.lr(), update.schedule(), paramRange, gradRange, tensors);
     }
 
     /**

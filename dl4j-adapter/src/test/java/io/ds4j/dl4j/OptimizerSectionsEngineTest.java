@@ -15,9 +15,10 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
- * SGD (momentum with dampening, or Nesterov, and weight decay), Adagrad and Lion sections run through the engine at ZeRO stages
- * 1 and 2 on several ranks and give the parameters of their PyTorch/DeepSpeed formulas, written out here in double
- * precision and driven by the global-batch mean gradient that DL4J computes at the reference's own parameters
+ * SGD (momentum with dampening, or Nesterov, and weight decay), Adagrad, Lion and Lamb sections run through the
+ * engine at ZeRO stages 0, 1 and 2 on one to three ranks (and Lamb inside DeepSpeed.initialize) and give the
+ * parameters of their PyTorch/DeepSpeed formulas, written out here in double precision and driven by the
+ * global-batch mean gradient that DL4J computes at the reference's own parameters
  * ({@link DeepSpeedOptimizerEngineTest} does the same for Adam):
  * <pre>
  *   SGD:     g += wd p;  b = g (t = 1) else mu b + (1 - damp) g;  d = nesterov ? g + mu b : b;  p -= lr d
@@ -74,6 +75,41 @@ class OptimizerSectionsEngineTest {
         }
     };
 
+    /**
+     * DeepSpeed's FusedLamb, per tensor (the DL4J parameters W and b of each layer, whose flat ranges {@code tensors}
+     * gives): {@code m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  u = m / (sqrt(v) + eps) + wd p;
+     * ratio = clamp(||p|| / ||u||, min_coeff, max_coeff) (1 if a norm is 0);
+     * p -= lr sqrt(1 - b2^t) / (1 - b1^t) ratio u}. At W = 2 and 3 the shards cut tensors, so a ratio taken over a
+     * shard instead of the whole tensor fails this by far more than the tolerance.
+     */
+    private static Rule lamb(long[][] tensors) {
+        double b1 = 0.9;
+        double b2 = 0.999;
+        double eps = 1e-8;
+        double wd = 0.01;
+        return (t, p, g, s) -> {
+            double[] u = new double[p.length];
+            for (int i = 0; i < p.length; i++) {
+                s[0][i] = b1 * s[0][i] + (1 - b1) * g[i];
+                s[1][i] = b2 * s[1][i] + (1 - b2) * g[i] * g[i];
+                u[i] = s[0][i] / (Math.sqrt(s[1][i]) + eps) + wd * p[i];
+            }
+            double stepSize = LR * Math.sqrt(1 - Math.pow(b2, t)) / (1 - Math.pow(b1, t));
+            for (long[] r : tensors) {
+                double pp = 0;
+                double uu = 0;
+                for (int i = (int) r[0]; i < r[1]; i++) {
+                    pp += p[i] * p[i];
+                    uu += u[i] * u[i];
+                }
+                double ratio = pp == 0 || uu == 0 ? 1 : Math.min(10.0, Math.max(0.01, Math.sqrt(pp) / Math.sqrt(uu)));
+                for (int i = (int) r[0]; i < r[1]; i++) {
+                    p[i] -= stepSize * ratio * u[i];
+                }
+            }
+        };
+    }
+
     private static String section(String type) {
         return switch (type) {
             case "SGD" -> "{\"type\": \"SGD\", \"params\": {\"lr\": 0.01, \"momentum\": 0.9, \"dampening\": 0.1,"
@@ -84,6 +120,8 @@ class OptimizerSectionsEngineTest {
                     + " \"weight_decay\": 0.001}}";
             case "Lion" -> "{\"type\": \"Lion\", \"params\": {\"lr\": 0.01, \"betas\": [0.9, 0.99],"
                     + " \"weight_decay\": 0.01}}";
+            case "Lamb" -> "{\"type\": \"Lamb\", \"params\": {\"lr\": 0.01, \"betas\": [0.9, 0.999], \"eps\": 1e-8,"
+                    + " \"weight_decay\": 0.01, \"max_coeff\": 10.0, \"min_coeff\": 0.01}}";
             default -> throw new IllegalArgumentException(type);
         };
     }
@@ -93,12 +131,14 @@ class OptimizerSectionsEngineTest {
             case "SGD" -> sgd(false);
             case "SGD-nesterov" -> sgd(true);
             case "Adagrad" -> ADAGRAD;
+            case "Lamb" -> lamb(tensors(TestNets.sgdMln(4, new Adam(LR))));
             default -> LION;
         };
     }
 
     @ParameterizedTest(name = "{0}, stage {1}, W={2}, gas={3}")
-    @CsvSource({"SGD,1,3,2", "SGD-nesterov,2,2,1", "Adagrad,1,2,1", "Adagrad,2,3,2", "Lion,1,2,2", "Lion,2,3,1"})
+    @CsvSource({"SGD,1,3,2", "SGD-nesterov,2,2,1", "Adagrad,1,2,1", "Adagrad,2,3,2", "Lion,1,2,2", "Lion,2,3,1",
+        "Lamb,0,1,1", "Lamb,0,2,1", "Lamb,1,2,2", "Lamb,2,3,1"})
     void optimizerSectionMatchesItsFormulaInDouble(String type, int stage, int w, int gas) {
         List<DataSet> data = TestNets.denseData(STEPS, 24, 23);
         String json = String.format(Locale.ROOT, "{\"train_batch_size\": 24, \"gradient_accumulation_steps\": %d,"
@@ -119,10 +159,27 @@ class OptimizerSectionsEngineTest {
         assertTrue(moved > 1e-2, "training must move the parameters (max change " + moved + ")");
     }
 
+    /** DeepSpeed's Lamb inside the user's own fit() (DeepSpeed.initialize): per-tensor ratios there too. */
+    @org.junit.jupiter.api.Test
+    void lambInsideFitMatchesItsFormulaInDouble() {
+        List<DataSet> data = TestNets.denseData(STEPS, 24, 23);
+        String json = "{\"train_batch_size\": 24, \"zero_allow_untested_optimizer\": true, \"optimizer\": "
+                + section("Lamb") + "}";
+        MultiLayerNetwork net = TestNets.sgdMln(4, new Adam(LR));
+        try (DeepSpeedEngine e = DeepSpeed.initialize(net, DeepSpeedConfig.parse(json))) {
+            net.fit(new ExistingDataSetIterator(data));
+        }
+        double[] want = reference(data, rule("Lamb"));
+        double[] got = net.params().toDoubleVector();
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-5, "Lamb inside fit(), parameter " + i);
+        }
+    }
+
     private static double[] reference(List<DataSet> data, Rule rule) {
         MultiLayerNetwork ref = TestNets.sgdMln(4, new Adam(LR));
         double[] p = ref.params().toDoubleVector();
-        double[][] state = {new double[p.length]};
+        double[][] state = {new double[p.length], new double[p.length]};
         for (int t = 1; t <= data.size(); t++) {
             float[] f = new float[p.length];
             for (int i = 0; i < p.length; i++) {
@@ -140,5 +197,11 @@ class OptimizerSectionsEngineTest {
             rule.step(t, p, g, state);
         }
         return p;
+    }
+
+    /** The flat ranges of the network's parameter tensors (one per DL4J parameter). */
+    private static long[][] tensors(MultiLayerNetwork net) {
+        return FlatLayout.of(net).slots().stream().map(sl -> new long[] {sl.start(), sl.end()})
+                .toArray(long[][]::new);
     }
 }
