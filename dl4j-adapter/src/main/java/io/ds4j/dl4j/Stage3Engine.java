@@ -18,9 +18,9 @@ import org.deeplearning4j.nn.api.Model;
  *
  * <p>What stage 3 runs today: fp32, fp16 and bf16 (16-bit parameter shards, fp32 master shards, loss scaling and
  * skipped overflow steps as at stages 0-2), the network's own DL4J updaters or a DeepSpeed {@code optimizer} section
- * (fused kernel on the master shards, with its {@code scheduler}; not Lamb) (and their learning-rate schedules and
- * regularization), {@code gradient_accumulation_steps}, {@code gradient_clipping}, the stage-3 knobs,
- * {@code offload_param} (cpu, nvme) and {@code csv_monitor}. Everything else that would change the training is
+ * (fused kernel on the master shards, with its {@code scheduler}; Lamb with per-tensor norms) (and their
+ * learning-rate schedules and regularization), {@code gradient_accumulation_steps}, {@code gradient_clipping}, the
+ * stage-3 knobs, {@code offload_param} and {@code offload_optimizer} (cpu, nvme) and {@code csv_monitor}. Everything else that would change the training is
  * refused by {@link #open} with the key and the fix, rather than ignored.
  */
 final class Stage3Engine implements AutoCloseable {
@@ -58,10 +58,11 @@ final class Stage3Engine implements AutoCloseable {
         }
         DeepSpeedOptimizers.requireCompatible(FlatLayout.of(net));
         OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(net));
-        if (oc instanceof io.ds4j.zero.config.LambConfig) {
-            throw refuse("optimizer.type", "Lamb is not supported at stage 3 yet (its trust ratio is per tensor, and"
-                    + " a stage-3 rank holds a slice of each tensor); use Adam, AdamW, SGD, Adagrad or Lion, or stage"
-                    + " 0-2");
+        if (oc instanceof io.ds4j.zero.config.LambConfig && options.zero().offloadsOptimizer()) {
+            throw refuse("optimizer.type", "Lamb cannot be offloaded: its trust ratio needs whole tensors, which the"
+                    + " offload store's sub-groups do not see (DeepSpeed has no CPU Lamb either); use Adam, AdamW,"
+                    + " SGD, Adagrad or Lion with offload_optimizer, or set zero_optimization.offload_optimizer.device"
+                    + " to none");
         }
         LrSchedule schedule = options.sections().scheduler().map(s -> ScheduleInstaller.schedule(s, oc.lr()))
                 .orElse(null);

@@ -33,6 +33,9 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 class Stage3SubGroupTest {
     private static final int BATCH = 32;
+    /** Lamb: the per-tensor norms are summed over every sub-group before any is applied. */
+    private static final String LAMB = ", \"zero_allow_untested_optimizer\": true, \"optimizer\": {\"type\":"
+            + " \"Lamb\", \"params\": {\"lr\": 0.01, \"weight_decay\": 0.01}}";
     private static final String ADAM = ", \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.005}},"
             + " \"scheduler\": {\"type\": \"WarmupLR\", \"params\": {\"warmup_min_lr\": 0, \"warmup_max_lr\": 0.005,"
             + " \"warmup_num_steps\": 10, \"warmup_type\": \"linear\"}}";
@@ -53,7 +56,7 @@ class Stage3SubGroupTest {
     }
 
     @ParameterizedTest(name = "[{0}]")
-    @ValueSource(strings = {"", FP16, ADAM, ADAM + FP16 + ", \"gradient_accumulation_steps\": 2"})
+    @ValueSource(strings = {"", FP16, ADAM, ADAM + FP16 + ", \"gradient_accumulation_steps\": 2", LAMB})
     void anySubGroupSizeGivesTheSameFloats(String extra) {
         float[] start = MixedPrecisionTrainingTest.net(1.0, Activation.TANH).params().toFloatVector();
         Run whole = train(1_000_000_000L, extra);

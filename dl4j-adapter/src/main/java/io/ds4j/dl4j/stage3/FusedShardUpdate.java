@@ -1,9 +1,11 @@
 package io.ds4j.dl4j.stage3;
 
 import io.ds4j.schedules.LrSchedule;
+import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.config.OffloadOptimizerConfig;
 import io.ds4j.zero.kernels.Fp32Storage;
+import io.ds4j.zero.kernels.FusedLamb;
 import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.KernelPool;
@@ -18,6 +20,7 @@ import io.ds4j.zero.offload.OptimizerStateStore;
 import io.ds4j.zero.offload.OptimizerStores;
 import io.ds4j.zero.offload.StepInput;
 import io.ds4j.zero.offload.StoreRequest;
+import io.ds4j.zero.shard.Range;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -29,7 +32,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * optimizer state per piece, reading the piece's averaged (and, in mixed precision, unscaled) gradient times
  * DeepSpeed's clip factor. The kernels are element-wise (Adam, AdamW, SGD, Adagrad, Lion), so updating the pieces one
  * by one, and each in sub-groups of at most {@code sub_group_size} elements ({@link SubGroupPlan}), is the same
- * arithmetic as updating a flat range of them at stages 0-2.
+ * arithmetic as updating a flat range of them at stages 0-2; Lamb's per-tensor trust ratio takes two passes with
+ * one all-reduce of the tensors' norms between them.
  *
  * <p>With {@code zero_optimization.offload_optimizer} ({@code cpu} or {@code nvme}) the master and optimizer state of
  * the rank's owned elements, all pieces concatenated in flat order, live in an {@link OptimizerStateStore} (host
@@ -69,6 +73,8 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
     /** The optimizer state of the pieces of one rank; the staging is a per-step buffer sized by one sub-group. */
     static final class Pieces {
         private final FusedShardUpdate update;
+        private final int tensorCount;                       // the model's parameter tensors
+        private final List<Integer> tensorOf = new ArrayList<>(); // each piece's tensor (Lamb's per-tensor ratio)
         private final List<INDArray> masters = new ArrayList<>();
         private final List<INDArray> grads = new ArrayList<>();
         private final List<float[][]> states = new ArrayList<>();
@@ -78,12 +84,18 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
         private float[] gradStaging;
         private float[] masterStaging;
 
-        Pieces(FusedShardUpdate update) {
+        /**
+         * @param update      the optimizer
+         * @param tensorCount the model's parameter tensors (pieces are owned parts of some of them)
+         */
+        Pieces(FusedShardUpdate update, int tensorCount) {
             this.update = update;
+            this.tensorCount = tensorCount;
         }
 
         /** Adds a piece: its fp32 master and gradient arrays (the ranges the rank owns), in flat order. */
-        void add(INDArray master, INDArray grad, MemoryLedger ledger) {
+        void add(int tensor, INDArray master, INDArray grad, MemoryLedger ledger) {
+            tensorOf.add(tensor);
             masters.add(master);
             grads.add(grad);
             if (update.offloaded()) {
@@ -169,10 +181,14 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
          * @param plan    the sub-groups over the pieces, in the order {@link #add} received them
          * @param staging at least {@code 2 * plan.largest()} floats
          */
-        void apply(int iteration, double gradMultiplier, SubGroupPlan plan, float[] staging) {
+        void apply(int iteration, double gradMultiplier, SubGroupPlan plan, float[] staging, Collectives comm) {
             StepArgs args = new StepArgs(iteration + 1L, (float) update.rate(iteration), (float) gradMultiplier);
             if (store != null) {
                 applyOffloaded(args);
+                return;
+            }
+            if (update.kernel() instanceof FusedLamb lamb) {
+                applyLamb(lamb, args, plan, staging, comm);
                 return;
             }
             int g0 = plan.largest();
@@ -185,6 +201,37 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
                     update.kernel().step(buffers(s, staging, g0), args, pool);
                 }
                 for (SubGroupPlan.Segment s : group) {
+                    HostView.of(masters.get(s.piece())).put(s.from(), staging, s.at(), s.length());
+                    HostView.written(masters.get(s.piece()));
+                }
+            }
+        }
+
+        /**
+         * Lamb with DeepSpeed's per-tensor trust ratio: a first pass over every segment updates the moments and sums
+         * each tensor's {@code ||p||^2} and {@code ||u||^2} over the rank's owned parts, one all-reduce completes the
+         * sums over ranks, and a second pass applies each tensor's clamped ratio (masters staged and written back).
+         */
+        private void applyLamb(FusedLamb lamb, StepArgs args, SubGroupPlan plan, float[] staging, Collectives comm) {
+            int g0 = plan.largest();
+            double[] sq = new double[2 * tensorCount];
+            for (List<SubGroupPlan.Segment> group : plan.groups()) {
+                for (SubGroupPlan.Segment s : group) {
+                    HostView.of(masters.get(s.piece())).get(s.from(), staging, s.at(), s.length());
+                    HostView.of(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
+                    double[] n = lamb.norms(buffers(s, staging, g0), args, pool, new Range(0, s.length()));
+                    int t = tensorOf.get(s.piece());
+                    sq[2 * t] += n[0];
+                    sq[2 * t + 1] += n[1];
+                }
+            }
+            double[] total = comm.allReduceSum(sq);
+            for (List<SubGroupPlan.Segment> group : plan.groups()) {
+                for (SubGroupPlan.Segment s : group) {
+                    int t = tensorOf.get(s.piece());
+                    HostView.of(masters.get(s.piece())).get(s.from(), staging, s.at(), s.length());
+                    lamb.apply(buffers(s, staging, g0), args, pool, new Range(0, s.length()),
+                            lamb.coefficients().trustRatio(total[2 * t], total[2 * t + 1]));
                     HostView.of(masters.get(s.piece())).put(s.from(), staging, s.at(), s.length());
                     HostView.written(masters.get(s.piece()));
                 }

@@ -50,7 +50,7 @@ final class ShardOptimizer {
      */
     ShardOptimizer(FlatLayout layout, List<PartitionedParam> params, MemoryLedger ledger, Owner owner,
                    FusedShardUpdate update) {
-        this.fused = update == null ? null : new FusedShardUpdate.Pieces(update);
+        this.fused = update == null ? null : new FusedShardUpdate.Pieces(update, params.size());
         this.ledger = ledger;
         int[] owned = new int[params.size()];
         for (int i = 0; i < params.size(); i++) {
@@ -68,7 +68,7 @@ final class ShardOptimizer {
             long lo = slot.start() + own.offset();
             ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4L * n, "stage3 gradient shard");
             if (fused != null) {
-                fused.add(master, grad, ledger);
+                fused.add(i, master, grad, ledger);
             }
             pieces.add(new Piece(slot, master, grad, new ShardGradient(layout, lo, lo + n, grad)));
         }
@@ -151,7 +151,8 @@ final class ShardOptimizer {
         }
         double norm = Math.sqrt(ctx.comm().allReduceSum(local));
         if (fused != null) {
-            fused.apply(ctx.iteration(), StepArgs.unscaleAndClip(1.0, norm, ctx.clipping().maxNorm()), plan, scratch);
+            fused.apply(ctx.iteration(), StepArgs.unscaleAndClip(1.0, norm, ctx.clipping().maxNorm()), plan, scratch,
+                    ctx.comm());
             clearGradients();
             return norm;
         }

@@ -64,8 +64,9 @@
  * <h2>DeepSpeed optimizer section</h2>
  * With an {@code optimizer} section ({@link io.ds4j.dl4j.stage3.FusedShardUpdate}) the fused kernel of stages 0-2
  * updates each owned slice of the fp32 masters with its own state, reading the averaged gradient times DeepSpeed's
- * clip factor, at the {@code scheduler}'s learning rate; the DL4J updaters are then not used. Lamb is refused (its
- * trust ratio is per tensor and a rank holds a slice of each tensor).
+ * clip factor, at the {@code scheduler}'s learning rate; the DL4J updaters are then not used. Lamb's trust ratio is
+ * per tensor while a rank holds a slice of each: its two squared norms are summed over the rank's slices and
+ * all-reduced before the ratio is applied (not with optimizer offload, which steps sub-groups).
  *
  * <h2>Sub-groups ({@code sub_group_size})</h2>
  * A <b>sub-group</b> is a run of at most {@code zero_optimization.sub_group_size} of a rank's owned fp32 master
@@ -87,7 +88,7 @@
  * {@code offload_param} cpu and nvme, and the user-facing engine: {@code ZeroTrainer} runs
  * {@code zero_optimization.stage: 3} through {@link io.ds4j.dl4j.stage3.Stage3Trainer#fit(java.util.List, long, int,
  * int)} with the micro-batch split of stages 0-2. Not yet: a {@code scheduler} section without an {@code optimizer}
- * section, the Lamb optimizer, optimizer offload, prescale/predivide (the engine refuses each by key), DL4J gradient
+ * section, Lamb with optimizer offload, prescale/predivide (the engine refuses each by key), DL4J gradient
  * normalization (refused with a clear error), masks (refused), and {@code DeepSpeed.initialize} (refuses stage 3:
  * DL4J's own {@code fit()} computes on the full flat vector).
  */
