@@ -18,10 +18,12 @@ import org.nd4j.nativeblas.NativeOpsHolder;
 public final class NativeThreads implements AutoCloseable {
     private final int masterBefore;
     private final int blasBefore;
+    private final int teamBefore; // the opening thread's OpenMP team size
 
     private NativeThreads(int n) {
         this.masterBefore = Nd4j.getEnvironment().maxMasterThreads();
         this.blasBefore = Nd4j.factory().blas().getMaxThreads();
+        this.teamBefore = NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
         apply(n, n);
         limitCurrentThread(n);
     }
@@ -47,10 +49,16 @@ public final class NativeThreads implements AutoCloseable {
         NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(n);
     }
 
-    /** Puts ND4J's op threads and the BLAS threads back as they were. */
+    /**
+     * Puts ND4J's op threads, the BLAS threads and the OpenMP team of the thread that opened the scope back as they
+     * were (call it on that thread, as try-with-resources does).
+     */
     @Override
     public void close() {
         apply(masterBefore, blasBefore);
+        if (teamBefore > 0) {
+            NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(teamBefore);
+        }
     }
 
     private static void apply(int master, int blas) {

@@ -22,6 +22,7 @@ class NativeThreadsTest {
     void scopeSetsOpAndBlasThreadsAndRestoresThem() {
         int master = Nd4j.getEnvironment().maxMasterThreads();
         int blas = Nd4j.factory().blas().getMaxThreads();
+        int team = NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
         try (NativeThreads ignored = NativeThreads.open(1)) {
             assertEquals(1, Nd4j.getEnvironment().maxMasterThreads());
             assertEquals(1, Nd4j.factory().blas().getMaxThreads());
@@ -29,6 +30,8 @@ class NativeThreadsTest {
         }
         assertEquals(master, Nd4j.getEnvironment().maxMasterThreads());
         assertEquals(blas, Nd4j.factory().blas().getMaxThreads());
+        assertEquals(team, NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads(),
+                "the calling thread's OpenMP team is restored too");
         assertThrows(IllegalArgumentException.class, () -> NativeThreads.open(0));
     }
 
