@@ -113,15 +113,6 @@ final class RankPrecision {
         holder.set(config.halfCompute() ? scale.value() / microBatch : scale.value());
     }
 
-    /** @return true when any of {@code g[0, n)} is Inf or NaN */
-    static boolean nonFinite(float[] g, int n) {
-        int bad = 0;
-        for (int i = 0; i < n; i++) {
-            bad |= (Float.floatToRawIntBits(g[i]) & 0x7f800000) + 0x00800000; // negative only for Inf/NaN
-        }
-        return bad < 0;
-    }
-
     /** @return DeepSpeed's name of the 16-bit format ({@code fp16}, {@code bf16}), or {@code fp32} */
     String format() {
         return config.policy().parameters().key();

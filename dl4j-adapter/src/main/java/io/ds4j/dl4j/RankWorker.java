@@ -206,7 +206,7 @@ final class RankWorker implements AutoCloseable {
             weightedScore += replica.computeGradient(mb) * m;
             if (replica.half()) {
                 HostFloats.read(replica.gradients(), padded, 0); // exact: every fp16 value is a float
-                overflow |= RankPrecision.nonFinite(padded, n);
+                overflow |= io.ds4j.precision.Overflow.hasInfOrNaN(padded, 0, n);
             } else {
                 overflow |= precision.store(replica.gradients(), (int) m);
                 HostFloats.read(replica.gradients(), padded, 0);

@@ -6,6 +6,7 @@ import io.ds4j.dl4j.precision.GradientCast;
 import io.ds4j.dl4j.precision.LossScaleHolder;
 import io.ds4j.dl4j.precision.ScaledLossInstaller;
 import io.ds4j.precision.LossScale;
+import io.ds4j.precision.Overflow;
 import io.ds4j.precision.Precision;
 import io.ds4j.zero.comm.Collectives;
 import org.deeplearning4j.nn.api.Layer;
@@ -109,11 +110,7 @@ final class Stage3Precision {
      */
     void store(float[] full, int n) {
         if (halfCompute()) {
-            int bad = 0;
-            for (int i = 0; i < n; i++) {
-                bad |= (Float.floatToRawIntBits(full[i]) & 0x7f800000) + 0x00800000; // negative only for Inf/NaN
-            }
-            overflow |= bad < 0;
+            overflow |= Overflow.hasInfOrNaN(full, 0, n);
         } else if (cast != null) {
             int before = countNonZero(full, n);
             overflow |= cast.roundInPlace(full, 0, n, microBatch, 1.0);
