@@ -29,7 +29,7 @@ class MutationTest {
     @Test
     void randomEditsFailOnlyWithAPathNamingException() throws IOException {
         List<Map<String, Object>> bases = new ArrayList<>();
-        List<Path> files = new ArrayList<>(RepoFiles.jsonFiles(RepoFiles.sharedConfigs()));
+        List<Path> files = new ArrayList<>(RepoFiles.jsonFiles(RepoFiles.realConfigs()));
         files.addAll(RepoFiles.seedExamples());
         for (Path p : files) {
             bases.add(JsonTree.parseObject(Files.readString(p)));
@@ -60,13 +60,13 @@ class MutationTest {
         assertTrue(rejected > edits / 10 && rejected < edits, "edits should be a mix: " + rejected + "/" + edits);
     }
 
-    /** Every key of every strict section of the valid shared configs, misspelt, is refused at its own path. */
+    /** Every key of every strict section of the valid real configs, misspelt, is refused at its own path. */
     @Test
     @SuppressWarnings("unchecked")
     void misspeltKeysInStrictSectionsAreNamedWithAHint() throws IOException {
         Random rnd = new Random(7L);
         int checked = 0;
-        for (Path p : RepoFiles.jsonFiles(RepoFiles.sharedConfigs())) {
+        for (Path p : RepoFiles.jsonFiles(RepoFiles.realConfigs())) {
             Map<String, Object> base = JsonTree.parseObject(Files.readString(p));
             try {
                 DeepSpeedConfig.parse(Files.readString(p));

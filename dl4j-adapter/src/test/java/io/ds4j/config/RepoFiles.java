@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Locates the repository root (the directory of the parent pom) and the shared test configs beside it. */
+/** Locates the repository root (the directory of the parent pom) and the real DeepSpeed configs shipped as test data. */
 final class RepoFiles {
     private RepoFiles() {
     }
@@ -28,12 +28,16 @@ final class RepoFiles {
         return fail("no parent pom (ds4j-parent with <modules>) above " + Path.of("").toAbsolutePath());
     }
 
-    /** {@code <repo root>/../shared/ds-configs}, failing clearly when it is missing. */
-    static Path sharedConfigs() {
-        Path dir = root().getParent().resolve("shared").resolve("ds-configs");
+    /**
+     * {@code dl4j-adapter/src/test/resources/ds-configs}: the 61 real configs, inside the repository so that a fresh
+     * clone's {@code mvn verify} finds them; their sources are listed in its {@code PROVENANCE.md}.
+     */
+    static Path realConfigs() {
+        Path dir = root().resolve("dl4j-adapter").resolve("src").resolve("test").resolve("resources")
+                .resolve("ds-configs");
         if (!Files.isDirectory(dir)) {
-            fail("the shared DeepSpeed configs are missing: expected the directory " + dir
-                    + " (the 61 ds-/dse-/hf-/acc- JSON files beside the repository)");
+            fail("the real DeepSpeed configs are missing: expected the directory " + dir
+                    + " (the 61 ds-/dse-/hf-/acc- JSON files and PROVENANCE.md, tracked in git)");
         }
         return dir;
     }

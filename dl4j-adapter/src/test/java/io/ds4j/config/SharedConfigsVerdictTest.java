@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The verdict for each of the 61 shared real-world configs at world sizes 1 and 2. Each expectation was derived by
- * hand from DeepSpeed 0.19.6's rules ({@code _set_batch_related_parameters}: with train+micro, gas = train // micro
+ * The verdict for each of the 61 real-world configs (shipped in {@code src/test/resources/ds-configs}) at world
+ * sizes 1 and 2. Each expectation was derived by hand from DeepSpeed 0.19.6's rules ({@code _set_batch_related_parameters}: with train+micro, gas = train // micro
  * // world; with train+gas, micro = train // world // gas; with micro+gas, train = micro * gas * world; train only:
  * gas = 1, micro = train // world; micro only: gas = 1, train = micro * world; then every value must be > 0 and
  * train == micro * gas * world) plus the ds4j differences of issue 2. {@code "t/m/g"} is the resolved triad
@@ -125,16 +125,16 @@ class SharedConfigsVerdictTest {
 
     @Test
     void theTableCoversExactlyTheSharedFiles() {
-        TreeSet<String> files = RepoFiles.jsonFiles(RepoFiles.sharedConfigs()).stream()
+        TreeSet<String> files = RepoFiles.jsonFiles(RepoFiles.realConfigs()).stream()
                 .map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(61, files.size(), "the shared directory should hold 61 configs");
+        assertEquals(61, files.size(), "ds-configs should hold 61 configs");
         assertEquals(files, new TreeSet<>(EXPECTED.keySet()));
     }
 
     @ParameterizedTest(name = "{0} at world size {1}: {2}")
     @MethodSource("cases")
     void verdict(String file, int worldSize, String expected) {
-        Path path = RepoFiles.sharedConfigs().resolve(file);
+        Path path = RepoFiles.realConfigs().resolve(file);
         if (expected.startsWith("!")) {
             DeepSpeedConfigException e = assertThrows(DeepSpeedConfigException.class,
                     () -> DeepSpeedConfig.load(path).resolve(worldSize));
@@ -153,7 +153,7 @@ class SharedConfigsVerdictTest {
 
     @Test
     void warningsNameTheIgnoredKeys() {
-        Path dir = RepoFiles.sharedConfigs();
+        Path dir = RepoFiles.realConfigs();
         List<String> w = DeepSpeedConfig.load(dir.resolve("dse-ds_fp16_config.json")).warnings();
         assertEquals(1, w.size(), w.toString());
         assertEquals(true, w.get(0).startsWith("cuda_visible_devices: "), w.toString());
