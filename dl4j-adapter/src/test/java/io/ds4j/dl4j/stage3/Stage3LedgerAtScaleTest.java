@@ -73,7 +73,7 @@ class Stage3LedgerAtScaleTest {
                 assertTrue(Math.abs(ratio - 1) <= 0.05, "rank " + s.rank() + ": " + held + " B vs formula "
                         + formula.total() + " B");
                 // live elements <= largest module + max_live + largest tensor (coordinator bound, see
-                // LiveBoundProperties); buffers are padded by < N per tensor; during a reduce-scatter one full
+                // LiveBoundPropertiesTest); buffers are padded by < N per tensor; during a reduce-scatter one full
                 // gradient tensor and its shard are held too; the two compute scratch arrays hold the largest layer
                 long live = largestModule + maxLive + largestParam + (long) tensors * (N - 1);
                 long bound = 8 * largestModule + 4 * (live + largestParam + N + largestParam / N + 1);

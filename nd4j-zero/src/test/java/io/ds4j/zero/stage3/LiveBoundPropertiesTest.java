@@ -20,7 +20,7 @@ import net.jqwik.api.constraints.Size;
  * parameter. So live never exceeds {@code largest module + max_live + largest parameter}, and with prefetch off it
  * never exceeds the largest module (everything is released after use).
  */
-class LiveBoundProperties {
+class LiveBoundPropertiesTest {
     @Property(tries = 200)
     void liveParametersStayWithinTheDerivedBound(
             @ForAll @Size(min = 1, max = 8) List<@IntRange(min = 1, max = 60) Integer> moduleSizes,

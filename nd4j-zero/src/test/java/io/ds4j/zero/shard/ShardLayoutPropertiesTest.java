@@ -13,7 +13,7 @@ import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
 /** Properties of {@link ShardLayout} for any length, world size and alignment, plus hand-checked examples. */
-class ShardLayoutProperties {
+class ShardLayoutPropertiesTest {
     @Property
     void shardsAreEqualAlignedDisjointAndCoverThePaddedVector(@ForAll @LongRange(max = 5_000_000_000L) long length,
             @ForAll @IntRange(min = 1, max = 512) int world, @ForAll @IntRange(min = 1, max = 64) int align) {

@@ -22,10 +22,10 @@ import io.ds4j.zero.ledger.MemoryTier;
  * the device, host and nvme stores (nvme synchronous and pipelined), printing step elements/s (initialization not
  * timed) and resident host bytes.
  * Asserts only that the results agree and the resident bound holds; timings are printed, never asserted.
- * Run with {@code mvn -pl nd4j-zero test -Dtest=OffloadThroughputCheck -DexcludedTestGroups=none}.
+ * Run with {@code mvn -pl nd4j-zero test -Dtest=OffloadThroughputCheckTest -DexcludedTestGroups=none}.
  */
 @Tag("heavy")
-class OffloadThroughputCheck {
+class OffloadThroughputCheckTest {
     private static final int N = 16 << 20;
     private static final int SUB = 1 << 20;
     private static final int STEPS = 3;
