@@ -144,6 +144,18 @@ final class RankPrecision {
     }
 
     /**
+     * Weights a micro-batch's stored gradient ({@code g[0, n)}, its 16-bit mean) by its share of the global batch
+     * ({@link io.ds4j.dl4j.precision.ExampleWeight}), so that an uneven split averages examples, not micro-batch
+     * means; nothing in fp32 (the summed gradient is divided by the global batch later) or when the split is even.
+     */
+    void weigh(float[] g, int n, long microBatch, int parts, long examples) {
+        if (mixed()) {
+            io.ds4j.dl4j.precision.ExampleWeight.apply(g, n,
+                    io.ds4j.dl4j.precision.ExampleWeight.of(microBatch, parts, examples));
+        }
+    }
+
+    /**
      * Rounds the reduced gradient of the update range to {@code communication_data_type} (the reduction buffers hold
      * that format in DeepSpeed).
      *

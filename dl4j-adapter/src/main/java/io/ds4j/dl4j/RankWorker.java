@@ -211,6 +211,7 @@ final class RankWorker implements AutoCloseable {
                 overflow |= precision.store(replica.gradients(), (int) m);
                 HostFloats.read(replica.gradients(), padded, 0);
             }
+            precision.weigh(padded, n, m, micro.size() * comm.worldSize(), globalExamples);
             step.accumulate(padded);
         }
         ReducedGradient red = step.reduce();

@@ -181,9 +181,12 @@ abstract class RankBase {
     /** Forward and backward of this rank's micro-batch; returns DL4J's score of it. */
     abstract double forwardBackward(INDArray[] features, INDArray[] labels);
 
-    /** {@link #forwardBackward} with the micro-batch announced to the precision state (size, loss scale). */
-    double run(INDArray[] features, INDArray[] labels) {
-        precision.beginMicroBatch((int) features[0].size(0));
+    /**
+     * {@link #forwardBackward} with the micro-batch announced to the precision state (size, loss scale, and its
+     * {@code weight}, the share of the global batch: see {@link io.ds4j.dl4j.precision.ExampleWeight}).
+     */
+    double run(INDArray[] features, INDArray[] labels, double weight) {
+        precision.beginMicroBatch((int) features[0].size(0), weight);
         return forwardBackward(inComputeType(features), labels);
     }
 

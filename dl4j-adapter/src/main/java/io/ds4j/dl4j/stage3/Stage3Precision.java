@@ -2,6 +2,7 @@ package io.ds4j.dl4j.stage3;
 
 import io.ds4j.dl4j.EnginePrecision;
 import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.dl4j.precision.ExampleWeight;
 import io.ds4j.dl4j.precision.GradientCast;
 import io.ds4j.dl4j.precision.LossScaleHolder;
 import io.ds4j.dl4j.precision.ScaledLossInstaller;
@@ -39,6 +40,7 @@ final class Stage3Precision {
     private LossScale scale;
     private ScaledLossInstaller installer;
     private int microBatch = 1;
+    private double weight = 1.0;
     private boolean overflow;
     private boolean lastSkipped;
     private long nonZero;
@@ -96,11 +98,14 @@ final class Stage3Precision {
     }
 
     /**
-     * Before a micro-batch's forward and backward: its size and the scale its loss gradient carries (with HALF
-     * compute {@code scale / m}, so the HALF layers' summed gradient is already the stored micro-batch mean).
+     * Before a micro-batch's forward and backward: its size, the scale its loss gradient carries (with HALF compute
+     * {@code scale / m}, so the HALF layers' summed gradient is already the stored micro-batch mean) and its share of
+     * the global batch ({@link io.ds4j.dl4j.precision.ExampleWeight}, 1 for an even split), which {@link #store}
+     * applies after the rounding.
      */
-    void beginMicroBatch(int size) {
+    void beginMicroBatch(int size, double weight) {
         microBatch = size;
+        this.weight = weight;
         holder.set(halfCompute() ? scale.value() / size : scale.value());
     }
 
@@ -116,6 +121,9 @@ final class Stage3Precision {
             overflow |= cast.roundInPlace(full, 0, n, microBatch, 1.0);
             nonZero += before;
             flushed += before - countNonZero(full, n);
+        }
+        if (mixed()) {
+            ExampleWeight.apply(full, n, weight);
         }
     }
 

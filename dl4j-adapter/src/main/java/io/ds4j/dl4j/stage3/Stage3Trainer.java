@@ -2,6 +2,7 @@ package io.ds4j.dl4j.stage3;
 
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardUpdater;
+import io.ds4j.dl4j.precision.ExampleWeight;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.comm.CommStats;
 import io.ds4j.zero.comm.InProcessCollectives;
@@ -251,7 +252,7 @@ public final class Stage3Trainer implements AutoCloseable {
      * @param examples  examples in the global batch (DL4J's average divides by it)
      * @param iteration DL4J's iteration count of this step (learning-rate schedules)
      * @param epoch     DL4J's epoch count
-     * @return DL4J's score of the global batch (mean over the micro-batch scores)
+     * @return DL4J's score of the global batch (the micro-batch scores weighted by their examples, as stages 0-2)
      */
     public double fit(List<List<MultiDataSet>> perRank, long examples, int iteration, int epoch) {
         int world = ranks.size();
@@ -262,13 +263,14 @@ public final class Stage3Trainer implements AutoCloseable {
             RankBase r = ranks.get(c.rank());
             double s = 0;
             for (MultiDataSet m : perRank.get(c.rank())) {
-                s += r.run(m.getFeatures(), m.getLabels());
+                long size = m.getFeatures(0).size(0);
+                s += size * r.run(m.getFeatures(), m.getLabels(), ExampleWeight.of(size, world * gas, examples));
             }
             double n = r.step(Math.toIntExact(examples), world * gas, clip, iteration, epoch);
             if (c.rank() == 0) {
                 norm[0] = n;
             }
-            return c.allReduceSum(s) / (world * gas);
+            return c.allReduceSum(s) / examples;
         });
         this.iteration = lastStepSkipped() ? iteration : iteration + 1; // a skipped step advances nothing
         this.epoch = epoch;
