@@ -23,7 +23,7 @@ import org.knowm.xchart.CategoryChartBuilder;
 public record BenchReport(String machine, List<Outcome> outcomes) {
     /** The CSV header. */
     public static final String CSV_HEADER = "contender,status,samples_per_s,ratio_to_fit,ratio_to_parallelwrapper,"
-            + "peak_rank_ledger_bytes,rss_bytes,final_loss,max_abs_param_diff_to_fit,window_samples_per_s,detail";
+            + "peak_rank_ledger_bytes,final_loss,max_abs_param_diff_to_fit,window_samples_per_s,detail";
 
     /** Copies the rows. */
     public BenchReport {
@@ -55,16 +55,15 @@ public record BenchReport(String machine, List<Outcome> outcomes) {
         Optional<Outcome.Measured> fit = best("dl4j fit()");
         Optional<Outcome.Measured> pw = best("ParallelWrapper");
         StringBuilder sb = new StringBuilder("machine: ").append(machine).append('\n');
-        sb.append(String.format(Locale.ROOT, "%-38s %10s %7s %7s %12s %10s %10s %12s%n", "contender", "samples/s",
-                "x fit*", "x PW*", "peak ledger", "RSS MiB", "final loss", "max|w-w_fit|"));
+        sb.append(String.format(Locale.ROOT, "%-38s %10s %7s %7s %12s %10s %12s%n", "contender", "samples/s",
+                "x fit*", "x PW*", "peak ledger", "final loss", "max|w-w_fit|"));
         List<String> breakdowns = new ArrayList<>();
         for (Outcome o : outcomes) {
             if (o instanceof Outcome.Measured m) {
-                sb.append(String.format(Locale.ROOT, "%-38s %10.0f %7s %7s %12s %10s %10.4f %12s%n", m.name(),
+                sb.append(String.format(Locale.ROOT, "%-38s %10.0f %7s %7s %12s %10.4f %12s%n", m.name(),
                         m.samplesPerSecond(), ratio(m, fit), ratio(m, pw),
                         m.peakLedgerBytes() < 0 ? "-" : String.format(Locale.ROOT, "%.2f MiB",
                                 m.peakLedgerBytes() / 1048576.0),
-                        m.rssBytes() < 0 ? "-" : String.format(Locale.ROOT, "%.0f", m.rssBytes() / 1048576.0),
                         m.finalLoss(), diff(m)));
                 if (!m.breakdown().isEmpty()) {
                     breakdowns.add(String.format(Locale.ROOT, "  %-36s %s", m.name(), m.breakdown()));
@@ -74,7 +73,8 @@ public record BenchReport(String machine, List<Outcome> outcomes) {
             }
         }
         sb.append("x fit*, x PW*: ratio to the faster fit() row and to the faster ParallelWrapper row;"
-                + " max|w-w_fit|: to the first fit() row\n");
+                + " max|w-w_fit|: to the first fit() row; the contenders share one process, so their memory is"
+                + " measured by 'ds4j bench memory' (one process per setup)\n");
         sb.append("wall-clock breakdown per step on the listener thread (rank 0), last round's window:\n");
         breakdowns.forEach(b -> sb.append(b).append('\n'));
         return sb.toString();
@@ -91,11 +91,11 @@ public record BenchReport(String machine, List<Outcome> outcomes) {
                 for (double r : m.windowRates()) {
                     rates.add(String.format(Locale.ROOT, "%.1f", r));
                 }
-                sb.append(String.format(Locale.ROOT, "%s,ok,%.1f,%s,%s,%d,%d,%.6f,%s,%s,%s%n", m.name(),
-                        m.samplesPerSecond(), ratio(m, fit), ratio(m, pw), m.peakLedgerBytes(), m.rssBytes(),
+                sb.append(String.format(Locale.ROOT, "%s,ok,%.1f,%s,%s,%d,%.6f,%s,%s,%s%n", m.name(),
+                        m.samplesPerSecond(), ratio(m, fit), ratio(m, pw), m.peakLedgerBytes(),
                         m.finalLoss(), diff(m), String.join(" ", rates), quote(m.breakdown())));
             } else if (o instanceof Outcome.Unsupported u) {
-                sb.append(u.name()).append(",unsupported,,,,,,,,,").append(quote(u.reason())).append('\n');
+                sb.append(u.name()).append(",unsupported,,,,,,,,").append(quote(u.reason())).append('\n');
             }
         }
         return sb.toString();

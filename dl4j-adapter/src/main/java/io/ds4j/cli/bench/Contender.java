@@ -63,7 +63,7 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
                     clock.reset();
                     net.fit(StepBatches.iterator(b));
                 });
-                return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
+                return new Outcome.Measured(name(), rates, -1, net.score(data.train()),
                         net.params().toFloatVector(), clock.breakdown().format());
             }
         }
@@ -91,7 +91,7 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
                     .averagingFrequency(1).reportScoreAfterAveraging(true)
                     .trainingMode(ParallelWrapper.TrainingMode.AVERAGING).build()) {
                 double[] rates = data.measure(b -> pw.fit(new ExistingDataSetIterator(halves(b))));
-                return new Outcome.Measured(name(), rates, -1, Rss.bytes(), net.score(data.train()),
+                return new Outcome.Measured(name(), rates, -1, net.score(data.train()),
                         net.params().toFloatVector(), "");
             }
         }
@@ -155,7 +155,7 @@ public sealed interface Contender permits Contender.PlainFit, Contender.Wrapper,
                     trainer.fit(StepBatches.iterator(b));
                 });
                 net.setListeners();
-                return new Outcome.Measured(name(), rates, peak(trainer.memoryReport()), Rss.bytes(),
+                return new Outcome.Measured(name(), rates, peak(trainer.memoryReport()),
                         net.score(data.train()), net.params().toFloatVector(), clock.breakdown().format());
             }
         }

@@ -14,12 +14,11 @@ public sealed interface Outcome permits Outcome.Measured, Outcome.Unsupported {
      * @param name the contender
      * @param windowRates samples/s of each timed window
      * @param peakLedgerBytes the largest per-rank ledger peak; -1 where there is no ledger
-     * @param rssBytes the process RSS after the run; -1 where unknown
      * @param finalLoss the score on the training split after the run
      * @param params the final flat parameters
      * @param breakdown where rank 0's step time went ("" where not measured)
      */
-    record Measured(String name, double[] windowRates, long peakLedgerBytes, long rssBytes, double finalLoss,
+    record Measured(String name, double[] windowRates, long peakLedgerBytes, double finalLoss,
                     float[] params, String breakdown) implements Outcome {
         /** @return the median of the window rates */
         public double samplesPerSecond() {
@@ -36,7 +35,7 @@ public sealed interface Outcome permits Outcome.Measured, Outcome.Unsupported {
         public Measured then(Measured later) {
             double[] rates = Arrays.copyOf(windowRates, windowRates.length + later.windowRates.length);
             System.arraycopy(later.windowRates, 0, rates, windowRates.length, later.windowRates.length);
-            return new Measured(name, rates, Math.max(peakLedgerBytes, later.peakLedgerBytes), later.rssBytes,
+            return new Measured(name, rates, Math.max(peakLedgerBytes, later.peakLedgerBytes),
                     later.finalLoss, later.params, later.breakdown);
         }
 

@@ -1,7 +1,9 @@
 /**
  * {@code ds4j bench train}: one process, one model ({@link io.ds4j.cli.train.DigitsModel}), one data order and one
  * global batch, trained by plain DL4J {@code fit()}, by DL4J's {@code ParallelWrapper} (2 workers, AVERAGING) and by
- * ds4j's {@code ZeroTrainer} with 2 ranks at stages 0, 1, 2 x {fp32, fp16, bf16} x {no offload, cpu offload}.
+ * ds4j's {@code ZeroTrainer} with 2 ranks at stages 0, 1, 2 x {fp32, fp16, bf16} x {the network's DL4J Adam,
+ * DeepSpeed's Adam (cpu-offloaded at stages 1 and 2; DeepSpeed offloads only a ZeRO optimizer, so a stage-0 row with
+ * an offload section would measure the unoffloaded engine under a wrong label)}.
  *
  * <p>Threads: ZeroTrainer gives ND4J's native ops cores / ranks threads (ND4J's setting is process-wide); plain
  * {@code fit()} and ParallelWrapper run twice, with ND4J's default (all cores, for each worker) and with cores / 2,
@@ -16,15 +18,13 @@
  *   <li><b>samples/s</b>: the median over the rounds of (examples in the window / its wall time).</li>
  *   <li><b>peak ledger</b>: the largest, over ranks, of the bytes a rank's memory ledger ever held (sum over tiers
  *       of each tier's peak); only ds4j keeps a ledger.</li>
- *   <li><b>RSS</b>: the process's resident set ({@code VmRSS} of {@code /proc/self/status}) right after the
- *       contender's last round; all contenders share the process, so it is cumulative, not per contender.</li>
- *   <li><b>final loss</b>: the network's score on the whole training split at the end of the last round.</li>
+  *   <li><b>final loss</b>: the network's score on the whole training split at the end of the last round.</li>
  *   <li><b>max |w - w_fit|</b>: the largest absolute difference between the contender's parameters and plain
  *       {@code fit()}'s at the end of the last round: the same updates give float rounding only (ds4j runs with {@code gradient_clipping: 0},
  *       since plain DL4J does not clip); ParallelWrapper averages parameters, not gradients, so it differs.</li>
  * </ul>
  * <b>Optimizer</b>: the ds4j rows without offload run the network's own DL4J Adam on each shard (the same updates as
- * {@code fit()}); the cpu-offload rows, and one extra ZeRO-2 row, carry an {@code optimizer} section with the same
+ * {@code fit()}); the {@code DS-Adam} rows (cpu-offloaded at stages 1 and 2), and one extra ZeRO-2 row, carry an {@code optimizer} section with the same
  * Adam hyper-parameters, which the engine runs with DeepSpeed's semantics on its fused kernel ("DS-Adam").
  * <b>Breakdown</b>: {@link io.ds4j.cli.train.StepClock} on the listener thread, over the last round's window.
  * A combination the engine cannot run yet is a row {@code unsupported: <reason>} with the engine's own refusal.

@@ -2,6 +2,7 @@ package io.ds4j.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ds4j.cli.Main;
@@ -42,16 +43,38 @@ class TrainBenchTest {
     @Test
     void everyCombinationIsAContender() {
         List<String> names = TrainBench.contenders().stream().map(Contender::name).toList();
-        // fit and ParallelWrapper (two thread settings each), 3 stages x 3 precisions x 2 offload settings, and
+        // fit and ParallelWrapper (two thread settings each), 3 stages x 3 precisions x 2 optimizer settings, and
         // ZeRO-2 with DeepSpeed's Adam
         assertEquals(4 + 18 + 1, names.size());
         assertEquals(names.size(), new java.util.HashSet<>(names).size());
-        for (int stage = 0; stage <= 2; stage++) {
-            for (String p : List.of("fp32", "fp16", "bf16")) {
+        for (String p : List.of("fp32", "fp16", "bf16")) {
+            assertTrue(names.contains("ds4j zero-0 " + p + " no-offload"), names.toString());
+            assertTrue(names.contains("ds4j zero-0 " + p + " no-offload DS-Adam"), names.toString());
+            for (int stage = 1; stage <= 2; stage++) {
                 assertTrue(names.contains("ds4j zero-" + stage + " " + p + " no-offload"), names.toString());
                 assertTrue(names.contains("ds4j zero-" + stage + " " + p + " cpu-offload DS-Adam"), names.toString());
             }
         }
+    }
+
+    @Test
+    void noRowClaimsAnOffloadThatStageZeroDoesNotDo() {
+        // DeepSpeed offloads the optimizer of a ZeRO optimizer only (stage >= 1): a stage-0 row named cpu-offload
+        // would measure the same engine as no-offload
+        for (Contender c : TrainBench.contenders()) {
+            if (c instanceof Contender.Zero z && z.stage() == 0) {
+                assertFalse(z.offload(), z.name());
+                assertFalse(z.json(64).contains("offload"), z.json(64));
+            }
+        }
+    }
+
+    @Test
+    void noColumnSumsTheWholeProcessesMemoryOverRunOrder() {
+        // every contender shares one process, so an RSS after each grows with run order: the memory of a setup is
+        // measured in its own process by `bench memory`, not here
+        assertFalse(BenchReport.CSV_HEADER.toLowerCase(java.util.Locale.ROOT).contains("rss"), BenchReport.CSV_HEADER);
+        assertFalse(report.table().contains("RSS"), report.table());
     }
 
     @Test
@@ -114,8 +137,8 @@ class TrainBenchTest {
 
     @Test
     void medianOfWindows() {
-        Outcome.Measured odd = new Outcome.Measured("x", new double[] {5, 1, 3}, -1, -1, 0, new float[0], "");
-        Outcome.Measured even = new Outcome.Measured("x", new double[] {4, 1, 3, 2}, -1, -1, 0, new float[0], "");
+        Outcome.Measured odd = new Outcome.Measured("x", new double[] {5, 1, 3}, -1, 0, new float[0], "");
+        Outcome.Measured even = new Outcome.Measured("x", new double[] {4, 1, 3, 2}, -1, 0, new float[0], "");
         assertEquals(3.0, odd.samplesPerSecond(), 0);
         assertEquals(2.5, even.samplesPerSecond(), 0);
     }
