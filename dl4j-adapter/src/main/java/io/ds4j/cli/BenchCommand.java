@@ -10,8 +10,8 @@ import io.ds4j.zero.bench.OptimizerBench;
 
 /**
  * {@code ds4j bench <what> [options]}: measurements on this machine. {@code optimizer} runs the fused optimizer kernels
- * against ND4J's Adam step and the machine's memory bandwidth ({@link OptimizerBench}); further subcommands (e.g.
- * {@code train}) register in {@link #subcommands()}.
+ * against ND4J's Adam step and the machine's memory bandwidth ({@link OptimizerBench}); {@code train}, {@code memory}
+ * and {@code capacity} live in {@code io.ds4j.cli.bench}; every subcommand registers in {@link #subcommands()}.
  */
 final class BenchCommand implements Command {
     /** One {@code bench} subcommand. */
@@ -26,7 +26,7 @@ final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "measure fused optimizer kernels vs ND4J's Adam step and the memory bandwidth";
+        return "measure optimizer kernels, training speed, memory per ZeRO setup and the largest trainable model";
     }
 
     @Override
@@ -40,13 +40,16 @@ final class BenchCommand implements Command {
                 "  --repeats R     timed repetitions, the best is reported (default 5)",
                 "  --warmup W      untimed repetitions first (default 2)",
                 "  needs about 40 bytes of Java heap and 24 bytes of off-heap memory per element",
-                io.ds4j.cli.bench.TrainBench.USAGE);
+                io.ds4j.cli.bench.TrainBench.USAGE, io.ds4j.cli.bench.MemoryBench.USAGE,
+                io.ds4j.cli.bench.CapacityBench.USAGE);
     }
 
     private Map<String, Sub> subcommands() {
         Map<String, Sub> subs = new LinkedHashMap<>();
         subs.put("optimizer", this::optimizer);
         subs.put("train", io.ds4j.cli.bench.TrainBench::run);
+        subs.put("memory", io.ds4j.cli.bench.MemoryBench::run);
+        subs.put("capacity", io.ds4j.cli.bench.CapacityBench::run);
         return subs;
     }
 

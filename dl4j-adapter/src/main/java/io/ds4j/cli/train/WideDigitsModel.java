@@ -14,7 +14,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * {@code ds4j train --model wide}: the OptDigits task on a network large enough to show ZeRO stage 3's memory
- * behaviour, {@code 64 -> 9 x 800 (tanh) -> 10} (Ψ = 5,186,410 parameters in 10 layers).
+ * behaviour, {@code 64 -> 9 x 800 (tanh) -> 10} (Ψ = 5,186,410 parameters in 10 layers). The memory and capacity
+ * benches use the same topology at other widths ({@link #widthFor}).
  */
 public final class WideDigitsModel {
     /** Hidden layers. */
@@ -31,6 +32,49 @@ public final class WideDigitsModel {
      * @return an initialised graph
      */
     public static ComputationGraph build(IUpdater updater, long seed) {
+        return build(updater, seed, WIDTH);
+    }
+
+    /**
+     * @param hiddenLayers hidden layers h
+     * @param width        width w of every hidden layer
+     * @return Ψ of {@code 64 -> h x w -> 10}: {@code (64 + 1)w + (h - 1)(w + 1)w + 10w + 10}
+     */
+    public static long params(int hiddenLayers, long width) {
+        return (OptDigits.FEATURES + 1) * width + (hiddenLayers - 1) * (width + 1) * width
+                + OptDigits.CLASSES * width + OptDigits.CLASSES;
+    }
+
+    /**
+     * @param targetParams the wanted Ψ (at least {@code params(HIDDEN_LAYERS, 1)})
+     * @return the smallest width whose network ({@link #HIDDEN_LAYERS} hidden layers) has at least that many
+     *         parameters
+     */
+    public static int widthFor(long targetParams) {
+        if (targetParams < 1 || targetParams > params(HIDDEN_LAYERS, 1L << 20)) {
+            throw new IllegalArgumentException("parameter count " + targetParams + " is out of range; use 1 to "
+                    + params(HIDDEN_LAYERS, 1L << 20));
+        }
+        int lo = 1;
+        int hi = 1 << 20;
+        while (lo < hi) { // params() grows with the width: the first width reaching the target
+            int mid = (lo + hi) >>> 1;
+            if (params(HIDDEN_LAYERS, mid) < targetParams) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /**
+     * @param updater the DL4J updater of every layer
+     * @param seed    the weight-initialisation seed
+     * @param width   the width of every hidden layer ({@link #HIDDEN_LAYERS} of them)
+     * @return an initialised graph
+     */
+    public static ComputationGraph build(IUpdater updater, long seed, int width) {
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .weightInit(WeightInit.XAVIER)
@@ -41,7 +85,7 @@ public final class WideDigitsModel {
         String previous = "pixels";
         for (int i = 0; i < HIDDEN_LAYERS; i++) {
             String name = "hidden" + (i + 1);
-            g.addLayer(name, new DenseLayer.Builder().nOut(WIDTH).activation(Activation.TANH).build(), previous);
+            g.addLayer(name, new DenseLayer.Builder().nOut(width).activation(Activation.TANH).build(), previous);
             previous = name;
         }
         g.addLayer("digit", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(OptDigits.CLASSES)

@@ -1,0 +1,184 @@
+package io.ds4j.cli.bench;
+
+import io.ds4j.cli.bench.ProbeSetup.Mode;
+import io.ds4j.cli.bench.ProbeSetup.Offload;
+import io.ds4j.cli.train.WideDigitsModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * {@code ds4j bench memory}: for each ZeRO stage and offload, one child JVM ({@link MemoryProbe}) trains the wide
+ * dense network a few steps with N ranks; the report sets its peak ledger bytes and its real peak resident memory
+ * against the ZeRO formula and a baseline child measured first (see {@link MemoryRow} and {@link MemoryProbe}).
+ */
+public final class MemoryBench {
+    /** The usage lines, for {@code ds4j help bench}. */
+    public static final String USAGE = String.join("\n",
+            "usage: ds4j bench memory [--params N] [--world-size N] [--steps N] [--stages 0,1,2,3]",
+            "                         [--offload none,cpu,nvme] [--xmx SIZE] [--out DIR]",
+            "  memory          per ZeRO stage x offload (offload_optimizer at stages 1-3, offload_param at 3), one",
+            "                  child JVM each: peak ledger per rank by category and tier, the child's peak RSS",
+            "                  (VmHWM) and JavaCPP bytes, the ZeRO formula, and the ratios; a baseline child (ND4J,",
+            "                  data, the network built, one forward pass, no training) first; CSV + PNG in DIR",
+            "  --params N      parameters of the wide dense network 64 -> 9 x w -> 10 (default 4M)",
+            "  --world-size N  ranks in each child (default 2)",
+            "  --steps N       training steps (default 5)",
+            "  --xmx SIZE      each child's -Xmx (default 2g)",
+            "  --out DIR       where bench-memory.csv/.txt/.png go (default bench-memory); nvme files go to a",
+            "                  temporary folder inside it, deleted after each child");
+    private static final Set<String> OPTIONS = Set.of("--params", "--world-size", "--steps", "--stages",
+            "--offload", "--xmx", "--out");
+
+    /**
+     * What to measure.
+     *
+     * @param params    parameters wanted
+     * @param worldSize N
+     * @param steps     training steps per child
+     * @param setups    the (stage, offload) pairs, in run order
+     * @param xmx       each child's -Xmx
+     * @param outDir    where the files go
+     */
+    public record Plan(long params, int worldSize, int steps, List<ProbeSetup> setups, String xmx, Path outDir) {
+        /** Copies the setups. */
+        public Plan {
+            setups = List.copyOf(setups);
+        }
+
+        /** @return Ψ of the network the children build */
+        public long psi() {
+            return WideDigitsModel.params(WideDigitsModel.HIDDEN_LAYERS, WideDigitsModel.widthFor(params));
+        }
+    }
+
+    private MemoryBench() {
+    }
+
+    /**
+     * @param args the arguments after {@code bench memory}
+     * @return the plan
+     * @throws io.ds4j.cli.UsageException on a bad argument
+     */
+    public static Plan plan(List<String> args) {
+        BenchArgs a = BenchArgs.parse("bench memory", args, OPTIONS);
+        long params = a.count("--params", 4_000_000, 1_000, 500_000_000);
+        int n = (int) a.count("--world-size", 2, 1, 16);
+        int steps = (int) a.count("--steps", 5, 1, 1000);
+        List<String> stages = a.list("--stages", List.of("0", "1", "2", "3"), List.of("0", "1", "2", "3"));
+        List<String> offloads = a.list("--offload", List.of("none", "cpu", "nvme"), List.of("none", "cpu", "nvme"));
+        Path out = a.path("--out", "bench-memory");
+        List<ProbeSetup> setups = new ArrayList<>();
+        for (String s : stages) {
+            int stage = Integer.parseInt(s);
+            for (String o : offloads) {
+                Offload off = Offload.parse(o);
+                if (stage > 0 || off == Offload.NONE) {
+                    setups.add(new ProbeSetup(Mode.ZERO, stage, stage >= 1 ? off : Offload.NONE,
+                            stage == 3 ? off : Offload.NONE, new ProbeSetup.Size(params, n, steps), null));
+                }
+            }
+        }
+        if (setups.isEmpty()) {
+            throw new io.ds4j.cli.UsageException("--stages " + stages + " with --offload " + offloads + " names no"
+                    + " setup: offload needs stage 1-3; add none or a stage above 0");
+        }
+        return new Plan(params, n, steps, setups, a.size("--xmx", "2g"), out);
+    }
+
+    /**
+     * @param args the arguments after {@code bench memory}
+     * @param out  the table
+     * @param err  progress
+     * @return 0 when every child ran, 1 when one failed or the files could not be written
+     */
+    public static int run(List<String> args, PrintStream out, PrintStream err) {
+        Plan plan = plan(args);
+        ChildJvm jvm = new ChildJvm(List.of("-Xmx" + plan.xmx()), 1800);
+        try {
+            MemoryReport report = measure(plan, jvm.launcher(MemoryProbe.class), err);
+            out.print(report.table());
+            for (Path p : report.write(plan.outDir())) {
+                err.println("wrote " + p);
+            }
+            boolean failed = !report.baseline().result().ok()
+                    || report.rows().stream().anyMatch(r -> !r.result().ok());
+            return failed ? 1 : 0;
+        } catch (IOException e) {
+            err.println("error: bench memory: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("error: bench memory was interrupted");
+            return 1;
+        }
+    }
+
+    /**
+     * Runs the baseline child, then one child per setup.
+     *
+     * @param plan     what to measure
+     * @param launcher how a child runs
+     * @param err      progress
+     * @return the report
+     * @throws IOException when a child cannot be started or the nvme folder not made
+     * @throws InterruptedException when interrupted
+     */
+    public static MemoryReport measure(Plan plan, ChildJvm.Launcher launcher, PrintStream err)
+            throws IOException, InterruptedException {
+        ProbeSetup base = new ProbeSetup(Mode.BASELINE, 0, Offload.NONE, Offload.NONE,
+                new ProbeSetup.Size(plan.params(), plan.worldSize(), plan.steps()), null);
+        MemoryRow baseline = new MemoryRow(-1, Offload.NONE, plan.psi(), plan.worldSize(),
+                ProbeResult.of(launcher.run(base.toArgs())));
+        err.println(progress(baseline));
+        List<MemoryRow> rows = new ArrayList<>();
+        for (ProbeSetup s : plan.setups()) {
+            Offload off = s.stage() == 0 ? Offload.NONE : s.optimizer();
+            ProbeResult r = withNvmeFolder(plan.outDir(), s, launcher);
+            MemoryRow row = new MemoryRow(s.stage(), off, plan.psi(), plan.worldSize(), r);
+            err.println(progress(row));
+            rows.add(row);
+        }
+        return new MemoryReport(TrainBench.machine() + ", child -Xmx" + plan.xmx(), baseline, rows);
+    }
+
+    /** Runs one child with a fresh nvme folder under {@code outDir} when it needs one, deleted afterwards. */
+    static ProbeResult withNvmeFolder(Path outDir, ProbeSetup s, ChildJvm.Launcher launcher)
+            throws IOException, InterruptedException {
+        if (s.optimizer() != Offload.NVME && s.param() != Offload.NVME) {
+            return ProbeResult.of(launcher.run(s.toArgs()));
+        }
+        Files.createDirectories(outDir);
+        Path nvme = Files.createTempDirectory(outDir.toAbsolutePath(), "nvme-");
+        try {
+            ProbeSetup withPath = new ProbeSetup(s.mode(), s.stage(), s.optimizer(), s.param(), s.size(), nvme);
+            return ProbeResult.of(launcher.run(withPath.toArgs()));
+        } finally {
+            deleteTree(nvme);
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static String progress(MemoryRow r) {
+        return String.format(Locale.ROOT, "bench memory: %-12s %s", r.name(), r.result().ok()
+                ? String.format(Locale.ROOT, "VmHWM %.1f MiB, %.1f s", r.realPeak() / 1048576.0, r.result().seconds())
+                : "failed: " + r.result().error());
+    }
+}

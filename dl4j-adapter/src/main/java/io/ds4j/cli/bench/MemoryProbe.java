@@ -1,0 +1,153 @@
+package io.ds4j.cli.bench;
+
+import io.ds4j.cli.train.StepBatches;
+import io.ds4j.cli.train.TrainJob;
+import io.ds4j.cli.train.WideDigitsModel;
+import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.data.OptDigits;
+import io.ds4j.dl4j.ZeroTrainer;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryTier;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.bytedeco.javacpp.Pointer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+
+/**
+ * The child JVM of {@code bench memory} and {@code bench capacity}: runs one {@link ProbeSetup} and prints what it
+ * held as {@code ds4j-probe.<key>=<value>} lines on stdout ({@link ProbeResult} reads them). Exit 0 when the setup
+ * ran, 3 when it failed (the failure is printed as {@code ds4j-probe.error}), 2 on bad arguments.
+ *
+ * <p><b>Baseline</b> ({@link ProbeSetup.Mode#BASELINE}): the JVM loads ND4J, the OptDigits batches and builds and
+ * initialises the same network (its flat fp32 parameters, 4Ψ bytes), runs one forward pass of one batch (which loads
+ * the native kernels), and never computes a gradient nor creates an updater's state.
+ */
+public final class MemoryProbe {
+    /** Prefix of every result line. */
+    public static final String PREFIX = "ds4j-probe.";
+
+    private MemoryProbe() {
+    }
+
+    /** @param args {@link ProbeSetup#toArgs()} */
+    public static void main(String[] args) {
+        ProbeSetup setup;
+        try {
+            setup = ProbeSetup.parse(Arrays.asList(args));
+        } catch (RuntimeException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        int code = run(setup, System.out);
+        System.out.flush();
+        System.exit(code);
+    }
+
+    /**
+     * @param setup what to run
+     * @param out where the result lines go
+     * @return 0 when it ran, 3 when it failed
+     */
+    static int run(ProbeSetup setup, PrintStream out) {
+        int width = WideDigitsModel.widthFor(setup.size().params());
+        print(out, "width", width);
+        print(out, "psi", WideDigitsModel.params(WideDigitsModel.HIDDEN_LAYERS, width));
+        print(out, "max_bytes", Pointer.maxBytes());
+        print(out, "max_physical_bytes", Pointer.maxPhysicalBytes());
+        print(out, "max_heap_bytes", Runtime.getRuntime().maxMemory());
+        PeakSampler sampler = PeakSampler.start();
+        int code = 0;
+        long t0 = System.nanoTime();
+        try {
+            List<DataSet> batches = StepBatches.of(OptDigits.split(TrainJob.TRAIN_SIZE, TrainJob.SEED)[0],
+                    setup.globalBatch(), Math.max(1, setup.size().steps()), TrainJob.SEED);
+            ComputationGraph net = WideDigitsModel.build(new Adam(ProbeSetup.LR), TrainJob.SEED, width);
+            switch (setup.mode()) {
+                case BASELINE -> net.output(batches.get(0).getFeatures());
+                case FIT -> net.fit(StepBatches.iterator(batches));
+                case ZERO -> zero(setup, net, batches, out);
+            }
+            print(out, "status", "ok");
+        } catch (Throwable e) {
+            code = 3;
+            print(out, "status", "failed");
+            print(out, "oom", String.valueOf(isOutOfMemory(e)));
+            print(out, "error", describe(e));
+        }
+        print(out, "seconds", String.format(Locale.ROOT, "%.2f", (System.nanoTime() - t0) / 1e9));
+        sampler.close();
+        print(out, "vmhwm", ProcStatus.peakRssBytes());
+        print(out, "rss_end", ProcStatus.rssBytes());
+        print(out, "physical_peak", sampler.physicalPeak());
+        print(out, "javacpp_total_peak", sampler.totalPeak());
+        print(out, "heap_peak", sampler.heapPeak());
+        return code;
+    }
+
+    private static void zero(ProbeSetup setup, ComputationGraph net, List<DataSet> batches, PrintStream out) {
+        DeepSpeedConfig config = DeepSpeedConfig.parse(setup.json());
+        try (ZeroTrainer trainer = ZeroTrainer.builder(net).config(config).worldSize(setup.size().worldSize())
+                .build()) {
+            try {
+                trainer.fit(StepBatches.iterator(batches));
+            } finally {
+                ledger(trainer.memoryReport(), out);
+            }
+        }
+    }
+
+    /** Prints the peaks of the rank whose tier peaks sum highest. */
+    static void ledger(List<LedgerSnapshot> ranks, PrintStream out) {
+        LedgerSnapshot top = null;
+        long topSum = -1;
+        for (LedgerSnapshot s : ranks) {
+            long sum = 0;
+            for (MemoryTier t : MemoryTier.values()) {
+                sum += s.tierPeakBytes(t);
+            }
+            if (sum > topSum) {
+                top = s;
+                topSum = sum;
+            }
+        }
+        if (top == null) {
+            return;
+        }
+        print(out, "ledger.rank", top.rank());
+        print(out, "ledger.peak", topSum);
+        for (MemoryTier t : MemoryTier.values()) {
+            print(out, "ledger.tier." + t, top.tierPeakBytes(t));
+            for (MemoryCategory c : MemoryCategory.values()) {
+                print(out, "ledger." + c + "." + t, top.peakBytes(c, t));
+            }
+        }
+    }
+
+    private static boolean isOutOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError || String.valueOf(t.getMessage()).contains("OutOfMemoryError")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String describe(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String text = root == e ? e.toString() : e.getClass().getSimpleName() + " caused by " + root;
+        return text.replace('\n', ' ').replace('\r', ' ');
+    }
+
+    private static void print(PrintStream out, String key, Object value) {
+        out.println(PREFIX + key + "=" + value);
+    }
+}

@@ -1,0 +1,81 @@
+package io.ds4j.cli.bench;
+
+import io.ds4j.cli.bench.ProbeSetup.Offload;
+import io.ds4j.zero.ledger.ModelStateBytes;
+import io.ds4j.zero.ledger.TrainingPrecision;
+import io.ds4j.zero.ledger.ZeroFormulas;
+import java.util.Locale;
+
+/**
+ * One line of {@code bench memory}: a setup, what its child process held, and the ZeRO formula it is compared with.
+ * The formula is {@link ZeroFormulas#perRank} for fp32 Adam (K = 8); its <b>in-memory part</b> leaves out what the
+ * setup keeps in files (nvme {@code offload_optimizer}: the optimizer state; nvme {@code offload_param}: the
+ * parameters). One process holds all N ranks, so the process is expected to hold
+ * {@code baseline + N x in-memory formula}.
+ *
+ * @param stage    ZeRO stage; -1 for the baseline row
+ * @param offload  the offload of every section the stage supports
+ * @param psi      Ψ
+ * @param worldSize N
+ * @param result   what the child reported
+ */
+public record MemoryRow(int stage, Offload offload, long psi, int worldSize, ProbeResult result) {
+    /** Adam's fp32 state words per parameter (momentum and variance). */
+    static final int ADAM_WORDS = 2;
+
+    /** @return the row's name, e.g. {@code zero-2 nvme} or {@code baseline} */
+    public String name() {
+        return stage < 0 ? "baseline" : "zero-" + stage + " " + offload.device();
+    }
+
+    /** @return whether this is the baseline row */
+    public boolean baseline() {
+        return stage < 0;
+    }
+
+    /** @return the formula's model-state bytes per rank, all tiers (0 for the baseline) */
+    public ModelStateBytes formula() {
+        return baseline() ? new ModelStateBytes(0, 0, 0, 0)
+                : ZeroFormulas.perRank(stage, TrainingPrecision.FP32, ADAM_WORDS, psi, worldSize);
+    }
+
+    /** @return the formula's bytes per rank that the setup keeps in memory rather than in nvme files */
+    public long formulaInMemory() {
+        ModelStateBytes f = formula();
+        long onDisk = 0;
+        if (offload == Offload.NVME && stage >= 1) {
+            onDisk += f.optimizerState() + f.masterWeights();
+        }
+        if (offload == Offload.NVME && stage == 3) {
+            onDisk += f.parameters();
+        }
+        return f.total() - onDisk;
+    }
+
+    /**
+     * @param baselinePeak the baseline child's VmHWM
+     * @return {@code baseline + N x in-memory formula}
+     */
+    public long expectedPeak(long baselinePeak) {
+        return baselinePeak + worldSize * formulaInMemory();
+    }
+
+    /** @return VmHWM of the child (its real peak resident memory) */
+    public long realPeak() {
+        return result.bytes("vmhwm");
+    }
+
+    /** @return the largest per-rank ledger peak (sum over tiers of each tier's peak); -1 without a ledger */
+    public long ledgerPeak() {
+        return result.bytes("ledger.peak");
+    }
+
+    /**
+     * @param a numerator
+     * @param b denominator
+     * @return a / b with 3 decimals, or "" when either is unknown
+     */
+    static String ratio(long a, long b) {
+        return a < 0 || b <= 0 ? "" : String.format(Locale.ROOT, "%.3f", a / (double) b);
+    }
+}
