@@ -43,8 +43,9 @@ public final class CapacityBench {
             "                    and native) JavaCPP enforces at each of its allocations (default 1g)",
             "  --world-size N    ds4j ranks (default 1: one machine, one device)",
             "  --setups LIST     some of fit,zero2-nvme,zero3-nvme (default all)",
-            "  --out DIR         where bench-capacity.csv/.txt/.png go (default bench-capacity); nvme files go to a",
-            "                    temporary folder inside it, deleted after each child");
+            "  --out DIR         where bench-capacity.csv/.txt/.png (and DL4J's crash dumps of the failed fit()",
+            "                    children) go (default bench-capacity); nvme files go to a temporary folder",
+            "                    inside it, deleted after each child");
     /** The setups' names, in run order. */
     public static final List<String> SETUPS = List.of("fit", "zero2-nvme", "zero3-nvme");
     private static final Set<String> OPTIONS = Set.of("--start-params", "--max-params", "--xmx", "--maxbytes",
@@ -113,8 +114,11 @@ public final class CapacityBench {
      */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
         Plan plan = plan(args);
-        ChildJvm jvm = new ChildJvm(plan.limits(), 1800);
         try {
+            java.nio.file.Files.createDirectories(plan.outDir());
+            List<String> options = new ArrayList<>(plan.limits());
+            options.add(ChildJvm.crashDumpsInto(plan.outDir()));
+            ChildJvm jvm = new ChildJvm(options, 1800);
             CapacityReport report = measure(plan, jvm.launcher(MemoryProbe.class), err);
             out.print(report.table());
             for (Path p : report.write(plan.outDir())) {

@@ -20,6 +20,15 @@ public record ChildJvm(List<String> jvmOptions, long timeoutSeconds) {
     /** The JavaCPP cache folder property, passed on so that the child does not unpack the native libraries again. */
     private static final String CACHE_DIR = "org.bytedeco.javacpp.cachedir";
 
+    /**
+     * @param dir a folder
+     * @return the option that makes DL4J write its out-of-memory crash dumps there (by default it writes them into
+     *         the working directory)
+     */
+    public static String crashDumpsInto(Path dir) {
+        return "-Dorg.deeplearning4j.crash.reporting.directory=" + dir.toAbsolutePath();
+    }
+
     /** Copies the options. */
     public ChildJvm {
         jvmOptions = List.copyOf(jvmOptions);

@@ -101,8 +101,9 @@ public final class MemoryBench {
      */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
         Plan plan = plan(args);
-        ChildJvm jvm = new ChildJvm(List.of("-Xmx" + plan.xmx()), 1800);
         try {
+            Files.createDirectories(plan.outDir());
+            ChildJvm jvm = new ChildJvm(List.of("-Xmx" + plan.xmx(), ChildJvm.crashDumpsInto(plan.outDir())), 1800);
             MemoryReport report = measure(plan, jvm.launcher(MemoryProbe.class), err);
             out.print(report.table());
             for (Path p : report.write(plan.outDir())) {

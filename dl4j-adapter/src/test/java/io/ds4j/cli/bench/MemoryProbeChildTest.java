@@ -42,7 +42,8 @@ class MemoryProbeChildTest {
     @Test
     void aChildOverItsPhysicalLimitIsAnOutOfMemoryFailure() throws Exception {
         // 8 MiB of resident memory cannot even hold the JVM: JavaCPP's first allocation refuses
-        ChildJvm tight = new ChildJvm(List.of("-Xmx512m", "-Dorg.bytedeco.javacpp.maxphysicalbytes=8m"), 300);
+        ChildJvm tight = new ChildJvm(List.of("-Xmx512m", "-Dorg.bytedeco.javacpp.maxphysicalbytes=8m",
+                ChildJvm.crashDumpsInto(dir)), 300);
         ProbeSetup s = new ProbeSetup(Mode.FIT, 0, Offload.NONE, Offload.NONE, new ProbeSetup.Size(20_000, 1, 1),
                 null);
         ProbeResult r = ProbeResult.of(tight.run(MemoryProbe.class, s.toArgs()));
