@@ -82,8 +82,9 @@ public final class MemoryProbe {
         }
         print(out, "seconds", String.format(Locale.ROOT, "%.2f", (System.nanoTime() - t0) / 1e9));
         sampler.close();
+        long rssEnd = ProcStatus.rssBytes(); // before VmHWM: the peak read later covers the RSS read earlier
         print(out, "vmhwm", ProcStatus.peakRssBytes());
-        print(out, "rss_end", ProcStatus.rssBytes());
+        print(out, "rss_end", rssEnd);
         print(out, "physical_peak", sampler.physicalPeak());
         print(out, "javacpp_total_peak", sampler.totalPeak());
         print(out, "heap_peak", sampler.heapPeak());
