@@ -23,7 +23,7 @@ public final class MemoryBench {
     /** The usage lines, for {@code ds4j help bench}. */
     public static final String USAGE = String.join("\n",
             "usage: ds4j bench memory [--params N] [--world-size N] [--steps N] [--stages 0,1,2,3]",
-            "                         [--offload none,cpu,nvme] [--xmx SIZE] [--out DIR]",
+            "                         [--offload none,cpu,nvme] [--xmx SIZE] [--fit yes|no] [--out DIR]",
             "  memory          per ZeRO stage x offload (offload_optimizer at stages 1-3, offload_param at 3), one",
             "                  child JVM each: peak ledger per rank by category and tier, the child's peak RSS",
             "                  (VmHWM) and JavaCPP bytes, the ZeRO formula, and the ratios; a baseline child (ND4J,",
@@ -32,10 +32,12 @@ public final class MemoryBench {
             "  --world-size N  ranks in each child (default 2)",
             "  --steps N       training steps (default 5)",
             "  --xmx SIZE      each child's -Xmx (default 2g)",
+            "  --fit yes|no    whether plain DL4J fit() (same network, data, Adam) runs first as a reference: its",
+            "                  formula is the gradient and Adam's state, (4 + 8)Ψ above the baseline (default yes)",
             "  --out DIR       where bench-memory.csv/.txt/.png go (default bench-memory); nvme files go to a",
             "                  temporary folder inside it, deleted after each child");
     private static final Set<String> OPTIONS = Set.of("--params", "--world-size", "--steps", "--stages",
-            "--offload", "--xmx", "--out");
+            "--offload", "--xmx", "--out", "--fit");
 
     /**
      * What to measure.
@@ -46,8 +48,10 @@ public final class MemoryBench {
      * @param setups    the (stage, offload) pairs, in run order
      * @param xmx       each child's -Xmx
      * @param outDir    where the files go
+     * @param withFit   whether a plain DL4J {@code fit()} child runs first, as a reference
      */
-    public record Plan(long params, int worldSize, int steps, List<ProbeSetup> setups, String xmx, Path outDir) {
+    public record Plan(long params, int worldSize, int steps, List<ProbeSetup> setups, String xmx, Path outDir,
+                       boolean withFit) {
         /** Copies the setups. */
         public Plan {
             setups = List.copyOf(setups);
@@ -90,7 +94,8 @@ public final class MemoryBench {
             throw new io.ds4j.cli.UsageException("--stages " + stages + " with --offload " + offloads + " names no"
                     + " setup: offload needs stage 1-3; add none or a stage above 0");
         }
-        return new Plan(params, n, steps, setups, a.size("--xmx", "2g"), out);
+        boolean fit = a.list("--fit", List.of("yes"), List.of("yes", "no")).contains("yes");
+        return new Plan(params, n, steps, setups, a.size("--xmx", "2g"), out, fit);
     }
 
     /**
@@ -140,6 +145,12 @@ public final class MemoryBench {
                 ProbeResult.of(launcher.run(base.toArgs())));
         err.println(progress(baseline));
         List<MemoryRow> rows = new ArrayList<>();
+        if (plan.withFit()) {
+            ProbeSetup fit = new ProbeSetup(Mode.FIT, 0, Offload.NONE, Offload.NONE, base.size(), null);
+            rows.add(new MemoryRow(MemoryRow.FIT, Offload.NONE, plan.psi(), plan.worldSize(),
+                    ProbeResult.of(launcher.run(fit.toArgs()))));
+            err.println(progress(rows.get(0)));
+        }
         for (ProbeSetup s : plan.setups()) {
             Offload off = s.stage() == 0 ? Offload.NONE : s.optimizer();
             ProbeResult r = withNvmeFolder(plan.outDir(), s, launcher);

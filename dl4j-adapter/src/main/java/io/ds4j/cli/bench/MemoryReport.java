@@ -74,7 +74,7 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         v.addAll(List.of(String.valueOf(r.realPeak()), String.valueOf(p.bytes("physical_peak")),
                 String.valueOf(p.bytes("javacpp_total_peak")), String.valueOf(p.bytes("heap_peak")),
                 String.valueOf(basePeak()), String.valueOf(expected), MemoryRow.ratio(r.realPeak(), expected),
-                r.baseline() ? "" : MemoryRow.ratio(above, (long) r.worldSize() * r.formulaInMemory()),
+                r.baseline() ? "" : MemoryRow.ratio(above, (long) r.copies() * r.formulaInMemory()),
                 String.format(Locale.ROOT, "%.2f", p.seconds()), quote(p.error())));
         sb.append(String.join(",", v)).append('\n');
     }
@@ -104,7 +104,8 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         sb.append("formula/r: ZeroFormulas per rank; in-mem/r: its part not in nvme files; ledger/r: the largest"
                 + " rank's peak (sum of tier peaks);\nVmHWM: the child's peak RSS (kernel); JCPP tot: peak of"
                 + " JavaCPP totalBytes (ND4J native arrays); heap: peak Java heap in use;\nexpected = baseline VmHWM"
-                + " + N x in-mem/r; x exp = VmHWM / expected; x form = (VmHWM - baseline) / (N x in-mem/r)\n");
+                + " + N x in-mem/r (dl4j fit(): + (4 + 8)Ψ, gradient and Adam state); x exp = VmHWM / expected;\n"
+                + "x form = (VmHWM - baseline) / (N x in-mem/r)\n");
         sb.append("ledger peaks by category (largest rank, MiB, sum over tiers):\n");
         for (MemoryRow r : rows) {
             sb.append(String.format(Locale.ROOT, "  %-12s", r.name()));
@@ -130,7 +131,7 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 MemoryRow.ratio(r.ledgerPeak(), r.formula().total()), tiers, mib(r.realPeak()),
                 mib(p.bytes("javacpp_total_peak")), mib(p.bytes("heap_peak")), mib(expected),
                 MemoryRow.ratio(r.realPeak(), expected),
-                MemoryRow.ratio(r.realPeak() - basePeak(), (long) r.worldSize() * r.formulaInMemory()));
+                MemoryRow.ratio(r.realPeak() - basePeak(), (long) r.copies() * r.formulaInMemory()));
     }
 
     /**
@@ -160,8 +161,8 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
             if (r.result().ok()) {
                 names.add(r.name());
                 real.add((r.realPeak() - basePeak()) / 1048576.0);
-                formula.add(r.worldSize() * r.formulaInMemory() / 1048576.0);
-                ledger.add(r.worldSize() * Math.max(0, r.ledgerPeak()) / 1048576.0);
+                formula.add(r.copies() * r.formulaInMemory() / 1048576.0);
+                ledger.add(r.copies() * Math.max(0, r.ledgerPeak()) / 1048576.0);
             }
         }
         CategoryChart chart = new CategoryChartBuilder().width(1100).height(600)

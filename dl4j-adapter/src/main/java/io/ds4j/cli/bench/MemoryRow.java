@@ -11,9 +11,11 @@ import java.util.Locale;
  * The formula is {@link ZeroFormulas#perRank} for fp32 Adam (K = 8); its <b>in-memory part</b> leaves out what the
  * setup keeps in files (nvme {@code offload_optimizer}: the optimizer state; nvme {@code offload_param}: the
  * parameters). One process holds all N ranks, so the process is expected to hold
- * {@code baseline + N x in-memory formula}.
+ * {@code baseline + N x in-memory formula}. The reference row {@code dl4j fit()} is plain DL4J training the same
+ * network in one process: its formula is the gradient and Adam's state, {@code (4 + 8)Ψ}, the parameters being part of
+ * the baseline already.
  *
- * @param stage    ZeRO stage; -1 for the baseline row
+ * @param stage    ZeRO stage; {@link #BASELINE} or {@link #FIT} for those rows
  * @param offload  the offload of every section the stage supports
  * @param psi      Ψ
  * @param worldSize N
@@ -22,21 +24,37 @@ import java.util.Locale;
 public record MemoryRow(int stage, Offload offload, long psi, int worldSize, ProbeResult result) {
     /** Adam's fp32 state words per parameter (momentum and variance). */
     static final int ADAM_WORDS = 2;
+    /** The stage of the baseline row. */
+    public static final int BASELINE = -1;
+    /** The stage of the plain DL4J {@code fit()} row. */
+    public static final int FIT = -2;
 
     /** @return the row's name, e.g. {@code zero-2 nvme} or {@code baseline} */
     public String name() {
-        return stage < 0 ? "baseline" : "zero-" + stage + " " + offload.device();
+        return stage == BASELINE ? "baseline" : stage == FIT ? "dl4j fit()" : "zero-" + stage + " "
+                + offload.device();
     }
 
     /** @return whether this is the baseline row */
     public boolean baseline() {
-        return stage < 0;
+        return stage == BASELINE;
+    }
+
+    /** @return how many times the process holds {@link #formulaInMemory()}: N for ds4j, 1 for fit() */
+    public int copies() {
+        return stage == FIT ? 1 : worldSize;
     }
 
     /** @return the formula's model-state bytes per rank, all tiers (0 for the baseline) */
     public ModelStateBytes formula() {
-        return baseline() ? new ModelStateBytes(0, 0, 0, 0)
-                : ZeroFormulas.perRank(stage, TrainingPrecision.FP32, ADAM_WORDS, psi, worldSize);
+        if (baseline()) {
+            return new ModelStateBytes(0, 0, 0, 0);
+        }
+        if (stage == FIT) {
+            ModelStateBytes one = ZeroFormulas.perRank(0, TrainingPrecision.FP32, ADAM_WORDS, psi, 1);
+            return new ModelStateBytes(0, one.gradients(), one.optimizerState(), one.masterWeights());
+        }
+        return ZeroFormulas.perRank(stage, TrainingPrecision.FP32, ADAM_WORDS, psi, worldSize);
     }
 
     /** @return the formula's bytes per rank that the setup keeps in memory rather than in nvme files */
@@ -54,10 +72,10 @@ public record MemoryRow(int stage, Offload offload, long psi, int worldSize, Pro
 
     /**
      * @param baselinePeak the baseline child's VmHWM
-     * @return {@code baseline + N x in-memory formula}
+     * @return {@code baseline + copies x in-memory formula}
      */
     public long expectedPeak(long baselinePeak) {
-        return baselinePeak + worldSize * formulaInMemory();
+        return baselinePeak + copies() * formulaInMemory();
     }
 
     /** @return VmHWM of the child (its real peak resident memory) */

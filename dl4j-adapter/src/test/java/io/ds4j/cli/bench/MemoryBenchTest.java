@@ -87,6 +87,17 @@ class MemoryBenchTest {
         assertEquals(2000 + 2000 + 4000, new MemoryRow(3, Offload.CPU, 1000, 2, none).formulaInMemory());
         assertEquals(2000, new MemoryRow(3, Offload.NVME, 1000, 2, none).formulaInMemory());
         assertEquals(100 + 2 * 2000, new MemoryRow(3, Offload.NVME, 1000, 2, none).expectedPeak(100));
+        // plain fit(): the gradient (4 B) and Adam's two words (8 B) per parameter, once; the parameters are in the
+        // baseline
+        MemoryRow fit = new MemoryRow(MemoryRow.FIT, Offload.NONE, 1000, 2, none);
+        assertEquals(12_000, fit.formulaInMemory());
+        assertEquals(100 + 12_000, fit.expectedPeak(100));
+    }
+
+    @Test
+    void theFitReferenceRowIsOptional() {
+        assertTrue(MemoryBench.plan(List.of()).withFit());
+        assertFalse(MemoryBench.plan(List.of("--fit", "no")).withFit());
     }
 
     @Test
@@ -106,10 +117,11 @@ class MemoryBenchTest {
             return ok(args.contains("mode=baseline") ? 1000 : 21000);
         };
         MemoryReport report = MemoryBench.measure(plan, fake, QUIET);
-        assertEquals(3, report.rows().size());
+        assertEquals(List.of("dl4j fit()", "zero-0 none", "zero-2 none", "zero-2 nvme"),
+                report.rows().stream().map(MemoryRow::name).toList());
         assertEquals(1, nvmeFolders.size());
         assertFalse(Files.exists(nvmeFolders.get(0)), "deleted after the child");
-        MemoryRow failed = report.rows().get(2);
+        MemoryRow failed = report.rows().get(3);
         assertEquals("zero-2 nvme", failed.name());
         assertFalse(failed.result().ok());
         assertEquals("child exited with status 137: Killed", failed.result().error());
@@ -119,8 +131,8 @@ class MemoryBenchTest {
 
     @Test
     void writesCsvWithEveryColumnOnEveryRowAndAPng() throws Exception {
-        MemoryBench.Plan plan = MemoryBench.plan(List.of("--params", "20k", "--stages", "0", "--out",
-                dir.toString()));
+        MemoryBench.Plan plan = MemoryBench.plan(List.of("--params", "20k", "--stages", "0", "--fit", "no",
+                "--out", dir.toString()));
         MemoryReport report = MemoryBench.measure(plan, args -> ok(args.contains("mode=baseline") ? 1000 : 21000),
                 QUIET);
         List<Path> files = report.write(dir);
