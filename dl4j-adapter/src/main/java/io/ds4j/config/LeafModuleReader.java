@@ -26,6 +26,8 @@ final class LeafModuleReader {
         values.put("classes", strings(s, "classes", DEFAULT_CLASSES));
         values.put("names", strings(s, "names", List.of()));
         values.put("name_suffixes", strings(s, "name_suffixes", List.of()));
+        s.inert("it names PyTorch modules; a DL4J network's stage-3 unit is always one layer", "classes", "names",
+                "name_suffixes");
         s.rejectUnknown();
         zero.put("leaf_module", s.out());
         return values;

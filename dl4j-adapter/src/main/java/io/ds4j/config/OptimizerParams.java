@@ -59,6 +59,12 @@ final class OptimizerParams {
                         + "nesterov false");
             }
         }
+        if (Boolean.TRUE.equals(params.get("maximize"))) {
+            throw p.error("maximize", "gradient ascent (maximize true) is not implemented by ds4j; negate the "
+                    + "loss to maximize it and set maximize to false (or remove it)");
+        }
+        p.inert(Section.NO_EFFECT, "torch_adam", "fp32_optimizer_states", "set_grad_none", "capturable", "foreach",
+                "fused", "differentiable");
         if (Boolean.TRUE.equals(params.get("amsgrad"))) {
             throw p.error("amsgrad", "AMSGrad is not implemented by ds4j (DeepSpeed's fused kernels refuse it "
                     + "too); set amsgrad to false");

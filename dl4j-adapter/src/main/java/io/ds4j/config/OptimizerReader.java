@@ -48,6 +48,7 @@ final class OptimizerReader {
         Map<String, Object> params = OptimizerParams.read(p, kind);
         s.put("params", p.out());
         s.bool("legacy_fusion", false);
+        s.inert(Section.NO_EFFECT, "legacy_fusion");
         s.rejectUnknown();
         printed.put(KEY, s.out());
         return Optional.of(new OptimizerSection(type, params));

@@ -11,6 +11,7 @@ import java.util.Map;
 final class OtherSections {
     static final List<String> KEYS = List.of("tensorboard", "csv_monitor", "checkpoint", "aio", "data_types");
     private static final List<String> DTYPES = List.of("fp32", "fp16", "bf16");
+    private static final String CHECKPOINT = "ds4j saves DL4J ModelSerializer files, not DeepSpeed checkpoints";
 
     private OtherSections() {
     }
@@ -21,6 +22,10 @@ final class OtherSections {
             s.bool("enabled", false);
             s.string("output_path", "");
             s.string("job_name", "DeepSpeedJobName");
+            if (key.equals("tensorboard")) {
+                s.inert("ds4j has no TensorBoard writer (csv_monitor writes the same scalars)", "enabled",
+                        "output_path", "job_name");
+            }
             s.rejectUnknown();
             printed.put(key, s.out());
         }
@@ -44,7 +49,10 @@ final class OtherSections {
         Section pw = s.child("parallel_write", false);
         pw.bool("pipeline_stage", false);
         pw.warnUnknown("DeepSpeed reads only pipeline_stage here");
+        pw.inert(CHECKPOINT, "pipeline_stage");
         s.put("parallel_write", pw.out());
+        s.inert(CHECKPOINT, "tag_validation", "load_universal", "use_node_local_storage", "checkpoint_serialization",
+                "writer");
         s.warnUnknown("no effect in ds4j");
         printed.put("checkpoint", s.out());
     }
@@ -57,6 +65,8 @@ final class OtherSections {
         s.bool("single_submit", false);
         s.bool("overlap_events", true);
         s.bool("use_gds", false);
+        s.inert("ds4j's nvme stores use Java file channels, not DeepSpeed's async I/O library", "block_size",
+                "queue_depth", "intra_op_parallelism", "single_submit", "overlap_events", "use_gds");
         s.warnUnknown("DeepSpeed reads only the six aio keys");
         printed.put("aio", s.out());
     }
@@ -70,6 +80,8 @@ final class OtherSections {
                 s.string(k, null);
             }
         }
+        s.inert("ds4j accumulates gradients and keeps master weights in fp32; the compute type comes from fp16/bf16",
+                "grad_accum_dtype", "param_dtype", "buffer_dtype");
         s.warnUnknown("DeepSpeed reads only grad_accum_dtype, param_dtype and buffer_dtype here");
         printed.put("data_types", s.out());
     }

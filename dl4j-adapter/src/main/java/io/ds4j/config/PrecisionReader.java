@@ -33,6 +33,7 @@ final class PrecisionReader {
         boolean consecutive = s.bool("consecutive_hysteresis", false);
         int minScale = s.smallInt("min_loss_scale", 1, Integer.MIN_VALUE, Integer.MAX_VALUE);
         boolean master = s.bool("fp16_master_weights_and_grads", false);
+        s.inert("ds4j casts the inputs to the compute type whatever its value", "auto_cast");
         s.rejectUnknown();
         printed.put(FP16, s.out());
         return build(FP16, () -> new Fp16Config(enabled, autoCast, lossScale, power, window, hysteresis,
@@ -58,6 +59,10 @@ final class PrecisionReader {
         boolean check = s.bool("check_grad_overflow", true);
         boolean master = s.bool("bf16_master_weights_and_grads", false);
         boolean states = s.bool("bf16_optimizer_states", false);
+        s.inert("ds4j applies bf16 gradients in the optimizer step, after the reduction, either way",
+                "immediate_grad_update");
+        s.inert("ds4j keeps optimizer state in fp32 (and refuses bf16 master weights, which this key needs)",
+                "bf16_optimizer_states");
         s.rejectUnknown();
         printed.put(BF16, s.out());
         if (states && !master) {

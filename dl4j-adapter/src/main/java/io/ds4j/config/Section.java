@@ -21,6 +21,8 @@ import java.util.Set;
  * {@code "auto"}.
  */
 final class Section {
+    /** The reason given for a key that only tunes DeepSpeed's PyTorch runtime. */
+    static final String NO_EFFECT = "it tunes DeepSpeed's PyTorch runtime and has no effect in ds4j";
     private final String path;
     private final Map<String, Object> raw;
     private final ReadContext ctx;
@@ -95,6 +97,19 @@ final class Section {
     /** Marks keys as known without reading them (they are read elsewhere or deliberately ignored). */
     void know(String... keys) {
         known.addAll(Arrays.asList(keys));
+    }
+
+    /**
+     * Marks keys that change nothing in ds4j (they tune a PyTorch runtime DL4J does not have): each one the file
+     * gives, with any value but null, gets one warning naming its path and {@code why}. Call after reading the value,
+     * so that an invalid value is still an error.
+     */
+    void inert(String why, String... keys) {
+        for (String key : keys) {
+            if (present(key) && raw.get(key) != null) {
+                ctx.warn(pathOf(key), "accepted but ignored: " + why);
+            }
+        }
     }
 
     /** Writes a value into the printed form of this section. */

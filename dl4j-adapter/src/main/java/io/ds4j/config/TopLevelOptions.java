@@ -6,7 +6,8 @@ import java.util.OptionalLong;
 
 /**
  * The top-level scalars of a DeepSpeed configuration that ds4j uses, with DeepSpeed 0.19.x's code defaults (the
- * others it accepts, such as {@code dump_state} or {@code sparse_gradients}, are validated and printed only).
+ * others it accepts, such as {@code dump_state} or {@code sparse_gradients}, are validated, printed, and warned
+ * about when given, since they change nothing in ds4j).
  *
  * @param gradientClipping           {@code gradient_clipping}: global norm bound, 0 disables (default 1.0)
  * @param stepsPerPrint              {@code steps_per_print}; empty = never (default: none)
@@ -54,6 +55,10 @@ public record TopLevelOptions(double gradientClipping, OptionalLong stepsPerPrin
         } else {
             top.string("vocabulary_size", null);
         }
+        top.inert(Section.NO_EFFECT, "memory_breakdown", "dump_state", "seq_parallel_communication_data_type",
+                "sparse_gradients", "disable_allgather", "zero_force_ds_cpu_optimizer", "managed_gradient_accumulation",
+                "graph_harvesting", "dataloader_drop_last", "use_data_before_expert_parallelism", "log_level",
+                "vocabulary_size");
         return new TopLevelOptions(clip, steps, wall, prescale, predivide, comm, op, untested);
     }
 

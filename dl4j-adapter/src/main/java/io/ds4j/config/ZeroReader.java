@@ -30,6 +30,10 @@ final class ZeroReader {
         if (raw instanceof Boolean b) {
             return legacy(b, root, ctx, printed);
         }
+        if (root.containsKey("allgather_size") && root.get("allgather_size") != null) {
+            ctx.warn("allgather_size", "accepted but ignored: it is read only with the legacy \"zero_optimization\":"
+                    + " true (as in DeepSpeed); set zero_optimization.allgather_bucket_size instead");
+        }
         Section s = Section.of(KEY, "auto".equals(raw) ? null : raw, ctx, true);
         int stage = stage(s);
         ZeroBucketConfig buckets = buckets(s, stage);
@@ -42,6 +46,7 @@ final class ZeroReader {
                 + "training math; remove zenflow (ds4j offloads with the exact optimizer step)");
         ZeroStage3Config stage3 = stage3(s);
         runtimeOptions(s, options);
+        warnInert(s);
         s.rejectUnknown();
         printed.put(KEY, s.out());
         return new ZeroConfig(stage, buckets, stage3, offloadOptimizer, offloadParam, options);
@@ -59,6 +64,7 @@ final class ZeroReader {
                     root.getOrDefault("allgather_size", 500_000_000L), 0, MAXSIZE));
         }
         Map<String, Object> copy = new LinkedHashMap<>(root);
+        copy.remove("allgather_size");
         copy.put(KEY, rewritten);
         return read(copy, ctx, printed);
     }
@@ -157,6 +163,7 @@ final class ZeroReader {
         long bufferSize = o.integer("buffer_size", 100_000_000L, 0, MAXSIZE);
         long maxInCpu = o.integer("max_in_cpu", 1_000_000_000L, 0, MAXSIZE);
         boolean pin = o.bool("pin_memory", true);
+        o.inert(Section.NO_EFFECT, "buffer_count", "buffer_size", "max_in_cpu", "pin_memory");
         o.rejectUnknown();
         s.put("offload_param", o.out());
         OffloadParamConfig c = new OffloadParamConfig(device, nvme, bufferCount, bufferSize, maxInCpu, pin);
@@ -209,6 +216,7 @@ final class ZeroReader {
         double ratio = o.number("ratio", 1.0, 0.0, 1.0);
         boolean superOffload = o.bool("super_offload", false);
         double cores = o.number("cpuadam_cores_perc", 0.8, 0.0, 1.0);
+        o.inert(Section.NO_EFFECT, "fast_init", "cpuadam_cores_perc");
         o.rejectUnknown();
         s.put("offload_optimizer", o.out());
         return new OffloadOptimizerConfig(device, nvme, bufferCount, pin, read, write, fastInit, ratio,
@@ -288,6 +296,23 @@ final class ZeroReader {
             throw s.error(key, why);
         }
         s.passthrough(key);
+    }
+
+    /** The keys of {@code zero_optimization} that change nothing in ds4j, each warned about when given. */
+    private static void warnInert(Section s) {
+        s.inert("ds4j's gradient shards are contiguous whatever its value", "contiguous_gradients");
+        s.inert("ds4j's stages 1 and 2 always reduce-scatter the gradients", "reduce_scatter");
+        s.inert("ds4j runs its collectives one after another on each rank", "overlap_comm");
+        s.inert("at stage 3 ds4j always gathers the full fp32 parameters into the network when training ends",
+                "gather_16bit_weights_on_model_save", "stage3_gather_16bit_weights_on_model_save");
+        s.inert(Section.NO_EFFECT, "use_multi_rank_bucket_allreduce", "allgather_partitions",
+                "load_from_fp32_weights", "elastic_checkpoint", "module_granularity_threshold",
+                "stage3_module_granularity_threshold", "use_all_reduce_for_fetch_params",
+                "stage3_use_all_reduce_for_fetch_params", "allgather_sequential", "stage3_allgather_sequential",
+                "ignore_unused_parameters", "legacy_stage1", "round_robin_gradients", "zero_hpz_partition_size",
+                "zeropp_loco_param", "mics_shard_size", "mics_hierarchical_params_gather", "memory_efficient_linear",
+                "pipeline_loading_checkpoint", "override_module_apply", "log_trace_cache_warnings",
+                "enable_sanity_checks", "save_muon_momentum_buffer_in_memory");
     }
 
     private static void runtimeOptions(Section s, Map<String, Object> o) {

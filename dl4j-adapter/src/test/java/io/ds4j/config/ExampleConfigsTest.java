@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The seed's example configs ({@code examples/configs/seed-*.json}) are valid at world size 1, without warnings. */
+/**
+ * The seed's example configs ({@code examples/configs/seed-*.json}) are valid at world size 1; their only warnings
+ * name keys that change nothing in ds4j (they are typical DeepSpeed configs, kept as users write them).
+ */
 class ExampleConfigsTest {
 
     @Test
@@ -17,7 +20,8 @@ class ExampleConfigsTest {
         for (Path f : files) {
             DeepSpeedConfig c = DeepSpeedConfig.load(f);
             c.toJson(1);
-            assertEquals(List.of(), c.warnings(), f.toString());
+            assertEquals(List.of(), c.warnings().stream().filter(w -> !w.contains(": accepted but ignored: "))
+                    .toList(), f + ": only keys that change nothing in ds4j may warn");
         }
     }
 

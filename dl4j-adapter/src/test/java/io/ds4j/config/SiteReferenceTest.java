@@ -3,14 +3,11 @@ package io.ds4j.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import io.ds4j.schedules.Schedules;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,27 +20,15 @@ import org.junit.jupiter.api.Test;
 /**
  * Keeps {@code site/config-reference.md} in step with the reader: every key the reader accepts must be documented
  * (as a backticked JSON path in the first column of a table row), and every key the page documents must be accepted.
- *
- * <p>The accepted keys come from the reader itself, not from a list kept here:
- * <ul>
- *   <li>strict sections ({@code zero_optimization}, its offload and {@code leaf_module} sub-sections, {@code fp16},
- *       {@code bf16}, the monitors, {@code optimizer} and its {@code params} per optimizer type): an unknown key far
- *       from every known one makes the reader list all the keys it knows in its error message;</li>
- *   <li>lenient sections and the top level: every key the reader reads is printed with its default by
- *       {@link DeepSpeedConfig#toMap}, plus the gated sections of {@link FeatureGate}, {@link OtherSections} and
- *       the section names the document reader marks as known;</li>
- *   <li>{@code scheduler.params}: {@link Schedules#paramNames} for each of {@link Schedules#types()}.</li>
- * </ul>
+ * The accepted keys come from the reader itself ({@link AcceptedKeys}).
  */
 class SiteReferenceTest {
-    /** Far (Levenshtein) from every real key, so the reader lists its known keys instead of a "did you mean". */
-    private static final String FAR = "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq";
-    private static final Pattern KNOWN = Pattern.compile("known keys: \\[([^\\]]*)\\]");
+    private static final String FAR = AcceptedKeys.FAR;
     private static final Pattern ROW_KEY = Pattern.compile("^\\|\\s*`([a-z][a-z0-9_]*(?:\\.[a-z0-9_]+)*)`\\s*\\|");
-    private static final List<String> OPTIMIZER_TYPES = List.of("Adam", "AdamW", "Lamb", "Adagrad", "Lion", "SGD");
 
     private static String page;
     private static Set<String> documented;
+    private static Map<String, String> rows;
 
     @BeforeAll
     static void readPage() throws IOException {
@@ -51,10 +36,12 @@ class SiteReferenceTest {
         assertTrue(Files.isRegularFile(file), "missing " + file);
         page = Files.readString(file);
         documented = new TreeSet<>();
+        rows = new HashMap<>();
         for (String line : page.split("\n")) {
             Matcher m = ROW_KEY.matcher(line.trim());
             if (m.find()) {
                 documented.add(m.group(1));
+                rows.put(m.group(1), line);
             }
         }
     }
@@ -74,6 +61,18 @@ class SiteReferenceTest {
         assertEquals(List.of(), stale, "keys site/config-reference.md documents but the reader does not know");
     }
 
+    /** A key the reader warns about when given is documented as a warning, so the page says what ds4j does. */
+    @Test
+    void everyWarnedKeyIsDocumentedAsAWarning() {
+        Set<String> all = accepted();
+        List<String> undocumented = all.stream().filter(k -> !KeyProbe.isSection(k, all))
+                .filter(k -> KeyProbe.give(k).map(KeyProbe.Probe::warned).orElse(false))
+                .filter(k -> !rows.getOrDefault(k, "").toLowerCase(java.util.Locale.ROOT).contains("warning"))
+                .toList();
+        assertEquals(List.of(), undocumented, "keys that warn when given but whose row in "
+                + "site/config-reference.md does not say \"warning\"");
+    }
+
     /** The derivation must find the sections' full key lists, else the two tests above prove little. */
     @Test
     void derivationFindsWholeSections() {
@@ -87,74 +86,14 @@ class SiteReferenceTest {
     }
 
     private static Set<String> accepted() {
-        Set<String> all = new TreeSet<>(topLevel());
-        all.addAll(strictKeys("zero_optimization", "{\"zero_optimization\": {\"" + FAR + "\": 1}}"));
-        for (String sub : List.of("offload_optimizer", "offload_param", "leaf_module")) {
-            all.addAll(strictKeys("zero_optimization." + sub, "{\"zero_optimization\": {\"stage\": 3, \"" + sub
-                    + "\": {\"" + FAR + "\": 1}}}"));
-        }
-        for (String s : List.of("fp16", "bf16", "tensorboard", "csv_monitor", "optimizer")) {
-            all.addAll(strictKeys(s, "{\"" + s + "\": {\"" + FAR + "\": 1}}"));
-        }
-        for (String type : OPTIMIZER_TYPES) {
-            all.addAll(strictKeys("optimizer.params", "{\"optimizer\": {\"type\": \"" + type + "\", \"params\": {\""
-                    + FAR + "\": 1}}}"));
-        }
-        all.add("scheduler.type");
-        all.add("scheduler.params");
-        for (String type : Schedules.types()) {
-            Schedules.paramNames(type).forEach(p -> all.add("scheduler.params." + p));
-        }
-        all.addAll(printedPaths(List.of("checkpoint", "aio", "data_types")));
-        return all;
+        return AcceptedKeys.all();
     }
 
-    /** The top-level keys: printed scalars and sections, gated sections, and those read in other ways. */
-    private static Set<String> topLevel() {
-        DeepSpeedConfig c = DeepSpeedConfig.parse("{\"train_batch_size\": 1}");
-        Set<String> keys = new TreeSet<>(c.toMap(1).keySet());
-        keys.addAll(FeatureGate.keys());
-        keys.addAll(OtherSections.KEYS);
-        keys.addAll(List.of(OptimizerReader.KEY, SchedulerReader.KEY, PrecisionReader.BF16_LEGACY, "allgather_size"));
-        return keys;
-    }
-
-    /** Paths of the keys the reader printed (with defaults) under each of the given lenient sections. */
-    @SuppressWarnings("unchecked")
-    private static Set<String> printedPaths(List<String> sections) {
-        Map<String, Object> printed = DeepSpeedConfig.parse("{\"train_batch_size\": 1}").toMap(1);
-        Set<String> out = new TreeSet<>();
-        for (String s : sections) {
-            collect(s, (Map<String, Object>) printed.get(s), out);
-        }
-        return out;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void collect(String prefix, Map<String, Object> section, Set<String> out) {
-        section.forEach((k, v) -> {
-            out.add(prefix + "." + k);
-            if (v instanceof Map<?, ?> m) {
-                collect(prefix + "." + k, (Map<String, Object>) m, out);
-            }
-        });
-    }
-
-    /** The keys a strict section knows, read from the reader's "unknown key" error for a far-fetched key. */
     private static Set<String> strictKeys(String sectionPath, String body) {
-        String json = "{\"train_batch_size\": 1, " + body.substring(1);
-        try {
-            DeepSpeedConfig.parse(json);
-        } catch (DeepSpeedConfigException e) {
-            Matcher m = KNOWN.matcher(e.getMessage());
-            if (!m.find()) {
-                fail("expected the reader to list the known keys of " + sectionPath + ", got: " + e.getMessage());
-            }
-            Set<String> keys = new TreeSet<>();
-            List<String> names = new ArrayList<>(Arrays.asList(m.group(1).split(",\\s*")));
-            names.forEach(n -> keys.add(sectionPath + "." + n.trim()));
-            return keys;
-        }
-        return fail("the reader accepted an unknown key in " + sectionPath + ": " + json);
+        return AcceptedKeys.strictKeys(sectionPath, body);
+    }
+
+    private static Set<String> topLevel() {
+        return AcceptedKeys.topLevel();
     }
 }

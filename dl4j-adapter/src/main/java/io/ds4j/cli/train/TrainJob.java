@@ -96,6 +96,7 @@ public final class TrainJob {
      */
     public static TrainSummary run(Request request, PrintStream err, boolean terminal) throws IOException {
         DeepSpeedConfig config = withRunLength(DeepSpeedConfig.parse(request.configJson()), request);
+        config.warnings().forEach(w -> err.println("warning: " + w));
         int globalBatch = globalBatch(config, request.worldSize());
         DataSet[] split = OptDigits.split(TRAIN_SIZE, SEED);
         ComputationGraph net = "wide".equals(request.model()) ? WideDigitsModel.build(new Adam(AUTO_LR), SEED)
