@@ -25,7 +25,8 @@ public record CapacityReport(String machine, List<String> setups, List<CapacityB
     /** The CSV header. */
     public static final String CSV_HEADER = "setup,params,psi,status,out_of_memory,seconds,vmhwm_bytes,"
             + "javacpp_physical_peak_bytes,javacpp_total_peak_bytes,heap_peak_bytes,ledger_peak_per_rank_bytes,"
-            + "ledger_largest_category,ledger_largest_category_bytes,detail";
+            + "ledger_peak_in_memory_per_rank_bytes,ledger_largest_category_in_memory,"
+            + "ledger_largest_category_in_memory_bytes,detail";
 
     /** Copies the lists. */
     public CapacityReport {
@@ -63,12 +64,13 @@ public record CapacityReport(String machine, List<String> setups, List<CapacityB
         for (CapacityBench.Attempt a : attempts) {
             ProbeResult r = a.result();
             String dominant = r.dominantCategory();
-            long domBytes = dominant.isEmpty() ? -1 : r.ledgerPeak(MemoryCategory.valueOf(dominant));
+            long domBytes = dominant.isEmpty() ? -1 : r.ledgerPeakInMemory(MemoryCategory.valueOf(dominant));
             sb.append(String.join(",", a.setup(), String.valueOf(a.params()), String.valueOf(a.psi()),
                     r.ok() ? "ok" : "failed", String.valueOf(!r.ok() && r.outOfMemory()),
                     String.format(Locale.ROOT, "%.2f", r.seconds()), String.valueOf(r.bytes("vmhwm")),
                     String.valueOf(r.bytes("physical_peak")), String.valueOf(r.bytes("javacpp_total_peak")),
-                    String.valueOf(r.bytes("heap_peak")), String.valueOf(r.bytes("ledger.peak")), dominant,
+                    String.valueOf(r.bytes("heap_peak")), String.valueOf(r.bytes("ledger.peak")),
+                    String.valueOf(r.ledgerPeakInMemory()), dominant,
                     String.valueOf(domBytes), "\"" + r.error().replace("\"", "\"\"") + "\"")).append('\n');
         }
         return sb.toString();
@@ -82,16 +84,18 @@ public record CapacityReport(String machine, List<String> setups, List<CapacityB
     public String table() {
         StringBuilder sb = new StringBuilder("machine: ").append(machine).append('\n');
         sb.append(String.format(Locale.ROOT, "%-11s %13s %-7s %7s %9s %9s %9s  %s%n", "setup", "Ψ", "result",
-                "s", "VmHWM", "heap", "ledger/r", "largest ledger category / failure (MiB)"));
+                "s", "VmHWM", "heap", "ledger/r", "largest ledger category in memory / failure (MiB)"));
         for (CapacityBench.Attempt a : attempts) {
             ProbeResult r = a.result();
             String dominant = r.dominantCategory();
             String why = !r.ok() ? r.error() : dominant.isEmpty() ? "" : dominant.toLowerCase(Locale.ROOT) + " "
-                    + mib(r.ledgerPeak(MemoryCategory.valueOf(dominant)));
+                    + mib(r.ledgerPeakInMemory(MemoryCategory.valueOf(dominant)));
             sb.append(String.format(Locale.ROOT, "%-11s %,13d %-7s %7.1f %9s %9s %9s  %s%n", a.setup(), a.psi(),
                     r.ok() ? "trained" : r.outOfMemory() ? "OOM" : "failed", r.seconds(), mib(r.bytes("vmhwm")),
-                    mib(r.bytes("heap_peak")), mib(r.bytes("ledger.peak")), why));
+                    mib(r.bytes("heap_peak")), mib(r.ledgerPeakInMemory()), why));
         }
+        sb.append("VmHWM: the child's peak RSS; heap: peak Java heap in use (garbage included); ledger/r: the largest"
+                + " rank's ledger peak in memory (device + host tiers; nvme files excluded)\n");
         sb.append("largest Ψ that trained ").append(CapacityBench.STEPS).append(" steps:\n");
         for (String s : setups) {
             CapacityBench.Attempt a = largest(s);

@@ -15,7 +15,7 @@ import org.knowm.xchart.CategoryChartBuilder;
 
 /**
  * {@code bench memory}'s results: a text table, {@code bench-memory.csv} and {@code bench-memory.png} (per setup, the
- * real peak above the baseline next to N x the in-memory formula and N x the ledger's peak).
+ * real peak above the baseline next to N x the in-memory formula and N x the ledger's peak in memory).
  *
  * @param machine  one line describing the machine and the child JVM options
  * @param baseline the baseline row
@@ -162,7 +162,7 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 names.add(r.name());
                 real.add((r.realPeak() - basePeak()) / 1048576.0);
                 formula.add(r.copies() * r.formulaInMemory() / 1048576.0);
-                ledger.add(r.copies() * Math.max(0, r.ledgerPeak()) / 1048576.0);
+                ledger.add(r.copies() * Math.max(0, r.result().ledgerPeakInMemory()) / 1048576.0);
             }
         }
         CategoryChart chart = new CategoryChartBuilder().width(1100).height(600)
@@ -173,7 +173,7 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         if (!names.isEmpty()) {
             chart.addSeries("VmHWM - baseline", names, real);
             chart.addSeries("N x formula in memory", names, formula);
-            chart.addSeries("N x ledger peak (all tiers)", names, ledger);
+            chart.addSeries("N x ledger peak in memory (device + host)", names, ledger);
         }
         return chart;
     }

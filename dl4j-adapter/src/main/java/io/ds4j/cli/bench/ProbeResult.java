@@ -82,14 +82,36 @@ public record ProbeResult(Map<String, String> values, boolean ok, String error) 
         return s;
     }
 
-    /** @return the ledger category with the largest peak, with its bytes, or "" without a ledger */
+    /**
+     * @param category a ledger category
+     * @return its peak in memory (DEVICE plus HOST tier peaks; DISK is files) on the ranks' largest ledger; -1
+     *         without a ledger
+     */
+    public long ledgerPeakInMemory(MemoryCategory category) {
+        if (!values.containsKey("ledger.peak")) {
+            return -1;
+        }
+        return Math.max(0, bytes("ledger." + category + "." + MemoryTier.DEVICE))
+                + Math.max(0, bytes("ledger." + category + "." + MemoryTier.HOST));
+    }
+
+    /** @return the ledger's peak in memory: the DEVICE plus the HOST tier peak; -1 without a ledger */
+    public long ledgerPeakInMemory() {
+        if (!values.containsKey("ledger.peak")) {
+            return -1;
+        }
+        return Math.max(0, bytes("ledger.tier." + MemoryTier.DEVICE)) + Math.max(0, bytes("ledger.tier."
+                + MemoryTier.HOST));
+    }
+
+    /** @return the ledger category with the largest peak in memory (device and host), or "" without a ledger */
     public String dominantCategory() {
         MemoryCategory best = null;
         for (MemoryCategory c : MemoryCategory.values()) {
-            if (best == null || ledgerPeak(c) > ledgerPeak(best)) {
+            if (best == null || ledgerPeakInMemory(c) > ledgerPeakInMemory(best)) {
                 best = c;
             }
         }
-        return best == null || ledgerPeak(best) < 0 ? "" : best.name();
+        return best == null || ledgerPeakInMemory(best) < 0 ? "" : best.name();
     }
 }

@@ -111,6 +111,21 @@ class CapacityBenchTest {
     }
 
     @Test
+    void theDominantBufferIsTheLargestInMemoryNotInFiles() {
+        ChildJvm.Result child = new ChildJvm.Result(0, false, 1, List.of("ds4j-probe.status=ok",
+                "ds4j-probe.ledger.peak=20000", "ds4j-probe.ledger.tier.DEVICE=6000", "ds4j-probe.ledger.tier.HOST=1000",
+                "ds4j-probe.ledger.tier.DISK=13000", "ds4j-probe.ledger.PARAMETERS.DEVICE=4000",
+                "ds4j-probe.ledger.GRADIENTS.HOST=1000", "ds4j-probe.ledger.OPTIMIZER_STATE.DISK=13000"), List.of());
+        ProbeResult r = ProbeResult.of(child);
+        assertEquals(7000, r.ledgerPeakInMemory());
+        assertEquals("PARAMETERS", r.dominantCategory());
+        assertEquals(13000, r.ledgerPeak(io.ds4j.zero.ledger.MemoryCategory.OPTIMIZER_STATE));
+        assertEquals(0, r.ledgerPeakInMemory(io.ds4j.zero.ledger.MemoryCategory.OPTIMIZER_STATE));
+        ProbeResult fit = ProbeResult.of(new ChildJvm.Result(0, false, 1, List.of("ds4j-probe.status=ok"), List.of()));
+        assertEquals("", fit.dominantCategory(), "no ledger: fit() has none");
+    }
+
+    @Test
     void badArgumentsExitTwo() {
         for (List<String> bad : List.of(List.of("--start-params", "-3"), List.of("--max-params", "1000",
                 "--start-params", "2000"), List.of("--setups", "fit,deepspeed"), List.of("--maxbytes", "lots"),
