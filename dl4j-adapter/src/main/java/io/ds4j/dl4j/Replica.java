@@ -165,6 +165,7 @@ final class Replica {
             m.setInput(batch.getFeatures(0));
             m.setLabels(batch.getLabels(0));
             m.setLayerMaskArrays(mask(batch.getFeaturesMaskArrays()), mask(batch.getLabelsMaskArrays()));
+            m.rnnClearPreviousState(); // as fit(): a truncated-BPTT pass starts from a cleared state, not rnnTimeStep's
             m.computeGradientAndScore();
             double s = m.score();
             m.clearLayerMaskArrays();
@@ -174,6 +175,7 @@ final class Replica {
         g.setInputs(batch.getFeatures());
         g.setLabels(batch.getLabels());
         g.setLayerMaskArrays(batch.getFeaturesMaskArrays(), batch.getLabelsMaskArrays());
+        g.rnnClearPreviousState();
         g.computeGradientAndScore();
         double s = g.score();
         g.clearLayerMaskArrays();

@@ -187,7 +187,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private void runEpoch(Iterator<MultiDataSet> it) {
         int w = comms.size();
-        BatchFeed feed = new BatchFeed(it, w, batch);
+        BatchFeed feed = new BatchFeed(checkedSegments(it), w, batch);
         int baseIteration = main.iterationCount();
         int epoch = main.epochCount();
         for (TrainingListener l : main.listeners()) {
@@ -200,6 +200,23 @@ public final class ZeroTrainer implements AutoCloseable {
             l.onEpochEnd(main.net());
         }
         main.incrementEpochCount();
+    }
+
+    /** The global batches, each refused when DL4J's fit() would cut it into truncated-BPTT segments. */
+    private Iterator<MultiDataSet> checkedSegments(Iterator<MultiDataSet> it) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public MultiDataSet next() {
+                MultiDataSet b = it.next();
+                TruncatedBptt.requireOneSegment(main.net(), b);
+                return b;
+            }
+        };
     }
 
     private void runRanks(BatchFeed feed, int baseIteration, int epoch) {
