@@ -234,8 +234,10 @@ public final class ZeroTrainer implements AutoCloseable {
             runStage3(feed, baseIteration, epoch);
             return;
         }
+        long seed = RankRandom.draw();
         Ranks.run(comms, comm -> {
             NativeThreads.limitCurrentThread(threadsPerRank);
+            RankRandom.seedThisThread(seed, comm.rank()); // dropout masks: reproducible, different per rank
             RankWorker worker = workers.get(comm.rank());
             int applied = 0; // skipped (overflowed) steps advance neither DL4J's iteration nor the schedules
             for (int s = 0; ; s++) {

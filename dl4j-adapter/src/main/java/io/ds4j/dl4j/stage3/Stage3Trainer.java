@@ -259,7 +259,9 @@ public final class Stage3Trainer implements AutoCloseable {
         int gas = checkMicroBatches(perRank, world);
         GradientClipping clip = clipping;
         double[] norm = new double[1];
+        long seed = io.ds4j.dl4j.RankRandom.draw();
         List<Double> scores = Ranks.run(comms, c -> {
+            io.ds4j.dl4j.RankRandom.seedThisThread(seed, c.rank()); // dropout masks: reproducible, one stream a rank
             RankBase r = ranks.get(c.rank());
             double s = 0;
             for (MultiDataSet m : perRank.get(c.rank())) {
