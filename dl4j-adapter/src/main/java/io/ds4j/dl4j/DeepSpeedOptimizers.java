@@ -6,6 +6,7 @@ import io.ds4j.zero.config.LambConfig;
 import io.ds4j.zero.config.LionConfig;
 import io.ds4j.zero.config.OptimizerConfig;
 import io.ds4j.zero.config.SgdConfig;
+import io.ds4j.zero.config.ZeroConfig;
 import io.ds4j.zero.kernels.Betas;
 import io.ds4j.zero.kernels.FusedAdagrad;
 import io.ds4j.zero.kernels.FusedAdam;
@@ -51,7 +52,9 @@ public final class DeepSpeedOptimizers {
         if (blocks.isEmpty()) {
             return out;
         }
-        IUpdater u = blocks.get(0).updater();
+        IUpdater u = blocks.stream().map(FlatLayout.Block::updater)
+                .filter(x -> !(x instanceof org.nd4j.linalg.learning.config.NoOp)).findFirst()
+                .orElse(blocks.get(0).updater()); // a frozen layer's NoOp says nothing of the lr
         if (u.hasLearningRate()) {
             out.put("lr", u.getLearningRate(0, 0));
         }
@@ -104,6 +107,28 @@ public final class DeepSpeedOptimizers {
     }
 
     /**
+     * {@link #requireCompatible(FlatLayout)}, and refuses frozen parameters ({@link FlatLayout.Slot#frozen()}) when
+     * {@code offload_optimizer} moves the step into an offload store, whose sub-groups step every element: the
+     * non-offloaded steps skip them.
+     *
+     * @param layout the network's layout
+     * @param zero   {@code zero_optimization}
+     * @throws IllegalArgumentException naming the layer, the parameter and the fix
+     */
+    public static void requireCompatible(FlatLayout layout, ZeroConfig zero) {
+        requireCompatible(layout);
+        java.util.Optional<FlatLayout.Slot> frozen = layout.firstFrozen();
+        if (frozen.isPresent() && zero.offloadsOptimizer() && zero.stage() > 0) {
+            FlatLayout.Slot s = frozen.get();
+            throw new IllegalArgumentException("zero_optimization.offload_optimizer: layer "
+                    + s.layer().getConfig().getLayerName() + " parameter " + s.name() + " is frozen (DL4J NoOp "
+                    + "updater: FrozenLayer, FrozenVertex), and the offloaded optimizer step cannot skip it yet; set "
+                    + "offload_optimizer.device to \"none\" (frozen parameters are then left unchanged), or unfreeze "
+                    + "the layer");
+        }
+    }
+
+    /**
      * Refuses networks whose DL4J configuration would be silently ignored by a DeepSpeed optimizer: layer
      * regularization (l1, l2, weight decay; use {@code optimizer.params.weight_decay}), layer gradient normalization
      * (use {@code gradient_clipping}), and parameters whose "gradient" is an update (BatchNorm running statistics).
@@ -113,6 +138,9 @@ public final class DeepSpeedOptimizers {
      */
     public static void requireCompatible(FlatLayout layout) {
         for (FlatLayout.Slot s : layout.slots()) {
+            if (s.frozen()) {
+                continue; // the optimizer skips it, so nothing of its DL4J configuration is ignored
+            }
             String where = "layer " + s.layer().getConfig().getLayerName() + " parameter " + s.name();
             List<Regularization> regs = s.layer().getConfig().getRegularizationByParam(s.name());
             if (regs != null && !regs.isEmpty()) {

@@ -8,10 +8,13 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.FrozenVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.UpdaterUtils;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
 
 /**
  * Where every parameter of a DL4J network lives in its flat vector, and how DL4J groups consecutive parameters with an
@@ -36,6 +39,20 @@ public final class FlatLayout {
          * as BatchNorm's running mean and variance) */
         public boolean dividedByMinibatch() {
             return layer.updaterDivideByMinibatch(name);
+        }
+
+        /**
+         * @return true if DL4J never updates this parameter: it belongs to a {@code FrozenLayer},
+         * {@code FrozenLayerWithBackprop} (which keeps its inner layer's updater and hands the updater a zero
+         * gradient) or {@code FrozenVertex}, or its updater is {@code NoOp} and it has a true gradient (BatchNorm's
+         * running statistics also have NoOp, but their "gradient" is the update DL4J applies); a DeepSpeed optimizer
+         * skips it, as DeepSpeed's skips parameters without {@code requires_grad}
+         */
+        public boolean frozen() {
+            Object l = layer instanceof LayerVertex v ? v.getLayer() : layer;
+            return l instanceof org.deeplearning4j.nn.layers.FrozenLayer
+                    || l instanceof org.deeplearning4j.nn.layers.FrozenLayerWithBackprop || layer instanceof FrozenVertex
+                    || layer.getConfig().getUpdaterByParam(name) instanceof NoOp && dividedByMinibatch();
         }
     }
 
@@ -153,6 +170,11 @@ public final class FlatLayout {
     /** @return DL4J's updater blocks in flat order */
     public List<Block> blocks() {
         return blocks;
+    }
+
+    /** @return the first frozen parameter ({@link Slot#frozen()}), if any */
+    public java.util.Optional<Slot> firstFrozen() {
+        return slots.stream().filter(Slot::frozen).findFirst();
     }
 
     /** @return the length of the flat vector */

@@ -78,10 +78,25 @@ final class FusedShardStep implements ShardOptimizerStep {
         StepArgs args = new StepArgs(iteration + 1L, (float) rate, (float) gradMultiplier);
         if (kernel instanceof io.ds4j.zero.kernels.FusedLamb lamb && tensors != null) {
             tensors.step(lamb, buffers, args, pool); // per-tensor trust ratios, as DeepSpeed's FusedLamb
+        } else if (tensors != null && tensors.skipsFrozen()) {
+            for (LambTensors.Piece p : tensors.pieces()) { // element-wise kernels: piece by piece is the same step
+                kernel.step(piece(p.local()), args, pool);
+            }
         } else {
             kernel.step(buffers, args, pool);
         }
         HostFloats.write(master, 0, params);
+    }
+
+    /** The kernel's buffers restricted to {@code r} (the frozen elements between pieces stay untouched). */
+    private OptimizerBuffers piece(io.ds4j.zero.shard.Range r) {
+        int off = (int) r.offset();
+        int len = (int) r.length();
+        List<io.ds4j.zero.kernels.Fp32Storage> s = new ArrayList<>();
+        for (float[] word : state) {
+            s.add(new HeapFp32(word, off, len));
+        }
+        return new OptimizerBuffers(new HeapFp32(gradient, off, len), new HeapFp32(master, off, len), s, null);
     }
 
     /** @return optimizer state elements held */

@@ -20,8 +20,10 @@ import java.util.List;
  * @param tensors the model's parameter tensors
  * @param pieces  this range's pieces, in flat order
  * @param comm    the ranks to sum the norms over, or null when every rank updates whole tensors (stage 0, one rank)
+ * @param skipsFrozen true when the range holds frozen parameters ({@link FlatLayout.Slot#frozen()}), which have no
+ *                    piece: the optimizer steps the pieces one by one and leaves the frozen elements untouched
  */
-record LambTensors(int tensors, List<Piece> pieces, Collectives comm) {
+record LambTensors(int tensors, List<Piece> pieces, Collectives comm, boolean skipsFrozen) {
 
     /**
      * @param tensor the tensor's index among the model's slots
@@ -29,18 +31,21 @@ record LambTensors(int tensors, List<Piece> pieces, Collectives comm) {
      */
     record Piece(int tensor, Range local) { }
 
-    /** The pieces of {@code [from, to)} over the slots of {@code flat}. */
+    /** The pieces of {@code [from, to)} over the slots of {@code flat}, frozen slots left out. */
     static LambTensors of(FlatLayout flat, long from, long to, Collectives comm) {
         List<Piece> pieces = new ArrayList<>();
         List<FlatLayout.Slot> slots = flat.slots();
+        boolean frozen = false;
         for (int t = 0; t < slots.size(); t++) {
             long lo = Math.max(from, slots.get(t).start());
             long hi = Math.min(to, slots.get(t).end());
-            if (lo < hi) {
+            if (lo < hi && slots.get(t).frozen()) {
+                frozen = true;
+            } else if (lo < hi) {
                 pieces.add(new Piece(t, new Range(lo - from, hi - lo)));
             }
         }
-        return new LambTensors(slots.size(), List.copyOf(pieces), comm);
+        return new LambTensors(slots.size(), List.copyOf(pieces), comm, frozen);
     }
 
     /** One Lamb update of the range's buffers. */

@@ -68,7 +68,7 @@ final class LocalStep implements AutoCloseable {
         }
         this.master = precision != null ? params.dup() : params;
         if (options.optimizer().isPresent()) {
-            DeepSpeedOptimizers.requireCompatible(layout);
+            DeepSpeedOptimizers.requireCompatible(layout, options.zero());
             OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(net));
             LrSchedule schedule = options.sections().scheduler()
                     .map(s -> ScheduleInstaller.schedule(s, oc.lr())).orElse(null);

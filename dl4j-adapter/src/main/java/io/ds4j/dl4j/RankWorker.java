@@ -91,7 +91,7 @@ final class RankWorker implements AutoCloseable {
         // mixed precision: the optimizer updates an fp32 master of the range; the replica computes on its rounding
         this.master = precision.mixed() ? paramRange.dup() : paramRange; // a HALF replica is always fp16 (mixed)
         if (options.optimizer().isPresent()) {
-            DeepSpeedOptimizers.requireCompatible(flat);
+            DeepSpeedOptimizers.requireCompatible(flat, options.zero());
             OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(replica.net()));
             LrSchedule schedule = options.sections().scheduler()
                     .map(sec -> ScheduleInstaller.schedule(sec, oc.lr())).orElse(null);

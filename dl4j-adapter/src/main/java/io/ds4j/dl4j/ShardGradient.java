@@ -21,7 +21,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class ShardGradient {
 
     /** A contiguous run of the shard, relative to {@code lo}. */
-    private record Run(INDArray view, boolean divided) { }
+    private record Run(INDArray view, boolean divided, boolean frozen) { }
 
     /** A norm group of DL4J's gradient normalization: the pieces of one layer (or one parameter) in this shard. */
     private record Group(GradientNormalization kind, double threshold, INDArray piece) { }
@@ -42,7 +42,7 @@ public final class ShardGradient {
         for (FlatLayout.Slot s : layout.slots()) {
             INDArray piece = piece(g, lo, hi, s.start(), s.end());
             if (piece != null) {
-                runs.add(new Run(piece, s.dividedByMinibatch()));
+                runs.add(new Run(piece, s.dividedByMinibatch(), s.frozen()));
             }
         }
         List<FlatLayout.Slot> slots = layout.slots();
@@ -96,13 +96,18 @@ public final class ShardGradient {
     /**
      * Turns the reduced gradient into DL4J's average: parameters whose gradient DL4J divides by the minibatch size
      * are divided by {@code samples}; the others (running statistics such as BatchNorm's mean and variance, whose
-     * "gradient" is an update) by {@code contributions}, the number of micro-batch updates summed into them.
+     * "gradient" is an update) by {@code contributions}, the number of micro-batch updates summed into them. Frozen
+     * parameters ({@link FlatLayout.Slot#frozen()}) get a zero gradient, so that they count in no norm.
      *
      * @param samples the number of examples behind the summed gradient (the minibatch size for one rank)
      * @param contributions how many micro-batch updates were summed
      */
     public void average(double samples, double contributions) {
         for (Run r : runs) {
+            if (r.frozen()) {
+                r.view().assign(0); // a frozen parameter has no gradient (FrozenLayerWithBackprop's inner layer fills one)
+                continue;
+            }
             double d = r.divided() ? samples : contributions;
             if (d != 1.0) {
                 r.view().divi(d);

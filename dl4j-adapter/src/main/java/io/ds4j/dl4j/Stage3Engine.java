@@ -56,7 +56,7 @@ final class Stage3Engine implements AutoCloseable {
         if (options.optimizer().isEmpty()) {
             return null;
         }
-        DeepSpeedOptimizers.requireCompatible(FlatLayout.of(net));
+        DeepSpeedOptimizers.requireCompatible(FlatLayout.of(net), options.zero());
         OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(net));
         if (oc instanceof io.ds4j.zero.config.LambConfig && options.zero().offloadsOptimizer()) {
             throw refuse("optimizer.type", "Lamb cannot be offloaded: its trust ratio needs whole tensors, which the"

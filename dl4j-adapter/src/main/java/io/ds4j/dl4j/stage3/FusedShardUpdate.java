@@ -78,6 +78,7 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
         private final List<INDArray> masters = new ArrayList<>();
         private final List<INDArray> grads = new ArrayList<>();
         private final List<float[][]> states = new ArrayList<>();
+        private final List<Boolean> frozen = new ArrayList<>(); // each piece: skipped by the step (FlatLayout.Slot#frozen)
         private final KernelPool pool = new KernelPool(1);
         private OptimizerStateStore store;      // offload_optimizer: master and state of the concatenated pieces
         private HostTransfer transfer;
@@ -93,8 +94,15 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
             this.tensorCount = tensorCount;
         }
 
-        /** Adds a piece: its fp32 master and gradient arrays (the ranges the rank owns), in flat order. */
-        void add(int tensor, INDArray master, INDArray grad, MemoryLedger ledger) {
+        /**
+         * Adds a piece: its fp32 master and gradient arrays (the ranges the rank owns), in flat order; a frozen piece
+         * is never stepped.
+         */
+        void add(int tensor, INDArray master, INDArray grad, MemoryLedger ledger, boolean frozenPiece) {
+            if (frozenPiece && update.offloaded()) {
+                throw new IllegalStateException("frozen parameters with offload_optimizer are refused before this");
+            }
+            frozen.add(frozenPiece);
             tensorOf.add(tensor);
             masters.add(master);
             grads.add(grad);
@@ -198,7 +206,9 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
                     HostView.of(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
                 }
                 for (SubGroupPlan.Segment s : group) {
-                    update.kernel().step(buffers(s, staging, g0), args, pool);
+                    if (!frozen.get(s.piece())) {
+                        update.kernel().step(buffers(s, staging, g0), args, pool);
+                    }
                 }
                 for (SubGroupPlan.Segment s : group) {
                     HostView.of(masters.get(s.piece())).put(s.from(), staging, s.at(), s.length());
@@ -217,6 +227,9 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
             double[] sq = new double[2 * tensorCount];
             for (List<SubGroupPlan.Segment> group : plan.groups()) {
                 for (SubGroupPlan.Segment s : group) {
+                    if (frozen.get(s.piece())) {
+                        continue;
+                    }
                     HostView.of(masters.get(s.piece())).get(s.from(), staging, s.at(), s.length());
                     HostView.of(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
                     double[] n = lamb.norms(buffers(s, staging, g0), args, pool, new Range(0, s.length()));
@@ -228,6 +241,9 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
             double[] total = comm.allReduceSum(sq);
             for (List<SubGroupPlan.Segment> group : plan.groups()) {
                 for (SubGroupPlan.Segment s : group) {
+                    if (frozen.get(s.piece())) {
+                        continue;
+                    }
                     int t = tensorOf.get(s.piece());
                     HostView.of(masters.get(s.piece())).get(s.from(), staging, s.at(), s.length());
                     lamb.apply(buffers(s, staging, g0), args, pool, new Range(0, s.length()),

@@ -68,7 +68,7 @@ final class ShardOptimizer {
             long lo = slot.start() + own.offset();
             ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4L * n, "stage3 gradient shard");
             if (fused != null) {
-                fused.add(i, master, grad, ledger);
+                fused.add(i, master, grad, ledger, slot.frozen());
             }
             pieces.add(new Piece(slot, master, grad, new ShardGradient(layout, lo, lo + n, grad)));
         }
