@@ -163,7 +163,11 @@ final class ZeroReader {
         long bufferSize = o.integer("buffer_size", 100_000_000L, 0, MAXSIZE);
         long maxInCpu = o.integer("max_in_cpu", 1_000_000_000L, 0, MAXSIZE);
         boolean pin = o.bool("pin_memory", true);
-        o.inert(Section.NO_EFFECT, "buffer_count", "buffer_size", "max_in_cpu", "pin_memory");
+        o.inert(Section.NO_EFFECT, "max_in_cpu", "pin_memory");
+        if (device != OffloadDevice.NVME) {
+            o.inert("the nvme swap buffers are used only with offload_param.device nvme", "buffer_count",
+                    "buffer_size");
+        }
         o.rejectUnknown();
         s.put("offload_param", o.out());
         OffloadParamConfig c = new OffloadParamConfig(device, nvme, bufferCount, bufferSize, maxInCpu, pin);

@@ -32,12 +32,16 @@ public final class ShardUpdater {
 
     private final List<Segment> segments = new ArrayList<>();
     private final INDArray state;
+    private final long lo;
+    private final long hi;
 
     private ShardUpdater(FlatLayout layout, long lo, long hi, Arrays arrays) {
         INDArray params = arrays.params();
         INDArray grads = arrays.grads();
         INDArray dl4jState = arrays.state();
         checkRange(layout, lo, hi, params, grads);
+        this.lo = lo;
+        this.hi = hi;
         long stateLen = stateLength(layout, lo, hi);
         boolean fresh = dl4jState == null;
         if (stateLen == 0) {
@@ -156,6 +160,31 @@ public final class ShardUpdater {
             regularize(s, Regularization.ApplyStep.BEFORE_UPDATER, lr, iteration, epoch);
             s.updater().applyUpdater(s.grads(), iteration, epoch);
             regularize(s, Regularization.ApplyStep.POST_UPDATER, lr, iteration, epoch);
+        }
+    }
+
+    /**
+     * Points the regularization (l1, l2, weight decay read the parameters) at {@code params}, the same
+     * {@code hi - lo} elements in another array: for a shard whose parameters are staged into a temporary array for
+     * each step (ZeRO-3 with {@code offload_param}). The gradient views and the state stay.
+     *
+     * @param params the shard's parameters, {@code hi - lo} elements
+     */
+    public void bindParams(INDArray params) {
+        INDArray p = flat(params);
+        if (p.length() != hi - lo) {
+            throw new IllegalArgumentException("shard [" + lo + ", " + hi + ") has " + (hi - lo)
+                    + " elements but params has " + p.length());
+        }
+        for (int i = 0; i < segments.size(); i++) {
+            Segment s = segments.get(i);
+            List<Part> parts = new ArrayList<>();
+            for (Part part : s.parts()) {
+                long from = Math.max(lo, part.slot().start());
+                long to = Math.min(hi, part.slot().end());
+                parts.add(new Part(part.slot(), slice(p, from - lo, to - lo), part.grads()));
+            }
+            segments.set(i, new Segment(s.updater(), s.grads(), parts, s.pretrain()));
         }
     }
 

@@ -18,8 +18,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * What {@code ds4j train} prints after a ZeRO stage-3 run: per rank, the persistent model-state bytes (parameters,
  * gradients, optimizer state, fp32 masters, every tier) against the fp32 formula {@code (4 + 4 + K)Ψ/N} with
  * {@code K = 4w} (w: the DL4J updater's state words per parameter; in fp32 the partitioned parameters are the
- * master), plus {@code 4Ψ/N} for the separate fp32 master when {@code offload_param} is on and {@code 4Ψ/N} more for
- * the master held by the optimizer's store when {@code offload_optimizer} is on; and the peak of the
+ * master, also when {@code offload_param} moves them to the host or to disk, so parameter offload adds nothing), plus
+ * {@code 4Ψ/N} for the master held by the optimizer's store when {@code offload_optimizer} is on; the line of each
+ * rank splits the bytes it holds by tier (device, host, disk: with {@code offload_param} the shards leave the device
+ * tier); and the peak of the
  * transient bytes (gathered parameters, gradient tensors during their reduce-scatter, the compute scratch: ledger
  * COMM_BUFFERS) against the bound derived from the knobs:
  * <pre>
@@ -40,7 +42,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param psi        Ψ, the network's parameters
  * @param worldSize  N
  * @param stateWords w
- * @param offload    whether {@code offload_param} keeps a separate fp32 master
+ * @param offload    whether {@code offload_param} keeps the shards (the fp32 master) on the host or on disk
  * @param offloadOptimizer whether {@code offload_optimizer} keeps the fp32 master (and the state) in its store
  * @param bound      the transient bound in bytes
  */
@@ -89,16 +91,15 @@ public record Stage3MemoryReport(long psi, int worldSize, int stateWords, boolea
     public long formulaBytes() {
         long shard = (psi + worldSize - 1) / worldSize;
         return ZeroFormulas.perRank(3, TrainingPrecision.FP32, stateWords, psi, worldSize).total()
-                + (offload ? 4 * shard : 0) + (offloadOptimizer ? 4 * shard : 0);
+                + (offloadOptimizer ? 4 * shard : 0);
     }
 
     /** @return the formula as text, K filled in */
     public String formula() {
-        if (!offload && !offloadOptimizer) {
+        if (!offloadOptimizer) {
             return ZeroFormulas.formula(3, TrainingPrecision.FP32, stateWords);
         }
-        return String.format(Locale.ROOT, "(4 + 4 + %d%s%s)Ψ/N", 4 * stateWords, offload ? " + 4 master" : "",
-                offloadOptimizer ? " + 4 offloaded master" : "");
+        return String.format(Locale.ROOT, "(4 + 4 + %d + 4 offloaded master)Ψ/N", 4 * stateWords);
     }
 
     /**
@@ -112,11 +113,18 @@ public record Stage3MemoryReport(long psi, int worldSize, int stateWords, boolea
             long held = ModelStateBytes.of(s).total();
             long peak = s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE);
             sb.append(String.format(Locale.ROOT, "  rank %d: persistent param+grad+optimizer %d B (%.4f x formula,"
-                    + " host %d B, disk %d B), peak transient %d B (%.4f x bound)%n", s.rank(), held,
-                    held / (double) formulaBytes(), s.tierBytes(MemoryTier.HOST), s.tierBytes(MemoryTier.DISK), peak,
+                    + " device %d B, host %d B, disk %d B), peak transient %d B (%.4f x bound)%n", s.rank(), held,
+                    held / (double) formulaBytes(), tierModelState(s, MemoryTier.DEVICE),
+                    tierModelState(s, MemoryTier.HOST), tierModelState(s, MemoryTier.DISK), peak,
                     peak / (double) bound));
         }
         return sb.toString();
+    }
+
+    /** Model-state bytes (parameters, gradients, optimizer state, fp32 masters) a rank holds now on {@code tier}. */
+    private static long tierModelState(LedgerSnapshot s, MemoryTier tier) {
+        return s.bytes(MemoryCategory.PARAMETERS, tier) + s.bytes(MemoryCategory.GRADIENTS, tier)
+                + s.bytes(MemoryCategory.OPTIMIZER_STATE, tier) + s.bytes(MemoryCategory.MASTER_WEIGHTS, tier);
     }
 
     /**

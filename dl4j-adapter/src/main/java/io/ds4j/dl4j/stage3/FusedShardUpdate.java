@@ -28,7 +28,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A DeepSpeed {@code optimizer} section (and its {@code scheduler}) at stage 3: one fused kernel
- * ({@link FusedOptimizer}) updating each owned piece of a parameter's fp32 master shard in place, with its own
+ * ({@link FusedOptimizer}) updating each owned piece of a parameter's fp32 master shard ({@link MasterShards}: on
+ * the device, or where {@code offload_param} keeps it), a sub-group at a time staged on the heap, with its own
  * optimizer state per piece, reading the piece's averaged (and, in mixed precision, unscaled) gradient times
  * DeepSpeed's clip factor. The kernels are element-wise (Adam, AdamW, SGD, Adagrad, Lion), so updating the pieces one
  * by one, and each in sub-groups of at most {@code sub_group_size} elements ({@link SubGroupPlan}), is the same
@@ -39,8 +40,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the rank's owned elements, all pieces concatenated in flat order, live in an {@link OptimizerStateStore} (host
  * memory, or files under {@code nvme_path}), stepped in {@code sub_group_size} groups as at stages 1-2
  * ({@code OffloadedShardStep}); each step the pieces' gradients are concatenated into a staging vector on the Java
- * heap (ledger OFFLOAD_BUFFERS, host), and the updated master comes back into the pieces' fp32 master arrays, which
- * feed the parameter shards the gathers read.
+ * heap (ledger OFFLOAD_BUFFERS, host), and the updated master comes back into the pieces' fp32 masters, which feed
+ * the parameter shards the gathers read.
  *
  * @param kernel   the fused optimizer
  * @param lr       {@code optimizer.params.lr}
@@ -70,15 +71,19 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
         return schedule == null ? lr : schedule.lr(iteration - 1L);
     }
 
-    /** The optimizer state of the pieces of one rank; the staging is a per-step buffer sized by one sub-group. */
+    /**
+     * The optimizer state of one rank's pieces (a piece: the owned part of one parameter tensor, indexed by the
+     * parameter's position in flat order; a parameter the rank owns none of is an empty piece); the staging is a
+     * per-step buffer sized by one sub-group.
+     */
     static final class Pieces {
         private final FusedShardUpdate update;
         private final int tensorCount;                       // the model's parameter tensors
-        private final List<Integer> tensorOf = new ArrayList<>(); // each piece's tensor (Lamb's per-tensor ratio)
-        private final List<INDArray> masters = new ArrayList<>();
-        private final List<INDArray> grads = new ArrayList<>();
+        private final MasterShards masters;
+        private final List<INDArray> grads = new ArrayList<>();  // null for an empty piece
         private final List<float[][]> states = new ArrayList<>();
         private final List<Boolean> frozen = new ArrayList<>(); // each piece: skipped by the step (FlatLayout.Slot#frozen)
+        private final List<MemoryLedger.Allocation> held = new ArrayList<>();
         private final KernelPool pool = new KernelPool(1);
         private OptimizerStateStore store;      // offload_optimizer: master and state of the concatenated pieces
         private HostTransfer transfer;
@@ -87,34 +92,42 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
 
         /**
          * @param update      the optimizer
-         * @param tensorCount the model's parameter tensors (pieces are owned parts of some of them)
+         * @param masters     the fp32 masters of all the model's parameters on this rank
+         * @param tensorCount the model's parameter tensors
          */
-        Pieces(FusedShardUpdate update, int tensorCount) {
+        Pieces(FusedShardUpdate update, MasterShards masters, int tensorCount) {
             this.update = update;
+            this.masters = masters;
             this.tensorCount = tensorCount;
         }
 
         /**
-         * Adds a piece: its fp32 master and gradient arrays (the ranges the rank owns), in flat order; a frozen piece
-         * is never stepped.
+         * Adds the next parameter's piece: its owned gradient array (null when the rank owns none of it); a frozen
+         * piece is never stepped.
          */
-        void add(int tensor, INDArray master, INDArray grad, MemoryLedger ledger, boolean frozenPiece) {
+        void add(INDArray grad, MemoryLedger ledger, boolean frozenPiece) {
             if (frozenPiece && update.offloaded()) {
                 throw new IllegalStateException("frozen parameters with offload_optimizer are refused before this");
             }
             frozen.add(frozenPiece);
-            tensorOf.add(tensor);
-            masters.add(master);
             grads.add(grad);
-            if (update.offloaded()) {
-                states.add(null); // in the store, opened by open()
+            if (update.offloaded() || grad == null) {
+                states.add(null); // offloaded: in the store, opened by open()
                 return;
             }
-            int n = (int) master.length();
-            float[][] state = new float[update.kernel().stateWords()][n];
-            ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4L * n * state.length,
-                    "stage3 optimizer state (" + update.kernel().getClass().getSimpleName() + ")");
+            float[][] state = new float[update.kernel().stateWords()][(int) grad.length()];
+            long bytes = 0;
+            for (float[] word : state) {
+                bytes += (long) Float.BYTES * word.length;
+            }
+            held.add(ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, bytes,
+                    "stage3 optimizer state (" + update.kernel().getClass().getSimpleName() + ")"));
             states.add(state);
+        }
+
+        private int owned(int piece) {
+            INDArray g = grads.get(piece);
+            return g == null ? 0 : (int) g.length();
         }
 
         /**
@@ -125,8 +138,8 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
          */
         void open(MemoryLedger ledger, long subGroupSize) {
             long total = 0;
-            for (INDArray m : masters) {
-                total += m.length();
+            for (int i = 0; i < grads.size(); i++) {
+                total += owned(i);
             }
             if (!update.offloaded() || total == 0) {
                 return;
@@ -134,8 +147,9 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
             int n = Math.toIntExact(total);
             masterStaging = new float[n];
             gradStaging = new float[n];
-            ledger.allocate(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST, 8L * n,
-                    "stage3 optimizer offload staging: the owned gradient and master, concatenated (Java heap)");
+            held.add(ledger.allocate(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST,
+                    (long) Float.BYTES * (masterStaging.length + gradStaging.length),
+                    "stage3 optimizer offload staging: the owned gradient and master, concatenated (Java heap)"));
             copyMasters(true);
             store = OptimizerStores.open(update.offload(), new StoreRequest(ledger.rank(), n,
                     update.kernel().stateWords(), Math.max(1, subGroupSize), ledger));
@@ -152,9 +166,11 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
         private void applyOffloaded(StepArgs args) {
             int at = 0;
             for (INDArray g : grads) {
-                int n = (int) g.length();
-                HostView.of(g).get(0, gradStaging, at, n);
-                at += n;
+                if (g != null) {
+                    int n = (int) g.length();
+                    HostView.of(g).get(0, gradStaging, at, n);
+                    at += n;
+                }
             }
             transfer.step(store, update.kernel(), new StepInput(VectorStorage.of(gradStaging), args,
                     VectorStorage.of(masterStaging)), pool);
@@ -164,13 +180,15 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
         /** Copies the pieces' masters into the staging vector ({@code in}) or the staging back into them. */
         private void copyMasters(boolean in) {
             int at = 0;
-            for (INDArray m : masters) {
-                int n = (int) m.length();
+            for (int i = 0; i < grads.size(); i++) {
+                int n = owned(i);
+                if (n == 0) {
+                    continue;
+                }
                 if (in) {
-                    HostView.of(m).get(0, masterStaging, at, n);
+                    masters.get(i, 0, masterStaging, at, n);
                 } else {
-                    HostView.of(m).put(0, masterStaging, at, n);
-                    HostView.written(m);
+                    masters.put(i, 0, masterStaging, at, n);
                 }
                 at += n;
             }
@@ -202,7 +220,7 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
             int g0 = plan.largest();
             for (List<SubGroupPlan.Segment> group : plan.groups()) {
                 for (SubGroupPlan.Segment s : group) {
-                    HostView.of(masters.get(s.piece())).get(s.from(), staging, s.at(), s.length());
+                    masters.get(s.piece(), s.from(), staging, s.at(), s.length());
                     HostView.of(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
                 }
                 for (SubGroupPlan.Segment s : group) {
@@ -211,8 +229,7 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
                     }
                 }
                 for (SubGroupPlan.Segment s : group) {
-                    HostView.of(masters.get(s.piece())).put(s.from(), staging, s.at(), s.length());
-                    HostView.written(masters.get(s.piece()));
+                    masters.put(s.piece(), s.from(), staging, s.at(), s.length());
                 }
             }
         }
@@ -230,10 +247,10 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
                     if (frozen.get(s.piece())) {
                         continue;
                     }
-                    HostView.of(masters.get(s.piece())).get(s.from(), staging, s.at(), s.length());
+                    masters.get(s.piece(), s.from(), staging, s.at(), s.length());
                     HostView.of(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
                     double[] n = lamb.norms(buffers(s, staging, g0), args, pool, new Range(0, s.length()));
-                    int t = tensorOf.get(s.piece());
+                    int t = s.piece();
                     sq[2 * t] += n[0];
                     sq[2 * t + 1] += n[1];
                 }
@@ -244,12 +261,11 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
                     if (frozen.get(s.piece())) {
                         continue;
                     }
-                    int t = tensorOf.get(s.piece());
-                    HostView.of(masters.get(s.piece())).get(s.from(), staging, s.at(), s.length());
+                    int t = s.piece();
+                    masters.get(s.piece(), s.from(), staging, s.at(), s.length());
                     lamb.apply(buffers(s, staging, g0), args, pool, new Range(0, s.length()),
                             lamb.coefficients().trustRatio(total[2 * t], total[2 * t + 1]));
-                    HostView.of(masters.get(s.piece())).put(s.from(), staging, s.at(), s.length());
-                    HostView.written(masters.get(s.piece()));
+                    masters.put(s.piece(), s.from(), staging, s.at(), s.length());
                 }
             }
         }
@@ -266,6 +282,7 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
 
         /** Releases the offload store (its host memory, its nvme files) and stops the kernel's threads. */
         void close() {
+            held.forEach(MemoryLedger.Allocation::close);
             try {
                 if (store != null) {
                     store.close();

@@ -29,7 +29,7 @@ final class HalfShardStore implements ShardStore {
     HalfShardStore(Precision format, int length, MemoryLedger ledger, MemoryTier tier, String label) {
         this.codec = HalfCodec.of(format);
         this.bits = new short[length];
-        this.bytes = ledger.allocate(MemoryCategory.PARAMETERS, tier, 2L * length, label);
+        this.bytes = ledger.allocate(MemoryCategory.PARAMETERS, tier, (long) Short.BYTES * bits.length, label);
     }
 
     @Override
@@ -38,13 +38,15 @@ final class HalfShardStore implements ShardStore {
     }
 
     @Override
-    public void read(float[] dst) {
-        codec.decode(bits, 0, dst, 0, bits.length, 1f);
+    public void read(int from, float[] dst, int at, int n) {
+        ShardStore.checkRange(bits.length, from, dst.length, at, n);
+        codec.decode(bits, from, dst, at, n, 1f);
     }
 
     @Override
-    public void write(float[] src) {
-        codec.encode(src, 0, bits, 0, bits.length);
+    public void write(int from, float[] src, int at, int n) {
+        ShardStore.checkRange(bits.length, from, src.length, at, n);
+        codec.encode(src, at, bits, from, n);
     }
 
     @Override
@@ -54,28 +56,33 @@ final class HalfShardStore implements ShardStore {
 
     /**
      * A store that rounds what it is given to a 16-bit format before handing it to another store (the nvme file
-     * store, whose files keep FLOAT values: 16-bit values in 4 bytes each on disk).
+     * store, whose files keep FLOAT values: 16-bit values in 4 bytes each on disk). Rounds in tiles of at most
+     * {@value #TILE} floats, allocated per write, so it holds no shard-sized buffer between calls.
      */
     static ShardStore rounding(Precision format, ShardStore target) {
         return new ShardStore() {
-            private final float[] staging = new float[target.length()];
-
             @Override
             public int length() {
                 return target.length();
             }
 
             @Override
-            public void read(float[] dst) {
-                target.read(dst);
+            public void read(int from, float[] dst, int at, int n) {
+                target.read(from, dst, at, n);
             }
 
             @Override
-            public void write(float[] src) {
-                for (int i = 0; i < staging.length; i++) {
-                    staging[i] = format == Precision.FP16 ? Fp16.round(src[i]) : Bf16.round(src[i]);
+            public void write(int from, float[] src, int at, int n) {
+                ShardStore.checkRange(target.length(), from, src.length, at, n);
+                float[] tile = new float[Math.min(n, TILE)];
+                for (int done = 0; done < n; done += tile.length) {
+                    int k = Math.min(tile.length, n - done);
+                    for (int i = 0; i < k; i++) {
+                        float v = src[at + done + i];
+                        tile[i] = format == Precision.FP16 ? Fp16.round(v) : Bf16.round(v);
+                    }
+                    target.write(from + done, tile, 0, k);
                 }
-                target.write(staging);
             }
 
             @Override
@@ -84,4 +91,7 @@ final class HalfShardStore implements ShardStore {
             }
         };
     }
+
+    /** Floats rounded at once by {@link #rounding}. */
+    static final int TILE = 1 << 16;
 }

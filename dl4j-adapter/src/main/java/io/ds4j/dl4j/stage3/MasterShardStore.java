@@ -4,15 +4,16 @@ import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
 import io.ds4j.zero.stage3.ShardStore;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * fp32 training: the shard lives in the ND4J array the optimizer updates (the partitioned parameters are the fp32
- * master, so no second copy exists). Holds the {@code owned} real elements of the shard; the padding reads as zero.
+ * The fp32 master of a shard in the ND4J array the optimizer updates in place, on the device: in fp32 without
+ * offload it is the parameter shard itself (no second copy exists); in mixed precision it sits beside the 16-bit
+ * shard the gathers read. Holds the {@code owned} real elements of the shard; the padding reads as zero and writes to
+ * it are dropped. The ledger entry is the array's data buffer, length times element width.
  */
 final class MasterShardStore implements ShardStore {
     private final int length;
@@ -23,21 +24,21 @@ final class MasterShardStore implements ShardStore {
         this(length, ownedLength, ledger, MemoryCategory.PARAMETERS, label);
     }
 
-    /** As above, entered under {@code category} ({@code MASTER_WEIGHTS} when an offloaded copy is the parameter). */
+    /** As above, entered under {@code category} ({@code MASTER_WEIGHTS} when a 16-bit copy is the parameter). */
     MasterShardStore(int length, int ownedLength, MemoryLedger ledger, MemoryCategory category, String label) {
         this.length = length;
         this.owned = ownedLength == 0 ? null : Nd4j.create(DataType.FLOAT, ownedLength);
-        this.bytes = ledger.allocate(category, MemoryTier.DEVICE, 4L * ownedLength, label);
-    }
-
-    /** The master behind a parameter's store: the store itself, or the master of an offloaded one. */
-    static MasterShardStore of(io.ds4j.zero.stage3.ShardStore store) {
-        return store instanceof OffloadedShardStore o ? o.master() : (MasterShardStore) store;
+        long held = owned == null ? 0 : owned.data().length() * owned.data().getElementSize();
+        this.bytes = ledger.allocate(category, MemoryTier.DEVICE, held, label);
     }
 
     /** The owned elements (null when the shard is all padding): the array the optimizer updates in place. */
     INDArray owned() {
         return owned;
+    }
+
+    private int ownedLength() {
+        return owned == null ? 0 : (int) owned.length();
     }
 
     @Override
@@ -46,22 +47,21 @@ final class MasterShardStore implements ShardStore {
     }
 
     @Override
-    public void read(float[] dst) {
-        int n = owned == null ? 0 : (int) owned.length();
-        if (n > 0) {
-            FloatBuffer b = HostView.of(owned);
-            b.position(0);
-            b.get(dst, 0, n);
+    public void read(int from, float[] dst, int at, int n) {
+        ShardStore.checkRange(length, from, dst.length, at, n);
+        int real = Math.max(0, Math.min(n, ownedLength() - from));
+        if (real > 0) {
+            HostView.of(owned).get(from, dst, at, real);
         }
-        Arrays.fill(dst, n, length, 0f);
+        Arrays.fill(dst, at + real, at + n, 0f);
     }
 
     @Override
-    public void write(float[] src) {
-        if (owned != null) {
-            FloatBuffer b = HostView.of(owned);
-            b.position(0);
-            b.put(src, 0, (int) owned.length());
+    public void write(int from, float[] src, int at, int n) {
+        ShardStore.checkRange(length, from, src.length, at, n);
+        int real = Math.max(0, Math.min(n, ownedLength() - from));
+        if (real > 0) {
+            HostView.of(owned).put(from, src, at, real);
             HostView.written(owned);
         }
     }

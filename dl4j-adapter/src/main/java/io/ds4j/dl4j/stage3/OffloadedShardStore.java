@@ -3,13 +3,13 @@ package io.ds4j.dl4j.stage3;
 import io.ds4j.zero.stage3.ShardStore;
 
 /**
- * An offloaded parameter shard ({@link ParamHome}): the gathers read the offloaded copy; the optimizer updates the
- * fp32 master; {@link #sync()} copies the master to the copy after each optimizer step.
+ * A mixed-precision parameter shard ({@link ParamHome}): the gathers read the 16-bit copy (on the device, the host or
+ * disk); the optimizer updates the fp32 master; {@link #sync()} rounds the master into the copy after each optimizer
+ * step, a tile of at most {@link HalfShardStore#TILE} floats at a time (no shard-sized staging is held).
  */
 final class OffloadedShardStore implements ShardStore {
     private final MasterShardStore master;
     private final ShardStore copy;
-    private final float[] staging;
 
     OffloadedShardStore(MasterShardStore master, ShardStore copy) {
         if (master.length() != copy.length()) {
@@ -18,7 +18,6 @@ final class OffloadedShardStore implements ShardStore {
         }
         this.master = master;
         this.copy = copy;
-        this.staging = new float[master.length()];
     }
 
     /** The fp32 master the optimizer updates. */
@@ -26,10 +25,15 @@ final class OffloadedShardStore implements ShardStore {
         return master;
     }
 
-    /** Writes the master's current values to the offloaded copy. */
+    /** Writes the master's current values to the copy. */
     void sync() {
-        master.read(staging);
-        copy.write(staging);
+        int n = master.length();
+        float[] tile = new float[Math.min(Math.max(n, 1), HalfShardStore.TILE)];
+        for (int done = 0; done < n; done += tile.length) {
+            int k = Math.min(tile.length, n - done);
+            master.read(done, tile, 0, k);
+            copy.write(done, tile, 0, k);
+        }
     }
 
     @Override
@@ -38,14 +42,14 @@ final class OffloadedShardStore implements ShardStore {
     }
 
     @Override
-    public void read(float[] dst) {
-        copy.read(dst);
+    public void read(int from, float[] dst, int at, int n) {
+        copy.read(from, dst, at, n);
     }
 
     @Override
-    public void write(float[] src) {
-        master.write(src);
-        copy.write(src);
+    public void write(int from, float[] src, int at, int n) {
+        master.write(from, src, at, n);
+        copy.write(from, src, at, n);
     }
 
     @Override

@@ -9,32 +9,39 @@ import io.ds4j.zero.offload.FreeSpaceProbe;
 import io.ds4j.zero.stage3.FileShardStore;
 import io.ds4j.zero.stage3.HeapShardStore;
 import io.ds4j.zero.stage3.ParamNvmePath;
+import io.ds4j.zero.stage3.ParamSwapBuffers;
 import io.ds4j.zero.stage3.ShardStore;
 import io.ds4j.precision.Precision;
 import java.nio.file.Path;
 
 /**
- * Where one rank keeps its parameter shards between uses ({@code zero_optimization.offload_param.device}):
+ * Where one rank keeps its parameter shards between uses ({@code zero_optimization.offload_param.device}). In fp32
+ * the shard is the optimizer's fp32 master and exists once:
  * <ul>
- *   <li>{@code none}: the shard is the optimizer's fp32 master ({@link MasterShardStore}, device tier);</li>
- *   <li>{@code cpu}: the shard the gathers read is a host copy ({@link HeapShardStore}, host tier);</li>
- *   <li>{@code nvme}: it is a file in a private directory of the rank under {@code nvme_path}
- *       ({@link FileShardStore}, disk tier), created here and deleted by {@link #close()}.</li>
+ *   <li>{@code none}: an ND4J array on the device ({@link MasterShardStore}), updated in place;</li>
+ *   <li>{@code cpu}: a Java array on the host ({@link HeapShardStore}, ledger HOST); the device holds none of it
+ *       between uses, only what a gather or a sub-group of the optimizer step brings there for the moment;</li>
+ *   <li>{@code nvme}: a file in a private directory of the rank under {@code nvme_path} ({@link FileShardStore},
+ *       ledger DISK), read and written through {@code buffer_count} host buffers of at most {@code buffer_size}
+ *       elements ({@link ParamSwapBuffers}); created here and deleted by {@link #close()}.</li>
  * </ul>
- * With offload the fp32 master stays with the optimizer (ledger {@code MASTER_WEIGHTS}), as DeepSpeed's stage 3 keeps
- * its fp32 partitions in the optimizer apart from the parameter partitions; the offloaded copy is refreshed from it
- * after every optimizer step ({@link OffloadedShardStore#sync()}), so it is the same float values and training is
- * bit-identical to no offload.
+ * In mixed precision (fp16, bf16) the shard the gathers read is a 16-bit copy (on the device, the host, or a file of
+ * rounded FLOAT values), and the fp32 master stays with the optimizer on the device (ledger {@code MASTER_WEIGHTS}),
+ * as DeepSpeed keeps its fp32 partitions with the optimizer apart from the parameter partitions; the copy is refreshed
+ * from the master after every optimizer step ({@link OffloadedShardStore#sync()}).
  */
 final class ParamHome implements AutoCloseable {
     private final OffloadDevice device;
     private final Path dir;
+    private final OffloadParamConfig config;
+    private ParamSwapBuffers swap;
     private Precision format = Precision.FP32;
     private int files;
 
-    private ParamHome(OffloadDevice device, Path dir) {
+    private ParamHome(OffloadDevice device, Path dir, OffloadParamConfig config) {
         this.device = device;
         this.dir = dir;
+        this.config = config;
     }
 
     /**
@@ -51,7 +58,7 @@ final class ParamHome implements AutoCloseable {
 
     /** No parameter offload. */
     static ParamHome device() {
-        return new ParamHome(OffloadDevice.NONE, null);
+        return new ParamHome(OffloadDevice.NONE, null, OffloadParamConfig.none());
     }
 
     /**
@@ -63,16 +70,27 @@ final class ParamHome implements AutoCloseable {
     static ParamHome of(OffloadParamConfig config, int rank, long requiredBytes) {
         return switch (config.device()) {
             case NONE -> device();
-            case CPU -> new ParamHome(OffloadDevice.CPU, null);
-            case NVME -> new ParamHome(OffloadDevice.NVME, ParamNvmePath.createRankDirectory(config.nvmePath(), rank,
-                    requiredBytes, FreeSpaceProbe.fileStore()));
+            case CPU -> new ParamHome(OffloadDevice.CPU, null, config);
+            case NVME -> nvme(config, rank, requiredBytes);
         };
+    }
+
+    private static ParamHome nvme(OffloadParamConfig config, int rank, long requiredBytes) {
+        ParamSwapBuffers.check(config.bufferCount(), config.bufferSize()); // before a directory exists
+        Path dir = ParamNvmePath.createRankDirectory(config.nvmePath(), rank, requiredBytes,
+                FreeSpaceProbe.fileStore());
+        return new ParamHome(OffloadDevice.NVME, dir, config);
     }
 
     /** A store for a shard of {@code length} elements of which {@code owned} are real (the rest padding). */
     ShardStore store(int length, int owned, MemoryLedger ledger, String label) {
-        if (device == OffloadDevice.NONE && format == Precision.FP32) {
-            return new MasterShardStore(length, owned, ledger, label + " (fp32 master)");
+        if (format == Precision.FP32) {
+            return switch (device) {
+                case NONE -> new MasterShardStore(length, owned, ledger, label + " (fp32 master)");
+                case CPU -> new HeapShardStore(length, ledger, MemoryTier.HOST, label + " (fp32 master, offloaded to"
+                        + " cpu)");
+                case NVME -> file(length, ledger);
+            };
         }
         MasterShardStore master = new MasterShardStore(length, owned, ledger, MemoryCategory.MASTER_WEIGHTS,
                 label + " (fp32 master)");
@@ -80,18 +98,24 @@ final class ParamHome implements AutoCloseable {
     }
 
     private ShardStore copy(int length, MemoryLedger ledger, String label) {
-        boolean half = format != Precision.FP32;
+        String half = label + " (" + format.key();
         return switch (device) {
-            case NONE -> new HalfShardStore(format, length, ledger, MemoryTier.DEVICE, label + " (" + format.key()
-                    + ")");
-            case CPU -> half ? new HalfShardStore(format, length, ledger, MemoryTier.HOST, label + " ("
-                    + format.key() + ", offloaded to cpu)")
-                    : new HeapShardStore(length, ledger, MemoryTier.HOST, label + " (offloaded to cpu)");
-            case NVME -> {
-                ShardStore file = new FileShardStore(dir, String.format("param-%06d.f32", files++), length, ledger);
-                yield half ? HalfShardStore.rounding(format, file) : file;
-            }
+            case NONE -> new HalfShardStore(format, length, ledger, MemoryTier.DEVICE, half + ")");
+            case CPU -> new HalfShardStore(format, length, ledger, MemoryTier.HOST, half + ", offloaded to cpu)");
+            case NVME -> HalfShardStore.rounding(format, file(length, ledger));
         };
+    }
+
+    private ShardStore file(int length, MemoryLedger ledger) {
+        if (swap == null) {
+            swap = new ParamSwapBuffers(config.bufferCount(), config.bufferSize(), ledger);
+        }
+        return new FileShardStore(dir, String.format("param-%06d.f32", files++), length, swap, ledger);
+    }
+
+    /** The nvme swap buffers (null before the first nvme store, and without nvme). */
+    ParamSwapBuffers swapBuffers() {
+        return swap;
     }
 
     /** @return the rank's nvme directory, or null */
@@ -102,6 +126,9 @@ final class ParamHome implements AutoCloseable {
     /** Deletes the nvme directory (the stores must be closed first). */
     @Override
     public void close() {
+        if (swap != null) {
+            swap.close();
+        }
         if (dir != null) {
             ParamNvmePath.delete(dir);
         }

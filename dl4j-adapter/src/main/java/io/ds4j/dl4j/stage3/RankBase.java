@@ -41,6 +41,7 @@ abstract class RankBase {
     private final Map<Integer, Integer> firstParam = new HashMap<>();
     private final INDArray paramScratch;
     private final INDArray gradScratch;
+    private final MemoryLedger.Allocation scratchBytes;
     private ParamCoordinator coordinator;
     private ShardOptimizer optimizer;
     private final ParamHome home;
@@ -68,7 +69,8 @@ abstract class RankBase {
         DataType type = computeType();
         paramScratch = Nd4j.create(type, 1, n);
         gradScratch = Nd4j.create(type, 1, n);
-        ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 2L * type.width() * n,
+        scratchBytes = ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE,
+                Held.bytes(paramScratch) + Held.bytes(gradScratch),
                 "stage3 compute scratch (" + type + " parameters and gradients of the largest layer)");
     }
 
@@ -225,7 +227,7 @@ abstract class RankBase {
             float[] full = new float[(int) p.layout().paddedLength()];
             int s = p.store().length();
             float[] mine = new float[s];
-            MasterShardStore.of(p.store()).read(mine); // fp32 values (the master), also in mixed precision
+            MasterShards.masterOf(p.store()).read(mine); // fp32 values (the master), also in mixed precision
             comm.allGather(mine, 0, full, 0, s, s);
             System.arraycopy(full, 0, out, at, p.spec().numel());
             at += p.spec().numel();
@@ -272,6 +274,7 @@ abstract class RankBase {
                 p.free(buffers);
             }
         } finally {
+            scratchBytes.close();
             home.close();
         }
     }

@@ -20,37 +20,47 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * One rank's optimizer over its shards: for every parameter, the owned elements' fp32 values (the parameter's
- * {@link MasterShardStore}, updated in place), their reduced gradient, and the network's own DL4J updater on exactly
- * that range of the flat vector ({@link ShardUpdater}, so DL4J's per-layer updaters, learning-rate schedules and
- * regularization apply as in plain {@code fit()}), or, with a DeepSpeed {@code optimizer} section, a fused kernel on
- * the masters ({@link FusedShardUpdate}) reading the gradient times DeepSpeed's clip factor. The step walks the
- * rank's owned elements in DeepSpeed's sub-groups ({@link SubGroupPlan}, {@code sub_group_size}): each DL4J updater
- * covers one segment of a sub-group, and the step's temporaries (unscaled mixed-precision gradient, kernel staging)
- * hold one sub-group, entered in the ledger as {@code OTHER} for the duration of the step.
+ * One rank's optimizer over its shards: for every parameter, the owned elements' fp32 master ({@link MasterShards}),
+ * their reduced gradient, and the network's own DL4J updater on exactly that range of the flat vector
+ * ({@link ShardUpdater}, so DL4J's per-layer updaters, learning-rate schedules and regularization apply as in plain
+ * {@code fit()}), or, with a DeepSpeed {@code optimizer} section, a fused kernel on the masters
+ * ({@link FusedShardUpdate}) reading the gradient times DeepSpeed's clip factor. The step walks the rank's owned
+ * elements in DeepSpeed's sub-groups ({@link SubGroupPlan}, {@code sub_group_size}): each DL4J updater covers one
+ * segment of a sub-group, and the step's temporaries (unscaled mixed-precision gradient, kernel staging) hold one
+ * sub-group, entered in the ledger as {@code OTHER} for the duration of the step.
+ *
+ * <p>Masters on the device (no {@code offload_param}, or mixed precision) are updated in place. Masters offloaded
+ * with {@code offload_param} (fp32: on the host or on disk) are brought to the device one sub-group at a time: the
+ * DL4J updaters of the sub-group's segments are pointed at a device staging array of the largest sub-group
+ * ({@link ShardUpdater#bindParams}), the sub-group's masters are copied in, updated, and copied back; the staging
+ * exists only during the step.
  */
 final class ShardOptimizer {
-    private record Piece(FlatLayout.Slot slot, INDArray master, INDArray grad, ShardGradient gradient) { }
+    private record Piece(FlatLayout.Slot slot, INDArray grad, ShardGradient gradient) { }
 
-    /** The DL4J updater of one segment of a sub-group, on views of its piece's master and gradient. */
-    private record SegmentUpdate(ShardUpdater updater, INDArray master, INDArray grad) { }
+    /** The DL4J updater of one segment of a sub-group, on views of its master and gradient. */
+    private record SegmentUpdate(ShardUpdater updater, SubGroupPlan.Segment segment, INDArray master,
+                                 INDArray grad) { }
 
     private final List<Piece> pieces = new ArrayList<>();
-    private final List<SegmentUpdate> updates = new ArrayList<>();
+    private final List<List<SegmentUpdate>> updates = new ArrayList<>(); // per sub-group
+    private final List<MemoryLedger.Allocation> held = new ArrayList<>();
+    private final MasterShards masters;
     private final FusedShardUpdate.Pieces fused;
     private final SubGroupPlan plan;
     private final MemoryLedger ledger;
 
     /**
      * @param layout the network's flat layout
-     * @param params every partitioned parameter, in flat (slot) order, each on a {@link MasterShardStore}
+     * @param params every partitioned parameter, in flat (slot) order
      * @param ledger where gradients, optimizer state and the step's sub-group transient are entered
      * @param owner  the rank and its {@code sub_group_size}
      * @param update a DeepSpeed optimizer run on the masters instead of the DL4J updaters, or null
      */
     ShardOptimizer(FlatLayout layout, List<PartitionedParam> params, MemoryLedger ledger, Owner owner,
                    FusedShardUpdate update) {
-        this.fused = update == null ? null : new FusedShardUpdate.Pieces(update, params.size());
+        this.masters = MasterShards.of(params);
+        this.fused = update == null ? null : new FusedShardUpdate.Pieces(update, masters, params.size());
         this.ledger = ledger;
         int[] owned = new int[params.size()];
         for (int i = 0; i < params.size(); i++) {
@@ -59,48 +69,65 @@ final class ShardOptimizer {
             Range own = p.layout().ownedRange(owner.rank());
             int n = (int) own.length();
             owned[i] = n;
+            INDArray grad = n == 0 ? null : Nd4j.create(DataType.FLOAT, n);
+            if (fused != null) {
+                fused.add(grad, ledger, slot.frozen());
+            }
             if (n == 0) {
-                pieces.add(new Piece(slot, null, null, null));
+                pieces.add(new Piece(slot, null, null));
                 continue;
             }
-            INDArray master = MasterShardStore.of(p.store()).owned();
-            INDArray grad = Nd4j.create(DataType.FLOAT, n);
+            held.add(ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, Held.bytes(grad),
+                    "stage3 gradient shard"));
             long lo = slot.start() + own.offset();
-            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4L * n, "stage3 gradient shard");
-            if (fused != null) {
-                fused.add(i, master, grad, ledger, slot.frozen());
-            }
-            pieces.add(new Piece(slot, master, grad, new ShardGradient(layout, lo, lo + n, grad)));
+            pieces.add(new Piece(slot, grad, new ShardGradient(layout, lo, lo + n, grad)));
         }
         this.plan = new SubGroupPlan(owned, owner.subGroupSize());
         if (fused != null) {
             fused.open(ledger, owner.subGroupSize()); // offload_optimizer: the store over the owned elements
-        }
-        if (fused == null) {
+        } else {
             addUpdaters(layout, params, owner.rank());
         }
     }
 
     /** The network's DL4J updaters, one per segment of every sub-group, with their state entered in the ledger. */
     private void addUpdaters(FlatLayout layout, List<PartitionedParam> params, int rank) {
+        INDArray stage = masters.onDevice() ? null : Nd4j.create(DataType.FLOAT, Math.max(1, plan.largest()));
         long state = 0;
         for (List<SubGroupPlan.Segment> group : plan.groups()) {
+            List<SegmentUpdate> list = new ArrayList<>();
             for (SubGroupPlan.Segment s : group) {
-                state += addUpdater(layout, params.get(s.piece()).layout().ownedRange(rank), s);
+                INDArray m = stage == null ? slice(masters.array(s.piece()), s.from(), s.length())
+                        : slice(stage, s.at(), s.length()); // rebound to each step's staging
+                list.add(addUpdater(layout, params.get(s.piece()).layout().ownedRange(rank), s, m));
+                INDArray st = list.get(list.size() - 1).updater().state();
+                state += st == null ? 0 : Held.bytes(st);
             }
+            updates.add(list);
         }
-        ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4L * state, "stage3 optimizer state");
+        if (stage != null) {
+            release(stage);
+        }
+        held.add(ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, state, "stage3 optimizer state"));
     }
 
     /** A DL4J updater on one segment (the measured fact: an updater on a sub-range is bit-identical to the whole). */
-    private long addUpdater(FlatLayout layout, Range own, SubGroupPlan.Segment s) {
+    private SegmentUpdate addUpdater(FlatLayout layout, Range own, SubGroupPlan.Segment s, INDArray master) {
         Piece pc = pieces.get(s.piece());
-        INDArray m = pc.master().get(NDArrayIndex.interval(s.from(), s.from() + s.length()));
-        INDArray g = pc.grad().get(NDArrayIndex.interval(s.from(), s.from() + s.length()));
+        INDArray g = slice(pc.grad(), s.from(), s.length());
         long lo = pc.slot().start() + own.offset() + s.from();
-        ShardUpdater u = ShardUpdater.forShard(layout, lo, lo + s.length(), m, g);
-        updates.add(new SegmentUpdate(u, m, g));
-        return u.state() == null ? 0 : u.state().length();
+        return new SegmentUpdate(ShardUpdater.forShard(layout, lo, lo + s.length(), master, g), s, master, g);
+    }
+
+    /** Frees a staging array's memory now rather than at the next garbage collection. */
+    private static void release(INDArray stage) {
+        if (stage.closeable()) {
+            stage.close();
+        }
+    }
+
+    private static INDArray slice(INDArray a, int from, int length) {
+        return a.get(NDArrayIndex.interval(from, from + length));
     }
 
     /**
@@ -162,12 +189,56 @@ final class ShardOptimizer {
                 pc.gradient().scale(factor);
             }
         }
-        for (SegmentUpdate u : updates) {
-            u.updater().gradientToUpdate(ctx.iteration(), ctx.epoch());
-            u.master().subi(u.grad());
+        if (masters.onDevice()) {
+            updates.forEach(group -> group.forEach(u -> update(u, u.master(), ctx)));
+        } else {
+            stepStaged(ctx);
         }
         clearGradients();
         return norm;
+    }
+
+    private static void update(SegmentUpdate u, INDArray master, StepContext ctx) {
+        u.updater().gradientToUpdate(ctx.iteration(), ctx.epoch());
+        master.subi(u.grad());
+    }
+
+    /**
+     * The DL4J updaters on offloaded masters: per sub-group, its masters are copied into a device staging array of
+     * the largest sub-group (through a host transfer array of the same size), the updaters run on views of it, and
+     * the updated values go back to the masters' store. Both temporaries are entered in the ledger for the step.
+     */
+    private void stepStaged(StepContext ctx) {
+        int n = Math.max(1, plan.largest());
+        INDArray stage = Nd4j.create(DataType.FLOAT, n);
+        float[] transfer = new float[n];
+        try (MemoryLedger.Allocation d = ledger.allocate(MemoryCategory.OTHER, MemoryTier.DEVICE, Held.bytes(stage),
+                "stage3 optimizer step: one sub-group of the offloaded masters on the device");
+             MemoryLedger.Allocation h = ledger.allocate(MemoryCategory.OTHER, MemoryTier.HOST,
+                     (long) Float.BYTES * transfer.length, "stage3 optimizer step: host transfer of one sub-group")) {
+            for (List<SegmentUpdate> group : updates) {
+                for (SegmentUpdate u : group) {
+                    SubGroupPlan.Segment s = u.segment();
+                    masters.get(s.piece(), s.from(), transfer, s.at(), s.length());
+                }
+                SubGroupPlan.Segment last = group.get(group.size() - 1).segment();
+                int len = last.at() + last.length();
+                HostView.of(stage).put(0, transfer, 0, len);
+                HostView.written(stage);
+                for (SegmentUpdate u : group) {
+                    INDArray m = slice(stage, u.segment().at(), u.segment().length());
+                    u.updater().bindParams(m);
+                    update(u, m, ctx);
+                }
+                HostView.of(stage).get(0, transfer, 0, len);
+                for (SegmentUpdate u : group) {
+                    SubGroupPlan.Segment s = u.segment();
+                    masters.put(s.piece(), s.from(), transfer, s.at(), s.length());
+                }
+            }
+        } finally {
+            release(stage); // the views the updaters hold are rebound before their next use
+        }
     }
 
     /**
@@ -203,8 +274,9 @@ final class ShardOptimizer {
         }
     }
 
-    /** Stops the fused kernel's threads, if any. */
+    /** Releases the ledger entries of the gradients and the optimizer state and stops the fused kernel's threads. */
     void close() {
+        held.forEach(MemoryLedger.Allocation::close);
         if (fused != null) {
             fused.close();
         }

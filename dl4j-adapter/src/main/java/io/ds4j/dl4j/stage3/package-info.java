@@ -30,20 +30,27 @@
  *
  * <h2>What a rank holds</h2>
  * Between steps: its shard of every parameter (fp32, or 16-bit in mixed precision), the fp32 master of the owned
- * elements with the DL4J updater
- * state for them, the reduced gradient shard, the full copies of persistent parameters, and two scratch arrays of the
- * largest layer's size. During a step, additionally: the gathered tensors the coordinator keeps live and one
- * full-size gradient tensor at a time during its reduce-scatter. The ledger enters each of these.
+ * elements with the DL4J updater state for them, the reduced gradient shard, the full copies of persistent parameters,
+ * and two scratch arrays of the largest layer's size. During a step, additionally: the gathered tensors the
+ * coordinator keeps live and one full-size gradient tensor at a time during its reduce-scatter. The ledger enters each
+ * of these with the size of the buffer itself (array length times element width, a file's length) when it is
+ * allocated, and releases the entry when the buffer is freed; after {@code close()} every rank's ledger is zero.
  *
  * <h2>Parameter offload</h2>
- * {@code zero_optimization.offload_param} ({@code ParamHome}): with {@code cpu} each shard the gathers read is a host
- * copy ({@link io.ds4j.zero.stage3.HeapShardStore}, ledger HOST), with {@code nvme} a file per tensor in a new
- * directory per rank under {@code nvme_path} ({@link io.ds4j.zero.stage3.FileShardStore}: written to a
- * {@code .tmp} and renamed atomically, the path checked by {@link io.ds4j.zero.stage3.ParamNvmePath} naming
- * {@code zero_optimization.offload_param.nvme_path}; ledger DISK; files and directory deleted by
- * {@link io.ds4j.dl4j.stage3.Stage3Trainer#close()}). The fp32 master stays with the optimizer (ledger
- * MASTER_WEIGHTS), as DeepSpeed keeps its fp32 partitions apart from the parameter partitions, and is copied to the
- * offloaded shard after every step: the same floats, so training is bit-identical to no offload.
+ * {@code zero_optimization.offload_param} ({@code ParamHome}). In fp32 the shard is the fp32 master and exists once:
+ * with {@code cpu} it is a Java array ({@link io.ds4j.zero.stage3.HeapShardStore}, ledger HOST), with {@code nvme} a
+ * file per tensor in a new directory per rank under {@code nvme_path} ({@link io.ds4j.zero.stage3.FileShardStore},
+ * ledger DISK; the path checked by {@link io.ds4j.zero.stage3.ParamNvmePath} naming
+ * {@code zero_optimization.offload_param.nvme_path}; files and directory deleted by
+ * {@link io.ds4j.dl4j.stage3.Stage3Trainer#close()}), read and written through at most {@code buffer_count} host
+ * buffers of at most {@code buffer_size} elements ({@link io.ds4j.zero.stage3.ParamSwapBuffers}, tiling a larger
+ * shard), so no copy of the shard stays in memory. The device then holds none of the shard between steps: a gather
+ * reads it straight into the gathered buffer, and the optimizer step brings one {@code sub_group_size} sub-group of
+ * the masters at a time into a device staging array that its DL4J updaters are pointed at
+ * ({@code ShardUpdater.bindParams}) and writes it back ({@link io.ds4j.dl4j.stage3.ShardOptimizer}); the same float
+ * operations in the same order, so training is bit-identical to no offload. In mixed precision the offloaded shard is
+ * the 16-bit copy and the fp32 master stays on the device with the optimizer (ledger MASTER_WEIGHTS), as DeepSpeed
+ * keeps its fp32 partitions with the optimizer; {@code offload_optimizer} moves that.
  *
  * <h2>Mixed precision ({@code fp16}, {@code bf16})</h2>
  * {@link io.ds4j.dl4j.stage3.Stage3Precision} follows stages 0-2's rounding points exactly. Every parameter store pairs

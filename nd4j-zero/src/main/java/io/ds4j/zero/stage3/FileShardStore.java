@@ -4,45 +4,49 @@ import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A shard in a file ({@code offload_param.device: nvme}), entered in the ledger as parameters on
- * {@link MemoryTier#DISK}. The file holds the shard's {@link #length()} floats in native byte order and nothing else.
+ * A shard in a file ({@code offload_param.device: nvme}), entered in the ledger on {@link MemoryTier#DISK} with the
+ * file's length. The file holds the shard's {@link #length()} floats in native byte order and nothing else.
  *
- * <p>Every {@link #write} goes to {@code <name>.tmp} and is renamed atomically over {@code <name>} once complete, so
- * the file under its own name is always a whole shard. Nothing is fsynced: these are scratch files, deleted by
- * {@link #close()}. Confined to the rank's thread (one {@code float[]}-sized byte buffer per store, reused).
+ * <p>The store keeps no copy of the shard in memory: reads and writes go through the rank's
+ * {@link ParamSwapBuffers} ({@code buffer_count} buffers of {@code buffer_size} elements), a tile of one buffer at a
+ * time, with positional reads and writes of the file. Nothing is fsynced: these are scratch files, deleted by
+ * {@link #close()}. Confined to the rank's thread.
  */
 public final class FileShardStore implements ShardStore {
     private final Path file;
     private final int length;
-    private final ByteBuffer bytes;
+    private final ParamSwapBuffers buffers;
     private final MemoryLedger.Allocation entry;
 
     /**
-     * Creates the store and writes a zero shard to {@code dir/<fileName>}.
+     * Creates the store: a file of {@code length} zero floats at {@code dir/<fileName>}.
      *
      * @param dir      the rank's directory (see {@link ParamNvmePath#createRankDirectory})
      * @param fileName the file's name in it, unique per parameter
      * @param length   elements
-     * @param ledger   the rank's ledger
+     * @param buffers  the rank's swap buffers
+     * @param ledger   the rank's ledger (the file is entered as parameters on disk)
      */
-    public FileShardStore(Path dir, String fileName, int length, MemoryLedger ledger) {
+    public FileShardStore(Path dir, String fileName, int length, ParamSwapBuffers buffers, MemoryLedger ledger) {
         this.file = dir.resolve(fileName);
         this.length = length;
-        this.bytes = ByteBuffer.allocate(4 * length).order(ByteOrder.nativeOrder());
-        this.entry = ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DISK, 4L * length,
-                "stage3 shard on nvme " + fileName);
-        write(new float[length]);
+        this.buffers = buffers;
+        buffers.register(length);
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength((long) Float.BYTES * length); // reads as zeros
+            this.entry = ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DISK, f.length(), "stage3 shard on nvme " + fileName);
+        } catch (IOException e) {
+            throw new UncheckedIOException("creating parameter shard file " + file + " failed", e);
+        }
     }
 
     /** @return the file holding the shard */
@@ -56,55 +60,63 @@ public final class FileShardStore implements ShardStore {
     }
 
     @Override
-    public void read(float[] dst) {
-        bytes.clear();
+    public void read(int from, float[] dst, int at, int n) {
+        ShardStore.checkRange(length, from, dst.length, at, n);
+        ByteBuffer b = buffers.acquire();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            if (ch.size() != bytes.capacity()) {
+            if (ch.size() != (long) Float.BYTES * length) {
                 throw new IllegalStateException(file + " has " + ch.size() + " bytes, a shard of " + length
-                        + " floats needs " + bytes.capacity() + "; the file was changed outside ds4j");
+                        + " floats needs " + (long) Float.BYTES * length + "; the file was changed outside ds4j");
             }
-            while (bytes.hasRemaining()) {
-                if (ch.read(bytes) < 0) {
-                    throw new IllegalStateException(file + " ended early");
+            for (int done = 0; done < n; ) {
+                int k = Math.min(n - done, buffers.tileElements());
+                b.clear().limit(Float.BYTES * k);
+                long pos = (long) Float.BYTES * (from + done);
+                while (b.hasRemaining()) {
+                    if (ch.read(b, pos + b.position()) < 0) {
+                        throw new IllegalStateException(file + " ended early");
+                    }
                 }
+                b.flip();
+                b.asFloatBuffer().get(dst, at + done, k);
+                done += k;
             }
         } catch (IOException e) {
             throw new UncheckedIOException("reading parameter shard file " + file + " failed", e);
+        } finally {
+            buffers.release(b);
         }
-        bytes.flip();
-        bytes.asFloatBuffer().get(dst, 0, length);
     }
 
     @Override
-    public void write(float[] src) {
-        bytes.clear();
-        bytes.asFloatBuffer().put(src, 0, length);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (bytes.hasRemaining()) {
-                ch.write(bytes);
+    public void write(int from, float[] src, int at, int n) {
+        ShardStore.checkRange(length, from, src.length, at, n);
+        ByteBuffer b = buffers.acquire();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            for (int done = 0; done < n; ) {
+                int k = Math.min(n - done, buffers.tileElements());
+                b.clear();
+                b.asFloatBuffer().put(src, at + done, k);
+                b.limit(Float.BYTES * k);
+                long pos = (long) Float.BYTES * (from + done);
+                while (b.hasRemaining()) {
+                    ch.write(b, pos + b.position());
+                }
+                done += k;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("writing parameter shard file " + tmp + " failed", e);
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new UncheckedIOException("the file system of " + file.getParent() + " cannot rename atomically;"
-                    + " choose another " + ParamNvmePath.KEY, e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("renaming " + tmp + " to " + file + " failed", e);
+            throw new UncheckedIOException("writing parameter shard file " + file + " failed", e);
+        } finally {
+            buffers.release(b);
         }
     }
 
-    /** Deletes the file (and a leftover {@code .tmp}) and the ledger entry. */
+    /** Deletes the file and the ledger entry. */
     @Override
     public void close() {
         entry.close();
         try {
             Files.deleteIfExists(file);
-            Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".tmp"));
         } catch (IOException e) {
             throw new UncheckedIOException("deleting parameter shard file " + file + " failed", e);
         }

@@ -7,7 +7,8 @@ import io.ds4j.zero.ledger.MemoryTier;
 /**
  * A shard in a {@code float[]}, entered in the ledger as parameters on the given tier: {@link MemoryTier#DEVICE}
  * normally, {@link MemoryTier#HOST} for {@code offload_param.device: cpu} (on the CPU backend both are host memory;
- * the tier records where DeepSpeed would keep it).
+ * the tier records where DeepSpeed would keep it). The ledger entry is the array's own size,
+ * {@code Float.BYTES x data.length}.
  */
 public final class HeapShardStore implements ShardStore {
     private final float[] data;
@@ -21,7 +22,7 @@ public final class HeapShardStore implements ShardStore {
      */
     public HeapShardStore(int length, MemoryLedger ledger, MemoryTier tier, String label) {
         this.data = new float[length];
-        this.bytes = ledger.allocate(MemoryCategory.PARAMETERS, tier, 4L * length, label);
+        this.bytes = ledger.allocate(MemoryCategory.PARAMETERS, tier, (long) Float.BYTES * data.length, label);
     }
 
     @Override
@@ -30,13 +31,20 @@ public final class HeapShardStore implements ShardStore {
     }
 
     @Override
-    public void read(float[] dst) {
-        System.arraycopy(data, 0, dst, 0, data.length);
+    public void read(int from, float[] dst, int at, int n) {
+        ShardStore.checkRange(data.length, from, dst.length, at, n);
+        System.arraycopy(data, from, dst, at, n);
     }
 
     @Override
-    public void write(float[] src) {
-        System.arraycopy(src, 0, data, 0, data.length);
+    public void write(int from, float[] src, int at, int n) {
+        ShardStore.checkRange(data.length, from, src.length, at, n);
+        System.arraycopy(src, at, data, from, n);
+    }
+
+    /** Bytes of the array that holds the shard. */
+    public long heldBytes() {
+        return (long) Float.BYTES * data.length;
     }
 
     @Override

@@ -99,9 +99,7 @@ public final class PartitionedParam {
     private void allGatherInto(Collectives comm, float[] target) {
         int n = store.length();
         int own = rank * n;
-        float[] tmp = new float[n];
-        store.read(tmp);
-        System.arraycopy(tmp, 0, target, own, n);
+        store.read(0, target, own, n); // straight into the own block: no shard-sized temporary
         comm.allGather(target, own, target, 0, n, n); // in place: the own block is already in the output
     }
 

@@ -2,21 +2,54 @@ package io.ds4j.zero.stage3;
 
 /**
  * Where one rank's shard of a {@link PartitionedParam} lives between uses: on the heap ({@link HeapShardStore},
- * device or host tier), in a file (parameter offload to NVMe), or in the optimizer's own fp32 master array (fp32
- * training, where the partitioned parameters are the master). Reads and writes whole shards of
- * {@link #length()} elements; padding elements read as zero. Confined to the rank's thread.
+ * device or host tier), in a file (parameter offload to NVMe, {@link FileShardStore}), or in the optimizer's own fp32
+ * master array (fp32 training without offload, where the partitioned parameters are the master). Reads and writes
+ * ranges of the shard's {@link #length()} elements; padding elements read as zero. Confined to the rank's thread.
+ *
+ * <p>Call order: any number of reads and writes, then {@link #close()} once; the store is unusable afterwards.
  */
 public interface ShardStore extends AutoCloseable {
     /** Elements of the shard (the padded shard length). */
     int length();
 
+    /**
+     * Copies shard elements {@code [from, from + n)} into {@code dst[at, at + n)}.
+     *
+     * @throws IndexOutOfBoundsException when the range is outside the shard or {@code dst}
+     */
+    void read(int from, float[] dst, int at, int n);
+
+    /**
+     * Replaces shard elements {@code [from, from + n)} with {@code src[at, at + n)}.
+     *
+     * @throws IndexOutOfBoundsException when the range is outside the shard or {@code src}
+     */
+    void write(int from, float[] src, int at, int n);
+
     /** Copies the shard into {@code dst[0, length)}. */
-    void read(float[] dst);
+    default void read(float[] dst) {
+        read(0, dst, 0, length());
+    }
 
     /** Replaces the shard with {@code src[0, length)}. */
-    void write(float[] src);
+    default void write(float[] src) {
+        write(0, src, 0, length());
+    }
 
     /** Releases the storage and its ledger entry. */
     @Override
     void close();
+
+    /**
+     * Checks a range against a shard of {@code length} elements and an array of {@code arrayLength}.
+     *
+     * @throws IndexOutOfBoundsException naming the range
+     */
+    static void checkRange(int length, int from, int arrayLength, int at, int n) {
+        if (n < 0 || from < 0 || at < 0 || from > length - n || at > arrayLength - n) {
+            throw new IndexOutOfBoundsException("shard range [" + from + ", " + ((long) from + n) + ") of a shard of "
+                    + length + " elements, array range [" + at + ", " + ((long) at + n) + ") of an array of "
+                    + arrayLength);
+        }
+    }
 }

@@ -37,7 +37,7 @@ public final class TransientBuffers {
             throw new IllegalArgumentException("buffer '" + label + "': length must be >= 0, got " + length);
         }
         float[] buf = new float[length];
-        long bytes = 4L * length;
+        long bytes = (long) Float.BYTES * buf.length; // the array's own size
         held.put(buf, ledger.allocate(persistent ? MemoryCategory.PARAMETERS : MemoryCategory.COMM_BUFFERS,
                 MemoryTier.DEVICE, bytes, label));
         if (!persistent) {
