@@ -49,6 +49,43 @@ class Stage3OptimizerSectionTest {
         }
     }
 
+    /**
+     * A rank that owns none of a tensor: the bottleneck layer's bias has 1 element, so on 2 ranks rank 1's shard of it
+     * is all padding. The fused optimizer must still find every later tensor's master (it looked them up by position
+     * among the non-empty pieces, one off after the empty one). Without clipping stage 3 equals stage 2 bit for bit.
+     */
+    @Test
+    void aTensorARankOwnsNoneOfDoesNotShiftTheOthers() {
+        String section = ", \"gradient_clipping\": 0, \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01}}";
+        float[][] out = new float[2][];
+        for (int stage = 2; stage <= 3; stage++) {
+            MultiLayerNetwork net = bottleneck();
+            DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
+                    + " {\"stage\": " + stage + "}" + section + "}");
+            try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
+                t.fit(new ExistingDataSetIterator(MixedPrecisionTrainingTest.blobs(4, BATCH, 5)));
+            }
+            out[stage - 2] = net.params().toFloatVector();
+        }
+        assertArrayEquals(out[0], out[1], "stage 3 vs stage 2");
+        assertTrue(!java.util.Arrays.equals(out[0], bottleneck().params().toFloatVector()), "training moved them");
+    }
+
+    /** 8 -> dense 1 (a 1-element bias) -> softmax 3. */
+    private static MultiLayerNetwork bottleneck() {
+        var c = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(4)
+                .dataType(org.nd4j.linalg.api.buffer.DataType.FLOAT).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(8).nOut(1)
+                        .activation(Activation.TANH).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                        org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nIn(1).nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork n = new MultiLayerNetwork(c);
+        n.init();
+        return n;
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {ADAM_WARMUP,
         ADAM_WARMUP + ", \"gradient_clipping\": 0.05",
