@@ -26,7 +26,15 @@ public record CapacityReport(String machine, List<String> setups, List<CapacityB
     public static final String CSV_HEADER = "setup,params,psi,status,out_of_memory,seconds,vmhwm_bytes,"
             + "javacpp_physical_peak_bytes,javacpp_total_peak_bytes,heap_peak_bytes,ledger_peak_per_rank_bytes,"
             + "ledger_peak_in_memory_per_rank_bytes,ledger_largest_category_in_memory,"
-            + "ledger_largest_category_in_memory_bytes,detail";
+            + "ledger_largest_category_in_memory_bytes," + categoryColumns() + "detail";
+
+    private static String categoryColumns() {
+        StringBuilder sb = new StringBuilder();
+        for (MemoryCategory c : MemoryCategory.values()) {
+            sb.append("ledger_in_memory_").append(c.name().toLowerCase(Locale.ROOT)).append("_bytes,");
+        }
+        return sb.toString();
+    }
 
     /** Copies the lists. */
     public CapacityReport {
@@ -71,7 +79,11 @@ public record CapacityReport(String machine, List<String> setups, List<CapacityB
                     String.valueOf(r.bytes("physical_peak")), String.valueOf(r.bytes("javacpp_total_peak")),
                     String.valueOf(r.bytes("heap_peak")), String.valueOf(r.bytes("ledger.peak")),
                     String.valueOf(r.ledgerPeakInMemory()), dominant,
-                    String.valueOf(domBytes), "\"" + r.error().replace("\"", "\"\"") + "\"")).append('\n');
+                    String.valueOf(domBytes))).append(',');
+            for (MemoryCategory c : MemoryCategory.values()) {
+                sb.append(r.ledgerPeakInMemory(c)).append(',');
+            }
+            sb.append('"').append(r.error().replace("\"", "\"\"")).append("\"\n");
         }
         return sb.toString();
     }
@@ -96,11 +108,20 @@ public record CapacityReport(String machine, List<String> setups, List<CapacityB
         }
         sb.append("VmHWM: the child's peak RSS; heap: peak Java heap in use (garbage included); ledger/r: the largest"
                 + " rank's ledger peak in memory (device + host tiers; nvme files excluded)\n");
-        sb.append("largest Ψ that trained ").append(CapacityBench.STEPS).append(" steps:\n");
+        sb.append("largest Ψ that trained ").append(CapacityBench.STEPS).append(" steps, and its ledger peaks in memory"
+                + " by category (MiB):\n");
         for (String s : setups) {
             CapacityBench.Attempt a = largest(s);
             sb.append(String.format(Locale.ROOT, "  %-11s %s%n", s, a == null ? "none"
                     : String.format(Locale.ROOT, "%,d (%.2fx fit())", a.psi(), ratioToFit(s))));
+            if (a != null && a.result().ledgerPeakInMemory() >= 0) {
+                sb.append("             ");
+                for (MemoryCategory c : MemoryCategory.values()) {
+                    sb.append(' ').append(c.name().toLowerCase(Locale.ROOT)).append(' ')
+                            .append(mib(a.result().ledgerPeakInMemory(c)));
+                }
+                sb.append('\n');
+            }
         }
         return sb.toString();
     }
