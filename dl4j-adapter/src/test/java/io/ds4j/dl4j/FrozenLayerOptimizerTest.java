@@ -52,11 +52,28 @@ class FrozenLayerOptimizerTest {
     }
 
     private static double[] train(Model net, int stage, int world) {
+        return train(net, config(stage, ""), world);
+    }
+
+    private static double[] train(Model net, String json, int world) {
         List<DataSet> data = TestNets.denseData(STEPS, 24, 5);
-        try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(config(stage, ""))).worldSize(world).build()) {
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(world).build()) {
             t.fit(new ExistingDataSetIterator(data));
         }
         return net.params().toDoubleVector();
+    }
+
+    /** Lamb's per-tensor trust ratio: the frozen tensors have no piece, at stage 1 (split tensors) and stage 3. */
+    @ParameterizedTest(name = "Lamb, stage {0}")
+    @ValueSource(ints = {1, 3})
+    void lambLeavesFrozenTensorsOut(int stage) {
+        String lamb = config(stage, "").replace("\"AdamW\"", "\"Lamb\"")
+                .replace("{\"train_batch_size\": 24,",
+                        "{\"train_batch_size\": 24, \"zero_allow_untested_optimizer\": true,");
+        long frozen = frozenFirst().getLayer(0).numParams();
+        double[] start = frozenFirst().params().toDoubleVector();
+        assertFrozenAndTrained(start, train(frozenFirst(), lamb, W),
+                train(frozenFirst(), lamb.replace("\"stage\": " + stage, "\"stage\": 0"), 1), 0, frozen);
     }
 
     @ParameterizedTest(name = "stage {0}")
