@@ -58,20 +58,32 @@ final class BatchFeed {
                     + "; ranks are out of lockstep");
         }
         current = step;
-        if (!source.hasNext()) {
-            cached = null;
-        } else {
-            MultiDataSet batch = source.next();
-            long n = batch.getFeatures(0).size(0);
-            GlobalBatch.Split split = rule.resolve(n);
-            long trainBatchSize = split.trainBatchSize();
-            if (trainBatchSize > 0 && n != trainBatchSize && (n > trainBatchSize || source.hasNext())) {
-                throw new IllegalArgumentException("train_batch_size: " + trainBatchSize + " but the iterator yields a"
-                        + " batch of " + n + " examples; each iterator batch is one global batch, so set the"
-                        + " iterator's batch size to train_batch_size (only the last batch may be smaller)");
-            }
-            cached = new Step(MicroBatches.split(batch, worldSize * split.accumulation()), n);
+        cached = null; // a batch that fails below ends the other ranks' pass, rather than repeating the last one
+        if (source.hasNext()) {
+            cached = next(step);
         }
         return cached;
+    }
+
+    private Step next(int step) {
+        MultiDataSet batch = source.next();
+        long n = batch.getFeatures(0).size(0);
+        GlobalBatch.Split split = rule.resolve(n);
+        long trainBatchSize = split.trainBatchSize();
+        if (trainBatchSize > 0 && n != trainBatchSize && (n > trainBatchSize || source.hasNext())) {
+            throw new IllegalArgumentException("train_batch_size: " + trainBatchSize + " but the iterator yields a"
+                    + " batch of " + n + " examples; each iterator batch is one global batch, so set the"
+                    + " iterator's batch size to train_batch_size (only the last batch may be smaller)");
+        }
+        int parts = worldSize * split.accumulation();
+        if (n < parts) {
+            throw new IllegalArgumentException("batch " + (step + 1) + " of the iterator has " + n + " example"
+                    + (n == 1 ? "" : "s") + ", fewer than the " + parts + " micro-batches (world size " + worldSize
+                    + " x gradient_accumulation_steps " + split.accumulation() + ") each global batch is split into,"
+                    + " so a rank would get no example; " + (source.hasNext() ? "give every batch at least " + parts
+                    + " examples" : "drop this short last batch (as DeepSpeed's drop_last=True does), or give it at"
+                    + " least " + parts + " examples") + "; the network keeps the parameters of the steps before it");
+        }
+        return new Step(MicroBatches.split(batch, parts), n);
     }
 }

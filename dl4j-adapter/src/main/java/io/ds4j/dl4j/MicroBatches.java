@@ -27,8 +27,8 @@ final class MicroBatches {
         long n = batch.getFeatures(0).size(0);
         if (n < parts) {
             throw new IllegalArgumentException("a global batch of " + n + " examples cannot be split into " + parts
-                    + " micro-batches (world size x gradient_accumulation_steps); make train_batch_size >= " + parts
-                    + " (the iterator's batch size is the global batch)");
+                    + " micro-batches (world size x gradient_accumulation_steps); give it at least " + parts
+                    + " examples");
         }
         List<MultiDataSet> out = new ArrayList<>(parts);
         long from = 0;

@@ -6,7 +6,6 @@ import io.ds4j.zero.comm.Ranks;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.precision.LossScale;
-import io.ds4j.zero.shard.ShardLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -63,7 +62,7 @@ public final class ZeroTrainer implements AutoCloseable {
     private final GlobalBatch batch;
     private final Runnable restoreSchedule;
     private final EnginePrecision precision;
-    private final TrainingMonitor monitor;
+    private final TrainingMonitor monitor; // opened last in the constructor
     private final Stage3Engine stage3; // null below zero_optimization.stage 3
     private long skippedSteps;
     private boolean closed;
@@ -77,28 +76,43 @@ public final class ZeroTrainer implements AutoCloseable {
         this.main = new Replica(b.net);
         this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
         this.precision = b.precision;
-        ShardLayout layout = new ShardLayout(b.net.numParams(), b.worldSize, 2);
-        Runnable restore = () -> { };
-        this.stage3 = Stage3Engine.openIfStage3(b.net, options, b.precision, comms);
-        try {
-            for (int r = 0; stage3 == null && r < b.worldSize; r++) {
-                Replica rep = precision.halfCompute() ? Replica.halfOf(b.net)
-                        : r == 0 ? main : Replica.cloneOf(b.net);
-                if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
-                    Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
-                    restore = r == 0 ? undo : restore;
-                }
-                MemoryLedger ledger = new MemoryLedger(r);
-                ledgers.add(ledger);
-                workers.add(new RankWorker(comms.get(r), rep, new RankPrecision(b.precision, r), options, ledger));
+        Runnable[] restore = {() -> { }};
+        Stage3Engine s3 = null;
+        try { // whatever fails, nothing opened so far stays open: stores, nvme files, the schedule on the network
+            s3 = Stage3Engine.openIfStage3(b.net, options, b.precision, comms);
+            if (s3 != null) {
+                s3.trainer().onEachRank(c -> { // the rank threads live as long as the trainer
+                    NativeThreads.limitCurrentThread(threadsPerRank);
+                    return null;
+                });
+            } else {
+                openWorkers(b, restore);
             }
+            this.monitor = TrainingMonitor.open(precision, options, b.net);
         } catch (RuntimeException e) {
-            restore.run();
+            restore[0].run();
             closeWorkers(); // stores opened by earlier ranks: host memory and nvme files
+            if (s3 != null) {
+                s3.close(); // parameter shards and their nvme files
+            }
             throw e;
         }
-        this.restoreSchedule = restore;
-        this.monitor = TrainingMonitor.open(precision, options, b.net);
+        this.stage3 = s3;
+        this.restoreSchedule = restore[0];
+    }
+
+    /** Stages 0-2: one worker per rank; {@code restore[0]} undoes a schedule installed in the user's network. */
+    private void openWorkers(Builder b, Runnable[] restore) {
+        for (int r = 0; r < b.worldSize; r++) {
+            Replica rep = precision.halfCompute() ? Replica.halfOf(b.net) : r == 0 ? main : Replica.cloneOf(b.net);
+            if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
+                Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
+                restore[0] = r == 0 ? undo : restore[0];
+            }
+            MemoryLedger ledger = new MemoryLedger(r);
+            ledgers.add(ledger);
+            workers.add(new RankWorker(comms.get(r), rep, new RankPrecision(b.precision, r), options, ledger));
+        }
     }
 
     /**
@@ -235,7 +249,7 @@ public final class ZeroTrainer implements AutoCloseable {
             return;
         }
         long seed = RankRandom.draw();
-        Ranks.run(comms, comm -> {
+        RankErrors.run(comms, comm -> {
             NativeThreads.limitCurrentThread(threadsPerRank);
             RankRandom.seedThisThread(seed, comm.rank()); // dropout masks: reproducible, different per rank
             RankWorker worker = workers.get(comm.rank());
@@ -259,19 +273,25 @@ public final class ZeroTrainer implements AutoCloseable {
         });
     }
 
-    /** Stage 3: the ranks run inside the stage-3 trainer; the user's network gets the parameters at the end. */
+    /**
+     * Stage 3: the ranks run inside the stage-3 trainer; after every applied step, before the listeners run, the
+     * user's network gets the gathered parameters, so a listener (a checkpoint) and any early exit see the weights of
+     * the last step taken.
+     */
     private void runStage3(BatchFeed feed, int baseIteration, int epoch) {
         int applied = 0;
         for (int s = 0; ; s++) {
             BatchFeed.Step step = feed.get(s);
             if (step == null) {
-                stage3.trainer().copyParamsTo(main.net());
                 return;
             }
             int iteration = baseIteration + applied;
             LossScale used = stage3.trainer().lossScale();
             double score = stage3.step(step, comms.size(), iteration, epoch);
             boolean skipped = stage3.trainer().lastStepSkipped();
+            if (!skipped) {
+                stage3.trainer().writeParamsTo(main.net());
+            }
             applied += skipped ? 0 : 1; // a skipped (overflowed) step advances neither iteration nor schedules
             monitor.afterStep(step.examples(), score, iteration, epoch, used, skipped);
             notifyListeners(score, iteration, epoch, skipped);
@@ -331,6 +351,11 @@ public final class ZeroTrainer implements AutoCloseable {
     /** @return the data type each rank's network computes in, rank by rank (stages 0-2; for tests) */
     List<org.nd4j.linalg.api.buffer.DataType> computeTypes() {
         return workers.stream().map(RankWorker::computeType).toList();
+    }
+
+    /** @return the stage-3 trainer, or null below stage 3 (for tests) */
+    io.ds4j.dl4j.stage3.Stage3Trainer stage3Trainer() {
+        return stage3 == null ? null : stage3.trainer();
     }
 
     /** @return the precision in force */

@@ -218,21 +218,26 @@ abstract class RankBase {
         return norm;
     }
 
-    /** Every parameter's full tensor in flat order (one all-gather each: saving a full model). */
-    float[] gatherAll() {
-        int total = params.stream().mapToInt(p -> p.spec().numel()).sum();
-        float[] out = new float[total];
-        int at = 0;
+    /**
+     * Every parameter's full tensor in flat order, one all-gather each (every rank takes part); the rank given a
+     * {@code target} (a network's flat parameter vector) writes each into it, the others pass null. No rank holds more
+     * than one full parameter at a time.
+     */
+    void gatherInto(INDArray target) {
+        long at = 0;
         for (PartitionedParam p : params) {
             float[] full = new float[(int) p.layout().paddedLength()];
             int s = p.store().length();
             float[] mine = new float[s];
             MasterShards.masterOf(p.store()).read(mine); // fp32 values (the master), also in mixed precision
             comm.allGather(mine, 0, full, 0, s, s);
-            System.arraycopy(full, 0, out, at, p.spec().numel());
-            at += p.spec().numel();
+            int n = p.spec().numel();
+            if (target != null) {
+                target.get(NDArrayIndex.interval(at, at + n)).assign(Nd4j.createFromArray(
+                        java.util.Arrays.copyOf(full, n)));
+            }
+            at += n;
         }
-        return out;
     }
 
     /**

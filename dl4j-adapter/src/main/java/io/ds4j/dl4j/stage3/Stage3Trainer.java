@@ -1,11 +1,13 @@
 package io.ds4j.dl4j.stage3;
 
 import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.dl4j.RankErrors;
 import io.ds4j.dl4j.ShardUpdater;
 import io.ds4j.dl4j.precision.ExampleWeight;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.comm.CommStats;
 import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.comm.RankThreads;
 import io.ds4j.zero.comm.Ranks;
 import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.config.ZeroStage3Config;
@@ -31,13 +33,19 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Each rank keeps only its shards of the parameters between steps; layers gather their parameters just before they
  * run and release them after, as the stage-3 knobs say (see the package documentation).
  *
+ * <p>Each rank runs on one thread of its own ({@link RankThreads}) from {@code create} to {@link #close()}, so what
+ * libraries keep per thread (SameDiff's inference session, the OpenMP team size that {@link #onEachRank} may set)
+ * is made once, not once per step. A configuration or input error raised inside a rank is thrown as that error
+ * ({@link RankErrors}).
+ *
  * <p>Call order: {@link #fit(DataSet)} once per global batch (its size divisible by the world size); then
- * {@link #copyParamsTo(MultiLayerNetwork)} to gather the full model into a network (DeepSpeed's
+ * {@link #copyParamsTo(Model)} to gather the full model into a network (DeepSpeed's
  * {@code stage3_gather_16bit_weights_on_model_save}, here in fp32); {@link #close()} at the end.
  */
 public final class Stage3Trainer implements AutoCloseable {
     private final List<Collectives> comms;
     private final List<RankBase> ranks;
+    private final RankThreads threads;
     private final long numParams;
     private int accumulation = 1;
     private GradientClipping clipping = GradientClipping.NONE;
@@ -46,9 +54,10 @@ public final class Stage3Trainer implements AutoCloseable {
     private int epoch;
     private double score = Double.NaN;
 
-    private Stage3Trainer(List<Collectives> comms, List<RankBase> ranks, long numParams) {
+    private Stage3Trainer(List<Collectives> comms, List<RankBase> ranks, RankThreads threads, long numParams) {
         this.comms = comms;
         this.ranks = ranks;
+        this.threads = threads;
         this.numParams = numParams;
     }
 
@@ -120,17 +129,19 @@ public final class Stage3Trainer implements AutoCloseable {
         }
         List<RankBase> built = java.util.Collections.synchronizedList(new ArrayList<>());
         List<RankBase> ranks;
+        RankThreads threads = RankThreads.start(group);
         try {
-            ranks = Ranks.run(group, c -> {
+            ranks = RankErrors.run(threads, c -> {
                 RankBase r = make.run(c);
                 built.add(r);
                 return r;
             });
         } catch (RuntimeException e) {
             built.forEach(RankBase::close); // ranks that did build: their offload files
+            threads.close();
             throw e;
         }
-        Stage3Trainer t = new Stage3Trainer(List.copyOf(group), new ArrayList<>(ranks), net.numParams());
+        Stage3Trainer t = new Stage3Trainer(List.copyOf(group), new ArrayList<>(ranks), threads, net.numParams());
         if (net instanceof MultiLayerNetwork m) {
             t.iteration = m.getIterationCount();
             t.epoch = m.getEpochCount();
@@ -260,7 +271,7 @@ public final class Stage3Trainer implements AutoCloseable {
         GradientClipping clip = clipping;
         double[] norm = new double[1];
         long seed = io.ds4j.dl4j.RankRandom.draw();
-        List<Double> scores = Ranks.run(comms, c -> {
+        List<Double> scores = onEachRank(c -> {
             io.ds4j.dl4j.RankRandom.seedThisThread(seed, c.rank()); // dropout masks: reproducible, one stream a rank
             RankBase r = ranks.get(c.rank());
             double s = 0;
@@ -312,17 +323,43 @@ public final class Stage3Trainer implements AutoCloseable {
 
     /** Gathers the full parameters into {@code net} (same architecture) and sets its iteration count. */
     public void copyParamsTo(Model net) {
-        if (net.numParams() != numParams) {
-            throw new IllegalArgumentException("network has " + net.numParams() + " parameters, the trainer "
-                    + numParams + "; pass a network of the same configuration");
-        }
-        List<float[]> all = Ranks.run(comms, c -> ranks.get(c.rank()).gatherAll());
-        net.setParams(Nd4j.createFromArray(all.get(0)).reshape(1, numParams));
+        writeParamsTo(net);
         if (net instanceof MultiLayerNetwork m) {
             m.setIterationCount(iteration);
         } else if (net instanceof ComputationGraph g) {
             g.getConfiguration().setIterationCount(iteration);
         }
+    }
+
+    /**
+     * Writes the full parameters (the fp32 master values, also in mixed precision) into {@code net}'s flat parameter
+     * vector, one parameter after the other, so no rank holds more than one full parameter at a time; the network's
+     * iteration count is left as it is.
+     *
+     * @param net a network of the same configuration
+     */
+    public void writeParamsTo(Model net) {
+        if (net.numParams() != numParams) {
+            throw new IllegalArgumentException("network has " + net.numParams() + " parameters, the trainer "
+                    + numParams + "; pass a network of the same configuration");
+        }
+        INDArray flat = net.params();
+        onEachRank(c -> {
+            ranks.get(c.rank()).gatherInto(c.rank() == 0 ? flat : null);
+            return null;
+        });
+    }
+
+    /**
+     * Runs {@code body} on every rank's own thread (the threads {@code fit} runs on, the same for the trainer's life)
+     * and waits for all of them; e.g. to set a per-thread native setting such as the OpenMP team size.
+     *
+     * @return the results, index r for rank r
+     * @throws IllegalArgumentException or {@link io.ds4j.config.DeepSpeedConfigException} raised by a rank, as is
+     * @throws Ranks.RankFailedException naming the rank for any other failure
+     */
+    public <T> List<T> onEachRank(Ranks.Body<T> body) {
+        return RankErrors.run(threads, body);
     }
 
     /** @return whether the last step overflowed (any Inf or NaN on any rank) and was skipped; false in fp32 */
@@ -370,6 +407,12 @@ public final class Stage3Trainer implements AutoCloseable {
         return ranks.get(r);
     }
 
+    /** The ranks' threads, index r for rank r (for tests in this package). */
+    List<Thread> rankThreads() {
+        return threads.threads();
+    }
+
+    /** Frees the shards, deletes the offload files and stops the rank threads. */
     @Override
     public void close() {
         RuntimeException first = null;
@@ -381,6 +424,7 @@ public final class Stage3Trainer implements AutoCloseable {
             }
         }
         ranks.clear();
+        threads.close();
         if (first != null) {
             throw first;
         }

@@ -46,6 +46,24 @@ class TrainCommandTest {
         assertTrue(r.err().startsWith("error: gradient_allreduce_op: "), r.err());
     }
 
+    /**
+     * Issue 12, defect 5: a configuration error found inside a stage-3 rank (here offload_param's nvme_path, as the
+     * shared config dse-ds_offload_nvme_aio.json has it: a directory that does not exist on this machine) is reported
+     * as stage 2 reports its own: exit 2, one line naming the JSON path, no stack trace.
+     */
+    @Test
+    void aStage3ConfigErrorInsideARankExitsTwoNamingThePath() throws IOException {
+        Path cfg = dir.resolve("nvme3.json");
+        String missing = dir.resolve("no-such-nvme").toString().replace("\\", "\\\\");
+        Files.writeString(cfg, "{\"train_batch_size\": 32, \"zero_optimization\": {\"stage\": 3, \"offload_param\":"
+                + " {\"device\": \"nvme\", \"nvme_path\": \"" + missing + "\", \"buffer_count\": 5}}}");
+        Result r = run("train", "--world-size", "2", "--steps", "2", "--out", dir.resolve("m.zip").toString(),
+                cfg.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: zero_optimization.offload_param.nvme_path: "), r.err());
+        assertTrue(!r.err().contains("Exception") && !r.err().contains("\tat "), r.err());
+    }
+
     @Test
     void anInvalidBatchTriadForTheWorldSizeIsRefused() throws IOException {
         Path cfg = dir.resolve("triad.json");

@@ -100,7 +100,8 @@ public final class Ranks {
         return results;
     }
 
-    private static List<Integer> await(List<Thread> threads, CountDownLatch done, AtomicBoolean failed,
+    /** Waits for the ranks; on a failure interrupts them and waits at most {@code grace} more (also RankThreads). */
+    static List<Integer> await(List<Thread> threads, CountDownLatch done, AtomicBoolean failed,
             Duration grace) {
         long deadline = Long.MAX_VALUE;
         try {
@@ -125,7 +126,8 @@ public final class Ranks {
         return ranks;
     }
 
-    private static RankFailedException failure(Throwable[] failures) {
+    /** The exception naming the root failure among the ranks', or null when none failed (also RankThreads). */
+    static RankFailedException failure(Throwable[] failures) {
         int root = -1;
         for (int r = 0; r < failures.length; r++) {
             if (failures[r] != null && !(failures[r] instanceof CollectiveAbortedException)
