@@ -34,7 +34,7 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * micro-batches, as DeepSpeed's per-GPU data loaders are.) The optimizer state lives in the ranks' shards
  * (stages 1, 2) and persists across {@code fit} calls; the user's own DL4J updater state is not used. A rank
  * that throws aborts the others; {@code fit} then throws {@link Ranks.RankFailedException} naming the rank and
- * the cause, and the trainer is closed (the shards may be partly updated; offloaded optimizer state is released and
+ * the cause (a configuration or input error is thrown as itself, see {@link RankErrors}), and the trainer is closed (the shards may be partly updated; offloaded optimizer state is released and
  * its nvme files deleted).
  *
  * <p>With {@code fp16} or {@code bf16} ({@link EnginePrecision}) the replicas compute on 16-bit-representable
@@ -47,7 +47,8 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  *
  * <p>At {@code zero_optimization.stage: 3} ({@link Stage3Engine}) the ranks hold only parameter shards
  * ({@link io.ds4j.dl4j.stage3.Stage3Trainer}, fed the same micro-batches); listeners see each step's global score,
- * and the user's network receives the gathered parameters at the end of every pass.
+ * and the user's network receives the gathered fp32 parameters after every step taken, before the listeners run;
+ * each rank keeps one thread for the trainer's life, its native threads limited as at stages 0-2.
  *
  * <p>Call order: {@code build()}, any number of {@code fit(...)}, {@code close()}. Not thread-safe.
  */

@@ -26,7 +26,8 @@
  * drive is DL4J's own computation. Found on the way: {@code SameDiffLayer.setParam} ignores its value, so a SameDiff
  * layer (self-attention) is bound once to the scratch before its SameDiff graph is built and computes on whatever the
  * scratch holds (see {@code GraphRank}); and SameDiff keeps one inference session per thread, so rank threads that
- * are new at every step leave one session per step behind (persistent rank threads would avoid it).
+ * were new at every step left one session per step behind: each rank now keeps one thread for the trainer's life
+ * ({@link io.ds4j.zero.comm.RankThreads}).
  *
  * <h2>What a rank holds</h2>
  * Between steps: its shard of every parameter (fp32, or 16-bit in mixed precision), the fp32 master of the owned
