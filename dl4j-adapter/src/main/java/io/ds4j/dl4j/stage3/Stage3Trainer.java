@@ -24,8 +24,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * ZeRO stage 3 data-parallel training of a {@link MultiLayerNetwork} or {@link ComputationGraph} on
@@ -232,25 +230,8 @@ public final class Stage3Trainer implements AutoCloseable {
 
     /** {@link #fit(DataSet)} for several inputs and outputs (a ComputationGraph's). */
     public double fit(MultiDataSet globalBatch) {
-        int world = ranks.size();
-        int gas = accumulation;
-        int b = (int) globalBatch.getFeatures(0).size(0);
-        if (b % (world * gas) != 0) {
-            throw new IllegalArgumentException("global batch size " + b + " is not divisible by world size " + world
-                    + " x gradient_accumulation_steps " + gas + "; use a multiple of " + world * gas);
-        }
-        int micro = b / (world * gas);
-        List<List<MultiDataSet>> perRank = new ArrayList<>();
-        for (int r = 0; r < world; r++) {
-            List<MultiDataSet> mine = new ArrayList<>();
-            for (int k = 0; k < gas; k++) {
-                long from = ((long) r * gas + k) * micro;
-                mine.add(new org.nd4j.linalg.dataset.MultiDataSet(slice(globalBatch.getFeatures(), from, micro),
-                        slice(globalBatch.getLabels(), from, micro)));
-            }
-            perRank.add(mine);
-        }
-        return fit(perRank, b, iteration, epoch);
+        List<List<MultiDataSet>> perRank = ContiguousSplit.perRank(globalBatch, ranks.size(), accumulation);
+        return fit(perRank, globalBatch.getFeatures(0).size(0), iteration, epoch);
     }
 
     /**
@@ -311,14 +292,6 @@ public final class Stage3Trainer implements AutoCloseable {
             }
         }
         return gas;
-    }
-
-    private static INDArray[] slice(INDArray[] arrays, long from, int n) {
-        INDArray[] out = new INDArray[arrays.length];
-        for (int i = 0; i < arrays.length; i++) {
-            out[i] = arrays[i].get(NDArrayIndex.interval(from, from + n)).dup();
-        }
-        return out;
     }
 
     /** Gathers the full parameters into {@code net} (same architecture) and sets its iteration count. */
