@@ -109,8 +109,8 @@ public final class HostTransfer implements AutoCloseable {
         if (staging != null) {
             staging.close();
         }
-        staging = ledger.allocate(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST, 2L * n * Float.BYTES,
-                "host transfer staging");
+        staging = ledger.allocate(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST,
+                (long) Float.BYTES * (gradStage.length + paramStage.length), "host transfer staging");
     }
 
     /** Releases the staging buffers. */

@@ -47,13 +47,14 @@ public final class ResidentStore implements OptimizerStateStore {
                 : r.subGroups();
         this.lifecycle = new StoreState("optimizer store (" + device.jsonName() + ", rank " + r.rank() + ")");
         MemoryTier tier = device == OffloadDevice.NONE ? MemoryTier.DEVICE : MemoryTier.HOST;
-        long bytes = Float.BYTES * r.elements();
         this.master = allocator.create(r.elements());
-        allocations.add(r.ledger().allocate(MemoryCategory.MASTER_WEIGHTS, tier, bytes, "fp32 master shard"));
+        allocations.add(r.ledger().allocate(MemoryCategory.MASTER_WEIGHTS, tier, Float.BYTES * master.length(),
+                "fp32 master shard"));
         List<Fp32Storage> s = new ArrayList<>();
         for (int k = 0; k < r.stateWords(); k++) {
-            s.add(allocator.create(r.elements()));
-            allocations.add(r.ledger().allocate(MemoryCategory.OPTIMIZER_STATE, tier, bytes,
+            Fp32Storage word = allocator.create(r.elements());
+            s.add(word);
+            allocations.add(r.ledger().allocate(MemoryCategory.OPTIMIZER_STATE, tier, Float.BYTES * word.length(),
                     "optimizer state " + k));
         }
         this.state = List.copyOf(s);
