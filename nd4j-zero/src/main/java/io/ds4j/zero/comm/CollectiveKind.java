@@ -8,6 +8,8 @@ public enum CollectiveKind {
     SCALAR_ALL_REDUCE,
     /** Element-wise sum over ranks of block r, delivered to rank r only. */
     REDUCE_SCATTER,
+    /** Element-wise sum over ranks of one vector, delivered to one root rank only (ZeRO-2's gradient buckets). */
+    REDUCE,
     /** Every rank's block delivered to every rank. */
     ALL_GATHER,
     /** The root's vector copied to every rank. */

@@ -65,6 +65,20 @@ public interface Collectives {
      */
     void allGather(float[] input, int inputOffset, float[] output, int outputOffset, int stride, int length);
 
+    /**
+     * The root's {@code data[offset, +length)} becomes the element-wise sum over ranks (rank order) of every rank's;
+     * the other ranks' {@code data} is left as it was or, in this default, also receives the sum. This default is an
+     * all-reduce (twice the volume of a reduce); an implementation that can reduce to one rank overrides it. ZeRO-2
+     * reduces each gradient bucket to the ranks that own its elements this way, as DeepSpeed does.
+     */
+    default void reduceSum(float[] data, int offset, int length, int root) {
+        if (root < 0 || root >= worldSize()) {
+            throw new IllegalArgumentException("reduceSum root " + root + " is not a rank of this group (0.."
+                    + (worldSize() - 1) + ")");
+        }
+        allReduceSum(data, offset, length);
+    }
+
     /** Every rank's {@code data[offset, +length)} becomes the root's. */
     void broadcast(float[] data, int offset, int length, int root);
 

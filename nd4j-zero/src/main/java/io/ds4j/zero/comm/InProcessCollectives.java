@@ -203,6 +203,40 @@ public final class InProcessCollectives implements Collectives {
         count(CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
     }
 
+    /**
+     * Only the root sums (in rank order, chunk by chunk, as {@link #allReduceSum(float[], int, int)} does, so each
+     * element is bit-identical to the all-reduce's); every other rank posts its vector, which is not modified. Ring
+     * volume: each non-root rank sends its {@code length} elements once.
+     */
+    @Override
+    public void reduceSum(float[] data, int offset, int length, int root) {
+        if (root < 0 || root >= worldSize()) {
+            throw new IllegalArgumentException("reduceSum root " + root + " is not a rank of this group (0.."
+                    + (worldSize() - 1) + ")");
+        }
+        checkRange("reduceSum data", data, offset, length);
+        int n = worldSize();
+        String op = "reduceSum(length=" + length + ", root=" + root + ")";
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.REDUCE, data, offset, null, 0),
+                new InProcessGroup.Shape(length, 0, root, op), 0);
+        if (rank == root) {
+            float[][] arrays = new float[n][];
+            int[] offsets = new int[n];
+            for (int q = 0; q < n; q++) {
+                arrays[q] = group.posted(q).in();
+                offsets[q] = group.posted(q).inOffset();
+            }
+            float[] acc = SCRATCH.get();
+            for (int at = 0; at < length; at += CHUNK) {
+                int len = Math.min(CHUNK, length - at);
+                sumInRankOrder(arrays, offsets, at, len, acc);
+                System.arraycopy(acc, 0, data, offset + at, len);
+            }
+        }
+        group.await(rank, op + " completion");
+        count(CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
+    }
+
     @Override
     public void barrier() {
         group.enter(rank, new InProcessGroup.Posted(CollectiveKind.BARRIER, null, 0, null, 0),

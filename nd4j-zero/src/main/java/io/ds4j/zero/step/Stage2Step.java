@@ -7,7 +7,9 @@ import io.ds4j.zero.shard.ShardLayout;
 /**
  * Stage 2, gradient partitioning: each micro-batch's local gradient is reduce-scattered bucket by bucket and added to
  * a shard-sized accumulator, so no full-size reduced or accumulated gradient exists; the own shard is updated and the
- * shards all-gathered.
+ * shards all-gathered. {@link #accumulate} takes a full-size local gradient; a caller that produces the gradient piece
+ * by piece (layer by layer) reduces it with {@link GradientBuckets} instead and uses this step only to gather, and
+ * then this step allocates no gradient buffer at all.
  */
 public final class Stage2Step implements ZeroStep {
 
@@ -15,8 +17,8 @@ public final class Stage2Step implements ZeroStep {
     private final ShardLayout layout;
     private final Buckets buckets;
     private final ReductionScaling scaling;
-    private final float[] accumulated;
-    private final float[] received;
+    private float[] accumulated; // allocated by the first accumulate (unused when a GradientBuckets reduces)
+    private float[] received;    // allocated by the second micro-batch of a step
     private boolean empty = true;
 
     Stage2Step(Collectives comm, ShardLayout layout, Buckets buckets, ReductionScaling scaling) {
@@ -24,8 +26,6 @@ public final class Stage2Step implements ZeroStep {
         this.layout = layout;
         this.buckets = buckets;
         this.scaling = scaling;
-        this.accumulated = new float[(int) layout.shardLength()];
-        this.received = new float[(int) layout.shardLength()];
     }
 
     @Override
@@ -41,6 +41,12 @@ public final class Stage2Step implements ZeroStep {
         if (before != 1.0) {
             input = localGradient.clone();
             StepSupport.scale(input, 0, (int) layout.length(), before);
+        }
+        if (accumulated == null) {
+            accumulated = new float[(int) layout.shardLength()];
+        }
+        if (!empty && received == null) {
+            received = new float[(int) layout.shardLength()];
         }
         float[] target = empty ? accumulated : received;
         StepSupport.reduceScatter(comm, layout, buckets.reduceBucketSize(), input, target, 0);
@@ -69,8 +75,9 @@ public final class Stage2Step implements ZeroStep {
         StepSupport.allGather(comm, layout, buckets.allgatherBucketSize(), params);
     }
 
+    /** @return elements of the shard-sized buffers allocated so far (none until the first {@link #accumulate}) */
     @Override
     public long bufferElements() {
-        return accumulated.length + received.length;
+        return (accumulated == null ? 0 : accumulated.length) + (received == null ? 0 : received.length);
     }
 }

@@ -58,7 +58,7 @@ public sealed interface ZeroStep permits FullGradientStep, Stage2Step {
      */
     void gather(float[] params);
 
-    /** @return elements of gradient buffers this step keeps between micro-batches (for the ledger) */
+    /** @return elements of the gradient buffers this step holds now, from their lengths (for the ledger) */
     long bufferElements();
 
     /**

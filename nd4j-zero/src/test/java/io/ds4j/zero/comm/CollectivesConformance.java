@@ -242,6 +242,37 @@ public abstract class CollectivesConformance {
         }
     }
 
+    /**
+     * A reduce to each root in turn: the root gets the rank-order sum, bit-identical to the all-reduce of the same
+     * vectors (derived here with the all-reduce, an independent collective); a non-root rank sends its vector once.
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void reduceToEveryRootEqualsTheAllReduce(int[] shape) {
+        int n = shape[0], len = shape[1];
+        for (int root = 0; root < n; root++) {
+            int rt = root;
+            List<float[][]> out = run(n, c -> {
+                float[] a = new float[len];
+                for (int i = 0; i < len; i++) {
+                    a[i] = value(c.rank(), i);
+                }
+                float[] b = a.clone();
+                CommStats before = c.stats();
+                c.reduceSum(a, 0, len, rt);
+                long sent = c.stats().minus(before).of(CollectiveKind.REDUCE).elements();
+                c.allReduceSum(b, 0, len);
+                return new float[][] {a, b, {(float) sent}};
+            });
+            for (int r = 0; r < n; r++) {
+                if (r == rt) {
+                    assertArrayEquals(out.get(r)[1], out.get(r)[0], "root " + rt);
+                }
+                assertEquals(r == rt ? 0f : len, out.get(r)[2][0], "elements sent by rank " + r);
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("shapes")
     void barrierOrdersWrites(int[] shape) {
