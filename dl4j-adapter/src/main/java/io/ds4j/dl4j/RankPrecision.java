@@ -178,6 +178,15 @@ final class RankPrecision {
         }
     }
 
+    /** Rounds {@code values[from, +n)} in place to the 16-bit format of the compute copy (nothing for fp32). */
+    void roundCompute(float[] values, int from, int n) {
+        if (config.policy().parameters() == Precision.FP16) {
+            Fp16.roundInPlace(values, from, n);
+        } else if (config.policy().parameters() == Precision.BF16) {
+            Bf16.roundInPlace(values, from, n);
+        }
+    }
+
     /** Rounds FLOAT parameters in place to the 16-bit format of the compute copy. */
     void roundCompute(INDArray params) {
         if (params.isEmpty()) {

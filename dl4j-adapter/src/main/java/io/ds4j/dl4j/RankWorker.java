@@ -11,6 +11,7 @@ import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
 import io.ds4j.zero.shard.Range;
 import io.ds4j.zero.shard.ShardLayout;
+import io.ds4j.zero.step.GradientBuckets;
 import io.ds4j.zero.step.ReducedGradient;
 import io.ds4j.zero.step.ZeroStep;
 import java.util.Arrays;
@@ -59,7 +60,9 @@ final class RankWorker implements AutoCloseable {
     private final KernelPool pool;
     private final INDArray gradRange;
     private final INDArray paramRange;
-    private final float[] padded;
+    private final float[] padded;          // stages 0-1: the local gradient read from DL4J's flat gradient view
+    private final GradientBuckets buckets;  // stage 2: the gradient reduced bucket by bucket during backward
+    private final BucketedBackward backward;
     private final RankPrecision precision;
     private final INDArray master;
     private double lastNorm = Double.NaN;
@@ -78,8 +81,10 @@ final class RankWorker implements AutoCloseable {
         this.range = step.updateRange();
         FlatLayout flat = FlatLayout.of(replica.net());
         boolean empty = range.isEmpty();
-        // HALF replica: the range's gradient lives in a FLOAT array of its own (fp32 arithmetic)
-        boolean own = replica.half();
+        boolean bucketed = options.zero().stage() == 2;
+        // HALF replica or stage 2: the range's gradient lives in a FLOAT array of its own (stage 2: there is no
+        // full-size gradient view to take it from; HALF: fp32 arithmetic)
+        boolean own = replica.half() || bucketed;
         this.gradRange = empty ? Nd4j.create(DataType.FLOAT, 0) : own ? Nd4j.create(DataType.FLOAT, range.length())
                 : ShardUpdater.slice(replica.gradients(), range.offset(), range.end());
         // a HALF replica has no FLOAT view of its parameters: the master starts from the user's fp32 values, and
@@ -111,7 +116,11 @@ final class RankWorker implements AutoCloseable {
             this.fused = null;
             this.pool = null;
         }
-        this.padded = new float[(int) layout.paddedLength()];
+        this.padded = bucketed ? null : new float[(int) layout.paddedLength()];
+        this.buckets = bucketed ? new GradientBuckets(comm, layout, options.zero().buckets().reduceBucketSize(),
+                options.scaling(), empty ? java.nio.FloatBuffer.allocate(0) : gradRange.data().asNioFloat(), ledger)
+                : null;
+        this.backward = bucketed ? new BucketedBackward(replica, flat, buckets, precision, ledger) : null;
         record(ledger);
     }
 
@@ -148,42 +157,42 @@ final class RankWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Accounts every buffer this rank holds from the buffer itself (its length times its element width), not from
+     * ZeRO's formulas: the replica's parameters, the master of the range (mixed precision), the accumulated
+     * gradient (the step's full-size buffer at stages 0-1, the range's own array at stage 2), the optimizer state, and
+     * as COMM_BUFFERS what only moves data (DL4J's flat gradient view and the local-gradient copy at stages 0-1, the
+     * range's FLOAT gradient of a HALF replica there, the optimizer's staging). Stage 2's bucket and gradient scratch
+     * are accounted by {@link GradientBuckets} and {@link BucketedBackward} when they allocate them.
+     */
     private void record(MemoryLedger ledger) {
-        long psi = layout.length();
-        long accumulated = options.zero().stage() == 2 ? layout.shardLength() : layout.paddedLength();
-        if (replica.half()) {
-            ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 2 * psi,
-                    "replica compute copy: HALF network (fp16, 2 B each)");
-            ledger.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE, 4 * range.length(),
+        String held = replica.half() ? "fp16 values held in FLOAT buffers (4 B each)"
+                : precision.format() + " values held in FLOAT arrays (4 B each: the network computes in FLOAT)";
+        ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, BucketedBackward.bytes(replica.params()),
+                replica.half() ? "replica compute copy: HALF network (fp16, 2 B each)" : precision.mixed()
+                        ? "replica compute copy: " + held : "replica parameters (fp32, master)");
+        if (master != paramRange) {
+            ledger.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE, BucketedBackward.bytes(master),
                     "fp32 master weights of the update range");
-            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * accumulated,
-                    "accumulated stored gradient: fp16 values held in FLOAT buffers (4 B each)");
-        } else if (precision.mixed()) {
-            // honest bytes: the compute copy and the gradients hold 16-bit values in FLOAT arrays (4 B each)
-            String held = precision.format() + " values held in FLOAT arrays (4 B each: the network computes in FLOAT)";
-            ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4 * psi, "replica compute copy: " + held);
-            ledger.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE, 4 * range.length(),
-                    "fp32 master weights of the update range");
-            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * accumulated,
-                    "accumulated stored gradient: " + held);
+        }
+        String what = precision.mixed() ? "accumulated stored gradient: " + held : "accumulated gradient";
+        if (buckets != null) {
+            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, BucketedBackward.bytes(gradRange),
+                    what + " (the update range only)");
         } else {
-            ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, 4 * psi,
-                    "replica parameters (fp32, master)");
-            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * accumulated, "accumulated gradient");
+            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * step.bufferElements(), what);
+            long view = BucketedBackward.bytes(replica.gradients());
+            long range = replica.half() ? BucketedBackward.bytes(gradRange) : 0;
+            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, view + 4L * padded.length + range,
+                    "DL4J backprop gradient view, its local-gradient copy" + (range > 0 ? ", the range's FLOAT"
+                            + " gradient" : ""));
         }
         long state = fused != null ? fused.stateElements()
-                : updater.state() == null ? 0 : updater.state().length();
+                : updater.state() == null ? 0 : BucketedBackward.bytes(updater.state()) / 4;
         ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4 * state, "optimizer state of the shard");
         long staging = fused != null ? fused.stagingElements() : 0;
-        long buffers = step.bufferElements() - accumulated + padded.length + staging;
-        if (replica.half()) {
-            // HALF gradient view (2 B) + the range's own FLOAT gradient array
-            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 4 * buffers + 2 * psi
-                    + 4 * range.length(), "DL4J backprop gradient view (HALF), staging buffers, reduce-scatter "
-                    + "receive buffer, the range's FLOAT gradient");
-        } else {
-            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 4 * (buffers + psi),
-                    "DL4J backprop gradient view, staging buffers, reduce-scatter receive buffer");
+        if (staging > 0) {
+            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 4 * staging, "optimizer staging copies");
         }
     }
 
@@ -203,6 +212,10 @@ final class RankWorker implements AutoCloseable {
         for (MultiDataSet mb : micro) {
             long m = mb.getFeatures(0).size(0);
             precision.beforeBackward(m);
+            if (backward != null) {
+                weightedScore += backward.run(mb, (int) m) * m;
+                continue;
+            }
             weightedScore += replica.computeGradient(mb) * m;
             if (replica.half()) {
                 HostFloats.read(replica.gradients(), padded, 0); // exact: every fp16 value is a float
@@ -214,9 +227,18 @@ final class RankWorker implements AutoCloseable {
             precision.weigh(padded, n, m, micro.size() * comm.worldSize(), globalExamples);
             step.accumulate(padded);
         }
-        ReducedGradient red = step.reduce();
-        if (!range.isEmpty()) {
-            HostFloats.write(red.data(), red.offset(), gradRange);
+        if (backward != null) {
+            overflow |= backward.takeOverflow();
+            buckets.finish(); // the range's gradient is in gradRange's host buffer
+            if (!range.isEmpty()) {
+                Nd4j.getAffinityManager().tagLocation(gradRange, org.nd4j.linalg.api.concurrency.AffinityManager
+                        .Location.HOST);
+            }
+        } else {
+            ReducedGradient red = step.reduce();
+            if (!range.isEmpty()) {
+                HostFloats.write(red.data(), red.offset(), gradRange);
+            }
         }
         double score = comm.allReduceSum(weightedScore) / globalExamples;
         lastSkipped = false;
@@ -300,6 +322,9 @@ final class RankWorker implements AutoCloseable {
      */
     void endFit(INDArray target) {
         precision.endFit();
+        if (backward != null) {
+            replica.restoreGradientViews();
+        }
         if (master != paramRange && !range.isEmpty()) {
             ShardUpdater.slice(target, range.offset(), range.end()).assign(master);
         }
@@ -315,6 +340,11 @@ final class RankWorker implements AutoCloseable {
             if (replica.half()) {
                 HostFloats.write(computeRange(), 0, replica.params()); // fp16 values: an exact cast
             }
+            return;
+        }
+        if (buckets != null) {
+            ParamGather.gather(comm, layout, options.zero().buckets().allgatherBucketSize(), buckets.staging(),
+                    replica.params(), this::ownComputeValues);
             return;
         }
         Arrays.fill(padded, 0f);
@@ -339,6 +369,27 @@ final class RankWorker implements AutoCloseable {
         return own;
     }
 
+    /**
+     * Copies the compute copy of {@code n} elements of the update range from {@code from} (relative to the range)
+     * into {@code dst[at, +n)}: the replica's own values, or for a HALF replica the master rounded to fp16.
+     */
+    private void ownComputeValues(long from, int n, float[] dst, int at) {
+        if (!replica.half()) {
+            HostFloats.read(ShardUpdater.slice(paramRange, from, from + n), dst, at);
+            return;
+        }
+        HostFloats.read(ShardUpdater.slice(master, from, from + n), dst, at);
+        precision.roundCompute(dst, at, n);
+    }
+
+    /** @return the length of the largest data buffer a layer's gradient view references (tests: stage 2 memory) */
+    long largestReferencedGradientBuffer() {
+        if (backward != null) {
+            return backward.largestReferencedGradientBuffer();
+        }
+        return replica.gradients().data().length();
+    }
+
     /** @return the global gradient norm of the last step, before clipping */
     double lastGradientNorm() {
         return lastNorm;
@@ -346,6 +397,10 @@ final class RankWorker implements AutoCloseable {
 
     @Override
     public void close() {
+        if (backward != null) {
+            backward.close();
+            buckets.close();
+        }
         try {
             if (fused != null) {
                 fused.close();

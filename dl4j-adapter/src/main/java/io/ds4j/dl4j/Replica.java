@@ -150,6 +150,35 @@ final class Replica {
     }
 
     /**
+     * Points every layer's gradient view back at the network's own flat gradient view, if it has one (stage 2 binds
+     * the views to a scratch during its backward pass; a user's network that DL4J trained before must train with
+     * {@code fit()} again afterwards). A network without a flat gradient view keeps the scratch's views until DL4J
+     * creates its view, which rebinds every layer.
+     */
+    void restoreGradientViews() {
+        INDArray flat = net instanceof MultiLayerNetwork m ? m.getFlattenedGradients()
+                : ((ComputationGraph) net).getFlattenedGradients();
+        if (flat == null) {
+            return;
+        }
+        long at = 0;
+        for (org.deeplearning4j.nn.api.Trainable t : FlatLayout.orderedLayers(net)) {
+            long n = t.numParams();
+            if (n == 0) {
+                continue;
+            }
+            INDArray view = flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 0, true),
+                    org.nd4j.linalg.indexing.NDArrayIndex.interval(at, at + n));
+            if (t instanceof org.deeplearning4j.nn.api.Layer l) {
+                l.setBackpropGradientsViewArray(view);
+            } else {
+                ((org.deeplearning4j.nn.graph.vertex.GraphVertex) t).setBackpropGradientsViewArray(view);
+            }
+            at += n;
+        }
+    }
+
+    /**
      * Runs forward and backward on one micro-batch: afterwards {@link #gradients()} holds DL4J's gradient, the SUM over
      * the micro-batch's examples.
      *

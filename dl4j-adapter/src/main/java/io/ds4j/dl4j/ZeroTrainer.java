@@ -349,6 +349,14 @@ public final class ZeroTrainer implements AutoCloseable {
         return workers.stream().map(RankWorker::computeCopy).toList();
     }
 
+    /**
+     * @return for each rank, the length of the largest data buffer any of its replica's layers references as its
+     *         gradient view (stages 0-2; for tests: the whole flat gradient at stages 0-1, the scratch at stage 2)
+     */
+    List<Long> largestGradientBuffers() {
+        return workers.stream().map(RankWorker::largestReferencedGradientBuffer).toList();
+    }
+
     /** @return the data type each rank's network computes in, rank by rank (stages 0-2; for tests) */
     List<org.nd4j.linalg.api.buffer.DataType> computeTypes() {
         return workers.stream().map(RankWorker::computeType).toList();

@@ -159,11 +159,11 @@ final class TestNets {
         return out;
     }
 
-    private interface Shape {
+    interface Shape {
         long[] of(Random r);
     }
 
-    private static List<DataSet> data(int batches, long seed, Shape featureShape, long[] labelShape) {
+    static List<DataSet> data(int batches, long seed, Shape featureShape, long[] labelShape) {
         List<DataSet> out = new ArrayList<>();
         Random r = new Random(seed);
         for (int b = 0; b < batches; b++) {

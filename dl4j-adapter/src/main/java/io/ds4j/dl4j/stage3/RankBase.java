@@ -31,7 +31,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@link #partition}) and drive forward and backward, calling {@link #enter}, {@link #backprop} and
  * {@link #leave} around every module in trace order.
  */
-abstract class RankBase {
+abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     protected final Collectives comm;
     protected final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
     private final MemoryLedger ledger;
@@ -146,7 +146,8 @@ abstract class RankBase {
     }
 
     /** Fetches module {@code id} and binds its layer (if any) to the gathered parameters. */
-    protected Layer enter(int id) {
+    @Override
+    public Layer enter(int id) {
         coordinator.fetch(id);
         PartitionedLayer pl = modules.get(id);
         if (pl == null) {
@@ -157,7 +158,8 @@ abstract class RankBase {
     }
 
     /** Binds the gradient views of module {@code id}, runs {@code body}, and reduce-scatters the gradient. */
-    protected <T> T backprop(int id, java.util.function.Supplier<T> body) {
+    @Override
+    public <T> T backprop(int id, java.util.function.Supplier<T> body) {
         PartitionedLayer pl = modules.get(id);
         if (pl != null) {
             pl.bindGradients(gradScratch);
@@ -171,12 +173,14 @@ abstract class RankBase {
     }
 
     /** Releases module {@code id} as the coordinator's rules say. */
-    protected void leave(int id) {
+    @Override
+    public void leave(int id) {
         coordinator.release(id);
     }
 
     /** Ends the forward-backward pass. */
-    protected void endStep() {
+    @Override
+    public void endStep() {
         coordinator.endStep();
     }
 

@@ -5,28 +5,22 @@ import io.ds4j.zero.config.ZeroStage3Config;
 import io.ds4j.zero.stage3.ModuleParams;
 import java.util.ArrayList;
 import java.util.List;
+import io.ds4j.dl4j.pass.MlnPass;
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.layers.IOutputLayer;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One rank of a stage-3 {@link MultiLayerNetwork}: DL4J layers instantiated from a clone of the configuration on the
- * shared compute scratch (never on a full flat parameter vector), driven layer by layer as
- * {@code MultiLayerNetwork.computeGradientAndScore()} drives them, without workspaces.
- *
- * <p>Trace: layers 0..L-1 forward (the output layer's forward, score and backward are one step, as in DL4J), then
- * layers L-2..0 backward.
+ * shared compute scratch (never on a full flat parameter vector), driven layer by layer by an {@link MlnPass} (whose
+ * trace the coordinator follows).
  */
 final class Stage3Rank extends RankBase {
     private final MultiLayerConfiguration conf;
     private final int numLayers;
+    private final MlnPass pass;
 
     Stage3Rank(MultiLayerNetwork source, FlatLayout layout, ZeroStage3Config knobs, RankEnv env) {
         super(env, largest(source));
@@ -45,6 +39,7 @@ final class Stage3Rank extends RankBase {
             trace.add(modules.get(i));
         }
         finish(trace, layout, knobs);
+        this.pass = new MlnPass(conf, numLayers);
     }
 
     private static long largest(MultiLayerNetwork net) {
@@ -61,42 +56,6 @@ final class Stage3Rank extends RankBase {
             throw new IllegalArgumentException("a MultiLayerNetwork takes one features and one labels array, got "
                     + features.length + " and " + labels.length);
         }
-        int mb = (int) features[0].size(0);
-        int last = numLayers - 1;
-        INDArray a = features[0];
-        double reg = 0;
-        for (int i = 0; i < last; i++) {
-            Layer l = enter(i);
-            l.setInputMiniBatchSize(mb);
-            a = l.activate(preProcess(i, a, mb), true, mgr);
-            reg += l.calcRegularizationScore(true);
-            leave(i);
-        }
-        Layer out = enter(last);
-        out.setInputMiniBatchSize(mb);
-        out.setInput(preProcess(last, a, mb), mgr);
-        ((IOutputLayer) out).setLabels(labels[0]);
-        INDArray eps = backward(last, out, null, mb);
-        reg += out.calcRegularizationScore(true);
-        double score = ((IOutputLayer) out).computeScore(reg, true, mgr);
-        leave(last);
-        for (int i = last - 1; i >= 0; i--) {
-            Layer l = enter(i);
-            eps = backward(i, l, eps, mb);
-            leave(i);
-        }
-        endStep();
-        return score;
-    }
-
-    private INDArray backward(int i, Layer l, INDArray eps, int mb) {
-        Pair<Gradient, INDArray> p = backprop(i, () -> l.backpropGradient(eps, mgr));
-        InputPreProcessor pre = conf.getInputPreProcess(i);
-        return pre == null || p.getSecond() == null ? p.getSecond() : pre.backprop(p.getSecond(), mb, mgr);
-    }
-
-    private INDArray preProcess(int i, INDArray a, int mb) {
-        InputPreProcessor pre = conf.getInputPreProcess(i);
-        return pre == null ? a : pre.preProcess(a, mb, mgr);
+        return pass.forwardBackward(features[0], labels[0], this);
     }
 }

@@ -1,0 +1,78 @@
+package io.ds4j.dl4j.pass;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The forward-backward pass of a {@link org.deeplearning4j.nn.multilayer.MultiLayerNetwork}, layer by layer, as
+ * {@code MultiLayerNetwork.computeGradientAndScore()} drives it (without workspaces), with {@link LayerHooks} around
+ * every layer so that a rank can gather parameters or take each layer's gradient as soon as it is final.
+ *
+ * <p>Trace: layers 0..L-1 forward (the output layer's forward, score and backward are one step, as in DL4J), then
+ * layers L-2..0 backward. Layer {@code i} is module {@code i}.
+ */
+public final class MlnPass {
+    private final MultiLayerConfiguration conf;
+    private final int numLayers;
+    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+
+    /**
+     * @param conf the network's configuration (its input preprocessors are applied)
+     * @param numLayers the number of layers
+     */
+    public MlnPass(MultiLayerConfiguration conf, int numLayers) {
+        this.conf = conf;
+        this.numLayers = numLayers;
+    }
+
+    /**
+     * Runs forward and backward on one micro-batch.
+     *
+     * @return DL4J's score of it (the output layer's loss plus every layer's regularization)
+     */
+    public double forwardBackward(INDArray features, INDArray labels, LayerHooks hooks) {
+        int mb = (int) features.size(0);
+        int last = numLayers - 1;
+        INDArray a = features;
+        double reg = 0;
+        for (int i = 0; i < last; i++) {
+            Layer l = hooks.enter(i);
+            l.setInputMiniBatchSize(mb);
+            a = l.activate(preProcess(i, a, mb), true, mgr);
+            reg += l.calcRegularizationScore(true);
+            hooks.leave(i);
+        }
+        Layer out = hooks.enter(last);
+        out.setInputMiniBatchSize(mb);
+        out.setInput(preProcess(last, a, mb), mgr);
+        ((IOutputLayer) out).setLabels(labels);
+        INDArray eps = backward(last, out, null, mb, hooks);
+        reg += out.calcRegularizationScore(true);
+        double score = ((IOutputLayer) out).computeScore(reg, true, mgr);
+        hooks.leave(last);
+        for (int i = last - 1; i >= 0; i--) {
+            Layer l = hooks.enter(i);
+            eps = backward(i, l, eps, mb, hooks);
+            hooks.leave(i);
+        }
+        hooks.endStep();
+        return score;
+    }
+
+    private INDArray backward(int i, Layer l, INDArray eps, int mb, LayerHooks hooks) {
+        Pair<Gradient, INDArray> p = hooks.backprop(i, () -> l.backpropGradient(eps, mgr));
+        InputPreProcessor pre = conf.getInputPreProcess(i);
+        return pre == null || p.getSecond() == null ? p.getSecond() : pre.backprop(p.getSecond(), mb, mgr);
+    }
+
+    private INDArray preProcess(int i, INDArray a, int mb) {
+        InputPreProcessor pre = conf.getInputPreProcess(i);
+        return pre == null ? a : pre.preProcess(a, mb, mgr);
+    }
+}
