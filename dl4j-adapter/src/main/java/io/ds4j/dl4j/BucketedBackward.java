@@ -53,6 +53,8 @@ final class BucketedBackward implements LayerHooks {
     private final MlnPass mlnPass;
     private final GraphPass graphPass;
     private int microBatch;
+    private int parts;
+    private long examples;
     private boolean overflow;
 
     BucketedBackward(Replica replica, FlatLayout layout, GradientBuckets buckets, RankPrecision precision,
@@ -114,10 +116,15 @@ final class BucketedBackward implements LayerHooks {
     /**
      * Forward and backward of one micro-batch; its gradient ends up reduced into the rank's shard.
      *
+     * @param size the micro-batch's examples
+     * @param parts micro-batches in the step over all ranks, and {@code examples} in the global batch: fp16/bf16
+     *        weigh the stored micro-batch mean by its share ({@link RankPrecision#weigh})
      * @return DL4J's score of the micro-batch
      */
-    double run(MultiDataSet batch, int examples) {
-        this.microBatch = examples;
+    double run(MultiDataSet batch, long size, int parts, long examples) {
+        this.microBatch = (int) size;
+        this.parts = parts;
+        this.examples = examples;
         Model net = replica.net();
         if (net instanceof MultiLayerNetwork m) {
             if (batch.numFeatureArrays() != 1 || batch.numLabelsArrays() != 1) {
@@ -205,6 +212,7 @@ final class BucketedBackward implements LayerHooks {
             g.assign(front(scratch, m.length())); // exact: every fp16 value is a float
             overflow |= Overflow.hasInfOrNaN(g);
         }
+        precision.weigh(g, microBatch, parts, examples);
         Nd4j.getAffinityManager().ensureLocation(g, AffinityManager.Location.HOST);
         buckets.add(m.start(), g.data().asNioFloat(), (int) g.offset(), m.length());
     }

@@ -56,6 +56,21 @@ final class HostFloats {
         affinity.tagLocation(v, AffinityManager.Location.HOST);
     }
 
+    /**
+     * The host buffer of a contiguous FLOAT vector, its element 0 at index 0 (a view of the array's memory, for bulk
+     * reads without a heap copy); made current on the host first.
+     */
+    static FloatBuffer buffer(INDArray v) {
+        if (!direct(v)) {
+            throw new IllegalArgumentException("expected a contiguous FLOAT vector, got " + v.dataType()
+                    + " with element-wise stride " + v.elementWiseStride());
+        }
+        Nd4j.getAffinityManager().ensureLocation(v, AffinityManager.Location.HOST);
+        FloatBuffer b = v.data().asNioFloat();
+        b.position((int) v.offset());
+        return b.slice();
+    }
+
     /** A FLOAT vector whose elements sit consecutively in its buffer from its offset. */
     private static boolean direct(INDArray v) {
         return v.dataType() == DataType.FLOAT && v.elementWiseStride() == 1;

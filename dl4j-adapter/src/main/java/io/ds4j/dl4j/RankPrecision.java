@@ -155,6 +155,20 @@ final class RankPrecision {
         }
     }
 
+    /** {@link #weigh(float[], int, long, int, long)} in place on a contiguous FLOAT vector (a layer's gradient). */
+    void weigh(INDArray g, long microBatch, int parts, long examples) {
+        if (!mixed()) {
+            return;
+        }
+        double w = io.ds4j.dl4j.precision.ExampleWeight.of(microBatch, parts, examples);
+        if (w != 1.0) {
+            update(g, (chunk, n) -> {
+                io.ds4j.dl4j.precision.ExampleWeight.apply(chunk, n, w);
+                return false;
+            });
+        }
+    }
+
     /**
      * Rounds the reduced gradient of the update range to {@code communication_data_type} (the reduction buffers hold
      * that format in DeepSpeed).

@@ -14,7 +14,6 @@ import io.ds4j.zero.shard.ShardLayout;
 import io.ds4j.zero.step.GradientBuckets;
 import io.ds4j.zero.step.ReducedGradient;
 import io.ds4j.zero.step.ZeroStep;
-import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -60,7 +59,7 @@ final class RankWorker implements AutoCloseable {
     private final KernelPool pool;
     private final INDArray gradRange;
     private final INDArray paramRange;
-    private final float[] padded;          // stages 0-1: the local gradient read from DL4J's flat gradient view
+    private final float[] padded;          // stages 0-1, HALF replica: its gradient view cast to floats
     private final GradientBuckets buckets;  // stage 2: the gradient reduced bucket by bucket during backward
     private final BucketedBackward backward;
     private final RankPrecision precision;
@@ -116,7 +115,8 @@ final class RankWorker implements AutoCloseable {
             this.fused = null;
             this.pool = null;
         }
-        this.padded = bucketed ? null : new float[(int) layout.paddedLength()];
+        // a HALF replica's gradient view is cast to floats here; a FLOAT one is read in place
+        this.padded = bucketed || !replica.half() ? null : new float[(int) layout.paddedLength()];
         this.buckets = bucketed ? new GradientBuckets(comm, layout, options.zero().buckets().reduceBucketSize(),
                 options.scaling(), empty ? java.nio.FloatBuffer.allocate(0) : gradRange.data().asNioFloat(), ledger)
                 : null;
@@ -183,9 +183,10 @@ final class RankWorker implements AutoCloseable {
             ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * step.bufferElements(), what);
             long view = BucketedBackward.bytes(replica.gradients());
             long range = replica.half() ? BucketedBackward.bytes(gradRange) : 0;
-            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, view + 4L * padded.length + range,
-                    "DL4J backprop gradient view, its local-gradient copy" + (range > 0 ? ", the range's FLOAT"
-                            + " gradient" : ""));
+            long copy = padded == null ? 0 : 4L * padded.length;
+            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, view + copy + range,
+                    "DL4J backprop gradient view" + (copy > 0 ? ", its FLOAT copy (HALF replica)" : "")
+                            + (range > 0 ? ", the range's FLOAT gradient" : ""));
         }
         long state = fused != null ? fused.stateElements()
                 : updater.state() == null ? 0 : BucketedBackward.bytes(updater.state()) / 4;
@@ -213,19 +214,21 @@ final class RankWorker implements AutoCloseable {
             long m = mb.getFeatures(0).size(0);
             precision.beforeBackward(m);
             if (backward != null) {
-                weightedScore += backward.run(mb, (int) m) * m;
+                weightedScore += backward.run(mb, m, micro.size() * comm.worldSize(), globalExamples) * m;
                 continue;
             }
             weightedScore += replica.computeGradient(mb) * m;
+            int parts = micro.size() * comm.worldSize();
             if (replica.half()) {
                 HostFloats.read(replica.gradients(), padded, 0); // exact: every fp16 value is a float
                 overflow |= io.ds4j.precision.Overflow.hasInfOrNaN(padded, 0, n);
+                precision.weigh(padded, n, m, parts, globalExamples);
+                step.accumulate(padded);
             } else {
                 overflow |= precision.store(replica.gradients(), (int) m);
-                HostFloats.read(replica.gradients(), padded, 0);
+                precision.weigh(replica.gradients(), m, parts, globalExamples);
+                step.accumulate(HostFloats.buffer(replica.gradients()));
             }
-            precision.weigh(padded, n, m, micro.size() * comm.worldSize(), globalExamples);
-            step.accumulate(padded);
         }
         if (backward != null) {
             overflow |= backward.takeOverflow();
@@ -342,18 +345,9 @@ final class RankWorker implements AutoCloseable {
             }
             return;
         }
-        if (buckets != null) {
-            ParamGather.gather(comm, layout, options.zero().buckets().allgatherBucketSize(), buckets.staging(),
-                    replica.params(), this::ownComputeValues);
-            return;
-        }
-        Arrays.fill(padded, 0f);
-        if (!range.isEmpty()) {
-            float[] own = computeRange();
-            System.arraycopy(own, 0, padded, (int) range.offset(), own.length);
-        }
-        step.gather(padded);
-        HostFloats.write(padded, 0, replica.params());
+        float[] staging = buckets != null ? buckets.staging() : step.idleBuffer();
+        ParamGather.gather(comm, layout, options.zero().buckets().allgatherBucketSize(), staging, replica.params(),
+                this::ownComputeValues);
     }
 
     /**

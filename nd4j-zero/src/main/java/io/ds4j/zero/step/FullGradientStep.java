@@ -28,8 +28,37 @@ abstract sealed class FullGradientStep implements ZeroStep permits Stage0Step, S
     @Override
     public final void accumulate(float[] localGradient) {
         StepSupport.checkLength(localGradient, layout, "local gradient");
+        clearPadding();
         StepSupport.addScaled(accumulated, localGradient, (int) layout.length(), 1.0, empty);
         empty = false;
+    }
+
+    @Override
+    public final void accumulate(java.nio.FloatBuffer localGradient) {
+        int n = (int) layout.length();
+        if (localGradient.limit() < n) {
+            throw new IllegalArgumentException("local gradient has " + localGradient.limit() + " elements but the flat"
+                    + " vector has " + n);
+        }
+        clearPadding();
+        boolean first = empty;
+        for (int i = 0; i < n; i++) {
+            float v = localGradient.get(i);
+            accumulated[i] = first ? v : accumulated[i] + v;
+        }
+        empty = false;
+    }
+
+    /** At a step's first micro-batch: the padding is zero again after the buffer staged a gather. */
+    private void clearPadding() {
+        if (empty) {
+            java.util.Arrays.fill(accumulated, (int) layout.length(), accumulated.length, 0f);
+        }
+    }
+
+    @Override
+    public final float[] idleBuffer() {
+        return accumulated;
     }
 
     @Override

@@ -19,6 +19,7 @@ public final class Stage2Step implements ZeroStep {
     private final ReductionScaling scaling;
     private float[] accumulated; // allocated by the first accumulate (unused when a GradientBuckets reduces)
     private float[] received;    // allocated by the second micro-batch of a step
+    private float[] local;       // a padded copy for accumulate(FloatBuffer)
     private boolean empty = true;
 
     Stage2Step(Collectives comm, ShardLayout layout, Buckets buckets, ReductionScaling scaling) {
@@ -58,6 +59,21 @@ public final class Stage2Step implements ZeroStep {
         empty = false;
     }
 
+    /** Copies the buffer into a padded array of its own (allocated once) and accumulates that. */
+    @Override
+    public void accumulate(java.nio.FloatBuffer localGradient) {
+        if (local == null) {
+            local = new float[(int) layout.paddedLength()];
+        }
+        localGradient.get(0, local, 0, (int) layout.length());
+        accumulate(local);
+    }
+
+    @Override
+    public float[] idleBuffer() {
+        return accumulated;
+    }
+
     @Override
     public ReducedGradient reduce() {
         if (empty) {
@@ -78,6 +94,7 @@ public final class Stage2Step implements ZeroStep {
     /** @return elements of the shard-sized buffers allocated so far (none until the first {@link #accumulate}) */
     @Override
     public long bufferElements() {
-        return (accumulated == null ? 0 : accumulated.length) + (received == null ? 0 : received.length);
+        return (accumulated == null ? 0 : accumulated.length) + (received == null ? 0 : received.length)
+                + (local == null ? 0 : local.length);
     }
 }

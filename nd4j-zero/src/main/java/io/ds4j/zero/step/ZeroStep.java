@@ -44,6 +44,14 @@ public sealed interface ZeroStep permits FullGradientStep, Stage2Step {
     void accumulate(float[] localGradient);
 
     /**
+     * {@link #accumulate(float[])} from a buffer that holds the rank's {@code length} real elements at absolute
+     * indices {@code [0, length)} (e.g. DL4J's flat gradient view), so that stages 0 and 1 need no padded copy of it.
+     *
+     * @param localGradient the rank's gradient; not modified, its position not used
+     */
+    void accumulate(java.nio.FloatBuffer localGradient);
+
+    /**
      * Reduces the accumulated gradients over ranks and starts a new accumulation.
      *
      * @return the mean over ranks for {@link #updateRange()}
@@ -57,6 +65,14 @@ public sealed interface ZeroStep permits FullGradientStep, Stage2Step {
      * @param params the flat parameters, {@code paddedLength} elements
      */
     void gather(float[] params);
+
+    /**
+     * The step's own gradient buffer, idle once the caller has read the {@link ReducedGradient} of {@link #reduce()}
+     * and until the next {@code accumulate}: staging for a gather that writes straight into the caller's parameters.
+     *
+     * @return the buffer, or null when the step holds none (stage 2 reduced by {@link GradientBuckets})
+     */
+    float[] idleBuffer();
 
     /** @return elements of the gradient buffers this step holds now, from their lengths (for the ledger) */
     long bufferElements();
