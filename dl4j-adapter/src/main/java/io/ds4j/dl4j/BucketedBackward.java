@@ -20,6 +20,7 @@ import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -56,6 +57,7 @@ final class BucketedBackward implements LayerHooks {
     private int parts;
     private long examples;
     private boolean overflow;
+    private boolean forwardDone;
 
     BucketedBackward(Replica replica, FlatLayout layout, GradientBuckets buckets, RankPrecision precision,
                      MemoryLedger ledger) {
@@ -125,6 +127,15 @@ final class BucketedBackward implements LayerHooks {
         this.microBatch = (int) size;
         this.parts = parts;
         this.examples = examples;
+        this.forwardDone = false;
+        double score = pass(batch);
+        for (TrainingListener tl : replica.listeners()) {
+            tl.onBackwardPass(replica.net());
+        }
+        return score;
+    }
+
+    private double pass(MultiDataSet batch) {
         Model net = replica.net();
         if (net instanceof MultiLayerNetwork m) {
             if (batch.numFeatureArrays() != 1 || batch.numLabelsArrays() != 1) {
@@ -188,6 +199,10 @@ final class BucketedBackward implements LayerHooks {
 
     @Override
     public <T> T backprop(int id, Supplier<T> body) {
+        if (!forwardDone) {
+            forwardDone = true;
+            forwardPassDone();
+        }
         Module m = modules.get(id);
         if (m != null) {
             INDArray view = front(scratch, m.length());
@@ -199,6 +214,21 @@ final class BucketedBackward implements LayerHooks {
             bucket(m);
         }
         return out;
+    }
+
+    /**
+     * DL4J's {@code onForwardPass} for the replica's listeners (rank 0's replica is the user's network; the ranks'
+     * copies have none), as its {@code computeGradientAndScore()} calls it: the layer-by-layer pass keeps no list of
+     * activations, so the listeners get an empty one (timing listeners such as {@code wall_clock_breakdown}'s work).
+     */
+    private void forwardPassDone() {
+        for (TrainingListener tl : replica.listeners()) {
+            if (replica.net() instanceof MultiLayerNetwork) {
+                tl.onForwardPass(replica.net(), List.<INDArray>of());
+            } else {
+                tl.onForwardPass(replica.net(), Map.<String, INDArray>of());
+            }
+        }
     }
 
     /** The module's gradient, now final in the scratch, becomes the stored gradient and goes into the buckets. */

@@ -24,13 +24,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * One rank of a {@link ZeroTrainer}: its replica, its stage's {@link ZeroStep}, and the update of its update range.
  * Lives on the rank's thread during {@code fit}.
  *
- * <p>One optimizer step: each micro-batch's summed gradient goes into the step; the reduced mean over ranks of the
- * rank sums is written into the replica's gradient view for the update range; it is divided by the examples per rank
- * (giving the mean over the global batch); the global norm is the square root of the all-reduced sum of the shards'
- * squared norms. Then either (no {@code optimizer} section) the gradient is clipped, normalised per layer and turned
- * into the update by the network's own DL4J updaters and subtracted, or (an {@code optimizer} section) DeepSpeed's
- * fused optimizer updates the shard, reading the gradient times DeepSpeed's clip factor. Finally the updated shards
- * are gathered into every replica.
+ * <p>One optimizer step: at stages 0-1 each micro-batch's summed gradient (DL4J's flat gradient view, read in place)
+ * goes into the step, and the reduced mean over ranks is written into the update range's gradient; at stage 2
+ * {@link BucketedBackward} drives the backward pass layer by layer and {@link GradientBuckets} reduces each layer's
+ * gradient into the range's own array, so no full-size gradient exists. The range's gradient is divided by the
+ * examples per rank (giving the mean over the global batch); the global norm is the square root of the all-reduced
+ * sum of the shards' squared norms. Then either (no {@code optimizer} section) the gradient is clipped, normalised per
+ * layer and turned into the update by the network's own DL4J updaters and subtracted, or (an {@code optimizer}
+ * section) DeepSpeed's fused optimizer updates the shard, reading the gradient times DeepSpeed's clip factor.
+ * Finally the updated shards are gathered straight into every replica's parameters ({@link ParamGather}).
  *
  * <p>fp16/bf16 ({@link RankPrecision}): each micro-batch's gradient is stored as the 16-bit micro-batch mean (scale
  * included), the reduced range is rounded to {@code communication_data_type}, the overflow flag is all-reduced and an
@@ -64,6 +66,7 @@ final class RankWorker implements AutoCloseable {
     private final BucketedBackward backward;
     private final RankPrecision precision;
     private final INDArray master;
+    private final List<MemoryLedger.Allocation> held = new java.util.ArrayList<>();
     private double lastNorm = Double.NaN;
     private boolean lastSkipped;
 
@@ -166,35 +169,39 @@ final class RankWorker implements AutoCloseable {
      * are accounted by {@link GradientBuckets} and {@link BucketedBackward} when they allocate them.
      */
     private void record(MemoryLedger ledger) {
-        String held = replica.half() ? "fp16 values held in FLOAT buffers (4 B each)"
+        String form = replica.half() ? "fp16 values held in FLOAT buffers (4 B each)"
                 : precision.format() + " values held in FLOAT arrays (4 B each: the network computes in FLOAT)";
-        ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DEVICE, BucketedBackward.bytes(replica.params()),
+        hold(ledger, MemoryCategory.PARAMETERS, BucketedBackward.bytes(replica.params()),
                 replica.half() ? "replica compute copy: HALF network (fp16, 2 B each)" : precision.mixed()
-                        ? "replica compute copy: " + held : "replica parameters (fp32, master)");
+                        ? "replica compute copy: " + form : "replica parameters (fp32, master)");
         if (master != paramRange) {
-            ledger.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE, BucketedBackward.bytes(master),
+            hold(ledger, MemoryCategory.MASTER_WEIGHTS, BucketedBackward.bytes(master),
                     "fp32 master weights of the update range");
         }
-        String what = precision.mixed() ? "accumulated stored gradient: " + held : "accumulated gradient";
+        String what = precision.mixed() ? "accumulated stored gradient: " + form : "accumulated gradient";
         if (buckets != null) {
-            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, BucketedBackward.bytes(gradRange),
+            hold(ledger, MemoryCategory.GRADIENTS, BucketedBackward.bytes(gradRange),
                     what + " (the update range only)");
         } else {
-            ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, 4 * step.bufferElements(), what);
+            hold(ledger, MemoryCategory.GRADIENTS, 4 * step.bufferElements(), what);
             long view = BucketedBackward.bytes(replica.gradients());
             long range = replica.half() ? BucketedBackward.bytes(gradRange) : 0;
             long copy = padded == null ? 0 : 4L * padded.length;
-            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, view + copy + range,
+            hold(ledger, MemoryCategory.COMM_BUFFERS, view + copy + range,
                     "DL4J backprop gradient view" + (copy > 0 ? ", its FLOAT copy (HALF replica)" : "")
                             + (range > 0 ? ", the range's FLOAT gradient" : ""));
         }
         long state = fused != null ? fused.stateElements()
                 : updater.state() == null ? 0 : BucketedBackward.bytes(updater.state()) / 4;
-        ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, 4 * state, "optimizer state of the shard");
+        hold(ledger, MemoryCategory.OPTIMIZER_STATE, 4 * state, "optimizer state of the shard");
         long staging = fused != null ? fused.stagingElements() : 0;
         if (staging > 0) {
-            ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, 4 * staging, "optimizer staging copies");
+            hold(ledger, MemoryCategory.COMM_BUFFERS, 4 * staging, "optimizer staging copies");
         }
+    }
+
+    private void hold(MemoryLedger ledger, MemoryCategory category, long bytes, String label) {
+        held.add(ledger.allocate(category, MemoryTier.DEVICE, bytes, label));
     }
 
     /**
@@ -391,6 +398,7 @@ final class RankWorker implements AutoCloseable {
 
     @Override
     public void close() {
+        held.forEach(MemoryLedger.Allocation::close);
         if (backward != null) {
             backward.close();
             buckets.close();
