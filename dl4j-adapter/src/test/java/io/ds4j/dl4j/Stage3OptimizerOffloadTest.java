@@ -64,6 +64,10 @@ class Stage3OptimizerOffloadTest {
                 + dir.toString().replace("\\", "/") + "\"}", precision);
         float[] both = train(", \"offload_optimizer\": {\"device\": \"cpu\"}, \"offload_param\": {\"device\":"
                 + " \"cpu\"}", precision);
+        String path = dir.toString().replace("\\", "/");
+        float[] bothNvme = train(", \"sub_group_size\": 100, \"offload_optimizer\": {\"device\": \"nvme\","
+                + " \"nvme_path\": \"" + path + "\"}, \"offload_param\": {\"device\": \"nvme\", \"nvme_path\": \""
+                + path + "\", \"buffer_count\": 2, \"buffer_size\": 64}", precision);
         float[] partial = train(", \"sub_group_size\": 100, \"offload_optimizer\": {\"device\": \"cpu\","
                 + " \"ratio\": 0.5}", precision);
         float[] start = MixedPrecisionTrainingTest.net(1.0, Activation.TANH).params().toFloatVector();
@@ -71,6 +75,7 @@ class Stage3OptimizerOffloadTest {
         assertArrayEquals(none, cpu, "offload_optimizer cpu" + precision);
         assertArrayEquals(none, nvme, "offload_optimizer nvme, sub_group_size 100" + precision);
         assertArrayEquals(none, both, "offload_optimizer and offload_param cpu" + precision);
+        assertArrayEquals(none, bothNvme, "offload_optimizer and offload_param nvme, sub_group_size 100" + precision);
         assertArrayEquals(none, partial, "offload_optimizer cpu, ratio 0.5 (partial offload)" + precision);
     }
 

@@ -39,9 +39,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>With {@code zero_optimization.offload_optimizer} ({@code cpu} or {@code nvme}) the master and optimizer state of
  * the rank's owned elements, all pieces concatenated in flat order, live in an {@link OptimizerStateStore} (host
  * memory, or files under {@code nvme_path}), stepped in {@code sub_group_size} groups as at stages 1-2
- * ({@code OffloadedShardStep}); each step the pieces' gradients are concatenated into a staging vector on the Java
- * heap (ledger OFFLOAD_BUFFERS, host), and the updated master comes back into the pieces' fp32 masters, which feed
- * the parameter shards the gathers read.
+ * ({@code OffloadedShardStep}); the store reads each sub-group's gradient straight from the pieces' gradient arrays and
+ * writes its updated master straight into the pieces' fp32 masters, which feed the parameter shards the gathers read
+ * ({@link ConcatenatedPieces}): no whole-shard staging exists, so the step's host memory is the store's own
+ * (with nvme, its swap slots of {@code sub_group_size} elements).
  *
  * @param kernel   the fused optimizer
  * @param lr       {@code optimizer.params.lr}
@@ -87,8 +88,8 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
         private final KernelPool pool = new KernelPool(1);
         private OptimizerStateStore store;      // offload_optimizer: master and state of the concatenated pieces
         private HostTransfer transfer;
-        private float[] gradStaging;
-        private float[] masterStaging;
+        private VectorStorage gradients;        // offload_optimizer: the pieces' gradients, as the store indexes them
+        private VectorStorage ownedMasters;     // ... and their masters, where MasterShards keeps them
 
         /**
          * @param update      the optimizer
@@ -137,61 +138,34 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
          * @throws IllegalArgumentException naming the key when the offload settings cannot work here
          */
         void open(MemoryLedger ledger, long subGroupSize) {
-            long total = 0;
+            int[] lengths = new int[grads.size()];
             for (int i = 0; i < grads.size(); i++) {
-                total += owned(i);
+                lengths[i] = owned(i);
             }
-            if (!update.offloaded() || total == 0) {
+            ConcatenatedPieces all = new ConcatenatedPieces(lengths);
+            if (!update.offloaded() || all.total() == 0) {
                 return;
             }
-            int n = Math.toIntExact(total);
-            masterStaging = new float[n];
-            gradStaging = new float[n];
-            held.add(ledger.allocate(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST,
-                    (long) Float.BYTES * (masterStaging.length + gradStaging.length),
-                    "stage3 optimizer offload staging: the owned gradient and master, concatenated (Java heap)"));
-            copyMasters(true);
+            int n = Math.toIntExact(all.total());
+            gradients = all.gradients(grads);
+            ownedMasters = all.masters(masters);
             store = OptimizerStores.open(update.offload(), new StoreRequest(ledger.rank(), n,
                     update.kernel().stateWords(), Math.max(1, subGroupSize), ledger));
             try {
                 transfer = HostTransfer.forCurrentBackend(ledger);
-                store.initialize(VectorStorage.of(masterStaging));
+                store.initialize(ownedMasters);
             } catch (RuntimeException e) {
                 close();
                 throw e;
             }
         }
 
-        /** One offloaded step: gradients down, the store's kernel step, the updated masters back. */
+        /**
+         * One offloaded step: the store steps its sub-groups, reading each one's gradient from the pieces and writing
+         * its updated master into the pieces' masters (no whole-shard copy of either).
+         */
         private void applyOffloaded(StepArgs args) {
-            int at = 0;
-            for (INDArray g : grads) {
-                if (g != null) {
-                    int n = (int) g.length();
-                    HostView.of(g).get(0, gradStaging, at, n);
-                    at += n;
-                }
-            }
-            transfer.step(store, update.kernel(), new StepInput(VectorStorage.of(gradStaging), args,
-                    VectorStorage.of(masterStaging)), pool);
-            copyMasters(false);
-        }
-
-        /** Copies the pieces' masters into the staging vector ({@code in}) or the staging back into them. */
-        private void copyMasters(boolean in) {
-            int at = 0;
-            for (int i = 0; i < grads.size(); i++) {
-                int n = owned(i);
-                if (n == 0) {
-                    continue;
-                }
-                if (in) {
-                    masters.get(i, 0, masterStaging, at, n);
-                } else {
-                    masters.put(i, 0, masterStaging, at, n);
-                }
-                at += n;
-            }
+            transfer.step(store, update.kernel(), new StepInput(gradients, args, ownedMasters), pool);
         }
 
         /** @return the offload store, or null (tests) */

@@ -8,7 +8,8 @@ import java.nio.ShortBuffer;
  * the storage, which may itself be a range of a larger array or buffer. Reads and writes of disjoint ranges may run
  * concurrently.
  */
-public sealed interface VectorStorage permits Fp32Storage, VectorStorage.Heap16, VectorStorage.Buffer16 {
+public sealed interface VectorStorage permits Fp32Storage, VectorStorage.Heap16, VectorStorage.Buffer16,
+        VectorStorage.Indirect {
     /** Number of elements. */
     long length();
 
@@ -110,6 +111,66 @@ public sealed interface VectorStorage permits Fp32Storage, VectorStorage.Heap16,
                 SCRATCH.set(s);
             }
             return s;
+        }
+    }
+
+    /**
+     * How an {@link Indirect} storage reaches its fp32 values: element positions are those of the whole vector.
+     * Called for one range at a time unless the owner says otherwise (a kernel pool of one thread runs on the caller).
+     */
+    interface RangeAccess {
+        /** Copies elements {@code [from, from + n)} into {@code dst[at, at + n)}. */
+        void read(long from, float[] dst, int at, int n);
+
+        /** Replaces elements {@code [to, to + n)} by {@code src[at, at + n)}. */
+        void write(long to, float[] src, int at, int n);
+    }
+
+    /**
+     * fp32 values that no single array or buffer holds (pieces of several arrays, a file), reached a range at a time
+     * through {@code access}, so a whole-vector copy never has to exist: elements {@code [offset, offset + size)} of
+     * the access's vector. Not an {@link Fp32Storage}: masters and optimizer state stay in memory the kernels index.
+     *
+     * @param access how the values are read and written
+     * @param offset the first element of the access's vector this storage covers
+     * @param size   elements
+     */
+    record Indirect(RangeAccess access, long offset, long size) implements VectorStorage {
+        /** Checks the range. */
+        public Indirect {
+            java.util.Objects.requireNonNull(access, "access");
+            if (offset < 0 || size < 0) {
+                throw new IllegalArgumentException("indirect storage [" + offset + ", +" + size + ") is negative");
+            }
+        }
+
+        @Override
+        public long length() {
+            return size;
+        }
+
+        @Override
+        public void read(long from, float[] dst, int dstOffset, int len, float scale) {
+            check(from, len);
+            access.read(offset + from, dst, dstOffset, len);
+            if (scale != 1f) {
+                for (int i = dstOffset; i < dstOffset + len; i++) {
+                    dst[i] *= scale;
+                }
+            }
+        }
+
+        @Override
+        public void write(long to, float[] src, int srcOffset, int len) {
+            check(to, len);
+            access.write(offset + to, src, srcOffset, len);
+        }
+
+        private void check(long from, int len) {
+            if (from < 0 || len < 0 || from + len > size) {
+                throw new IndexOutOfBoundsException("[" + from + ", " + (from + len) + ") is outside an indirect"
+                        + " storage of " + size + " elements");
+            }
         }
     }
 }

@@ -19,6 +19,9 @@ final class Slices {
         if (s instanceof Fp32Storage f) {
             return of(f, from, length);
         }
+        if (s instanceof VectorStorage.Indirect i) {
+            return new VectorStorage.Indirect(i.access(), i.offset() + from, length);
+        }
         if (s instanceof VectorStorage.Heap16 h) {
             return new VectorStorage.Heap16(h.array(), h.offset() + (int) from, length, h.codec());
         }
@@ -40,7 +43,7 @@ final class Slices {
 
     /** Bytes per element of the storage's format: 4 for fp32, 2 for 16-bit. */
     static int elementBytes(VectorStorage s) {
-        return s instanceof Fp32Storage ? Float.BYTES : Short.BYTES;
+        return s instanceof Fp32Storage || s instanceof VectorStorage.Indirect ? Float.BYTES : Short.BYTES;
     }
 
     private static void check(VectorStorage s, long from, int length) {
