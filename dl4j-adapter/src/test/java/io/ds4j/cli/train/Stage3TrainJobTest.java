@@ -85,11 +85,11 @@ class Stage3TrainJobTest {
 
     /**
      * With DeepSpeed's Adam section and {@code offload_optimizer} cpu: the store adds its own fp32 master (4 ceil(Ψ/N))
-     * and holds Adam's state on the host; the step's staging (gradient and master of the owned elements, 8 ceil(Ψ/N))
-     * is host memory too (OFFLOAD_BUFFERS), outside the device's transient bound.
+     * and holds Adam's state on the host; the step stages nothing of the shard's size (the store reads the gradient
+     * pieces and writes the masters in place), so no OFFLOAD_BUFFERS are held on the host with cpu (no swap slots).
      */
     @org.junit.jupiter.api.Test
-    void optimizerOffloadAddsTheStoresMasterAndStaging() throws Exception {
+    void optimizerOffloadAddsTheStoresMasterAndNoStaging() throws Exception {
         String json = "{\"train_batch_size\": 64, \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.001}},"
                 + " \"zero_optimization\": {\"stage\": 3, \"stage3_param_persistence_threshold\": 0,"
                 + " \"offload_optimizer\": {\"device\": \"cpu\"}}}";
@@ -107,8 +107,8 @@ class Stage3TrainJobTest {
             long peak = s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE);
             assertTrue(peak > 0 && peak <= bound, "rank " + s.rank() + " peak transient " + peak + " vs " + bound);
             assertEquals(0, s.bytes(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE));
-            assertEquals(8.0 * PSI / 4, s.bytes(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST), 8 * 6 * 3,
-                    "staging: 8 bytes per owned element (6 tensors, each padded by at most 3)");
+            assertEquals(0, s.peakBytes(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST),
+                    "no whole-shard staging of the owned gradient and master");
             assertTrue(Math.abs(s.bytes(MemoryCategory.OPTIMIZER_STATE, MemoryTier.HOST) / (8.0 * SHARD) - 1) <= 0.05,
                     "Adam's state on the host: " + s.bytes(MemoryCategory.OPTIMIZER_STATE, MemoryTier.HOST));
         }
