@@ -101,10 +101,31 @@ public final class NvmeStore implements OptimizerStateStore {
                     + " master + " + request.stateWords() + " optimizer state vectors); set buffer_count >= "
                     + vectors + " (" + 2 * vectors + " to read ahead, " + 3 * vectors + " to also write behind)");
         }
+        checkSlotFits(vectors, request.subGroups().largest());
         int slotCount = Math.max(1, Math.min(Math.min(fit, settings.slotsWanted()), request.subGroups().count()));
         long required = request.stateBytes() + (long) SwapFile.HEADER_BYTES * request.subGroups().count();
         Path dir = NvmePath.createRankDirectory(settings.nvmePath(), request.rank(), required, settings.probe());
         return new NvmeStore(request, settings, dir, slotCount);
+    }
+
+    /** The largest swap slot a direct buffer can hold: its vectors of one sub-group, in bytes. */
+    static final long MAX_SLOT_BYTES = Integer.MAX_VALUE - 8;
+
+    /**
+     * A swap slot holds one sub-group's master and state vectors in one direct buffer, at most 2 GiB; the byte count
+     * is taken in long arithmetic, since {@code vectors * elements * 4} in int wraps for a sub-group of 179M elements
+     * with Adam (the default {@code sub_group_size} of 1e9 on a rank owning that many).
+     *
+     * @throws IllegalArgumentException naming {@code sub_group_size} and the largest value that works
+     */
+    static void checkSlotFits(int vectors, long largest) {
+        long bytes = (long) vectors * largest * Float.BYTES;
+        if (bytes > MAX_SLOT_BYTES) {
+            throw new IllegalArgumentException("zero_optimization.sub_group_size: a sub-group of " + largest
+                    + " elements needs " + bytes + " bytes of nvme swap buffer (" + vectors + " fp32 vectors), more"
+                    + " than one host buffer can hold (2 GiB); set sub_group_size <= "
+                    + MAX_SLOT_BYTES / ((long) vectors * Float.BYTES));
+        }
     }
 
     void observe(IoObserver o) {

@@ -21,7 +21,8 @@ final class SwapSlot {
     private CompletableFuture<Void> pending = CompletableFuture.completedFuture(null);
 
     SwapSlot(int vectors, int largest) {
-        data = ByteBuffer.allocateDirect(Math.max(1, vectors * largest * Float.BYTES)).order(ByteOrder.nativeOrder());
+        data = ByteBuffer.allocateDirect(Math.max(1, Math.toIntExact((long) vectors * largest * Float.BYTES)))
+                .order(ByteOrder.nativeOrder());
     }
 
     /** Bytes held by this slot. */
@@ -31,7 +32,7 @@ final class SwapSlot {
 
     /** Sizes the buffer for a sub-group of {@code elements} and returns its vectors as fp32 storages. */
     List<BufferFp32> vectors(int vectors, int elements) {
-        data.clear().limit(vectors * elements * Float.BYTES);
+        data.clear().limit(Math.toIntExact((long) vectors * elements * Float.BYTES));
         FloatBuffer all = data.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
         List<BufferFp32> out = new ArrayList<>(vectors);
         for (int k = 0; k < vectors; k++) {

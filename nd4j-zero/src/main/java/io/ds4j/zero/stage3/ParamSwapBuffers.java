@@ -27,6 +27,12 @@ public final class ParamSwapBuffers implements AutoCloseable {
     /** The key of the buffer size. */
     public static final String SIZE_KEY = "zero_optimization.offload_param.buffer_size";
 
+    /**
+     * The most elements one buffer holds whatever {@code buffer_size} says: a direct buffer is indexed by int, so its
+     * bytes ({@code 4 * elements}) must stay below 2^31; a larger shard is tiled like any shard above the buffer size.
+     */
+    public static final int MAX_TILE_ELEMENTS = (Integer.MAX_VALUE - 8) / Float.BYTES;
+
     private final int count;
     private final long sizeElements;
     private final MemoryLedger ledger;
@@ -68,7 +74,7 @@ public final class ParamSwapBuffers implements AutoCloseable {
 
     /** Announces a shard of {@code length} elements: buffers grow to hold it whole, up to {@code buffer_size}. */
     public void register(int length) {
-        int want = (int) Math.min(sizeElements, Math.max(1, length));
+        int want = (int) Math.min(Math.min(sizeElements, MAX_TILE_ELEMENTS), Math.max(1, length));
         if (want > elements) {
             elements = want;
             while (!idle.isEmpty()) {
