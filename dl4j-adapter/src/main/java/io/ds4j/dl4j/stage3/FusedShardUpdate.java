@@ -168,6 +168,11 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
             transfer.step(store, update.kernel(), new StepInput(gradients, args, ownedMasters), pool);
         }
 
+        /** True when an offload store steps the pieces (no sub-group staging on the heap is needed). */
+        boolean offloaded() {
+            return store != null;
+        }
+
         /** @return the offload store, or null (tests) */
         OptimizerStateStore store() {
             return store;

@@ -1,9 +1,12 @@
 package io.ds4j.dl4j.stage3;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.dl4j.ZeroTrainer;
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryTier;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -78,6 +81,27 @@ class OffloadStepHostMemoryTest {
         String seen = "heap +" + g[0] + " B, direct +" + g[1] + " B; 8Ψ = " + 8 * psi + " B";
         System.out.println("OffloadStepHostMemoryTest " + seen);
         assertTrue(g[0] + Math.max(0, g[1]) <= SLACK_BYTES, seen);
+    }
+
+    /**
+     * The step's sub-group temporaries (ledger OTHER) are not taken when the store steps the pieces in place: the
+     * fused kernel's master and gradient staging (8 B per element of the largest sub-group, all owned elements with
+     * the default sub_group_size) was allocated every step and never used.
+     */
+    @Test
+    void theOffloadedStepTakesNoSubGroupTemporaries() {
+        String path = nvme.toString().replace("\\", "/");
+        DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 4, \"optimizer\": {\"type\": \"Adam\","
+                + " \"params\": {\"lr\": 0.001}}, \"zero_optimization\": {\"stage\": 3, \"offload_optimizer\":"
+                + " {\"device\": \"nvme\", \"nvme_path\": \"" + path + "\"}, \"offload_param\": {\"device\":"
+                + " \"nvme\", \"nvme_path\": \"" + path + "\"}}}");
+        List<DataSet> data = Stage3Nets.data(1, 4, 9, new long[] {6}, new long[] {3});
+        try (ZeroTrainer t = ZeroTrainer.builder(wide()).config(cfg).worldSize(1).threadsPerRank(1).build()) {
+            t.fit(new ExistingDataSetIterator(data));
+            for (var r : t.memoryReport()) {
+                assertEquals(0, r.peakBytes(MemoryCategory.OTHER, MemoryTier.DEVICE), "rank " + r.rank());
+            }
+        }
     }
 
     private static long heapAfterGc() throws InterruptedException {
