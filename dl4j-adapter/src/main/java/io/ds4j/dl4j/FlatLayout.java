@@ -42,17 +42,25 @@ public final class FlatLayout {
         }
 
         /**
-         * @return true if DL4J never updates this parameter: it belongs to a {@code FrozenLayer},
-         * {@code FrozenLayerWithBackprop} (which keeps its inner layer's updater and hands the updater a zero
-         * gradient) or {@code FrozenVertex}, or its updater is {@code NoOp} and it has a true gradient (BatchNorm's
-         * running statistics also have NoOp, but their "gradient" is the update DL4J applies); a DeepSpeed optimizer
-         * skips it, as DeepSpeed's skips parameters without {@code requires_grad}
+         * @return true if the parameter belongs to a {@code FrozenLayer}, {@code FrozenLayerWithBackprop} (which keeps
+         * its inner layer's updater and hands the updater a zero gradient) or {@code FrozenVertex}: DL4J never
+         * updates it
          */
-        public boolean frozen() {
+        public boolean inFrozenLayer() {
             Object l = layer instanceof LayerVertex v ? v.getLayer() : layer;
             return l instanceof org.deeplearning4j.nn.layers.FrozenLayer
-                    || l instanceof org.deeplearning4j.nn.layers.FrozenLayerWithBackprop || layer instanceof FrozenVertex
-                    || layer.getConfig().getUpdaterByParam(name) instanceof NoOp && dividedByMinibatch();
+                    || l instanceof org.deeplearning4j.nn.layers.FrozenLayerWithBackprop || layer instanceof FrozenVertex;
+        }
+
+        /**
+         * @return true if a DeepSpeed optimizer skips this parameter, as DeepSpeed's skips parameters without
+         * {@code requires_grad}: it is {@link #inFrozenLayer()}, or its updater is {@code NoOp} and it has a true
+         * gradient (BatchNorm's running statistics also have NoOp, but their "gradient" is the update DL4J applies).
+         * Not frozen for the network's own DL4J updaters: DL4J's {@code fit()} subtracts a NoOp parameter's
+         * gradient as it is (NoOp leaves the gradient as the update), and so does the engine
+         */
+        public boolean frozen() {
+            return inFrozenLayer() || layer.getConfig().getUpdaterByParam(name) instanceof NoOp && dividedByMinibatch();
         }
     }
 

@@ -61,7 +61,7 @@ final class LocalStep implements AutoCloseable {
         this.options = options;
         this.params = ShardUpdater.flat(net.params());
         this.gradView = grads;
-        this.gradient = new ShardGradient(layout, 0, layout.length(), grads);
+        this.gradient = new ShardGradient(layout, 0, layout.length(), grads, options.optimizer().isEmpty());
         this.precision = mixed.mixed() ? new RankPrecision(mixed, 0) : null;
         if (precision != null) {
             precision.requireSupported(layout);

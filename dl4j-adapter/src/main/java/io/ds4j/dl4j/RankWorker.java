@@ -93,7 +93,8 @@ final class RankWorker implements AutoCloseable {
         // the compute copy is rounded from the master at each gather
         this.paramRange = empty ? Nd4j.create(DataType.FLOAT, 0)
                 : ShardUpdater.slice(own ? replica.fp32Params() : replica.params(), range.offset(), range.end());
-        this.gradient = new ShardGradient(flat, range.offset(), range.end(), gradRange);
+        this.gradient = new ShardGradient(flat, range.offset(), range.end(), gradRange,
+                options.optimizer().isEmpty());
         precision.requireSupported(flat);
         // mixed precision: the optimizer updates an fp32 master of the range; the replica computes on its rounding
         this.master = precision.mixed() ? paramRange.dup() : paramRange; // a HALF replica is always fp16 (mixed)

@@ -38,11 +38,24 @@ public final class ShardGradient {
      * @param grads the shard's gradient ({@code hi - lo} elements), modified in place
      */
     public ShardGradient(FlatLayout layout, long lo, long hi, INDArray grads) {
+        this(layout, lo, hi, grads, false);
+    }
+
+    /**
+     * @param layout the network's layout
+     * @param lo first flat index of the shard
+     * @param hi one past the last flat index
+     * @param grads the shard's gradient ({@code hi - lo} elements), modified in place
+     * @param dl4jUpdaters true when the network's own DL4J updaters make the step: only parameters of frozen layers
+     *     get a zero gradient ({@link FlatLayout.Slot#inFrozenLayer()}), a {@code NoOp} parameter keeps its gradient
+     *     as DL4J's {@code fit()} does; false (a DeepSpeed optimizer): every {@link FlatLayout.Slot#frozen()} one
+     */
+    public ShardGradient(FlatLayout layout, long lo, long hi, INDArray grads, boolean dl4jUpdaters) {
         INDArray g = ShardUpdater.flat(grads);
         for (FlatLayout.Slot s : layout.slots()) {
             INDArray piece = piece(g, lo, hi, s.start(), s.end());
             if (piece != null) {
-                runs.add(new Run(piece, s.dividedByMinibatch(), s.frozen()));
+                runs.add(new Run(piece, s.dividedByMinibatch(), dl4jUpdaters ? s.inFrozenLayer() : s.frozen()));
             }
         }
         List<FlatLayout.Slot> slots = layout.slots();

@@ -124,6 +124,28 @@ class UpdaterRegularizationParityTest {
                 !(updater instanceof NoOp));
     }
 
+    /**
+     * NoOp leaves the gradient as the update: DL4J's {@code fit()} subtracts it as it is. Inside DL4J's own
+     * {@code fit()} ({@link DeepSpeed#initialize}, world size 1) the engine must do the same (it zeroed the gradient of
+     * NoOp parameters as if they were frozen, a regression this test and {@link #everyUpdater} caught).
+     */
+    @org.junit.jupiter.api.Test
+    void noOpInsideDeepSpeedInitialize() {
+        List<DataSet> data = TestNets.denseData(STEPS, BATCH, 31);
+        UnaryOperator<NeuralNetConfiguration.Builder> global = b -> b.updater(new NoOp()).l2(1e-2);
+        MultiLayerNetwork reference = net(global, UnaryOperator.identity(), UnaryOperator.identity());
+        reference.fit(new ExistingDataSetIterator(data));
+        MultiLayerNetwork trained = net(global, UnaryOperator.identity(), UnaryOperator.identity());
+        try (DeepSpeedEngine e = DeepSpeed.initialize(trained, EngineOptions.defaults())) {
+            trained.fit(new ExistingDataSetIterator(data));
+        }
+        float[] want = reference.params().toFloatVector();
+        float[] got = trained.params().toFloatVector();
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-6 + 1e-5 * Math.abs(want[i]), "parameter " + i);
+        }
+    }
+
     /** Global: on the builder (every layer); per layer: on the hidden and output layers, with another updater each. */
     @ParameterizedTest(name = "{0} perLayer={1} stage {2}")
     @MethodSource("regularizations")

@@ -80,7 +80,7 @@ final class ShardOptimizer {
             held.add(ledger.allocate(MemoryCategory.GRADIENTS, MemoryTier.DEVICE, Held.bytes(grad),
                     "stage3 gradient shard"));
             long lo = slot.start() + own.offset();
-            pieces.add(new Piece(slot, grad, new ShardGradient(layout, lo, lo + n, grad)));
+            pieces.add(new Piece(slot, grad, new ShardGradient(layout, lo, lo + n, grad, fused == null)));
         }
         this.plan = new SubGroupPlan(owned, owner.subGroupSize());
         if (fused != null) {
