@@ -108,6 +108,9 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 + "x form = (VmHWM - baseline) / (N x in-mem/r)\n");
         sb.append("ledger peaks by category (largest rank, MiB, sum over tiers):\n");
         for (MemoryRow r : rows) {
+            if (r.ledgerPeak() < 0) {
+                continue; // fit() and failed children have no ledger
+            }
             sb.append(String.format(Locale.ROOT, "  %-12s", r.name()));
             for (MemoryCategory k : MemoryCategory.values()) {
                 sb.append(' ').append(k.name().toLowerCase(Locale.ROOT)).append(' ')
