@@ -28,5 +28,13 @@
  * Adam hyper-parameters, which the engine runs with DeepSpeed's semantics on its fused kernel ("DS-Adam").
  * <b>Breakdown</b>: {@link io.ds4j.cli.train.StepClock} on the listener thread, over the last round's window.
  * A combination the engine cannot run yet is a row {@code unsupported: <reason>} with the engine's own refusal.
+ *
+ * <h2>Memory and capacity</h2>
+ * {@code ds4j bench memory} ({@link io.ds4j.cli.bench.MemoryBench}) and {@code ds4j bench capacity}
+ * ({@link io.ds4j.cli.bench.CapacityBench}) measure each setup in a <b>child</b> JVM of its own
+ * ({@link io.ds4j.cli.bench.ChildJvm} running {@link io.ds4j.cli.bench.MemoryProbe}), so that no setup's resident
+ * memory carries into the next. <b>Real peak</b>: the child's {@code VmHWM} ({@link io.ds4j.cli.bench.ProcStatus}).
+ * <b>Baseline</b>: a child that builds the network and runs one forward pass but never trains. <b>Formula</b>:
+ * {@link io.ds4j.zero.ledger.ZeroFormulas} for fp32 Adam ({@link io.ds4j.cli.bench.MemoryRow}).
  */
 package io.ds4j.cli.bench;
