@@ -11,7 +11,6 @@ import java.util.function.Supplier;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.zoo.model.Darknet19;
 import org.deeplearning4j.zoo.model.SqueezeNet;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -46,9 +45,9 @@ class ZooBatchNormDropoutTest {
     }
 
     /**
-     * CI: stage 1 against one rank accumulating the same micro-batches, one step (Darknet19 has 20M parameters at any
-     * input size: ~20 s a run on the shared 2-core machine). The heavy test adds the other stages, the link from one
-     * rank to {@code fit()} and that 2 ranks differ from {@code fit()}.
+     * Stage 1 against one rank accumulating the same micro-batches, one step (Darknet19 has 20M parameters at any
+     * input size). The next test adds the other stages, the link from one rank to {@code fit()} and that 2 ranks
+     * differ from {@code fit()}.
      */
     @Test
     void batchNormTrainsAsDataParallelWithPerRankStatistics() {
@@ -58,7 +57,6 @@ class ZooBatchNormDropoutTest {
         assertTrue(r <= PARITY, "stage 1: rel " + r + " to one rank accumulating the same micro-batches");
     }
 
-    @Tag("heavy")
     @Test
     void batchNormAtEveryStageAndAgainstFit() {
         List<DataSet> data = ZooData.images(2, 8, new int[] {3, 32, 32}, 3, 5);

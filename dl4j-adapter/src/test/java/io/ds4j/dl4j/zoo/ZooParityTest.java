@@ -17,7 +17,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.zoo.model.LeNet;
 import org.deeplearning4j.zoo.model.SqueezeNet;
 import org.deeplearning4j.zoo.model.TextGenerationLSTM;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -55,31 +54,16 @@ class ZooParityTest {
         checkStages(ZooParityTest::leNetModel, ZooData.images(3, 8, new int[] {784}, 3, 1), 0, 1, 2, 3);
     }
 
-    /**
-     * TruncatedBPTT with forward length 50: sequences of 8 steps are one segment (longer ones are refused). CI runs
-     * stages 1 and 3 (the LSTM is the slowest zoo model here, ~15 s a run on 2 cores); the heavy test the others.
-     */
+    /** TruncatedBPTT with forward length 50: sequences of 8 steps are one segment (longer ones are refused). */
     @Test
     void textGenerationLstm() {
-        checkStages(ZooParityTest::textModel, ZooData.text(3, 8, 10, 8, 2), 1, 3);
-    }
-
-    @Tag("heavy")
-    @Test
-    void textGenerationLstmOtherStages() {
-        checkStages(ZooParityTest::textModel, ZooData.text(3, 8, 10, 8, 2), 0, 2);
+        checkStages(ZooParityTest::textModel, ZooData.text(3, 8, 10, 8, 2), 0, 1, 2, 3);
     }
 
     /** A ComputationGraph with merge vertices (fire modules); its one dropout layer removed (see dropout test). */
     @Test
     void squeezeNetWithoutDropout() {
-        checkStages(() -> withoutDropout(squeezeNetModel().getConfiguration().clone()), squeezeData(), 0, 2);
-    }
-
-    @Tag("heavy")
-    @Test
-    void squeezeNetWithoutDropoutOtherStages() {
-        checkStages(() -> withoutDropout(squeezeNetModel().getConfiguration().clone()), squeezeData(), 1, 3);
+        checkStages(() -> withoutDropout(squeezeNetModel().getConfiguration().clone()), squeezeData(), 0, 1, 2, 3);
     }
 
     static Model leNetModel() {
