@@ -1,14 +1,11 @@
 package io.ds4j.cli.bench;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 
@@ -113,14 +110,7 @@ public record BenchReport(String machine, List<Outcome> outcomes) {
      * @throws IOException when a file cannot be written
      */
     public List<Path> write(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Path csv = dir.resolve("bench-train.csv");
-        Path txt = dir.resolve("bench-train.txt");
-        Path png = dir.resolve("bench-train.png");
-        Files.writeString(csv, csv(), StandardCharsets.UTF_8);
-        Files.writeString(txt, table(), StandardCharsets.UTF_8);
-        Files.write(png, BitmapEncoder.getBitmapBytes(chart(), BitmapEncoder.BitmapFormat.PNG));
-        return List.of(csv, txt, png);
+        return ReportFiles.write(dir, "bench-train", csv(), table(), chart());
     }
 
     private CategoryChart chart() {

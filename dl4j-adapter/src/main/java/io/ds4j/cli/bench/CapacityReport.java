@@ -2,13 +2,10 @@ package io.ds4j.cli.bench;
 
 import io.ds4j.zero.ledger.MemoryCategory;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 
@@ -134,14 +131,7 @@ public record CapacityReport(String machine, List<String> setups, List<CapacityB
      * @throws IOException when a file cannot be written
      */
     public List<Path> write(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Path csv = dir.resolve("bench-capacity.csv");
-        Path txt = dir.resolve("bench-capacity.txt");
-        Path png = dir.resolve("bench-capacity.png");
-        Files.writeString(csv, csv(), StandardCharsets.UTF_8);
-        Files.writeString(txt, table(), StandardCharsets.UTF_8);
-        Files.write(png, BitmapEncoder.getBitmapBytes(chart(), BitmapEncoder.BitmapFormat.PNG));
-        return List.of(csv, txt, png);
+        return ReportFiles.write(dir, "bench-capacity", csv(), table(), chart());
     }
 
     private CategoryChart chart() {

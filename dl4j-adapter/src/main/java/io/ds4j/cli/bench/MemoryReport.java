@@ -3,13 +3,10 @@ package io.ds4j.cli.bench;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryTier;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 
@@ -145,14 +142,7 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
      * @throws IOException when a file cannot be written
      */
     public List<Path> write(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Path csv = dir.resolve("bench-memory.csv");
-        Path txt = dir.resolve("bench-memory.txt");
-        Path png = dir.resolve("bench-memory.png");
-        Files.writeString(csv, csv(), StandardCharsets.UTF_8);
-        Files.writeString(txt, table(), StandardCharsets.UTF_8);
-        Files.write(png, BitmapEncoder.getBitmapBytes(chart(), BitmapEncoder.BitmapFormat.PNG));
-        return List.of(csv, txt, png);
+        return ReportFiles.write(dir, "bench-memory", csv(), table(), chart());
     }
 
     private CategoryChart chart() {
