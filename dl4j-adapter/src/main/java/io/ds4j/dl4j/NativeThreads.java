@@ -1,5 +1,6 @@
 package io.ds4j.dl4j;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 
@@ -14,6 +15,14 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * <p>The op and BLAS settings are process-wide, so a scope sets them for every thread and {@link #close()} puts the
  * previous values back; the OpenMP team size belongs to each thread, so each rank thread also calls
  * {@link #limitCurrentThread(int)}. Call order: {@code open}, the work, {@code close} (try-with-resources).
+ *
+ * <p><b>At JavaCPP's memory limit</b> ({@code org.bytedeco.javacpp.maxbytes} / {@code maxphysicalbytes}) the BLAS
+ * setting must not reach OpenBLAS's {@code blas_set_num_threads}: it allocates a JavaCPP function pointer on every
+ * call, and JavaCPP 1.5.7 frees a function pointer whose allocation it refuses and then still writes into it, which
+ * corrupts the native heap (the process later aborts in malloc, exit 134). So the BLAS threads are set only when they
+ * change, and only after a one-byte JavaCPP allocation, which goes through the same limit check and is refused
+ * cleanly, shows that the function pointer would not be refused: at the limit {@code open} and {@code close} throw
+ * that {@link OutOfMemoryError} instead, as any other ND4J allocation there does.
  */
 public final class NativeThreads implements AutoCloseable {
     private final int masterBefore;
@@ -24,7 +33,8 @@ public final class NativeThreads implements AutoCloseable {
         this.masterBefore = Nd4j.getEnvironment().maxMasterThreads();
         this.blasBefore = Nd4j.factory().blas().getMaxThreads();
         this.teamBefore = NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
-        apply(n, n);
+        setBlasThreads(n); // first: when it is refused at the memory limit, nothing has changed yet
+        Nd4j.getEnvironment().setMaxMasterThreads(n);
         limitCurrentThread(n);
     }
 
@@ -55,17 +65,25 @@ public final class NativeThreads implements AutoCloseable {
      */
     @Override
     public void close() {
-        apply(masterBefore, blasBefore);
+        Nd4j.getEnvironment().setMaxMasterThreads(masterBefore);
         if (teamBefore > 0) {
             NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(teamBefore);
         }
+        setBlasThreads(blasBefore); // last: it alone may be refused at the memory limit
     }
 
-    private static void apply(int master, int blas) {
-        Nd4j.getEnvironment().setMaxMasterThreads(master);
-        if (blas > 0) {
-            Nd4j.factory().blas().setMaxThreads(blas);
+    /**
+     * Sets the BLAS threads when they change, and only where JavaCPP would not refuse the function pointer that
+     * OpenBLAS's setter allocates (see the class comment).
+     *
+     * @throws OutOfMemoryError when JavaCPP refuses allocations (its memory limit is reached)
+     */
+    private static void setBlasThreads(int blas) {
+        if (blas <= 0 || Nd4j.factory().blas().getMaxThreads() == blas) {
+            return;
         }
+        new BytePointer(1).close(); // JavaCPP's limit check; refused, it frees cleanly and throws
+        Nd4j.factory().blas().setMaxThreads(blas);
     }
 
     private static void check(int n) {
