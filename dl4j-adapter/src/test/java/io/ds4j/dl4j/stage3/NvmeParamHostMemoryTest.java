@@ -6,23 +6,18 @@ import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.config.ZeroStage3Config;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
+
 import java.nio.file.Path;
 import java.time.Duration;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
+
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.activations.Activation;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * {@code offload_param.device: nvme} keeps no copy of the shards in host memory, measured by the JVM, not by the
@@ -42,38 +37,25 @@ class NvmeParamHostMemoryTest {
     @TempDir
     Path nvme;
 
-    private static MultiLayerNetwork wide() {
-        MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.FLOAT)
-                .weightInit(WeightInit.XAVIER).updater(new Adam(1e-3)).list()
-                .layer(new DenseLayer.Builder().nIn(6).nOut(1500).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nIn(1500).nOut(1500).activation(Activation.TANH).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(1500).nOut(3)
-                        .activation(Activation.SOFTMAX).build())
-                .build();
-        MultiLayerNetwork n = new MultiLayerNetwork(c);
-        n.init();
-        return n;
-    }
-
     /** Live heap and direct-buffer bytes growth while a trained trainer is open: {heap, direct}. */
     private long[] growth(OffloadDevice device) throws InterruptedException {
-        MultiLayerNetwork net = wide();
+        MultiLayerNetwork net = HostBytes.wide(new Adam(1e-3));
         DataSet batch = Stage3Nets.data(1, 4, 9, new long[] {6}, new long[] {3}).get(0);
         OffloadParamConfig offload = new OffloadParamConfig(device, nvme.toString(), COUNT, SIZE, 1_000_000_000L,
                 true);
-        long heap0 = heapAfterGc();
-        long direct0 = directBytes();
+        long heap0 = HostBytes.heapAfterGc();
+        long direct0 = HostBytes.directBytes();
         try (Stage3Trainer t = Stage3Trainer.create(net, ZeroStage3Config.defaults(), offload,
                 InProcessCollectives.create(W, Duration.ofMinutes(2)))) {
             t.fit(batch);
-            return new long[] {heapAfterGc() - heap0, directBytes() - direct0};
+            return new long[] {HostBytes.heapAfterGc() - heap0, HostBytes.directBytes() - direct0};
         }
     }
 
     @Test
     void nvmeHoldsTheSwapBuffersNotTheShards() throws InterruptedException {
         growth(OffloadDevice.NVME); // warm-up: classes, ND4J's and DL4J's lazy caches
-        long psi = wide().numParams();
+        long psi = HostBytes.wide(new Adam(1e-3)).numParams();
         long[] cpu = growth(OffloadDevice.CPU);
         long[] disk = growth(OffloadDevice.NVME);
         long budget = W * COUNT * SIZE * Float.BYTES;
@@ -83,24 +65,5 @@ class NvmeParamHostMemoryTest {
         assertTrue(disk[0] + Math.max(0, disk[1]) <= SLACK_BYTES + budget, seen);
         assertTrue(disk[1] <= budget, "direct memory within the swap buffers' budget; " + seen);
         System.out.println("NvmeParamHostMemoryTest " + seen);
-    }
-
-    private static long heapAfterGc() throws InterruptedException {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 4; i++) {
-            System.gc();
-            Thread.sleep(50);
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-        }
-        return used;
-    }
-
-    private static long directBytes() {
-        for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
-            if (b.getName().equals("direct")) {
-                return b.getMemoryUsed();
-            }
-        }
-        throw new IllegalStateException("no direct buffer pool bean");
     }
 }

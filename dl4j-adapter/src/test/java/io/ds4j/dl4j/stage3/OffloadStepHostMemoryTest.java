@@ -7,24 +7,19 @@ import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.dl4j.ZeroTrainer;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryTier;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
+
 import java.nio.file.Path;
 import java.util.List;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
+
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.activations.Activation;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Sgd;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * ZeRO-3 with nvme {@code offload_optimizer} and nvme {@code offload_param} keeps no whole-shard copy of the owned
@@ -42,19 +37,6 @@ class OffloadStepHostMemoryTest {
     @TempDir
     Path nvme;
 
-    private static MultiLayerNetwork wide() {
-        MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.FLOAT)
-                .weightInit(WeightInit.XAVIER).updater(new Sgd(1e-3)).list()
-                .layer(new DenseLayer.Builder().nIn(6).nOut(1500).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nIn(1500).nOut(1500).activation(Activation.TANH).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(1500).nOut(3)
-                        .activation(Activation.SOFTMAX).build())
-                .build();
-        MultiLayerNetwork n = new MultiLayerNetwork(c);
-        n.init();
-        return n;
-    }
-
     /** Live heap and direct-buffer growth while a trainer that took one step is open: {heap, direct}. */
     private long[] growth(MultiLayerNetwork net) throws InterruptedException {
         String path = nvme.toString().replace("\\", "/");
@@ -64,17 +46,17 @@ class OffloadStepHostMemoryTest {
                 + " \"offload_param\": {\"device\": \"nvme\", \"nvme_path\": \"" + path + "\", \"buffer_count\": 2,"
                 + " \"buffer_size\": 4096}}}");
         List<DataSet> data = Stage3Nets.data(1, 4, 9, new long[] {6}, new long[] {3});
-        long heap0 = heapAfterGc();
-        long direct0 = directBytes();
+        long heap0 = HostBytes.heapAfterGc();
+        long direct0 = HostBytes.directBytes();
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(1).threadsPerRank(1).build()) {
             t.fit(new ExistingDataSetIterator(data));
-            return new long[] {heapAfterGc() - heap0, directBytes() - direct0};
+            return new long[] {HostBytes.heapAfterGc() - heap0, HostBytes.directBytes() - direct0};
         }
     }
 
     @Test
     void theOffloadedStepHoldsNoWholeShardCopy() throws InterruptedException {
-        MultiLayerNetwork net = wide();
+        MultiLayerNetwork net = HostBytes.wide(new Sgd(1e-3));
         growth(net); // warm-up: classes, ND4J's and DL4J's lazy caches
         long psi = net.numParams();
         long[] g = growth(net);
@@ -96,30 +78,12 @@ class OffloadStepHostMemoryTest {
                 + " {\"device\": \"nvme\", \"nvme_path\": \"" + path + "\"}, \"offload_param\": {\"device\":"
                 + " \"nvme\", \"nvme_path\": \"" + path + "\"}}}");
         List<DataSet> data = Stage3Nets.data(1, 4, 9, new long[] {6}, new long[] {3});
-        try (ZeroTrainer t = ZeroTrainer.builder(wide()).config(cfg).worldSize(1).threadsPerRank(1).build()) {
+        MultiLayerNetwork net = HostBytes.wide(new Sgd(1e-3));
+        try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(1).threadsPerRank(1).build()) {
             t.fit(new ExistingDataSetIterator(data));
             for (var r : t.memoryReport()) {
                 assertEquals(0, r.peakBytes(MemoryCategory.OTHER, MemoryTier.DEVICE), "rank " + r.rank());
             }
         }
-    }
-
-    private static long heapAfterGc() throws InterruptedException {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 4; i++) {
-            System.gc();
-            Thread.sleep(50);
-            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-        }
-        return used;
-    }
-
-    private static long directBytes() {
-        for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
-            if (b.getName().equals("direct")) {
-                return b.getMemoryUsed();
-            }
-        }
-        throw new IllegalStateException("no direct buffer pool bean");
     }
 }

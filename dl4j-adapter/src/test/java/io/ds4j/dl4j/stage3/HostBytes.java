@@ -1,0 +1,59 @@
+package io.ds4j.dl4j.stage3;
+
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * What the host-memory tests measure with, and the network they measure on: the live Java heap after full collections,
+ * the JVM's direct-buffer bytes, and a 6-1500-1500-3 network (Ψ = 2,265,003) whose shards are large enough to show.
+ */
+final class HostBytes {
+
+    private HostBytes() {
+    }
+
+    /** The 6-1500-1500-3 network, initialised, with {@code updater}. */
+    static MultiLayerNetwork wide(IUpdater updater) {
+        MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.FLOAT)
+                .weightInit(WeightInit.XAVIER).updater(updater).list()
+                .layer(new DenseLayer.Builder().nIn(6).nOut(1500).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(1500).nOut(1500).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(1500).nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork n = new MultiLayerNetwork(c);
+        n.init();
+        return n;
+    }
+
+    /** The smallest heap in use seen over four full collections (garbage left out as far as the JVM allows). */
+    static long heapAfterGc() throws InterruptedException {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+            Thread.sleep(50);
+            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+
+    /** Bytes held by the JVM's direct {@code ByteBuffer}s. */
+    static long directBytes() {
+        for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (b.getName().equals("direct")) {
+                return b.getMemoryUsed();
+            }
+        }
+        throw new IllegalStateException("no direct buffer pool bean");
+    }
+}
