@@ -2,14 +2,10 @@ package io.ds4j.zero.comm;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * One long-lived thread per rank, for a trainer that runs many steps: {@link #run} hands every rank's thread the same
@@ -102,30 +98,12 @@ public final class RankThreads implements AutoCloseable {
     private synchronized <T> List<T> runLocked(Ranks.Body<T> body) {
         checkUsable();
         int n = handles.size();
-        List<T> results = Collections.synchronizedList(new ArrayList<>(Collections.nCopies(n, null)));
-        Throwable[] failures = new Throwable[n];
-        CountDownLatch done = new CountDownLatch(n);
-        AtomicIntegerArray finished = new AtomicIntegerArray(n);
-        AtomicBoolean failed = new AtomicBoolean();
+        RankRound<T> round = new RankRound<>(n);
         for (int r = 0; r < n; r++) {
-            Collectives c = handles.get(r);
-            int idx = r;
-            inboxes.get(r).add(() -> {
-                try {
-                    results.set(idx, body.run(c));
-                } catch (Throwable e) {
-                    failures[idx] = e;
-                    failed.set(true);
-                    c.abort(e);
-                } finally {
-                    finished.set(idx, 1);
-                    done.countDown();
-                }
-            });
+            inboxes.get(r).add(round.task(r, handles.get(r), body));
         }
-        List<Integer> stuck = Ranks.await(threads, done, failed, grace);
-        stuck.removeIf(r -> finished.get(r) == 1);
-        Ranks.RankFailedException failure = Ranks.failure(failures);
+        List<Integer> stuck = round.await(threads, grace);
+        Ranks.RankFailedException failure = round.failure();
         if (failure != null) {
             if (!stuck.isEmpty()) {
                 broken = "rank(s) " + stuck + " did not stop within " + grace.toMillis() + " ms of the abort";
@@ -133,7 +111,7 @@ public final class RankThreads implements AutoCloseable {
             }
             throw failure;
         }
-        return new ArrayList<>(results); // a body may return null
+        return round.results();
     }
 
     private void checkUsable() {

@@ -2,13 +2,11 @@ package io.ds4j.zero.comm;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Runs one body per rank, each on its own thread, for collectives whose ranks are threads (in-process groups and the
@@ -62,34 +60,16 @@ public final class Ranks {
     public static <T> List<T> run(List<? extends Collectives> handles, Body<T> body, Duration grace) {
         Objects.requireNonNull(body, "body");
         int n = handles.size();
-        List<T> results = new ArrayList<>(Collections.nCopies(n, null));
-        Throwable[] failures = new Throwable[n];
-        CountDownLatch done = new CountDownLatch(n);
-        AtomicIntegerArray finished = new AtomicIntegerArray(n);
-        AtomicBoolean failed = new AtomicBoolean();
+        RankRound<T> round = new RankRound<>(n);
         List<Thread> threads = new ArrayList<>();
         for (int r = 0; r < n; r++) {
-            Collectives c = handles.get(r);
-            int idx = r;
-            Thread t = new Thread(() -> {
-                try {
-                    results.set(idx, body.run(c));
-                } catch (Throwable e) {
-                    failures[idx] = e;
-                    failed.set(true);
-                    c.abort(e);
-                } finally {
-                    finished.set(idx, 1);
-                    done.countDown();
-                }
-            }, "ds4j-rank-" + r);
+            Thread t = new Thread(round.task(r, handles.get(r), body), "ds4j-rank-" + r);
             t.setDaemon(true);
             threads.add(t);
             t.start();
         }
-        List<Integer> stuck = await(threads, done, failed, grace);
-        stuck.removeIf(r -> finished.get(r) == 1);
-        RankFailedException failure = failure(failures);
+        List<Integer> stuck = round.await(threads, grace);
+        RankFailedException failure = round.failure();
         if (failure != null) {
             if (!stuck.isEmpty()) {
                 failure.addSuppressed(new IllegalStateException("rank(s) " + stuck + " did not stop within "
@@ -97,7 +77,7 @@ public final class Ranks {
             }
             throw failure;
         }
-        return results;
+        return round.results();
     }
 
     /** Waits for the ranks; on a failure interrupts them and waits at most {@code grace} more (also RankThreads). */
