@@ -98,23 +98,6 @@ final class BenchCommand implements Command {
 
     /** Parses 50000000, 50_000_000, 5e7, 50M or 50k, within [min, max], naming the option when it is bad. */
     static long count(String key, String value, long min, long max) {
-        String v = value.replace("_", "").trim();
-        double mult = 1;
-        char last = v.isEmpty() ? ' ' : Character.toUpperCase(v.charAt(v.length() - 1));
-        if (last == 'K' || last == 'M' || last == 'G') {
-            mult = last == 'K' ? 1e3 : last == 'M' ? 1e6 : 1e9;
-            v = v.substring(0, v.length() - 1);
-        }
-        double d;
-        try {
-            d = Double.parseDouble(v) * mult;
-        } catch (NumberFormatException e) {
-            throw new UsageException(key + " must be a whole number (e.g. 50M, 5e7, 50_000_000), got '" + value + "'");
-        }
-        if (d != Math.rint(d) || d < min || d > max) {
-            throw new UsageException(key + " must be a whole number in [" + min + ", " + max + "], got '" + value
-                    + "'");
-        }
-        return (long) d;
+        return WholeNumbers.parse(key, value, min, max);
     }
 }

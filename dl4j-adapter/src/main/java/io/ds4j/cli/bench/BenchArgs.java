@@ -47,24 +47,7 @@ final class BenchArgs {
         if (!values.containsKey(key)) {
             return fallback;
         }
-        String value = values.get(key);
-        String v = value.replace("_", "").trim();
-        double mult = 1;
-        char last = v.isEmpty() ? ' ' : Character.toUpperCase(v.charAt(v.length() - 1));
-        if (last == 'K' || last == 'M' || last == 'G') {
-            mult = last == 'K' ? 1e3 : last == 'M' ? 1e6 : 1e9;
-            v = v.substring(0, v.length() - 1);
-        }
-        try {
-            double d = Double.parseDouble(v) * mult;
-            if (d == Math.rint(d) && d >= min && d <= max) {
-                return (long) d;
-            }
-        } catch (NumberFormatException e) {
-            // falls through to the error below
-        }
-        throw new UsageException(key + " must be a whole number in [" + min + ", " + max + "] (e.g. 4M, 4e6,"
-                + " 4_000_000), got '" + value + "'");
+        return io.ds4j.cli.WholeNumbers.parse(key, values.get(key), min, max);
     }
 
     /** A memory size as the JVM and JavaCPP read it: digits and an optional k, m, g or t (binary units). */
