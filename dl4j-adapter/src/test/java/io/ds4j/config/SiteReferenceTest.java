@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps {@code site/config-reference.md} in step with the reader: every key the reader accepts must be documented
+ * Keeps {@code site/docs/config-reference.md} in step with the reader: every key the reader accepts must be documented
  * (as a backticked JSON path in the first column of a table row), and every key the page documents must be accepted.
  * The accepted keys come from the reader itself ({@link AcceptedKeys}).
  */
@@ -32,7 +32,7 @@ class SiteReferenceTest {
 
     @BeforeAll
     static void readPage() throws IOException {
-        Path file = RepoFiles.root().resolve("site").resolve("config-reference.md");
+        Path file = RepoFiles.root().resolve("site").resolve("docs").resolve("config-reference.md");
         assertTrue(Files.isRegularFile(file), "missing " + file);
         page = Files.readString(file);
         documented = new TreeSet<>();
@@ -50,7 +50,7 @@ class SiteReferenceTest {
     void everyAcceptedKeyIsDocumented() {
         Set<String> accepted = accepted();
         List<String> missing = accepted.stream().filter(k -> !documented.contains(k)).toList();
-        assertEquals(List.of(), missing, "keys the reader accepts but site/config-reference.md does not document "
+        assertEquals(List.of(), missing, "keys the reader accepts but site/docs/config-reference.md does not document "
                 + "(add a table row whose first cell is the backticked path)");
     }
 
@@ -58,7 +58,7 @@ class SiteReferenceTest {
     void everyDocumentedKeyIsAccepted() {
         Set<String> accepted = accepted();
         List<String> stale = documented.stream().filter(k -> !accepted.contains(k)).toList();
-        assertEquals(List.of(), stale, "keys site/config-reference.md documents but the reader does not know");
+        assertEquals(List.of(), stale, "keys site/docs/config-reference.md documents but the reader does not know");
     }
 
     /** A key the reader warns about when given is documented as a warning, so the page says what ds4j does. */
@@ -70,7 +70,7 @@ class SiteReferenceTest {
                 .filter(k -> !rows.getOrDefault(k, "").toLowerCase(java.util.Locale.ROOT).contains("warning"))
                 .toList();
         assertEquals(List.of(), undocumented, "keys that warn when given but whose row in "
-                + "site/config-reference.md does not say \"warning\"");
+                + "site/docs/config-reference.md does not say \"warning\"");
     }
 
     /** The derivation must find the sections' full key lists, else the two tests above prove little. */

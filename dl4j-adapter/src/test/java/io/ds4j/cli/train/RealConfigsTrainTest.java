@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * How many of the 61 real DeepSpeed configs ({@code src/test/resources/ds-configs}) {@code ds4j train} runs unchanged
  * on 2 ranks, counted by running each through the CLI in this JVM for one step ({@code --steps 1}: a config that
  * trains one step trains any number; the refusals all come before the first step). Every other config must be
- * refused with exit code 2 and an {@code error: <json.path>: ...} line; site/index.md states the count, and this test
- * keeps it true.
+ * refused with exit code 2 and an {@code error: <json.path>: ...} line; site/docs/index.md states the count, and
+ * this test keeps it true.
  */
 class RealConfigsTrainTest {
     private static final Pattern SITE_CLAIM = Pattern.compile("`ds4j train` runs (\\d+) of them unchanged \\(2 ranks");
@@ -49,7 +49,7 @@ class RealConfigsTrainTest {
         }
         System.out.println("ds4j train ran " + ran.size() + " of " + configs.size() + " real configs: " + ran);
         assertEquals(List.of(), neither, "configs neither trained nor refused with exit 2 and an error line");
-        assertEquals(ran.size(), siteClaim(), "site/index.md must state the count this test takes (" + ran + ")");
+        assertEquals(ran.size(), siteClaim(), "site/docs/index.md must state the count this test takes (" + ran + ")");
     }
 
     private record Outcome(int code, String err) {
@@ -80,13 +80,13 @@ class RealConfigsTrainTest {
 
     private static int siteClaim() throws IOException {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path index = p.resolve("site").resolve("index.md");
+            Path index = p.resolve("site").resolve("docs").resolve("index.md");
             if (Files.isRegularFile(index)) {
                 Matcher m = SITE_CLAIM.matcher(Files.readString(index));
                 assertTrue(m.find(), index + " must say: `ds4j train` runs N of them unchanged (2 ranks)");
                 return Integer.parseInt(m.group(1));
             }
         }
-        throw new AssertionError("site/index.md not found above " + Path.of("").toAbsolutePath());
+        throw new AssertionError("site/docs/index.md not found above " + Path.of("").toAbsolutePath());
     }
 }

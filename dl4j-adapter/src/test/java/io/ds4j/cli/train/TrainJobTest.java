@@ -103,8 +103,8 @@ class TrainJobTest {
         assertEquals(20, s.losses().size());
         assertTrue(s.lastLoss() < s.firstLoss(), "trains: " + s.losses());
         // WarmupDecayLR, max lr = the network's Adam lr 1e-3, warmup max(2, 1) = 2 steps, decaying to 0 at step 20:
-        // update k uses the schedule's iteration k - 2 (site/schedules.md), so update 4 is at 1e-3 and update 20 at
-        // 1e-3 * (20 - 18) / (20 - 2) = 1.111e-4
+        // update k uses the schedule's iteration k - 2 (site/docs/schedules.md), so update 4 is at 1e-3 and update 20
+        // at 1e-3 * (20 - 18) / (20 - 2) = 1.111e-4
         assertTrue(text.matches("(?s).*step 4/20 loss \\S+ lr 1\\.000e-03.*"), text);
         assertTrue(text.matches("(?s).*step 20/20 loss \\S+ lr 1\\.111e-04.*"), text);
     }
