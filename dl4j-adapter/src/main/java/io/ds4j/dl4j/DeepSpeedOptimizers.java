@@ -15,6 +15,7 @@ import io.ds4j.zero.kernels.FusedLion;
 import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.FusedSgd;
 import io.ds4j.zero.kernels.LambCoefficients;
+import io.ds4j.zero.update.DeepSpeedOptimizer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.Regularization;
+import org.nd4j.linalg.schedule.ISchedule;
 
 /**
  * The bridge between a DeepSpeed {@code optimizer} section and the engine: "auto" values read from the network's
@@ -34,6 +36,35 @@ import org.nd4j.linalg.learning.regularization.Regularization;
 public final class DeepSpeedOptimizers {
 
     private DeepSpeedOptimizers() {
+    }
+
+    /**
+     * The DeepSpeed optimizer the engine runs for {@code options} on {@code net}, built in one place for every driver
+     * (stages 0-2, stage 3, the world of one inside {@code fit()}, the {@code csv_monitor}): the network is checked
+     * ({@link #requireCompatible(FlatLayout, ZeroConfig)}), {@code "auto"} params are read from its updater, the
+     * kernel is built and the {@code scheduler} section, if any, becomes its learning rate.
+     *
+     * @param options the engine's options
+     * @param net     the network (a rank's replica: its layout and updater are the user's)
+     * @return the optimizer, or empty without an {@code optimizer} section (the network's own DL4J updaters)
+     * @throws IllegalArgumentException naming the key, the layer or the value the engine cannot honour
+     */
+    public static java.util.Optional<DeepSpeedOptimizer> of(EngineOptions options, Model net) {
+        if (options.optimizer().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        requireCompatible(FlatLayout.of(net), options.zero());
+        OptimizerConfig oc = options.optimizer().get().toConfig(autoValues(net));
+        FusedOptimizer kernel = kernel(oc);
+        if (kernel instanceof FusedLamb && options.zero().offloadsOptimizer() && options.zero().stage() > 0) {
+            throw new io.ds4j.config.DeepSpeedConfigException("optimizer.type", "Lamb cannot be offloaded: its trust"
+                    + " ratio needs whole tensors, which the offload store's sub-groups do not see (DeepSpeed has no"
+                    + " CPU Lamb either); use Adam, AdamW, SGD, Adagrad or Lion with offload_optimizer, or set"
+                    + " zero_optimization.offload_optimizer.device to none");
+        }
+        ISchedule schedule = options.sections().scheduler()
+                .map(s -> (ISchedule) ScheduleInstaller.schedule(s, oc.lr()).toLrSchedule()).orElse(null);
+        return java.util.Optional.of(new DeepSpeedOptimizer(kernel, oc.lr(), schedule));
     }
 
     /**

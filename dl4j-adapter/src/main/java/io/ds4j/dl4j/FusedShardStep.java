@@ -1,11 +1,11 @@
 package io.ds4j.dl4j;
 
-import io.ds4j.schedules.LrSchedule;
 import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.OptimizerBuffers;
 import io.ds4j.zero.kernels.StepArgs;
+import io.ds4j.zero.update.DeepSpeedOptimizer;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,9 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class FusedShardStep implements ShardOptimizerStep {
 
-    private final FusedOptimizer kernel;
-    private final double lr;
-    private final LrSchedule schedule;
+    private final DeepSpeedOptimizer optimizer;
     private final INDArray params;
     private final INDArray grads;
     private final float[] master;
@@ -29,20 +27,14 @@ final class FusedShardStep implements ShardOptimizerStep {
     private final OptimizerBuffers buffers;
     private final LambTensors tensors;
 
-    FusedShardStep(FusedOptimizer kernel, double lr, LrSchedule schedule, INDArray paramRange, INDArray gradRange) {
-        this(kernel, lr, schedule, paramRange, gradRange, null);
-    }
-
     /**
      * @param tensors the range's parameter tensors, for Lamb's per-tensor trust ratio ({@link LambTensors}); null
      *                treats the range as one tensor (only right when it is one)
      */
-    FusedShardStep(FusedOptimizer kernel, double lr, LrSchedule schedule, INDArray paramRange, INDArray gradRange,
-                   LambTensors tensors) {
+    FusedShardStep(DeepSpeedOptimizer optimizer, INDArray paramRange, INDArray gradRange, LambTensors tensors) {
         this.tensors = tensors;
-        this.kernel = kernel;
-        this.lr = lr;
-        this.schedule = schedule;
+        this.optimizer = optimizer;
+        FusedOptimizer kernel = optimizer.kernel();
         this.params = paramRange;
         this.grads = gradRange;
         int n = (int) paramRange.length();
@@ -74,8 +66,8 @@ final class FusedShardStep implements ShardOptimizerStep {
         }
         HostFloats.read(params, master, 0);
         HostFloats.read(grads, gradient, 0);
-        double rate = schedule == null ? lr : schedule.lr(iteration - 1L);
-        StepArgs args = new StepArgs(iteration + 1L, (float) rate, (float) gradMultiplier);
+        StepArgs args = optimizer.args(iteration, gradMultiplier);
+        FusedOptimizer kernel = optimizer.kernel();
         if (kernel instanceof io.ds4j.zero.kernels.FusedLamb lamb && tensors != null) {
             tensors.step(lamb, buffers, args, pool); // per-tensor trust ratios, as DeepSpeed's FusedLamb
         } else if (tensors != null && tensors.skipsFrozen()) {

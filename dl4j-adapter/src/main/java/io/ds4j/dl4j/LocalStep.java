@@ -1,10 +1,9 @@
 package io.ds4j.dl4j;
 
 import io.ds4j.precision.LossScale;
-import io.ds4j.schedules.LrSchedule;
-import io.ds4j.zero.config.OptimizerConfig;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.StepArgs;
+import io.ds4j.zero.update.DeepSpeedOptimizer;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.api.Model;
@@ -67,13 +66,10 @@ final class LocalStep implements AutoCloseable {
             precision.requireSupported(layout);
         }
         this.master = precision != null ? params.dup() : params;
-        if (options.optimizer().isPresent()) {
-            DeepSpeedOptimizers.requireCompatible(layout, options.zero());
-            OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(net));
-            LrSchedule schedule = options.sections().scheduler()
-                    .map(s -> ScheduleInstaller.schedule(s, oc.lr())).orElse(null);
-            this.fused = new FusedShardStep(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule, master,
-                    ShardUpdater.flat(grads), LambTensors.of(layout, 0, layout.length(), null));
+        java.util.Optional<DeepSpeedOptimizer> optimizer = DeepSpeedOptimizers.of(options, net);
+        if (optimizer.isPresent()) {
+            this.fused = new FusedShardStep(optimizer.get(), master, ShardUpdater.flat(grads),
+                    LambTensors.of(layout, 0, layout.length(), null));
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {

@@ -1,8 +1,6 @@
 package io.ds4j.dl4j;
 
-import io.ds4j.schedules.LrSchedule;
 import io.ds4j.zero.config.ZeroConfig;
-import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.Nd4jStorage;
@@ -14,6 +12,7 @@ import io.ds4j.zero.offload.OptimizerStateStore;
 import io.ds4j.zero.offload.OptimizerStores;
 import io.ds4j.zero.offload.StepInput;
 import io.ds4j.zero.offload.StoreRequest;
+import io.ds4j.zero.update.DeepSpeedOptimizer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -31,26 +30,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class OffloadedShardStep implements ShardOptimizerStep {
 
-    /**
-     * What the kernel computes and with which learning rate.
-     *
-     * @param kernel the fused optimizer
-     * @param lr the optimizer section's learning rate
-     * @param schedule the scheduler section's schedule, or null for a constant {@code lr}
-     */
-    record Update(FusedOptimizer kernel, double lr, LrSchedule schedule) {
-        double rate(int iteration) {
-            return schedule == null ? lr : schedule.lr(iteration - 1L);
-        }
-    }
-
-    private final Update update;
+    private final DeepSpeedOptimizer update;
     private final OptimizerStateStore store;
     private final HostTransfer transfer;
     private final VectorStorage params;
     private final VectorStorage grads;
 
-    private OffloadedShardStep(Update update, OptimizerStateStore store, HostTransfer transfer, INDArray paramRange,
+    private OffloadedShardStep(DeepSpeedOptimizer update, OptimizerStateStore store, HostTransfer transfer, INDArray paramRange,
             INDArray gradRange) {
         this.update = update;
         this.store = store;
@@ -76,7 +62,7 @@ final class OffloadedShardStep implements ShardOptimizerStep {
      * @throws IllegalArgumentException naming the key when the offload settings cannot work (nvme_path,
      *                                  buffer_count, an optimizer that cannot be offloaded)
      */
-    static OffloadedShardStep open(Update update, ZeroConfig zero, INDArray paramRange, INDArray gradRange,
+    static OffloadedShardStep open(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange, INDArray gradRange,
             MemoryLedger ledger) {
         long subGroup = Math.max(1, zero.stage3().subGroupSize());
         StoreRequest request = new StoreRequest(ledger.rank(), paramRange.length(), update.kernel().stateWords(),
@@ -99,7 +85,7 @@ final class OffloadedShardStep implements ShardOptimizerStep {
         if (store.length() == 0) {
             return;
         }
-        StepArgs args = new StepArgs(iteration + 1L, (float) update.rate(iteration), (float) gradMultiplier);
+        StepArgs args = update.args(iteration, gradMultiplier);
         transfer.step(store, update.kernel(), new StepInput(grads, args, params), pool);
     }
 

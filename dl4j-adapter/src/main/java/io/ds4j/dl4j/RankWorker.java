@@ -1,8 +1,6 @@
 package io.ds4j.dl4j;
 
-import io.ds4j.schedules.LrSchedule;
 import io.ds4j.zero.comm.Collectives;
-import io.ds4j.zero.config.OptimizerConfig;
 import io.ds4j.zero.config.ZeroConfig;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.StepArgs;
@@ -14,6 +12,7 @@ import io.ds4j.zero.shard.ShardLayout;
 import io.ds4j.zero.step.GradientBuckets;
 import io.ds4j.zero.step.ReducedGradient;
 import io.ds4j.zero.step.ZeroStep;
+import io.ds4j.zero.update.DeepSpeedOptimizer;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -98,15 +97,11 @@ final class RankWorker implements AutoCloseable {
         precision.requireSupported(flat);
         // mixed precision: the optimizer updates an fp32 master of the range; the replica computes on its rounding
         this.master = precision.mixed() ? paramRange.dup() : paramRange; // a HALF replica is always fp16 (mixed)
-        if (options.optimizer().isPresent()) {
-            DeepSpeedOptimizers.requireCompatible(flat, options.zero());
-            OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(replica.net()));
-            LrSchedule schedule = options.sections().scheduler()
-                    .map(sec -> ScheduleInstaller.schedule(sec, oc.lr())).orElse(null);
+        java.util.Optional<DeepSpeedOptimizer> optimizer = DeepSpeedOptimizers.of(options, replica.net());
+        if (optimizer.isPresent()) {
             // Lamb's trust ratio is per tensor; at stages 1-2 a tensor can be split across ranks
             boolean split = options.zero().stage() > 0 && comm.worldSize() > 1;
-            this.fused = optimizerStep(new OffloadedShardStep.Update(DeepSpeedOptimizers.kernel(oc), oc.lr(),
-                    schedule), options.zero(), master, gradRange, ledger,
+            this.fused = optimizerStep(optimizer.get(), options.zero(), master, gradRange, ledger,
                     LambTensors.of(flat, range.offset(), range.end(), split ? comm : null));
             this.pool = new KernelPool(1);
             this.updater = null;
@@ -133,18 +128,12 @@ final class RankWorker implements AutoCloseable {
      * for it at stage 1 or 2 (at stage 0 DeepSpeed ignores the setting and so does the engine; the config reader
      * warns), otherwise in arrays next to the network.
      */
-    static ShardOptimizerStep optimizerStep(OffloadedShardStep.Update update, ZeroConfig zero, INDArray paramRange,
+    static ShardOptimizerStep optimizerStep(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange,
             INDArray gradRange, MemoryLedger ledger, LambTensors tensors) {
-        if (zero.offloadsOptimizer() && zero.stage() > 0) {
-            if (update.kernel() instanceof io.ds4j.zero.kernels.FusedLamb) {
-                throw new io.ds4j.config.DeepSpeedConfigException("optimizer.type", "Lamb cannot be offloaded: its"
-                        + " trust ratio needs whole tensors, which the offload store's sub-groups do not see"
-                        + " (DeepSpeed has no CPU Lamb either); use Adam, AdamW, SGD, Adagrad or Lion with"
-                        + " offload_optimizer, or set zero_optimization.offload_optimizer.device to none");
-            }
+        if (zero.offloadsOptimizer() && zero.stage() > 0) { // Lamb was refused by DeepSpeedOptimizers.of
             return OffloadedShardStep.open(update, zero, paramRange, gradRange, ledger);
         }
-        return new FusedShardStep(update.kernel(), update.lr(), update.schedule(), paramRange, gradRange, tensors);
+        return new FusedShardStep(update, paramRange, gradRange, tensors);
     }
 
     /**

@@ -4,8 +4,6 @@ import io.ds4j.config.DeepSpeedConfigException;
 import io.ds4j.dl4j.stage3.FusedShardUpdate;
 import io.ds4j.dl4j.stage3.Stage3Numerics;
 import io.ds4j.dl4j.stage3.Stage3Trainer;
-import io.ds4j.schedules.LrSchedule;
-import io.ds4j.zero.config.OptimizerConfig;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.step.ReductionScaling;
 import java.util.List;
@@ -53,21 +51,8 @@ final class Stage3Engine implements AutoCloseable {
      * 0-2 run it ({@code FusedShardStep}); null without the section.
      */
     private static FusedShardUpdate fusedUpdate(Model net, EngineOptions options) {
-        if (options.optimizer().isEmpty()) {
-            return null;
-        }
-        DeepSpeedOptimizers.requireCompatible(FlatLayout.of(net), options.zero());
-        OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(net));
-        if (oc instanceof io.ds4j.zero.config.LambConfig && options.zero().offloadsOptimizer()) {
-            throw refuse("optimizer.type", "Lamb cannot be offloaded: its trust ratio needs whole tensors, which the"
-                    + " offload store's sub-groups do not see (DeepSpeed has no CPU Lamb either); use Adam, AdamW,"
-                    + " SGD, Adagrad or Lion with offload_optimizer, or set zero_optimization.offload_optimizer.device"
-                    + " to none");
-        }
-        LrSchedule schedule = options.sections().scheduler().map(s -> ScheduleInstaller.schedule(s, oc.lr()))
-                .orElse(null);
-        return new FusedShardUpdate(DeepSpeedOptimizers.kernel(oc), oc.lr(), schedule,
-                options.zero().offloadOptimizer());
+        return DeepSpeedOptimizers.of(options, net)
+                .map(o -> new FusedShardUpdate(o, options.zero().offloadOptimizer())).orElse(null);
     }
 
     static void refuseUnsupported(EngineOptions options, EnginePrecision precision) {

@@ -3,8 +3,7 @@ package io.ds4j.dl4j;
 import io.ds4j.dl4j.monitor.CsvMonitor;
 import io.ds4j.dl4j.monitor.StepRecord;
 import io.ds4j.precision.LossScale;
-import io.ds4j.schedules.LrSchedule;
-import io.ds4j.zero.config.OptimizerConfig;
+import io.ds4j.zero.update.DeepSpeedOptimizer;
 import java.util.List;
 import java.util.OptionalDouble;
 import org.deeplearning4j.nn.api.Model;
@@ -48,11 +47,9 @@ final class TrainingMonitor implements AutoCloseable {
     }
 
     private static Rate rate(EngineOptions options, Model net) {
-        if (options.optimizer().isPresent()) {
-            OptimizerConfig oc = options.optimizer().get().toConfig(DeepSpeedOptimizers.autoValues(net));
-            LrSchedule schedule = options.sections().scheduler()
-                    .map(sec -> ScheduleInstaller.schedule(sec, oc.lr())).orElse(null);
-            return (i, e) -> schedule == null ? oc.lr() : schedule.lr(i - 1L);
+        java.util.Optional<DeepSpeedOptimizer> optimizer = DeepSpeedOptimizers.of(options, net);
+        if (optimizer.isPresent()) {
+            return (i, e) -> optimizer.get().rate(i);
         }
         List<FlatLayout.Block> blocks = FlatLayout.of(net).blocks();
         IUpdater first = blocks.isEmpty() ? null : blocks.get(0).updater();

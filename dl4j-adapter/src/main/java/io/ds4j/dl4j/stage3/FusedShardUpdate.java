@@ -1,6 +1,5 @@
 package io.ds4j.dl4j.stage3;
 
-import io.ds4j.schedules.LrSchedule;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.config.OffloadOptimizerConfig;
@@ -21,6 +20,7 @@ import io.ds4j.zero.offload.OptimizerStores;
 import io.ds4j.zero.offload.StepInput;
 import io.ds4j.zero.offload.StoreRequest;
 import io.ds4j.zero.shard.Range;
+import io.ds4j.zero.update.DeepSpeedOptimizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -44,32 +44,29 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ({@link ConcatenatedPieces}): no whole-shard staging exists, so the step's host memory is the store's own
  * (with nvme, its swap slots of {@code sub_group_size} elements).
  *
- * @param kernel   the fused optimizer
- * @param lr       {@code optimizer.params.lr}
- * @param schedule the {@code scheduler} section's learning rate, or null for a constant {@code lr}
+ * @param optimizer the DeepSpeed optimizer (kernel and learning rate)
  * @param offload  {@code zero_optimization.offload_optimizer} ({@link OffloadOptimizerConfig#none()} for none)
  */
-public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule schedule,
-                               OffloadOptimizerConfig offload) {
-    /** Checks the kernel. */
+public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerConfig offload) {
+    /** Checks the optimizer. */
     public FusedShardUpdate {
-        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(optimizer, "optimizer");
         Objects.requireNonNull(offload, "offload (OffloadOptimizerConfig.none() for none)");
     }
 
     /** Without optimizer offload. */
-    public FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule schedule) {
-        this(kernel, lr, schedule, OffloadOptimizerConfig.none());
+    public FusedShardUpdate(DeepSpeedOptimizer optimizer) {
+        this(optimizer, OffloadOptimizerConfig.none());
+    }
+
+    /** @return the fused kernel */
+    FusedOptimizer kernel() {
+        return optimizer.kernel();
     }
 
     /** True when the master and optimizer state live in an offload store. */
     boolean offloaded() {
         return offload.device() != OffloadDevice.NONE;
-    }
-
-    /** DeepSpeed's learning rate for DL4J iteration {@code iteration} (the scheduler's iteration is one less). */
-    double rate(int iteration) {
-        return schedule == null ? lr : schedule.lr(iteration - 1L);
     }
 
     /**
@@ -187,7 +184,7 @@ public record FusedShardUpdate(FusedOptimizer kernel, double lr, LrSchedule sche
          * @param staging at least {@code 2 * plan.largest()} floats
          */
         void apply(int iteration, double gradMultiplier, SubGroupPlan plan, float[] staging, Collectives comm) {
-            StepArgs args = new StepArgs(iteration + 1L, (float) update.rate(iteration), (float) gradMultiplier);
+            StepArgs args = update.optimizer().args(iteration, gradMultiplier);
             if (store != null) {
                 applyOffloaded(args);
                 return;
