@@ -2,7 +2,6 @@ package io.ds4j.dl4j;
 
 import io.ds4j.precision.LossScale;
 import io.ds4j.zero.kernels.KernelPool;
-import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.update.DeepSpeedOptimizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -146,15 +145,16 @@ final class LocalStep implements AutoCloseable {
     /** Clips, normalises and updates {@link #master} (the parameters themselves in fp32) from the gradient. */
     private void update(int iteration, int epoch) {
         lastNorm = Math.sqrt(gradient.clipSumOfSquares());
+        double multiplier = options.clipping().multiplier(lastNorm);
         if (fused != null) {
             INDArray before = master.dup();
-            fused.apply(iteration, StepArgs.unscaleAndClip(1.0, lastNorm, options.clipping().maxNorm()), pool);
+            fused.apply(iteration, multiplier, pool);
             if (precision == null) {
                 ShardUpdater.flat(gradView).assign(before.sub(params)); // DL4J subtracts it: params end at the new
                 params.assign(before);                                  // value
             }
         } else {
-            gradient.scale(options.clipping().scale(lastNorm));
+            gradient.scale(multiplier);
             gradient.normalize(gradient.normalizationSumsOfSquares());
             updater.gradientToUpdate(iteration, epoch);
             if (precision != null) {

@@ -3,7 +3,6 @@ package io.ds4j.dl4j;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.ZeroConfig;
 import io.ds4j.zero.kernels.KernelPool;
-import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
@@ -262,11 +261,11 @@ final class RankWorker implements AutoCloseable {
     /** Clips, normalises and updates the (fp32, unscaled) gradient of the range; refreshes the compute copy. */
     private void update(int iteration, int epoch) {
         lastNorm = Math.sqrt(sum(gradient.clipSumOfSquares()));
+        double multiplier = options.clipping().multiplier(lastNorm);
         if (fused != null) {
-            double multiplier = StepArgs.unscaleAndClip(1.0, lastNorm, options.clipping().maxNorm());
             fused.apply(iteration, multiplier, pool);
         } else {
-            gradient.scale(options.clipping().scale(lastNorm));
+            gradient.scale(multiplier);
             double[] norms = gradient.normalizationSumsOfSquares();
             for (int k = 0; k < norms.length; k++) {
                 norms[k] = sum(norms[k]);

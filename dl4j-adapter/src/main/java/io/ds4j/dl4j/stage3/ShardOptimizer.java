@@ -4,7 +4,6 @@ import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardGradient;
 import io.ds4j.dl4j.ShardUpdater;
 import io.ds4j.zero.comm.Collectives;
-import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.step.GradientClipping;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
@@ -178,13 +177,12 @@ final class ShardOptimizer {
             }
         }
         double norm = Math.sqrt(ctx.comm().allReduceSum(local));
+        double factor = ctx.clipping().multiplier(norm);
         if (fused != null) {
-            fused.apply(ctx.iteration(), StepArgs.unscaleAndClip(1.0, norm, ctx.clipping().maxNorm()), plan, scratch,
-                    ctx.comm());
+            fused.apply(ctx.iteration(), factor, plan, scratch, ctx.comm());
             clearGradients();
             return norm;
         }
-        double factor = ctx.clipping().scale(norm);
         for (Piece pc : pieces) {
             if (pc.grad() != null && factor != 1.0) {
                 pc.gradient().scale(factor);

@@ -35,16 +35,19 @@ public record GradientClipping(double maxNorm) {
     }
 
     /**
-     * The factor to multiply every gradient element with.
+     * The factor every gradient element is multiplied with: the one clipping rule of every driver, applied by the
+     * DL4J-updater path to the gradient itself and read by the fused kernels as their gradient multiplier (DeepSpeed's
+     * {@code 1 / combined_scale} once the gradient is unscaled).
      *
-     * @param totalNorm the global L2 norm of the gradient (all shards together)
-     * @return {@code 1 / max(1, (totalNorm + 1e-6) / maxNorm)}, or 1 when clipping is off
+     * @param totalNorm the global L2 norm of the unscaled gradient (all shards together)
+     * @return {@code 1 / max(1, (totalNorm + 1e-6) / maxNorm)}, 1 when clipping is off, NaN for a NaN norm with
+     *         clipping on (such a gradient cannot be clipped; the fused kernels refuse a NaN multiplier)
      */
-    public double scale(double totalNorm) {
+    public double multiplier(double totalNorm) {
         if (!enabled()) {
             return 1.0;
         }
         double ratio = (totalNorm + EPSILON) / maxNorm;
-        return ratio > 1.0 ? 1.0 / ratio : 1.0;
+        return ratio > 1.0 ? 1.0 / ratio : ratio <= 1.0 ? 1.0 : Double.NaN;
     }
 }

@@ -107,11 +107,13 @@ class ZeroStepTest {
     @Test
     void clippingFactorIsDeepSpeeds() {
         GradientClipping c = new GradientClipping(1.0);
-        assertEquals(1.0, c.scale(0.5), 0.0);
-        assertEquals(1.0 / ((4.0 + 1e-6) / 1.0), c.scale(4.0), 0.0); // (norm + 1e-6) / clip > 1 -> scaled
-        assertEquals(1.0 / (1.0 + 1e-6), c.scale(1.0), 0.0);         // at the limit the epsilon still scales
-        assertEquals(1.0, GradientClipping.NONE.scale(1e9), 0.0);
+        assertEquals(1.0, c.multiplier(0.5), 0.0);
+        assertEquals(1.0 / ((4.0 + 1e-6) / 1.0), c.multiplier(4.0), 0.0); // (norm + 1e-6) / clip > 1 -> scaled
+        assertEquals(1.0 / (1.0 + 1e-6), c.multiplier(1.0), 0.0);         // at the limit the epsilon still scales
+        assertEquals(1.0, GradientClipping.NONE.multiplier(1e9), 0.0);
         assertThrows(IllegalArgumentException.class, () -> new GradientClipping(-1));
+        assertTrue(Double.isNaN(c.multiplier(Double.NaN)));           // a NaN gradient is not silently kept
+        assertEquals(0.0, c.multiplier(Double.POSITIVE_INFINITY), 0.0);
     }
 
     private static float[] localGradient(ShardLayout layout, int rank, int micro) {
