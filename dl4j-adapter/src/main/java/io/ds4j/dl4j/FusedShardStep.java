@@ -91,6 +91,16 @@ final class FusedShardStep implements ShardOptimizerStep {
         return new OptimizerBuffers(new HeapFp32(gradient, off, len), new HeapFp32(master, off, len), s, null);
     }
 
+    /** @return the kernel's state words per element */
+    int stateWords() {
+        return state.size();
+    }
+
+    /** @return state word {@code w} of the shard, the array the kernel updates (checkpoints read and set it) */
+    float[] stateWord(int w) {
+        return state.get(w);
+    }
+
     /** @return optimizer state elements held */
     @Override
     public long stateElements() {

@@ -123,6 +123,11 @@ final class RankPrecision {
         return scale;
     }
 
+    /** @param s the scale of the next step (a checkpoint's load) */
+    void restoreScale(LossScale s) {
+        scale = java.util.Objects.requireNonNull(s, "scale");
+    }
+
     /**
      * Turns a micro-batch's summed FLOAT gradient (the whole flat view, already carrying the loss scale) into the
      * stored gradient in place, {@code round16(g / m)}, counting elements that were non-zero and became zero.

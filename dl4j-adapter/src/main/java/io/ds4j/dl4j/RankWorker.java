@@ -372,6 +372,75 @@ final class RankWorker implements AutoCloseable {
         precision.roundCompute(dst, at, n);
     }
 
+    /**
+     * Checkpoint export, between steps: this rank's pieces of the canonical vectors ({@link
+     * io.ds4j.dl4j.checkpoint.EngineState}): its range of the fp32 master and of the optimizer state.
+     */
+    io.ds4j.dl4j.checkpoint.RankShard exportShard() {
+        java.util.Map<String, List<io.ds4j.dl4j.checkpoint.StatePiece>> v = new java.util.HashMap<>();
+        long off = range.offset();
+        v.put(TrainerState.MASTER, List.of(new io.ds4j.dl4j.checkpoint.StatePiece(off, HostFloats.read(master))));
+        if (updater != null) {
+            List<io.ds4j.dl4j.checkpoint.StatePiece> pieces = new java.util.ArrayList<>();
+            for (UpdaterStatePieces.Piece p : UpdaterStatePieces.of(FlatLayout.of(replica.net()), off, range.end())) {
+                pieces.add(new io.ds4j.dl4j.checkpoint.StatePiece(p.whole(), HostFloats.read(
+                        ShardUpdater.slice(updater.state(), p.local(), p.local() + p.length()))));
+            }
+            v.put(TrainerState.UPDATER, pieces);
+        } else {
+            for (int w = 0; w < stateWords(); w++) {
+                float[] word = new float[(int) range.length()];
+                if (fused instanceof OffloadedShardStep o) {
+                    o.store().readState(w, word, 0);
+                } else {
+                    System.arraycopy(((FusedShardStep) fused).stateWord(w), 0, word, 0, word.length);
+                }
+                v.put(TrainerState.state(w), List.of(new io.ds4j.dl4j.checkpoint.StatePiece(off, word)));
+            }
+        }
+        return new io.ds4j.dl4j.checkpoint.RankShard(comm.rank(), v);
+    }
+
+    /** @return the fused kernel's state words per element (0 with the network's own DL4J updaters) */
+    int stateWords() {
+        return fused == null ? 0 : fused instanceof OffloadedShardStep o ? o.store().stateWords()
+                : ((FusedShardStep) fused).stateWords();
+    }
+
+    /**
+     * Checkpoint import, between fits: the replica's parameters become the whole master (rounded to the compute
+     * format when the next {@code fit} begins), the range's master and optimizer state are taken from the whole
+     * canonical vectors.
+     */
+    void importShard(java.util.Map<String, float[]> full) {
+        float[] m = full.get(TrainerState.MASTER);
+        HostFloats.write(m, 0, replica.params()); // a HALF replica gets the exact cast (its rounding)
+        int off = (int) range.offset();
+        if (master != paramRange) {
+            HostFloats.write(m, off, master);
+        }
+        if (updater != null) {
+            float[] whole = full.get(TrainerState.UPDATER);
+            for (UpdaterStatePieces.Piece p : UpdaterStatePieces.of(FlatLayout.of(replica.net()), off, range.end())) {
+                HostFloats.write(whole, (int) p.whole(), ShardUpdater.slice(updater.state(), p.local(),
+                        p.local() + p.length()));
+            }
+            return;
+        }
+        int n = (int) range.length();
+        if (fused instanceof OffloadedShardStep o) {
+            List<io.ds4j.zero.kernels.HeapFp32> words = new java.util.ArrayList<>();
+            for (int w = 0; w < stateWords(); w++) {
+                words.add(new io.ds4j.zero.kernels.HeapFp32(full.get(TrainerState.state(w)), off, n));
+            }
+            o.store().restore(new io.ds4j.zero.kernels.HeapFp32(m, off, n), words);
+        } else {
+            for (int w = 0; w < stateWords(); w++) {
+                System.arraycopy(full.get(TrainerState.state(w)), off, ((FusedShardStep) fused).stateWord(w), 0, n);
+            }
+        }
+    }
+
     /** @return the length of the largest data buffer a layer's gradient view references (tests: stage 2 memory) */
     long largestReferencedGradientBuffer() {
         if (backward != null) {

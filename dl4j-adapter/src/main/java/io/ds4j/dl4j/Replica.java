@@ -231,6 +231,14 @@ final class Replica {
         }
     }
 
+    void setEpochCount(int epoch) {
+        if (net instanceof MultiLayerNetwork m) {
+            m.setEpochCount(epoch);
+        } else {
+            ((ComputationGraph) net).getConfiguration().setEpochCount(epoch);
+        }
+    }
+
     void incrementEpochCount() {
         if (net instanceof MultiLayerNetwork m) {
             m.incrementEpochCount();

@@ -67,6 +67,10 @@ public final class ZeroTrainer implements AutoCloseable {
     private final Stage3Engine stage3; // null below zero_optimization.stage 3
     private long skippedSteps;
     private boolean closed;
+    private final io.ds4j.dl4j.checkpoint.TagValidation tagValidation;
+    private long batchInEpoch;      // global batches of the running epoch trained so far (checkpoints)
+    private long skipOnResume;      // batches of the loaded epoch the next fit skips
+    private int iterationAfterStep = -1; // inside iterationDone: the iteration count once the step is counted
 
     private ZeroTrainer(Builder b) {
         this.options = b.options;
@@ -77,6 +81,7 @@ public final class ZeroTrainer implements AutoCloseable {
         this.main = new Replica(b.net);
         this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
         this.precision = b.precision;
+        this.tagValidation = b.tagValidation;
         Runnable[] restore = {() -> { }};
         Stage3Engine s3 = null;
         try { // whatever fails, nothing opened so far stays open: stores, nvme files, the schedule on the network
@@ -202,6 +207,11 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private void runEpoch(Iterator<MultiDataSet> it) {
         int w = comms.size();
+        batchInEpoch = skipOnResume; // a loaded checkpoint's epoch goes on where it stopped
+        for (; skipOnResume > 0 && it.hasNext(); skipOnResume--) {
+            it.next();
+        }
+        skipOnResume = 0;
         BatchFeed feed = new BatchFeed(checkedSegments(it), w, batch);
         int baseIteration = main.iterationCount();
         int epoch = main.epochCount();
@@ -215,6 +225,7 @@ public final class ZeroTrainer implements AutoCloseable {
             l.onEpochEnd(main.net());
         }
         main.incrementEpochCount();
+        batchInEpoch = 0; // a save between fits starts the next epoch afresh
     }
 
     /** The global batches, each refused when DL4J's fit() would cut it into truncated-BPTT segments. */
@@ -302,10 +313,75 @@ public final class ZeroTrainer implements AutoCloseable {
     private void notifyListeners(double score, int iteration, int epoch, boolean skipped) {
         main.setScore(score);
         skippedSteps += skipped ? 1 : 0;
-        for (TrainingListener l : main.listeners()) {
-            l.iterationDone(main.net(), iteration, epoch);
+        batchInEpoch++;
+        iterationAfterStep = skipped ? iteration : iteration + 1;
+        try {
+            for (TrainingListener l : main.listeners()) {
+                l.iterationDone(main.net(), iteration, epoch);
+            }
+        } finally {
+            iterationAfterStep = -1;
         }
         main.setIterationCount(skipped ? iteration : iteration + 1);
+    }
+
+    /**
+     * Saves a checkpoint, like DeepSpeed's {@code save_checkpoint}: {@code dir/tag/} gets the model-states file and
+     * one optimizer-partition file per rank (fp32 master and optimizer state), and {@code dir/latest} names the tag,
+     * atomically (a crash during the save leaves the previous checkpoint loadable). Call it between {@code fit}
+     * calls or from a listener's {@code iterationDone} (a {@link io.ds4j.dl4j.checkpoint.CheckpointListener}).
+     *
+     * @param dir the checkpoint directory
+     * @param tag the tag, e.g. {@code global_step100}
+     * @return the bytes written
+     * @throws java.io.UncheckedIOException when the save fails (disk full): the previous checkpoint is intact
+     * @throws UnsupportedOperationException at zero_optimization.stage 3, which has no checkpoints yet
+     */
+    public long saveCheckpoint(java.nio.file.Path dir, String tag) {
+        checkOpen();
+        int iteration = iterationAfterStep >= 0 ? iterationAfterStep : main.iterationCount();
+        return TrainerCheckpoints.save(dir, tag, main, checkpointState(), TrainerCheckpoints.position(iteration,
+                main.epochCount(), batchInEpoch, skippedSteps), TrainerCheckpoints.configHash(options, precision));
+    }
+
+    /**
+     * Loads the checkpoint {@code dir/latest} names; see {@link #loadCheckpoint(java.nio.file.Path, String)}.
+     *
+     * @param dir the checkpoint directory
+     */
+    public void loadCheckpoint(java.nio.file.Path dir) {
+        load(dir, java.util.Optional.empty());
+    }
+
+    /**
+     * Loads a checkpoint, like DeepSpeed's {@code load_checkpoint}, saved by any world size and ZeRO stage 0-2
+     * (resharded here): every rank's fp32 master, compute copy and optimizer state, the loss scale, the iteration and
+     * epoch counts, the calling thread's ND4J random state; the next {@code fit} skips the global batches of the saved
+     * epoch that were already trained. Everything is read and checked first: a bad checkpoint throws
+     * {@link io.ds4j.zero.checkpoint.CheckpointException} naming the file, and nothing is changed. Call between
+     * {@code fit} calls.
+     *
+     * @param dir the checkpoint directory
+     * @param tag the tag
+     */
+    public void loadCheckpoint(java.nio.file.Path dir, String tag) {
+        load(dir, java.util.Optional.of(tag));
+    }
+
+    private void load(java.nio.file.Path dir, java.util.Optional<String> tag) {
+        checkOpen();
+        io.ds4j.dl4j.checkpoint.TrainingPosition p = TrainerCheckpoints.load(dir, tag, main, checkpointState(),
+                TrainerCheckpoints.configHash(options, precision), tagValidation);
+        skippedSteps = p.skippedSteps();
+        skipOnResume = p.batchInEpoch();
+    }
+
+    private io.ds4j.dl4j.checkpoint.EngineState checkpointState() {
+        if (stage3 != null) {
+            throw new UnsupportedOperationException("checkpoints at zero_optimization.stage 3 are not implemented"
+                    + " yet; train at stage 0, 1 or 2 to save and load checkpoints");
+        }
+        return new TrainerState(workers, options, FlatLayout.of(main.net()));
     }
 
     /** @return the loss scale of the next step (every rank's is the same); 1, never changing, without fp16 */
@@ -463,6 +539,7 @@ public final class ZeroTrainer implements AutoCloseable {
         private GlobalBatch batch;
         private EnginePrecision precision = EnginePrecision.fp32();
         private EnginePrecision.Compute compute;
+        private io.ds4j.dl4j.checkpoint.TagValidation tagValidation = io.ds4j.dl4j.checkpoint.TagValidation.WARN;
 
         private Builder(Model net) {
             this.net = Objects.requireNonNull(net, "net");
@@ -534,6 +611,18 @@ public final class ZeroTrainer implements AutoCloseable {
                 throw new IllegalArgumentException("threadsPerRank: " + n + " is not allowed; use at least 1");
             }
             this.threadsPerRank = n;
+            return this;
+        }
+
+        /**
+         * What {@code loadCheckpoint} does with a checkpoint saved under another configuration (DeepSpeed's
+         * {@code checkpoint.tag_validation}; taken from the configuration when one is given). Default WARN.
+         *
+         * @param v the validation
+         * @return this
+         */
+        public Builder tagValidation(io.ds4j.dl4j.checkpoint.TagValidation v) {
+            this.tagValidation = Objects.requireNonNull(v, "tagValidation");
             return this;
         }
 

@@ -192,6 +192,30 @@ public final class NvmeStore implements OptimizerStateStore {
     }
 
     @Override
+    public void restore(VectorStorage master, List<? extends VectorStorage> state) {
+        Copies.checkLength("master", master, length());
+        StoreState.checkWords(state.size(), stateWords());
+        lifecycle.initialized();
+        SwapSlot slot = slots[0];
+        try {
+            for (int i = 0; i < groups.count(); i++) {
+                int n = groups.length(i);
+                List<BufferFp32> v = slot.vectors(vectors, n);
+                Copies.copy(master, groups.start(i), v.get(0), 0, n);
+                for (int w = 1; w < vectors; w++) {
+                    Copies.checkLength("state word " + (w - 1), state.get(w - 1), length());
+                    Copies.copy(state.get(w - 1), groups.start(i), v.get(w), 0, n);
+                }
+                SwapFile.write(directory, i, vectors, n, 0, slot.data, slot.header);
+            }
+        } catch (RuntimeException | Error e) {
+            lifecycle.failed();
+            throw e;
+        }
+        completedSteps = 0;
+    }
+
+    @Override
     public void step(FusedOptimizer optimizer, StepInput input, KernelPool pool) {
         lifecycle.requireReady("step");
         StoreState.checkOptimizer(optimizer, stateWords(), true);

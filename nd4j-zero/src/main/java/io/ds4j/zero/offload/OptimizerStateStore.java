@@ -9,7 +9,7 @@ import io.ds4j.zero.kernels.VectorStorage;
  * One rank's fp32 master shard and optimizer state, wherever they live, and the optimizer step over them.
  *
  * <p>Call order: create (via {@link OptimizerStores#open}); {@link #initialize} once with the shard's initial
- * parameters; {@link #step} once per (non-skipped) optimizer step; {@link #readMaster}/{@link #readState} at any point
+ * parameters (or {@link #restore} with a checkpoint's master and state); {@link #step} once per (non-skipped) optimizer step; {@link #readMaster}/{@link #readState} at any point
  * between steps (checkpoints, tests); {@link #close()} at the end, which releases memory, deletes files and returns
  * the ledger entries. A step that throws leaves the store <b>FAILED</b> (part of the shard may be updated): every later
  * call except {@code close()} throws.
@@ -32,6 +32,15 @@ public sealed interface OptimizerStateStore extends AutoCloseable
      * @param params the shard's initial parameters, {@link #length()} elements
      */
     void initialize(VectorStorage params);
+
+    /**
+     * Sets the master and every optimizer state vector, as {@link #initialize} does but with the state given (the
+     * load of a checkpoint). May be called instead of or after {@link #initialize}, between steps.
+     *
+     * @param master the shard's fp32 master, {@link #length()} elements
+     * @param state  {@link #stateWords()} vectors of {@link #length()} elements each
+     */
+    void restore(VectorStorage master, java.util.List<? extends VectorStorage> state);
 
     /**
      * One optimizer step over the whole shard, sub-group by sub-group.

@@ -78,6 +78,18 @@ public final class PartialOffloadStore implements OptimizerStateStore {
     }
 
     @Override
+    public void restore(VectorStorage master, java.util.List<? extends VectorStorage> state) {
+        Copies.checkLength("master", master, length());
+        StoreState.checkWords(state.size(), stateWords());
+        lifecycle.initialized();
+        int off = (int) offloaded.length();
+        onDevice.restore(Slices.of(master, 0, (int) split),
+                state.stream().map(s -> Slices.of(s, 0, (int) split)).toList());
+        offloaded.restore(Slices.of(master, split, off),
+                state.stream().map(s -> Slices.of(s, split, off)).toList());
+    }
+
+    @Override
     public void step(FusedOptimizer optimizer, StepInput input, KernelPool pool) {
         lifecycle.requireReady("step");
         Copies.checkLength("gradients", input.gradients(), length());

@@ -129,6 +129,18 @@ public final class ResidentStore implements OptimizerStateStore {
     }
 
     @Override
+    public void restore(VectorStorage from, List<? extends VectorStorage> words) {
+        Copies.checkLength("master", from, length());
+        StoreState.checkWords(words.size(), stateWords());
+        lifecycle.initialized();
+        Copies.copy(from, 0, master, 0, length());
+        for (int w = 0; w < state.size(); w++) {
+            Copies.checkLength("state word " + w, words.get(w), length());
+            Copies.copy(words.get(w), 0, state.get(w), 0, length());
+        }
+    }
+
+    @Override
     public void step(FusedOptimizer optimizer, StepInput input, KernelPool pool) {
         lifecycle.requireReady("step");
         StoreState.checkOptimizer(optimizer, stateWords(), groups.count() > 1);

@@ -73,4 +73,12 @@ final class StoreState {
                     + " Lion with zero_optimization.offload_optimizer, or set offload_optimizer.device to none");
         }
     }
+
+    /** Checks that a restore gives as many state vectors as the store keeps. */
+    static void checkWords(int given, int stateWords) {
+        if (given != stateWords) {
+            throw new IllegalArgumentException("restore got " + given + " state vector(s) but the store keeps "
+                    + stateWords + "; load a checkpoint saved with the same optimizer type");
+        }
+    }
 }
