@@ -22,7 +22,6 @@ import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -243,8 +242,7 @@ final class BucketedBackward implements LayerHooks {
             overflow |= Overflow.hasInfOrNaN(g);
         }
         precision.weigh(g, microBatch, parts, examples);
-        Nd4j.getAffinityManager().ensureLocation(g, AffinityManager.Location.HOST);
-        buckets.add(m.start(), g.data().asNioFloat(), (int) g.offset(), m.length());
+        buckets.add(m.start(), io.ds4j.zero.kernels.HostFloats.current(g), (int) g.offset(), m.length());
     }
 
     @Override

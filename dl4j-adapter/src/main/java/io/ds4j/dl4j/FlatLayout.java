@@ -185,6 +185,18 @@ public final class FlatLayout {
         return slots.stream().filter(Slot::frozen).findFirst();
     }
 
+    /**
+     * Lamb's per-tensor pieces of the range {@code [from, to)}: each parameter is a tensor, frozen ones left out.
+     *
+     * @param comm the ranks whose pieces of a tensor make it whole, or null when the range holds whole tensors
+     * @return the tensors
+     */
+    public io.ds4j.zero.update.LambTensors lambTensors(long from, long to, io.ds4j.zero.comm.Collectives comm) {
+        List<io.ds4j.zero.shard.Range> ranges = slots.stream()
+                .map(s -> new io.ds4j.zero.shard.Range(s.start(), s.end() - s.start())).toList();
+        return io.ds4j.zero.update.LambTensors.of(ranges, t -> slots.get(t).frozen(), from, to, comm);
+    }
+
     /** @return the length of the flat vector */
     public long length() {
         return length;

@@ -3,6 +3,7 @@ package io.ds4j.dl4j;
 import io.ds4j.precision.LossScale;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.update.DeepSpeedOptimizer;
+import io.ds4j.zero.update.ResidentShardUpdate;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.api.Model;
@@ -38,7 +39,7 @@ final class LocalStep implements AutoCloseable {
 
     private final ShardGradient gradient;
     private final ShardUpdater updater;
-    private final FusedShardStep fused;
+    private final ResidentShardUpdate fused;
     private final KernelPool pool;
     private final EngineOptions options;
     private final INDArray params;
@@ -67,8 +68,8 @@ final class LocalStep implements AutoCloseable {
         this.master = precision != null ? params.dup() : params;
         java.util.Optional<DeepSpeedOptimizer> optimizer = DeepSpeedOptimizers.of(options, net);
         if (optimizer.isPresent()) {
-            this.fused = new FusedShardStep(optimizer.get(), master, ShardUpdater.flat(grads),
-                    LambTensors.of(layout, 0, layout.length(), null));
+            this.fused = new ResidentShardUpdate(optimizer.get(), master, ShardUpdater.flat(grads),
+                    layout.lambTensors(0, layout.length(), null));
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {

@@ -1,5 +1,6 @@
 package io.ds4j.dl4j;
 
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.shard.ShardLayout;
 import java.util.Arrays;

@@ -1,5 +1,6 @@
 package io.ds4j.dl4j;
 
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.precision.GradientCast;
 import io.ds4j.dl4j.precision.LossScaleHolder;
 import io.ds4j.dl4j.precision.ScaledLossInstaller;
@@ -12,9 +13,7 @@ import java.nio.FloatBuffer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One rank's mixed-precision state and operations (see {@link io.ds4j.dl4j.precision} for the vocabulary): the
@@ -269,9 +268,7 @@ final class RankPrecision {
             throw new IllegalStateException("ds4j keeps 16-bit values in contiguous FLOAT arrays, got "
                     + v.dataType() + " with stride " + v.elementWiseStride());
         }
-        AffinityManager affinity = Nd4j.getAffinityManager();
-        affinity.ensureLocation(v, AffinityManager.Location.HOST);
-        FloatBuffer buffer = v.data().asNioFloat();
+        FloatBuffer buffer = HostFloats.current(v);
         long len = v.length();
         int base = (int) v.offset();
         float[] chunk = new float[(int) Math.min(len, 8192)];
@@ -282,7 +279,7 @@ final class RankPrecision {
             bad |= op.apply(chunk, n);
             buffer.put(base + (int) start, chunk, 0, n);
         }
-        affinity.tagLocation(v, AffinityManager.Location.HOST);
+        HostFloats.written(v);
         return bad;
     }
 }

@@ -11,7 +11,12 @@ import io.ds4j.zero.shard.ShardLayout;
 import io.ds4j.zero.step.GradientBuckets;
 import io.ds4j.zero.step.ReducedGradient;
 import io.ds4j.zero.step.ZeroStep;
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.update.DeepSpeedOptimizer;
+import io.ds4j.zero.update.LambTensors;
+import io.ds4j.zero.update.OffloadedShardUpdate;
+import io.ds4j.zero.update.ResidentShardUpdate;
+import io.ds4j.zero.update.ShardUpdate;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -55,7 +60,7 @@ final class RankWorker implements AutoCloseable {
     private final Range range;
     private final ShardGradient gradient;
     private final ShardUpdater updater;
-    private final ShardOptimizerStep fused;
+    private final ShardUpdate fused;
     private final KernelPool pool;
     private final INDArray gradRange;
     private final INDArray paramRange;
@@ -101,7 +106,7 @@ final class RankWorker implements AutoCloseable {
             // Lamb's trust ratio is per tensor; at stages 1-2 a tensor can be split across ranks
             boolean split = options.zero().stage() > 0 && comm.worldSize() > 1;
             this.fused = optimizerStep(optimizer.get(), options.zero(), master, gradRange, ledger,
-                    LambTensors.of(flat, range.offset(), range.end(), split ? comm : null));
+                    flat.lambTensors(range.offset(), range.end(), split ? comm : null));
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {
@@ -127,12 +132,12 @@ final class RankWorker implements AutoCloseable {
      * for it at stage 1 or 2 (at stage 0 DeepSpeed ignores the setting and so does the engine; the config reader
      * warns), otherwise in arrays next to the network.
      */
-    static ShardOptimizerStep optimizerStep(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange,
+    static ShardUpdate optimizerStep(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange,
             INDArray gradRange, MemoryLedger ledger, LambTensors tensors) {
         if (zero.offloadsOptimizer() && zero.stage() > 0) { // Lamb was refused by DeepSpeedOptimizers.of
-            return OffloadedShardStep.open(update, zero, paramRange, gradRange, ledger);
+            return OffloadedShardUpdate.open(update, zero, paramRange, gradRange, ledger);
         }
-        return new FusedShardStep(update, paramRange, gradRange, tensors);
+        return new ResidentShardUpdate(update, paramRange, gradRange, tensors);
     }
 
     /**
@@ -230,8 +235,7 @@ final class RankWorker implements AutoCloseable {
             overflow |= backward.takeOverflow();
             buckets.finish(); // the range's gradient is in gradRange's host buffer
             if (!range.isEmpty()) {
-                Nd4j.getAffinityManager().tagLocation(gradRange, org.nd4j.linalg.api.concurrency.AffinityManager
-                        .Location.HOST);
+                HostFloats.written(gradRange);
             }
         } else {
             ReducedGradient red = step.reduce();
@@ -390,10 +394,10 @@ final class RankWorker implements AutoCloseable {
         } else {
             for (int w = 0; w < stateWords(); w++) {
                 float[] word = new float[(int) range.length()];
-                if (fused instanceof OffloadedShardStep o) {
+                if (fused instanceof OffloadedShardUpdate o) {
                     o.store().readState(w, word, 0);
                 } else {
-                    System.arraycopy(((FusedShardStep) fused).stateWord(w), 0, word, 0, word.length);
+                    System.arraycopy(((ResidentShardUpdate) fused).stateWord(w), 0, word, 0, word.length);
                 }
                 v.put(TrainerState.state(w), List.of(new io.ds4j.dl4j.checkpoint.StatePiece(off, word)));
             }
@@ -403,8 +407,8 @@ final class RankWorker implements AutoCloseable {
 
     /** @return the fused kernel's state words per element (0 with the network's own DL4J updaters) */
     int stateWords() {
-        return fused == null ? 0 : fused instanceof OffloadedShardStep o ? o.store().stateWords()
-                : ((FusedShardStep) fused).stateWords();
+        return fused == null ? 0 : fused instanceof OffloadedShardUpdate o ? o.store().stateWords()
+                : ((ResidentShardUpdate) fused).stateWords();
     }
 
     /**
@@ -428,7 +432,7 @@ final class RankWorker implements AutoCloseable {
             return;
         }
         int n = (int) range.length();
-        if (fused instanceof OffloadedShardStep o) {
+        if (fused instanceof OffloadedShardUpdate o) {
             List<io.ds4j.zero.kernels.HeapFp32> words = new java.util.ArrayList<>();
             for (int w = 0; w < stateWords(); w++) {
                 words.add(new io.ds4j.zero.kernels.HeapFp32(full.get(TrainerState.state(w)), off, n));
@@ -436,7 +440,7 @@ final class RankWorker implements AutoCloseable {
             o.store().restore(new io.ds4j.zero.kernels.HeapFp32(m, off, n), words);
         } else {
             for (int w = 0; w < stateWords(); w++) {
-                System.arraycopy(full.get(TrainerState.state(w)), off, ((FusedShardStep) fused).stateWord(w), 0, n);
+                System.arraycopy(full.get(TrainerState.state(w)), off, ((ResidentShardUpdate) fused).stateWord(w), 0, n);
             }
         }
     }

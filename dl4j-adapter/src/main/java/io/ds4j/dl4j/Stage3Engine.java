@@ -48,7 +48,7 @@ final class Stage3Engine implements AutoCloseable {
 
     /**
      * The {@code optimizer} section (with its {@code scheduler}) as a fused kernel on the master shards, as stages
-     * 0-2 run it ({@code FusedShardStep}); null without the section.
+     * 0-2 run it ({@code ResidentShardUpdate}); null without the section.
      */
     private static FusedShardUpdate fusedUpdate(Model net, EngineOptions options) {
         return DeepSpeedOptimizers.of(options, net)

@@ -7,6 +7,7 @@ import io.ds4j.dl4j.checkpoint.EngineState;
 import io.ds4j.dl4j.checkpoint.LoadedCheckpoint;
 import io.ds4j.dl4j.checkpoint.TagValidation;
 import io.ds4j.dl4j.checkpoint.TrainingPosition;
+import io.ds4j.zero.kernels.HostFloats;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.nd4j.linalg.api.rng.Random;

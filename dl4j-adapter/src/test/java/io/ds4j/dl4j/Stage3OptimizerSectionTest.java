@@ -19,7 +19,7 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * A DeepSpeed {@code optimizer} section (with a {@code scheduler}) at ZeRO stage 3: the fused kernel updates each
- * rank's fp32 master shards as stage 2's {@code FusedShardStep} updates its flat range. The kernels are element-wise
+ * rank's fp32 master shards as stage 2's {@code ResidentShardUpdate} updates its flat range. The kernels are element-wise
  * and both stages feed them the same averaged gradient (the same sums: fp32 gradients of 2 ranks, or exact sums of
  * 16-bit values, divided by powers of two) and the same learning rate per step, so without clipping they agree bit
  * for bit. With {@code gradient_clipping} (ds4j's default is 1.0, so the cases that do not set it clip) the global

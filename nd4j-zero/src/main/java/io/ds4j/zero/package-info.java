@@ -13,10 +13,25 @@
  *   <li><b>bucket</b>: a group of elements communicated together ({@code reduce_bucket_size},
  *       {@code allgather_bucket_size}).</li>
  *   <li><b>ledger</b>: the per-rank account of bytes held by category and tier ({@link io.ds4j.zero.ledger}).</li>
+ *   <li><b>step</b>: one optimizer step of the whole engine, every phase from forward to release; a stage's
+ *       communication within it is its {@link io.ds4j.zero.step.ZeroStep}.</li>
+ *   <li><b>kernel</b>: a fused CPU optimizer ({@link io.ds4j.zero.kernels.FusedOptimizer}) that updates a master and
+ *       its optimizer state in one pass.</li>
+ *   <li><b>shard update</b>: the optimizer phase of a step on one rank's shard, once its gradient is reduced, unscaled
+ *       and clipped ({@link io.ds4j.zero.update.ShardUpdate}): a DeepSpeed {@code optimizer} section
+ *       ({@link io.ds4j.zero.update.DeepSpeedOptimizer}) run by a kernel. <b>updater</b> keeps DL4J's meaning: the
+ *       network's own {@code IUpdater}s, which the adapter runs on a shard when there is no {@code optimizer}
+ *       section.</li>
+ *   <li><b>store</b>: where an offloaded shard lives between steps, on the host or on disk
+ *       ({@link io.ds4j.zero.offload} for master and optimizer state, {@link io.ds4j.zero.stage3} for parameters).</li>
+ *   <li><b>host buffer</b>: the host copy of an ND4J array, read and written through NIO only via
+ *       {@link io.ds4j.zero.kernels.HostFloats}, which keeps it current on GPU backends.</li>
  * </ul>
  *
  * <p>Sub-packages: {@link io.ds4j.zero.comm} (collectives), {@link io.ds4j.zero.shard} (layout),
  * {@link io.ds4j.zero.ledger} (memory accounting and the ZeRO formulas), {@link io.ds4j.zero.kernels} (fused CPU
- * optimizer kernels).
+ * optimizer kernels), {@link io.ds4j.zero.step} (the stages' reduction and clipping), {@link io.ds4j.zero.update}
+ * (shard updates), {@link io.ds4j.zero.offload} (optimizer stores), {@link io.ds4j.zero.stage3} (parameter
+ * partitioning).
  */
 package io.ds4j.zero;

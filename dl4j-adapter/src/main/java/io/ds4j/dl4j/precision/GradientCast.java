@@ -1,14 +1,13 @@
 package io.ds4j.dl4j.precision;
 
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.precision.Bf16;
 import io.ds4j.precision.Fp16;
 import io.ds4j.precision.Precision;
 import java.nio.FloatBuffer;
 import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Turns DL4J's summed gradient into the 16-bit gradient DeepSpeed would store: element by element
@@ -145,9 +144,7 @@ public record GradientCast(Precision format) {
                     + "(element-wise stride 1), got stride " + gradient.elementWiseStride() + " and " + len
                     + " elements; pass DL4J's flat gradient or a range of it");
         }
-        AffinityManager affinity = Nd4j.getAffinityManager();
-        affinity.ensureLocation(gradient, AffinityManager.Location.HOST);
-        FloatBuffer buffer = gradient.data().asNioFloat();
+        FloatBuffer buffer = HostFloats.current(gradient);
         int base = (int) gradient.offset();
         float[] chunk = new float[(int) Math.min(len, 4096)];
         boolean overflow = false;
@@ -157,7 +154,7 @@ public record GradientCast(Precision format) {
             overflow |= roundInPlace(chunk, 0, n, microBatch, factor);
             buffer.put(base + start, chunk, 0, n);
         }
-        affinity.tagLocation(gradient, AffinityManager.Location.HOST);
+        HostFloats.written(gradient);
         return overflow;
     }
 

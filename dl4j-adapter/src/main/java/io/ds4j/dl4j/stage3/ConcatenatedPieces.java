@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.kernels.VectorStorage;
 import java.util.Arrays;
 import java.util.List;
@@ -81,7 +82,7 @@ final class ConcatenatedPieces {
         return new VectorStorage.Indirect(new VectorStorage.RangeAccess() {
             @Override
             public void read(long from, float[] dst, int at, int n) {
-                forEachPart(from, n, (piece, f, a, k) -> HostView.of(grads.get(piece)).get(f, dst, at + a, k));
+                forEachPart(from, n, (piece, f, a, k) -> HostFloats.current(grads.get(piece)).get(f, dst, at + a, k));
             }
 
             @Override

@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.config.OffloadOptimizerConfig;
@@ -39,7 +40,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>With {@code zero_optimization.offload_optimizer} ({@code cpu} or {@code nvme}) the master and optimizer state of
  * the rank's owned elements, all pieces concatenated in flat order, live in an {@link OptimizerStateStore} (host
  * memory, or files under {@code nvme_path}), stepped in {@code sub_group_size} groups as at stages 1-2
- * ({@code OffloadedShardStep}); the store reads each sub-group's gradient straight from the pieces' gradient arrays and
+ * ({@code OffloadedShardUpdate}); the store reads each sub-group's gradient straight from the pieces' gradient arrays and
  * writes its updated master straight into the pieces' fp32 masters, which feed the parameter shards the gathers read
  * ({@link ConcatenatedPieces}): no whole-shard staging exists, so the step's host memory is the store's own
  * (with nvme, its swap slots of {@code sub_group_size} elements).
@@ -197,7 +198,7 @@ public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerCon
             for (List<SubGroupPlan.Segment> group : plan.groups()) {
                 for (SubGroupPlan.Segment s : group) {
                     masters.get(s.piece(), s.from(), staging, s.at(), s.length());
-                    HostView.of(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
+                    HostFloats.current(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
                 }
                 for (SubGroupPlan.Segment s : group) {
                     if (!frozen.get(s.piece())) {
@@ -224,7 +225,7 @@ public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerCon
                         continue;
                     }
                     masters.get(s.piece(), s.from(), staging, s.at(), s.length());
-                    HostView.of(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
+                    HostFloats.current(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
                     double[] n = lamb.norms(buffers(s, staging, g0), args, pool, new Range(0, s.length()));
                     int t = s.piece();
                     sq[2 * t] += n[0];

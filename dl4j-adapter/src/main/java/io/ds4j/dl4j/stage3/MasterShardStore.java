@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
@@ -51,7 +52,7 @@ final class MasterShardStore implements ShardStore {
         ShardStore.checkRange(length, from, dst.length, at, n);
         int real = Math.max(0, Math.min(n, ownedLength() - from));
         if (real > 0) {
-            HostView.of(owned).get(from, dst, at, real);
+            HostFloats.current(owned).get(from, dst, at, real);
         }
         Arrays.fill(dst, at + real, at + n, 0f);
     }
@@ -61,8 +62,8 @@ final class MasterShardStore implements ShardStore {
         ShardStore.checkRange(length, from, src.length, at, n);
         int real = Math.max(0, Math.min(n, ownedLength() - from));
         if (real > 0) {
-            HostView.of(owned).put(from, src, at, real);
-            HostView.written(owned);
+            HostFloats.current(owned).put(from, src, at, real);
+            HostFloats.written(owned);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.stage3.PartitionedParam;
@@ -61,7 +62,7 @@ final class PartitionedLayer {
         }
         INDArray view = front(scratch, numParams);
         if (scratch.dataType() == DataType.FLOAT) {
-            FloatBuffer nio = HostView.of(scratch);
+            FloatBuffer nio = HostFloats.current(scratch);
             int at = 0;
             for (PartitionedParam p : params) {
                 int n = p.spec().numel();
@@ -69,7 +70,7 @@ final class PartitionedLayer {
                 nio.put(p.full(), 0, n);
                 at += n;
             }
-            HostView.written(scratch);
+            HostFloats.written(scratch);
         } else {
             // HALF layer: the gathered values (fp16 values at fp16 compute) cast exactly by ND4J
             float[] all = new float[numParams];
@@ -131,7 +132,7 @@ final class PartitionedLayer {
     private FloatBuffer hostFloats(INDArray scratch) {
         INDArray src = scratch.dataType() == DataType.FLOAT ? scratch
                 : front(scratch, numParams).castTo(DataType.FLOAT);
-        FloatBuffer nio = HostView.of(src);
+        FloatBuffer nio = HostFloats.current(src);
         nio.position((int) src.offset());
         return nio.slice();
     }

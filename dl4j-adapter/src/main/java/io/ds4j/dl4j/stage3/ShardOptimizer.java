@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardGradient;
 import io.ds4j.dl4j.ShardUpdater;
@@ -136,12 +137,12 @@ final class ShardOptimizer {
     void accept(int i, float[] shardGrad) {
         Piece pc = pieces.get(i);
         if (pc.grad() != null) {
-            FloatBuffer g = HostView.of(pc.grad());
+            FloatBuffer g = HostFloats.current(pc.grad());
             int n = (int) pc.grad().length();
             for (int j = 0; j < n; j++) {
                 g.put(j, g.get(j) + shardGrad[j]);
             }
-            HostView.written(pc.grad());
+            HostFloats.written(pc.grad());
         }
     }
 
@@ -222,14 +223,14 @@ final class ShardOptimizer {
                 }
                 SubGroupPlan.Segment last = group.get(group.size() - 1).segment();
                 int len = last.at() + last.length();
-                HostView.of(stage).put(0, transfer, 0, len);
-                HostView.written(stage);
+                HostFloats.current(stage).put(0, transfer, 0, len);
+                HostFloats.written(stage);
                 for (SegmentUpdate u : group) {
                     INDArray m = slice(stage, u.segment().at(), u.segment().length());
                     u.updater().bindParams(m);
                     update(u, m, ctx);
                 }
-                HostView.of(stage).get(0, transfer, 0, len);
+                HostFloats.current(stage).get(0, transfer, 0, len);
                 for (SegmentUpdate u : group) {
                     SubGroupPlan.Segment s = u.segment();
                     masters.put(s.piece(), s.from(), transfer, s.at(), s.length());
@@ -250,12 +251,12 @@ final class ShardOptimizer {
         int world = ctx.comm().worldSize();
         for (List<SubGroupPlan.Segment> group : plan.groups()) {
             for (SubGroupPlan.Segment s : group) {
-                HostView.of(pieces.get(s.piece()).grad()).get(s.from(), scratch, s.at(), s.length());
+                HostFloats.current(pieces.get(s.piece()).grad()).get(s.from(), scratch, s.at(), s.length());
             }
             ctx.precision().reduce(scratch, SubGroupPlan.length(group), world, contributions / world);
             for (SubGroupPlan.Segment s : group) {
-                HostView.of(pieces.get(s.piece()).grad()).put(s.from(), scratch, s.at(), s.length());
-                HostView.written(pieces.get(s.piece()).grad());
+                HostFloats.current(pieces.get(s.piece()).grad()).put(s.from(), scratch, s.at(), s.length());
+                HostFloats.written(pieces.get(s.piece()).grad());
             }
         }
         if (!ctx.precision().decide(ctx.comm())) {

@@ -1,11 +1,11 @@
-package io.ds4j.dl4j;
+package io.ds4j.zero.update;
 
 import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.HeapFp32;
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.OptimizerBuffers;
 import io.ds4j.zero.kernels.StepArgs;
-import io.ds4j.zero.update.DeepSpeedOptimizer;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,7 +16,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * master weights in fp32 training) and its own optimizer state, with the learning rate of the {@code scheduler}
  * section when there is one.
  */
-final class FusedShardStep implements ShardOptimizerStep {
+public final class ResidentShardUpdate implements ShardUpdate {
 
     private final DeepSpeedOptimizer optimizer;
     private final INDArray params;
@@ -31,7 +31,7 @@ final class FusedShardStep implements ShardOptimizerStep {
      * @param tensors the range's parameter tensors, for Lamb's per-tensor trust ratio ({@link LambTensors}); null
      *                treats the range as one tensor (only right when it is one)
      */
-    FusedShardStep(DeepSpeedOptimizer optimizer, INDArray paramRange, INDArray gradRange, LambTensors tensors) {
+    public ResidentShardUpdate(DeepSpeedOptimizer optimizer, INDArray paramRange, INDArray gradRange, LambTensors tensors) {
         this.tensors = tensors;
         this.optimizer = optimizer;
         FusedOptimizer kernel = optimizer.kernel();
@@ -92,12 +92,12 @@ final class FusedShardStep implements ShardOptimizerStep {
     }
 
     /** @return the kernel's state words per element */
-    int stateWords() {
+    public int stateWords() {
         return state.size();
     }
 
     /** @return state word {@code w} of the shard, the array the kernel updates (checkpoints read and set it) */
-    float[] stateWord(int w) {
+    public float[] stateWord(int w) {
         return state.get(w);
     }
 

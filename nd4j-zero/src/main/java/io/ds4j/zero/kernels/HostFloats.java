@@ -1,4 +1,4 @@
-package io.ds4j.dl4j;
+package io.ds4j.zero.kernels;
 
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -14,14 +14,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * accessed in place at its offset; any other vector (a HALF network's, a strided view) goes through ND4J's own cast
  * or assign, which are exact for fp16 values. On GPU backends the host copy is made current before a read and marked
  * as the newest after a write.
+ *
+ * <p>The one place the engine syncs ND4J's host buffer: code that reads or writes an array's memory through NIO
+ * takes the buffer from {@link #current} and, after writing, calls {@link #written} (both no-ops on the CPU backend).
  */
-final class HostFloats {
+public final class HostFloats {
 
     private HostFloats() {
     }
 
     /** Copies the {@code v.length()} elements of vector {@code v} into {@code dst[dstOff, ...)}. */
-    static void read(INDArray v, float[] dst, int dstOff) {
+    public static void read(INDArray v, float[] dst, int dstOff) {
         int n = length(v);
         if (n == 0) {
             return;
@@ -33,14 +36,14 @@ final class HostFloats {
     }
 
     /** @return the elements of vector {@code v} as a new array */
-    static float[] read(INDArray v) {
+    public static float[] read(INDArray v) {
         float[] out = new float[length(v)];
         read(v, out, 0);
         return out;
     }
 
     /** Writes {@code src[srcOff, srcOff + v.length())} into vector {@code v}. */
-    static void write(float[] src, int srcOff, INDArray v) {
+    public static void write(float[] src, int srcOff, INDArray v) {
         int n = length(v);
         if (n == 0) {
             return;
@@ -60,7 +63,7 @@ final class HostFloats {
      * The host buffer of a contiguous FLOAT vector, its element 0 at index 0 (a view of the array's memory, for bulk
      * reads without a heap copy); made current on the host first.
      */
-    static FloatBuffer buffer(INDArray v) {
+    public static FloatBuffer buffer(INDArray v) {
         if (!direct(v)) {
             throw new IllegalArgumentException("expected a contiguous FLOAT vector, got " + v.dataType()
                     + " with element-wise stride " + v.elementWiseStride());
@@ -69,6 +72,20 @@ final class HostFloats {
         FloatBuffer b = v.data().asNioFloat();
         b.position((int) v.offset());
         return b.slice();
+    }
+
+    /**
+     * The array's whole host buffer (element {@code k} of the buffer at index {@code k}, the array's own elements from
+     * its {@code offset()}), made current on the host first.
+     */
+    public static FloatBuffer current(INDArray a) {
+        Nd4j.getAffinityManager().ensureLocation(a, AffinityManager.Location.HOST);
+        return a.data().asNioFloat();
+    }
+
+    /** After writing through {@link #current}: marks the host copy as the newest. */
+    public static void written(INDArray a) {
+        Nd4j.getAffinityManager().tagLocation(a, AffinityManager.Location.HOST);
     }
 
     /** A FLOAT vector whose elements sit consecutively in its buffer from its offset. */

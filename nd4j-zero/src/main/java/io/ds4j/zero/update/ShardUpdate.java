@@ -1,14 +1,14 @@
-package io.ds4j.dl4j;
+package io.ds4j.zero.update;
 
 import io.ds4j.zero.kernels.KernelPool;
 
 /**
  * The update of one rank's shard by a DeepSpeed-semantics optimizer (an {@code optimizer} section), wherever its fp32
- * master and optimizer state live: in arrays next to the network ({@link FusedShardStep}, no offload) or in an
- * optimizer store on the host or on disk ({@link OffloadedShardStep}, {@code offload_optimizer}). Both read the
+ * master and optimizer state live: in arrays next to the network ({@link ResidentShardUpdate}, no offload) or in an
+ * optimizer store on the host or on disk ({@link OffloadedShardUpdate}, {@code offload_optimizer}). Both read the
  * shard's averaged gradient from the replica's gradient view and leave the updated parameters in its parameter view.
  */
-interface ShardOptimizerStep extends AutoCloseable {
+public interface ShardUpdate extends AutoCloseable {
 
     /**
      * One optimizer step.

@@ -1,4 +1,4 @@
-package io.ds4j.dl4j;
+package io.ds4j.zero.update;
 
 import io.ds4j.zero.config.ZeroConfig;
 import io.ds4j.zero.kernels.HeapFp32;
@@ -12,7 +12,6 @@ import io.ds4j.zero.offload.OptimizerStateStore;
 import io.ds4j.zero.offload.OptimizerStores;
 import io.ds4j.zero.offload.StepInput;
 import io.ds4j.zero.offload.StoreRequest;
-import io.ds4j.zero.update.DeepSpeedOptimizer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -28,7 +27,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * step, so the result is bit-identical to the step without offload. Parameters changed on the network behind the
  * trainer's back between {@code fit} calls are not seen by the master.
  */
-final class OffloadedShardStep implements ShardOptimizerStep {
+public final class OffloadedShardUpdate implements ShardUpdate {
 
     private final DeepSpeedOptimizer update;
     private final OptimizerStateStore store;
@@ -36,7 +35,7 @@ final class OffloadedShardStep implements ShardOptimizerStep {
     private final VectorStorage params;
     private final VectorStorage grads;
 
-    private OffloadedShardStep(DeepSpeedOptimizer update, OptimizerStateStore store, HostTransfer transfer, INDArray paramRange,
+    private OffloadedShardUpdate(DeepSpeedOptimizer update, OptimizerStateStore store, HostTransfer transfer, INDArray paramRange,
             INDArray gradRange) {
         this.update = update;
         this.store = store;
@@ -62,7 +61,7 @@ final class OffloadedShardStep implements ShardOptimizerStep {
      * @throws IllegalArgumentException naming the key when the offload settings cannot work (nvme_path,
      *                                  buffer_count, an optimizer that cannot be offloaded)
      */
-    static OffloadedShardStep open(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange, INDArray gradRange,
+    public static OffloadedShardUpdate open(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange, INDArray gradRange,
             MemoryLedger ledger) {
         long subGroup = Math.max(1, zero.stage3().subGroupSize());
         StoreRequest request = new StoreRequest(ledger.rank(), paramRange.length(), update.kernel().stateWords(),
@@ -70,7 +69,7 @@ final class OffloadedShardStep implements ShardOptimizerStep {
         OptimizerStateStore store = OptimizerStores.open(zero.offloadOptimizer(), request);
         HostTransfer transfer = HostTransfer.forCurrentBackend(ledger);
         try {
-            OffloadedShardStep step = new OffloadedShardStep(update, store, transfer, paramRange, gradRange);
+            OffloadedShardUpdate step = new OffloadedShardUpdate(update, store, transfer, paramRange, gradRange);
             store.initialize(step.params);
             return step;
         } catch (RuntimeException e) {
@@ -90,7 +89,7 @@ final class OffloadedShardStep implements ShardOptimizerStep {
     }
 
     /** @return the store (tests: its master and state) */
-    OptimizerStateStore store() {
+    public OptimizerStateStore store() {
         return store;
     }
 
