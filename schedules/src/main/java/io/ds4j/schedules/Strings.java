@@ -2,13 +2,24 @@ package io.ds4j.schedules;
 
 import java.util.Collection;
 
-/** "Did you mean" suggestions for misspelt keys and type names. */
-final class Strings {
+/**
+ * "Did you mean" suggestions for misspelt keys and type names: ds4j's one edit distance, used by the schedule
+ * factory here and by the configuration reader in the adapter (which depends on this module; the leaf modules do not
+ * depend on each other, so this is the lowest module both see).
+ */
+public final class Strings {
     private Strings() {
     }
 
-    /** The candidate closest to {@code word} by edit distance (case-insensitive), or null if none is close. */
-    static String nearest(String word, Collection<String> candidates) {
+    /**
+     * The candidate closest to {@code word} by edit distance (case-insensitive), the first of equally close ones, when
+     * within {@code max(2, word.length() / 3)}.
+     *
+     * @param word       the misspelt word
+     * @param candidates the known words
+     * @return the closest candidate, or null if none is close (or {@code word} is null)
+     */
+    public static String nearest(String word, Collection<String> candidates) {
         if (word == null) {
             return null;
         }
@@ -24,8 +35,8 @@ final class Strings {
         return bestDistance <= Math.max(2, word.length() / 3) ? best : null;
     }
 
-    /** Levenshtein distance. */
-    static int distance(String a, String b) {
+    /** @return the Levenshtein distance between {@code a} and {@code b} (case-sensitive) */
+    public static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {
