@@ -55,11 +55,7 @@ public final class Bf16 {
 
     /** Converts {@code src[srcOff, srcOff+n)} to bf16 in {@code dst[dstOff, dstOff+n)}. */
     public static void fromFloat(float[] src, int srcOff, short[] dst, int dstOff, int n) {
-        Ranges.check(src.length, srcOff, n, "src");
-        Ranges.check(dst.length, dstOff, n, "dst");
-        for (int i = 0; i < n; i++) {
-            dst[dstOff + i] = fromFloat(src[srcOff + i]);
-        }
+        Bulk16.encode(Bf16::fromFloat, src, srcOff, dst, dstOff, n);
     }
 
     /** Converts bf16 {@code src[srcOff, srcOff+n)} to floats in {@code dst[dstOff, dstOff+n)}. */
@@ -72,25 +68,12 @@ public final class Bf16 {
      * unscale). The product is rounded once, in float.
      */
     public static void toFloat(short[] src, int srcOff, float[] dst, int dstOff, int n, float multiplier) {
-        Ranges.check(src.length, srcOff, n, "src");
-        Ranges.check(dst.length, dstOff, n, "dst");
-        if (multiplier == 1f) {
-            for (int i = 0; i < n; i++) {
-                dst[dstOff + i] = toFloat(src[srcOff + i]);
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                dst[dstOff + i] = toFloat(src[srcOff + i]) * multiplier;
-            }
-        }
+        Bulk16.decode(Bf16::toFloat, src, srcOff, dst, dstOff, n, multiplier);
     }
 
     /** Rounds {@code a[off, off+n)} in place to the nearest bf16 values (see {@link #round(float)}). */
     public static void roundInPlace(float[] a, int off, int n) {
-        Ranges.check(a.length, off, n, "a");
-        for (int i = off, end = off + n; i < end; i++) {
-            a[i] = round(a[i]);
-        }
+        Bulk16.roundInPlace(Bf16::round, a, off, n);
     }
 
     /** Rounds every element of a FLOAT array (any view, offset or stride) in place to the nearest bf16. */
@@ -100,10 +83,6 @@ public final class Bf16 {
 
     /** Converts every element of a FLOAT array, in C order, to bf16 in {@code dst[dstOff, ...)}. */
     public static void fromFloat(INDArray src, short[] dst, int dstOff) {
-        Ranges.check(dst.length, dstOff, FloatViews.length(src), "dst");
-        FloatViews.read(src, true, (chunk, n, start) -> {
-            fromFloat(chunk, 0, dst, dstOff + (int) start, n);
-            return false;
-        });
+        Bulk16.encode(Bf16::fromFloat, src, dst, dstOff);
     }
 }

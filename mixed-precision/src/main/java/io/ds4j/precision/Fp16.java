@@ -112,11 +112,7 @@ public final class Fp16 {
 
     /** Converts {@code src[srcOff, srcOff+n)} to halves in {@code dst[dstOff, dstOff+n)}. */
     public static void fromFloat(float[] src, int srcOff, short[] dst, int dstOff, int n) {
-        Ranges.check(src.length, srcOff, n, "src");
-        Ranges.check(dst.length, dstOff, n, "dst");
-        for (int i = 0; i < n; i++) {
-            dst[dstOff + i] = fromFloat(src[srcOff + i]);
-        }
+        Bulk16.encode(Fp16::fromFloat, src, srcOff, dst, dstOff, n);
     }
 
     /** Converts halves {@code src[srcOff, srcOff+n)} to floats in {@code dst[dstOff, dstOff+n)}. */
@@ -129,25 +125,12 @@ public final class Fp16 {
      * unscale loss-scaled gradients. The product is rounded once, in float.
      */
     public static void toFloat(short[] src, int srcOff, float[] dst, int dstOff, int n, float multiplier) {
-        Ranges.check(src.length, srcOff, n, "src");
-        Ranges.check(dst.length, dstOff, n, "dst");
-        if (multiplier == 1f) {
-            for (int i = 0; i < n; i++) {
-                dst[dstOff + i] = toFloat(src[srcOff + i]);
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                dst[dstOff + i] = toFloat(src[srcOff + i]) * multiplier;
-            }
-        }
+        Bulk16.decode(Fp16::toFloat, src, srcOff, dst, dstOff, n, multiplier);
     }
 
     /** Rounds {@code a[off, off+n)} in place to the nearest halves (see {@link #round(float)}). */
     public static void roundInPlace(float[] a, int off, int n) {
-        Ranges.check(a.length, off, n, "a");
-        for (int i = off, end = off + n; i < end; i++) {
-            a[i] = round(a[i]);
-        }
+        Bulk16.roundInPlace(Fp16::round, a, off, n);
     }
 
     /** Rounds every element of a FLOAT array (any view, offset or stride) in place to the nearest half. */
@@ -157,10 +140,6 @@ public final class Fp16 {
 
     /** Converts every element of a FLOAT array, in C order, to halves in {@code dst[dstOff, ...)}. */
     public static void fromFloat(INDArray src, short[] dst, int dstOff) {
-        Ranges.check(dst.length, dstOff, FloatViews.length(src), "dst");
-        FloatViews.read(src, true, (chunk, n, start) -> {
-            fromFloat(chunk, 0, dst, dstOff + (int) start, n);
-            return false;
-        });
+        Bulk16.encode(Fp16::fromFloat, src, dst, dstOff);
     }
 }
