@@ -83,10 +83,12 @@ final class ZeroReader {
     private static ZeroBucketConfig buckets(Section s, int stage) {
         boolean contiguous = s.bool("contiguous_gradients", true);
         boolean reduceScatter = s.bool("reduce_scatter", true);
-        long reduceBucket = s.integer("reduce_bucket_size", 500_000_000L, 0, MAXSIZE);
+        // stages 0-2 bucket their reduction and gather (the steps' bound); stage 3 reads neither size
+        long minBucket = stage < ZeroConfig.MAX_STAGE ? ZeroBucketConfig.MIN_BUCKET_SIZE : 0;
+        long reduceBucket = s.integer("reduce_bucket_size", 500_000_000L, minBucket, MAXSIZE);
         boolean multiRank = s.bool("use_multi_rank_bucket_allreduce", true);
         boolean allgatherPartitions = s.bool("allgather_partitions", true);
-        long allgatherBucket = s.integer("allgather_bucket_size", 500_000_000L, 0, MAXSIZE);
+        long allgatherBucket = s.integer("allgather_bucket_size", 500_000_000L, minBucket, MAXSIZE);
         Boolean overlap = s.optionalBool("overlap_comm");
         boolean overlapComm = overlap == null ? stage == ZeroConfig.MAX_STAGE : overlap;
         if (!s.isAuto("overlap_comm")) {

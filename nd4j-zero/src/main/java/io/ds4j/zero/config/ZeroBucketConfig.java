@@ -15,6 +15,30 @@ public record ZeroBucketConfig(boolean contiguousGradients, boolean reduceScatte
                                boolean useMultiRankBucketAllreduce, boolean allgatherPartitions,
                                long allgatherBucketSize, boolean overlapComm) {
 
+    /**
+     * The smallest {@code reduce_bucket_size} and {@code allgather_bucket_size} the stage 0-2 steps run with: a bucket
+     * holds at least one element. The reader applies the same bound at stages 0-2; stage 3 uses neither key (and
+     * Hugging Face's legacy ZeRO-3 configs set {@code reduce_bucket_size: 0}), so this record itself only refuses
+     * negative sizes.
+     */
+    public static final long MIN_BUCKET_SIZE = 1;
+
+    /**
+     * The one check of a stage 0-2 bucket size, shared by the config reader's bound and the steps.
+     *
+     * @param key   {@code reduce_bucket_size} or {@code allgather_bucket_size}
+     * @param value the size in elements
+     * @return {@code value}
+     * @throws IllegalArgumentException naming the key and the fix when {@code value < MIN_BUCKET_SIZE}
+     */
+    public static long requireBucketSize(String key, long value) {
+        if (value < MIN_BUCKET_SIZE) {
+            throw new IllegalArgumentException(key + ": " + value + " is not allowed; use at least "
+                    + MIN_BUCKET_SIZE + " element (DeepSpeed default 500000000)");
+        }
+        return value;
+    }
+
     /** Validates that bucket sizes are &ge; 0. */
     public ZeroBucketConfig {
         Checks.nonNegative("reduce_bucket_size", reduceBucketSize);

@@ -51,10 +51,7 @@ public final class GradientBuckets implements AutoCloseable {
      */
     public GradientBuckets(Collectives comm, ShardLayout layout, long reduceBucketSize, ReductionScaling scaling,
                            FloatBuffer shard, MemoryLedger ledger) {
-        if (reduceBucketSize < 1) {
-            throw new IllegalArgumentException("reduce_bucket_size: " + reduceBucketSize
-                    + " is not allowed; use at least 1 element (DeepSpeed default 500000000)");
-        }
+        io.ds4j.zero.config.ZeroBucketConfig.requireBucketSize("reduce_bucket_size", reduceBucketSize);
         this.comm = comm;
         this.layout = layout;
         this.scaling = scaling;

@@ -1,6 +1,7 @@
 package io.ds4j.zero.step;
 
 import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.config.ZeroBucketConfig;
 import io.ds4j.zero.shard.Range;
 import io.ds4j.zero.shard.ShardLayout;
 
@@ -114,14 +115,8 @@ public sealed interface ZeroStep permits FullGradientStep, Stage2Step {
     record Buckets(long reduceBucketSize, long allgatherBucketSize) {
         /** Validates both sizes. */
         public Buckets {
-            if (reduceBucketSize < 1) {
-                throw new IllegalArgumentException("reduce_bucket_size: " + reduceBucketSize
-                        + " is not allowed; use at least 1 element (DeepSpeed default 500000000)");
-            }
-            if (allgatherBucketSize < 1) {
-                throw new IllegalArgumentException("allgather_bucket_size: " + allgatherBucketSize
-                        + " is not allowed; use at least 1 element (DeepSpeed default 500000000)");
-            }
+            ZeroBucketConfig.requireBucketSize("reduce_bucket_size", reduceBucketSize);
+            ZeroBucketConfig.requireBucketSize("allgather_bucket_size", allgatherBucketSize);
         }
     }
 }
