@@ -1,9 +1,6 @@
 package io.ds4j.cli;
 
-import java.io.File;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +18,6 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
 
 /**
  * {@code ds4j estimate (--params N | --model FILE.zip) [--world-size N] CONFIG.json}: the model-state bytes one rank
@@ -138,20 +134,7 @@ final class EstimateCommand implements Command {
     }
 
     private static Model loadModel(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("--model: " + file + " is not a file");
-        }
-        File f = file.toFile();
-        try {
-            return ModelSerializer.restoreMultiLayerNetwork(f, false);
-        } catch (Exception notMln) {
-            try {
-                return ModelSerializer.restoreComputationGraph(f, false);
-            } catch (IOException | RuntimeException e) {
-                throw new IllegalArgumentException("--model: " + file + " is neither a MultiLayerNetwork nor a "
-                        + "ComputationGraph ModelSerializer zip (" + e.getMessage() + ")");
-            }
-        }
+        return ModelFiles.load(file, "--model");
     }
 
     private static String human(long bytes) {

@@ -26,6 +26,7 @@ public final class Main {
         list.add(new EstimateCommand());
         list.add(new TrainCommand());
         list.add(new BenchCommand());
+        list.add(new SweepCommand());
         return new Main(list);
     }
 
