@@ -1,0 +1,415 @@
+package io.ds4j.zero.comm.ucx;
+
+import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Objects;
+
+import io.ds4j.zero.comm.CollectiveKind;
+import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.comm.CommStats;
+
+import org.openucx.jucx.UcxUtils;
+
+/**
+ * {@link Collectives} for ranks that are separate processes (or hosts), over UCX tag send/receive.
+ *
+ * <h2>Algorithm and summation order</h2>
+ * The contract sums in rank order 0..N-1, bit-identical to {@link io.ds4j.zero.comm.InProcessCollectives}. A ring
+ * reduce-scatter adds each chunk in ring order (r+1, r+2, ...), which is not rank order, and floating-point addition is
+ * not associative; so each segment is reduced at its owner instead: in the reduce-scatter phase every rank sends
+ * segment q of its vector straight to rank q, and rank q adds the N contributions in rank order. The all-gather phase
+ * sends each owner's sum straight to every rank. Each rank sends and receives exactly the ring's volume,
+ * {@code 2 (N-1)/N} of the vector for an all-reduce, in N-1 concurrent messages per phase instead of N-1 sequential
+ * steps; every wait is on a named peer, so a silent or dead rank is named directly.
+ *
+ * <h2>Buffers</h2>
+ * {@code float[]} vectors are copied once into a direct staging buffer (UCX cannot send from the Java heap) and the
+ * result once back; UCX then moves the bytes without further copies (shared memory, TCP or RDMA as it chooses).
+ * ND4J arrays that are contiguous go to UCX from their own off-heap memory, without any heap copy
+ * ({@link #allReduceSum(org.nd4j.linalg.api.ndarray.INDArray)}).
+ *
+ * <h2>Failures</h2>
+ * A mismatched collective (detected from a shape check in every message tag and from message lengths), a lost peer, or
+ * a peer silent past the timeout aborts the group naming that rank; the abort reaches every peer as a message.
+ */
+public final class UcxCollectives implements Collectives, AutoCloseable {
+    /** How long connecting waits for the peers at least, whatever the collective timeout. */
+    private static final Duration CONNECT_WAIT = Duration.ofSeconds(60);
+    private final UcxLink link;
+    private final int rank;
+    private final int n;
+    private final EnumMap<CollectiveKind, CommStats.Counter> counters = new EnumMap<>(CollectiveKind.class);
+    private ByteBuffer send = UcxLink.direct(16);
+    private ByteBuffer recv = UcxLink.direct(16);
+    private long seq;
+
+    private UcxCollectives(UcxLink link) {
+        this.link = link;
+        this.rank = link.rank();
+        this.n = link.worldSize();
+    }
+
+    /**
+     * Connects {@code node} to the other ranks. Takes ownership of {@code node} (closed with this).
+     *
+     * @param node      this rank's opened node
+     * @param rank      this rank, {@code 0 <= rank < addresses.size()}
+     * @param addresses every rank's {@link UcxNode#address()}, index r for rank r
+     * @param timeout   how long a collective waits for a peer before aborting the group naming it
+     * @return the connected collectives, after one exchange with every peer (so every rank must call this)
+     */
+    public static UcxCollectives connect(UcxNode node, int rank, List<byte[]> addresses, Duration timeout) {
+        Objects.requireNonNull(node, "node");
+        Objects.requireNonNull(timeout, "timeout");
+        if (addresses.isEmpty() || addresses.size() > Tags.MAX_RANKS) {
+            throw new IllegalArgumentException("world size " + addresses.size() + " is not allowed; use 1.."
+                    + Tags.MAX_RANKS);
+        }
+        if (rank < 0 || rank >= addresses.size()) {
+            throw new IllegalArgumentException("rank " + rank + " is not in 0.." + (addresses.size() - 1));
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+        }
+        UcxCollectives c = new UcxCollectives(new UcxLink(node, rank, List.copyOf(addresses), timeout.toNanos()));
+        try {
+            c.wireUp();
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /**
+     * One message each way with every peer before the first collective, so that every connection is established
+     * while all ranks progress: an abort message sent later then leaves even if its sender stops progressing.
+     */
+    private void wireUp() {
+        int check = Tags.shapeCheck(-1, 0, 0, -1);
+        UcxLink.Round round = link.round("connect", check, 3, 0xFFFF_FFFFL, CONNECT_WAIT);
+        for (int q = 0; q < n; q++) {
+            if (q != rank) {
+                round.recv(q, 0, 0);
+                round.send(q, 0, 0);
+            }
+        }
+        round.await();
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int worldSize() {
+        return n;
+    }
+
+    @Override
+    public void allReduceSum(float[] data, int offset, int length) {
+        Checks.range(rank, "allReduceSum data", data, offset, length);
+        FloatBuffer s = sendFloats(length);
+        s.put(0, data, offset, length);
+        allReduceInPlace(UcxUtils.getAddress(send), s, length, "allReduceSum(length=" + length + ")");
+        s.get(0, data, offset, length);
+    }
+
+    /**
+     * The all-reduce of {@code length} floats at native {@code address}, viewed as {@code view} (index 0 at the
+     * address): reduce-scatter to the segment owners, rank-order sum, all-gather of the sums.
+     */
+    void allReduceInPlace(long address, FloatBuffer view, int length, String op) {
+        int check = Tags.shapeCheck(CollectiveKind.ALL_REDUCE.ordinal(), length, 0, -1);
+        link.throwIfAborted(op);
+        long id = seq++;
+        int from = segment(length, rank), mine = segment(length, rank + 1) - from;
+        if (n > 1) {
+            FloatBuffer slots = recvFloats((long) (n - 1) * mine);
+            UcxLink.Round scatter = link.round(op, check, 0, id);
+            for (int q = 0; q < n; q++) {
+                if (q != rank) {
+                    int qs = segment(length, q);
+                    scatter.recv(q, UcxUtils.getAddress(recv) + 4L * slot(q) * mine, 4L * mine);
+                    scatter.send(q, address + 4L * qs, 4L * (segment(length, q + 1) - qs));
+                }
+            }
+            scatter.await();
+            sumSlots(view, from, view, from, slots, mine);
+            UcxLink.Round gather = link.round(op, check, 1, id);
+            for (int q = 0; q < n; q++) {
+                if (q != rank) {
+                    int qs = segment(length, q);
+                    gather.recv(q, address + 4L * qs, 4L * (segment(length, q + 1) - qs));
+                    gather.send(q, address + 4L * from, 4L * mine);
+                }
+            }
+            gather.await();
+        }
+        count(CollectiveKind.ALL_REDUCE, 2L * (length - mine), 4);
+    }
+
+    /**
+     * {@code out[outAt, +len) = own[ownAt..] + slots in rank order}, chunk by chunk: rank q's contribution is
+     * {@code own} for this rank, else slot {@link #slot(int)} of {@code slots} ({@code len} floats each).
+     */
+    private void sumSlots(FloatBuffer own, int ownAt, FloatBuffer out, int outAt, FloatBuffer slots, int len) {
+        float[] acc = new float[Math.min(len, RankOrderSum.CHUNK)];
+        float[] tmp = new float[acc.length];
+        for (int at = 0; at < len; at += acc.length) {
+            int c = Math.min(acc.length, len - at);
+            for (int q = 0; q < n; q++) {
+                FloatBuffer src = q == rank ? own : slots;
+                int idx = q == rank ? ownAt + at : slot(q) * len + at;
+                RankOrderSum.add(q == 0, src, idx, acc, tmp, c);
+            }
+            out.put(outAt + at, acc, 0, c);
+        }
+    }
+
+    private float[] sumSlotsToHeap(FloatBuffer own, int ownAt, FloatBuffer slots, int len, float[] out, int outAt) {
+        float[] acc = new float[Math.min(len, RankOrderSum.CHUNK)];
+        float[] tmp = new float[acc.length];
+        for (int at = 0; at < len; at += acc.length) {
+            int c = Math.min(acc.length, len - at);
+            for (int q = 0; q < n; q++) {
+                FloatBuffer src = q == rank ? own : slots;
+                int idx = q == rank ? ownAt + at : slot(q) * len + at;
+                RankOrderSum.add(q == 0, src, idx, acc, tmp, c);
+            }
+            System.arraycopy(acc, 0, out, outAt + at, c);
+        }
+        return out;
+    }
+
+    @Override
+    public void reduceScatterSum(float[] input, int inputOffset, int stride, float[] output, int outputOffset,
+            int length) {
+        Checks.strided(rank, n, "reduceScatterSum input", input, inputOffset, stride, length);
+        Checks.range(rank, "reduceScatterSum output", output, outputOffset, length);
+        String op = "reduceScatterSum(length=" + length + ", stride=" + stride + ")";
+        int check = Tags.shapeCheck(CollectiveKind.REDUCE_SCATTER.ordinal(), length, stride, -1);
+        link.throwIfAborted(op);
+        long id = seq++;
+        FloatBuffer s = sendFloats((long) n * length);
+        for (int q = 0; q < n; q++) {
+            s.put(q * length, input, inputOffset + q * stride, length);
+        }
+        FloatBuffer slots = recvFloats((long) (n - 1) * length);
+        UcxLink.Round round = link.round(op, check, 0, id);
+        for (int q = 0; q < n; q++) {
+            if (q != rank) {
+                round.recv(q, UcxUtils.getAddress(recv) + 4L * slot(q) * length, 4L * length);
+                round.send(q, UcxUtils.getAddress(send) + 4L * q * length, 4L * length);
+            }
+        }
+        round.await();
+        sumSlotsToHeap(s, rank * length, slots, length, output, outputOffset);
+        count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+    }
+
+    @Override
+    public void allGather(float[] input, int inputOffset, float[] output, int outputOffset, int stride, int length) {
+        Checks.range(rank, "allGather input", input, inputOffset, length);
+        Checks.strided(rank, n, "allGather output", output, outputOffset, stride, length);
+        String op = "allGather(length=" + length + ", stride=" + stride + ")";
+        int check = Tags.shapeCheck(CollectiveKind.ALL_GATHER.ordinal(), length, stride, -1);
+        link.throwIfAborted(op);
+        long id = seq++;
+        FloatBuffer s = sendFloats((long) n * length);
+        s.put(rank * length, input, inputOffset, length);
+        long base = UcxUtils.getAddress(send);
+        UcxLink.Round round = link.round(op, check, 0, id);
+        for (int q = 0; q < n; q++) {
+            if (q != rank) {
+                round.recv(q, base + 4L * q * length, 4L * length);
+                round.send(q, base + 4L * rank * length, 4L * length);
+            }
+        }
+        round.await();
+        for (int q = 0; q < n; q++) {
+            s.get(q * length, output, outputOffset + q * stride, length);
+        }
+        count(CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+    }
+
+    @Override
+    public void broadcast(float[] data, int offset, int length, int root) {
+        Checks.root(n, "broadcast", root);
+        Checks.range(rank, "broadcast data", data, offset, length);
+        String op = "broadcast(length=" + length + ", root=" + root + ")";
+        int check = Tags.shapeCheck(CollectiveKind.BROADCAST.ordinal(), length, 0, root);
+        link.throwIfAborted(op);
+        long id = seq++;
+        FloatBuffer s = sendFloats(length);
+        long base = UcxUtils.getAddress(send);
+        UcxLink.Round round = link.round(op, check, 0, id);
+        if (rank == root) {
+            s.put(0, data, offset, length);
+            for (int q = 0; q < n; q++) {
+                if (q != root) {
+                    round.send(q, base, 4L * length);
+                }
+            }
+        } else {
+            round.recv(root, base, 4L * length);
+        }
+        round.await();
+        if (rank != root) {
+            s.get(0, data, offset, length);
+        }
+        count(CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
+    }
+
+    /** Only the root receives and sums (rank order, bit-identical to the all-reduce); the others send once. */
+    @Override
+    public void reduceSum(float[] data, int offset, int length, int root) {
+        Checks.root(n, "reduceSum", root);
+        Checks.range(rank, "reduceSum data", data, offset, length);
+        String op = "reduceSum(length=" + length + ", root=" + root + ")";
+        int check = Tags.shapeCheck(CollectiveKind.REDUCE.ordinal(), length, 0, root);
+        link.throwIfAborted(op);
+        long id = seq++;
+        FloatBuffer s = sendFloats(length);
+        s.put(0, data, offset, length);
+        UcxLink.Round round = link.round(op, check, 0, id);
+        if (rank == root) {
+            FloatBuffer slots = recvFloats((long) (n - 1) * length);
+            for (int q = 0; q < n; q++) {
+                if (q != root) {
+                    round.recv(q, UcxUtils.getAddress(recv) + 4L * slot(q) * length, 4L * length);
+                }
+            }
+            round.await();
+            sumSlotsToHeap(s, 0, slots, length, data, offset);
+        } else {
+            round.send(root, UcxUtils.getAddress(send), 4L * length);
+            round.await();
+        }
+        count(CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
+    }
+
+    @Override
+    public double allReduceSum(double value) {
+        double[] all = exchange(new double[] {value}, "allReduceSum(scalar)");
+        double s = all[0];
+        for (int q = 1; q < n; q++) {
+            s += all[q];
+        }
+        return s;
+    }
+
+    @Override
+    public double[] allReduceSum(double[] values) {
+        int m = values.length;
+        double[] all = exchange(values, "allReduceSum(double[" + m + "])");
+        double[] out = java.util.Arrays.copyOf(all, m);
+        for (int q = 1; q < n; q++) {
+            for (int i = 0; i < m; i++) {
+                out[i] += all[q * m + i]; // rank order, as the scalar sum
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public double allReduceMax(double value) {
+        double[] all = exchange(new double[] {value}, "allReduceMax(scalar)");
+        double m = all[0];
+        for (int q = 1; q < n; q++) {
+            m = Double.isNaN(m) || Double.isNaN(all[q]) ? Double.NaN : Math.max(m, all[q]);
+        }
+        return m;
+    }
+
+    /** Every rank's {@code values}, rank q's at {@code [q*m, +m)}: an all-gather of doubles. */
+    private double[] exchange(double[] values, String op) {
+        int m = values.length;
+        int check = Tags.shapeCheck(CollectiveKind.SCALAR_ALL_REDUCE.ordinal(), m, 0, -1);
+        link.throwIfAborted(op);
+        long id = seq++;
+        ensureSend(8L * n * m);
+        DoubleBuffer s = send.asDoubleBuffer();
+        s.put(rank * m, values, 0, m);
+        long base = UcxUtils.getAddress(send);
+        UcxLink.Round round = link.round(op, check, 0, id);
+        for (int q = 0; q < n; q++) {
+            if (q != rank) {
+                round.recv(q, base + 8L * q * m, 8L * m);
+                round.send(q, base + 8L * rank * m, 8L * m);
+            }
+        }
+        round.await();
+        double[] all = new double[n * m];
+        s.get(0, all, 0, n * m);
+        count(CollectiveKind.SCALAR_ALL_REDUCE, (long) (n - 1) * m, 8);
+        return all;
+    }
+
+    @Override
+    public void barrier() {
+        int check = Tags.shapeCheck(CollectiveKind.BARRIER.ordinal(), 0, 0, -1);
+        link.throwIfAborted("barrier");
+        UcxLink.Round round = link.round("barrier", check, 0, seq++);
+        for (int q = 0; q < n; q++) {
+            if (q != rank) {
+                round.recv(q, 0, 0);
+                round.send(q, 0, 0);
+            }
+        }
+        round.await();
+        count(CollectiveKind.BARRIER, 0, 0);
+    }
+
+    @Override
+    public void abort(Throwable cause) {
+        link.abort(rank, Objects.requireNonNull(cause, "cause"));
+    }
+
+    @Override
+    public synchronized CommStats stats() {
+        return new CommStats(counters);
+    }
+
+    private synchronized void count(CollectiveKind kind, long elements, int bytesPerElement) {
+        counters.merge(kind, new CommStats.Counter(1, elements, elements * bytesPerElement), CommStats.Counter::plus);
+    }
+
+    /** Closes the connections and the node; collectives afterwards are an error. */
+    @Override
+    public void close() {
+        link.close();
+    }
+
+    /** Where peer q's contribution lies among the N-1 receive slots. */
+    private int slot(int q) {
+        return q < rank ? q : q - 1;
+    }
+
+    private int segment(int length, int s) {
+        return (int) ((long) length * s / n);
+    }
+
+    private void ensureSend(long bytes) {
+        if (send.capacity() < bytes) {
+            send = UcxLink.direct(Math.min(Integer.MAX_VALUE, Math.max(bytes, 2L * send.capacity())));
+        }
+    }
+
+    private FloatBuffer sendFloats(long floats) {
+        ensureSend(4 * floats);
+        return send.asFloatBuffer();
+    }
+
+    private FloatBuffer recvFloats(long floats) {
+        if (recv.capacity() < 4 * floats) {
+            recv = UcxLink.direct(Math.min(Integer.MAX_VALUE, Math.max(4 * floats, 2L * recv.capacity())));
+        }
+        return recv.asFloatBuffer();
+    }
+}
