@@ -27,6 +27,8 @@ public final class Main {
         list.add(new TrainCommand());
         list.add(new BenchCommand());
         list.add(new SweepCommand());
+        list.add(new ReferenceCommand());
+        list.add(new DocsCommand());
         return new Main(list);
     }
 

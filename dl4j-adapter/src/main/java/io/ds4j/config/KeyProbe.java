@@ -17,11 +17,18 @@ import java.util.Set;
  * needs is added around it (an optimizer or schedule type that accepts it, ZeRO stage 3 for the ZeRO keys).
  */
 final class KeyProbe {
+    /** Stands for a key printed as null (no value set). */
+    static final Object NOT_SET = new Object() {
+        @Override
+        public String toString() {
+            return "null";
+        }
+    };
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> BATCH = Set.of(BatchTriad.TRAIN, BatchTriad.MICRO, BatchTriad.GAS);
     private static final List<Object> CANDIDATES = List.of(false, true, 0L, 1L, 2L, 3L, 0.5, 1e-3, "fp32", "bf16",
             "WARN", "IGNORE", "sum", "cpu", "nvme", "Adam", "WarmupLR", List.of(0.5, 0.6), Map.of(),
-            Map.of("enabled", true), Map.of("autotp_size", 2L), "x", List.of("x"));
+            Map.of("enabled", true), Map.of("autotp_size", 2L), "x", List.of("x"), -1L, "linear");
 
     /**
      * The result of reading a configuration that gives one key.
@@ -111,6 +118,26 @@ final class KeyProbe {
         String leaf = path.substring(path.lastIndexOf('.') + 1);
         return Schedules.types().stream().filter(t -> !path.startsWith("scheduler.params.")
                 || Schedules.paramNames(t).contains(leaf)).findFirst().orElseThrow();
+    }
+
+    /**
+     * What {@code validate} prints for the key when the file leaves it out (in the key's context): empty when the
+     * reader prints nothing there; a present Optional holding {@link #NOT_SET} when it prints null.
+     */
+    @SuppressWarnings("unchecked")
+    static Optional<Object> printed(String path) {
+        try {
+            Object at = DeepSpeedConfig.parse(json(context(path))).toMap(1);
+            for (String p : path.split("\\.")) {
+                if (!(at instanceof Map<?, ?> m) || !m.containsKey(p)) {
+                    return Optional.empty();
+                }
+                at = ((Map<String, Object>) m).get(p);
+            }
+            return Optional.of(at == null ? NOT_SET : at);
+        } catch (DeepSpeedConfigException e) {
+            return Optional.empty();
+        }
     }
 
     @SuppressWarnings("unchecked")
