@@ -29,6 +29,7 @@ public final class Main {
         list.add(new SweepCommand());
         list.add(new ReferenceCommand());
         list.add(new DocsCommand());
+        list.add(new ConsolidateCommand());
         return new Main(list);
     }
 

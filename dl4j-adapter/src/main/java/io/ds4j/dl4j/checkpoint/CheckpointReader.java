@@ -46,9 +46,6 @@ public final class CheckpointReader {
         Path modelFile = folder.resolve(Checkpoints.MODEL_STATES);
         ShardFile model = ShardFile.read(modelFile);
         checkModel(modelFile, model.meta(), t);
-        int world = Integer.parseInt(model.get("world_size"));
-        Map<String, float[]> full = new HashMap<>();
-        Map<String, BitSet> covered = new HashMap<>();
         for (Map.Entry<String, Long> v : t.target().vectorLengths().entrySet()) {
             String saved = model.meta().get("vector." + v.getKey());
             if (saved == null || Long.parseLong(saved) != v.getValue()) {
@@ -56,8 +53,30 @@ public final class CheckpointReader {
                         + " the checkpoint but the engine needs " + v.getValue() + "; load it into the same network"
                         + " with the same updaters");
             }
-            full.put(v.getKey(), new float[Math.toIntExact(v.getValue())]);
-            covered.put(v.getKey(), new BitSet());
+        }
+        Map<String, float[]> full = vectors(folder, model);
+        LossScaleCodec.get(model.meta(), t.target().lossScale()); // a corrupt scale fails here, before any change
+        return new LoadedCheckpoint(folder, model.meta(), full);
+    }
+
+    /**
+     * Assembles the whole canonical vectors the model-states file lists from every rank file of the tag folder.
+     *
+     * @param folder the tag folder
+     * @param model  its model-states file, read and checked
+     * @return vector name to its whole values
+     * @throws CheckpointException when a rank file is missing, damaged, of another save, or the pieces leave a gap
+     */
+    static Map<String, float[]> vectors(Path folder, ShardFile model) {
+        int world = Integer.parseInt(model.get("world_size"));
+        Map<String, float[]> full = new HashMap<>();
+        Map<String, BitSet> covered = new HashMap<>();
+        for (Map.Entry<String, String> e : model.meta().entrySet()) {
+            if (e.getKey().startsWith("vector.")) {
+                String name = e.getKey().substring("vector.".length());
+                full.put(name, new float[Math.toIntExact(Long.parseLong(e.getValue()))]);
+                covered.put(name, new BitSet());
+            }
         }
         for (int r = 0; r < world; r++) {
             Path f = folder.resolve(Checkpoints.rankFile(r));
@@ -72,8 +91,7 @@ public final class CheckpointReader {
                         + n + " elements of '" + c.getKey() + "'; the checkpoint is incomplete, load another tag");
             }
         }
-        LossScaleCodec.get(model.meta(), t.target().lossScale()); // a corrupt scale fails here, before any change
-        return new LoadedCheckpoint(folder, model.meta(), full);
+        return full;
     }
 
     private static void checkModel(Path file, Map<String, String> m, Target t) {
