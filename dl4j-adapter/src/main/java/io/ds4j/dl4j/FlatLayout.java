@@ -92,13 +92,32 @@ public final class FlatLayout {
     /**
      * Describes a network.
      *
-     * @param net an initialised {@link MultiLayerNetwork} or {@link ComputationGraph}
+     * @param net an initialised {@link MultiLayerNetwork} or {@link ComputationGraph}, or a MultiLayerNetwork not yet
+     *            initialised (described without allocating its flat vector: {@link PartitionedConstruction})
      * @return its layout
      */
     public static FlatLayout of(Model net) {
+        if (PartitionedConstruction.applies(net)) { // not initialised: the layout its init() would give
+            return ofLayers(PartitionedConstruction.skeleton(((MultiLayerNetwork) net).getLayerWiseConfigurations()));
+        }
+        FlatLayout layout = ofLayers(orderedLayers(net));
+        if (layout.length() != net.numParams()) {
+            throw new IllegalStateException("layout covers " + layout.length() + " parameters but the network has "
+                    + net.numParams() + "; is the network initialised (net.init())?");
+        }
+        return layout;
+    }
+
+    /**
+     * Describes layers that are laid out one after the other in this order (a rank's own layers).
+     *
+     * @param layers the layers with their parameter tables, in flat order
+     * @return their layout
+     */
+    public static FlatLayout ofLayers(List<? extends Trainable> layers) {
         List<Slot> slots = new ArrayList<>();
         long offset = 0;
-        for (Trainable t : orderedLayers(net)) {
+        for (Trainable t : layers) {
             Map<String, INDArray> table = t.paramTable(false);
             if (table == null) {
                 continue;
@@ -108,10 +127,6 @@ public final class FlatLayout {
                 slots.add(new Slot(t, e.getKey(), offset, offset + n));
                 offset += n;
             }
-        }
-        if (offset != net.numParams()) {
-            throw new IllegalStateException("layout covers " + offset + " parameters but the network has "
-                    + net.numParams() + "; is the network initialised (net.init())?");
         }
         return new FlatLayout(slots, group(slots), offset);
     }

@@ -240,7 +240,10 @@ final class Replica {
     }
 
     void incrementEpochCount() {
-        if (net instanceof MultiLayerNetwork m) {
+        if (net instanceof MultiLayerNetwork m && PartitionedConstruction.applies(m)) {
+            var c = m.getLayerWiseConfigurations(); // no layers yet to synchronise: init() will
+            c.setEpochCount(c.getEpochCount() + 1);
+        } else if (net instanceof MultiLayerNetwork m) {
             m.incrementEpochCount();
         } else {
             ((ComputationGraph) net).incrementEpochCount();

@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -122,11 +123,36 @@ public final class ZeroTrainer implements AutoCloseable {
     }
 
     /**
-     * @param net an initialised MultiLayerNetwork or ComputationGraph
+     * @param net an initialised MultiLayerNetwork or ComputationGraph; or a MultiLayerNetwork not yet initialised
+     *            ({@code new MultiLayerNetwork(conf)}), which at {@code zero_optimization.stage: 3} is built
+     *            partitioned (its full flat vector never exists until {@link #network()} asks for it; see
+     *            {@link PartitionedConstruction}) and below stage 3 is initialised by {@code build()} as {@code init()}
+     *            would
      * @return a builder
      */
     public static Builder builder(Model net) {
         return new Builder(net);
+    }
+
+    /**
+     * The network the trainer trains. For a trainer built from an initialised network it is that network, which
+     * holds the parameters of the last step taken. For a MultiLayerNetwork built partitioned at stage 3 (not
+     * initialised when given to {@link #builder}), the first call initialises it (now its full flat parameter vector
+     * is allocated) and gathers the trained parameters into it; from then on it receives the parameters after every
+     * step, as an initialised network does.
+     *
+     * @return the network
+     */
+    public Model network() {
+        checkOpen();
+        if (stage3 != null && PartitionedConstruction.applies(main.net())) {
+            MultiLayerNetwork m = (MultiLayerNetwork) main.net();
+            int iteration = m.getIterationCount();
+            m.init();
+            stage3.trainer().writeParamsTo(m);
+            m.setIterationCount(iteration);
+        }
+        return main.net();
     }
 
     /** Trains one pass over {@code iterator}; each of its batches is one global batch. */
@@ -301,7 +327,7 @@ public final class ZeroTrainer implements AutoCloseable {
             LossScale used = stage3.trainer().lossScale();
             double score = stage3.step(step, comms.size(), iteration, epoch);
             boolean skipped = stage3.trainer().lastStepSkipped();
-            if (!skipped) {
+            if (!skipped && !PartitionedConstruction.applies(main.net())) { // built partitioned: see network()
                 stage3.trainer().writeParamsTo(main.net());
             }
             applied += skipped ? 0 : 1; // a skipped (overflowed) step advances neither iteration nor schedules
@@ -638,6 +664,9 @@ public final class ZeroTrainer implements AutoCloseable {
                 options = EngineOptions.from(deepSpeedConfig, worldSize);
                 precision = EnginePrecision.from(deepSpeedConfig, worldSize);
                 batch = GlobalBatch.of(deepSpeedConfig, worldSize);
+            }
+            if (options.zero().stage() < 3 && PartitionedConstruction.applies(net)) {
+                ((MultiLayerNetwork) net).init(); // partitioned construction is stage 3's; below, every rank has all
             }
             EnginePrecision.Compute c = compute != null ? compute : EnginePrecision.Compute.fromSystemProperty();
             precision = precision.resolve(c, EnginePrecision.cudaBackend(),

@@ -102,10 +102,20 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * {@code mine} (this rank's copy, already bound to the scratch).
      */
     protected ModuleParams partition(int id, String name, Trainable user, Layer mine, FlatLayout layout) {
-        List<PartitionedParam> own = new ArrayList<>();
-        List<FlatLayout.Slot> slots = new ArrayList<>();
         long n = user.numParams();
         float[] values = n == 0 ? new float[0] : user.params().dup().reshape(n).toFloatVector();
+        return partition(id, name, user, values, mine, layout);
+    }
+
+    /**
+     * As {@link #partition(int, String, Trainable, Layer, FlatLayout)} with the layer's parameter values given
+     * ({@code values}, in the layer's flat order) instead of read from {@code user}, which then only names the
+     * layout's slots (partitioned construction: see {@link io.ds4j.dl4j.PartitionedConstruction}).
+     */
+    protected ModuleParams partition(int id, String name, Trainable user, float[] values, Layer mine,
+                                     FlatLayout layout) {
+        List<PartitionedParam> own = new ArrayList<>();
+        List<FlatLayout.Slot> slots = new ArrayList<>();
         long layerStart = -1;
         firstParam.put(id, params.size());
         for (FlatLayout.Slot s : layout.slots()) {

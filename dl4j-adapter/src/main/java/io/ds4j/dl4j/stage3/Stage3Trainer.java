@@ -1,6 +1,7 @@
 package io.ds4j.dl4j.stage3;
 
 import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.dl4j.PartitionedConstruction;
 import io.ds4j.dl4j.RankErrors;
 import io.ds4j.dl4j.ShardUpdater;
 import io.ds4j.dl4j.precision.ExampleWeight;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -114,6 +116,9 @@ public final class Stage3Trainer implements AutoCloseable {
      */
     public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
                                        List<? extends Collectives> group, Stage3Numerics numerics) {
+        if (PartitionedConstruction.applies(net)) {
+            return createPartitioned((MultiLayerNetwork) net, knobs, offload, group, numerics);
+        }
         FlatLayout layout = check(net);
         long shardBytes = 4L * ((net.numParams() + group.size() - 1) / group.size());
         Ranks.Body<RankBase> make;
@@ -125,6 +130,39 @@ public final class Stage3Trainer implements AutoCloseable {
             throw new IllegalArgumentException("model: " + net.getClass().getName() + " is not supported; pass a "
                     + "MultiLayerNetwork or a ComputationGraph");
         }
+        Stage3Trainer t = start(group, make, net.numParams());
+        if (net instanceof MultiLayerNetwork m) {
+            t.iteration = m.getIterationCount();
+            t.epoch = m.getEpochCount();
+        } else {
+            t.iteration = ((ComputationGraph) net).getIterationCount();
+            t.epoch = ((ComputationGraph) net).getEpochCount();
+        }
+        return t;
+    }
+
+    /**
+     * Partitioned construction of a {@link MultiLayerNetwork} that is not initialised (DeepSpeed's {@code zero.Init},
+     * see {@link PartitionedConstruction}): every rank draws each layer's initial values as {@code init()} would and
+     * keeps only its shards, so the full flat vector never exists. {@link #copyParamsTo} or {@link #writeParamsTo}
+     * fill an initialised network of the same configuration when the user asks for the full model.
+     */
+    private static Stage3Trainer createPartitioned(MultiLayerNetwork net, ZeroStage3Config knobs,
+                                                   OffloadParamConfig offload, List<? extends Collectives> group,
+                                                   Stage3Numerics numerics) {
+        MultiLayerConfiguration prepared = PartitionedConstruction.prepared(net.getLayerWiseConfigurations());
+        checkLayers(FlatLayout.of(net)); // a skeleton's layout: one layer-sized array, garbage after the checks
+        long psi = PartitionedConstruction.numParams(prepared);
+        long shardBytes = 4L * ((psi + group.size() - 1) / group.size());
+        Stage3Trainer t = start(group, c -> withHome(offload, c, shardBytes, numerics,
+                e -> new Stage3Rank(prepared, knobs, e)), psi);
+        t.iteration = net.getIterationCount();
+        t.epoch = net.getEpochCount();
+        return t;
+    }
+
+    /** Builds one rank per member of {@code group}, each on its own thread; nothing stays open if one fails. */
+    private static Stage3Trainer start(List<? extends Collectives> group, Ranks.Body<RankBase> make, long numParams) {
         List<RankBase> built = java.util.Collections.synchronizedList(new ArrayList<>());
         List<RankBase> ranks;
         RankThreads threads = RankThreads.start(group);
@@ -139,15 +177,7 @@ public final class Stage3Trainer implements AutoCloseable {
             threads.close();
             throw e;
         }
-        Stage3Trainer t = new Stage3Trainer(List.copyOf(group), new ArrayList<>(ranks), threads, net.numParams());
-        if (net instanceof MultiLayerNetwork m) {
-            t.iteration = m.getIterationCount();
-            t.epoch = m.getEpochCount();
-        } else {
-            t.iteration = ((ComputationGraph) net).getIterationCount();
-            t.epoch = ((ComputationGraph) net).getEpochCount();
-        }
-        return t;
+        return new Stage3Trainer(List.copyOf(group), new ArrayList<>(ranks), threads, numParams);
     }
 
     /**
@@ -199,13 +229,19 @@ public final class Stage3Trainer implements AutoCloseable {
 
     private static FlatLayout check(Model net) {
         if (net.params() == null) {
-            throw new IllegalArgumentException("network: not initialised; call net.init() before ZeRO stage 3");
+            throw new IllegalArgumentException("network: not initialised; call net.init() before ZeRO stage 3 (only a"
+                    + " MultiLayerNetwork can be built partitioned without init())");
         }
         if (net.params().dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("network data type: " + net.params().dataType()
                     + " is not supported by ZeRO stage 3 yet; build the network with dataType(DataType.FLOAT)");
         }
         FlatLayout layout = FlatLayout.of(net);
+        checkLayers(layout);
+        return layout;
+    }
+
+    private static void checkLayers(FlatLayout layout) {
         for (FlatLayout.Slot s : layout.slots()) {
             GradientNormalization g = s.layer().getConfig().getGradientNormalization();
             if (g != null && g != GradientNormalization.None) {
@@ -215,7 +251,6 @@ public final class Stage3Trainer implements AutoCloseable {
             }
         }
         ShardUpdater.requireShardable(layout, 3);
-        return layout;
     }
 
     /**
