@@ -15,8 +15,10 @@ import java.util.Set;
  * {@code ds4j bench capacity}: under one fixed memory limit (each child JVM's {@code -Xmx} and JavaCPP's
  * {@code maxbytes}/{@code maxphysicalbytes}), the largest wide dense network that trains {@value #STEPS} steps, for
  * plain DL4J {@code fit()} (DL4J Adam), ds4j ZeRO-2 with nvme {@code offload_optimizer} and ds4j ZeRO-3 with nvme
- * {@code offload_param} and {@code offload_optimizer} (DeepSpeed's Adam). Each setup doubles the parameter count from
- * {@code --start-params}, one child JVM per size, until a child fails (an OutOfMemoryError of the heap or of JavaCPP,
+ * {@code offload_param} and {@code offload_optimizer} (DeepSpeed's Adam), the network given uninitialised so that
+ * stage 3 builds it partitioned ({@link io.ds4j.dl4j.PartitionedConstruction}, as a DeepSpeed user fitting a large
+ * model builds it under {@code zero.Init}). Every ds4j config sets the memory knobs of {@link ProbeSetup#KNOBS}. Each
+ * setup doubles the parameter count from {@code --start-params}, one child JVM per size, until a child fails (an OutOfMemoryError of the heap or of JavaCPP,
  * or any other failure, reported as it is) or {@code --max-params} is passed.
  *
  * <p>The default limit is one number for all memory: 1 GiB resident ({@code maxphysicalbytes}, which JavaCPP checks
@@ -34,7 +36,8 @@ public final class CapacityBench {
             "  capacity        the largest 64 -> 9 x w -> 10 network that trains 3 steps under a fixed memory",
             "                  limit, doubling its parameters from --start-params, one child JVM per size: plain",
             "                  DL4J fit() (fit), ZeRO-2 + nvme offload_optimizer (zero2-nvme), ZeRO-3 + nvme",
-            "                  offload_param and offload_optimizer (zero3-nvme); a failure ends a setup's doubling",
+            "                  offload_param and offload_optimizer, the network built partitioned (zero3-nvme);",
+            "                  a failure ends a setup's doubling; every ds4j config sets the knobs printed",
             "  --start-params N  first size (default 1M); --max-params N  stop doubling above it (default 128M)",
             "  --xmx SIZE        each child's -Xmx (default 1g)",
             "  --maxbytes SIZE   -Dorg.bytedeco.javacpp.maxbytes (default 1g; ND4J's CPU arrays are allocated",
@@ -184,7 +187,7 @@ public final class CapacityBench {
                     new ProbeSetup.Size(params, 1, STEPS), null);
             case "zero2-nvme" -> new ProbeSetup(Mode.ZERO, 2, Offload.NVME, Offload.NONE,
                     new ProbeSetup.Size(params, worldSize, STEPS), null);
-            case "zero3-nvme" -> new ProbeSetup(Mode.ZERO, 3, Offload.NVME, Offload.NVME,
+            case "zero3-nvme" -> new ProbeSetup(Mode.ZERO_INIT, 3, Offload.NVME, Offload.NVME,
                     new ProbeSetup.Size(params, worldSize, STEPS), null);
             default -> throw new IllegalArgumentException("setup '" + name + "' is not one of " + SETUPS);
         };

@@ -92,6 +92,7 @@ public record CapacityReport(String machine, List<String> setups, List<CapacityB
     /** @return the table as printed */
     public String table() {
         StringBuilder sb = new StringBuilder("machine: ").append(machine).append('\n');
+        sb.append(ProbeSetup.knobsLine()).append('\n');
         sb.append(String.format(Locale.ROOT, "%-11s %13s %-7s %7s %9s %9s %9s  %s%n", "setup", "Ψ", "result",
                 "s", "VmHWM", "heap", "ledger/r", "largest ledger category in memory / failure (MiB)"));
         for (CapacityBench.Attempt a : attempts) {

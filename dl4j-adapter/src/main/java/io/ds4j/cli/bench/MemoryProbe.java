@@ -14,7 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.bytedeco.javacpp.Pointer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 
@@ -22,6 +22,9 @@ import org.nd4j.linalg.learning.config.Adam;
  * The child JVM of {@code bench memory} and {@code bench capacity}: runs one {@link ProbeSetup} and prints what it
  * held as {@code ds4j-probe.<key>=<value>} lines on stdout ({@link ProbeResult} reads them). Exit 0 when the setup
  * ran, 3 when it failed (the failure is printed as {@code ds4j-probe.error}), 2 on bad arguments.
+ *
+ * <p>The network is {@link WideDigitsModel}'s as a {@link MultiLayerNetwork}, initialised by every mode but
+ * {@link ProbeSetup.Mode#ZERO_INIT}, which hands it to stage 3 uninitialised (partitioned construction).
  *
  * <p><b>Baseline</b> ({@link ProbeSetup.Mode#BASELINE}): the JVM loads ND4J, the OptDigits batches and builds and
  * initialises the same network (its flat fp32 parameters, 4Ψ bytes), runs one forward pass of one batch (which loads
@@ -67,11 +70,15 @@ public final class MemoryProbe {
         try {
             List<DataSet> batches = StepBatches.of(OptDigits.split(TrainJob.TRAIN_SIZE, TrainJob.SEED)[0],
                     setup.globalBatch(), Math.max(1, setup.size().steps()), TrainJob.SEED);
-            ComputationGraph net = WideDigitsModel.build(new Adam(ProbeSetup.LR), TrainJob.SEED, width);
+            MultiLayerNetwork net = new MultiLayerNetwork(WideDigitsModel.layers(new Adam(ProbeSetup.LR),
+                    TrainJob.SEED, width));
+            if (setup.mode() != ProbeSetup.Mode.ZERO_INIT) {
+                net.init(); // ZERO_INIT: stage 3 builds it partitioned, its flat vector never allocated
+            }
             switch (setup.mode()) {
                 case BASELINE -> net.output(batches.get(0).getFeatures());
                 case FIT -> net.fit(StepBatches.iterator(batches));
-                case ZERO -> zero(setup, net, batches, out);
+                case ZERO, ZERO_INIT -> zero(setup, net, batches, out);
             }
             print(out, "status", "ok");
         } catch (Throwable e) {
@@ -91,7 +98,7 @@ public final class MemoryProbe {
         return code;
     }
 
-    private static void zero(ProbeSetup setup, ComputationGraph net, List<DataSet> batches, PrintStream out) {
+    private static void zero(ProbeSetup setup, MultiLayerNetwork net, List<DataSet> batches, PrintStream out) {
         DeepSpeedConfig config = DeepSpeedConfig.parse(setup.json());
         try (ZeroTrainer trainer = ZeroTrainer.builder(net).config(config).worldSize(setup.size().worldSize())
                 .build()) {

@@ -87,6 +87,7 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
     /** @return the table as printed */
     public String table() {
         StringBuilder sb = new StringBuilder("machine: ").append(machine).append('\n');
+        sb.append(ProbeSetup.knobsLine()).append('\n');
         sb.append(String.format(Locale.ROOT, "Ψ %,d parameters, N %d ranks in one process, fp32, DeepSpeed Adam;"
                 + " MiB%n", baseline.psi(), baseline.worldSize()));
         sb.append(String.format(Locale.ROOT, "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s%n", "setup",

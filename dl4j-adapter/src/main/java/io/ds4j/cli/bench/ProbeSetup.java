@@ -26,8 +26,12 @@ public record ProbeSetup(Mode mode, int stage, Offload optimizer, Offload param,
     /** The learning rate of every mode. */
     static final double LR = 1e-3;
 
-    /** What the child does. */
-    public enum Mode { BASELINE, FIT, ZERO }
+    /**
+     * What the child does: {@code ZERO_INIT} is {@code ZERO} at stage 3 on a network the child never initialises, so
+     * that the trainer builds it partitioned ({@link io.ds4j.dl4j.PartitionedConstruction}, DeepSpeed's
+     * {@code zero.Init}).
+     */
+    public enum Mode { BASELINE, FIT, ZERO, ZERO_INIT }
 
     /** Where an offload puts its bytes. */
     public enum Offload {
@@ -69,7 +73,11 @@ public record ProbeSetup(Mode mode, int stage, Offload optimizer, Offload param,
 
     /** Checks that the offloads are ones the stage supports. */
     public ProbeSetup {
-        if (mode == Mode.ZERO && (stage < 0 || stage > 3 || stage == 0 && optimizer != Offload.NONE
+        if (mode == Mode.ZERO_INIT && stage != 3) {
+            throw new IllegalArgumentException("stage " + stage + ": partitioned construction (zero_init) is stage 3's;"
+                    + " use stage 3 or mode zero");
+        }
+        if ((mode == Mode.ZERO || mode == Mode.ZERO_INIT) && (stage < 0 || stage > 3 || stage == 0 && optimizer != Offload.NONE
                 || stage < 3 && param != Offload.NONE)) {
             throw new IllegalArgumentException("stage " + stage + " with offload_optimizer " + optimizer.device()
                     + " and offload_param " + param.device() + " is not a ZeRO setup: offload_optimizer needs stage"
@@ -82,9 +90,35 @@ public record ProbeSetup(Mode mode, int stage, Offload optimizer, Offload param,
         return MICRO_BATCH * size.worldSize();
     }
 
-    /** @return the DeepSpeed configuration (DeepSpeed's Adam section, fp32, no clipping) */
+    /**
+     * The {@code zero_optimization} knobs every ZeRO probe sets, as a DeepSpeed user fitting the largest model into
+     * little memory would set them rather than DeepSpeed's throughput-minded defaults (which make one sub-group, one
+     * reduce bucket and the live-parameter budget each cover the whole model): the optimizer steps and nvme stages
+     * one million elements at a time ({@code sub_group_size}), gradients are reduced and parameters all-gathered one
+     * million elements at a time (stages 1-2), and stage 3 releases each layer's gathered parameters as soon as it
+     * has run ({@code stage3_max_live_parameters}, {@code stage3_max_reuse_distance}), prefetches nothing, and keeps
+     * only tensors below 10,000 elements (biases) gathered between steps.
+     */
+    public static final String KNOBS = "\"sub_group_size\": 1000000, \"reduce_bucket_size\": 1000000,"
+            + " \"allgather_bucket_size\": 1000000";
+    /** The stage-3 part of {@link #KNOBS}, set at stage 3 only. */
+    public static final String STAGE3_KNOBS = "\"stage3_max_live_parameters\": 1000000,"
+            + " \"stage3_max_reuse_distance\": 1000000, \"stage3_prefetch_bucket_size\": 0,"
+            + " \"stage3_param_persistence_threshold\": 10000";
+    /** {@code buffer_count} and {@code buffer_size} of an nvme {@code offload_param}: 4 swap buffers of 1M elements. */
+    static final String PARAM_SWAP = "\"buffer_count\": 4, \"buffer_size\": 1000000";
+
+    /** @return one line naming the knobs every ZeRO child sets, for the reports */
+    public static String knobsLine() {
+        return "ds4j zero_optimization: " + KNOBS + "; stage 3 also " + STAGE3_KNOBS + "; nvme offload_param "
+                + PARAM_SWAP;
+    }
+
+    /** @return the DeepSpeed configuration (DeepSpeed's Adam section, fp32, no clipping, {@link #KNOBS};
+     *         {@link #STAGE3_KNOBS} at stage 3) */
     public String json() {
-        StringBuilder zero = new StringBuilder("\"stage\": " + stage);
+        StringBuilder zero = new StringBuilder("\"stage\": " + stage + ", " + KNOBS
+                + (stage == 3 ? ", " + STAGE3_KNOBS : ""));
         section(zero, "offload_optimizer", optimizer);
         section(zero, "offload_param", param);
         return String.format(Locale.ROOT, "{\"train_batch_size\": %d, \"gradient_accumulation_steps\": 1,"
@@ -100,6 +134,9 @@ public record ProbeSetup(Mode mode, int stage, Offload optimizer, Offload param,
         zero.append(", \"").append(key).append("\": {\"device\": \"").append(o.device()).append('"');
         if (o == Offload.NVME) {
             zero.append(", \"nvme_path\": \"").append(nvmePath.toString().replace("\\", "\\\\")).append('"');
+            if (key.equals("offload_param")) {
+                zero.append(", ").append(PARAM_SWAP);
+            }
         }
         zero.append('}');
     }

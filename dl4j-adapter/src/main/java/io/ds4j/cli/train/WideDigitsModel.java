@@ -2,6 +2,7 @@ package io.ds4j.cli.train;
 
 import io.ds4j.data.OptDigits;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -66,6 +67,26 @@ public final class WideDigitsModel {
             }
         }
         return lo;
+    }
+
+    /**
+     * The same network as a {@link MultiLayerConfiguration} (for {@code new MultiLayerNetwork(conf)}, which stage 3
+     * can build partitioned without {@code init()}).
+     *
+     * @param updater the DL4J updater of every layer
+     * @param seed    the weight-initialisation seed
+     * @param width   the width of every hidden layer ({@link #HIDDEN_LAYERS} of them)
+     * @return the configuration
+     */
+    public static MultiLayerConfiguration layers(IUpdater updater, long seed, int width) {
+        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(seed)
+                .weightInit(WeightInit.XAVIER).updater(updater).list();
+        for (int i = 0; i < HIDDEN_LAYERS; i++) {
+            b.layer(new DenseLayer.Builder().nIn(i == 0 ? OptDigits.FEATURES : width).nOut(width)
+                    .activation(Activation.TANH).build());
+        }
+        return b.layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(width)
+                .nOut(OptDigits.CLASSES).activation(Activation.SOFTMAX).build()).build();
     }
 
     /**
