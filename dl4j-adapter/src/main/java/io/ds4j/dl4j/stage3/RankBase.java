@@ -47,6 +47,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     private final ParamHome home;
     private final Stage3Precision precision;
     private final FusedShardUpdate fused;
+    private int pendingGradient = -1; // the module whose gradient waits in the scratch for leave(), or -1
 
     /**
      * What a rank is built with besides the network.
@@ -167,7 +168,10 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         return pl.layer();
     }
 
-    /** Binds the gradient views of module {@code id}, runs {@code body}, and reduce-scatters the gradient. */
+    /**
+     * Binds the gradient views of module {@code id} and runs {@code body}; the gradient, left in the gradient scratch,
+     * is reduce-scattered by {@link #leave}, after the module's gathered parameters are released.
+     */
     @Override
     public <T> T backprop(int id, java.util.function.Supplier<T> body) {
         PartitionedLayer pl = modules.get(id);
@@ -175,22 +179,37 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             pl.bindGradients(gradScratch);
         }
         T out = body.get();
-        if (pl != null) {
-            int f = firstParam.get(id);
-            pl.reduceScatter(gradScratch, comm, buffers, precision::store, (g, i) -> optimizer.accept(f + i, g));
-        }
+        pendingGradient = pl == null ? -1 : id;
         return out;
     }
 
-    /** Releases module {@code id} as the coordinator's rules say. */
+    /**
+     * Releases module {@code id} as the coordinator's rules say, then reduce-scatters its gradient if its backward
+     * just ran: the gathered parameters (no longer needed once the backward has run) are gone before the
+     * reduce-scatter's buffers are taken, so the two never add up in memory.
+     */
     @Override
     public void leave(int id) {
         coordinator.release(id);
+        if (pendingGradient == id) {
+            reduceScatterPending();
+        }
+    }
+
+    private void reduceScatterPending() {
+        int id = pendingGradient;
+        pendingGradient = -1;
+        int f = firstParam.get(id);
+        modules.get(id).reduceScatter(gradScratch, comm, buffers, precision::store,
+                (g, i) -> optimizer.accept(f + i, g));
     }
 
     /** Ends the forward-backward pass. */
     @Override
     public void endStep() {
+        if (pendingGradient >= 0) {
+            reduceScatterPending(); // a backward without its leave (not done by the passes): reduce it all the same
+        }
         coordinator.endStep();
     }
 
