@@ -211,6 +211,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             reduceScatterPending(); // a backward without its leave (not done by the passes): reduce it all the same
         }
         coordinator.endStep();
+        buffers.dropKept(); // buffers kept for reuse within the pass: none outlives it
     }
 
     /** Forward and backward of this rank's micro-batch; returns DL4J's score of it. */
@@ -311,6 +312,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             for (PartitionedParam p : params) {
                 p.free(buffers);
             }
+            buffers.dropKept();
         } finally {
             scratchBytes.close();
             home.close();
