@@ -1,5 +1,6 @@
 package io.ds4j.cli;
 
+import io.ds4j.cli.train.Saving;
 import io.ds4j.cli.train.TrainJob;
 import io.ds4j.cli.train.TrainSummary;
 import io.ds4j.config.DeepSpeedConfigException;
@@ -33,12 +34,16 @@ final class TrainCommand implements Command {
     @Override
     public String usage() {
         return String.join("\n",
-                "usage: ds4j train [--world-size N] [--steps K] [--out MODEL.zip] [--model NAME] [CONFIG.json]",
+                "usage: ds4j train [--world-size N] [--steps K] [--out MODEL.zip] [--model NAME]",
+                "                  [--save-dir D [--save-every K] [--resume]] [CONFIG.json]",
                 "  CONFIG.json      DeepSpeed configuration (default: examples/configs/default.json, embedded)",
                 "  --world-size N   data-parallel ranks, one thread each (default 2)",
                 "  --steps K        optimizer steps (default " + DEFAULT_STEPS + ")",
                 "  --out FILE       where to save the trained network (default ds4j-model.zip)",
                 "  --model NAME     digits (the 50k-parameter MLP, default) or wide (5.2M parameters, 10 layers)",
+                "  --save-dir D     save a checkpoint of the last step in D/global_step<N> (D/latest names it)",
+                "  --save-every K   also save every K steps",
+                "  --resume         load D/latest first and train the remaining steps (from 0 when D has none)",
                 "The config's optimizer and scheduler become the network's DL4J updater; the other sections go to",
                 "the ZeRO engine (fp16, bf16, offload included), which refuses by key what it cannot do yet.");
     }
@@ -65,6 +70,9 @@ final class TrainCommand implements Command {
         Path out = Path.of("ds4j-model.zip");
         Path config = null;
         String model = "digits";
+        Path saveDir = null;
+        int saveEvery = 0;
+        boolean resume = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
@@ -72,6 +80,9 @@ final class TrainCommand implements Command {
                 case "--steps" -> steps = positive(a, value(args, ++i, a));
                 case "--out" -> out = Path.of(value(args, ++i, a));
                 case "--model" -> model = model(value(args, ++i, a));
+                case "--save-dir" -> saveDir = Path.of(value(args, ++i, a));
+                case "--save-every" -> saveEvery = positive(a, value(args, ++i, a));
+                case "--resume" -> resume = true;
                 default -> {
                     if (a.startsWith("-") || config != null) {
                         throw new UsageException("unexpected argument '" + a + "'");
@@ -80,10 +91,16 @@ final class TrainCommand implements Command {
                 }
             }
         }
+        Saving saving;
+        try {
+            saving = new Saving(saveDir, saveEvery, resume);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         return config == null
                 ? new TrainJob.Request(TrainJob.defaultConfig(), "examples/configs/default.json (embedded)",
-                        worldSize, steps, out, model)
-                : new TrainJob.Request(read(config), config.toString(), worldSize, steps, out, model);
+                        worldSize, steps, out, model, saving)
+                : new TrainJob.Request(read(config), config.toString(), worldSize, steps, out, model, saving);
     }
 
     private static String value(List<String> args, int i, String flag) {

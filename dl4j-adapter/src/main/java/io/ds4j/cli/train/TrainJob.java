@@ -47,11 +47,18 @@ public final class TrainJob {
      * @param steps optimizer steps
      * @param out where to save the model zip
      * @param model {@code digits} ({@link DigitsModel}) or {@code wide} ({@link WideDigitsModel})
+     * @param saving checkpoints ({@code --save-dir}, {@code --save-every}, {@code --resume})
      */
-    public record Request(String configJson, String configName, int worldSize, int steps, Path out, String model) {
+    public record Request(String configJson, String configName, int worldSize, int steps, Path out, String model,
+                          Saving saving) {
         /** The OptDigits MLP ({@code digits}). */
         public Request(String configJson, String configName, int worldSize, int steps, Path out) {
             this(configJson, configName, worldSize, steps, out, "digits");
+        }
+
+        /** No checkpoints. */
+        public Request(String configJson, String configName, int worldSize, int steps, Path out, String model) {
+            this(configJson, configName, worldSize, steps, out, model, Saving.NONE);
         }
 
         /** Checks the numbers and the model name. */
@@ -108,10 +115,12 @@ public final class TrainJob {
                     terminal), new ProgressListener.Engine(StepLearningRate.of(config, net), trainer::memoryReport,
                     () -> config.fp16().enabled() ? LossScale.format(trainer.lossScale().value()) : "-",
                     trainer::skippedSteps));
+            request.saving().resumeIfAsked(trainer, net, err);
             net.setListeners(progress);
+            request.saving().listener(trainer, request.steps()).ifPresent(net::addListeners);
             List<DataSet> batches = StepBatches.of(split[0], globalBatch, request.steps(), SEED);
             long t0 = System.nanoTime();
-            trainer.fit(StepBatches.iterator(batches));
+            trainer.fit(StepBatches.iterator(batches)); // after --resume: the steps already trained are skipped
             double seconds = (System.nanoTime() - t0) / 1e9;
             Stage3MemoryReport.printIfStage3(err, config, net, request.worldSize(), trainer.memoryReport());
             net.setListeners();
