@@ -150,7 +150,8 @@ public final class DeepSpeedConfigSpace implements ParameterSpace<ConfigCandidat
 
         /**
          * @param path  a dotted JSON path, e.g. {@code optimizer.params.lr}
-         * @param space where its values come from (continuous, integer, discrete, boolean...)
+         * @param space where its values come from (continuous, integer, discrete...); a space of one value becomes
+         *              Arbiter's {@code FixedValue} ({@link SingleValues} says why)
          * @return this
          * @throws IllegalArgumentException when the path is malformed or already varied
          */
@@ -160,7 +161,7 @@ public final class DeepSpeedConfigSpace implements ParameterSpace<ConfigCandidat
             if (varied.containsKey(path)) {
                 throw new IllegalArgumentException(path + " is varied twice; give each key one space");
             }
-            varied.put(path, space);
+            varied.put(path, SingleValues.fixedIfSingle(space));
             return this;
         }
 

@@ -151,7 +151,7 @@ public final class SweepSpace implements ParameterSpace<SweepCandidate> {
 
         /** @param space searched ranks, e.g. {@code new DiscreteParameterSpace<>(1, 2, 4)} @return this */
         public Builder worldSize(ParameterSpace<Integer> space) {
-            this.worldSizeSpace = Objects.requireNonNull(space, "space");
+            this.worldSizeSpace = SingleValues.fixedIfSingle(Objects.requireNonNull(space, "space"));
             return this;
         }
 

@@ -27,9 +27,12 @@
  *
  * <h2>Arbiter against M2.1</h2>
  * Measured here: the parameter spaces, both generators, {@code LocalOptimizationRunner}, the termination conditions,
- * the test-set score functions and {@code MultiLayerSpace} work with DL4J 1.0.0-M2.1. Two Arbiter behaviours a user
- * meets: a {@code BooleanSpace} on a grid is discretized like a continuous space (3 points give true, true, false),
- * so list booleans with {@code DiscreteParameterSpace<>(false, true)}; and {@code arbiter-core} would pull
- * commons-lang3 3.6 over the 3.11 ND4J M2.1 is built with, so the build excludes it too.
+ * the test-set score functions, {@code MultiLayerSpace} and {@code ComputationGraphSpace} work with DL4J 1.0.0-M2.1
+ * ({@code NetworkSpaceSweepTest}). What a user meets instead: a single-valued discrete or integer space shifts the
+ * grid's later leaves in Arbiter 1.0.0-beta7 itself, so ds4j turns it into a {@code FixedValue}
+ * ({@link io.ds4j.sweep.SingleValues}); a {@code BooleanSpace} on a grid is discretized like a continuous space
+ * (3 points give true, true, false), so list booleans with {@code DiscreteParameterSpace<>(false, true)}; and
+ * {@code arbiter-core} would pull commons-lang3 3.6 over the 3.11 ND4J M2.1 is built with, so the build excludes
+ * it too.
  */
 package io.ds4j.sweep;

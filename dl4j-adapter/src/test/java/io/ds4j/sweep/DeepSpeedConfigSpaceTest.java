@@ -89,6 +89,30 @@ class DeepSpeedConfigSpaceTest {
     }
 
     @Test
+    void aSingleValuedKeyBeforeOthersDoesNotShiftTheirGridSlots() {
+        // Arbiter beta7's grid gives a one-value discrete space no slot but an index; ds4j makes it a FixedValue
+        DeepSpeedConfigSpace config = DeepSpeedConfigSpace.builder(BASE)
+                .vary("zero_optimization.stage", new DiscreteParameterSpace<>(2))
+                .vary("gradient_accumulation_steps", new IntegerParameterSpace(4, 4))
+                .vary("optimizer.params.lr", new DiscreteParameterSpace<>(0.1, 0.2)).build();
+        SweepSpace space = SweepSpace.builder(config).network(() -> null)
+                .worldSize(new DiscreteParameterSpace<>(3)).build();
+        GridSearchCandidateGenerator grid = new GridSearchCandidateGenerator(space, 3,
+                GridSearchCandidateGenerator.Mode.Sequential, null);
+        List<Object> lrs = new ArrayList<>();
+        while (grid.hasMoreCandidates()) {
+            Candidate<?> c = grid.getCandidate();
+            assertEquals(null, c.getException());
+            SweepCandidate s = (SweepCandidate) c.getValue();
+            assertEquals(Map.of("zero_optimization.stage", 2, "gradient_accumulation_steps", 4,
+                    "optimizer.params.lr", s.varied().get("optimizer.params.lr"), SweepCandidate.WORLD_SIZE, 3),
+                    s.varied());
+            lrs.add(s.varied().get("optimizer.params.lr"));
+        }
+        assertEquals(List.of(0.1, 0.2), lrs);
+    }
+
+    @Test
     void malformedPathsAndBasesAreRefusedNamingThem() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeepSpeedConfigSpace
                 .builder(BASE).vary("optimizer..lr", new DiscreteParameterSpace<>(1)));
