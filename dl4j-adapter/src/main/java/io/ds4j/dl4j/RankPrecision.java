@@ -22,8 +22,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * gradient to {@code communication_data_type}, and of the compute copy of the parameters. Every rank takes the same
  * decisions (the overflow flag is global), so every rank's scale follows the same trajectory; rank 0 logs.
  * Lives on the rank's thread during {@code fit}; {@link #beginFit} and {@link #endFit} run on the caller's.
+ *
+ * <p>The one precision driver of every stage: stages 0-2 ({@code RankWorker}, {@code LocalStep}) store the flat
+ * gradient with {@link #store(INDArray, int)} and decide with {@link #afterStep}; stage 3's ranks store each layer's
+ * gradient with {@link #store(float[], int)} after {@link #beginMicroBatch}, turn the reduced shard into the unscaled
+ * mean with {@link #reduce} and decide with {@link #decide}, which makes the rank's overflow flag global and then
+ * takes the same {@link #afterStep} decision.
  */
-final class RankPrecision {
+public final class RankPrecision {
 
     private static final System.Logger LOG = System.getLogger(ZeroTrainer.class.getName());
 
@@ -36,8 +42,16 @@ final class RankPrecision {
     private ScaledLossInstaller installer;
     private long nonZero;
     private long flushed;
+    private int microBatch = 1;     // stage 3: the current micro-batch's size and share of the global batch
+    private double weight = 1.0;
+    private boolean overflow;       // stage 3: this rank's flag since the last decide
+    private boolean lastSkipped;
 
-    RankPrecision(EnginePrecision config, int rank) {
+    /**
+     * @param config the engine's precision
+     * @param rank   the rank (rank 0 logs skipped steps)
+     */
+    public RankPrecision(EnginePrecision config, int rank) {
         this.config = config;
         this.rank = rank;
         PrecisionPolicy p = config.policy();
@@ -47,7 +61,7 @@ final class RankPrecision {
     }
 
     /** True for fp16 or bf16 training. */
-    boolean mixed() {
+    public boolean mixed() {
         return config.mixed();
     }
 
@@ -55,7 +69,7 @@ final class RankPrecision {
      * Refuses what mixed precision cannot honour yet: DL4J parameters whose "gradient" is an update (BatchNorm's
      * running statistics) would be scaled and rounded like gradients.
      */
-    void requireSupported(FlatLayout flat) {
+    public void requireSupported(FlatLayout flat) {
         if (!mixed()) {
             return;
         }
@@ -117,8 +131,8 @@ final class RankPrecision {
         return config.policy().parameters().key();
     }
 
-    /** @return the scale of the current step */
-    LossScale scale() {
+    /** @return the scale of the current step (after a step: of the next) */
+    public LossScale scale() {
         return scale;
     }
 
@@ -240,7 +254,7 @@ final class RankPrecision {
      * @return the fraction of stored-gradient elements, over the ranks' micro-batches so far, that were non-zero in
      *         fp32 and became zero when rounded to the 16-bit format (0 before any)
      */
-    static double flushedFraction(java.util.List<RankPrecision> ranks) {
+    public static double flushedFraction(java.util.List<RankPrecision> ranks) {
         long nz = 0;
         long fl = 0;
         for (RankPrecision r : ranks) {
@@ -248,6 +262,104 @@ final class RankPrecision {
             fl += r.flushed;
         }
         return nz == 0 ? 0.0 : fl / (double) nz;
+    }
+
+    /** The format the parameter shards and compute copies are kept in. */
+    public Precision parameters() {
+        return config.policy().parameters();
+    }
+
+    /** True when the rank's network or layers compute in HALF (fp16 compute; see {@code EnginePrecision.Compute}). */
+    public boolean halfCompute() {
+        return config.halfCompute();
+    }
+
+    /** Stage 3, fp16: installs the scaled loss in the rank's own layers' configurations. */
+    public void install(org.deeplearning4j.nn.api.Layer[] rankLayers) {
+        if (config.fp16().enabled()) {
+            installer = ScaledLossInstaller.install(rankLayers, holder);
+        }
+    }
+
+    /**
+     * Stage 3, before a micro-batch's forward and backward: its size, the scale its loss gradient carries
+     * ({@link #beforeBackward(long)}) and its share of the global batch ({@link io.ds4j.dl4j.precision.ExampleWeight},
+     * 1 for an even split), which {@link #store(float[], int)} applies after the rounding.
+     */
+    public void beginMicroBatch(int size, double share) {
+        microBatch = size;
+        weight = share;
+        beforeBackward(size);
+    }
+
+    /**
+     * Stage 3: rounds {@code full[0, n)}, a layer's summed (scaled) gradient, to the stored 16-bit micro-batch mean
+     * and weighs it; with HALF compute it already is one (read exactly from the HALF layer) and is only checked for
+     * Inf/NaN. An Inf or NaN raises this rank's flag until {@link #decide}.
+     */
+    public void store(float[] full, int n) {
+        if (halfCompute()) {
+            overflow |= io.ds4j.precision.Overflow.hasInfOrNaN(full, 0, n);
+        } else if (cast != null) {
+            int before = countNonZero(full, n);
+            overflow |= cast.roundInPlace(full, 0, n, microBatch, 1.0);
+            nonZero += before;
+            flushed += before - countNonZero(full, n);
+        }
+        if (mixed()) {
+            io.ds4j.dl4j.precision.ExampleWeight.apply(full, n, weight);
+        }
+    }
+
+    /**
+     * Stage 3: turns the accumulated shard {@code g[0, n)} (sum over ranks and micro-batches of stored gradients)
+     * into the unscaled fp32 mean: divide by {@code world}, round to {@code communication_data_type}, divide by
+     * {@code accumulation} and by the scale.
+     */
+    public void reduce(float[] g, int n, int world, int accumulation) {
+        for (int i = 0; i < n; i++) {
+            g[i] /= world;
+        }
+        if (communication != Precision.FP32) {
+            overflow |= new GradientCast(communication).roundInPlace(g, 0, n, 1, 1.0);
+        }
+        double s = scale.value();
+        for (int i = 0; i < n; i++) {
+            g[i] = (float) (g[i] / accumulation / s);
+        }
+    }
+
+    /**
+     * Stage 3: the step's decision. The rank's flag becomes global ({@code allReduceMax}) and is cleared, then
+     * {@link #afterStep} moves the scale (fp32: nothing is skipped and nothing is communicated).
+     *
+     * @return true when the step is skipped
+     * @throws io.ds4j.precision.LossScaleException when the scale cannot decrease any more (on every rank alike)
+     */
+    public boolean decide(io.ds4j.zero.comm.Collectives comm) {
+        if (!mixed()) {
+            lastSkipped = false;
+            return false;
+        }
+        boolean global = comm.allReduceMax(overflow ? 1 : 0) > 0;
+        overflow = false;
+        lastSkipped = afterStep(global);
+        return lastSkipped;
+    }
+
+    /** @return whether the last {@link #decide} skipped its step */
+    public boolean lastSkipped() {
+        return lastSkipped;
+    }
+
+    /** Stage-3 elements stored so far that were non-zero before rounding, and those that the rounding flushed. */
+    public long[] flushCounts() {
+        return new long[] {nonZero, flushed};
+    }
+
+    /** Stage 3: puts the rank's own loss functions back ({@link #endFit}). */
+    public void close() {
+        endFit();
     }
 
     private interface ChunkOp {

@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.dl4j.RankPrecision;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.ZeroStage3Config;
@@ -45,7 +46,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     private ParamCoordinator coordinator;
     private ShardOptimizer optimizer;
     private final ParamHome home;
-    private final Stage3Precision precision;
+    private final RankPrecision precision;
     private final FusedShardUpdate fused;
     private int pendingGradient = -1; // the module whose gradient waits in the scratch for leave(), or -1
 
@@ -57,7 +58,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * @param precision its mixed-precision state
      * @param optimizer the DeepSpeed optimizer, or null for the network's DL4J updaters
      */
-    record RankEnv(Collectives comm, ParamHome home, Stage3Precision precision, FusedShardUpdate optimizer) { }
+    record RankEnv(Collectives comm, ParamHome home, RankPrecision precision, FusedShardUpdate optimizer) { }
 
     RankBase(RankEnv env, long largestLayer) {
         this.comm = env.comm();
@@ -320,7 +321,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     }
 
     /** The rank's mixed-precision state. */
-    Stage3Precision precision() {
+    RankPrecision precision() {
         return precision;
     }
 

@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.dl4j.RankPrecision;
 import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardGradient;
@@ -242,7 +243,7 @@ final class ShardOptimizer {
     }
 
     /**
-     * Mixed precision: turns the accumulated stored gradients into unscaled fp32 means ({@link Stage3Precision#reduce})
+     * Mixed precision: turns the accumulated stored gradients into unscaled fp32 means ({@link RankPrecision#reduce})
      * and takes the global overflow decision; a skipped step clears the gradients and changes nothing else.
      *
      * @return true when the step is skipped
@@ -292,7 +293,7 @@ final class ShardOptimizer {
      * @param precision the rank's mixed-precision state (inert in fp32)
      */
     record StepContext(Collectives comm, GradientClipping clipping, int iteration, int epoch,
-                       Stage3Precision precision) { }
+                       RankPrecision precision) { }
 
     /**
      * Whose shards the optimizer steps, and how they are cut.

@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.dl4j.RankPrecision;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.PartitionedConstruction;
 import io.ds4j.dl4j.RankErrors;
@@ -106,7 +107,7 @@ public final class Stage3Trainer implements AutoCloseable {
 
     /**
      * As {@link #create(Model, ZeroStage3Config, OffloadParamConfig, List)} with DeepSpeed's {@code fp16} or
-     * {@code bf16} (see {@link Stage3Precision}): the shards the gathers read hold 16-bit values (2 B per element),
+     * {@code bf16} (see {@link RankPrecision}): the shards the gathers read hold 16-bit values (2 B per element),
      * the optimizer updates an fp32 master shard, fp16 scales the loss in each rank's own copy of the output layers,
      * and a step whose gradients overflow on any rank is skipped. The network computes in FLOAT. With a
      * {@link FusedShardUpdate} (a DeepSpeed {@code optimizer} section) that kernel updates the fp32 master shards
@@ -219,7 +220,7 @@ public final class Stage3Trainer implements AutoCloseable {
                                      java.util.function.Function<RankBase.RankEnv, RankBase> make) {
         ParamHome home = ParamHome.of(offload, c.rank(), bytes);
         try {
-            return make.apply(new RankBase.RankEnv(c, home, new Stage3Precision(n.precision(), c.rank()),
+            return make.apply(new RankBase.RankEnv(c, home, new RankPrecision(n.precision(), c.rank()),
                     n.optimizer()));
         } catch (RuntimeException e) {
             home.close();

@@ -54,8 +54,8 @@
  * keeps its fp32 partitions with the optimizer; {@code offload_optimizer} moves that.
  *
  * <h2>Mixed precision ({@code fp16}, {@code bf16})</h2>
- * {@link io.ds4j.dl4j.stage3.Stage3Precision} follows stages 0-2's rounding points exactly. Every parameter store pairs
- * the fp32 master (MASTER_WEIGHTS, updated by the optimizer) with the shard the gathers read, kept as 16-bit bits
+ * {@link io.ds4j.dl4j.RankPrecision}, the precision driver of every stage, rounds at the points stages 0-2 do.
+ * Every parameter store pairs the fp32 master (MASTER_WEIGHTS, updated by the optimizer) with the shard the gathers read, kept as 16-bit bits
  * ({@link io.ds4j.dl4j.stage3.HalfShardStore}: 2 B per element on the device, or on the host with {@code offload_param
  * cpu}; with {@code nvme} a file of FLOAT values rounded to the format) and refreshed from the master after each
  * applied step, so the layers compute in FLOAT on exactly 16-bit-representable values; with HALF compute (fp16 on
