@@ -6,7 +6,11 @@ import io.ds4j.dl4j.stage3.Stage3Numerics;
 import io.ds4j.dl4j.stage3.Stage3Trainer;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.step.ReductionScaling;
+import io.ds4j.dl4j.checkpoint.EngineState;
+import io.ds4j.precision.LossScale;
+import io.ds4j.zero.ledger.LedgerSnapshot;
 import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.api.Model;
 
 /**
@@ -21,29 +25,42 @@ import org.deeplearning4j.nn.api.Model;
  * stage-3 knobs, {@code offload_param} and {@code offload_optimizer} (cpu, nvme) and {@code csv_monitor}. Everything else that would change the training is
  * refused by {@link #open} with the key and the fix, rather than ignored.
  */
-final class Stage3Engine implements AutoCloseable {
+final class Stage3Engine implements StageEngine {
     private final Stage3Trainer trainer;
+    private final int worldSize;
+    private final Replica main;
 
-    private Stage3Engine(Stage3Trainer trainer) {
+    private Stage3Engine(Stage3Trainer trainer, int worldSize, Replica main) {
         this.trainer = trainer;
+        this.worldSize = worldSize;
+        this.main = main;
     }
 
     /**
-     * The stage-3 engine for {@code options}, or null below stage 3.
+     * The stage-3 engine for {@code options}; its rank threads live as long as the engine, each limited to
+     * {@code threads} native threads.
      *
      * @throws DeepSpeedConfigException naming a key stage 3 cannot honour yet
      */
-    static Stage3Engine openIfStage3(Model net, EngineOptions options, EnginePrecision precision,
-                                     List<? extends Collectives> comms) {
-        if (options.zero().stage() != 3) {
-            return null;
-        }
+    static Stage3Engine open(Replica main, EngineOptions options, EnginePrecision precision,
+                             List<? extends Collectives> comms, int threads) {
         refuseUnsupported(options, precision);
+        Model net = main.net();
         Stage3Trainer t = Stage3Trainer.create(net, options.zero().stage3(), options.zero().offloadParam(), comms,
                         new Stage3Numerics(precision, fusedUpdate(net, options)))
                 .gradientClipping(options.clipping())
                 .gradientAccumulationSteps(options.gradientAccumulationSteps());
-        return new Stage3Engine(t);
+        Stage3Engine e = new Stage3Engine(t, comms.size(), main);
+        try {
+            t.onEachRank(c -> {
+                NativeThreads.limitCurrentThread(threads);
+                return null;
+            });
+        } catch (RuntimeException ex) {
+            e.close(); // parameter shards and their nvme files
+            throw ex;
+        }
+        return e;
     }
 
     /**
@@ -75,13 +92,100 @@ final class Stage3Engine implements AutoCloseable {
         return new DeepSpeedConfigException(key, why);
     }
 
+    /** Nothing to prepare: the ranks' layers hold their own loss functions for the trainer's life. */
+    @Override
+    public void beginFit() {
+    }
+
+    /**
+     * The ranks run inside the stage-3 trainer; after every applied step, before the report, the user's network gets
+     * the gathered parameters, so a listener (a checkpoint) and any early exit see the weights of the last step taken.
+     */
+    @Override
+    public void runEpoch(BatchFeed feed, int baseIteration, int epoch, StepSink sink) {
+        int applied = 0;
+        for (int s = 0; ; s++) {
+            BatchFeed.Step step = feed.get(s);
+            if (step == null) {
+                return;
+            }
+            int iteration = baseIteration + applied;
+            LossScale used = trainer.lossScale();
+            double score = step(step, iteration, epoch);
+            boolean skipped = trainer.lastStepSkipped();
+            if (!skipped && !PartitionedConstruction.applies(main.net())) { // built partitioned: see materialize
+                copyParamsTo(main);
+            }
+            applied += skipped ? 0 : 1; // a skipped (overflowed) step advances neither iteration nor schedules
+            sink.afterStep(new StepReport(step.examples(), score, iteration, epoch, used, skipped));
+        }
+    }
+
     /** One optimizer step on {@code step}'s micro-batches; returns the global batch's score. */
-    double step(BatchFeed.Step step, int worldSize, int iteration, int epoch) {
+    private double step(BatchFeed.Step step, int iteration, int epoch) {
         List<List<org.nd4j.linalg.dataset.api.MultiDataSet>> perRank = new java.util.ArrayList<>();
         for (int r = 0; r < worldSize; r++) {
             perRank.add(step.forRank(r, worldSize));
         }
         return trainer.fit(perRank, step.examples(), iteration, epoch);
+    }
+
+    /** Nothing to put back: the user's network got the gathered fp32 parameters after every step taken. */
+    @Override
+    public void endFit() {
+    }
+
+    /**
+     * A MultiLayerNetwork built partitioned ({@link PartitionedConstruction}: not initialised when given to the
+     * builder) is initialised now, its full flat vector allocated for the first time, and gets the trained
+     * parameters; from then on it receives them after every step, as an initialised network does.
+     */
+    @Override
+    public void materialize(Replica user) {
+        if (PartitionedConstruction.applies(user.net())) {
+            MultiLayerNetwork m = (MultiLayerNetwork) user.net();
+            int iteration = m.getIterationCount();
+            m.init();
+            trainer.writeParamsTo(m);
+            m.setIterationCount(iteration);
+        }
+    }
+
+    /** The gathered fp32 parameters into the user's network. */
+    @Override
+    public void copyParamsTo(Replica user) {
+        trainer.writeParamsTo(user.net());
+    }
+
+    @Override
+    public LossScale lossScale() {
+        return trainer.lossScale();
+    }
+
+    @Override
+    public boolean lastStepSkipped() {
+        return trainer.lastStepSkipped();
+    }
+
+    @Override
+    public double lastGradientNorm() {
+        return trainer.lastGradientNorm();
+    }
+
+    @Override
+    public double flushedGradientFraction() {
+        return trainer.flushedGradientFraction();
+    }
+
+    @Override
+    public List<LedgerSnapshot> memoryReport() {
+        return trainer.memoryReport();
+    }
+
+    @Override
+    public EngineState checkpointState(Replica user) {
+        throw new UnsupportedOperationException("checkpoints at zero_optimization.stage 3 are not implemented"
+                + " yet; train at stage 0, 1 or 2 to save and load checkpoints");
     }
 
     /** @return the trainer */

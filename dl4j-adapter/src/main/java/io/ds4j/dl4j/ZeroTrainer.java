@@ -4,10 +4,8 @@ import io.ds4j.zero.comm.CommStats;
 import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.comm.Ranks;
 import io.ds4j.zero.ledger.LedgerSnapshot;
-import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.precision.LossScale;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
@@ -51,6 +49,10 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * and the user's network receives the gathered fp32 parameters after every step taken, before the listeners run;
  * each rank keeps one thread for the trainer's life, its native threads limited as at stages 0-2.
  *
+ * <p>The trainer is the user's facade: iterators, epochs, listeners, the {@code csv_monitor}, checkpoints. The
+ * training itself is its {@link StageEngine} ({@link ShardedEngine} at stages 0-2, {@link Stage3Engine} at stage 3),
+ * chosen once when it is built.
+ *
  * <p>Call order: {@code build()}, any number of {@code fit(...)}, {@code close()}. Not thread-safe.
  */
 public final class ZeroTrainer implements AutoCloseable {
@@ -58,14 +60,11 @@ public final class ZeroTrainer implements AutoCloseable {
     private final Replica main;
     private final EngineOptions options;
     private final List<InProcessCollectives> comms;
-    private final List<RankWorker> workers = new ArrayList<>();
-    private final List<MemoryLedger> ledgers = new ArrayList<>();
     private final int threadsPerRank;
     private final GlobalBatch batch;
-    private final Runnable restoreSchedule;
     private final EnginePrecision precision;
+    private final StageEngine engine;
     private final TrainingMonitor monitor; // opened last in the constructor
-    private final Stage3Engine stage3; // null below zero_optimization.stage 3
     private long skippedSteps;
     private boolean closed;
     private final io.ds4j.dl4j.checkpoint.TagValidation tagValidation;
@@ -83,42 +82,12 @@ public final class ZeroTrainer implements AutoCloseable {
         this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
         this.precision = b.precision;
         this.tagValidation = b.tagValidation;
-        Runnable[] restore = {() -> { }};
-        Stage3Engine s3 = null;
-        try { // whatever fails, nothing opened so far stays open: stores, nvme files, the schedule on the network
-            s3 = Stage3Engine.openIfStage3(b.net, options, b.precision, comms);
-            if (s3 != null) {
-                s3.trainer().onEachRank(c -> { // the rank threads live as long as the trainer
-                    NativeThreads.limitCurrentThread(threadsPerRank);
-                    return null;
-                });
-            } else {
-                openWorkers(b, restore);
-            }
+        this.engine = StageEngine.open(main, options, precision, comms, threadsPerRank); // closes itself on failure
+        try {
             this.monitor = TrainingMonitor.open(precision, options, b.net);
         } catch (RuntimeException e) {
-            restore[0].run();
-            closeWorkers(); // stores opened by earlier ranks: host memory and nvme files
-            if (s3 != null) {
-                s3.close(); // parameter shards and their nvme files
-            }
+            engine.close(); // stores, nvme files, the schedule on the user's network
             throw e;
-        }
-        this.stage3 = s3;
-        this.restoreSchedule = restore[0];
-    }
-
-    /** Stages 0-2: one worker per rank; {@code restore[0]} undoes a schedule installed in the user's network. */
-    private void openWorkers(Builder b, Runnable[] restore) {
-        for (int r = 0; r < b.worldSize; r++) {
-            Replica rep = precision.halfCompute() ? Replica.halfOf(b.net) : r == 0 ? main : Replica.cloneOf(b.net);
-            if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
-                Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
-                restore[0] = r == 0 ? undo : restore[0];
-            }
-            MemoryLedger ledger = new MemoryLedger(r);
-            ledgers.add(ledger);
-            workers.add(new RankWorker(comms.get(r), rep, new RankPrecision(b.precision, r), options, ledger));
         }
     }
 
@@ -145,13 +114,7 @@ public final class ZeroTrainer implements AutoCloseable {
      */
     public Model network() {
         checkOpen();
-        if (stage3 != null && PartitionedConstruction.applies(main.net())) {
-            MultiLayerNetwork m = (MultiLayerNetwork) main.net();
-            int iteration = m.getIterationCount();
-            m.init();
-            stage3.trainer().writeParamsTo(m);
-            m.setIterationCount(iteration);
-        }
+        engine.materialize(main);
         return main.net();
     }
 
@@ -202,16 +165,11 @@ public final class ZeroTrainer implements AutoCloseable {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs: " + epochs + " is not allowed; use at least 1");
         }
-        List<RankWorker> ranks = List.copyOf(workers);
-        for (RankWorker w : ranks) {
-            w.beginFit();
-        }
+        engine.beginFit();
         try {
             runPasses(source, resettable, reset, epochs);
         } finally {
-            for (RankWorker w : ranks) {
-                w.endFit(main.params()); // the user's network: own loss functions, fp32 master values
-            }
+            engine.endFit(); // the user's network: own loss functions, fp32 master values
         }
     }
 
@@ -273,67 +231,17 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private void runRanks(BatchFeed feed, int baseIteration, int epoch) {
         try {
-            runRanksOnce(feed, baseIteration, epoch);
+            engine.runEpoch(feed, baseIteration, epoch, this::afterStep);
         } catch (RuntimeException e) {
             close(); // the ranks stopped mid-step: shards may be partly updated; release stores and nvme files
             throw e;
         }
     }
 
-    private void runRanksOnce(BatchFeed feed, int baseIteration, int epoch) {
-        int w = comms.size();
-        if (stage3 != null) {
-            runStage3(feed, baseIteration, epoch);
-            return;
-        }
-        long seed = RankRandom.draw();
-        RankErrors.run(comms, comm -> {
-            NativeThreads.limitCurrentThread(threadsPerRank);
-            RankRandom.seedThisThread(seed, comm.rank()); // dropout masks: reproducible, different per rank
-            RankWorker worker = workers.get(comm.rank());
-            int applied = 0; // skipped (overflowed) steps advance neither DL4J's iteration nor the schedules
-            for (int s = 0; ; s++) {
-                BatchFeed.Step step = feed.get(s);
-                if (step == null) {
-                    return null;
-                }
-                LossScale used = worker.precision().scale();
-                int iteration = baseIteration + applied;
-                double score = worker.step(step.forRank(comm.rank(), w), step.examples(), iteration, epoch);
-                boolean skipped = worker.lastSkipped();
-                applied += skipped ? 0 : 1;
-                if (comm.rank() == 0) {
-                    worker.showComputeCopy(main.params()); // HALF compute: the user's network follows rank 0
-                    monitor.afterStep(step.examples(), score, iteration, epoch, used, skipped);
-                    notifyListeners(score, iteration, epoch, skipped);
-                }
-            }
-        });
-    }
-
-    /**
-     * Stage 3: the ranks run inside the stage-3 trainer; after every applied step, before the listeners run, the
-     * user's network gets the gathered parameters, so a listener (a checkpoint) and any early exit see the weights of
-     * the last step taken.
-     */
-    private void runStage3(BatchFeed feed, int baseIteration, int epoch) {
-        int applied = 0;
-        for (int s = 0; ; s++) {
-            BatchFeed.Step step = feed.get(s);
-            if (step == null) {
-                return;
-            }
-            int iteration = baseIteration + applied;
-            LossScale used = stage3.trainer().lossScale();
-            double score = stage3.step(step, comms.size(), iteration, epoch);
-            boolean skipped = stage3.trainer().lastStepSkipped();
-            if (!skipped && !PartitionedConstruction.applies(main.net())) { // built partitioned: see network()
-                stage3.trainer().writeParamsTo(main.net());
-            }
-            applied += skipped ? 0 : 1; // a skipped (overflowed) step advances neither iteration nor schedules
-            monitor.afterStep(step.examples(), score, iteration, epoch, used, skipped);
-            notifyListeners(score, iteration, epoch, skipped);
-        }
+    /** The facade's part of each step: the {@code csv_monitor}, then the listeners. */
+    private void afterStep(StageEngine.StepReport r) {
+        monitor.afterStep(r.examples(), r.score(), r.iteration(), r.epoch(), r.used(), r.skipped());
+        notifyListeners(r.score(), r.iteration(), r.epoch(), r.skipped());
     }
 
     private void notifyListeners(double score, int iteration, int epoch, boolean skipped) {
@@ -403,19 +311,12 @@ public final class ZeroTrainer implements AutoCloseable {
     }
 
     private io.ds4j.dl4j.checkpoint.EngineState checkpointState() {
-        if (stage3 != null) {
-            throw new UnsupportedOperationException("checkpoints at zero_optimization.stage 3 are not implemented"
-                    + " yet; train at stage 0, 1 or 2 to save and load checkpoints");
-        }
-        return new TrainerState(workers, options, FlatLayout.of(main.net()));
+        return engine.checkpointState(main);
     }
 
     /** @return the loss scale of the next step (every rank's is the same); 1, never changing, without fp16 */
     public LossScale lossScale() {
-        if (stage3 != null) {
-            return stage3.trainer().lossScale();
-        }
-        return workers.isEmpty() ? precision.initialScale() : workers.get(0).precision().scale();
+        return engine.lossScale();
     }
 
     /** @return optimizer steps skipped so far because their gradients overflowed (any Inf or NaN on any rank) */
@@ -425,8 +326,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** @return whether the last step was skipped */
     public boolean lastStepSkipped() {
-        return stage3 != null ? stage3.trainer().lastStepSkipped()
-                : !workers.isEmpty() && workers.get(0).lastSkipped();
+        return engine.lastStepSkipped();
     }
 
     /**
@@ -440,15 +340,12 @@ public final class ZeroTrainer implements AutoCloseable {
         if (precision.halfCompute()) {
             return Double.NaN;
         }
-        if (stage3 != null) {
-            return stage3.trainer().flushedGradientFraction();
-        }
-        return RankPrecision.flushedFraction(workers.stream().map(RankWorker::precision).toList());
+        return engine.flushedGradientFraction();
     }
 
     /** @return every rank's compute copy as floats, rank by rank (stages 0-2; for tests) */
     List<float[]> computeCopies() {
-        return workers.stream().map(RankWorker::computeCopy).toList();
+        return ((ShardedEngine) engine).computeCopies();
     }
 
     /**
@@ -456,17 +353,17 @@ public final class ZeroTrainer implements AutoCloseable {
      *         gradient view (stages 0-2; for tests: the whole flat gradient at stages 0-1, the scratch at stage 2)
      */
     List<Long> largestGradientBuffers() {
-        return workers.stream().map(RankWorker::largestReferencedGradientBuffer).toList();
+        return ((ShardedEngine) engine).largestGradientBuffers();
     }
 
     /** @return the data type each rank's network computes in, rank by rank (stages 0-2; for tests) */
     List<org.nd4j.linalg.api.buffer.DataType> computeTypes() {
-        return workers.stream().map(RankWorker::computeType).toList();
+        return ((ShardedEngine) engine).computeTypes();
     }
 
-    /** @return the stage-3 trainer, or null below stage 3 (for tests) */
+    /** @return the stage-3 trainer (stage 3; for tests) */
     io.ds4j.dl4j.stage3.Stage3Trainer stage3Trainer() {
-        return stage3 == null ? null : stage3.trainer();
+        return ((Stage3Engine) engine).trainer();
     }
 
     /** @return the precision in force */
@@ -476,14 +373,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** @return each rank's memory ledger, index r for rank r */
     public List<LedgerSnapshot> memoryReport() {
-        if (stage3 != null) {
-            return stage3.trainer().memoryReport();
-        }
-        List<LedgerSnapshot> out = new ArrayList<>();
-        for (MemoryLedger l : ledgers) {
-            out.add(l.snapshot());
-        }
-        return out;
+        return engine.memoryReport();
     }
 
     /** @return what the ranks moved so far, summed over ranks */
@@ -497,7 +387,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** @return the global gradient norm (before clipping) of the last step */
     public double lastGradientNorm() {
-        return stage3 != null ? stage3.trainer().lastGradientNorm() : workers.get(0).lastGradientNorm();
+        return engine.lastGradientNorm();
     }
 
     /** @return the options in force */
@@ -531,26 +421,10 @@ public final class ZeroTrainer implements AutoCloseable {
             return;
         }
         closed = true;
-        restoreSchedule.run();
-        monitor.close();
-        if (stage3 != null) {
-            stage3.close(); // shards and offload files
-        }
-        closeWorkers();
-    }
-
-    private void closeWorkers() {
-        RuntimeException first = null;
-        for (RankWorker w : workers) {
-            try {
-                w.close();
-            } catch (RuntimeException e) {
-                first = first == null ? e : first;
-            }
-        }
-        workers.clear();
-        if (first != null) {
-            throw first;
+        try {
+            engine.close(); // shards, stores, offload files; the user's schedules back
+        } finally {
+            monitor.close();
         }
     }
 

@@ -1,0 +1,183 @@
+package io.ds4j.dl4j;
+
+import io.ds4j.dl4j.checkpoint.EngineState;
+import io.ds4j.precision.LossScale;
+import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import io.ds4j.zero.ledger.MemoryLedger;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * {@link ZeroTrainer} at {@code zero_optimization.stage} 0, 1 or 2: one {@link RankWorker} per rank, each on its own
+ * replica of the whole network (rank 0 on the user's network itself, unless the ranks compute in HALF), its own
+ * {@link MemoryLedger} and its stage's {@link io.ds4j.zero.step.ZeroStep}. With a {@code scheduler} section and the
+ * network's own DL4J updaters, the schedule is installed into every replica's updaters and taken out of the user's
+ * network again at {@link #close}.
+ */
+final class ShardedEngine implements StageEngine {
+
+    private final Replica main;
+    private final List<InProcessCollectives> comms;
+    private final List<RankWorker> workers = new ArrayList<>();
+    private final List<MemoryLedger> ledgers = new ArrayList<>();
+    private final EngineOptions options;
+    private final EnginePrecision precision;
+    private final int threads;
+    private Runnable restoreSchedule = () -> { };
+    private List<RankWorker> fitting = List.of(); // the workers of the running fit: endFit reaches them after close
+
+    private ShardedEngine(Replica main, EngineOptions options, EnginePrecision precision,
+                          List<InProcessCollectives> comms, int threads) {
+        this.main = main;
+        this.options = options;
+        this.precision = precision;
+        this.comms = comms;
+        this.threads = threads;
+    }
+
+    /** Opens one worker per rank; whatever fails, nothing opened so far stays open (stores, files, the schedule). */
+    static ShardedEngine open(Replica main, EngineOptions options, EnginePrecision precision,
+                              List<InProcessCollectives> comms, int threads) {
+        ShardedEngine e = new ShardedEngine(main, options, precision, comms, threads);
+        try {
+            e.openWorkers();
+        } catch (RuntimeException ex) {
+            e.close();
+            throw ex;
+        }
+        return e;
+    }
+
+    private void openWorkers() {
+        for (int r = 0; r < comms.size(); r++) {
+            Replica rep = precision.halfCompute() ? Replica.halfOf(main.net()) : r == 0 ? main
+                    : Replica.cloneOf(main.net());
+            if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
+                Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
+                restoreSchedule = r == 0 ? undo : restoreSchedule;
+            }
+            MemoryLedger ledger = new MemoryLedger(r);
+            ledgers.add(ledger);
+            workers.add(new RankWorker(comms.get(r), rep, new RankPrecision(precision, r), options, ledger));
+        }
+    }
+
+    @Override
+    public void beginFit() {
+        fitting = List.copyOf(workers);
+        for (RankWorker w : fitting) {
+            w.beginFit();
+        }
+    }
+
+    @Override
+    public void runEpoch(BatchFeed feed, int baseIteration, int epoch, StepSink sink) {
+        int w = comms.size();
+        long seed = RankRandom.draw();
+        RankErrors.run(comms, comm -> {
+            NativeThreads.limitCurrentThread(threads);
+            RankRandom.seedThisThread(seed, comm.rank()); // dropout masks: reproducible, different per rank
+            RankWorker worker = workers.get(comm.rank());
+            int applied = 0; // skipped (overflowed) steps advance neither DL4J's iteration nor the schedules
+            for (int s = 0; ; s++) {
+                BatchFeed.Step step = feed.get(s);
+                if (step == null) {
+                    return null;
+                }
+                LossScale used = worker.precision().scale();
+                int iteration = baseIteration + applied;
+                double score = worker.step(step.forRank(comm.rank(), w), step.examples(), iteration, epoch);
+                boolean skipped = worker.lastSkipped();
+                applied += skipped ? 0 : 1;
+                if (comm.rank() == 0) {
+                    copyParamsTo(main); // HALF compute: the user's network follows rank 0
+                    sink.afterStep(new StepReport(step.examples(), score, iteration, epoch, used, skipped));
+                }
+            }
+        });
+    }
+
+    @Override
+    public void endFit() {
+        for (RankWorker w : fitting) {
+            w.endFit(main.params()); // the user's network: own loss functions, fp32 master values
+        }
+        fitting = List.of();
+    }
+
+    /** Nothing: below stage 3 {@code build()} initialised the user's network, and rank 0 trains it. */
+    @Override
+    public void materialize(Replica user) {
+    }
+
+    /** Rank 0's compute copy into the user's network: a cast with HALF compute, nothing otherwise (it is rank 0's). */
+    @Override
+    public void copyParamsTo(Replica user) {
+        workers.get(0).showComputeCopy(user.params());
+    }
+
+    @Override
+    public LossScale lossScale() {
+        return workers.isEmpty() ? precision.initialScale() : workers.get(0).precision().scale();
+    }
+
+    @Override
+    public boolean lastStepSkipped() {
+        return !workers.isEmpty() && workers.get(0).lastSkipped();
+    }
+
+    @Override
+    public double lastGradientNorm() {
+        return workers.get(0).lastGradientNorm();
+    }
+
+    @Override
+    public double flushedGradientFraction() {
+        return RankPrecision.flushedFraction(workers.stream().map(RankWorker::precision).toList());
+    }
+
+    @Override
+    public List<LedgerSnapshot> memoryReport() {
+        return ledgers.stream().map(MemoryLedger::snapshot).toList();
+    }
+
+    @Override
+    public EngineState checkpointState(Replica user) {
+        return new TrainerState(workers, options, FlatLayout.of(user.net()));
+    }
+
+    /** @return every rank's compute copy as floats, rank by rank (for tests) */
+    List<float[]> computeCopies() {
+        return workers.stream().map(RankWorker::computeCopy).toList();
+    }
+
+    /** @return for each rank, the largest data buffer its layers reference as gradient view (for tests) */
+    List<Long> largestGradientBuffers() {
+        return workers.stream().map(RankWorker::largestReferencedGradientBuffer).toList();
+    }
+
+    /** @return the data type each rank's network computes in, rank by rank (for tests) */
+    List<DataType> computeTypes() {
+        return workers.stream().map(RankWorker::computeType).toList();
+    }
+
+    @Override
+    public void close() {
+        restoreSchedule.run();
+        restoreSchedule = () -> { };
+        RuntimeException first = null;
+        for (RankWorker w : workers) {
+            try {
+                w.close();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        workers.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.ds4j.dl4j;
+
+import io.ds4j.dl4j.checkpoint.EngineState;
+import io.ds4j.precision.LossScale;
+import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.ledger.LedgerSnapshot;
+import java.util.List;
+
+/**
+ * The training engine behind a {@link ZeroTrainer}: the ranks of one ZeRO stage family, their shards and their steps.
+ * {@link ShardedEngine} runs stages 0-2 (every rank holds the whole parameters, the gradient and optimizer state are
+ * sharded), {@link Stage3Engine} stage 3 (parameters sharded too, gathered layer by layer). {@link #open} picks one,
+ * so the facade has no stage branches; which class does which phase of a step is mapped in {@code site/docs/engine.md}.
+ *
+ * <p>Call order: {@link #open}; then for each {@code fit}: {@link #beginFit}, {@link #runEpoch} once per epoch,
+ * {@link #endFit} (also when an epoch failed); {@link #close} once. An epoch is the unit the facade hands over (not a
+ * step) because at stages 0-2 each rank's thread runs the whole epoch's steps, so that its random state (dropout
+ * masks) and native-thread settings hold for the epoch.
+ */
+sealed interface StageEngine extends AutoCloseable permits ShardedEngine, Stage3Engine {
+
+    /** One step's outcome, as the facade's monitor and listeners see it. */
+    record StepReport(long examples, double score, int iteration, int epoch, LossScale used, boolean skipped) { }
+
+    /** The facade's part of a step (monitor, listeners), called once per step after the engine's own work. */
+    interface StepSink {
+        /** @param report the step just run */
+        void afterStep(StepReport report);
+    }
+
+    /**
+     * The engine {@code options} asks for: stage 3 or stages 0-2.
+     *
+     * @param main      the user's network (rank 0 computes on it at stages 0-2)
+     * @param options   the engine options
+     * @param precision the resolved precision
+     * @param comms     one collective group member per rank
+     * @param threads   ND4J native threads per rank
+     * @return the engine; nothing stays open when this throws
+     */
+    static StageEngine open(Replica main, EngineOptions options, EnginePrecision precision,
+                            List<InProcessCollectives> comms, int threads) {
+        return options.zero().stage() == 3 ? Stage3Engine.open(main, options, precision, comms, threads)
+                : ShardedEngine.open(main, options, precision, comms, threads);
+    }
+
+    /** Before the first epoch of a {@code fit}. */
+    void beginFit();
+
+    /**
+     * Runs every step of {@code feed}; before each report the user's network gets the parameters of the last step
+     * taken ({@link #copyParamsTo}).
+     *
+     * @param feed          the epoch's global batches, split per rank
+     * @param baseIteration DL4J's iteration count at the epoch's start
+     * @param epoch         DL4J's epoch count
+     * @param sink          the facade's part of each step
+     */
+    void runEpoch(BatchFeed feed, int baseIteration, int epoch, StepSink sink);
+
+    /** After the last epoch of a {@code fit}, also when it failed: the user's network holds the fp32 master. */
+    void endFit();
+
+    /**
+     * Makes the user's network hold the trained parameters when it does not yet (a network built partitioned at
+     * stage 3 is initialised here, on demand); nothing otherwise.
+     */
+    void materialize(Replica user);
+
+    /** Writes the parameters of the last step taken into the user's network (its compute copy or gathered values). */
+    void copyParamsTo(Replica user);
+
+    /** @return the loss scale of the next step */
+    LossScale lossScale();
+
+    /** @return whether the last step was skipped (overflow) */
+    boolean lastStepSkipped();
+
+    /** @return the global gradient norm of the last step, before clipping */
+    double lastGradientNorm();
+
+    /** @return the fraction of stored-gradient elements the 16-bit rounding flushed to zero so far */
+    double flushedGradientFraction();
+
+    /** @return each rank's memory ledger, index r for rank r */
+    List<LedgerSnapshot> memoryReport();
+
+    /**
+     * @param user the user's network
+     * @return the state a checkpoint saves and loads
+     * @throws UnsupportedOperationException where checkpoints are not implemented
+     */
+    EngineState checkpointState(Replica user);
+
+    /** Releases shards, stores, files and threads; the user's network gets its own schedules back. Idempotent. */
+    @Override
+    void close();
+}
