@@ -44,10 +44,12 @@ try {
     await page.evaluate(() => Promise.race([
       Promise.all([...document.images].map((i) => {
         i.loading = 'eager';
-        return i.complete ? null : new Promise((done) => {
+        const loaded = i.complete ? Promise.resolve() : new Promise((done) => {
           i.addEventListener('load', done);
           i.addEventListener('error', done);
         });
+        // decoded too, so that the screenshots show the pictures
+        return loaded.then(() => i.decode()).catch(() => null);
       })),
       new Promise((done) => setTimeout(done, 15000)),
     ]));
@@ -75,7 +77,8 @@ try {
     if (SHOTS.includes(at)) {
       fs.mkdirSync(path.join(BUILD, 'screenshots'), {recursive: true});
       const name = at === '/' ? 'index' : at.replace(/^\/|\/$/g, '').replace(/\//g, '_');
-      await page.screenshot({path: path.join(BUILD, 'screenshots', `${name}.png`), fullPage: false});
+      // the ZeRO page whole, pictures included; the others as a reader first sees them
+      await page.screenshot({path: path.join(BUILD, 'screenshots', `${name}.png`), fullPage: at === '/zero-stages'});
     }
   }
   for (const [key, from] of links) {
