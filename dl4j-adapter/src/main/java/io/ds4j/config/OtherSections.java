@@ -11,7 +11,9 @@ import java.util.Map;
 final class OtherSections {
     static final List<String> KEYS = List.of("tensorboard", "csv_monitor", "checkpoint", "aio", "data_types");
     private static final List<String> DTYPES = List.of("fp32", "fp16", "bf16");
-    private static final String CHECKPOINT = "ds4j saves DL4J ModelSerializer files, not DeepSpeed checkpoints";
+    private static final String FORMAT = "ds4j writes its own checksummed checkpoint format, not torch.save files";
+    private static final String ONE_PROCESS = "ds4j's ranks are threads of one process, which writes every rank's"
+            + " file into the one checkpoint directory";
 
     private OtherSections() {
     }
@@ -49,10 +51,13 @@ final class OtherSections {
         Section pw = s.child("parallel_write", false);
         pw.bool("pipeline_stage", false);
         pw.warnUnknown("DeepSpeed reads only pipeline_stage here");
-        pw.inert(CHECKPOINT, "pipeline_stage");
+        pw.inert("ds4j has no pipeline parallelism; " + ONE_PROCESS, "pipeline_stage");
         s.put("parallel_write", pw.out());
-        s.inert(CHECKPOINT, "tag_validation", "load_universal", "use_node_local_storage", "checkpoint_serialization",
-                "writer");
+        // tag_validation acts: it decides what loading a checkpoint of another configuration does (CheckpointConfig)
+        s.inert("ds4j's own checkpoints load into any world size and ZeRO stage without a conversion; it cannot read"
+                + " DeepSpeed's universal checkpoint folders", "load_universal");
+        s.inert(ONE_PROCESS, "use_node_local_storage");
+        s.inert(FORMAT, "checkpoint_serialization", "writer");
         s.warnUnknown("no effect in ds4j");
         printed.put("checkpoint", s.out());
     }

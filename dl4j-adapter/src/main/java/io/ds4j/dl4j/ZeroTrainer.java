@@ -81,7 +81,7 @@ public final class ZeroTrainer implements AutoCloseable {
         this.main = new Replica(b.net);
         this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
         this.precision = b.precision;
-        this.tagValidation = b.tagValidation;
+        this.tagValidation = b.tagValidation != null ? b.tagValidation : io.ds4j.dl4j.checkpoint.TagValidation.WARN;
         this.engine = StageEngine.open(main, options, precision, comms, threadsPerRank); // closes itself on failure
         try {
             this.monitor = TrainingMonitor.open(precision, options, b.net);
@@ -439,7 +439,7 @@ public final class ZeroTrainer implements AutoCloseable {
         private GlobalBatch batch;
         private EnginePrecision precision = EnginePrecision.fp32();
         private EnginePrecision.Compute compute;
-        private io.ds4j.dl4j.checkpoint.TagValidation tagValidation = io.ds4j.dl4j.checkpoint.TagValidation.WARN;
+        private io.ds4j.dl4j.checkpoint.TagValidation tagValidation; // null: the configuration's, else WARN
 
         private Builder(Model net) {
             this.net = Objects.requireNonNull(net, "net");
@@ -516,7 +516,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
         /**
          * What {@code loadCheckpoint} does with a checkpoint saved under another configuration (DeepSpeed's
-         * {@code checkpoint.tag_validation}; taken from the configuration when one is given). Default WARN.
+         * {@code checkpoint.tag_validation}). Default: the configuration's when one is given, else WARN.
          *
          * @param v the validation
          * @return this
@@ -538,6 +538,10 @@ public final class ZeroTrainer implements AutoCloseable {
                 options = EngineOptions.from(deepSpeedConfig, worldSize);
                 precision = EnginePrecision.from(deepSpeedConfig, worldSize);
                 batch = GlobalBatch.of(deepSpeedConfig, worldSize);
+                if (tagValidation == null) {
+                    tagValidation = io.ds4j.dl4j.checkpoint.CheckpointConfig.from(deepSpeedConfig, worldSize)
+                            .tagValidation();
+                }
             }
             if (options.zero().stage() < 3 && PartitionedConstruction.applies(net)) {
                 ((MultiLayerNetwork) net).init(); // partitioned construction is stage 3's; below, every rank has all

@@ -36,7 +36,7 @@ final class EngineView {
     static List<Object> of(DeepSpeedConfig c) {
         List<Object> v = new ArrayList<>();
         for (Object section : List.of(c.zero(), c.fp16(), c.bf16(), c.optimizer(), c.scheduler(), c.options(),
-                CsvMonitorConfig.from(c, 2))) {
+                CsvMonitorConfig.from(c, 2), io.ds4j.dl4j.checkpoint.CheckpointConfig.from(c, 2))) {
             v.add(reduce(section));
         }
         v.add(reduce(CsvMonitorConfig.from(c, 2)));
