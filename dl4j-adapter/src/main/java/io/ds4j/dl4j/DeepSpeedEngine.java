@@ -73,6 +73,54 @@ public final class DeepSpeedEngine implements AutoCloseable {
         return step.repairedSteps();
     }
 
+    /**
+     * Saves a checkpoint of this world of one, as {@code ZeroTrainer.saveCheckpoint} does (layout, atomicity, the
+     * position: DL4J's iteration and epoch counts, the skipped steps, the calling thread's ND4J random state). Call it
+     * between {@code fit} calls or from a listener (a {@link io.ds4j.dl4j.checkpoint.CheckpointListener}).
+     *
+     * @param dir the checkpoint directory
+     * @param tag the tag
+     * @return the bytes written
+     */
+    public long saveCheckpoint(java.nio.file.Path dir, String tag) {
+        checkOpen();
+        Replica r = new Replica(net);
+        return TrainerCheckpoints.save(dir, tag, r, step.checkpointState(), TrainerCheckpoints.position(
+                r.iterationCount(), r.epochCount(), 0, step.skippedSteps()), step.configHash());
+    }
+
+    /**
+     * Loads the checkpoint {@code dir/latest} names into this engine and its network (any world size and stage 0-2
+     * saved it): fp32 master, compute copy, optimizer state (the network's DL4J updater state, or the DeepSpeed
+     * optimizer's), loss scale, iteration and epoch counts, random state. DL4J's {@code fit} cannot skip batches, so
+     * feed it the data from where the run stopped. A bad checkpoint throws
+     * {@link io.ds4j.zero.checkpoint.CheckpointException} naming the file and changes nothing.
+     *
+     * @param dir the checkpoint directory
+     * @param tag the tag, or null for the one {@code dir/latest} names
+     * @param validation what a checkpoint saved under another configuration does ({@code checkpoint.tag_validation})
+     * @return the position loaded
+     */
+    public io.ds4j.dl4j.checkpoint.TrainingPosition loadCheckpoint(java.nio.file.Path dir, String tag,
+            io.ds4j.dl4j.checkpoint.TagValidation validation) {
+        checkOpen();
+        io.ds4j.dl4j.checkpoint.TrainingPosition p = TrainerCheckpoints.load(dir, java.util.Optional.ofNullable(tag),
+                new Replica(net), step.checkpointState(), step.configHash(), validation);
+        step.restoreSkipped(p.skippedSteps());
+        return p;
+    }
+
+    /**
+     * {@link #loadCheckpoint(java.nio.file.Path, String, io.ds4j.dl4j.checkpoint.TagValidation)} of {@code latest},
+     * warning on another configuration.
+     *
+     * @param dir the checkpoint directory
+     * @return the position loaded
+     */
+    public io.ds4j.dl4j.checkpoint.TrainingPosition loadCheckpoint(java.nio.file.Path dir) {
+        return loadCheckpoint(dir, null, io.ds4j.dl4j.checkpoint.TagValidation.WARN);
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("this DeepSpeedEngine is CLOSED; call DeepSpeed.initialize again");

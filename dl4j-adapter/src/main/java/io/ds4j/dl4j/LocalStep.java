@@ -1,6 +1,7 @@
 package io.ds4j.dl4j;
 
 import io.ds4j.precision.LossScale;
+import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.update.DeepSpeedOptimizer;
 import io.ds4j.zero.update.ResidentShardUpdate;
@@ -54,8 +55,11 @@ final class LocalStep implements AutoCloseable {
     private long skipped;
     private long repaired;
 
+    private final EnginePrecision config;
+
     private LocalStep(Model net, INDArray grads, INDArray dl4jState, EngineOptions options, EnginePrecision mixed) {
         FlatLayout layout = FlatLayout.of(net);
+        this.config = mixed;
         this.net = net;
         this.options = options;
         this.params = ShardUpdater.flat(net.params());
@@ -217,6 +221,93 @@ final class LocalStep implements AutoCloseable {
     /** @return the applied steps after which DL4J's fp32 subtraction could not land exactly on the rounded master */
     long repairedSteps() {
         return repaired;
+    }
+
+    /** @return the checkpoint seam of this world of one (see {@link io.ds4j.dl4j.checkpoint.EngineState}) */
+    io.ds4j.dl4j.checkpoint.EngineState checkpointState() {
+        return new LocalState(this);
+    }
+
+    /** @return the config hash a checkpoint of this step records */
+    String configHash() {
+        return TrainerCheckpoints.configHash(options, config);
+    }
+
+    /** The whole flat vector is this rank's: one piece per canonical vector. */
+    private record LocalState(LocalStep s) implements io.ds4j.dl4j.checkpoint.EngineState {
+        @Override
+        public int stage() {
+            return s.options.zero().stage();
+        }
+
+        @Override
+        public int worldSize() {
+            return 1;
+        }
+
+        private int words() {
+            return s.fused == null ? 0 : s.fused.stateWords();
+        }
+
+        @Override
+        public String optimizerKind() {
+            return TrainerState.optimizerKind(s.options, words());
+        }
+
+        @Override
+        public java.util.Map<String, Long> vectorLengths() {
+            return TrainerState.vectorLengths(FlatLayout.of(s.net), s.options, words());
+        }
+
+        @Override
+        public List<io.ds4j.dl4j.checkpoint.RankShard> exportShards() {
+            java.util.Map<String, List<io.ds4j.dl4j.checkpoint.StatePiece>> v = new java.util.HashMap<>();
+            v.put(TrainerState.MASTER, List.of(new io.ds4j.dl4j.checkpoint.StatePiece(0, HostFloats.read(s.master))));
+            if (s.updater != null) {
+                float[] state = s.updater.state() == null ? new float[0] : HostFloats.read(s.updater.state());
+                v.put(TrainerState.UPDATER, List.of(new io.ds4j.dl4j.checkpoint.StatePiece(0, state)));
+            }
+            for (int w = 0; w < words(); w++) {
+                v.put(TrainerState.state(w), List.of(new io.ds4j.dl4j.checkpoint.StatePiece(0,
+                        s.fused.stateWord(w).clone())));
+            }
+            return List.of(new io.ds4j.dl4j.checkpoint.RankShard(0, v));
+        }
+
+        @Override
+        public void importShards(java.util.Map<String, float[]> full) {
+            float[] m = full.get(TrainerState.MASTER);
+            HostFloats.write(m, 0, s.master);
+            if (s.precision != null) {
+                HostFloats.write(m, 0, s.params);
+                s.precision.roundCompute(s.params); // the network computes on the master's rounding
+            }
+            if (s.updater != null && s.updater.state() != null) {
+                HostFloats.write(full.get(TrainerState.UPDATER), 0, s.updater.state());
+            }
+            for (int w = 0; w < words(); w++) {
+                float[] word = s.fused.stateWord(w);
+                System.arraycopy(full.get(TrainerState.state(w)), 0, word, 0, word.length);
+            }
+        }
+
+        @Override
+        public LossScale lossScale() {
+            return s.lossScale();
+        }
+
+        @Override
+        public void restoreLossScale(LossScale scale) {
+            if (s.precision != null) {
+                s.precision.restoreScale(scale);
+                s.precision.beforeBackward(); // the next backward pass carries the loaded scale
+            }
+        }
+    }
+
+    /** @param n the steps skipped so far (a checkpoint's load: DL4J's iteration count includes them) */
+    void restoreSkipped(long n) {
+        skipped = n;
     }
 
     /** @return the number of steps skipped because their gradients overflowed */

@@ -52,8 +52,8 @@ final class TrainerCheckpoints {
             TagValidation validation) {
         LoadedCheckpoint c = CheckpointReader.read(dir, tag, new CheckpointReader.Target(main.net(), state, hash,
                 validation));
+        HostFloats.write(c.master(), 0, main.params()); // the engine's import below has the last word (rounding)
         c.applyTo(state);
-        HostFloats.write(c.master(), 0, main.params());
         TrainingPosition p = c.position();
         main.setIterationCount(p.iteration());
         main.setEpochCount(p.epoch());
