@@ -12,7 +12,9 @@ skip() {
   exit 0
 }
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
-  || skip "node and npm are needed (install Node.js 18 or later, e.g. apt-get install nodejs npm)"
+  || skip "node and npm are needed (install Node.js 20 or later, e.g. apt-get install nodejs npm)"
+[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] \
+  || skip "node 20 or later is needed (Docusaurus 3), this node is $(node --version)"
 CHROMIUM="${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}"
 if [ -z "$CHROMIUM" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "site check: installing Debian's chromium (apt-get install -y chromium)..."

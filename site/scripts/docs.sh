@@ -26,11 +26,16 @@ if ! [[ "$PORT" =~ ^[0-9]+$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; th
 fi
 for tool in node npm; do
   command -v "$tool" >/dev/null 2>&1 || {
-    echo "error: ds4j docs needs node (18 or later) and npm, and '$tool' is not on the PATH;" \
+    echo "error: ds4j docs needs node (20 or later) and npm, and '$tool' is not on the PATH;" \
       "install Node.js (e.g. apt-get install nodejs npm, or https://nodejs.org) and run it again" >&2
     exit 2
   }
 done
+NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$NODE_MAJOR" -lt 20 ]; then
+  echo "error: ds4j docs needs node 20 or later (Docusaurus 3), this node is $(node --version); install a newer Node.js" >&2
+  exit 2
+fi
 cd "$SITE"
 if [ "$BUILD" = 1 ]; then
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then

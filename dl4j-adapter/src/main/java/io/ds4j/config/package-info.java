@@ -41,5 +41,12 @@
  *       fields, {@code 1.5} is not, as in pydantic.</li>
  *   <li>Both a field and its {@code stage3_*} alias given at once is an error rather than one silently winning.</li>
  * </ul>
+ *
+ * <p>What the reader does with each key is found by asking it, not written down twice: {@code AcceptedKeys} lists
+ * every key path it accepts (from its own "known keys" errors and printed defaults), {@code KeyProbe} gives one key
+ * a value in a minimal configuration, {@code KeyVerdict} records the printed default, {@code "auto"}, the warning and
+ * the refusals, and {@link io.ds4j.config.ReferencePage} turns those into the site's configuration reference
+ * ({@code bin/ds4j reference}), because a hand-kept page was tested only for its list of keys, not for its defaults
+ * and verdicts.
  */
 package io.ds4j.config;
