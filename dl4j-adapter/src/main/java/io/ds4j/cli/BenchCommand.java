@@ -41,7 +41,7 @@ final class BenchCommand implements Command {
                 "  --warmup W      untimed repetitions first (default 2)",
                 "  needs about 40 bytes of Java heap and 24 bytes of off-heap memory per element",
                 io.ds4j.cli.bench.TrainBench.USAGE, io.ds4j.cli.bench.MemoryBench.USAGE,
-                io.ds4j.cli.bench.CapacityBench.USAGE);
+                io.ds4j.cli.bench.CapacityBench.USAGE, io.ds4j.cli.bench.CheckpointBench.USAGE);
     }
 
     private Map<String, Sub> subcommands() {
@@ -50,6 +50,7 @@ final class BenchCommand implements Command {
         subs.put("train", io.ds4j.cli.bench.TrainBench::run);
         subs.put("memory", io.ds4j.cli.bench.MemoryBench::run);
         subs.put("capacity", io.ds4j.cli.bench.CapacityBench::run);
+        subs.put("checkpoint", io.ds4j.cli.bench.CheckpointBench::run);
         return subs;
     }
 
