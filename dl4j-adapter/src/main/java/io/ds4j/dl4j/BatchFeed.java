@@ -10,7 +10,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * global batch from the iterator and splits it; the others get the cached split. Ranks run in lockstep (every step
  * ends with a collective), so no rank asks for {@code s + 1} before every rank has taken step {@code s}.
  */
-final class BatchFeed {
+final class BatchFeed implements StepSource {
 
     /**
      * The micro-batches of one global batch.
@@ -49,7 +49,8 @@ final class BatchFeed {
      * @param step the step index, asked in order 0, 1, 2, ... by every rank
      * @return the step's micro-batches, or null when the iterator is exhausted
      */
-    synchronized Step get(int step) {
+    @Override
+    public synchronized Step get(int step) {
         if (step == current) {
             return cached;
         }

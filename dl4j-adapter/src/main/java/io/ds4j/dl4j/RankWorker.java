@@ -333,6 +333,16 @@ final class RankWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Ranks as processes, after {@link #endFit}: {@code target} gets every rank's fp32 master range (in one JVM the
+     * ranks write their ranges into the same network themselves).
+     */
+    void gatherMasterFromAll(INDArray target) {
+        if (master != paramRange && options.zero().stage() > 0 && comm.worldSize() > 1) {
+            ProcessRanks.gatherMaster(comm, target, layout);
+        }
+    }
+
     /** The sum over ranks of a shard's partial sum; each rank's own value when every rank holds everything. */
     private double sum(double partial) {
         return options.zero().stage() > 0 && comm.worldSize() > 1 ? comm.allReduceSum(partial) : partial;

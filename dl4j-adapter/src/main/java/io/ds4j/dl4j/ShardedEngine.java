@@ -2,7 +2,7 @@ package io.ds4j.dl4j;
 
 import io.ds4j.dl4j.checkpoint.EngineState;
 import io.ds4j.precision.LossScale;
-import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryLedger;
 import java.util.ArrayList;
@@ -15,11 +15,18 @@ import org.nd4j.linalg.api.buffer.DataType;
  * {@link MemoryLedger} and its stage's {@link io.ds4j.zero.step.ZeroStep}. With a {@code scheduler} section and the
  * network's own DL4J updaters, the schedule is installed into every replica's updaters and taken out of the user's
  * network again at {@link #close}.
+ *
+ * <p>When ranks are processes, {@code comms} holds this process's one rank (its {@code rank()} and
+ * {@code worldSize()} say where it stands): it trains on the user's network, and {@link #endFit} all-gathers the
+ * other ranks' fp32 master ranges so that every process ends with the same network.
  */
 final class ShardedEngine implements StageEngine {
 
     private final Replica main;
-    private final List<InProcessCollectives> comms;
+    private final List<? extends Collectives> comms; // this JVM's ranks, from rank firstRank on
+    private final int firstRank;
+    private final int worldSize;
+    private boolean failed; // an epoch threw: the group is aborted, endFit must not communicate
     private final List<RankWorker> workers = new ArrayList<>();
     private final List<MemoryLedger> ledgers = new ArrayList<>();
     private final EngineOptions options;
@@ -29,17 +36,19 @@ final class ShardedEngine implements StageEngine {
     private List<RankWorker> fitting = List.of(); // the workers of the running fit: endFit reaches them after close
 
     private ShardedEngine(Replica main, EngineOptions options, EnginePrecision precision,
-                          List<InProcessCollectives> comms, int threads) {
+                          List<? extends Collectives> comms, int threads) {
         this.main = main;
         this.options = options;
         this.precision = precision;
         this.comms = comms;
+        this.firstRank = comms.get(0).rank();
+        this.worldSize = comms.get(0).worldSize();
         this.threads = threads;
     }
 
     /** Opens one worker per rank; whatever fails, nothing opened so far stays open (stores, files, the schedule). */
     static ShardedEngine open(Replica main, EngineOptions options, EnginePrecision precision,
-                              List<InProcessCollectives> comms, int threads) {
+                              List<? extends Collectives> comms, int threads) {
         ShardedEngine e = new ShardedEngine(main, options, precision, comms, threads);
         try {
             e.openWorkers();
@@ -51,35 +60,46 @@ final class ShardedEngine implements StageEngine {
     }
 
     private void openWorkers() {
-        for (int r = 0; r < comms.size(); r++) {
-            Replica rep = precision.halfCompute() ? Replica.halfOf(main.net()) : r == 0 ? main
+        for (int i = 0; i < comms.size(); i++) {
+            int r = firstRank + i;
+            Replica rep = precision.halfCompute() ? Replica.halfOf(main.net()) : i == 0 ? main
                     : Replica.cloneOf(main.net());
             if (options.optimizer().isEmpty() && options.sections().scheduler().isPresent()) {
                 Runnable undo = ScheduleInstaller.install(rep.net(), options.sections().scheduler().get());
-                restoreSchedule = r == 0 ? undo : restoreSchedule;
+                restoreSchedule = i == 0 ? undo : restoreSchedule;
             }
             MemoryLedger ledger = new MemoryLedger(r);
             ledgers.add(ledger);
-            workers.add(new RankWorker(comms.get(r), rep, new RankPrecision(precision, r), options, ledger));
+            workers.add(new RankWorker(comms.get(i), rep, new RankPrecision(precision, r), options, ledger));
         }
     }
 
     @Override
     public void beginFit() {
         fitting = List.copyOf(workers);
+        failed = false;
         for (RankWorker w : fitting) {
             w.beginFit();
         }
     }
 
     @Override
-    public void runEpoch(BatchFeed feed, int baseIteration, int epoch, StepSink sink) {
-        int w = comms.size();
-        long seed = RankRandom.draw();
+    public void runEpoch(StepSource feed, int baseIteration, int epoch, StepSink sink) {
+        try {
+            runRanks(feed, baseIteration, epoch, sink);
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    private void runRanks(StepSource feed, int baseIteration, int epoch, StepSink sink) {
+        int w = worldSize;
+        long seed = comms.size() < worldSize ? sharedSeed() : RankRandom.draw();
         RankErrors.run(comms, comm -> {
             NativeThreads.limitCurrentThread(threads);
             RankRandom.seedThisThread(seed, comm.rank()); // dropout masks: reproducible, different per rank
-            RankWorker worker = workers.get(comm.rank());
+            RankWorker worker = workers.get(comm.rank() - firstRank);
             int applied = 0; // skipped (overflowed) steps advance neither DL4J's iteration nor the schedules
             for (int s = 0; ; s++) {
                 BatchFeed.Step step = feed.get(s);
@@ -91,18 +111,27 @@ final class ShardedEngine implements StageEngine {
                 double score = worker.step(step.forRank(comm.rank(), w), step.examples(), iteration, epoch);
                 boolean skipped = worker.lastSkipped();
                 applied += skipped ? 0 : 1;
-                if (comm.rank() == 0) {
-                    copyParamsTo(main); // HALF compute: the user's network follows rank 0
+                if (comm.rank() == firstRank) {
+                    copyParamsTo(main); // HALF compute: the user's network follows rank 0 (this process's rank)
                     sink.afterStep(new StepReport(step.examples(), score, iteration, epoch, used, skipped));
                 }
             }
         });
     }
 
+    /** Rank 0's dropout seed for every process (52 bits: exact through a sum with zeros). */
+    private long sharedSeed() {
+        long mine = firstRank == 0 ? RankRandom.draw() & ((1L << 52) - 1) : 0;
+        return (long) comms.get(0).allReduceSum((double) mine);
+    }
+
     @Override
     public void endFit() {
         for (RankWorker w : fitting) {
             w.endFit(main.params()); // the user's network: own loss functions, fp32 master values
+        }
+        if (comms.size() < worldSize && !failed && !fitting.isEmpty()) {
+            fitting.get(0).gatherMasterFromAll(main.params()); // the other processes' master ranges
         }
         fitting = List.of();
     }

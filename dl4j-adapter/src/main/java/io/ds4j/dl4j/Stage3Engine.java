@@ -102,7 +102,7 @@ final class Stage3Engine implements StageEngine {
      * the gathered parameters, so a listener (a checkpoint) and any early exit see the weights of the last step taken.
      */
     @Override
-    public void runEpoch(BatchFeed feed, int baseIteration, int epoch, StepSink sink) {
+    public void runEpoch(StepSource feed, int baseIteration, int epoch, StepSink sink) {
         int applied = 0;
         for (int s = 0; ; s++) {
             BatchFeed.Step step = feed.get(s);

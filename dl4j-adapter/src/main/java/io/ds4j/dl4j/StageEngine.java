@@ -2,7 +2,7 @@ package io.ds4j.dl4j;
 
 import io.ds4j.dl4j.checkpoint.EngineState;
 import io.ds4j.precision.LossScale;
-import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import java.util.List;
 
@@ -34,12 +34,12 @@ sealed interface StageEngine extends AutoCloseable permits ShardedEngine, Stage3
      * @param main      the user's network (rank 0 computes on it at stages 0-2)
      * @param options   the engine options
      * @param precision the resolved precision
-     * @param comms     one collective group member per rank
+     * @param comms     one collective group member per rank of this JVM (all ranks, or this process's one)
      * @param threads   ND4J native threads per rank
      * @return the engine; nothing stays open when this throws
      */
     static StageEngine open(Replica main, EngineOptions options, EnginePrecision precision,
-                            List<InProcessCollectives> comms, int threads) {
+                            List<? extends Collectives> comms, int threads) {
         return options.zero().stage() == 3 ? Stage3Engine.open(main, options, precision, comms, threads)
                 : ShardedEngine.open(main, options, precision, comms, threads);
     }
@@ -51,12 +51,12 @@ sealed interface StageEngine extends AutoCloseable permits ShardedEngine, Stage3
      * Runs every step of {@code feed}; before each report the user's network gets the parameters of the last step
      * taken ({@link #copyParamsTo}).
      *
-     * @param feed          the epoch's global batches, split per rank
+     * @param feed          the epoch's micro-batches, per rank
      * @param baseIteration DL4J's iteration count at the epoch's start
      * @param epoch         DL4J's epoch count
      * @param sink          the facade's part of each step
      */
-    void runEpoch(BatchFeed feed, int baseIteration, int epoch, StepSink sink);
+    void runEpoch(StepSource feed, int baseIteration, int epoch, StepSink sink);
 
     /** After the last epoch of a {@code fit}, also when it failed: the user's network holds the fp32 master. */
     void endFit();

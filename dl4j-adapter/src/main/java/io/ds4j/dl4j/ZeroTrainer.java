@@ -1,7 +1,9 @@
 package io.ds4j.dl4j;
 
 import io.ds4j.zero.comm.CommStats;
+import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.dist.Distributed;
 import io.ds4j.zero.comm.Ranks;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.precision.LossScale;
@@ -59,7 +61,9 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private final Replica main;
     private final EngineOptions options;
-    private final List<InProcessCollectives> comms;
+    private final List<? extends Collectives> comms; // this JVM's ranks: all of them, or one when ranks are processes
+    private final int worldSize;
+    private final boolean processes;
     private final int threadsPerRank;
     private final GlobalBatch batch;
     private final EnginePrecision precision;
@@ -77,16 +81,38 @@ public final class ZeroTrainer implements AutoCloseable {
         this.batch = b.batch != null ? b.batch
                 : GlobalBatch.ofOptions(b.options.gradientAccumulationSteps());
         this.threadsPerRank = b.threadsPerRank > 0 ? b.threadsPerRank
-                : Math.max(1, Runtime.getRuntime().availableProcessors() / b.worldSize);
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / b.ranksHere());
         this.main = new Replica(b.net);
-        this.comms = InProcessCollectives.create(b.worldSize, b.timeout);
+        this.worldSize = b.worldSize;
+        this.processes = b.processes();
+        this.comms = processes ? List.of(ProcessRanks.connect(b.distributed, b.jobText(), main.params().length(),
+                b.timeout)) : InProcessCollectives.create(b.worldSize, b.timeout);
         this.precision = b.precision;
         this.tagValidation = b.tagValidation != null ? b.tagValidation : io.ds4j.dl4j.checkpoint.TagValidation.WARN;
-        this.engine = StageEngine.open(main, options, precision, comms, threadsPerRank); // closes itself on failure
         try {
-            this.monitor = TrainingMonitor.open(precision, options, b.net);
+            if (processes) {
+                ProcessRanks.broadcastParams(comms.get(0), main.params()); // every rank starts from rank 0's
+            }
+        } catch (RuntimeException e) {
+            closeProcessGroup();
+            throw e;
+        }
+        StageEngine opened;
+        try {
+            opened = StageEngine.open(main, options, precision, comms, threadsPerRank); // closes itself on failure
+        } catch (RuntimeException e) {
+            closeProcessGroup();
+            throw e;
+        }
+        this.engine = opened;
+        boolean rank0 = comms.get(0).rank() == 0; // the csv_monitor of rank 0's process only, as in DeepSpeed
+        try {
+            this.monitor = TrainingMonitor.open(rank0 ? precision : new EnginePrecision(precision.policy(),
+                    precision.fp16(), precision.bf16(), io.ds4j.dl4j.monitor.CsvMonitorConfig.disabled()), options,
+                    b.net);
         } catch (RuntimeException e) {
             engine.close(); // stores, nvme files, the schedule on the user's network
+            closeProcessGroup();
             throw e;
         }
     }
@@ -190,13 +216,14 @@ public final class ZeroTrainer implements AutoCloseable {
     }
 
     private void runEpoch(Iterator<MultiDataSet> it) {
-        int w = comms.size();
+        int w = worldSize;
         batchInEpoch = skipOnResume; // a loaded checkpoint's epoch goes on where it stopped
         for (; skipOnResume > 0 && it.hasNext(); skipOnResume--) {
             it.next();
         }
         skipOnResume = 0;
-        BatchFeed feed = new BatchFeed(checkedSegments(it), w, batch);
+        StepSource feed = processes ? new ProcessFeed(checkedSegments(it), comms.get(0),
+                options.gradientAccumulationSteps()) : new BatchFeed(checkedSegments(it), w, batch);
         int baseIteration = main.iterationCount();
         int epoch = main.epochCount();
         for (TrainingListener l : main.listeners()) {
@@ -229,7 +256,7 @@ public final class ZeroTrainer implements AutoCloseable {
         };
     }
 
-    private void runRanks(BatchFeed feed, int baseIteration, int epoch) {
+    private void runRanks(StepSource feed, int baseIteration, int epoch) {
         try {
             engine.runEpoch(feed, baseIteration, epoch, this::afterStep);
         } catch (RuntimeException e) {
@@ -273,6 +300,7 @@ public final class ZeroTrainer implements AutoCloseable {
      */
     public long saveCheckpoint(java.nio.file.Path dir, String tag) {
         checkOpen();
+        refuseWithProcesses("saveCheckpoint");
         int iteration = iterationAfterStep >= 0 ? iterationAfterStep : main.iterationCount();
         return TrainerCheckpoints.save(dir, tag, main, checkpointState(), TrainerCheckpoints.position(iteration,
                 main.epochCount(), batchInEpoch, skippedSteps), TrainerCheckpoints.configHash(options, precision));
@@ -304,6 +332,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private void load(java.nio.file.Path dir, java.util.Optional<String> tag) {
         checkOpen();
+        refuseWithProcesses("loadCheckpoint");
         io.ds4j.dl4j.checkpoint.TrainingPosition p = TrainerCheckpoints.load(dir, tag, main, checkpointState(),
                 TrainerCheckpoints.configHash(options, precision), tagValidation);
         skippedSteps = p.skippedSteps();
@@ -379,7 +408,7 @@ public final class ZeroTrainer implements AutoCloseable {
     /** @return what the ranks moved so far, summed over ranks */
     public CommStats commStats() {
         CommStats total = CommStats.empty();
-        for (InProcessCollectives c : comms) {
+        for (Collectives c : comms) {
             total = total.plus(c.stats());
         }
         return total;
@@ -425,6 +454,22 @@ public final class ZeroTrainer implements AutoCloseable {
             engine.close(); // shards, stores, offload files; the user's schedules back
         } finally {
             monitor.close();
+            closeProcessGroup();
+        }
+    }
+
+    /** Ranks as processes: says goodbye to the other ranks and closes the UCX connections. */
+    private void closeProcessGroup() {
+        if (processes) {
+            ((io.ds4j.zero.comm.ucx.UcxCollectives) comms.get(0)).close();
+        }
+    }
+
+    /** Checkpoints hold every rank's pieces, which one process of a multi-process job does not have (yet). */
+    private void refuseWithProcesses(String what) {
+        if (processes) {
+            throw new UnsupportedOperationException(what + " with ranks as processes (distributed) is not implemented"
+                    + " yet; checkpoints work with ranks as threads (worldSize)");
         }
     }
 
@@ -433,6 +478,7 @@ public final class ZeroTrainer implements AutoCloseable {
         private final Model net;
         private EngineOptions options = EngineOptions.defaults();
         private int worldSize = 1;
+        private Distributed distributed;
         private Duration timeout = Duration.ofMinutes(10);
         private io.ds4j.config.DeepSpeedConfig deepSpeedConfig;
         private int threadsPerRank;
@@ -526,6 +572,38 @@ public final class ZeroTrainer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Runs only this process's rank of a job whose ranks are processes (started by torchrun, {@code mpirun},
+         * {@code srun} or {@code bin/ds4j launch}; see {@link Distributed#fromEnvironment()}). {@code build()} meets
+         * the other ranks at {@code MASTER_ADDR:MASTER_PORT}, where a different world size, config or model is named,
+         * and starts from rank 0's parameters. {@code fit}'s iterator then yields this rank's own micro-batches
+         * ({@code train_micro_batch_size_per_gpu} examples; {@code gradient_accumulation_steps} of them per step),
+         * as DeepSpeed's per-rank data loaders do; after {@code fit} every process holds the same trained network.
+         * Stages 0-2 (stage 3 is refused). A world of one trains in this JVM as {@code worldSize(1)} does.
+         *
+         * @param d this process's place in the job
+         * @return this
+         */
+        public Builder distributed(Distributed d) {
+            this.distributed = Objects.requireNonNull(d, "distributed");
+            this.worldSize = d.worldSize();
+            return this;
+        }
+
+        boolean processes() {
+            return distributed != null && distributed.isMultiProcess();
+        }
+
+        /** Ranks that run in this JVM: one per process when ranks are processes. */
+        int ranksHere() {
+            return processes() ? 1 : worldSize;
+        }
+
+        /** What every rank must agree on at the rendezvous: the resolved config. */
+        String jobText() {
+            return deepSpeedConfig != null ? deepSpeedConfig.toJson(worldSize) : options + " " + precision;
+        }
+
         /** @param t how long a collective waits for the other ranks before failing @return this */
         public Builder collectiveTimeout(Duration t) {
             this.timeout = Objects.requireNonNull(t, "timeout");
@@ -542,6 +620,15 @@ public final class ZeroTrainer implements AutoCloseable {
                     tagValidation = io.ds4j.dl4j.checkpoint.CheckpointConfig.from(deepSpeedConfig, worldSize)
                             .tagValidation();
                 }
+            }
+            if (distributed != null && worldSize != distributed.worldSize()) {
+                throw new IllegalArgumentException("worldSize: " + worldSize + " differs from the distributed world"
+                        + " size " + distributed.worldSize() + " (" + distributed.source() + "); set only one");
+            }
+            if (processes() && options.zero().stage() == 3) {
+                throw new IllegalArgumentException("zero_optimization.stage: 3 with ranks as processes (distributed) is"
+                        + " not implemented yet; use stage 0-2 with processes, or stage 3 with ranks as threads"
+                        + " (worldSize)");
             }
             if (options.zero().stage() < 3 && PartitionedConstruction.applies(net)) {
                 ((MultiLayerNetwork) net).init(); // partitioned construction is stage 3's; below, every rank has all

@@ -1,0 +1,73 @@
+package io.ds4j.dl4j;
+
+import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.dist.Distributed;
+import io.ds4j.zero.dist.ProcessGroup;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * What a {@link ZeroTrainer} does differently when its ranks are processes ({@link ZeroTrainer.Builder#distributed}):
+ * connect through the rendezvous with a fingerprint of the job, start every rank from rank 0's parameters (as
+ * DeepSpeed broadcasts them at initialization), and at the end of {@code fit} give every process the full fp32
+ * master (each rank holds only its range's).
+ */
+final class ProcessRanks {
+    private ProcessRanks() {
+    }
+
+    /**
+     * Connects this process's rank; a different config or model on another rank is named at the rendezvous.
+     *
+     * @param d where this process stands
+     * @param jobText the text every rank must agree on (the resolved config)
+     * @param numParams the model's parameter count
+     * @param timeout the collective timeout
+     */
+    static Collectives connect(Distributed d, String jobText, long numParams, Duration timeout) {
+        return ProcessGroup.connect(d, "config sha-256 " + sha256(jobText) + ", " + numParams + " parameters",
+                timeout);
+    }
+
+    /** Every rank's parameters become rank 0's (bit for bit): a broadcast of the flat vector. */
+    static void broadcastParams(Collectives comm, INDArray params) {
+        float[] p = params.castTo(DataType.FLOAT).toFloatVector();
+        comm.broadcast(p, 0, p.length, 0);
+        params.assign(Nd4j.createFromArray(p).castTo(params.dataType()).reshape(params.shape()));
+    }
+
+    /**
+     * Every rank's fp32 master range into {@code target} (the user's flat parameters): an all-gather of the shards of
+     * the padded even split ({@code ShardLayout} with the alignment the workers use).
+     *
+     * @param comm this rank's collectives
+     * @param target the user's flat parameters; holds this rank's range already
+     * @param layout the split of the flat vector over the ranks
+     */
+    static void gatherMaster(Collectives comm, INDArray target, io.ds4j.zero.shard.ShardLayout layout) {
+        int w = comm.worldSize();
+        int shard = (int) layout.shardLength();
+        int n = (int) target.length();
+        float[] all = new float[shard * w];
+        float[] own = target.toFloatVector();
+        io.ds4j.zero.shard.Range mine = layout.ownedRange(comm.rank());
+        System.arraycopy(own, (int) mine.offset(), all, comm.rank() * shard, (int) mine.length());
+        comm.allGather(all, comm.rank() * shard, all, 0, shard, shard);
+        target.assign(Nd4j.createFromArray(java.util.Arrays.copyOf(all, n)).reshape(target.shape()));
+    }
+
+    static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+}
