@@ -30,6 +30,7 @@ public final class Main {
         list.add(new ReferenceCommand());
         list.add(new DocsCommand());
         list.add(new ConsolidateCommand());
+        list.add(new LaunchCommand());
         return new Main(list);
     }
 

@@ -44,6 +44,8 @@ final class TrainCommand implements Command {
                 "  --save-dir D     save a checkpoint of the last step in D/global_step<N> (D/latest names it)",
                 "  --save-every K   also save every K steps",
                 "  --resume         load D/latest first and train the remaining steps (from 0 when D has none)",
+                "Under a launcher (ds4j launch, torchrun, mpirun, srun) each process runs one rank over UCX; the",
+                "launcher's WORLD_SIZE replaces --world-size and rank 0 prints the summary and writes the model.",
                 "The config's optimizer and scheduler become the network's DL4J updater; the other sections go to",
                 "the ZeRO engine (fp16, bf16, offload included), which refuses by key what it cannot do yet.");
     }
@@ -53,7 +55,9 @@ final class TrainCommand implements Command {
         TrainJob.Request request = parse(args);
         try {
             TrainSummary summary = TrainJob.run(request, err, System.console() != null && err == System.err);
-            out.println(summary.format());
+            if (io.ds4j.zero.dist.Distributed.fromEnvironment().rank() == 0) { // under a launcher: rank 0 reports
+                out.println(summary.format());
+            }
             return 0;
         } catch (DeepSpeedConfigException | IllegalArgumentException e) {
             err.println("error: " + e.getMessage());

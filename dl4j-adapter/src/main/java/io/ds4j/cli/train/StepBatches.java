@@ -47,4 +47,36 @@ public final class StepBatches {
     public static DataSetIterator iterator(List<DataSet> batches) {
         return new ExistingDataSetIterator(batches);
     }
+
+    /**
+     * Rank {@code rank}'s own micro-batches of the global batches, when ranks are processes: each global batch split
+     * into {@code worldSize x accumulation} even parts (the first {@code n % parts} one example larger, as the
+     * engine splits a global batch among threads), of which rank r takes parts {@code m * worldSize + r}.
+     *
+     * @param globals the global batches, in order
+     * @param rank this rank
+     * @param worldSize the ranks
+     * @param accumulation {@code gradient_accumulation_steps}
+     * @return this rank's micro-batches, in order
+     */
+    public static List<DataSet> forRank(List<DataSet> globals, int rank, int worldSize, int accumulation) {
+        int parts = worldSize * accumulation;
+        List<DataSet> out = new ArrayList<>();
+        for (DataSet g : globals) {
+            int n = g.numExamples();
+            if (n < parts) {
+                throw new IllegalArgumentException("train_batch_size: a global batch of " + n + " examples cannot"
+                        + " give " + parts + " ranks x accumulation steps a micro-batch each");
+            }
+            int from = 0;
+            for (int p = 0; p < parts; p++) {
+                int size = n / parts + (p < n % parts ? 1 : 0);
+                if (p % worldSize == rank) {
+                    out.add((DataSet) g.getRange(from, from + size));
+                }
+                from += size;
+            }
+        }
+        return out;
+    }
 }

@@ -5,6 +5,7 @@ import io.ds4j.config.DeepSpeedConfigException;
 import io.ds4j.config.ResolvedBatch;
 import io.ds4j.data.OptDigits;
 import io.ds4j.dl4j.ZeroTrainer;
+import io.ds4j.zero.dist.Distributed;
 import io.ds4j.precision.LossScale;
 import java.io.IOException;
 import java.io.InputStream;
@@ -101,14 +102,20 @@ public final class TrainJob {
      * @throws DeepSpeedConfigException when the configuration is invalid or asks for what the engine cannot do yet
      * @throws IOException when the model cannot be written
      */
-    public static TrainSummary run(Request request, PrintStream err, boolean terminal) throws IOException {
+    public static TrainSummary run(Request asked, PrintStream stderr, boolean terminal) throws IOException {
+        Distributed launched = Distributed.fromEnvironment(); // under torchrun, mpirun, srun or ds4j launch
+        Request request = launched.isMultiProcess() ? new Request(asked.configJson(), asked.configName(),
+                launched.worldSize(), asked.steps(), asked.out(), asked.model(), asked.saving()) : asked; // launcher's size
+        PrintStream err = launched.rank() == 0 ? stderr : new PrintStream(java.io.OutputStream.nullOutputStream());
         DeepSpeedConfig config = withRunLength(DeepSpeedConfig.parse(request.configJson()), request);
         config.warnings().forEach(w -> err.println("warning: " + w));
         int globalBatch = globalBatch(config, request.worldSize());
         DataSet[] split = OptDigits.split(TRAIN_SIZE, SEED);
         ComputationGraph net = "wide".equals(request.model()) ? WideDigitsModel.build(new Adam(AUTO_LR), SEED)
                 : DigitsModel.build(new Adam(AUTO_LR), SEED);
-        try (ZeroTrainer trainer = ZeroTrainer.builder(net).config(config).worldSize(request.worldSize()).build()) {
+        ZeroTrainer.Builder builder = ZeroTrainer.builder(net).config(config);
+        builder = launched.isMultiProcess() ? builder.distributed(launched) : builder.worldSize(request.worldSize());
+        try (ZeroTrainer trainer = builder.build()) { // progress from rank 0's process only
             header(err, request, config, globalBatch, net.numParams(), trainer.precision().halfCompute());
             ProgressListener progress = new ProgressListener(err, new ProgressListener.Settings(request.steps(),
                     globalBatch, config.options().stepsPerPrint().orElse(0), config.options().wallClockBreakdown(),
@@ -119,13 +126,19 @@ public final class TrainJob {
             net.setListeners(progress);
             request.saving().listener(trainer, request.steps()).ifPresent(net::addListeners);
             List<DataSet> batches = StepBatches.of(split[0], globalBatch, request.steps(), SEED);
+            if (launched.isMultiProcess()) { // each process feeds its own micro-batches, as DeepSpeed's loaders
+                batches = StepBatches.forRank(batches, launched.rank(), launched.worldSize(),
+                        trainer.options().gradientAccumulationSteps());
+            }
             long t0 = System.nanoTime();
             trainer.fit(StepBatches.iterator(batches)); // after --resume: the steps already trained are skipped
             double seconds = (System.nanoTime() - t0) / 1e9;
             Stage3MemoryReport.printIfStage3(err, config, net, request.worldSize(), trainer.memoryReport());
             net.setListeners();
             Evaluation eval = net.evaluate(new ExistingDataSetIterator(List.of(split[1])));
-            ModelSerializer.writeModel(net, request.out().toFile(), false);
+            if (launched.rank() == 0) { // every process holds the same network; rank 0 writes it
+                ModelSerializer.writeModel(net, request.out().toFile(), false);
+            }
             return new TrainSummary(request.steps(), progress.losses(), trainer.skippedSteps(), eval.accuracy(),
                     trainer.memoryReport(),
                     new TrainSummary.Timing(seconds, (long) request.steps() * globalBatch), request.out());

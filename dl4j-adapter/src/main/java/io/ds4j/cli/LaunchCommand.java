@@ -1,0 +1,187 @@
+package io.ds4j.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code ds4j launch --nproc N [--nnodes M --node-rank K] [--master-addr A] [--master-port P] -- COMMAND ...}: starts
+ * N processes of {@code ds4j COMMAND ...} on this host with torchrun's variables set ({@code RANK},
+ * {@code WORLD_SIZE}, {@code LOCAL_RANK}, {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT}), as
+ * {@code torchrun --nproc-per-node N} does; on several hosts, run it once per host with the same
+ * {@code --nnodes}, {@code --master-addr} and {@code --master-port} and that host's {@code --node-rank}. When a process
+ * fails the others are stopped; the exit status is the first failure's.
+ */
+final class LaunchCommand implements Command {
+    /** How long the others get to exit on their own (naming the failed rank) before they are stopped. */
+    private static final long GRACE_MS = 30_000;
+
+    @Override
+    public String name() {
+        return "launch";
+    }
+
+    @Override
+    public String summary() {
+        return "start N ranks as processes (torchrun's variables) running a ds4j command, e.g. train";
+    }
+
+    @Override
+    public String usage() {
+        return String.join("\n",
+                "usage: ds4j launch --nproc N [--nnodes M --node-rank K] [--master-addr A] [--master-port P] -- COMMAND",
+                "  --nproc N        processes (ranks) on this host",
+                "  --nnodes M       hosts in the job (default 1); run one launch per host",
+                "  --node-rank K    this host's index, 0..M-1 (default 0); ranks K*N .. K*N+N-1 run here",
+                "  --master-addr A  the host of rank 0 (default 127.0.0.1)",
+                "  --master-port P  rank 0's rendezvous port (default: a free port with one host, else 29500)",
+                "  COMMAND          a ds4j command and its arguments, e.g. train --steps 50 config.json",
+                "Each process gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT as from torchrun.",
+                "--hosts FILE (starting the other hosts over ssh) is not implemented yet.");
+    }
+
+    /** What to start. */
+    record Plan(int nproc, int nnodes, int nodeRank, String masterAddr, int masterPort, List<String> command) {
+    }
+
+    @Override
+    public int run(List<String> args, PrintStream out, PrintStream err) {
+        Plan plan;
+        try {
+            plan = parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            err.println(usage());
+            return 2;
+        }
+        try {
+            return launch(plan, err);
+        } catch (IOException e) {
+            err.println("error: cannot start a rank process: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    static Plan parse(List<String> args) {
+        int dash = args.indexOf("--");
+        if (dash < 0 || dash == args.size() - 1) {
+            throw new IllegalArgumentException("launch: give the command to run after --, e.g. -- train config.json");
+        }
+        int nproc = -1;
+        int nnodes = 1;
+        int nodeRank = 0;
+        String addr = "127.0.0.1";
+        int port = 0;
+        for (int i = 0; i < dash; i += 2) {
+            String key = args.get(i);
+            if (i + 1 >= dash) {
+                throw new IllegalArgumentException(key + " needs a value");
+            }
+            String v = args.get(i + 1);
+            switch (key) {
+                case "--nproc", "--nproc-per-node" -> nproc = (int) WholeNumbers.parse(key, v, 1, 4096);
+                case "--nnodes" -> nnodes = (int) WholeNumbers.parse(key, v, 1, 65536);
+                case "--node-rank" -> nodeRank = (int) WholeNumbers.parse(key, v, 0, 65535);
+                case "--master-addr" -> addr = v;
+                case "--master-port" -> port = (int) WholeNumbers.parse(key, v, 1, 65535);
+                case "--hosts" -> throw new IllegalArgumentException("--hosts is not implemented yet; run `ds4j launch"
+                        + " --nproc N --nnodes M --node-rank K --master-addr A --master-port P -- ...` on each host");
+                default -> throw new IllegalArgumentException("unknown option " + key);
+            }
+        }
+        if (nproc < 0) {
+            throw new IllegalArgumentException("--nproc is required: the number of rank processes on this host");
+        }
+        if (nodeRank >= nnodes) {
+            throw new IllegalArgumentException("--node-rank " + nodeRank + " is outside 0.." + (nnodes - 1)
+                    + " for --nnodes " + nnodes);
+        }
+        if (port == 0 && nnodes > 1) {
+            port = io.ds4j.zero.dist.Distributed.DEFAULT_PORT; // every host must name the same port
+        }
+        return new Plan(nproc, nnodes, nodeRank, addr, port, List.copyOf(args.subList(dash + 1, args.size())));
+    }
+
+    private static int launch(Plan plan, PrintStream err) throws IOException {
+        int port = plan.masterPort() > 0 ? plan.masterPort() : freePort();
+        List<Process> ranks = new ArrayList<>();
+        for (int local = 0; local < plan.nproc(); local++) {
+            ProcessBuilder pb = new ProcessBuilder(javaCommand(plan.command())).inheritIO();
+            Map<String, String> env = pb.environment();
+            env.put("RANK", Integer.toString(plan.nodeRank() * plan.nproc() + local));
+            env.put("WORLD_SIZE", Integer.toString(plan.nnodes() * plan.nproc()));
+            env.put("LOCAL_RANK", Integer.toString(local));
+            env.put("LOCAL_WORLD_SIZE", Integer.toString(plan.nproc()));
+            env.put("MASTER_ADDR", plan.masterAddr());
+            env.put("MASTER_PORT", Integer.toString(port));
+            ranks.add(pb.start());
+        }
+        return RankProcesses.waitFor(ranks, plan.nodeRank() * plan.nproc(), GRACE_MS, err);
+    }
+
+    /** This JVM's java, JVM options and class path, running {@link Main} with {@code command}. */
+    private static List<String> javaCommand(List<String> command) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.addAll(command);
+        return cmd;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Waiting for the rank processes as torchrun does. */
+    static final class RankProcesses {
+        private RankProcesses() {
+        }
+
+        /**
+         * Waits for every process; after the first failure the others get {@code graceMs} to exit on their own, then
+         * are stopped.
+         *
+         * @return 0, or the exit status of the first process that failed
+         */
+        static int waitFor(List<Process> ranks, int firstRank, long graceMs, PrintStream err) {
+            int status = 0;
+            long deadline = Long.MAX_VALUE;
+            List<Process> running = new ArrayList<>(ranks);
+            while (!running.isEmpty()) {
+                for (Process p : List.copyOf(running)) {
+                    if (!p.isAlive()) {
+                        running.remove(p);
+                        if (p.exitValue() != 0 && status == 0) {
+                            status = p.exitValue();
+                            err.println("ds4j launch: rank " + (firstRank + ranks.indexOf(p)) + " exited with status " + status
+                                    + "; stopping the others within " + graceMs / 1000 + " s");
+                            deadline = System.currentTimeMillis() + graceMs;
+                        }
+                    }
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    running.forEach(Process::destroyForcibly);
+                }
+                try {
+                    TimeUnit.MILLISECONDS.sleep(100);
+                } catch (InterruptedException e) {
+                    running.forEach(Process::destroyForcibly);
+                    Thread.currentThread().interrupt();
+                    return 1;
+                }
+            }
+            return status;
+        }
+    }
+}
