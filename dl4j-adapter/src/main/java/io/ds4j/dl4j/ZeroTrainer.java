@@ -19,7 +19,8 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 
 /**
- * ZeRO data-parallel training of a DL4J network by {@code worldSize} ranks in this JVM (one thread each).
+ * ZeRO data-parallel training of a DL4J network by {@code worldSize} ranks in this JVM (one thread each), or, with
+ * {@link Builder#distributed}, by one rank per process over UCX (stages 0-2; see that method for how batches differ).
  *
  * <p>Rank 0 computes on the user's network itself, the other ranks on clones, so after (and during) {@code fit} the
  * user's network holds the trained parameters, and its listeners see one {@code iterationDone} per optimizer step,

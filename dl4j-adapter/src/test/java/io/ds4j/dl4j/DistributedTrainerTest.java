@@ -114,7 +114,7 @@ class DistributedTrainerTest {
     @Test
     void aRankWhoseProcessDiesIsNamedAndNobodyHangs() throws Exception {
         List<Process> ps = launch(2, "die");
-        String log = finish(ps.get(0), 300); // the collective timeout is 5 s
+        String log = finish(ps.get(0), 300); // the collective timeout is 20 s
         assertEquals(3, ps.get(0).exitValue(), log);
         assertTrue(log.contains("because rank 1 failed"), log);
         finish(ps.get(1), 60);

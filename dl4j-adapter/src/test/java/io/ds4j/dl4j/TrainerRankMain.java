@@ -42,7 +42,7 @@ public final class TrainerRankMain {
                     });
                 }
                 try (ZeroTrainer t = ZeroTrainer.builder(net).config(io.ds4j.config.DeepSpeedConfig.parse(json))
-                        .distributed(d).threadsPerRank(1).collectiveTimeout(Duration.ofSeconds(5)).build()) {
+                        .distributed(d).threadsPerRank(1).collectiveTimeout(Duration.ofSeconds(20)).build()) {
                     t.fit(new ExistingDataSetIterator(DistributedCases.micro(d.rank(), d.worldSize())));
                 }
                 try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(out.resolve(c.name() + "-rank"

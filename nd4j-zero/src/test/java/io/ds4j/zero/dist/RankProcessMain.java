@@ -21,7 +21,7 @@ public final class RankProcessMain {
     /** Runs the scenario; exit status 0, or 3 with the failure on stderr. */
     public static void main(String[] args) throws IOException {
         Distributed d = Distributed.fromEnvironment();
-        try (UcxCollectives c = ProcessGroup.connect(d, args[2], Duration.ofSeconds(5));
+        try (UcxCollectives c = ProcessGroup.connect(d, args[2], Duration.ofSeconds(20));
                 DataOutputStream out = new DataOutputStream(new FileOutputStream(args[1]))) {
             if (args[0].equals("sum")) {
                 for (float[] r : SeparateProcessesTest.scenario(c)) {

@@ -130,7 +130,7 @@ class SeparateProcessesTest {
         assertEquals("STALLED", line, "the last rank reached its stall");
         victim.destroyForcibly().waitFor();
         for (int r = 0; r < n - 1; r++) {
-            String log = finish(ps.get(r), 60); // the collective timeout is 5 s
+            String log = finish(ps.get(r), 120); // the collective timeout is 20 s
             assertEquals(3, ps.get(r).exitValue(), log);
             assertTrue(log.contains("because rank " + (n - 1) + " failed"), log);
         }
