@@ -109,6 +109,21 @@ class SweepCommandTest {
     }
 
     @Test
+    void randomSearchStopsAtTheCandidateBudget() throws IOException {
+        Path f = sweep("\"optimizer.params.lr\": {\"log_uniform\": [1e-4, 1e-2]}",
+                ", \"search\": {\"type\": \"random\", \"seed\": 3}, \"budget\": {\"max_candidates\": 2}");
+        assertEquals(0, run("sweep", f.toString()), err.toString());
+        List<String> csv = Files.readAllLines(dir.resolve("res/results.csv"));
+        assertEquals(3, csv.size(), "Arbiter's MaxCandidatesCondition stops a random search: " + csv);
+        for (String row : csv.subList(1, 3)) {
+            double lr = Double.parseDouble(row.split(",")[2]);
+            assertTrue(lr >= 1e-4 && lr <= 1e-2, row);
+            assertTrue(row.contains(",completed,"), row);
+        }
+        assertTrue(stdout().contains("2 candidates, 2 completed, 0 failed"), stdout());
+    }
+
+    @Test
     void sweepFileErrorsNameTheKeyAndExitWithTwo() throws IOException {
         assertEquals(2, run("sweep", sweep("\"optimizer.params.lr\": {\"log_uniform\": [0, 1e-2]}", "")
                 .toString()));

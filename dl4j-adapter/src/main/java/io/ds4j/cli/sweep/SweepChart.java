@@ -8,6 +8,7 @@ import java.util.Map;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -58,7 +59,7 @@ final class SweepChart {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(r.score() + " vs " + key)
                 .xAxisTitle(key).yAxisTitle(r.score()).build();
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS); // a legend inside hides points
         chart.getStyler().setXAxisLogarithmic(range != null && range.logScale());
         if (!numeric) {
             List<String> labels = new ArrayList<>(positions.keySet());
