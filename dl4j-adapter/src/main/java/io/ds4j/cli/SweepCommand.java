@@ -32,7 +32,7 @@ final class SweepCommand implements Command {
         return String.join("\n",
                 "usage: ds4j sweep [--out DIR] SWEEP.json",
                 "  SWEEP.json  the sweep: base_config, vary (JSON paths -> ranges), model, world_size, steps,",
-                "              search (grid|random), budget, score; see site/cli.md#sweep",
+                "              search (grid|random), budget, score; see site/docs/cli.md#sweep",
                 "  --out DIR   output folder (default: the file's \"out\", else sweep-results)",
                 "writes DIR/results.csv, results.txt, results.png (score against each varied key),",
                 "DIR/best-model.zip (DL4J ModelSerializer) and DIR/best-config.json (resolved)");
