@@ -292,6 +292,11 @@ public final class RankPrecision {
         beforeBackward(size);
     }
 
+    /** Whether {@link #store} leaves every gradient as it is (fp32 gradients, no mixed precision). */
+    public boolean storeIsIdentity() {
+        return !halfCompute() && cast == null && !mixed();
+    }
+
     /**
      * Stage 3: rounds {@code full[0, n)}, a layer's summed (scaled) gradient, to the stored 16-bit micro-batch mean
      * and weighs it; with HALF compute it already is one (read exactly from the HALF layer) and is only checked for

@@ -98,31 +98,50 @@ final class PartitionedLayer {
     /**
      * Reduce-scatters the layer's gradient, as DL4J wrote it into {@code scratch[0, numParams)}: each parameter's
      * gradient is first passed to {@code store} (with its length) to become the stored gradient, then its rank-summed
-     * shard goes to {@code sink} with the parameter's index in this layer.
+     * shard goes to {@code sink} (from position 0) with the parameter's index in this layer. A null {@code store}
+     * means the stored gradient is the computed one (fp32); then, at world size 1, where the reduce-scatter is a copy
+     * of the rank's own gradient, each shard goes to {@code sink} straight from the FLOAT scratch, without the two
+     * heap copies (full tensor and shard) of the general path.
      */
     void reduceScatter(INDArray scratch, Collectives comm, TransientBuffers buffers,
                        java.util.function.ObjIntConsumer<float[]> store,
-                       java.util.function.ObjIntConsumer<float[]> sink) {
+                       java.util.function.ObjIntConsumer<FloatBuffer> sink) {
         if (numParams == 0) {
             return;
         }
         FloatBuffer nio = hostFloats(scratch);
+        boolean direct = store == null && comm.worldSize() == 1 && scratch.dataType() == DataType.FLOAT;
         int at = 0;
         for (int i = 0; i < params.size(); i++) {
             PartitionedParam p = params.get(i);
             int n = p.spec().numel();
-            float[] full = buffers.acquire((int) p.layout().paddedLength(), "stage3 gradient " + p.spec().name(),
-                    false);
-            nio.position(at);
-            nio.get(full, 0, n);
-            store.accept(full, n); // mixed precision: the stored 16-bit gradient (a no-op in fp32)
-            float[] shard = buffers.acquire(p.store().length(), "stage3 gradient shard " + p.spec().name(), false);
-            p.reduceScatter(comm, full, shard);
-            buffers.release(full);
-            sink.accept(shard, i);
-            buffers.release(shard);
+            if (direct) {
+                nio.position(at);
+                sink.accept(nio.slice(), i);
+            } else {
+                reduceScatterCopied(p, nio, at, comm, buffers, store, sink, i);
+            }
             at += n;
         }
+    }
+
+    /** One parameter's reduce-scatter through heap buffers (any world size, any precision). */
+    private static void reduceScatterCopied(PartitionedParam p, FloatBuffer nio, int at, Collectives comm,
+                                            TransientBuffers buffers,
+                                            java.util.function.ObjIntConsumer<float[]> store,
+                                            java.util.function.ObjIntConsumer<FloatBuffer> sink, int i) {
+        int n = p.spec().numel();
+        float[] full = buffers.acquire((int) p.layout().paddedLength(), "stage3 gradient " + p.spec().name(), false);
+        nio.position(at);
+        nio.get(full, 0, n);
+        if (store != null) {
+            store.accept(full, n); // mixed precision: the stored 16-bit gradient
+        }
+        float[] shard = buffers.acquire(p.store().length(), "stage3 gradient shard " + p.spec().name(), false);
+        p.reduceScatter(comm, full, shard);
+        buffers.release(full);
+        sink.accept(FloatBuffer.wrap(shard), i);
+        buffers.release(shard);
     }
 
     /**

@@ -201,7 +201,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         int id = pendingGradient;
         pendingGradient = -1;
         int f = firstParam.get(id);
-        modules.get(id).reduceScatter(gradScratch, comm, buffers, precision::store,
+        modules.get(id).reduceScatter(gradScratch, comm, buffers, precision.storeIsIdentity() ? null : precision::store,
                 (g, i) -> optimizer.accept(f + i, g));
     }
 

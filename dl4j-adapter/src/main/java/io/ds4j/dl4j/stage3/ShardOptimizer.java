@@ -132,16 +132,16 @@ final class ShardOptimizer {
     }
 
     /**
-     * Adds parameter {@code i}'s reduced gradient shard (the first owned elements of {@code shardGrad}) to the
-     * gradient accumulated since the last step (gradient accumulation over micro-batches).
+     * Adds parameter {@code i}'s reduced gradient shard (the first owned elements of {@code shardGrad}, by absolute
+     * index from 0) to the gradient accumulated since the last step (gradient accumulation over micro-batches).
      */
-    void accept(int i, float[] shardGrad) {
+    void accept(int i, FloatBuffer shardGrad) {
         Piece pc = pieces.get(i);
         if (pc.grad() != null) {
             FloatBuffer g = HostFloats.current(pc.grad());
             int n = (int) pc.grad().length();
             for (int j = 0; j < n; j++) {
-                g.put(j, g.get(j) + shardGrad[j]);
+                g.put(j, g.get(j) + shardGrad.get(j));
             }
             HostFloats.written(pc.grad());
         }

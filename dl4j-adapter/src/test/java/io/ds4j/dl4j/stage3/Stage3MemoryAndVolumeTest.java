@@ -142,4 +142,28 @@ class Stage3MemoryAndVolumeTest {
             }
         }
     }
+
+    /**
+     * On one rank in fp32 the reduce-scatter is a copy of the rank's own gradient, so each layer's gradient goes from
+     * the compute scratch straight into the gradient partition: no full gradient tensor or shard buffer is ever held,
+     * and the transient peak is the gathered largest layer alone (204 elements; the general path would add a full
+     * gradient of W2 and its shard, 2 x 192 elements, once W2's parameters are released).
+     */
+    @Test
+    void oneRankHoldsNoGradientCopiesBesideTheScratch() {
+        MultiLayerNetwork net = Stage3Nets.dense(3);
+        List<DataSet> data = Stage3Nets.data(2, 12, 5, new long[] {6}, new long[] {3});
+        long largestLayer = 0;
+        for (Layer l : net.getLayers()) {
+            largestLayer = Math.max(largestLayer, l.numParams());
+        }
+        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), 1)) {
+            for (DataSet d : data) {
+                t.fit(d);
+            }
+            LedgerSnapshot s = t.memoryReport().get(0);
+            long scratch = 8 * largestLayer;
+            assertEquals(scratch + 4 * largestLayer, s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE));
+        }
+    }
 }
