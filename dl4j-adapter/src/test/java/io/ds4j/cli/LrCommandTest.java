@@ -169,7 +169,7 @@ class LrCommandTest {
 
     @Test
     void invalidSchedulerParamsExitTwoNamingTheKey() throws IOException {
-        String cfg = config(null, "{\"type\": \"WarmupLR\", \"params\": {\"warmup_num_steps\": 0}}");
+        String cfg = config(null, "{\"type\": \"WarmupLR\", \"params\": {\"warmup_num_steps\": 2.5}}");
         assertEquals(2, run("lr", "--optimizer-lr", "0.1", cfg));
         assertTrue(errText().startsWith("error: scheduler.params.warmup_num_steps: "), errText());
         err.reset();

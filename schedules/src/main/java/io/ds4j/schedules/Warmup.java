@@ -3,9 +3,9 @@ package io.ds4j.schedules;
 /**
  * The warmup phase shared by {@code WarmupLR}, {@code WarmupDecayLR} and {@code WarmupCosineLR}.
  *
- * @param numSteps DeepSpeed's {@code warmup_num_steps} as configured: an integer &ge; 1 (DeepSpeed rejects 0,
- *                 negatives and non-integers). Values below 2 behave as 2, exactly as in DeepSpeed, which uses
- *                 {@code max(2, warmup_num_steps)} so that {@code ln(warmup steps)} is never 0.
+ * @param numSteps DeepSpeed's {@code warmup_num_steps} as configured: any integer. Values below 2 (0 and negatives
+ *                 included) behave as 2, exactly as in DeepSpeed, which uses {@code max(2, warmup_num_steps)} so
+ *                 that {@code ln(warmup steps)} is never 0 and checks nothing else.
  * @param type     DeepSpeed's {@code warmup_type}
  */
 public record Warmup(long numSteps, WarmupType type) implements java.io.Serializable {
@@ -14,10 +14,6 @@ public record Warmup(long numSteps, WarmupType type) implements java.io.Serializ
 
     /** Validates the parameters. */
     public Warmup {
-        if (numSteps <= 0) {
-            throw new ScheduleConfigException("warmup_num_steps", "must be a positive integer, got " + numSteps
-                    + "; use 1 or more (values below 2 act as 2, as in DeepSpeed)");
-        }
         if (type == null) {
             throw new ScheduleConfigException("warmup_type", "must be \"log\" or \"linear\", got null");
         }

@@ -89,7 +89,7 @@ class SchedulesTest {
         assertDoesNotThrow(() -> Schedules.validate("WarmupCosineLR", params(), Set.of("total_num_steps")));
         // validate still checks the other keys
         assertEquals("warmup_num_steps", assertThrows(ScheduleConfigException.class,
-                () -> Schedules.validate("WarmupDecayLR", params("warmup_num_steps", 0L), Set.of("total_num_steps")))
+                () -> Schedules.validate("WarmupDecayLR", params("warmup_num_steps", 2.5), Set.of("total_num_steps")))
                 .key());
         assertEquals("total_num_steps", assertThrows(ScheduleConfigException.class,
                 () -> Schedules.validate("WarmupDecayLR", params(), Set.of())).key());
