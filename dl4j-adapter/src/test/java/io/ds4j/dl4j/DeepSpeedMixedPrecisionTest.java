@@ -46,7 +46,7 @@ class DeepSpeedMixedPrecisionTest {
 
     @Test
     void fp16InsideFitEqualsZeroTrainerAndTracksFp32() {
-        // the loss is weighted 1e-6 (MixedPrecisionTrainingTest.net): without the scale 2^16 the fp16 gradients
+        // the loss is weighted 1e-6 (TestNets.blobNet): without the scale 2^16 the fp16 gradients
         // would underflow, so matching fp32 within 2% shows the scale is applied and removed
         checkAgainstZeroTrainer(", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}}", Fp16::round, 0.02);
     }
@@ -58,14 +58,14 @@ class DeepSpeedMixedPrecisionTest {
     }
 
     private static void checkAgainstZeroTrainer(String precision, UnaryOperator<Float> round, double lossTolerance) {
-        List<DataSet> data = MixedPrecisionTrainingTest.blobs(12, BATCH, 7);
+        List<DataSet> data = TestNets.blobs(12, BATCH, 7);
         DataSet all = DataSet.merge(data);
         DeepSpeedConfig cfg = DeepSpeedConfig.parse(BASE + precision);
-        MultiLayerNetwork viaZero = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork viaZero = TestNets.blobNet();
         try (ZeroTrainer t = ZeroTrainer.builder(viaZero).config(cfg).worldSize(1).threadsPerRank(1).build()) {
             t.fit(new ExistingDataSetIterator(data), 3);
         }
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork net = TestNets.blobNet();
         ComputeCopyRecorder rec = new ComputeCopyRecorder();
         try (DeepSpeedEngine e = DeepSpeed.initialize(net, cfg)) {
             net.addListeners(rec);
@@ -84,14 +84,14 @@ class DeepSpeedMixedPrecisionTest {
         }
         assertArrayEquals(viaZero.params().toFloatVector(), net.params().toFloatVector(), 0f,
                 "fp32 master after close() vs ZeroTrainer's at world size 1");
-        MultiLayerNetwork fp32 = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork fp32 = TestNets.blobNet();
         try (DeepSpeedEngine e = DeepSpeed.initialize(fp32, DeepSpeedConfig.parse(BASE + "}"))) {
             for (int epoch = 0; epoch < 3; epoch++) {
                 fp32.fit(new ExistingDataSetIterator(data));
             }
         }
         double ref = fp32.score(all);
-        assertTrue(ref < 0.5 * MixedPrecisionTrainingTest.net().score(all), "fp32 must learn: " + ref);
+        assertTrue(ref < 0.5 * TestNets.blobNet().score(all), "fp32 must learn: " + ref);
         assertEquals(ref, net.score(all), lossTolerance * ref, "mixed precision vs fp32 loss");
     }
 
@@ -145,7 +145,7 @@ class DeepSpeedMixedPrecisionTest {
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 32, \"fp16\": {\"enabled\": true,"
                 + " \"initial_scale_power\": 8}, \"optimizer\": {\"type\": \"AdamW\", \"params\": {\"lr\": 1.0,"
                 + " \"weight_decay\": 0.999999}}}");
-        DataSet zeros = MixedPrecisionTrainingTest.blobs(1, BATCH, 2).get(0);
+        DataSet zeros = TestNets.blobs(1, BATCH, 2).get(0);
         zeros.getFeatures().assign(0);
         MultiLayerNetwork viaZero = farNet();
         try (ZeroTrainer t = ZeroTrainer.builder(viaZero).config(cfg).worldSize(1).threadsPerRank(1).build()) {
@@ -224,7 +224,7 @@ class DeepSpeedMixedPrecisionTest {
                 + " \"warmup_num_steps\": 20, \"warmup_type\": \"linear\"}}";
         DeepSpeedConfig cfg = DeepSpeedConfig.parse(cfgText + ", \"csv_monitor\": {\"enabled\": true,"
                 + " \"output_path\": \"" + dir.toString().replace("\\", "/") + "\", \"job_name\": \"k\"}}");
-        List<DataSet> data = new ArrayList<>(MixedPrecisionTrainingTest.blobs(SCALE_USED.length, BATCH, 3));
+        List<DataSet> data = new ArrayList<>(TestNets.blobs(SCALE_USED.length, BATCH, 3));
         for (int s : HUGE) {
             DataSet c = data.get(s).copy();
             c.getFeatures().muli(1e8);
@@ -294,7 +294,7 @@ class DeepSpeedMixedPrecisionTest {
         MultiLayerNetwork net = overflowNet();
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"fp16\": {\"enabled\":"
                 + " true, \"initial_scale_power\": 0, \"hysteresis\": 1, \"min_loss_scale\": 1}}");
-        List<DataSet> data = new ArrayList<>(MixedPrecisionTrainingTest.blobs(3, BATCH, 5));
+        List<DataSet> data = new ArrayList<>(TestNets.blobs(3, BATCH, 5));
         data.get(1).getFeatures().muli(1e8);
         try (DeepSpeedEngine e = DeepSpeed.initialize(net, cfg)) {
             RuntimeException ex = assertThrows(RuntimeException.class,
@@ -314,13 +314,13 @@ class DeepSpeedMixedPrecisionTest {
      */
     @Test
     void closeRestoresANormalModel(@TempDir Path dir) throws Exception {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork net = TestNets.blobNet();
         String json = net.getLayerWiseConfigurations().toJson();
         ILossFunction own = ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn();
         DeepSpeedConfig cfg = DeepSpeedConfig.parse(BASE + ", \"fp16\": {\"enabled\": true}}");
         try (DeepSpeedEngine e = DeepSpeed.initialize(net, cfg)) {
             assertFalse(own == ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn());
-            net.fit(new ExistingDataSetIterator(MixedPrecisionTrainingTest.blobs(6, BATCH, 11)));
+            net.fit(new ExistingDataSetIterator(TestNets.blobs(6, BATCH, 11)));
             assertEquals(1, net.getListeners().size(), "the compute-copy listener is installed while open");
         }
         assertSame(own, ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn());
@@ -350,7 +350,7 @@ class DeepSpeedMixedPrecisionTest {
                 + " \"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01}}, \"zero_optimization\":"
                 + " {\"stage\": 2, \"offload_optimizer\": {\"device\": \"cpu\"}}}");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> DeepSpeed.initialize(MixedPrecisionTrainingTest.net(), cfg));
+                () -> DeepSpeed.initialize(TestNets.blobNet(), cfg));
         assertTrue(e.getMessage().contains("offload_optimizer.device"), e.getMessage());
     }
 
@@ -364,7 +364,7 @@ class DeepSpeedMixedPrecisionTest {
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 8, \"fp16\": {\"enabled\": true}}");
         EnginePrecision p = EnginePrecision.from(cfg, 1);
         assertFalse(p.halfCompute());
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork net = TestNets.blobNet();
         float[] before = net.params().toFloatVector();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeepSpeed.initialize(net,
                 EngineOptions.from(cfg, 1), p.resolve(EnginePrecision.Compute.HALF, false, null)));
@@ -375,7 +375,7 @@ class DeepSpeedMixedPrecisionTest {
 
     /** Unweighted loss and ReLU: inputs of 1e8 give gradients far above fp16's 65504 (MixedPrecisionOverflowTest). */
     private static MultiLayerNetwork overflowNet() {
-        return MixedPrecisionTrainingTest.net(1.0, org.nd4j.linalg.activations.Activation.RELU);
+        return TestNets.blobNet(1.0, org.nd4j.linalg.activations.Activation.RELU);
     }
 
     /** Records the network's parameters (its compute copy) after each iteration, as a user's listener sees them. */

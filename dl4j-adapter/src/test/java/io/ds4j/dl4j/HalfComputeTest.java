@@ -33,9 +33,9 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  */
 class HalfComputeTest {
 
-    private static final int BATCH = BlobTask.BATCH;
-    private static final List<DataSet> data = BlobTask.BATCHES;
-    private static final DataSet all = BlobTask.ALL;
+    private static final int BATCH = TestNets.BLOB_BATCH;
+    private static final List<DataSet> data = TestNets.BLOB_BATCHES;
+    private static final DataSet all = TestNets.BLOB_ALL;
 
     @Test
     void autoIsHalfOnlyForFp16OnCuda() {
@@ -63,7 +63,7 @@ class HalfComputeTest {
                 noFp16.getMessage());
         DeepSpeedConfig fp32 = DeepSpeedConfig.parse("{\"train_batch_size\": 32}");
         DeepSpeedConfigException viaTrainer = assertThrows(DeepSpeedConfigException.class,
-                () -> ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(fp32).worldSize(2)
+                () -> ZeroTrainer.builder(TestNets.blobNet()).config(fp32).worldSize(2)
                         .compute(Compute.HALF).build());
         assertTrue(viaTrainer.getMessage().contains("fp16.enabled"), viaTrainer.getMessage());
         assertEquals(Compute.HALF, Compute.parse(" Half ", "x"));
@@ -77,14 +77,14 @@ class HalfComputeTest {
     void systemPropertyChoosesTheComputeType() {
         String before = System.getProperty(EnginePrecision.PROPERTY);
         System.setProperty(EnginePrecision.PROPERTY, "half");
-        try (ZeroTrainer t = ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(fp16Config(2, ""))
+        try (ZeroTrainer t = ZeroTrainer.builder(TestNets.blobNet()).config(fp16Config(2, ""))
                 .worldSize(2).build()) {
             assertTrue(t.precision().halfCompute());
             assertEquals(List.of(DataType.HALF, DataType.HALF), t.computeTypes());
         } finally {
             restore(before);
         }
-        try (ZeroTrainer t = ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(fp16Config(2, ""))
+        try (ZeroTrainer t = ZeroTrainer.builder(TestNets.blobNet()).config(fp16Config(2, ""))
                 .worldSize(2).build()) {
             assertFalse(t.precision().halfCompute(), "without the property the CPU backend computes in FLOAT");
             assertEquals(List.of(DataType.FLOAT, DataType.FLOAT), t.computeTypes());
@@ -99,11 +99,11 @@ class HalfComputeTest {
      */
     @Test
     void halfComputeWithLossScalingTracksFp32AndWithoutItLosesSmallGradients() {
-        double start = MixedPrecisionTrainingTest.net().score(all);
-        double fp32 = train(MixedPrecisionTrainingTest.net(), "", Compute.FLOAT);
-        double half = train(MixedPrecisionTrainingTest.net(), ", \"fp16\": {\"enabled\": true, "
+        double start = TestNets.blobNet().score(all);
+        double fp32 = train(TestNets.blobNet(), "", Compute.FLOAT);
+        double half = train(TestNets.blobNet(), ", \"fp16\": {\"enabled\": true, "
                 + "\"initial_scale_power\": 16}", Compute.HALF);
-        double noScale = train(MixedPrecisionTrainingTest.net(), ", \"fp16\": {\"enabled\": true, \"loss_scale\": 1}",
+        double noScale = train(TestNets.blobNet(), ", \"fp16\": {\"enabled\": true, \"loss_scale\": 1}",
                 Compute.HALF);
         assertTrue(fp32 < 0.5 * start, "fp32 must learn: " + start + " -> " + fp32);
         assertEquals(fp32, half, 0.02 * fp32, "HALF compute, scale 2^16, vs fp32");
@@ -125,9 +125,9 @@ class HalfComputeTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 2})
     void everyStageKeepsRanksInStepAndTracksFloatCompute(int stage) {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
+        MultiLayerNetwork net = TestNets.blobNet(1.0, Activation.TANH);
         ILossFunction own = ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn();
-        MultiLayerNetwork ref = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
+        MultiLayerNetwork ref = TestNets.blobNet(1.0, Activation.TANH);
         double firstHalf;
         double firstFloat;
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(fp16Config(stage, "")).worldSize(2).threadsPerRank(1)
@@ -271,14 +271,14 @@ class HalfComputeTest {
      */
     @Test
     void ledgerReportsWhatHalfNetworksHold() {
-        long psi = MixedPrecisionTrainingTest.net().numParams();
+        long psi = TestNets.blobNet().numParams();
         List<LedgerSnapshot> half;
         List<LedgerSnapshot> emulated;
-        try (ZeroTrainer t = ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(fp16Config(2, ""))
+        try (ZeroTrainer t = ZeroTrainer.builder(TestNets.blobNet()).config(fp16Config(2, ""))
                 .worldSize(2).compute(Compute.HALF).build()) {
             half = t.memoryReport();
         }
-        try (ZeroTrainer t = ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(fp16Config(2, ""))
+        try (ZeroTrainer t = ZeroTrainer.builder(TestNets.blobNet()).config(fp16Config(2, ""))
                 .worldSize(2).compute(Compute.FLOAT).build()) {
             emulated = t.memoryReport();
         }
@@ -293,7 +293,7 @@ class HalfComputeTest {
             assertEquals(e.bytes(MemoryCategory.MASTER_WEIGHTS), h.bytes(MemoryCategory.MASTER_WEIGHTS));
             assertEquals(e.bytes(MemoryCategory.GRADIENTS), h.bytes(MemoryCategory.GRADIENTS));
             assertEquals(e.bytes(MemoryCategory.OPTIMIZER_STATE), h.bytes(MemoryCategory.OPTIMIZER_STATE));
-            assertEquals(e.bytes(MemoryCategory.COMM_BUFFERS) + 2 * largestLayer(MixedPrecisionTrainingTest.net()),
+            assertEquals(e.bytes(MemoryCategory.COMM_BUFFERS) + 2 * largestLayer(TestNets.blobNet()),
                     h.bytes(MemoryCategory.COMM_BUFFERS));
         }
         assertEquals(psi, masters, "the ranks' fp32 masters partition the model");

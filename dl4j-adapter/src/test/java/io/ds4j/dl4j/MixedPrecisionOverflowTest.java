@@ -94,7 +94,7 @@ class MixedPrecisionOverflowTest {
                 + " \"zero_optimization\": {\"stage\": 2}, \"fp16\": {\"enabled\": true, \"initial_scale_power\": 10,"
                 + " \"loss_scale_window\": 2, \"hysteresis\": 2}, \"csv_monitor\": {\"enabled\": true,"
                 + " \"output_path\": \"" + dir.toString().replace("\\", "/") + "\", \"job_name\": \"k\"}}");
-        List<DataSet> data = withHugeInputs(MixedPrecisionTrainingTest.blobs(SCALE_USED.length, BATCH, 3));
+        List<DataSet> data = withHugeInputs(TestNets.blobs(SCALE_USED.length, BATCH, 3));
         Recorder rec = new Recorder();
         net.setListeners(rec);
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).compute(compute)
@@ -145,8 +145,8 @@ class MixedPrecisionOverflowTest {
     @Test
     void skippedStepsDoNotAdvanceTheSchedule(@TempDir Path dir) throws Exception {
         List<String> withSkips = lrColumn(dir.resolve("a"), withHugeInputs(
-                MixedPrecisionTrainingTest.blobs(SCALE_USED.length, BATCH, 3)));
-        List<String> clean = lrColumn(dir.resolve("b"), MixedPrecisionTrainingTest.blobs(SCALE_USED.length, BATCH, 3));
+                TestNets.blobs(SCALE_USED.length, BATCH, 3)));
+        List<String> clean = lrColumn(dir.resolve("b"), TestNets.blobs(SCALE_USED.length, BATCH, 3));
         int applied = 0;
         for (int s = 0; s < SCALE_USED.length; s++) {
             assertEquals(clean.get(applied), withSkips.get(s), "lr of step " + s);
@@ -181,7 +181,7 @@ class MixedPrecisionOverflowTest {
      */
     @Test
     void bf16SkipsNonFiniteGradientsOnlyWithCheckGradOverflow() {
-        List<DataSet> data = MixedPrecisionTrainingTest.blobs(4, BATCH, 9);
+        List<DataSet> data = TestNets.blobs(4, BATCH, 9);
         DataSet bad = data.get(2).copy();
         bad.getFeatures().muli(0).addi(3e38);
         data.set(2, bad);
@@ -209,7 +209,7 @@ class MixedPrecisionOverflowTest {
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
                 + " {\"stage\": 2}, \"fp16\": {\"enabled\": true, \"initial_scale_power\": 0, \"hysteresis\": 1,"
                 + " \"min_loss_scale\": 1}}");
-        List<DataSet> data = MixedPrecisionTrainingTest.blobs(3, BATCH, 5);
+        List<DataSet> data = TestNets.blobs(3, BATCH, 5);
         data.set(1, huge(data.get(1)));
         ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1)
                 .compute(EnginePrecision.Compute.valueOf(compute)).collectiveTimeout(Duration.ofSeconds(20)).build();
@@ -236,7 +236,7 @@ class MixedPrecisionOverflowTest {
     /** The ledger reports what each precision holds: FLOAT compute copy and gradients (4 B), fp32 master shards. */
     @Test
     void ledgerReportsTheBytesEachPrecisionHolds() {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork net = TestNets.blobNet();
         long psi = net.numParams();
         DeepSpeedConfig fp16 = DeepSpeedConfig.parse("{\"train_batch_size\": 8, \"zero_optimization\": {\"stage\": 2},"
                 + " \"fp16\": {\"enabled\": true}}");
@@ -275,7 +275,7 @@ class MixedPrecisionOverflowTest {
      * gradients of that order, far above fp16's 65504 at any scale >= 1 (a tanh layer would saturate and hide them).
      */
     private static MultiLayerNetwork overflowNet() {
-        return MixedPrecisionTrainingTest.net(1.0, org.nd4j.linalg.activations.Activation.RELU);
+        return TestNets.blobNet(1.0, org.nd4j.linalg.activations.Activation.RELU);
     }
 
     private static MultiLayerNetwork batchNormNet() {

@@ -38,10 +38,10 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 class MixedPrecisionTrainingTest {
 
     private static final double W = 1e-6;
-    private static final int BATCH = BlobTask.BATCH;
+    private static final int BATCH = TestNets.BLOB_BATCH;
     private static final int EPOCHS = 6;
-    private static final List<DataSet> data = BlobTask.BATCHES;
-    private static final DataSet all = BlobTask.ALL;
+    private static final List<DataSet> data = TestNets.BLOB_BATCHES;
+    private static final DataSet all = TestNets.BLOB_ALL;
 
     @Test
     void fp16WithLossScalingTracksFp32AndWithoutItLosesSmallGradients() {
@@ -91,7 +91,7 @@ class MixedPrecisionTrainingTest {
     }
 
     private static double trainPlain(String extra, int stage) {
-        MultiLayerNetwork net = net(1.0, Activation.TANH);
+        MultiLayerNetwork net = TestNets.blobNet(1.0, Activation.TANH);
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0,"
                 + " \"zero_optimization\": {\"stage\": " + stage + "}" + extra + "}");
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
@@ -103,7 +103,7 @@ class MixedPrecisionTrainingTest {
     /** After fit the user's network holds fp32 master values and its own loss function objects again. */
     @Test
     void userNetworkIsRestoredAfterFit() {
-        MultiLayerNetwork net = net();
+        MultiLayerNetwork net = TestNets.blobNet();
         ILossFunction own = ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn();
         DeepSpeedConfig cfg = DeepSpeedConfig.parse(config(", \"fp16\": {\"enabled\": true}"));
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).build()) {
@@ -126,7 +126,7 @@ class MixedPrecisionTrainingTest {
     private record Run(double startLoss, double loss, long skipped, double flushed) { }
 
     private static Run train(String precision) {
-        MultiLayerNetwork net = net();
+        MultiLayerNetwork net = TestNets.blobNet();
         double start = net.score(all);
         DeepSpeedConfig cfg = DeepSpeedConfig.parse(config(precision));
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
@@ -138,32 +138,5 @@ class MixedPrecisionTrainingTest {
     private static String config(String precision) {
         return "{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": 2}"
                 + precision + "}";
-    }
-
-    static MultiLayerNetwork net() {
-        return net(W, Activation.TANH);
-    }
-
-    /**
-     * @param weight the loss weight of every class
-     * @param hidden the hidden layer's activation
-     * @return an 8-32-3 classifier with Adam
-     */
-    static MultiLayerNetwork net(double weight, Activation hidden) {
-        INDArray weights = Nd4j.valueArrayOf(new long[] {3}, weight, DataType.FLOAT);
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.FLOAT)
-                .updater(new Adam(0.01, 0.9, 0.999, 1e-14)).weightInit(WeightInit.XAVIER).list()
-                .layer(new DenseLayer.Builder().nIn(8).nOut(32).activation(hidden).build())
-                .layer(new OutputLayer.Builder(new LossMCXENT(weights)).nIn(32).nOut(3)
-                        .activation(Activation.SOFTMAX).build())
-                .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        return net;
-    }
-
-    /** Three Gaussian blobs in 8 dimensions, one-hot labels ({@link BlobTask#blobs}). */
-    static List<DataSet> blobs(int batches, int batchSize, long seed) {
-        return BlobTask.blobs(batches, batchSize, seed);
     }
 }

@@ -37,7 +37,7 @@ class NativeThreadsTest {
 
     @Test
     void zeroTrainerLimitsEveryRankDuringFitOnly() {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork net = TestNets.blobNet();
         int blas = Nd4j.factory().blas().getMaxThreads();
         AtomicInteger seen = new AtomicInteger(-1);
         net.setListeners(new BaseTrainingListener() {
@@ -47,7 +47,7 @@ class NativeThreadsTest {
             }
         });
         try (ZeroTrainer t = ZeroTrainer.builder(net).worldSize(2).threadsPerRank(1).build()) {
-            t.fit(new ExistingDataSetIterator(BlobTask.BATCHES.subList(0, 2)));
+            t.fit(new ExistingDataSetIterator(TestNets.BLOB_BATCHES.subList(0, 2)));
         }
         assertEquals(1, seen.get(), "BLAS threads while the ranks ran");
         assertEquals(blas, Nd4j.factory().blas().getMaxThreads(), "restored after fit");

@@ -23,12 +23,12 @@ class SchedulerAutoEngineTest {
     @Test
     void autoWarmupTrainsWithAndWithoutAnOptimizerSection() {
         for (String optimizer : new String[] {"", "\"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01}}, "}) {
-            MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, org.nd4j.linalg.activations.Activation.TANH);
+            MultiLayerNetwork net = TestNets.blobNet(1.0, org.nd4j.linalg.activations.Activation.TANH);
             float[] before = net.params().toFloatVector();
             DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 32, " + optimizer + WARMUP_AUTO
                     + "}");
             try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
-                t.fit(new ExistingDataSetIterator(BlobTask.BATCHES.subList(0, 4)));
+                t.fit(new ExistingDataSetIterator(TestNets.BLOB_BATCHES.subList(0, 4)));
             }
             assertTrue(!java.util.Arrays.equals(before, net.params().toFloatVector()), "trained with " + optimizer);
         }
@@ -40,7 +40,7 @@ class SchedulerAutoEngineTest {
                 + " \"params\": {\"lr\": 0.01}}, \"scheduler\": {\"type\": \"WarmupDecayLR\", \"params\":"
                 + " {\"total_num_steps\": \"auto\"}}}");
         DeepSpeedConfigException e = assertThrows(DeepSpeedConfigException.class,
-                () -> ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(cfg).worldSize(2).build());
+                () -> ZeroTrainer.builder(TestNets.blobNet()).config(cfg).worldSize(2).build());
         assertEquals("scheduler.params.total_num_steps", e.path());
     }
 }

@@ -26,9 +26,9 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 class Stage3HalfComputeTest {
 
-    private static final int BATCH = BlobTask.BATCH;
-    private static final List<DataSet> data = BlobTask.BATCHES;
-    private static final DataSet all = BlobTask.ALL;
+    private static final int BATCH = TestNets.BLOB_BATCH;
+    private static final List<DataSet> data = TestNets.BLOB_BATCHES;
+    private static final DataSet all = TestNets.BLOB_ALL;
 
     private static String config(int stage, String extra) {
         return "{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": "
@@ -48,10 +48,10 @@ class Stage3HalfComputeTest {
     /** The end-to-end check at stage 3: HALF with scale 2^16 within 2% of fp32; scale 1 visibly loses. */
     @Test
     void halfAtStage3TracksFp32AndScale1Loses() {
-        double fp32 = train(MixedPrecisionTrainingTest.net(), config(3, ""), Compute.FLOAT, data, 6).score(all);
-        double half = train(MixedPrecisionTrainingTest.net(), config(3, ", \"fp16\": {\"enabled\": true,"
+        double fp32 = train(TestNets.blobNet(), config(3, ""), Compute.FLOAT, data, 6).score(all);
+        double half = train(TestNets.blobNet(), config(3, ", \"fp16\": {\"enabled\": true,"
                 + " \"initial_scale_power\": 16}"), Compute.HALF, data, 6).score(all);
-        double noScale = train(MixedPrecisionTrainingTest.net(), config(3, ", \"fp16\": {\"enabled\": true,"
+        double noScale = train(TestNets.blobNet(), config(3, ", \"fp16\": {\"enabled\": true,"
                 + " \"loss_scale\": 1}"), Compute.HALF, data, 6).score(all);
         assertEquals(fp32, half, 0.02 * fp32, "HALF at stage 3 vs fp32");
         assertTrue(noScale > 1.5 * fp32, "scale 1 must lose: fp32 " + fp32 + ", HALF unscaled " + noScale);
@@ -78,7 +78,7 @@ class Stage3HalfComputeTest {
                         Compute.HALF, TestNets.imageData(6, 8, 3), 2);
                 case "lstm" -> train(TestNets.lstmGraph(5), config(stage, fp16).replace(BATCH + ",", "8,"),
                         Compute.HALF, TestNets.sequenceData(6, 8, 3), 2);
-                default -> train(MixedPrecisionTrainingTest.net(1.0, org.nd4j.linalg.activations.Activation.TANH),
+                default -> train(TestNets.blobNet(1.0, org.nd4j.linalg.activations.Activation.TANH),
                         kind.endsWith("offload") ? config(stage, fp16).replace("\"stage\": 3}",
                                 "\"stage\": 3, \"offload_param\": {\"device\": \"cpu\"}}") : config(stage, fp16),
                         Compute.HALF, data.subList(0, 6), 2);
@@ -100,11 +100,11 @@ class Stage3HalfComputeTest {
         List<LedgerSnapshot> half;
         List<LedgerSnapshot> emulated;
         String json = config(3, ", \"fp16\": {\"enabled\": true}");
-        try (ZeroTrainer t = ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(DeepSpeedConfig.parse(json))
+        try (ZeroTrainer t = ZeroTrainer.builder(TestNets.blobNet()).config(DeepSpeedConfig.parse(json))
                 .worldSize(2).compute(Compute.HALF).build()) {
             half = t.memoryReport();
         }
-        try (ZeroTrainer t = ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(DeepSpeedConfig.parse(json))
+        try (ZeroTrainer t = ZeroTrainer.builder(TestNets.blobNet()).config(DeepSpeedConfig.parse(json))
                 .worldSize(2).compute(Compute.FLOAT).build()) {
             emulated = t.memoryReport();
         }

@@ -38,10 +38,10 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  */
 class Stage3MixedPrecisionTest {
 
-    private static final int BATCH = BlobTask.BATCH;
+    private static final int BATCH = TestNets.BLOB_BATCH;
     private static final int EPOCHS = 6;
-    private static final List<DataSet> data = BlobTask.BATCHES;
-    private static final DataSet all = BlobTask.ALL;
+    private static final List<DataSet> data = TestNets.BLOB_BATCHES;
+    private static final DataSet all = TestNets.BLOB_ALL;
 
     private static String config(int stage, String extra) {
         return "{\"train_batch_size\": " + BATCH + ", \"gradient_clipping\": 0, \"zero_optimization\": {\"stage\": "
@@ -66,9 +66,9 @@ class Stage3MixedPrecisionTest {
     /** As at stage 2 (MixedPrecisionTrainingTest): fp16 with a 2^16 scale ends within 2% of fp32's loss. */
     @Test
     void fp16AtStage3TracksFp32() {
-        double start = MixedPrecisionTrainingTest.net().score(all);
-        double fp32 = train(MixedPrecisionTrainingTest.net(), config(3, ""), EPOCHS).score(all);
-        double fp16 = train(MixedPrecisionTrainingTest.net(), config(3, ", \"fp16\": {\"enabled\": true,"
+        double start = TestNets.blobNet().score(all);
+        double fp32 = train(TestNets.blobNet(), config(3, ""), EPOCHS).score(all);
+        double fp16 = train(TestNets.blobNet(), config(3, ", \"fp16\": {\"enabled\": true,"
                 + " \"initial_scale_power\": 16}"), EPOCHS).score(all);
         assertTrue(fp32 < 0.5 * start, "fp32 must learn: " + start + " -> " + fp32);
         assertEquals(fp32, fp16, 0.02 * fp32, "fp16 (scale 2^16) vs fp32 at stage 3");
@@ -82,14 +82,14 @@ class Stage3MixedPrecisionTest {
      */
     @Test
     void fp16WithoutScalingLosesSmallGradientsAtStage3() {
-        double fp32 = train(MixedPrecisionTrainingTest.net(), config(3, ""), EPOCHS).score(all);
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        double fp32 = train(TestNets.blobNet(), config(3, ""), EPOCHS).score(all);
+        MultiLayerNetwork net = TestNets.blobNet();
         double flushed = trainFlushed(net, config(3, ", \"fp16\": {\"enabled\": true, \"loss_scale\": 1}"),
                 EPOCHS);
         double noScale = net.score(all);
         assertTrue(noScale > 1.5 * fp32, "scale 1 must lose: fp32 " + fp32 + ", fp16 unscaled " + noScale);
         assertTrue(flushed > 0.3, "fraction of stored gradient elements flushed at scale 1: " + flushed);
-        MultiLayerNetwork scaled = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork scaled = TestNets.blobNet();
         double few = trainFlushed(scaled, config(3, ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}"),
                 1);
         assertTrue(few < 0.01, "with scale 2^16 almost nothing underflows: " + few);
@@ -98,8 +98,8 @@ class Stage3MixedPrecisionTest {
     /** bf16 (8 significant bits, fp32's range) at stage 3 within 5% of fp32, as at stage 2. */
     @Test
     void bf16AtStage3TracksFp32() {
-        double fp32 = train(MixedPrecisionTrainingTest.net(), config(3, ""), EPOCHS).score(all);
-        double bf16 = train(MixedPrecisionTrainingTest.net(), config(3, ", \"bf16\": {\"enabled\": true}"), EPOCHS)
+        double fp32 = train(TestNets.blobNet(), config(3, ""), EPOCHS).score(all);
+        double bf16 = train(TestNets.blobNet(), config(3, ", \"bf16\": {\"enabled\": true}"), EPOCHS)
                 .score(all);
         assertEquals(fp32, bf16, 0.05 * fp32, "bf16 vs fp32 at stage 3");
     }
@@ -119,8 +119,8 @@ class Stage3MixedPrecisionTest {
         "\"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}, \"gradient_accumulation_steps\": 2",
         "\"bf16\": {\"enabled\": true}"})
     void stage3MatchesStage2BitForBit(String section) {
-        float[] s2 = train(MixedPrecisionTrainingTest.net(), config(2, ", " + section), 2).params().toFloatVector();
-        float[] s3 = train(MixedPrecisionTrainingTest.net(), config(3, ", " + section), 2).params().toFloatVector();
+        float[] s2 = train(TestNets.blobNet(), config(2, ", " + section), 2).params().toFloatVector();
+        float[] s3 = train(TestNets.blobNet(), config(3, ", " + section), 2).params().toFloatVector();
         double max = 0;
         for (int i = 0; i < s2.length; i++) {
             max = Math.max(max, Math.abs(s2[i] - s3[i]));
@@ -163,10 +163,10 @@ class Stage3MixedPrecisionTest {
     @Test
     void parameterOffloadIsBitIdentical(@TempDir Path dir) {
         String fp16 = ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 16}";
-        float[] none = train(MixedPrecisionTrainingTest.net(), config(3, fp16), 1).params().toFloatVector();
-        float[] cpu = train(MixedPrecisionTrainingTest.net(), config(3, fp16).replace("\"stage\": 3", "\"stage\": 3,"
+        float[] none = train(TestNets.blobNet(), config(3, fp16), 1).params().toFloatVector();
+        float[] cpu = train(TestNets.blobNet(), config(3, fp16).replace("\"stage\": 3", "\"stage\": 3,"
                 + " \"offload_param\": {\"device\": \"cpu\"}"), 1).params().toFloatVector();
-        float[] nvme = train(MixedPrecisionTrainingTest.net(), config(3, fp16).replace("\"stage\": 3", "\"stage\": 3,"
+        float[] nvme = train(TestNets.blobNet(), config(3, fp16).replace("\"stage\": 3", "\"stage\": 3,"
                 + " \"offload_param\": {\"device\": \"nvme\", \"nvme_path\": \"" + dir.toString().replace("\\", "/")
                 + "\"}"), 1).params().toFloatVector();
         assertArrayEquals(none, cpu, "offload_param cpu");
@@ -176,7 +176,7 @@ class Stage3MixedPrecisionTest {
     /** The user's network keeps its loss function objects and gets the fp32 master values, not their rounding. */
     @Test
     void userNetworkGetsFp32MastersAndKeepsItsLoss() {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork net = TestNets.blobNet();
         ILossFunction own = ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn();
         train(net, config(3, ", \"fp16\": {\"enabled\": true}"), 2);
         assertSame(own, ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn());
@@ -195,7 +195,7 @@ class Stage3MixedPrecisionTest {
      */
     @Test
     void ledgerCountsSixteenBitShards() {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net();
+        MultiLayerNetwork net = TestNets.blobNet();
         long psi = net.numParams();
         long padded = 0;
         for (long n : new long[] {8 * 32, 32, 32 * 3, 3}) {
@@ -232,8 +232,8 @@ class Stage3MixedPrecisionTest {
     @ValueSource(strings = {"FLOAT", "HALF"})
     void overflowSkipsTheStepWithDeepSpeedsScaleTrajectory(String compute, @TempDir Path dir) throws Exception {
         double[] used = {1024, 1024, 1024, 512, 512, 512, 256, 256, 256, 512, 512, 256, 128, 128, 128, 256, 256};
-        List<DataSet> steps = MixedPrecisionTrainingTest.blobs(used.length, BATCH, 3);
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.RELU);
+        List<DataSet> steps = TestNets.blobs(used.length, BATCH, 3);
+        MultiLayerNetwork net = TestNets.blobNet(1.0, Activation.RELU);
         String json = config(3, ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 10,"
                 + " \"loss_scale_window\": 2, \"hysteresis\": 2}, \"csv_monitor\": {\"enabled\": true,"
                 + " \"output_path\": \""
@@ -286,11 +286,11 @@ class Stage3MixedPrecisionTest {
      */
     @Test
     void lossScaleAtTheMinimumStopsEveryRank() {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.RELU);
+        MultiLayerNetwork net = TestNets.blobNet(1.0, Activation.RELU);
         ILossFunction own = ((OutputLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn();
         String json = config(3, ", \"fp16\": {\"enabled\": true, \"initial_scale_power\": 0, \"hysteresis\": 1,"
                 + " \"min_loss_scale\": 1}");
-        List<DataSet> steps = new ArrayList<>(MixedPrecisionTrainingTest.blobs(3, BATCH, 5));
+        List<DataSet> steps = new ArrayList<>(TestNets.blobs(3, BATCH, 5));
         steps.set(1, huge(steps.get(1)));
         ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(2).threadsPerRank(1)
                 .collectiveTimeout(Duration.ofSeconds(20)).build();

@@ -43,8 +43,8 @@ class Stage3OptimizerOffloadTest {
     }
 
     private static float[] train(String zeroExtra, String extra, EnginePrecision.Compute compute) {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
-        List<DataSet> data = MixedPrecisionTrainingTest.blobs(6, BATCH, 13);
+        MultiLayerNetwork net = TestNets.blobNet(1.0, Activation.TANH);
+        List<DataSet> data = TestNets.blobs(6, BATCH, 13);
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
                 + " {\"stage\": 3" + zeroExtra + "}" + ADAM + extra + "}");
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).compute(compute)
@@ -70,7 +70,7 @@ class Stage3OptimizerOffloadTest {
                 + path + "\", \"buffer_count\": 2, \"buffer_size\": 64}", precision);
         float[] partial = train(", \"sub_group_size\": 100, \"offload_optimizer\": {\"device\": \"cpu\","
                 + " \"ratio\": 0.5}", precision);
-        float[] start = MixedPrecisionTrainingTest.net(1.0, Activation.TANH).params().toFloatVector();
+        float[] start = TestNets.blobNet(1.0, Activation.TANH).params().toFloatVector();
         assertFalse(java.util.Arrays.equals(start, none), "the optimizer must move the parameters");
         assertArrayEquals(none, cpu, "offload_optimizer cpu" + precision);
         assertArrayEquals(none, nvme, "offload_optimizer nvme, sub_group_size 100" + precision);
@@ -86,7 +86,7 @@ class Stage3OptimizerOffloadTest {
      */
     @Test
     void ledgerPutsStateAndMasterInTheStoresTier(@TempDir Path dir) throws IOException {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
+        MultiLayerNetwork net = TestNets.blobNet(1.0, Activation.TANH);
         long psi = net.numParams();
         for (String device : new String[] {"cpu", "nvme"}) {
             DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
@@ -95,7 +95,7 @@ class Stage3OptimizerOffloadTest {
             MemoryTier tier = device.equals("cpu") ? MemoryTier.HOST : MemoryTier.DISK;
             List<LedgerSnapshot> report;
             try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
-                t.fit(new ExistingDataSetIterator(MixedPrecisionTrainingTest.blobs(2, BATCH, 3)));
+                t.fit(new ExistingDataSetIterator(TestNets.blobs(2, BATCH, 3)));
                 report = t.memoryReport();
                 if (device.equals("nvme")) {
                     assertTrue(countFiles(dir) > 0, "the nvme store writes files under nvme_path");
@@ -128,7 +128,7 @@ class Stage3OptimizerOffloadTest {
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
                 + " {\"stage\": 3, \"offload_optimizer\": {\"device\": \"cpu\"}}}");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ZeroTrainer.builder(MixedPrecisionTrainingTest.net()).config(cfg).worldSize(2).build());
+                () -> ZeroTrainer.builder(TestNets.blobNet()).config(cfg).worldSize(2).build());
         assertTrue(e.getMessage().contains("offload_optimizer.device"), e.getMessage());
     }
 

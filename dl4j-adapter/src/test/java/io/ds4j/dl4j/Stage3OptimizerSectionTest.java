@@ -39,8 +39,8 @@ class Stage3OptimizerSectionTest {
     private record Run(float[] params, long skipped) { }
 
     private static Run train(int stage, String extra, int epochs) {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
-        List<DataSet> data = MixedPrecisionTrainingTest.blobs(8, BATCH, 11);
+        MultiLayerNetwork net = TestNets.blobNet(1.0, Activation.TANH);
+        List<DataSet> data = TestNets.blobs(8, BATCH, 11);
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
                 + " {\"stage\": " + stage + "}" + extra + "}");
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
@@ -63,7 +63,7 @@ class Stage3OptimizerSectionTest {
             DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
                     + " {\"stage\": " + stage + "}" + section + "}");
             try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(2).threadsPerRank(1).build()) {
-                t.fit(new ExistingDataSetIterator(MixedPrecisionTrainingTest.blobs(4, BATCH, 5)));
+                t.fit(new ExistingDataSetIterator(TestNets.blobs(4, BATCH, 5)));
             }
             out[stage - 2] = net.params().toFloatVector();
         }
@@ -104,7 +104,7 @@ class Stage3OptimizerSectionTest {
         assertEquals(r2.skipped(), r3.skipped(), "overflow-skipped steps (fp16's first steps at scale 2^16)");
         float[] s2 = r2.params();
         float[] s3 = r3.params();
-        float[] start = MixedPrecisionTrainingTest.net(1.0, Activation.TANH).params().toFloatVector();
+        float[] start = TestNets.blobNet(1.0, Activation.TANH).params().toFloatVector();
         double moved = 0;
         double max = 0;
         for (int i = 0; i < s2.length; i++) {
@@ -130,7 +130,7 @@ class Stage3OptimizerSectionTest {
     /** The optimizer state is the kernel's (Adam: 2 words per owned element), summed over ranks 2 x 4 x psi bytes. */
     @Test
     void ledgerHoldsTheKernelsState() {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
+        MultiLayerNetwork net = TestNets.blobNet(1.0, Activation.TANH);
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
                 + " {\"stage\": 3}" + ADAM_WARMUP + "}");
         long state = 0;
@@ -149,7 +149,7 @@ class Stage3OptimizerSectionTest {
                 + " {\"stage\": 3, \"offload_optimizer\": {\"device\": \"cpu\"}}, \"zero_allow_untested_optimizer\":"
                 + " true, \"optimizer\": {\"type\": \"Lamb\", \"params\": {\"lr\": 0.01}}}");
         RuntimeException e = assertThrows(RuntimeException.class, () -> ZeroTrainer.builder(
-                MixedPrecisionTrainingTest.net(1.0, Activation.TANH)).config(cfg).worldSize(2).build());
+                TestNets.blobNet(1.0, Activation.TANH)).config(cfg).worldSize(2).build());
         assertTrue(e.getMessage().startsWith("optimizer.type:"), e.getMessage());
         assertTrue(e.getMessage().contains("offload"), e.getMessage());
     }

@@ -44,8 +44,8 @@ class Stage3SubGroupTest {
     private record Run(float[] params, long skipped, List<LedgerSnapshot> ledgers) { }
 
     private static Run train(long subGroupSize, String extra) {
-        MultiLayerNetwork net = MixedPrecisionTrainingTest.net(1.0, Activation.TANH);
-        List<DataSet> data = MixedPrecisionTrainingTest.blobs(6, BATCH, 11);
+        MultiLayerNetwork net = TestNets.blobNet(1.0, Activation.TANH);
+        List<DataSet> data = TestNets.blobs(6, BATCH, 11);
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": " + BATCH + ", \"zero_optimization\":"
                 + " {\"stage\": 3, \"sub_group_size\": " + subGroupSize + "}, \"gradient_clipping\": 0.5" + extra
                 + "}");
@@ -58,7 +58,7 @@ class Stage3SubGroupTest {
     @ParameterizedTest(name = "[{0}]")
     @ValueSource(strings = {"", FP16, ADAM, ADAM + FP16 + ", \"gradient_accumulation_steps\": 2", LAMB})
     void anySubGroupSizeGivesTheSameFloats(String extra) {
-        float[] start = MixedPrecisionTrainingTest.net(1.0, Activation.TANH).params().toFloatVector();
+        float[] start = TestNets.blobNet(1.0, Activation.TANH).params().toFloatVector();
         Run whole = train(1_000_000_000L, extra);
         double moved = 0;
         for (int i = 0; i < start.length; i++) {

@@ -24,6 +24,11 @@
  *       section.</li>
  *   <li><b>store</b>: where an offloaded shard lives between steps, on the host or on disk
  *       ({@link io.ds4j.zero.offload} for master and optimizer state, {@link io.ds4j.zero.stage3} for parameters).</li>
+ *   <li><b>engine</b>: in the adapter, the driver of one stage family's ranks (stages 0-2, or stage 3) behind the
+ *       trainer, which is the user's facade; {@code DeepSpeedEngine} keeps DeepSpeed's name for what
+ *       {@code initialize} returns (a world of one inside DL4J's {@code fit()}).</li>
+ *   <li><b>precision driver</b>: a rank's loss scale, rounding points and overflow decision, one class for every
+ *       stage.</li>
  *   <li><b>host buffer</b>: the host copy of an ND4J array, read and written through NIO only via
  *       {@link io.ds4j.zero.kernels.HostFloats}, which keeps it current on GPU backends.</li>
  * </ul>

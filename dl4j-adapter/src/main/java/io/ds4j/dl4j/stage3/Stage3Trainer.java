@@ -48,14 +48,17 @@ public final class Stage3Trainer implements AutoCloseable {
     private final List<RankBase> ranks;
     private final RankThreads threads;
     private final long numParams;
-    private int accumulation = 1;
-    private GradientClipping clipping = GradientClipping.NONE;
+    private final int accumulation;
+    private final GradientClipping clipping;
     private double lastNorm = Double.NaN;
     private int iteration;
     private int epoch;
     private double score = Double.NaN;
 
-    private Stage3Trainer(List<Collectives> comms, List<RankBase> ranks, RankThreads threads, long numParams) {
+    private Stage3Trainer(List<Collectives> comms, List<RankBase> ranks, RankThreads threads, long numParams,
+                          Stage3Numerics numerics) {
+        this.accumulation = numerics.accumulation();
+        this.clipping = numerics.clipping();
         this.comms = comms;
         this.ranks = ranks;
         this.threads = threads;
@@ -131,7 +134,7 @@ public final class Stage3Trainer implements AutoCloseable {
             throw new IllegalArgumentException("model: " + net.getClass().getName() + " is not supported; pass a "
                     + "MultiLayerNetwork or a ComputationGraph");
         }
-        Stage3Trainer t = start(group, make, net.numParams());
+        Stage3Trainer t = start(group, make, net.numParams(), numerics);
         if (net instanceof MultiLayerNetwork m) {
             t.iteration = m.getIterationCount();
             t.epoch = m.getEpochCount();
@@ -156,14 +159,15 @@ public final class Stage3Trainer implements AutoCloseable {
         long psi = PartitionedConstruction.numParams(prepared);
         long shardBytes = 4L * ((psi + group.size() - 1) / group.size());
         Stage3Trainer t = start(group, c -> withHome(offload, c, shardBytes, numerics,
-                e -> new Stage3Rank(prepared, knobs, e)), psi);
+                e -> new Stage3Rank(prepared, knobs, e)), psi, numerics);
         t.iteration = net.getIterationCount();
         t.epoch = net.getEpochCount();
         return t;
     }
 
     /** Builds one rank per member of {@code group}, each on its own thread; nothing stays open if one fails. */
-    private static Stage3Trainer start(List<? extends Collectives> group, Ranks.Body<RankBase> make, long numParams) {
+    private static Stage3Trainer start(List<? extends Collectives> group, Ranks.Body<RankBase> make, long numParams,
+                                       Stage3Numerics numerics) {
         List<RankBase> built = java.util.Collections.synchronizedList(new ArrayList<>());
         List<RankBase> ranks;
         RankThreads threads = RankThreads.start(group);
@@ -178,32 +182,7 @@ public final class Stage3Trainer implements AutoCloseable {
             threads.close();
             throw e;
         }
-        return new Stage3Trainer(List.copyOf(group), new ArrayList<>(ranks), threads, numParams);
-    }
-
-    /**
-     * Sets {@code gradient_accumulation_steps}: each global batch is split into {@code worldSize x steps}
-     * micro-batches; a rank runs its {@code steps} micro-batches one after the other, reduce-scattering and
-     * accumulating each one's gradient, before the optimizer step.
-     *
-     * @return this trainer
-     */
-    public Stage3Trainer gradientAccumulationSteps(int steps) {
-        if (steps < 1) {
-            throw new IllegalArgumentException("gradient_accumulation_steps: " + steps + " must be >= 1");
-        }
-        this.accumulation = steps;
-        return this;
-    }
-
-    /**
-     * Sets {@code gradient_clipping}: DeepSpeed's global-norm clipping over all shards ({@link GradientClipping}).
-     *
-     * @return this trainer
-     */
-    public Stage3Trainer gradientClipping(GradientClipping clip) {
-        this.clipping = java.util.Objects.requireNonNull(clip, "gradient_clipping");
-        return this;
+        return new Stage3Trainer(List.copyOf(group), new ArrayList<>(ranks), threads, numParams, numerics);
     }
 
     /** The global gradient norm of the last step before clipping (NaN before the first). */
@@ -256,7 +235,7 @@ public final class Stage3Trainer implements AutoCloseable {
 
     /**
      * One optimizer step on a global batch: rank r computes on examples {@code [r B/N, (r+1) B/N)}, in
-     * {@link #gradientAccumulationSteps} consecutive micro-batches.
+     * {@link Stage3Numerics#accumulation} consecutive micro-batches.
      *
      * @return DL4J's score of the global batch (mean over ranks of the micro-batch scores)
      */

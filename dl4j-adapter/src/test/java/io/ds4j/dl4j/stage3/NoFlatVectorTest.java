@@ -4,8 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
+import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.stage3.ParamState;
 import io.ds4j.zero.stage3.PartitionedParam;
+import java.time.Duration;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
@@ -54,8 +58,8 @@ class NoFlatVectorTest {
 
     @Test
     void multiLayerNetworkRanksHoldNoFlatVector() {
-        MultiLayerNetwork net = Stage3Nets.dense(1);
-        List<DataSet> data = Stage3Nets.data(1, 6, 1, new long[] {6}, new long[] {3});
+        MultiLayerNetwork net = TestNets.plainDenseMln(1);
+        List<DataSet> data = TestNets.randomData(1, 6, 1, new long[] {6}, new long[] {3});
         try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), 3)) {
             check(net, t, 3);
             t.fit(data.get(0));
@@ -66,7 +70,7 @@ class NoFlatVectorTest {
     @Test
     void graphRanksDropTheFlatVectorTheyWereWiredWith() {
         ComputationGraph net = Stage3GraphParityTest.attention(1);
-        List<DataSet> data = Stage3Nets.data(1, 6, 1, new long[] {4, 5}, new long[] {3});
+        List<DataSet> data = TestNets.randomData(1, 6, 1, new long[] {4, 5}, new long[] {3});
         try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), 2)) {
             check(net, t, 2);
             t.fit(data.get(0));
@@ -91,10 +95,10 @@ class NoFlatVectorTest {
 
     @Test
     void aGlobalBatchNotDivisibleByRanksTimesAccumulationIsRefused() {
-        MultiLayerNetwork net = Stage3Nets.dense(1);
-        List<DataSet> data = Stage3Nets.data(1, 10, 1, new long[] {6}, new long[] {3});
-        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), 2)
-                .gradientAccumulationSteps(3)) {
+        MultiLayerNetwork net = TestNets.plainDenseMln(1);
+        List<DataSet> data = TestNets.randomData(1, 10, 1, new long[] {6}, new long[] {3});
+        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), OffloadParamConfig.none(),
+                InProcessCollectives.create(2, Duration.ofMinutes(5)), Stage3Numerics.fp32().withAccumulation(3))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.fit(data.get(0)));
             assertEquals("global batch size 10 is not divisible by world size 2 x gradient_accumulation_steps 3; use"
                     + " a multiple of 6", e.getMessage());

@@ -2,6 +2,7 @@ package io.ds4j.dl4j.stage3;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
 import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.config.OffloadParamConfig;
@@ -45,7 +46,7 @@ class NvmeParamHostMemoryTest {
      */
     private long[] held(OffloadDevice device) throws InterruptedException {
         MultiLayerNetwork net = HostBytes.wide(new Adam(1e-3));
-        DataSet batch = Stage3Nets.data(1, 4, 9, new long[] {6}, new long[] {3}).get(0);
+        DataSet batch = TestNets.randomData(1, 4, 9, new long[] {6}, new long[] {3}).get(0);
         OffloadParamConfig offload = new OffloadParamConfig(device, nvme.toString(), COUNT, SIZE, 1_000_000_000L,
                 true);
         long heapOpen;

@@ -3,6 +3,7 @@ package io.ds4j.dl4j.stage3;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.dl4j.ZeroTrainer;
 import io.ds4j.zero.ledger.MemoryCategory;
@@ -45,7 +46,7 @@ class OffloadStepHostMemoryTest {
                 + SUB_GROUP + ", \"offload_optimizer\": {\"device\": \"nvme\", \"nvme_path\": \"" + path + "\"},"
                 + " \"offload_param\": {\"device\": \"nvme\", \"nvme_path\": \"" + path + "\", \"buffer_count\": 2,"
                 + " \"buffer_size\": 4096}}}");
-        List<DataSet> data = Stage3Nets.data(1, 4, 9, new long[] {6}, new long[] {3});
+        List<DataSet> data = TestNets.randomData(1, 4, 9, new long[] {6}, new long[] {3});
         long heap0 = HostBytes.heapAfterGc();
         long direct0 = HostBytes.directBytes();
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(1).threadsPerRank(1).build()) {
@@ -77,7 +78,7 @@ class OffloadStepHostMemoryTest {
                 + " \"params\": {\"lr\": 0.001}}, \"zero_optimization\": {\"stage\": 3, \"offload_optimizer\":"
                 + " {\"device\": \"nvme\", \"nvme_path\": \"" + path + "\"}, \"offload_param\": {\"device\":"
                 + " \"nvme\", \"nvme_path\": \"" + path + "\"}}}");
-        List<DataSet> data = Stage3Nets.data(1, 4, 9, new long[] {6}, new long[] {3});
+        List<DataSet> data = TestNets.randomData(1, 4, 9, new long[] {6}, new long[] {3});
         MultiLayerNetwork net = HostBytes.wide(new Sgd(1e-3));
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(cfg).worldSize(1).threadsPerRank(1).build()) {
             t.fit(new ExistingDataSetIterator(data));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
 import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.config.OffloadParamConfig;
@@ -50,8 +51,8 @@ class ParamOffloadMemoryTest {
     private record Run(float[] params, List<LedgerSnapshot> ledgers, long[] masterArrayBytes, long[] swapBytes) { }
 
     private Run train(OffloadDevice device) {
-        MultiLayerNetwork net = Stage3Nets.dense(42);
-        List<DataSet> data = Stage3Nets.data(3, 8, 5, new long[] {6}, new long[] {3});
+        MultiLayerNetwork net = TestNets.plainDenseMln(42);
+        List<DataSet> data = TestNets.randomData(3, 8, 5, new long[] {6}, new long[] {3});
         long[] arrays = new long[W];
         long[] swap = new long[W];
         List<LedgerSnapshot> ledgers;
@@ -83,7 +84,7 @@ class ParamOffloadMemoryTest {
         assertArrayEquals(none.params(), disk.params(), "offload_param nvme changes no float");
         long[] owned = new long[W];
         long padded = 0;
-        for (INDArray p : Stage3Nets.dense(1).paramTable().values()) {
+        for (INDArray p : TestNets.plainDenseMln(1).paramTable().values()) {
             long shard = (p.length() + W - 1) / W;
             padded += shard;
             owned[0] += shard;
@@ -120,10 +121,10 @@ class ParamOffloadMemoryTest {
     @Test
     void ledgerEntriesAreFreedAtClose() {
         List<LedgerSnapshot> after = new ArrayList<>();
-        MultiLayerNetwork net = Stage3Nets.dense(42);
+        MultiLayerNetwork net = TestNets.plainDenseMln(42);
         Stage3Trainer t = Stage3Trainer.create(net, knobs(), offload(OffloadDevice.NVME),
                 InProcessCollectives.create(W, Duration.ofMinutes(2)));
-        Stage3Nets.data(1, 8, 5, new long[] {6}, new long[] {3}).forEach(t::fit);
+        TestNets.randomData(1, 8, 5, new long[] {6}, new long[] {3}).forEach(t::fit);
         List<RankBase> ranks = List.of(t.rank(0), t.rank(1));
         t.close();
         ranks.forEach(r -> after.add(r.ledger().snapshot()));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.dl4j.PartitionedConstruction;
 import io.ds4j.dl4j.ZeroTrainer;
@@ -76,7 +77,7 @@ class PartitionedConstructionTest {
 
     @Test
     void initialParametersAreThoseOfDl4jInit() {
-        for (MultiLayerConfiguration c : List.of(deep(11), Stage3Nets.conv(5).getLayerWiseConfigurations())) {
+        for (MultiLayerConfiguration c : List.of(deep(11), TestNets.convMln(5).getLayerWiseConfigurations())) {
             float[] golden = initialised(c).params().toFloatVector();
             MultiLayerNetwork target = initialised(c);
             target.params().assign(0);
@@ -109,7 +110,7 @@ class PartitionedConstructionTest {
     @ValueSource(booleans = {false, true})
     void trainsAsTheInitialisedNetworkAndNeverHoldsTheFullVector(boolean deepSpeedAdam) {
         MultiLayerConfiguration c = deep(7);
-        List<DataSet> batches = Stage3Nets.data(5, 8, 3, new long[] {6}, new long[] {3});
+        List<DataSet> batches = TestNets.randomData(5, 8, 3, new long[] {6}, new long[] {3});
         DeepSpeedConfig config = DeepSpeedConfig.parse(json(deepSpeedAdam));
         MultiLayerNetwork usual = initialised(c);
         try (ZeroTrainer t = ZeroTrainer.builder(usual).config(config).worldSize(W).build()) {

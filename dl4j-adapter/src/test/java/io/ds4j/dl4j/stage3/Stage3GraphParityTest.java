@@ -4,19 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
+import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.config.OffloadParamConfig;
+import java.time.Duration;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SelfAttentionLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -102,13 +106,13 @@ class Stage3GraphParityTest {
     @CsvSource({"branching,1,plain", "branching,2,plain", "branching,3,plain", "branching,3,prefetch",
         "branching,2,defaults", "branching,2,gas3", "conv,1,plain", "conv,3,plain", "attention,1,plain", "attention,3,prefetch"})
     void matchesPlainFit(String net, int world, String knobs) {
-        List<DataSet> data = Stage3Nets.data(Stage3ParityTest.STEPS, Stage3ParityTest.BATCH, 11, featureShape(net),
+        List<DataSet> data = TestNets.randomData(Stage3ParityTest.STEPS, Stage3ParityTest.BATCH, 11, featureShape(net),
                 new long[] {3});
         ComputationGraph reference = make(net, 42);
         ComputationGraph engine = make(net, 42);
         int gas = knobs.startsWith("gas") ? Integer.parseInt(knobs.substring(3)) : 1;
-        try (Stage3Trainer t = Stage3Trainer.create(engine, Stage3ParityTest.knobs(knobs), world)
-                .gradientAccumulationSteps(gas)) {
+        try (Stage3Trainer t = Stage3Trainer.create(engine, Stage3ParityTest.knobs(knobs), OffloadParamConfig.none(),
+                InProcessCollectives.create(world, Duration.ofMinutes(5)), Stage3Numerics.fp32().withAccumulation(gas))) {
             for (DataSet d : data) {
                 reference.fit(d);
                 double s = t.fit(d);

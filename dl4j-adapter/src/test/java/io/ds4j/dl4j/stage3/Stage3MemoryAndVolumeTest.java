@@ -3,6 +3,7 @@ package io.ds4j.dl4j.stage3;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
 import io.ds4j.zero.comm.CollectiveKind;
 import io.ds4j.zero.comm.CommStats;
 import io.ds4j.zero.ledger.LedgerSnapshot;
@@ -31,8 +32,8 @@ class Stage3MemoryAndVolumeTest {
 
     @Test
     void oneStepMovesThreePsiLessTheOutputLayersSecondGather() {
-        MultiLayerNetwork net = Stage3Nets.dense(3);
-        List<DataSet> data = Stage3Nets.data(2, 12, 5, new long[] {6}, new long[] {3});
+        MultiLayerNetwork net = TestNets.plainDenseMln(3);
+        List<DataSet> data = TestNets.randomData(2, 12, 5, new long[] {6}, new long[] {3});
         try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), W)) {
             t.fit(data.get(0));
             List<CommStats> before = t.commStats();
@@ -66,8 +67,8 @@ class Stage3MemoryAndVolumeTest {
         // prefetch bucket 60, max live 150, reuse distance 40, persistence threshold 16 (biases persist): per tensor
         // g all-gathers (those the coordinator made, plus the post-step refresh of a persistent one) and one
         // reduce-scatter, each moving (N-1) ceil(n/N) elements per rank (Stage3Volume)
-        MultiLayerNetwork net = Stage3Nets.dense(3);
-        List<DataSet> data = Stage3Nets.data(2, 12, 5, new long[] {6}, new long[] {3});
+        MultiLayerNetwork net = TestNets.plainDenseMln(3);
+        List<DataSet> data = TestNets.randomData(2, 12, 5, new long[] {6}, new long[] {3});
         try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("prefetch"), W)) {
             t.fit(data.get(0));
             List<CommStats> before = t.commStats();
@@ -99,8 +100,8 @@ class Stage3MemoryAndVolumeTest {
 
     @Test
     void ranksHoldShardsPersistentlyAndAtMostTheDerivedPeakTransiently() {
-        MultiLayerNetwork net = Stage3Nets.dense(3);
-        List<DataSet> data = Stage3Nets.data(2, 12, 5, new long[] {6}, new long[] {3});
+        MultiLayerNetwork net = TestNets.plainDenseMln(3);
+        List<DataSet> data = TestNets.randomData(2, 12, 5, new long[] {6}, new long[] {3});
         long[] ownedPerRank = new long[W];
         long largestLayerPadded = 0;
         long largestParamPadded = 0;
@@ -151,8 +152,8 @@ class Stage3MemoryAndVolumeTest {
      */
     @Test
     void oneRankHoldsNoGradientCopiesBesideTheScratch() {
-        MultiLayerNetwork net = Stage3Nets.dense(3);
-        List<DataSet> data = Stage3Nets.data(2, 12, 5, new long[] {6}, new long[] {3});
+        MultiLayerNetwork net = TestNets.plainDenseMln(3);
+        List<DataSet> data = TestNets.randomData(2, 12, 5, new long[] {6}, new long[] {3});
         long largestLayer = 0;
         for (Layer l : net.getLayers()) {
             largestLayer = Math.max(largestLayer, l.numParams());

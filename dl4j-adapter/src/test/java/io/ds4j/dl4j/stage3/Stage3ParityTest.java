@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
 import io.ds4j.dl4j.DeepSpeed;
 import io.ds4j.dl4j.DeepSpeedEngine;
 import io.ds4j.dl4j.EngineOptions;
+import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.config.ZeroStage3Config;
 import io.ds4j.zero.step.GradientClipping;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.LongFunction;
 import java.util.stream.Stream;
@@ -65,18 +69,19 @@ class Stage3ParityTest {
     @MethodSource("cases")
     void matchesPlainFit(String net, int world, String knobName, int gas) {
         LongFunction<MultiLayerNetwork> make = switch (net) {
-            case "dense" -> Stage3Nets::dense;
-            case "conv" -> Stage3Nets::conv;
-            default -> Stage3Nets::lstm;
+            case "dense" -> TestNets::plainDenseMln;
+            case "conv" -> TestNets::convMln;
+            default -> TestNets::lstmMln;
         };
         List<DataSet> data = switch (net) {
-            case "dense" -> Stage3Nets.data(STEPS, BATCH, 7, new long[] {6}, new long[] {3});
-            case "conv" -> Stage3Nets.data(STEPS, BATCH, 7, new long[] {1, 8, 8}, new long[] {3});
-            default -> Stage3Nets.data(STEPS, BATCH, 7, new long[] {4, 5}, new long[] {3, 5});
+            case "dense" -> TestNets.randomData(STEPS, BATCH, 7, new long[] {6}, new long[] {3});
+            case "conv" -> TestNets.randomData(STEPS, BATCH, 7, new long[] {1, 8, 8}, new long[] {3});
+            default -> TestNets.randomData(STEPS, BATCH, 7, new long[] {4, 5}, new long[] {3, 5});
         };
         MultiLayerNetwork reference = make.apply(42);
         MultiLayerNetwork engine = make.apply(42);
-        try (Stage3Trainer t = Stage3Trainer.create(engine, knobs(knobName), world).gradientAccumulationSteps(gas)) {
+        try (Stage3Trainer t = Stage3Trainer.create(engine, knobs(knobName), OffloadParamConfig.none(),
+                InProcessCollectives.create(world, Duration.ofMinutes(5)), Stage3Numerics.fp32().withAccumulation(gas))) {
             for (DataSet d : data) {
                 reference.fit(d);
                 double s = t.fit(d);
@@ -107,21 +112,22 @@ class Stage3ParityTest {
     @CsvSource({"1,1", "3,1", "2,2"})
     void clippingMatchesDeepSpeedInitialize(int world, int gas) {
         double clip = 0.1;
-        List<DataSet> data = Stage3Nets.data(STEPS, BATCH, 9, new long[] {6}, new long[] {3});
-        MultiLayerNetwork reference = Stage3Nets.dense(42);
-        MultiLayerNetwork engine = Stage3Nets.dense(42);
+        List<DataSet> data = TestNets.randomData(STEPS, BATCH, 9, new long[] {6}, new long[] {3});
+        MultiLayerNetwork reference = TestNets.plainDenseMln(42);
+        MultiLayerNetwork engine = TestNets.plainDenseMln(42);
         try (DeepSpeedEngine e = DeepSpeed.initialize(reference, EngineOptions.defaults().withClipping(clip))) {
             for (DataSet d : data) {
                 reference.fit(d);
             }
         }
-        try (Stage3Trainer t = Stage3Trainer.create(engine, knobs("plain"), world).gradientAccumulationSteps(gas)
-                .gradientClipping(new GradientClipping(clip))) {
+        try (Stage3Trainer t = Stage3Trainer.create(engine, knobs("plain"), OffloadParamConfig.none(),
+                InProcessCollectives.create(world, Duration.ofMinutes(5)),
+                Stage3Numerics.fp32().withAccumulation(gas).withClipping(new GradientClipping(clip)))) {
             for (DataSet d : data) {
                 t.fit(d);
                 assertTrue(t.lastGradientNorm() > clip, "clipping must be active: norm " + t.lastGradientNorm());
             }
-            MultiLayerNetwork out = Stage3Nets.dense(1);
+            MultiLayerNetwork out = TestNets.plainDenseMln(1);
             t.copyParamsTo(out);
             float[] expect = reference.params().toFloatVector();
             float[] got = out.params().toFloatVector();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +40,7 @@ class Stage3RankThreadsTest {
     @Test
     void oneThreadPerRankForTheTrainersLifeAndNoSessionPerStep() throws Exception {
         ComputationGraph net = Stage3GraphParityTest.attention(42);
-        List<DataSet> data = Stage3Nets.data(6, 6, 11, new long[] {4, 5}, new long[] {3});
+        List<DataSet> data = TestNets.randomData(6, 6, 11, new long[] {4, 5}, new long[] {3});
         List<Integer> counts = new ArrayList<>();
         List<Thread> threads;
         List<List<Thread>> seen = new ArrayList<>();

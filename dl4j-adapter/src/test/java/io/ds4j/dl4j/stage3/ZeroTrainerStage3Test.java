@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.TestNets;
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.dl4j.DeepSpeed;
 import io.ds4j.dl4j.EngineOptions;
@@ -95,14 +96,14 @@ class ZeroTrainerStage3Test {
     @ParameterizedTest(name = "dense W={0} gas={1}")
     @CsvSource({"2,1", "2,2", "1,1"})
     void denseMatchesPlainFit(int world, int gas) {
-        List<DataSet> data = Stage3Nets.data(STEPS, BATCH, 7, new long[] {6}, new long[] {3});
-        MultiLayerNetwork reference = Stage3Nets.dense(42);
+        List<DataSet> data = TestNets.randomData(STEPS, BATCH, 7, new long[] {6}, new long[] {3});
+        MultiLayerNetwork reference = TestNets.plainDenseMln(42);
         List<Double> expectScores = new ArrayList<>();
         for (DataSet d : data) {
             reference.fit(d);
             expectScores.add(reference.score());
         }
-        MultiLayerNetwork user = Stage3Nets.dense(42);
+        MultiLayerNetwork user = TestNets.plainDenseMln(42);
         Seen seen = new Seen();
         user.setListeners(seen);
         try (ZeroTrainer t = ZeroTrainer.builder(user).config(stage3(gas, OffloadParamConfig.none()))
@@ -127,7 +128,7 @@ class ZeroTrainerStage3Test {
 
     @Test
     void branchingGraphMatchesPlainFit() {
-        List<DataSet> data = Stage3Nets.data(STEPS, BATCH, 11, new long[] {6}, new long[] {3});
+        List<DataSet> data = TestNets.randomData(STEPS, BATCH, 11, new long[] {6}, new long[] {3});
         ComputationGraph reference = Stage3GraphParityTest.branching(42);
         for (DataSet d : data) {
             reference.fit(d);
@@ -150,7 +151,7 @@ class ZeroTrainerStage3Test {
     }
 
     private float[] train(String device, List<DataSet> data, Seen seen, List<LedgerSnapshot> ledgers) {
-        MultiLayerNetwork user = Stage3Nets.dense(42);
+        MultiLayerNetwork user = TestNets.plainDenseMln(42);
         user.setListeners(seen);
         try (ZeroTrainer t = ZeroTrainer.builder(user).config(stage3(2, offload(device))).worldSize(2).build()) {
             t.fit(new ExistingDataSetIterator(data));
@@ -167,7 +168,7 @@ class ZeroTrainerStage3Test {
      */
     @Test
     void parameterOffloadIsBitIdentical() {
-        List<DataSet> data = Stage3Nets.data(STEPS, BATCH, 5, new long[] {6}, new long[] {3});
+        List<DataSet> data = TestNets.randomData(STEPS, BATCH, 5, new long[] {6}, new long[] {3});
         List<LedgerSnapshot> none = new ArrayList<>();
         List<LedgerSnapshot> cpu = new ArrayList<>();
         List<LedgerSnapshot> disk = new ArrayList<>();
@@ -181,7 +182,7 @@ class ZeroTrainerStage3Test {
 
         long padded = 0;
         long[] owned = new long[2];
-        for (INDArray p : Stage3Nets.dense(1).paramTable().values()) {
+        for (INDArray p : TestNets.plainDenseMln(1).paramTable().values()) {
             long n = p.length();
             long shard = (n + 1) / 2; // ceil(n / 2)
             padded += shard;
@@ -198,7 +199,7 @@ class ZeroTrainerStage3Test {
             assertEquals(0, disk.get(r).peakBytes(MemoryCategory.PARAMETERS, MemoryTier.DEVICE),
                     "no parameter shard on the device with offload (no persistent parameters with these knobs)");
         }
-        int tensors = Stage3Nets.dense(1).paramTable().size();
+        int tensors = TestNets.plainDenseMln(1).paramTable().size();
         assertEquals(STEPS, seen.nvmeFiles.size());
         for (long n : seen.nvmeFiles) {
             assertEquals(2L * tensors, n, "one shard file per tensor per rank while training");
@@ -210,7 +211,7 @@ class ZeroTrainerStage3Test {
     /** The branching graph (merge vertex) on 3 ranks: nvme offload gives exactly the floats of no offload. */
     @Test
     void graphWithNvmeOffloadIsBitIdentical() {
-        List<DataSet> data = Stage3Nets.data(4, BATCH, 13, new long[] {6}, new long[] {3});
+        List<DataSet> data = TestNets.randomData(4, BATCH, 13, new long[] {6}, new long[] {3});
         float[][] out = new float[2][];
         for (int i = 0; i < 2; i++) {
             ComputationGraph user = Stage3GraphParityTest.branching(42);
@@ -227,9 +228,9 @@ class ZeroTrainerStage3Test {
     /** A rank that fails mid-step (features of the wrong width) stops the fit; the shard files are deleted. */
     @Test
     void failedFitDeletesTheShardFiles() {
-        List<DataSet> data = new ArrayList<>(Stage3Nets.data(2, BATCH, 3, new long[] {6}, new long[] {3}));
-        data.add(Stage3Nets.data(1, BATCH, 3, new long[] {7}, new long[] {3}).get(0));
-        ZeroTrainer t = ZeroTrainer.builder(Stage3Nets.dense(42)).config(stage3(1, offload("nvme"))).worldSize(2)
+        List<DataSet> data = new ArrayList<>(TestNets.randomData(2, BATCH, 3, new long[] {6}, new long[] {3}));
+        data.add(TestNets.randomData(1, BATCH, 3, new long[] {7}, new long[] {3}).get(0));
+        ZeroTrainer t = ZeroTrainer.builder(TestNets.plainDenseMln(42)).config(stage3(1, offload("nvme"))).worldSize(2)
                 .build();
         assertEquals(2, nvme.toFile().list().length, "one directory per rank while open");
         assertThrows(RuntimeException.class, () -> t.fit(new ExistingDataSetIterator(data)));
@@ -247,8 +248,8 @@ class ZeroTrainerStage3Test {
     @Test
     void commStatsAreTheStage3VolumeSummedOverRanks() {
         int w = 3;
-        List<DataSet> data = Stage3Nets.data(1, BATCH, 5, new long[] {6}, new long[] {3});
-        MultiLayerNetwork user = Stage3Nets.dense(3);
+        List<DataSet> data = TestNets.randomData(1, BATCH, 5, new long[] {6}, new long[] {3});
+        MultiLayerNetwork user = TestNets.plainDenseMln(3);
         long out = 0;
         long other = 0;
         for (int i = 0; i < user.getnLayers(); i++) {
@@ -277,7 +278,7 @@ class ZeroTrainerStage3Test {
     void nvmePathIsCheckedByKey() {
         OffloadParamConfig missing = new OffloadParamConfig(OffloadDevice.NVME, nvme.resolve("absent").toString(), 5,
                 100_000_000L, 1_000_000_000L, true);
-        ZeroTrainer.Builder b = ZeroTrainer.builder(Stage3Nets.dense(1)).config(stage3(1, missing)).worldSize(2);
+        ZeroTrainer.Builder b = ZeroTrainer.builder(TestNets.plainDenseMln(1)).config(stage3(1, missing)).worldSize(2);
         RuntimeException e = assertThrows(RuntimeException.class, b::build);
         assertTrue(String.valueOf(rootMessage(e)).contains("zero_optimization.offload_param.nvme_path"),
                 rootMessage(e));
@@ -300,7 +301,7 @@ class ZeroTrainerStage3Test {
         "\"gradient_predivide_factor\": 2.0,|gradient_predivide_factor"})
     void unsupportedSectionsAreRefusedByKey(String section, String key) {
         String json = "{\"train_batch_size\": 12, " + section + " \"zero_optimization\": {\"stage\": 3}}";
-        ZeroTrainer.Builder b = ZeroTrainer.builder(Stage3Nets.dense(1)).config(DeepSpeedConfig.parse(json))
+        ZeroTrainer.Builder b = ZeroTrainer.builder(TestNets.plainDenseMln(1)).config(DeepSpeedConfig.parse(json))
                 .worldSize(2);
         RuntimeException e = assertThrows(RuntimeException.class, b::build);
         assertTrue(e.getMessage().startsWith(key + ":"), e.getMessage());
@@ -311,7 +312,7 @@ class ZeroTrainerStage3Test {
     void optimizerOffloadIsRefusedByKey() {
         String json = "{\"train_batch_size\": 12, \"zero_optimization\": {\"stage\": 3, \"offload_optimizer\":"
                 + " {\"device\": \"cpu\"}}}";
-        ZeroTrainer.Builder b = ZeroTrainer.builder(Stage3Nets.dense(1)).config(DeepSpeedConfig.parse(json))
+        ZeroTrainer.Builder b = ZeroTrainer.builder(TestNets.plainDenseMln(1)).config(DeepSpeedConfig.parse(json))
                 .worldSize(2);
         RuntimeException e = assertThrows(RuntimeException.class, b::build);
         assertTrue(e.getMessage().startsWith("zero_optimization.offload_optimizer.device:"), e.getMessage());
@@ -320,7 +321,7 @@ class ZeroTrainerStage3Test {
     @Test
     void deepSpeedInitializeRefusesStage3ByKey() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> DeepSpeed.initialize(Stage3Nets.dense(1), stage3(1, OffloadParamConfig.none())));
+                () -> DeepSpeed.initialize(TestNets.plainDenseMln(1), stage3(1, OffloadParamConfig.none())));
         assertTrue(e.getMessage().startsWith("zero_optimization.stage: 3"), e.getMessage());
         assertTrue(e.getMessage().contains("ZeroTrainer"), e.getMessage());
     }
