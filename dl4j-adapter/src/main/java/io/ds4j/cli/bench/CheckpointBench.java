@@ -45,7 +45,7 @@ public final class CheckpointBench {
             "  checkpoint      save and load time of a ZeroTrainer checkpoint (ZeRO-1, Adam) against the disk's",
             "                  sequential write speed measured in the same run",
             "  --params N      parameters of the dense network (default 100M)",
-            "  --world-size W  ranks (default 2)",
+            "  --world-size W  ranks (default 1; each rank holds a replica of the network)",
             "  --dir D         where to write (default: a new folder under the system temp directory; removed)");
 
     private static final int WIDTH = 4096;
@@ -56,7 +56,7 @@ public final class CheckpointBench {
     /** Runs the bench. */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
         long params = 100_000_000L;
-        int world = 2;
+        int world = 1;
         Path dir = null;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -95,15 +95,19 @@ public final class CheckpointBench {
                 net.numParams(), world, root);
         long bytes;
         double save;
-        float[] saved;
+        int saved;
         try (ZeroTrainer t = ZeroTrainer.builder(net).worldSize(world).config(DeepSpeedConfig.parse(json)).build()) {
             t.fit(new ExistingDataSetIterator(List.of(batch(2 * world))));
             long t0 = System.nanoTime();
             bytes = t.saveCheckpoint(root.resolve("ck"), "global_step1");
             save = (System.nanoTime() - t0) / 1e9;
-            saved = net.params().toFloatVector();
+            saved = net.params().toFloatVector().length == 0 ? 0 : java.util.Arrays.hashCode(
+                    net.params().toFloatVector());
         }
+        net = null; // its buffers may go before the second network is built
+        System.gc();
         double disk = sequentialWrite(root.resolve("sequential.bin"), bytes);
+        Files.delete(root.resolve("sequential.bin"));
         MultiLayerNetwork other = new MultiLayerNetwork(conf.clone());
         other.init();
         double load;
@@ -113,7 +117,7 @@ public final class CheckpointBench {
             t.loadCheckpoint(root.resolve("ck"));
             load = (System.nanoTime() - t0) / 1e9;
         }
-        boolean same = java.util.Arrays.equals(saved, other.params().toFloatVector());
+        boolean same = saved == java.util.Arrays.hashCode(other.params().toFloatVector());
         out.printf(Locale.ROOT, "| what | bytes | seconds | MB/s | x disk sequential write |%n|---|---:|---:|---:|---:|%n");
         out.printf(Locale.ROOT, "| disk sequential write (4 MiB chunks, forced) | %,d | %.2f | %.0f | 1.00 |%n",
                 bytes, bytes / disk, disk / 1e6, 1.0);
@@ -121,7 +125,7 @@ public final class CheckpointBench {
                 world, bytes, save, bytes / 1e6 / save, (bytes / save) / disk);
         out.printf(Locale.ROOT, "| load (read, checksums, reshard, import) | %,d | %.2f | %.0f | %.2f |%n",
                 bytes, load, bytes / 1e6 / load, (bytes / load) / disk);
-        out.printf(Locale.ROOT, "loaded parameters equal the saved ones: %s%n", same);
+        out.printf(Locale.ROOT, "loaded parameters equal the saved ones (hash): %s%n", same);
         return same ? 0 : 1;
     }
 
