@@ -91,11 +91,18 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
      */
     private void wireUp() {
         int check = Tags.shapeCheck(-1, 0, 0, -1);
-        UcxLink.Round round = link.round("connect", check, 3, 0xFFFF_FFFFL, CONNECT_WAIT);
+        swapSlots(link.round("connect", check, 3, 0xFFFF_FFFFL, CONNECT_WAIT), 0, 0);
+    }
+
+    /**
+     * Every peer sends this rank the slot it owns and receives this rank's: slot q is {@code slotBytes} at
+     * {@code base + q * slotBytes} (0 bytes: a plain rendezvous); returns when the round has completed.
+     */
+    private void swapSlots(UcxLink.Round round, long base, long slotBytes) {
         for (int q = 0; q < n; q++) {
             if (q != rank) {
-                round.recv(q, 0, 0);
-                round.send(q, 0, 0);
+                round.recv(q, base + q * slotBytes, slotBytes);
+                round.send(q, base + rank * slotBytes, slotBytes);
             }
         }
         round.await();
@@ -223,15 +230,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         long id = seq++;
         FloatBuffer s = sendFloats((long) n * length);
         s.put(rank * length, input, inputOffset, length);
-        long base = UcxUtils.getAddress(send);
-        UcxLink.Round round = link.round(op, check, 0, id);
-        for (int q = 0; q < n; q++) {
-            if (q != rank) {
-                round.recv(q, base + 4L * q * length, 4L * length);
-                round.send(q, base + 4L * rank * length, 4L * length);
-            }
-        }
-        round.await();
+        swapSlots(link.round(op, check, 0, id), UcxUtils.getAddress(send), 4L * length);
         for (int q = 0; q < n; q++) {
             s.get(q * length, output, outputOffset + q * stride, length);
         }
@@ -336,15 +335,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         ensureSend(8L * n * m);
         DoubleBuffer s = send.asDoubleBuffer();
         s.put(rank * m, values, 0, m);
-        long base = UcxUtils.getAddress(send);
-        UcxLink.Round round = link.round(op, check, 0, id);
-        for (int q = 0; q < n; q++) {
-            if (q != rank) {
-                round.recv(q, base + 8L * q * m, 8L * m);
-                round.send(q, base + 8L * rank * m, 8L * m);
-            }
-        }
-        round.await();
+        swapSlots(link.round(op, check, 0, id), UcxUtils.getAddress(send), 8L * m);
         double[] all = new double[n * m];
         s.get(0, all, 0, n * m);
         count(CollectiveKind.SCALAR_ALL_REDUCE, (long) (n - 1) * m, 8);
@@ -355,14 +346,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     public void barrier() {
         int check = Tags.shapeCheck(CollectiveKind.BARRIER.ordinal(), 0, 0, -1);
         link.throwIfAborted("barrier");
-        UcxLink.Round round = link.round("barrier", check, 0, seq++);
-        for (int q = 0; q < n; q++) {
-            if (q != rank) {
-                round.recv(q, 0, 0);
-                round.send(q, 0, 0);
-            }
-        }
-        round.await();
+        swapSlots(link.round("barrier", check, 0, seq++), 0, 0);
         count(CollectiveKind.BARRIER, 0, 0);
     }
 
