@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,16 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code ds4j lr} through {@link Main}: CSV layout, step lists, the optimizer lr, exit codes and the PNG plot.
  * Expected values are worked out from DeepSpeed's formulas in each test.
  */
-class LrCommandTest {
+class LrCommandTest extends CliHarness {
     @TempDir
     Path dir;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-    private int run(String... args) {
-        return Main.standard().run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
 
     private String config(String optimizer, String scheduler) throws IOException {
         String json = "{\"train_batch_size\": 8"

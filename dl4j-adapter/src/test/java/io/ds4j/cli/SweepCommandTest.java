@@ -7,9 +7,7 @@ import io.ds4j.cli.train.TrainJob;
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.data.OptDigits;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,16 +25,9 @@ import org.nd4j.linalg.dataset.DataSet;
  * 2 ranks for a few steps; the ranked table, results.csv/.png, the best model restored in plain DL4J; a candidate
  * with an invalid config recorded as failed while the sweep goes on; sweep-file errors.
  */
-class SweepCommandTest {
+class SweepCommandTest extends CliHarness {
     @TempDir
     Path dir;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-    private int run(String... args) {
-        return Main.standard().run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
 
     /** A sweep file over the embedded default config (train_batch_size 64, Adam, WarmupLR, ZeRO-2). */
     private Path sweep(String vary, String extra) throws IOException {
