@@ -1,13 +1,10 @@
 package io.ds4j.dl4j;
 
+import io.ds4j.dl4j.checkpoint.ConfigHash;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.dist.Distributed;
 import io.ds4j.zero.dist.ProcessGroup;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -31,8 +28,8 @@ final class ProcessRanks {
      * @param timeout the collective timeout
      */
     static Collectives connect(Distributed d, String jobText, long numParams, Duration timeout) {
-        return ProcessGroup.connect(d, "config sha-256 " + sha256(jobText) + ", " + numParams + " parameters",
-                timeout);
+        String job = "config sha-256 " + ConfigHash.sha256Hex(jobText) + ", " + numParams + " parameters";
+        return ProcessGroup.connect(d, job, timeout);
     }
 
     /** Every rank's parameters become rank 0's (bit for bit): a broadcast of the flat vector. */
@@ -60,14 +57,5 @@ final class ProcessRanks {
         System.arraycopy(own, (int) mine.offset(), all, comm.rank() * shard, (int) mine.length());
         comm.allGather(all, comm.rank() * shard, all, 0, shard, shard);
         target.assign(Nd4j.createFromArray(java.util.Arrays.copyOf(all, n)).reshape(target.shape()));
-    }
-
-    static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-        }
     }
 }

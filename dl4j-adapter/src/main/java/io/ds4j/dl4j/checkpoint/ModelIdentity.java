@@ -2,10 +2,7 @@ package io.ds4j.dl4j.checkpoint;
 
 import io.ds4j.dl4j.FlatLayout;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -50,16 +47,7 @@ final class ModelIdentity {
             b.append(s.layer().getConfig().getLayerName()).append('/').append(s.name()).append(':')
                     .append(s.end() - s.start()).append(';');
         }
-        return sha256(b.toString()).substring(0, 16);
-    }
-
-    static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-        }
+        return ConfigHash.sha256Hex(b.toString()).substring(0, 16);
     }
 
     static String json(Map<String, String> meta) {
