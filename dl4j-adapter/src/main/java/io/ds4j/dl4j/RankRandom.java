@@ -25,6 +25,20 @@ public final class RankRandom {
     }
 
     /**
+     * Rank 0's {@code drawn} value on every rank, for ranks that are processes (each draws from its own generator):
+     * all of them then seed from one base, as the threads of one JVM do. 52 bits of it, which a sum of doubles with
+     * zeros carries exactly.
+     *
+     * @param comm this rank's collectives
+     * @param drawn a value from {@link #draw()}; only rank 0's is used
+     * @return rank 0's value, on every rank
+     */
+    public static long rankZeros(io.ds4j.zero.comm.Collectives comm, long drawn) {
+        long mine = comm.rank() == 0 ? drawn & ((1L << 52) - 1) : 0;
+        return (long) comm.allReduceSum((double) mine);
+    }
+
+    /**
      * Seeds the current thread's ND4J generator for {@code rank}.
      *
      * @param base a value from {@link #draw()} on the thread that started the ranks

@@ -121,8 +121,7 @@ final class ShardedEngine implements StageEngine {
 
     /** Rank 0's dropout seed for every process (52 bits: exact through a sum with zeros). */
     private long sharedSeed() {
-        long mine = firstRank == 0 ? RankRandom.draw() & ((1L << 52) - 1) : 0;
-        return (long) comms.get(0).allReduceSum((double) mine);
+        return RankRandom.rankZeros(comms.get(0), firstRank == 0 ? RankRandom.draw() : 0);
     }
 
     @Override

@@ -16,7 +16,8 @@ import org.deeplearning4j.nn.api.Model;
 /**
  * {@link ZeroTrainer} at {@code zero_optimization.stage: 3}: a {@link Stage3Trainer} over the trainer's own ranks,
  * fed the same micro-batches stages 0-2 get (rank r's m-th micro-batch is micro-batch {@code m * worldSize + r} of
- * the global batch, see {@link BatchFeed}).
+ * the global batch, see {@link BatchFeed}). With ranks as processes ({@link ProcessFeed}) this process's rank trains
+ * on its own micro-batches, and the user's network in every process receives the gathered parameters.
  *
  * <p>What stage 3 runs today: fp32, fp16 and bf16 (16-bit parameter shards, fp32 master shards, loss scaling and
  * skipped overflow steps as at stages 0-2), the network's own DL4J updaters or a DeepSpeed {@code optimizer} section
@@ -27,12 +28,12 @@ import org.deeplearning4j.nn.api.Model;
  */
 final class Stage3Engine implements StageEngine {
     private final Stage3Trainer trainer;
-    private final int worldSize;
+    private final List<? extends Collectives> comms; // this JVM's ranks: all, or this process's one
     private final Replica main;
 
-    private Stage3Engine(Stage3Trainer trainer, int worldSize, Replica main) {
+    private Stage3Engine(Stage3Trainer trainer, List<? extends Collectives> comms, Replica main) {
         this.trainer = trainer;
-        this.worldSize = worldSize;
+        this.comms = comms;
         this.main = main;
     }
 
@@ -49,7 +50,7 @@ final class Stage3Engine implements StageEngine {
         Stage3Trainer t = Stage3Trainer.create(net, options.zero().stage3(), options.zero().offloadParam(), comms,
                 new Stage3Numerics(precision, fusedUpdate(net, options), options.clipping(),
                         options.gradientAccumulationSteps()));
-        Stage3Engine e = new Stage3Engine(t, comms.size(), main);
+        Stage3Engine e = new Stage3Engine(t, comms, main);
         try {
             t.onEachRank(c -> {
                 NativeThreads.limitCurrentThread(threads);
@@ -120,11 +121,11 @@ final class Stage3Engine implements StageEngine {
         }
     }
 
-    /** One optimizer step on {@code step}'s micro-batches; returns the global batch's score. */
+    /** One optimizer step on {@code step}'s micro-batches of this JVM's ranks; returns the global batch's score. */
     private double step(BatchFeed.Step step, int iteration, int epoch) {
         List<List<org.nd4j.linalg.dataset.api.MultiDataSet>> perRank = new java.util.ArrayList<>();
-        for (int r = 0; r < worldSize; r++) {
-            perRank.add(step.forRank(r, worldSize));
+        for (Collectives c : comms) {
+            perRank.add(step.forRank(c.rank(), c.worldSize()));
         }
         return trainer.fit(perRank, step.examples(), iteration, epoch);
     }

@@ -20,7 +20,7 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 
 /**
  * ZeRO data-parallel training of a DL4J network by {@code worldSize} ranks in this JVM (one thread each), or, with
- * {@link Builder#distributed}, by one rank per process over UCX (stages 0-2; see that method for how batches differ).
+ * {@link Builder#distributed}, by one rank per process over UCX (stages 0-3; see that method for how batches differ).
  *
  * <p>Rank 0 computes on the user's network itself, the other ranks on clones, so after (and during) {@code fit} the
  * user's network holds the trained parameters, and its listeners see one {@code iterationDone} per optimizer step,
@@ -86,13 +86,13 @@ public final class ZeroTrainer implements AutoCloseable {
         this.main = new Replica(b.net);
         this.worldSize = b.worldSize;
         this.processes = b.processes();
-        this.comms = processes ? List.of(ProcessRanks.connect(b.distributed, b.jobText(), main.params().length(),
+        this.comms = processes ? List.of(ProcessRanks.connect(b.distributed, b.jobText(), ProcessRanks.numParams(b.net),
                 b.timeout)) : InProcessCollectives.create(b.worldSize, b.timeout);
         this.precision = b.precision;
         this.tagValidation = b.tagValidation != null ? b.tagValidation : io.ds4j.dl4j.checkpoint.TagValidation.WARN;
         try {
             if (processes) {
-                ProcessRanks.broadcastParams(comms.get(0), main.params()); // every rank starts from rank 0's
+                ProcessRanks.startFromRankZero(comms.get(0), b.net); // every rank starts from rank 0's parameters
             }
         } catch (RuntimeException e) {
             closeProcessGroup();
@@ -580,7 +580,9 @@ public final class ZeroTrainer implements AutoCloseable {
          * and starts from rank 0's parameters. {@code fit}'s iterator then yields this rank's own micro-batches
          * ({@code train_micro_batch_size_per_gpu} examples; {@code gradient_accumulation_steps} of them per step),
          * as DeepSpeed's per-rank data loaders do; after {@code fit} every process holds the same trained network.
-         * Stages 0-2 (stage 3 is refused). A world of one trains in this JVM as {@code worldSize(1)} does.
+         * Stages 0-3; at stage 3 each process holds only its rank's shards, and a network given without
+         * {@code init()} is built partitioned in every process from rank 0's seed. A world of one trains in this JVM
+         * as {@code worldSize(1)} does.
          *
          * @param d this process's place in the job
          * @return this
@@ -625,11 +627,6 @@ public final class ZeroTrainer implements AutoCloseable {
             if (distributed != null && worldSize != distributed.worldSize()) {
                 throw new IllegalArgumentException("worldSize: " + worldSize + " differs from the distributed world"
                         + " size " + distributed.worldSize() + " (" + distributed.source() + "); set only one");
-            }
-            if (processes() && options.zero().stage() == 3) {
-                throw new IllegalArgumentException("zero_optimization.stage: 3 with ranks as processes (distributed) is"
-                        + " not implemented yet; use stage 0-2 with processes, or stage 3 with ranks as threads"
-                        + " (worldSize)");
             }
             if (options.zero().stage() < 3 && PartitionedConstruction.applies(net)) {
                 ((MultiLayerNetwork) net).init(); // partitioned construction is stage 3's; below, every rank has all

@@ -11,8 +11,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The training cases {@link DistributedTrainerTest} runs both with ranks as processes and with ranks as threads:
- * stages 0-2, with and without cpu optimizer offload, fp32 and fp16; the same global batches (12 examples, so that 2
- * and 3 ranks split them evenly) and the same net.
+ * stages 0-3, with and without optimizer offload (cpu; at stage 3 also parameter offload, cpu and nvme), fp32 and fp16,
+ * and at stage 3 a network built partitioned (not initialised) in every process; the same global batches (12
+ * examples, so that 2 and 3 ranks split them evenly) and the same net.
  */
 final class DistributedCases {
     static final int STEPS = 3;
@@ -20,10 +21,22 @@ final class DistributedCases {
 
     /** One case: a name and its DeepSpeed config. */
     record Case(String name, String json) {
-        /** The net: the dense MLP with per-layer updaters, or (under a DeepSpeed optimizer) a plain one. */
+        /** The net: the dense MLP with per-layer updaters, or (stage 3, a DeepSpeed optimizer) a plain one. */
         MultiLayerNetwork net() {
-            return json.contains("\"optimizer\"") ? TestNets.sgdMln(7, new org.nd4j.linalg.learning.config.Adam(0.01))
-                    : TestNets.denseMln(7);
+            return net(0);
+        }
+
+        /**
+         * Rank {@code rank}'s net. A partitioned case's is not initialised and, but for rank 0's, has another seed
+         * (the trainer must start every process from rank 0's): the thread run, rank 0's net, is the reference.
+         */
+        MultiLayerNetwork net(int rank) {
+            if (name.contains("partitioned")) {
+                return new MultiLayerNetwork(TestNets.sgdMln(7 + rank, new org.nd4j.linalg.learning.config.Adam(0.01))
+                        .getLayerWiseConfigurations().clone());
+            }
+            return json.contains("\"optimizer\"") || name.startsWith("stage3")
+                    ? TestNets.sgdMln(7, new org.nd4j.linalg.learning.config.Adam(0.01)) : TestNets.denseMln(7);
         }
 
         DeepSpeedConfig config() {
@@ -36,11 +49,26 @@ final class DistributedCases {
 
     static List<Case> cases() {
         String adam = "\"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01}}, ";
+        String fp16 = "\"fp16\": {\"enabled\": true, \"initial_scale_power\": 8}, ";
+        String nvme = "{\"device\": \"nvme\", \"nvme_path\": \""
+                + System.getProperty("java.io.tmpdir").replace("\\", "/") + "\"}";
         return List.of(
                 new Case("stage0", json(0, "", "")),
-                new Case("stage1-fp16", json(1, "", "\"fp16\": {\"enabled\": true, \"initial_scale_power\": 8}, ")),
+                new Case("stage1-fp16", json(1, "", fp16)),
                 new Case("stage2", json(2, "", "")),
-                new Case("stage2-cpu-offload", json(2, "\"offload_optimizer\": {\"device\": \"cpu\"}", adam)));
+                new Case("stage2-cpu-offload", json(2, "\"offload_optimizer\": {\"device\": \"cpu\"}", adam)),
+                new Case("stage3", json(3, "", "")),
+                new Case("stage3-fp16", json(3, "", fp16)),
+                new Case("stage3-cpu-offload", json(3, "\"offload_optimizer\": {\"device\": \"cpu\"},"
+                        + " \"offload_param\": {\"device\": \"cpu\"}", adam)),
+                new Case("stage3-nvme-offload", json(3, "\"offload_optimizer\": " + nvme + ", \"offload_param\": "
+                        + nvme, adam)),
+                new Case("stage3-partitioned", json(3, "", "")));
+    }
+
+    /** The cases whose name starts with {@code prefix}. */
+    static List<Case> cases(String prefix) {
+        return cases().stream().filter(c -> c.name().startsWith(prefix)).toList();
     }
 
     private static String json(int stage, String zeroExtra, String top) {

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link ZeroTrainer} with ranks as separate JVM processes on 127.0.0.1, started with torchrun's variables
- * ({@link TrainerRankMain}): every case of {@link DistributedCases} (stages 0-2, cpu offload, fp16) ends with every
+ * ({@link TrainerRankMain}): every case of {@link DistributedCases} (stages 0-3, offload, fp16, stage 3 built
+ * partitioned) ends with every
  * process holding parameters bit-identical to the in-JVM thread run on the same global batches; a rank whose process
  * dies mid-training is named by the others, which exit instead of hanging; a different config is named at the
  * rendezvous. One launch of N processes per case group.
@@ -38,7 +39,7 @@ class DistributedTrainerTest {
                 + UcxLibrary.unavailableReason().orElse("") + "; " + UcxLibrary.INSTALL_HINT);
     }
 
-    private List<Process> launch(int n, String mode) throws IOException {
+    private List<Process> launch(int n, String... mode) throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -47,7 +48,8 @@ class DistributedTrainerTest {
         for (int r = 0; r < n; r++) {
             ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx512m", "-cp", System.getProperty("java.class.path"), TrainerRankMain.class.getName(),
-                    dir.toString(), mode);
+                    dir.toString());
+            pb.command().addAll(List.of(mode));
             pb.environment().put("RANK", Integer.toString(r));
             pb.environment().put("WORLD_SIZE", Integer.toString(n));
             pb.environment().put("LOCAL_RANK", Integer.toString(r));
@@ -72,8 +74,8 @@ class DistributedTrainerTest {
         MultiLayerNetwork net = c.net();
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(c.config()).worldSize(n).threadsPerRank(1).build()) {
             t.fit(new ExistingDataSetIterator(DistributedCases.globals()));
+            return t.network().params().toFloatVector();
         }
-        return net.params().toFloatVector();
     }
 
     private float[] read(String name, int n) throws IOException {
@@ -111,14 +113,24 @@ class DistributedTrainerTest {
         parity(3);
     }
 
-    @Test
-    void aRankWhoseProcessDiesIsNamedAndNobodyHangs() throws Exception {
-        List<Process> ps = launch(2, "die");
+    /** Rank 1 of 2 halts after its first step of the first case {@code prefix} names; rank 0 must name it. */
+    private void rankOneDies(String prefix) throws Exception {
+        List<Process> ps = launch(2, "die", prefix);
         String log = finish(ps.get(0), 300); // the collective timeout is 20 s
         assertEquals(3, ps.get(0).exitValue(), log);
         assertTrue(log.contains("because rank 1 failed"), log);
         finish(ps.get(1), 60);
         assertEquals(9, ps.get(1).exitValue());
+    }
+
+    @Test
+    void aRankWhoseProcessDiesIsNamedAndNobodyHangs() throws Exception {
+        rankOneDies("stage0");
+    }
+
+    @Test
+    void aRankWhoseProcessDiesAtStage3IsNamedAndNobodyHangs() throws Exception {
+        rankOneDies("stage3");
     }
 
     @Test

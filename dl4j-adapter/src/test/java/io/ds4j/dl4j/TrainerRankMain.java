@@ -15,7 +15,7 @@ import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
  * One rank of {@link DistributedTrainerTest}, as its own JVM started with torchrun's variables. {@code args[0]}: the
  * output folder; {@code args[1]}: {@code parity} (every case, final parameters written as raw floats),
  * {@code die} (the last rank halts in the middle of training), {@code other-config} (the last rank trains another
- * config). Exit status 0, or 3 with the failure on stderr.
+ * config); {@code args[2]}, optional: run only the cases whose name starts with it. Exit status 0, or 3 with the failure on stderr.
  */
 public final class TrainerRankMain {
     private TrainerRankMain() {
@@ -26,11 +26,11 @@ public final class TrainerRankMain {
         Distributed d = Distributed.fromEnvironment();
         Path out = Path.of(args[0]);
         try {
-            for (DistributedCases.Case c : DistributedCases.cases()) {
+            for (DistributedCases.Case c : DistributedCases.cases(args.length > 2 ? args[2] : "")) {
                 boolean last = d.rank() == d.worldSize() - 1;
                 String json = args[1].equals("other-config") && last ? c.json().replace("\"stage\": 0", "\"stage\": 1")
                         : c.json();
-                MultiLayerNetwork net = c.net();
+                MultiLayerNetwork net = c.net(d.rank());
                 if (args[1].equals("die") && last) {
                     net.addListeners(new BaseTrainingListener() {
                         @Override
@@ -41,13 +41,15 @@ public final class TrainerRankMain {
                         }
                     });
                 }
+                float[] trained;
                 try (ZeroTrainer t = ZeroTrainer.builder(net).config(io.ds4j.config.DeepSpeedConfig.parse(json))
                         .distributed(d).threadsPerRank(1).collectiveTimeout(Duration.ofSeconds(20)).build()) {
                     t.fit(new ExistingDataSetIterator(DistributedCases.micro(d.rank(), d.worldSize())));
+                    trained = t.network().params().toFloatVector(); // built partitioned: gathered now, in every process
                 }
                 try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(out.resolve(c.name() + "-rank"
                         + d.rank())))) {
-                    for (float f : net.params().toFloatVector()) {
+                    for (float f : trained) {
                         o.writeFloat(f);
                     }
                 }

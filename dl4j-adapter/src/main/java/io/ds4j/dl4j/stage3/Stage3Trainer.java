@@ -30,7 +30,9 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * ZeRO stage 3 data-parallel training of a {@link MultiLayerNetwork} or {@link ComputationGraph} on
- * {@code worldSize} in-process ranks (fp32, or fp16/bf16 with fp32 master shards).
+ * {@code worldSize} in-process ranks (fp32, or fp16/bf16 with fp32 master shards), or on this process's one rank when
+ * ranks are processes ({@code group} holds one {@code Collectives} whose {@code worldSize()} is the job's): every
+ * process then runs a trainer on its own micro-batches and {@link #writeParamsTo} gathers the full model in each.
  * Each rank keeps only its shards of the parameters between steps; layers gather their parameters just before they
  * run and release them after, as the stage-3 knobs say (see the package documentation).
  *
@@ -45,7 +47,9 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  */
 public final class Stage3Trainer implements AutoCloseable {
     private final List<Collectives> comms;
-    private final List<RankBase> ranks;
+    private final List<RankBase> ranks; // this JVM's ranks, from rank firstRank on (one when ranks are processes)
+    private final int firstRank;
+    private final int worldSize;
     private final RankThreads threads;
     private final long numParams;
     private final int accumulation;
@@ -61,6 +65,8 @@ public final class Stage3Trainer implements AutoCloseable {
         this.clipping = numerics.clipping();
         this.comms = comms;
         this.ranks = ranks;
+        this.firstRank = comms.get(0).rank();
+        this.worldSize = comms.get(0).worldSize();
         this.threads = threads;
         this.numParams = numParams;
     }
@@ -124,7 +130,7 @@ public final class Stage3Trainer implements AutoCloseable {
             return createPartitioned((MultiLayerNetwork) net, knobs, offload, group, numerics);
         }
         FlatLayout layout = check(net);
-        long shardBytes = 4L * ((net.numParams() + group.size() - 1) / group.size());
+        long shardBytes = 4L * ((net.numParams() + world(group) - 1) / world(group));
         Ranks.Body<RankBase> make;
         if (net instanceof MultiLayerNetwork m) {
             make = c -> withHome(offload, c, shardBytes, numerics, e -> new Stage3Rank(m, layout, knobs, e));
@@ -157,12 +163,17 @@ public final class Stage3Trainer implements AutoCloseable {
         MultiLayerConfiguration prepared = PartitionedConstruction.prepared(net.getLayerWiseConfigurations());
         checkLayers(FlatLayout.of(net)); // a skeleton's layout: one layer-sized array, garbage after the checks
         long psi = PartitionedConstruction.numParams(prepared);
-        long shardBytes = 4L * ((psi + group.size() - 1) / group.size());
+        long shardBytes = 4L * ((psi + world(group) - 1) / world(group));
         Stage3Trainer t = start(group, c -> withHome(offload, c, shardBytes, numerics,
                 e -> new Stage3Rank(prepared, knobs, e)), psi, numerics);
         t.iteration = net.getIterationCount();
         t.epoch = net.getEpochCount();
         return t;
+    }
+
+    /** The world size: {@code group} holds all ranks, or (ranks as processes) this process's one. */
+    private static long world(List<? extends Collectives> group) {
+        return group.get(0).worldSize();
     }
 
     /** Builds one rank per member of {@code group}, each on its own thread; nothing stays open if one fails. */
@@ -245,7 +256,8 @@ public final class Stage3Trainer implements AutoCloseable {
 
     /** {@link #fit(DataSet)} for several inputs and outputs (a ComputationGraph's). */
     public double fit(MultiDataSet globalBatch) {
-        List<List<MultiDataSet>> perRank = ContiguousSplit.perRank(globalBatch, ranks.size(), accumulation);
+        List<List<MultiDataSet>> perRank = ContiguousSplit.perRank(globalBatch, worldSize, accumulation)
+                .subList(firstRank, firstRank + ranks.size()); // ranks as processes: this process's part
         return fit(perRank, globalBatch.getFeatures(0).size(0), iteration, epoch);
     }
 
@@ -255,28 +267,31 @@ public final class Stage3Trainer implements AutoCloseable {
      * one's reduce-scattered gradient, then every rank steps. Every rank must get the same number of micro-batches.
      * Sets the iteration count to {@code iteration + 1}.
      *
-     * @param perRank   each rank's micro-batches (no masks)
+     * @param perRank   each rank's micro-batches (no masks), index i for this JVM's i-th rank (rank
+     *                  {@code firstRank + i}; with ranks as processes, one list: this process's)
      * @param examples  examples in the global batch (DL4J's average divides by it)
      * @param iteration DL4J's iteration count of this step (learning-rate schedules)
      * @param epoch     DL4J's epoch count
      * @return DL4J's score of the global batch (the micro-batch scores weighted by their examples, as stages 0-2)
      */
     public double fit(List<List<MultiDataSet>> perRank, long examples, int iteration, int epoch) {
-        int world = ranks.size();
-        int gas = checkMicroBatches(perRank, world);
+        int world = worldSize;
+        int gas = checkMicroBatches(perRank, ranks.size());
         GradientClipping clip = clipping;
         double[] norm = new double[1];
-        long seed = io.ds4j.dl4j.RankRandom.draw();
+        long drawn = io.ds4j.dl4j.RankRandom.draw();
+        boolean processes = ranks.size() < world;
         List<Double> scores = onEachRank(c -> {
+            long seed = processes ? io.ds4j.dl4j.RankRandom.rankZeros(c, drawn) : drawn; // one base for all ranks
             io.ds4j.dl4j.RankRandom.seedThisThread(seed, c.rank()); // dropout masks: reproducible, one stream a rank
-            RankBase r = ranks.get(c.rank());
+            RankBase r = ranks.get(c.rank() - firstRank);
             double s = 0;
-            for (MultiDataSet m : perRank.get(c.rank())) {
+            for (MultiDataSet m : perRank.get(c.rank() - firstRank)) {
                 long size = m.getFeatures(0).size(0);
                 s += size * r.run(m.getFeatures(), m.getLabels(), ExampleWeight.of(size, world * gas, examples));
             }
             double n = r.step(Math.toIntExact(examples), world * gas, clip, iteration, epoch);
-            if (c.rank() == 0) {
+            if (c.rank() == firstRank) {
                 norm[0] = n;
             }
             return c.allReduceSum(s) / examples;
@@ -288,10 +303,10 @@ public final class Stage3Trainer implements AutoCloseable {
         return score;
     }
 
-    private static int checkMicroBatches(List<List<MultiDataSet>> perRank, int world) {
-        if (perRank.size() != world) {
-            throw new IllegalArgumentException("micro-batches for " + perRank.size() + " ranks, the world has "
-                    + world + "; pass one list per rank");
+    private static int checkMicroBatches(List<List<MultiDataSet>> perRank, int here) {
+        if (perRank.size() != here) {
+            throw new IllegalArgumentException("micro-batches for " + perRank.size() + " ranks, this JVM has "
+                    + here + "; pass one list per rank");
         }
         int gas = perRank.get(0).size();
         for (List<MultiDataSet> mine : perRank) {
@@ -333,7 +348,7 @@ public final class Stage3Trainer implements AutoCloseable {
         }
         INDArray flat = net.params();
         onEachRank(c -> {
-            ranks.get(c.rank()).gatherInto(c.rank() == 0 ? flat : null);
+            ranks.get(c.rank() - firstRank).gatherInto(c.rank() == firstRank ? flat : null); // one per process
             return null;
         });
     }
