@@ -55,6 +55,24 @@ class LaunchCommandTest {
     }
 
     @Test
+    void twoRankProcessesTrainAStage3Config() throws Exception {
+        Assumptions.assumeTrue(UcxLibrary.available(), () -> "skipped: " + UcxLibrary.INSTALL_HINT);
+        Path config = Files.writeString(dir.resolve("stage3.json"), "{\"train_batch_size\": 64, \"zero_optimization\":"
+                + " {\"stage\": 3, \"offload_param\": {\"device\": \"cpu\"}}}");
+        Path model = dir.resolve("m3.zip");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new LaunchCommand().run(List.of("--nproc", "2", "--", "train", config.toString(), "--steps", "3",
+                "--out", model.toString()), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err));
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+        ComputationGraph net = ModelSerializer.restoreComputationGraph(model.toFile());
+        assertEquals(3, net.getIterationCount(), "three stage-3 steps trained across the two processes");
+        ComputationGraph initial = io.ds4j.cli.train.DigitsModel.build(new org.nd4j.linalg.learning.config.Adam(1e-3),
+                io.ds4j.cli.train.TrainJob.SEED);
+        assertEquals(initial.numParams(), net.numParams());
+        assertTrue(!initial.params().equals(net.params()), "rank 0 wrote the gathered, trained parameters");
+    }
+
+    @Test
     void aFailingRankGivesItsExitStatus() {
         Assumptions.assumeTrue(UcxLibrary.available(), () -> "skipped: " + UcxLibrary.INSTALL_HINT);
         ByteArrayOutputStream err = new ByteArrayOutputStream();
