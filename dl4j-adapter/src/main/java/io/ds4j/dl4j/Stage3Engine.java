@@ -1,7 +1,7 @@
 package io.ds4j.dl4j;
 
 import io.ds4j.config.DeepSpeedConfigException;
-import io.ds4j.dl4j.stage3.FusedShardUpdate;
+import io.ds4j.zero.stage3.PiecewiseShardUpdate;
 import io.ds4j.dl4j.stage3.Stage3Numerics;
 import io.ds4j.dl4j.stage3.Stage3Trainer;
 import io.ds4j.zero.comm.Collectives;
@@ -67,9 +67,9 @@ final class Stage3Engine implements StageEngine {
      * The {@code optimizer} section (with its {@code scheduler}) as a fused kernel on the master shards, as stages
      * 0-2 run it ({@code ResidentShardUpdate}); null without the section.
      */
-    private static FusedShardUpdate fusedUpdate(Model net, EngineOptions options) {
+    private static PiecewiseShardUpdate fusedUpdate(Model net, EngineOptions options) {
         return DeepSpeedOptimizers.of(options, net)
-                .map(o -> new FusedShardUpdate(o, options.zero().offloadOptimizer())).orElse(null);
+                .map(o -> new PiecewiseShardUpdate(o, options.zero().offloadOptimizer())).orElse(null);
     }
 
     static void refuseUnsupported(EngineOptions options, EnginePrecision precision) {

@@ -1,5 +1,12 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.stage3.PiecewiseShardUpdate;
+import io.ds4j.zero.stage3.MasterShards;
+import io.ds4j.zero.stage3.OffloadedShardStore;
+import io.ds4j.zero.stage3.Held;
+import io.ds4j.zero.stage3.ParamHome;
+import io.ds4j.precision.Precision;
+import io.ds4j.dl4j.precision.HalfCodec;
 import io.ds4j.dl4j.RankPrecision;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.zero.comm.Collectives;
@@ -47,7 +54,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     private ShardOptimizer optimizer;
     private final ParamHome home;
     private final RankPrecision precision;
-    private final FusedShardUpdate fused;
+    private final PiecewiseShardUpdate fused;
     private int pendingGradient = -1; // the module whose gradient waits in the scratch for leave(), or -1
 
     /**
@@ -58,13 +65,14 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * @param precision its mixed-precision state
      * @param optimizer the DeepSpeed optimizer, or null for the network's DL4J updaters
      */
-    record RankEnv(Collectives comm, ParamHome home, RankPrecision precision, FusedShardUpdate optimizer) { }
+    record RankEnv(Collectives comm, ParamHome home, RankPrecision precision, PiecewiseShardUpdate optimizer) { }
 
     RankBase(RankEnv env, long largestLayer) {
         this.comm = env.comm();
         this.precision = env.precision();
         this.fused = env.optimizer();
-        this.home = env.home().format(precision.parameters());
+        Precision stored = precision.parameters();
+        this.home = env.home().format(stored == Precision.FP32 ? null : HalfCodec.of(stored));
         this.ledger = new MemoryLedger(comm.rank());
         this.buffers = new TransientBuffers(ledger);
         long n = Math.max(1, largestLayer);

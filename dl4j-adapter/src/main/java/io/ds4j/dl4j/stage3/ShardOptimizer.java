@@ -1,5 +1,9 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.stage3.PiecewiseShardUpdate;
+import io.ds4j.zero.stage3.MasterShards;
+import io.ds4j.zero.stage3.SubGroupPlan;
+import io.ds4j.zero.stage3.Held;
 import io.ds4j.dl4j.RankPrecision;
 import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.FlatLayout;
@@ -25,7 +29,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * their reduced gradient, and the network's own DL4J updater on exactly that range of the flat vector
  * ({@link ShardUpdater}, so DL4J's per-layer updaters, learning-rate schedules and regularization apply as in plain
  * {@code fit()}), or, with a DeepSpeed {@code optimizer} section, a fused kernel on the masters
- * ({@link FusedShardUpdate}) reading the gradient times DeepSpeed's clip factor. The step walks the rank's owned
+ * ({@link PiecewiseShardUpdate}) reading the gradient times DeepSpeed's clip factor. The step walks the rank's owned
  * elements in DeepSpeed's sub-groups ({@link SubGroupPlan}, {@code sub_group_size}): each DL4J updater covers one
  * segment of a sub-group, and the step's temporaries (unscaled mixed-precision gradient, kernel staging) hold one
  * sub-group, entered in the ledger as {@code OTHER} for the duration of the step.
@@ -47,7 +51,7 @@ final class ShardOptimizer {
     private final List<List<SegmentUpdate>> updates = new ArrayList<>(); // per sub-group
     private final List<MemoryLedger.Allocation> held = new ArrayList<>();
     private final MasterShards masters;
-    private final FusedShardUpdate.Pieces fused;
+    private final PiecewiseShardUpdate.Pieces fused;
     private final SubGroupPlan plan;
     private final MemoryLedger ledger;
 
@@ -59,9 +63,9 @@ final class ShardOptimizer {
      * @param update a DeepSpeed optimizer run on the masters instead of the DL4J updaters, or null
      */
     ShardOptimizer(FlatLayout layout, List<PartitionedParam> params, MemoryLedger ledger, Owner owner,
-                   FusedShardUpdate update) {
+                   PiecewiseShardUpdate update) {
         this.masters = MasterShards.of(params);
-        this.fused = update == null ? null : new FusedShardUpdate.Pieces(update, masters, params.size());
+        this.fused = update == null ? null : new PiecewiseShardUpdate.Pieces(update, masters, params.size());
         this.ledger = ledger;
         int[] owned = new int[params.size()];
         for (int i = 0; i < params.size(); i++) {

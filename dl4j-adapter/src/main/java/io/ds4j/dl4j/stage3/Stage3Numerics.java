@@ -1,5 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.stage3.PiecewiseShardUpdate;
 import io.ds4j.dl4j.EnginePrecision;
 import io.ds4j.zero.step.GradientClipping;
 import java.util.Objects;
@@ -15,7 +16,7 @@ import java.util.Objects;
  * @param clipping     DeepSpeed's global-norm clipping over all shards
  * @param accumulation micro-batches per rank and step, {@code >= 1}
  */
-public record Stage3Numerics(EnginePrecision precision, FusedShardUpdate optimizer, GradientClipping clipping,
+public record Stage3Numerics(EnginePrecision precision, PiecewiseShardUpdate optimizer, GradientClipping clipping,
                              int accumulation) {
     /** Checks every part. */
     public Stage3Numerics {
@@ -27,7 +28,7 @@ public record Stage3Numerics(EnginePrecision precision, FusedShardUpdate optimiz
     }
 
     /** @param precision the precision @param optimizer the optimizer or null; no clipping, no accumulation */
-    public Stage3Numerics(EnginePrecision precision, FusedShardUpdate optimizer) {
+    public Stage3Numerics(EnginePrecision precision, PiecewiseShardUpdate optimizer) {
         this(precision, optimizer, GradientClipping.NONE, 1);
     }
 

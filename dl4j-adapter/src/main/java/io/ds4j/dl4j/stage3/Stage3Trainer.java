@@ -1,5 +1,7 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.stage3.ParamHome;
+import io.ds4j.zero.stage3.PiecewiseShardUpdate;
 import io.ds4j.dl4j.RankPrecision;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.PartitionedConstruction;
@@ -119,7 +121,7 @@ public final class Stage3Trainer implements AutoCloseable {
      * {@code bf16} (see {@link RankPrecision}): the shards the gathers read hold 16-bit values (2 B per element),
      * the optimizer updates an fp32 master shard, fp16 scales the loss in each rank's own copy of the output layers,
      * and a step whose gradients overflow on any rank is skipped. The network computes in FLOAT. With a
-     * {@link FusedShardUpdate} (a DeepSpeed {@code optimizer} section) that kernel updates the fp32 master shards
+     * {@link PiecewiseShardUpdate} (a DeepSpeed {@code optimizer} section) that kernel updates the fp32 master shards
      * instead of the network's DL4J updaters.
      *
      * @param numerics the precision and the optimizer ({@link Stage3Numerics#fp32()} for plain fp32 and DL4J's)

@@ -38,7 +38,7 @@
  * allocated, and releases the entry when the buffer is freed; after {@code close()} every rank's ledger is zero.
  *
  * <h2>Parameter offload</h2>
- * {@code zero_optimization.offload_param} ({@code ParamHome}). In fp32 the shard is the fp32 master and exists once:
+ * {@code zero_optimization.offload_param} ({@link io.ds4j.zero.stage3.ParamHome}). In fp32 the shard is the fp32 master and exists once:
  * with {@code cpu} it is a Java array ({@link io.ds4j.zero.stage3.HeapShardStore}, ledger HOST), with {@code nvme} a
  * file per tensor in a new directory per rank under {@code nvme_path} ({@link io.ds4j.zero.stage3.FileShardStore},
  * ledger DISK; the path checked by {@link io.ds4j.zero.stage3.ParamNvmePath} naming
@@ -56,7 +56,7 @@
  * <h2>Mixed precision ({@code fp16}, {@code bf16})</h2>
  * {@link io.ds4j.dl4j.RankPrecision}, the precision driver of every stage, rounds at the points stages 0-2 do.
  * Every parameter store pairs the fp32 master (MASTER_WEIGHTS, updated by the optimizer) with the shard the gathers read, kept as 16-bit bits
- * ({@link io.ds4j.dl4j.stage3.HalfShardStore}: 2 B per element on the device, or on the host with {@code offload_param
+ * ({@code io.ds4j.zero.stage3.HalfShardStore}: 2 B per element on the device, or on the host with {@code offload_param
  * cpu}; with {@code nvme} a file of FLOAT values rounded to the format) and refreshed from the master after each
  * applied step, so the layers compute in FLOAT on exactly 16-bit-representable values; with HALF compute (fp16 on
  * CUDA, or when asked) the rank's layers are HALF layers on a HALF scratch, the gathered values are cast into it
@@ -70,7 +70,7 @@
  * stage 2 on the same data (fp16, fp16 with accumulation, bf16; with HALF compute too).
  *
  * <h2>DeepSpeed optimizer section</h2>
- * With an {@code optimizer} section ({@link io.ds4j.dl4j.stage3.FusedShardUpdate}) the fused kernel of stages 0-2
+ * With an {@code optimizer} section ({@link io.ds4j.zero.stage3.PiecewiseShardUpdate}) the fused kernel of stages 0-2
  * updates each owned slice of the fp32 masters with its own state, reading the averaged gradient times DeepSpeed's
  * clip factor, at the {@code scheduler}'s learning rate; the DL4J updaters are then not used. Lamb's trust ratio is
  * per tensor while a rank holds a slice of each: its two squared norms are summed over the rank's slices and
@@ -79,7 +79,7 @@
  * <h2>Sub-groups ({@code sub_group_size})</h2>
  * A <b>sub-group</b> is a run of at most {@code zero_optimization.sub_group_size} of a rank's owned fp32 master
  * elements, read parameter after parameter in flat order as one partition and cut like DeepSpeed's
- * {@code sub_group_size} split ({@link io.ds4j.dl4j.stage3.SubGroupPlan}, over {@code io.ds4j.zero.offload.SubGroups});
+ * {@code sub_group_size} split ({@link io.ds4j.zero.stage3.SubGroupPlan}, over {@code io.ds4j.zero.offload.SubGroups});
  * a <b>segment</b> is one parameter's part of a sub-group. The optimizer step walks the sub-groups one after the
  * other: one DL4J updater per segment, or the fused kernel on one sub-group's staged masters and gradients. The step's
  * temporaries (the fp16/bf16 unscaled gradient, the fused kernel's master and gradient staging) hold one sub-group and

@@ -1,5 +1,8 @@
 package io.ds4j.dl4j.stage3;
 
+import io.ds4j.zero.stage3.MasterShards;
+import io.ds4j.zero.stage3.MasterShardStore;
+import io.ds4j.zero.stage3.Held;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,7 +1,7 @@
 /**
  * ZeRO stage 3 core: parameters partitioned across ranks between steps and gathered module by module while the
- * network runs. Pure Java over {@link io.ds4j.zero.comm.Collectives}; the DL4J mechanism that drives it lives in
- * {@code io.ds4j.dl4j.stage3}.
+ * network runs. Pure Java over {@link io.ds4j.zero.comm.Collectives} and ND4J arrays; the DL4J mechanism that drives
+ * it lives in {@code io.ds4j.dl4j.stage3}.
  *
  * <p>Vocabulary (defined here once):
  * <ul>
@@ -33,5 +33,22 @@
  *
  * <p>Communication volume per step is derived in {@link io.ds4j.zero.stage3.Stage3Volume}: 3&Psi; (ZeRO paper
  * &sect;7) for the schedule with no persistence and no reuse retention, less where the knobs avoid a gather.
+ *
+ * <p>Where a rank keeps its shards, and how its optimizer steps them:
+ * <ul>
+ *   <li><b>home</b> ({@link io.ds4j.zero.stage3.ParamHome}): the store of each shard as
+ *       {@code offload_param.device} and the precision say; a <b>store</b> ({@link io.ds4j.zero.stage3.ShardStore})
+ *       is one shard's elements on the device ({@link io.ds4j.zero.stage3.MasterShardStore}, an ND4J array), the
+ *       host ({@link io.ds4j.zero.stage3.HeapShardStore}) or disk ({@link io.ds4j.zero.stage3.FileShardStore}); in
+ *       mixed precision {@link io.ds4j.zero.stage3.OffloadedShardStore} pairs the fp32 master with the 16-bit copy
+ *       the gathers read, whose format is a {@link io.ds4j.zero.kernels.ChunkCodec} the adapter supplies.</li>
+ *   <li><b>piece</b>: the owned part of one parameter tensor on a rank; a rank's pieces in flat order are its
+ *       shard. {@link io.ds4j.zero.stage3.MasterShards} reads and writes their fp32 masters wherever they live.</li>
+ *   <li><b>sub-group</b> ({@link io.ds4j.zero.stage3.SubGroupPlan}): a run of at most {@code sub_group_size} owned
+ *       master elements, the unit the optimizer steps; a <b>segment</b> is one piece's part of a sub-group.</li>
+ *   <li>the stage-3 <b>shard update</b> ({@link io.ds4j.zero.stage3.PiecewiseShardUpdate}): a DeepSpeed
+ *       {@code optimizer} section's kernel run piece by piece, sub-group by sub-group, or through an
+ *       {@code offload_optimizer} store over the pieces concatenated.</li>
+ * </ul>
  */
 package io.ds4j.zero.stage3;

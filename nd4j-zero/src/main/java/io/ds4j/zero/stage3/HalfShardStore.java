@@ -1,33 +1,29 @@
-package io.ds4j.dl4j.stage3;
+package io.ds4j.zero.stage3;
 
-import io.ds4j.dl4j.precision.HalfCodec;
-import io.ds4j.precision.Bf16;
-import io.ds4j.precision.Fp16;
-import io.ds4j.precision.Precision;
+import io.ds4j.zero.kernels.ChunkCodec;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
-import io.ds4j.zero.stage3.ShardStore;
 
 /**
  * A parameter shard held as 16-bit bits (fp16 or bf16, 2 bytes per element in the ledger): what the gathers read in
- * mixed-precision training. {@link #write} rounds to nearest, ties to even; {@link #read} decodes exactly, so the
- * gathered FLOAT values are exactly representable in the format.
+ * mixed-precision training. {@link #write} encodes with the format's codec (round to nearest, ties to even);
+ * {@link #read} decodes exactly, so the gathered FLOAT values are exactly representable in the format.
  */
 final class HalfShardStore implements ShardStore {
     private final short[] bits;
-    private final HalfCodec codec;
+    private final ChunkCodec codec;
     private final MemoryLedger.Allocation bytes;
 
     /**
-     * @param format fp16 or bf16
+     * @param format the 16-bit format's codec (fp16 or bf16)
      * @param length elements
      * @param ledger the rank's ledger (entered as {@code PARAMETERS}, 2 B per element)
      * @param tier   device (no offload) or host ({@code offload_param.device: cpu})
      * @param label  for the ledger
      */
-    HalfShardStore(Precision format, int length, MemoryLedger ledger, MemoryTier tier, String label) {
-        this.codec = HalfCodec.of(format);
+    HalfShardStore(ChunkCodec format, int length, MemoryLedger ledger, MemoryTier tier, String label) {
+        this.codec = java.util.Objects.requireNonNull(format, "format");
         this.bits = new short[length];
         this.bytes = ledger.allocate(MemoryCategory.PARAMETERS, tier, (long) Short.BYTES * bits.length, label);
     }
@@ -55,11 +51,12 @@ final class HalfShardStore implements ShardStore {
     }
 
     /**
-     * A store that rounds what it is given to a 16-bit format before handing it to another store (the nvme file
-     * store, whose files keep FLOAT values: 16-bit values in 4 bytes each on disk). Rounds in tiles of at most
-     * {@value #TILE} floats, allocated per write, so it holds no shard-sized buffer between calls.
+     * A store that rounds what it is given to a 16-bit format (encoded and decoded again with its codec, which is
+     * exact after the encoding's rounding) before handing it to another store (the nvme file store, whose files keep
+     * FLOAT values: 16-bit values in 4 bytes each on disk). Rounds in tiles of at most {@value #TILE} elements,
+     * allocated per write, so it holds no shard-sized buffer between calls.
      */
-    static ShardStore rounding(Precision format, ShardStore target) {
+    static ShardStore rounding(ChunkCodec format, ShardStore target) {
         return new ShardStore() {
             @Override
             public int length() {
@@ -75,12 +72,11 @@ final class HalfShardStore implements ShardStore {
             public void write(int from, float[] src, int at, int n) {
                 ShardStore.checkRange(target.length(), from, src.length, at, n);
                 float[] tile = new float[Math.min(n, TILE)];
+                short[] bits = new short[tile.length];
                 for (int done = 0; done < n; done += tile.length) {
                     int k = Math.min(tile.length, n - done);
-                    for (int i = 0; i < k; i++) {
-                        float v = src[at + done + i];
-                        tile[i] = format == Precision.FP16 ? Fp16.round(v) : Bf16.round(v);
-                    }
+                    format.encode(src, at + done, bits, 0, k);
+                    format.decode(bits, 0, tile, 0, k, 1f);
                     target.write(from + done, tile, 0, k);
                 }
             }

@@ -1,4 +1,4 @@
-package io.ds4j.dl4j.stage3;
+package io.ds4j.zero.stage3;
 
 import io.ds4j.zero.offload.SubGroups;
 import java.util.ArrayList;
@@ -12,7 +12,7 @@ import java.util.List;
  * mixed-precision unscaled gradient, the fused kernel's master and gradient staging) is sized by the largest one.
  * Pure.
  */
-final class SubGroupPlan {
+public final class SubGroupPlan {
     /**
      * One parameter's part of a sub-group.
      *
@@ -21,7 +21,7 @@ final class SubGroupPlan {
      * @param length elements of the segment
      * @param at     where the segment starts in the sub-group's staging
      */
-    record Segment(int piece, int from, int length, int at) { }
+    public record Segment(int piece, int from, int length, int at) { }
 
     private final List<List<Segment>> groups = new ArrayList<>();
     private final int largest;
@@ -30,7 +30,7 @@ final class SubGroupPlan {
      * @param owned        owned elements of each parameter, in flat order (0 for a parameter the rank owns none of)
      * @param subGroupSize {@code sub_group_size}; values below 1 read as 1
      */
-    SubGroupPlan(int[] owned, long subGroupSize) {
+    public SubGroupPlan(int[] owned, long subGroupSize) {
         long total = 0;
         for (int n : owned) {
             total += n;
@@ -59,17 +59,17 @@ final class SubGroupPlan {
     }
 
     /** The sub-groups, in the order the optimizer steps them. */
-    List<List<Segment>> groups() {
+    public List<List<Segment>> groups() {
         return groups;
     }
 
     /** Elements of the largest sub-group (0 when the rank owns nothing): the size of every per-step temporary. */
-    int largest() {
+    public int largest() {
         return largest;
     }
 
     /** Elements of a sub-group. */
-    static int length(List<Segment> group) {
+    public static int length(List<Segment> group) {
         Segment last = group.get(group.size() - 1);
         return last.at() + last.length();
     }

@@ -1,17 +1,12 @@
-package io.ds4j.dl4j.stage3;
+package io.ds4j.zero.stage3;
 
 import io.ds4j.zero.config.OffloadDevice;
+import io.ds4j.zero.kernels.ChunkCodec;
 import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
 import io.ds4j.zero.offload.FreeSpaceProbe;
-import io.ds4j.zero.stage3.FileShardStore;
-import io.ds4j.zero.stage3.HeapShardStore;
-import io.ds4j.zero.stage3.ParamNvmePath;
-import io.ds4j.zero.stage3.ParamSwapBuffers;
-import io.ds4j.zero.stage3.ShardStore;
-import io.ds4j.precision.Precision;
 import java.nio.file.Path;
 
 /**
@@ -30,12 +25,12 @@ import java.nio.file.Path;
  * as DeepSpeed keeps its fp32 partitions with the optimizer apart from the parameter partitions; the copy is refreshed
  * from the master after every optimizer step ({@link OffloadedShardStore#sync()}).
  */
-final class ParamHome implements AutoCloseable {
+public final class ParamHome implements AutoCloseable {
     private final OffloadDevice device;
     private final Path dir;
     private final OffloadParamConfig config;
     private ParamSwapBuffers swap;
-    private Precision format = Precision.FP32;
+    private ChunkCodec format;  // null: fp32
     private int files;
 
     private ParamHome(OffloadDevice device, Path dir, OffloadParamConfig config) {
@@ -45,19 +40,21 @@ final class ParamHome implements AutoCloseable {
     }
 
     /**
-     * Sets the format the shards the gathers read are kept in: fp32 (the default), or fp16/bf16 for mixed precision,
-     * where every store pairs the fp32 master (ledger {@code MASTER_WEIGHTS}) with a 16-bit copy: 2 B per element on
-     * the device or the host, or a file of FLOAT values rounded to the format on nvme.
+     * Sets the format the shards the gathers read are kept in: fp32 (the default, {@code null}), or a 16-bit format
+     * (fp16/bf16, given by its codec: the adapter's, over the mixed-precision module) for mixed precision, where
+     * every store pairs the fp32 master (ledger {@code MASTER_WEIGHTS}) with a 16-bit copy: 2 B per element on the
+     * device or the host, or a file of FLOAT values rounded to the format on nvme.
      *
+     * @param half the 16-bit format's codec, or null for fp32
      * @return this home
      */
-    ParamHome format(Precision parameters) {
-        this.format = java.util.Objects.requireNonNull(parameters, "parameter precision");
+    public ParamHome format(ChunkCodec half) {
+        this.format = half;
         return this;
     }
 
     /** No parameter offload. */
-    static ParamHome device() {
+    public static ParamHome device() {
         return new ParamHome(OffloadDevice.NONE, null, OffloadParamConfig.none());
     }
 
@@ -67,7 +64,7 @@ final class ParamHome implements AutoCloseable {
      *
      * @param requiredBytes the rank's shard bytes (for the free-space check)
      */
-    static ParamHome of(OffloadParamConfig config, int rank, long requiredBytes) {
+    public static ParamHome of(OffloadParamConfig config, int rank, long requiredBytes) {
         return switch (config.device()) {
             case NONE -> device();
             case CPU -> new ParamHome(OffloadDevice.CPU, null, config);
@@ -83,8 +80,8 @@ final class ParamHome implements AutoCloseable {
     }
 
     /** A store for a shard of {@code length} elements of which {@code owned} are real (the rest padding). */
-    ShardStore store(int length, int owned, MemoryLedger ledger, String label) {
-        if (format == Precision.FP32) {
+    public ShardStore store(int length, int owned, MemoryLedger ledger, String label) {
+        if (format == null) {
             return switch (device) {
                 case NONE -> new MasterShardStore(length, owned, ledger, label + " (fp32 master)");
                 case CPU -> new HeapShardStore(length, ledger, MemoryTier.HOST, label + " (fp32 master, offloaded to"
@@ -98,7 +95,7 @@ final class ParamHome implements AutoCloseable {
     }
 
     private ShardStore copy(int length, MemoryLedger ledger, String label) {
-        String half = label + " (" + format.key();
+        String half = label + " (" + format.name();
         return switch (device) {
             case NONE -> new HalfShardStore(format, length, ledger, MemoryTier.DEVICE, half + ")");
             case CPU -> new HalfShardStore(format, length, ledger, MemoryTier.HOST, half + ", offloaded to cpu)");
@@ -114,7 +111,7 @@ final class ParamHome implements AutoCloseable {
     }
 
     /** The nvme swap buffers (null before the first nvme store, and without nvme). */
-    ParamSwapBuffers swapBuffers() {
+    public ParamSwapBuffers swapBuffers() {
         return swap;
     }
 

@@ -1,13 +1,12 @@
-package io.ds4j.dl4j.stage3;
+package io.ds4j.zero.stage3;
 
-import io.ds4j.zero.stage3.ShardStore;
 
 /**
  * A mixed-precision parameter shard ({@link ParamHome}): the gathers read the 16-bit copy (on the device, the host or
  * disk); the optimizer updates the fp32 master; {@link #sync()} rounds the master into the copy after each optimizer
  * step, a tile of at most {@link HalfShardStore#TILE} floats at a time (no shard-sized staging is held).
  */
-final class OffloadedShardStore implements ShardStore {
+public final class OffloadedShardStore implements ShardStore {
     private final MasterShardStore master;
     private final ShardStore copy;
 
@@ -21,12 +20,12 @@ final class OffloadedShardStore implements ShardStore {
     }
 
     /** The fp32 master the optimizer updates. */
-    MasterShardStore master() {
+    public MasterShardStore master() {
         return master;
     }
 
     /** Writes the master's current values to the copy. */
-    void sync() {
+    public void sync() {
         int n = master.length();
         float[] tile = new float[Math.min(Math.max(n, 1), HalfShardStore.TILE)];
         for (int done = 0; done < n; done += tile.length) {

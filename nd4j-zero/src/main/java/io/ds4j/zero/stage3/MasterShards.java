@@ -1,7 +1,5 @@
-package io.ds4j.dl4j.stage3;
+package io.ds4j.zero.stage3;
 
-import io.ds4j.zero.stage3.PartitionedParam;
-import io.ds4j.zero.stage3.ShardStore;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,14 +10,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ({@link MasterShardStore}: no offload, or mixed precision), or, with {@code offload_param} in fp32, the parameter's
  * own store on the host or on disk, which is then the only copy of the shard.
  */
-final class MasterShards {
+public final class MasterShards {
     private final List<ShardStore> masters = new ArrayList<>();
 
     private MasterShards() {
     }
 
     /** The masters of {@code params}: each store's master ({@link OffloadedShardStore}) or the store itself. */
-    static MasterShards of(List<PartitionedParam> params) {
+    public static MasterShards of(List<PartitionedParam> params) {
         MasterShards m = new MasterShards();
         for (PartitionedParam p : params) {
             m.masters.add(masterOf(p.store()));
@@ -28,27 +26,27 @@ final class MasterShards {
     }
 
     /** The fp32 master behind a parameter's store. */
-    static ShardStore masterOf(ShardStore store) {
+    public static ShardStore masterOf(ShardStore store) {
         return store instanceof OffloadedShardStore o ? o.master() : store;
     }
 
     /** True when every master is an ND4J array the optimizer can update in place. */
-    boolean onDevice() {
+    public boolean onDevice() {
         return masters.stream().allMatch(s -> s instanceof MasterShardStore);
     }
 
     /** Parameter {@code i}'s master as an ND4J array (only when {@link #onDevice()}); null when it owns nothing. */
-    INDArray array(int i) {
+    public INDArray array(int i) {
         return ((MasterShardStore) masters.get(i)).owned();
     }
 
     /** Copies owned elements {@code [from, from + n)} of parameter {@code i}'s master into {@code dst[at, at + n)}. */
-    void get(int i, int from, float[] dst, int at, int n) {
+    public void get(int i, int from, float[] dst, int at, int n) {
         masters.get(i).read(from, dst, at, n);
     }
 
     /** Replaces owned elements {@code [from, from + n)} of parameter {@code i}'s master by {@code src[at, at + n)}. */
-    void put(int i, int from, float[] src, int at, int n) {
+    public void put(int i, int from, float[] src, int at, int n) {
         masters.get(i).write(from, src, at, n);
     }
 }

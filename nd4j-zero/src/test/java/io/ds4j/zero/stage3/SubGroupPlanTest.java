@@ -1,4 +1,4 @@
-package io.ds4j.dl4j.stage3;
+package io.ds4j.zero.stage3;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * {@code sub_group_size} elements (all full but the last, as DeepSpeed's flat partition split), each element of each
  * parameter in exactly one segment, in flat order.
  */
-class Stage3SubGroupPlanTest {
+class SubGroupPlanTest {
 
     @Property(tries = 200)
     void segmentsTileTheOwnedElementsInOrder(@ForAll @Size(max = 6) List<@IntRange(max = 40) Integer> owned,

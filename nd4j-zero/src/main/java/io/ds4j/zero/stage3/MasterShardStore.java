@@ -1,10 +1,9 @@
-package io.ds4j.dl4j.stage3;
+package io.ds4j.zero.stage3;
 
 import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
-import io.ds4j.zero.stage3.ShardStore;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * shard the gathers read. Holds the {@code owned} real elements of the shard; the padding reads as zero and writes to
  * it are dropped. The ledger entry is the array's data buffer, length times element width.
  */
-final class MasterShardStore implements ShardStore {
+public final class MasterShardStore implements ShardStore {
     private final int length;
     private final INDArray owned;
     private final MemoryLedger.Allocation bytes;
@@ -34,7 +33,7 @@ final class MasterShardStore implements ShardStore {
     }
 
     /** The owned elements (null when the shard is all padding): the array the optimizer updates in place. */
-    INDArray owned() {
+    public INDArray owned() {
         return owned;
     }
 

@@ -1,4 +1,4 @@
-package io.ds4j.dl4j.stage3;
+package io.ds4j.zero.stage3;
 
 import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.kernels.VectorStorage;

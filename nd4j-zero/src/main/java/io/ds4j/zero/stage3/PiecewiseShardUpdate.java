@@ -1,4 +1,4 @@
-package io.ds4j.dl4j.stage3;
+package io.ds4j.zero.stage3;
 
 import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.comm.Collectives;
@@ -28,7 +28,8 @@ import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A DeepSpeed {@code optimizer} section (and its {@code scheduler}) at stage 3: one fused kernel
+ * The shard update at stage 3: a DeepSpeed {@code optimizer} section (and its {@code scheduler}) run piece by piece
+ * over a rank's partitioned parameters, one fused kernel
  * ({@link FusedOptimizer}) updating each owned piece of a parameter's fp32 master shard ({@link MasterShards}: on
  * the device, or where {@code offload_param} keeps it), a sub-group at a time staged on the heap, with its own
  * optimizer state per piece, reading the piece's averaged (and, in mixed precision, unscaled) gradient times
@@ -48,25 +49,25 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param optimizer the DeepSpeed optimizer (kernel and learning rate)
  * @param offload  {@code zero_optimization.offload_optimizer} ({@link OffloadOptimizerConfig#none()} for none)
  */
-public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerConfig offload) {
+public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerConfig offload) {
     /** Checks the optimizer. */
-    public FusedShardUpdate {
+    public PiecewiseShardUpdate {
         Objects.requireNonNull(optimizer, "optimizer");
         Objects.requireNonNull(offload, "offload (OffloadOptimizerConfig.none() for none)");
     }
 
     /** Without optimizer offload. */
-    public FusedShardUpdate(DeepSpeedOptimizer optimizer) {
+    public PiecewiseShardUpdate(DeepSpeedOptimizer optimizer) {
         this(optimizer, OffloadOptimizerConfig.none());
     }
 
     /** @return the fused kernel */
-    FusedOptimizer kernel() {
+    public FusedOptimizer kernel() {
         return optimizer.kernel();
     }
 
     /** True when the master and optimizer state live in an offload store. */
-    boolean offloaded() {
+    public boolean offloaded() {
         return offload.device() != OffloadDevice.NONE;
     }
 
@@ -75,13 +76,13 @@ public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerCon
      * parameter's position in flat order; a parameter the rank owns none of is an empty piece); the staging is a
      * per-step buffer sized by one sub-group.
      */
-    static final class Pieces {
-        private final FusedShardUpdate update;
+    public static final class Pieces {
+        private final PiecewiseShardUpdate update;
         private final int tensorCount;                       // the model's parameter tensors
         private final MasterShards masters;
         private final List<INDArray> grads = new ArrayList<>();  // null for an empty piece
         private final List<float[][]> states = new ArrayList<>();
-        private final List<Boolean> frozen = new ArrayList<>(); // each piece: skipped by the step (FlatLayout.Slot#frozen)
+        private final List<Boolean> frozen = new ArrayList<>(); // each piece: skipped by the step (a frozen layer's)
         private final List<MemoryLedger.Allocation> held = new ArrayList<>();
         private final KernelPool pool = new KernelPool(1);
         private OptimizerStateStore store;      // offload_optimizer: master and state of the concatenated pieces
@@ -94,7 +95,7 @@ public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerCon
          * @param masters     the fp32 masters of all the model's parameters on this rank
          * @param tensorCount the model's parameter tensors
          */
-        Pieces(FusedShardUpdate update, MasterShards masters, int tensorCount) {
+        public Pieces(PiecewiseShardUpdate update, MasterShards masters, int tensorCount) {
             this.update = update;
             this.masters = masters;
             this.tensorCount = tensorCount;
@@ -104,7 +105,7 @@ public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerCon
          * Adds the next parameter's piece: its owned gradient array (null when the rank owns none of it); a frozen
          * piece is never stepped.
          */
-        void add(INDArray grad, MemoryLedger ledger, boolean frozenPiece) {
+        public void add(INDArray grad, MemoryLedger ledger, boolean frozenPiece) {
             if (frozenPiece && update.offloaded()) {
                 throw new IllegalStateException("frozen parameters with offload_optimizer are refused before this");
             }
@@ -135,7 +136,7 @@ public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerCon
          *
          * @throws IllegalArgumentException naming the key when the offload settings cannot work here
          */
-        void open(MemoryLedger ledger, long subGroupSize) {
+        public void open(MemoryLedger ledger, long subGroupSize) {
             int[] lengths = new int[grads.size()];
             for (int i = 0; i < grads.size(); i++) {
                 lengths[i] = owned(i);
@@ -167,12 +168,12 @@ public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerCon
         }
 
         /** True when an offload store steps the pieces (no sub-group staging on the heap is needed). */
-        boolean offloaded() {
+        public boolean offloaded() {
             return store != null;
         }
 
         /** @return the offload store, or null (tests) */
-        OptimizerStateStore store() {
+        public OptimizerStateStore store() {
             return store;
         }
 
@@ -184,7 +185,7 @@ public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerCon
          * @param plan    the sub-groups over the pieces, in the order {@link #add} received them
          * @param staging at least {@code 2 * plan.largest()} floats
          */
-        void apply(int iteration, double gradMultiplier, SubGroupPlan plan, float[] staging, Collectives comm) {
+        public void apply(int iteration, double gradMultiplier, SubGroupPlan plan, float[] staging, Collectives comm) {
             StepArgs args = update.optimizer().args(iteration, gradMultiplier);
             if (store != null) {
                 applyOffloaded(args);
@@ -258,7 +259,7 @@ public record FusedShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimizerCon
         }
 
         /** Releases the offload store (its host memory, its nvme files) and stops the kernel's threads. */
-        void close() {
+        public void close() {
             held.forEach(MemoryLedger.Allocation::close);
             try {
                 if (store != null) {
