@@ -137,7 +137,7 @@ public final class RankPrecision {
     }
 
     /** @param s the scale of the next step (a checkpoint's load) */
-    void restoreScale(LossScale s) {
+    public void restoreScale(LossScale s) {
         scale = java.util.Objects.requireNonNull(s, "scale");
     }
 

@@ -395,12 +395,8 @@ final class RankWorker implements AutoCloseable {
         long off = range.offset();
         v.put(TrainerState.MASTER, List.of(new io.ds4j.dl4j.checkpoint.StatePiece(off, HostFloats.read(master))));
         if (updater != null) {
-            List<io.ds4j.dl4j.checkpoint.StatePiece> pieces = new java.util.ArrayList<>();
-            for (UpdaterStatePieces.Piece p : UpdaterStatePieces.of(FlatLayout.of(replica.net()), off, range.end())) {
-                pieces.add(new io.ds4j.dl4j.checkpoint.StatePiece(p.whole(), HostFloats.read(
-                        ShardUpdater.slice(updater.state(), p.local(), p.local() + p.length()))));
-            }
-            v.put(TrainerState.UPDATER, pieces);
+            v.put(TrainerState.UPDATER, UpdaterStatePieces.export(FlatLayout.of(replica.net()), off, range.end(),
+                    updater.state()));
         } else {
             for (int w = 0; w < stateWords(); w++) {
                 float[] word = new float[(int) range.length()];
@@ -434,11 +430,8 @@ final class RankWorker implements AutoCloseable {
             HostFloats.write(m, off, master);
         }
         if (updater != null) {
-            float[] whole = full.get(TrainerState.UPDATER);
-            for (UpdaterStatePieces.Piece p : UpdaterStatePieces.of(FlatLayout.of(replica.net()), off, range.end())) {
-                HostFloats.write(whole, (int) p.whole(), ShardUpdater.slice(updater.state(), p.local(),
-                        p.local() + p.length()));
-            }
+            UpdaterStatePieces.restore(FlatLayout.of(replica.net()), off, range.end(), full.get(TrainerState.UPDATER),
+                    updater.state());
             return;
         }
         int n = (int) range.length();

@@ -30,11 +30,14 @@ final class Stage3Engine implements StageEngine {
     private final Stage3Trainer trainer;
     private final List<? extends Collectives> comms; // this JVM's ranks: all, or this process's one
     private final Replica main;
+    private final EngineOptions options;
 
-    private Stage3Engine(Stage3Trainer trainer, List<? extends Collectives> comms, Replica main) {
+    private Stage3Engine(Stage3Trainer trainer, List<? extends Collectives> comms, Replica main,
+                         EngineOptions options) {
         this.trainer = trainer;
         this.comms = comms;
         this.main = main;
+        this.options = options;
     }
 
     /**
@@ -50,7 +53,7 @@ final class Stage3Engine implements StageEngine {
         Stage3Trainer t = Stage3Trainer.create(net, options.zero().stage3(), options.zero().offloadParam(), comms,
                 new Stage3Numerics(precision, fusedUpdate(net, options), options.clipping(),
                         options.gradientAccumulationSteps()));
-        Stage3Engine e = new Stage3Engine(t, comms, main);
+        Stage3Engine e = new Stage3Engine(t, comms, main, options);
         try {
             t.onEachRank(c -> {
                 NativeThreads.limitCurrentThread(threads);
@@ -182,10 +185,10 @@ final class Stage3Engine implements StageEngine {
         return trainer.memoryReport();
     }
 
+    /** Each rank's owned parts of every tensor's master and optimizer state, wherever they live ({@link Stage3State}). */
     @Override
     public EngineState checkpointState(Replica user) {
-        throw new UnsupportedOperationException("checkpoints at zero_optimization.stage 3 are not implemented"
-                + " yet; train at stage 0, 1 or 2 to save and load checkpoints");
+        return new Stage3State(trainer, options, FlatLayout.of(user.net()));
     }
 
     /** @return the trainer */

@@ -52,7 +52,9 @@ final class TrainerCheckpoints {
             TagValidation validation) {
         LoadedCheckpoint c = CheckpointReader.read(dir, tag, new CheckpointReader.Target(main.net(), state, hash,
                 validation));
-        HostFloats.write(c.master(), 0, main.params()); // the engine's import below has the last word (rounding)
+        if (!PartitionedConstruction.applies(main.net())) { // built partitioned: filled when materialised
+            HostFloats.write(c.master(), 0, main.params()); // the engine's import below has the last word (rounding)
+        }
         c.applyTo(state);
         TrainingPosition p = c.position();
         main.setIterationCount(p.iteration());

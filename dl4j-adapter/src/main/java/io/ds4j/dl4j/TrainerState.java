@@ -14,8 +14,8 @@ import java.util.Map;
  */
 final class TrainerState implements EngineState {
 
-    static final String MASTER = "master";
-    static final String UPDATER = "updater_state";
+    static final String MASTER = EngineState.MASTER;
+    static final String UPDATER = EngineState.UPDATER_STATE;
 
     private final List<RankWorker> workers;
     private final EngineOptions options;
@@ -29,7 +29,7 @@ final class TrainerState implements EngineState {
 
     /** @return the name of the fused kernel's state word {@code w} */
     static String state(int w) {
-        return "state." + w;
+        return EngineState.stateWord(w);
     }
 
     /**

@@ -1,7 +1,10 @@
 package io.ds4j.dl4j;
 
+import io.ds4j.dl4j.checkpoint.StatePiece;
+import io.ds4j.zero.kernels.HostFloats;
 import java.util.ArrayList;
 import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Where a shard's DL4J updater state ({@link ShardUpdater#state()}) sits in the network's whole DL4J updater state
@@ -11,7 +14,7 @@ import java.util.List;
  * {@code j} of the shard's part {@code [from, to)} of block {@code b} sits at
  * {@code stateStart(b) + j * b.length + (from - b.start)} in the whole vector.
  */
-final class UpdaterStatePieces {
+public final class UpdaterStatePieces {
 
     /**
      * A piece: {@code length} elements at {@code local} in the shard's state, at {@code whole} in the whole vector.
@@ -51,6 +54,40 @@ final class UpdaterStatePieces {
             whole += b.updater().stateSize(blockLength);
         }
         return out;
+    }
+
+    /**
+     * Checkpoint export of a shard's DL4J updater state: its pieces of the whole updater state vector.
+     *
+     * @param layout the network's layout
+     * @param lo     first flat index of the shard
+     * @param hi     one past its last
+     * @param state  the shard's updater state ({@link ShardUpdater#state()}; null when the updaters keep none)
+     * @return copies of the pieces, each at its offset in the whole vector
+     */
+    public static List<StatePiece> export(FlatLayout layout, long lo, long hi, INDArray state) {
+        List<StatePiece> out = new ArrayList<>();
+        for (Piece p : of(layout, lo, hi)) {
+            out.add(new StatePiece(p.whole(), HostFloats.read(
+                    ShardUpdater.slice(state, p.local(), p.local() + p.length()))));
+        }
+        return out;
+    }
+
+    /**
+     * Checkpoint import: sets a shard's DL4J updater state from the whole updater state vector.
+     *
+     * @param layout the network's layout
+     * @param lo     first flat index of the shard
+     * @param hi     one past its last
+     * @param whole  the whole DL4J updater state vector
+     * @param state  the shard's updater state, written in place
+     */
+    public static void restore(FlatLayout layout, long lo, long hi, float[] whole, INDArray state) {
+        for (Piece p : of(layout, lo, hi)) {
+            HostFloats.write(whole, Math.toIntExact(p.whole()), ShardUpdater.slice(state, p.local(),
+                    p.local() + p.length()));
+        }
     }
 
     private static int components(FlatLayout.Block b, long length) {

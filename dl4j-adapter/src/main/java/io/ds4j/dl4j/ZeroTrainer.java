@@ -297,7 +297,6 @@ public final class ZeroTrainer implements AutoCloseable {
      * @param tag the tag, e.g. {@code global_step100}
      * @return the bytes written
      * @throws java.io.UncheckedIOException when the save fails (disk full): the previous checkpoint is intact
-     * @throws UnsupportedOperationException at zero_optimization.stage 3, which has no checkpoints yet
      */
     public long saveCheckpoint(java.nio.file.Path dir, String tag) {
         checkOpen();
@@ -317,7 +316,7 @@ public final class ZeroTrainer implements AutoCloseable {
     }
 
     /**
-     * Loads a checkpoint, like DeepSpeed's {@code load_checkpoint}, saved by any world size and ZeRO stage 0-2
+     * Loads a checkpoint, like DeepSpeed's {@code load_checkpoint}, saved by any world size and ZeRO stage 0-3
      * (resharded here): every rank's fp32 master, compute copy and optimizer state, the loss scale, the iteration and
      * epoch counts, the calling thread's ND4J random state; the next {@code fit} skips the global batches of the saved
      * epoch that were already trained. Everything is read and checked first: a bad checkpoint throws

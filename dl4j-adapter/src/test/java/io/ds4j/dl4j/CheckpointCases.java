@@ -56,12 +56,7 @@ final class CheckpointCases {
         }
 
         ZeroTrainer trainer(MultiLayerNetwork net, Path nvme) {
-            try {
-                Files.createDirectories(nvme);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            return ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json(nvme))).worldSize(world).build();
+            return CheckpointCases.trainer(net, json(nvme), world, nvme);
         }
 
         @Override
@@ -94,6 +89,84 @@ final class CheckpointCases {
     }
 
     private CheckpointCases() {
+    }
+
+    /**
+     * The straight half of an exact-resume test: {@code 2 k} batches, saving tag {@code mid} of {@code ck} after step
+     * {@code k} from a listener (mid-epoch) and tag {@code end} of {@code ref} at the end.
+     *
+     * @return the loss-scale trajectory of all {@code 2 k} steps
+     */
+    static List<String> straight(ZeroTrainer t, MultiLayerNetwork net, Path ck, int k, Path ref) {
+        Recorder rec = new Recorder(t, k, ck);
+        net.addListeners(rec);
+        t.fit(iterator(2 * k));
+        t.saveCheckpoint(ref, "end");
+        return rec.trajectory;
+    }
+
+    /**
+     * The resumed half of an exact-resume test: loads tag {@code mid} of {@code ck}, trains {@code 2 k} batches of
+     * the same iterator (the resumed fit skips the first {@code k}), saves tag {@code end} under {@code out}.
+     *
+     * @return the loss-scale trajectory after the load
+     */
+    static List<String> resume(ZeroTrainer t, MultiLayerNetwork net, Path ck, int k, Path out) {
+        t.loadCheckpoint(ck, "mid");
+        org.junit.jupiter.api.Assertions.assertEquals(k, net.getIterationCount() + t.skippedSteps(),
+                "steps taken before the save");
+        Recorder rec = new Recorder(t, -1, ck);
+        net.addListeners(rec);
+        t.fit(iterator(2 * k));
+        t.saveCheckpoint(out, "end");
+        return rec.trajectory;
+    }
+
+    /**
+     * Asserts what an exact resume keeps: the loss-scale trajectory of steps k+1..2k, every rank file's master and
+     * optimizer state bit for bit, steps applied on both sides of the save, and (fp16) an overflow on the way.
+     */
+    static void assertExactResume(List<String> full, List<String> tail, int k, Path refEnd, Path outEnd,
+                                  String precision) throws java.io.IOException {
+        org.junit.jupiter.api.Assertions.assertEquals(full.subList(k, 2 * k), tail,
+                "loss-scale trajectory of steps K+1..2K");
+        org.junit.jupiter.api.Assertions.assertEquals(contents(refEnd), contents(outEnd),
+                "master and optimizer state of every rank");
+        org.junit.jupiter.api.Assertions.assertTrue(full.subList(0, k).stream().anyMatch(s -> s.endsWith("applied"))
+                && tail.stream().anyMatch(s -> s.endsWith("applied")), "steps applied before and after the save: "
+                + full);
+        if (precision.equals("fp16")) {
+            org.junit.jupiter.api.Assertions.assertTrue(full.stream().anyMatch(s -> s.endsWith("skipped")),
+                    "the fp16 runs overflow: " + full);
+        }
+    }
+
+    /** @return a trainer on {@code net} from the DeepSpeed JSON {@code json}, once {@code nvme} exists */
+    static ZeroTrainer trainer(org.deeplearning4j.nn.api.Model net, String json, int world, Path nvme) {
+        try {
+            Files.createDirectories(nvme);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(world).build();
+    }
+
+    /**
+     * Asserts the engine's fp32 parity bound, {@code 1e-6 + 1e-5 |a|} per element (as {@code ZeroTrainerParityTest}:
+     * only the summation order over ranks differs).
+     *
+     * @return the largest difference
+     */
+    static float assertWithinParity(float[] a, float[] b) {
+        org.junit.jupiter.api.Assertions.assertEquals(a.length, b.length, "lengths");
+        float worst = 0;
+        for (int i = 0; i < a.length; i++) {
+            float d = Math.abs(a[i] - b[i]);
+            org.junit.jupiter.api.Assertions.assertTrue(d <= 1e-6 + 1e-5 * Math.abs(a[i]),
+                    "element " + i + ": " + a[i] + " vs " + b[i]);
+            worst = Math.max(worst, d);
+        }
+        return worst;
     }
 
     static List<DataSet> data(int batches) {

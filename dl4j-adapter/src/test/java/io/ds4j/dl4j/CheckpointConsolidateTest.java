@@ -19,12 +19,14 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * {@code ds4j consolidate}: the zip plain DL4J restores computes the trained network's outputs exactly, and with
  * {@code --with-updater} plain {@code fit()} continues from it as if DL4J had trained all along (within the engine's
- * fp32 parity bound against {@code fit()}).
+ * fp32 parity bound against {@code fit()}), from a stage-2 and from a stage-3 checkpoint.
  */
 class CheckpointConsolidateTest {
 
@@ -38,16 +40,22 @@ class CheckpointConsolidateTest {
                 new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
-    @Test
-    void multiLayerNetworkWithUpdaterContinuesLikePlainFit() throws Exception {
-        CheckpointCases.Case c = new CheckpointCases.Case(2, "fp32", "none", false, 2); // DL4J updaters
+    /**
+     * @param stage 2 on {@code denseMln} (per-layer gradient normalization), or 3 on {@code plainDenseMln} (stage 3
+     *              refuses gradient normalization); both with the network's own DL4J updaters
+     */
+    @ParameterizedTest(name = "stage {0}")
+    @ValueSource(ints = {2, 3})
+    void multiLayerNetworkWithUpdaterContinuesLikePlainFit(int stage) throws Exception {
+        java.util.function.LongFunction<MultiLayerNetwork> net = stage == 3 ? TestNets::plainDenseMln
+                : new CheckpointCases.Case(2, "fp32", "none", false, 2)::net;
         List<DataSet> data = CheckpointCases.data(2 * K);
-        MultiLayerNetwork plain = c.net(1);
+        MultiLayerNetwork plain = net.apply(1);
         plain.fit(new ExistingDataSetIterator(data));
-        MultiLayerNetwork trained = c.net(1);
+        MultiLayerNetwork trained = net.apply(1);
         // no clipping, as plain fit() (a DeepSpeed file's default gradient_clipping is 1.0)
-        try (ZeroTrainer t = ZeroTrainer.builder(trained).worldSize(2).config(EngineOptions.defaults().withStage(2))
-                .build()) {
+        try (ZeroTrainer t = ZeroTrainer.builder(trained).worldSize(2).config(EngineOptions.defaults()
+                .withStage(stage)).build()) {
             t.fit(new ExistingDataSetIterator(data.subList(0, K)));
             t.saveCheckpoint(tmp.resolve("ck"), "k");
         }
@@ -60,11 +68,7 @@ class CheckpointConsolidateTest {
         assertEquals(trained.output(probe.getFeatures()), restored.output(probe.getFeatures()), "same outputs");
         assertEquals(K, restored.getIterationCount());
         restored.fit(new ExistingDataSetIterator(data.subList(K, 2 * K)));
-        float[] a = plain.params().toFloatVector();
-        float[] b = restored.params().toFloatVector();
-        for (int i = 0; i < a.length; i++) {
-            assertTrue(Math.abs(a[i] - b[i]) <= 1e-6 + 1e-5 * Math.abs(a[i]), i + ": " + a[i] + " vs " + b[i]);
-        }
+        CheckpointCases.assertWithinParity(plain.params().toFloatVector(), restored.params().toFloatVector());
     }
 
     @Test

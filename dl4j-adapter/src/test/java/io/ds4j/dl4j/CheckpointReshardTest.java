@@ -1,7 +1,6 @@
 package io.ds4j.dl4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -50,14 +49,8 @@ class CheckpointReshardTest {
             t.loadCheckpoint(ck);
             t.fit(CheckpointCases.iterator(2 * K));
         }
-        float[] a = straight.params().toFloatVector();
-        float[] b = moved.params().toFloatVector();
-        float worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            float d = Math.abs(a[i] - b[i]);
-            assertTrue(d <= 1e-6 + 1e-5 * Math.abs(a[i]), "element " + i + ": " + a[i] + " vs " + b[i]);
-            worst = Math.max(worst, d);
-        }
+        float worst = CheckpointCases.assertWithinParity(straight.params().toFloatVector(),
+                moved.params().toFloatVector());
         System.out.println(from + " -> " + to + ": max |difference| " + worst);
         assertEquals(straight.getIterationCount(), moved.getIterationCount());
     }

@@ -3,7 +3,6 @@ package io.ds4j.dl4j;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -46,34 +45,16 @@ class CheckpointResumeTest {
         MultiLayerNetwork straight = c.net(1);
         List<String> full;
         try (ZeroTrainer t = c.trainer(straight, tmp.resolve("nvme-a"))) {
-            CheckpointCases.Recorder rec = new CheckpointCases.Recorder(t, K, ck);
-            straight.addListeners(rec);
-            t.fit(CheckpointCases.iterator(2 * K));
-            t.saveCheckpoint(ref, "end");
-            full = rec.trajectory;
+            full = CheckpointCases.straight(t, straight, ck, K, ref);
         }
         MultiLayerNetwork resumed = c.net(2);
         assertNotEquals(straight.params(), resumed.params(), "the resumed network starts from other weights");
         List<String> tail;
         try (ZeroTrainer t = c.trainer(resumed, tmp.resolve("nvme-b"))) {
-            t.loadCheckpoint(ck, "mid");
-            assertEquals(K, resumed.getIterationCount() + t.skippedSteps(), "steps taken before the save");
-            CheckpointCases.Recorder rec = new CheckpointCases.Recorder(t, -1, ck);
-            resumed.addListeners(rec);
-            t.fit(CheckpointCases.iterator(2 * K));
-            t.saveCheckpoint(tmp.resolve("out"), "end");
-            tail = rec.trajectory;
+            tail = CheckpointCases.resume(t, resumed, ck, K, tmp.resolve("out"));
         }
-        assertEquals(full.subList(K, 2 * K), tail, "loss-scale trajectory of steps K+1..2K");
         assertArrayEquals(straight.params().toFloatVector(), resumed.params().toFloatVector(), "parameters");
-        assertEquals(CheckpointCases.contents(ref.resolve("end")), CheckpointCases.contents(tmp.resolve("out/end")),
-                "master and optimizer state of every rank");
         assertEquals(straight.getIterationCount(), resumed.getIterationCount());
-        assertTrue(full.subList(0, K).stream().anyMatch(s -> s.endsWith("applied"))
-                && tail.stream().anyMatch(s -> s.endsWith("applied")), "steps applied before and after the save: "
-                + full);
-        if (c.precision().equals("fp16")) {
-            assertTrue(full.stream().anyMatch(s -> s.endsWith("skipped")), "the fp16 runs overflow: " + full);
-        }
+        CheckpointCases.assertExactResume(full, tail, K, ref.resolve("end"), tmp.resolve("out/end"), c.precision());
     }
 }

@@ -20,6 +20,20 @@ import java.util.Map;
  */
 public interface EngineState {
 
+    /** The canonical vector of the fp32 master weights. */
+    String MASTER = "master";
+
+    /** The canonical vector of the network's own DL4J updater state. */
+    String UPDATER_STATE = "updater_state";
+
+    /**
+     * @param w a fused kernel's state word (Adam: 0 exp_avg, 1 exp_avg_sq)
+     * @return the name of its canonical vector
+     */
+    static String stateWord(int w) {
+        return "state." + w;
+    }
+
     /** @return the ZeRO stage the engine runs */
     int stage();
 

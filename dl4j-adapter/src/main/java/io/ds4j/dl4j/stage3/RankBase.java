@@ -283,6 +283,35 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         }
     }
 
+    /** Checkpoint export, between steps: this rank's pieces of the canonical vectors (copies). */
+    io.ds4j.dl4j.checkpoint.RankShard exportShard() {
+        return new io.ds4j.dl4j.checkpoint.RankShard(comm.rank(), optimizer.exportState());
+    }
+
+    /**
+     * Checkpoint import, between steps, on every rank at once: the owned masters and optimizer state from the whole
+     * canonical vectors, then the shards the gathers read (a 16-bit copy is rounded from its master as after a step)
+     * and the persistent parameters already gathered (one all-gather each, as after a step).
+     */
+    void importShard(Map<String, float[]> full) {
+        optimizer.importState(full);
+        for (PartitionedParam p : params) {
+            if (p.store() instanceof OffloadedShardStore o) {
+                o.sync();
+            }
+        }
+        for (PartitionedParam p : params) {
+            if (p.isPersistent() && p.state() == io.ds4j.zero.stage3.ParamState.GATHERED) {
+                p.refresh(comm);
+            }
+        }
+    }
+
+    /** @return the fused kernel's state words per element (0 with the network's own DL4J updaters) */
+    int stateWords() {
+        return optimizer.stateWords();
+    }
+
     /**
      * The length of the largest ND4J data buffer any of this rank's layers references through its parameter table or
      * flattened parameter view, or the network itself (for tests: it must be the scratch, never a flat vector of the

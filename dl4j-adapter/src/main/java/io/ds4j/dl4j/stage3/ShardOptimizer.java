@@ -9,6 +9,9 @@ import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardGradient;
 import io.ds4j.dl4j.ShardUpdater;
+import io.ds4j.dl4j.UpdaterStatePieces;
+import io.ds4j.dl4j.checkpoint.EngineState;
+import io.ds4j.dl4j.checkpoint.StatePiece;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.step.GradientClipping;
 import io.ds4j.zero.ledger.MemoryCategory;
@@ -18,7 +21,9 @@ import io.ds4j.zero.shard.Range;
 import io.ds4j.zero.stage3.PartitionedParam;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -45,7 +50,7 @@ final class ShardOptimizer {
 
     /** The DL4J updater of one segment of a sub-group, on views of its master and gradient. */
     private record SegmentUpdate(ShardUpdater updater, SubGroupPlan.Segment segment, INDArray master,
-                                 INDArray grad) { }
+                                 INDArray grad, long lo) { }
 
     private final List<Piece> pieces = new ArrayList<>();
     private final List<List<SegmentUpdate>> updates = new ArrayList<>(); // per sub-group
@@ -54,6 +59,8 @@ final class ShardOptimizer {
     private final PiecewiseShardUpdate.Pieces fused;
     private final SubGroupPlan plan;
     private final MemoryLedger ledger;
+    private final FlatLayout layout;
+    private final long[] starts; // each parameter's first owned element in the flat vector
 
     /**
      * @param layout the network's flat layout
@@ -67,6 +74,8 @@ final class ShardOptimizer {
         this.masters = MasterShards.of(params);
         this.fused = update == null ? null : new PiecewiseShardUpdate.Pieces(update, masters, params.size());
         this.ledger = ledger;
+        this.layout = layout;
+        this.starts = new long[params.size()];
         int[] owned = new int[params.size()];
         for (int i = 0; i < params.size(); i++) {
             PartitionedParam p = params.get(i);
@@ -74,6 +83,7 @@ final class ShardOptimizer {
             Range own = p.layout().ownedRange(owner.rank());
             int n = (int) own.length();
             owned[i] = n;
+            starts[i] = slot.start() + own.offset();
             INDArray grad = n == 0 ? null : Nd4j.create(DataType.FLOAT, n);
             if (fused != null) {
                 fused.add(grad, ledger, slot.frozen());
@@ -121,7 +131,7 @@ final class ShardOptimizer {
         Piece pc = pieces.get(s.piece());
         INDArray g = slice(pc.grad(), s.from(), s.length());
         long lo = pc.slot().start() + own.offset() + s.from();
-        return new SegmentUpdate(ShardUpdater.forShard(layout, lo, lo + s.length(), master, g), s, master, g);
+        return new SegmentUpdate(ShardUpdater.forShard(layout, lo, lo + s.length(), master, g), s, master, g, lo);
     }
 
     /** Frees a staging array's memory now rather than at the next garbage collection. */
@@ -277,6 +287,63 @@ final class ShardOptimizer {
                 pc.grad().assign(0);
             }
         }
+    }
+
+    /**
+     * Checkpoint export, between steps: this rank's pieces of the canonical vectors
+     * ({@link io.ds4j.dl4j.checkpoint.EngineState}), copied: the fp32 master of every owned piece (wherever
+     * {@link MasterShards} keeps it) and the optimizer state (the DL4J updaters' state segment by segment, or the
+     * fused kernel's state words, also from an {@code offload_optimizer} store).
+     */
+    Map<String, List<StatePiece>> exportState() {
+        Map<String, List<StatePiece>> out = new HashMap<>();
+        List<StatePiece> master = new ArrayList<>();
+        for (int i = 0; i < pieces.size(); i++) {
+            int n = owned(i);
+            if (n > 0) {
+                float[] v = new float[n];
+                masters.get(i, 0, v, 0, n);
+                master.add(new StatePiece(starts[i], v));
+            }
+        }
+        out.put(EngineState.MASTER, master);
+        if (fused != null) {
+            fused.exportState(starts, out);
+            return out;
+        }
+        List<StatePiece> state = new ArrayList<>();
+        updates.forEach(group -> group.forEach(u -> state.addAll(UpdaterStatePieces.export(layout, u.lo(),
+                u.lo() + u.segment().length(), u.updater().state()))));
+        out.put(EngineState.UPDATER_STATE, state);
+        return out;
+    }
+
+    /**
+     * Checkpoint import, between steps: the owned pieces' fp32 masters and optimizer state from the whole canonical
+     * vectors. The parameter shards the gathers read are the caller's to refresh from the masters.
+     */
+    void importState(Map<String, float[]> full) {
+        float[] master = full.get(EngineState.MASTER);
+        for (int i = 0; i < pieces.size(); i++) {
+            masters.put(i, 0, master, Math.toIntExact(starts[i]), owned(i));
+        }
+        if (fused != null) {
+            fused.importState(starts, full);
+            return;
+        }
+        float[] whole = full.get(EngineState.UPDATER_STATE);
+        updates.forEach(group -> group.forEach(u -> UpdaterStatePieces.restore(layout, u.lo(),
+                u.lo() + u.segment().length(), whole, u.updater().state())));
+    }
+
+    /** @return the fused kernel's state words per element (0 with the network's own DL4J updaters) */
+    int stateWords() {
+        return fused == null ? 0 : fused.stateWords();
+    }
+
+    private int owned(int i) {
+        INDArray g = pieces.get(i).grad();
+        return g == null ? 0 : (int) g.length();
     }
 
     /** Releases the ledger entries of the gradients and the optimizer state and stops the fused kernel's threads. */

@@ -407,6 +407,45 @@ public final class Stage3Trainer implements AutoCloseable {
         return comms.stream().map(Collectives::stats).toList();
     }
 
+    /**
+     * Checkpoint export, between steps: every rank's pieces of the canonical vectors
+     * ({@link io.ds4j.dl4j.checkpoint.EngineState}): its owned parts of the fp32 master and of the optimizer state,
+     * read where they live (device, host, or the {@code offload_param}/{@code offload_optimizer} nvme files).
+     *
+     * @return the pieces (copies), index r for this JVM's r-th rank
+     */
+    public List<io.ds4j.dl4j.checkpoint.RankShard> exportShards() {
+        return onEachRank(c -> ranks.get(c.rank() - firstRank).exportShard());
+    }
+
+    /**
+     * Checkpoint import, between steps: every rank takes its owned parts of the fp32 master and optimizer state from
+     * the whole canonical vectors, and rebuilds what derives from them (16-bit shards, persistent parameters).
+     *
+     * @param full vector name to its whole values
+     */
+    public void importShards(java.util.Map<String, float[]> full) {
+        onEachRank(c -> {
+            ranks.get(c.rank() - firstRank).importShard(full);
+            return null;
+        });
+    }
+
+    /** @param scale the loss scale every rank takes for the next step (a checkpoint's load) */
+    public void restoreLossScale(io.ds4j.precision.LossScale scale) {
+        ranks.forEach(r -> r.precision().restoreScale(scale));
+    }
+
+    /** @return the number of ranks in the group (all of them, also those of other processes) */
+    public int worldSize() {
+        return comms.get(0).worldSize();
+    }
+
+    /** @return the fused kernel's state words per element (0 with the network's own DL4J updaters) */
+    public int stateWords() {
+        return ranks.get(0).stateWords();
+    }
+
     /** Rank {@code r}'s state, for tests in this package. */
     RankBase rank(int r) {
         return ranks.get(r);

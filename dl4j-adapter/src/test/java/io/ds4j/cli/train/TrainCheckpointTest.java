@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ds4j train --save-dir D --save-every K --resume}: a run stopped after 6 of 10 steps and resumed from its
- * checkpoint ends with the same model as 10 steps straight, bit for bit.
+ * checkpoint ends with the same model as 10 steps straight, bit for bit (stage 2, and stage 3 with offload).
  */
 class TrainCheckpointTest {
 
@@ -35,9 +35,20 @@ class TrainCheckpointTest {
 
     @Test
     void stoppedAndResumedEqualsStraight() throws Exception {
+        stoppedAndResumedEqualsStraight("{\"stage\": 2}");
+    }
+
+    /** Stage 3 with its parameter shards and optimizer state offloaded to the host. */
+    @Test
+    void stoppedAndResumedEqualsStraightAtStage3() throws Exception {
+        stoppedAndResumedEqualsStraight("{\"stage\": 3, \"offload_param\": {\"device\": \"cpu\"},"
+                + " \"offload_optimizer\": {\"device\": \"cpu\"}}");
+    }
+
+    private void stoppedAndResumedEqualsStraight(String zero) throws Exception {
         Path cfg = dir.resolve("c.json");
         Files.writeString(cfg, "{\"train_batch_size\": 32, \"fp16\": {\"enabled\": true}, \"optimizer\": {\"type\":"
-                + " \"AdamW\", \"params\": {\"lr\": 0.003}}, \"zero_optimization\": {\"stage\": 2}}");
+                + " \"AdamW\", \"params\": {\"lr\": 0.003}}, \"zero_optimization\": " + zero + "}");
         String d = dir.resolve("ck").toString();
         run("train", "--steps", "10", "--out", dir.resolve("a.zip").toString(), cfg.toString());
         run("train", "--steps", "6", "--save-dir", d, "--save-every", "4", "--out", dir.resolve("x.zip").toString(),

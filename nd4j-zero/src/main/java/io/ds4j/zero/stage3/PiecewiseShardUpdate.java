@@ -22,8 +22,12 @@ import io.ds4j.zero.offload.StepInput;
 import io.ds4j.zero.offload.StoreRequest;
 import io.ds4j.zero.shard.Range;
 import io.ds4j.zero.update.DeepSpeedOptimizer;
+import io.ds4j.dl4j.checkpoint.EngineState;
+import io.ds4j.dl4j.checkpoint.StatePiece;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -256,6 +260,73 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
             }
             return new OptimizerBuffers(new HeapFp32(staging, g0 + s.at(), s.length()),
                     new HeapFp32(staging, s.at(), s.length()), state, null);
+        }
+
+        /** @return the kernel's fp32 state words per element */
+        int stateWords() {
+            return update.kernel().stateWords();
+        }
+
+        /**
+         * Checkpoint export: every state word's owned pieces ({@code state.w}), from the heap or the offload store.
+         *
+         * @param starts each piece's first owned element in the flat vector
+         * @param out    receives one list of pieces per state word
+         */
+        void exportState(long[] starts, Map<String, List<StatePiece>> out) {
+            for (int w = 0; w < stateWords(); w++) {
+                float[] stored = null;
+                if (store != null) {
+                    stored = new float[Math.toIntExact(store.length())];
+                    store.readState(w, stored, 0);
+                }
+                List<StatePiece> list = new ArrayList<>();
+                int at = 0; // the piece's start in the store (the owned pieces concatenated in flat order)
+                for (int i = 0; i < grads.size(); i++) {
+                    int n = owned(i);
+                    if (n > 0) {
+                        list.add(new StatePiece(starts[i], stored == null ? states.get(i)[w].clone()
+                                : Arrays.copyOfRange(stored, at, at + n)));
+                    }
+                    at += n;
+                }
+                out.put(EngineState.stateWord(w), list);
+            }
+        }
+
+        /**
+         * Checkpoint import: every state word's owned pieces from the whole canonical vectors; with an offload store,
+         * its master too (the pieces' masters are the caller's).
+         */
+        void importState(long[] starts, Map<String, float[]> full) {
+            if (store == null) {
+                for (int w = 0; w < stateWords(); w++) {
+                    for (int i = 0; i < grads.size(); i++) {
+                        if (owned(i) > 0) {
+                            System.arraycopy(full.get(EngineState.stateWord(w)), Math.toIntExact(starts[i]),
+                                    states.get(i)[w], 0, owned(i));
+                        }
+                    }
+                }
+                return;
+            }
+            List<HeapFp32> words = new ArrayList<>();
+            for (int w = 0; w < stateWords(); w++) {
+                words.add(concatenated(full.get(EngineState.stateWord(w)), starts));
+            }
+            store.restore(concatenated(full.get(EngineState.MASTER), starts), words);
+        }
+
+        /** The owned pieces of a whole canonical vector, concatenated in flat order (as the offload store keeps them). */
+        private HeapFp32 concatenated(float[] whole, long[] starts) {
+            int n = Math.toIntExact(store.length());
+            float[] out = new float[n];
+            int at = 0;
+            for (int i = 0; i < grads.size(); i++) {
+                System.arraycopy(whole, Math.toIntExact(starts[i]), out, at, owned(i));
+                at += owned(i);
+            }
+            return new HeapFp32(out, 0, n);
         }
 
         /** Releases the offload store (its host memory, its nvme files) and stops the kernel's threads. */
