@@ -308,7 +308,16 @@ final class ShardOptimizer {
         }
         out.put(EngineState.MASTER, master);
         if (fused != null) {
-            fused.exportState(starts, out);
+            for (int w = 0; w < fused.stateWords(); w++) {
+                List<float[]> word = fused.exportWord(w);
+                List<StatePiece> list = new ArrayList<>();
+                for (int i = 0; i < word.size(); i++) {
+                    if (word.get(i).length > 0) {
+                        list.add(new StatePiece(starts[i], word.get(i)));
+                    }
+                }
+                out.put(EngineState.stateWord(w), list);
+            }
             return out;
         }
         List<StatePiece> state = new ArrayList<>();
@@ -328,7 +337,11 @@ final class ShardOptimizer {
             masters.put(i, 0, master, Math.toIntExact(starts[i]), owned(i));
         }
         if (fused != null) {
-            fused.importState(starts, full);
+            List<float[]> words = new ArrayList<>();
+            for (int w = 0; w < fused.stateWords(); w++) {
+                words.add(full.get(EngineState.stateWord(w)));
+            }
+            fused.importState(starts, master, words);
             return;
         }
         float[] whole = full.get(EngineState.UPDATER_STATE);

@@ -22,12 +22,9 @@ import io.ds4j.zero.offload.StepInput;
 import io.ds4j.zero.offload.StoreRequest;
 import io.ds4j.zero.shard.Range;
 import io.ds4j.zero.update.DeepSpeedOptimizer;
-import io.ds4j.dl4j.checkpoint.EngineState;
-import io.ds4j.dl4j.checkpoint.StatePiece;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -263,58 +260,57 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
         }
 
         /** @return the kernel's fp32 state words per element */
-        int stateWords() {
+        public int stateWords() {
             return update.kernel().stateWords();
         }
 
         /**
-         * Checkpoint export: every state word's owned pieces ({@code state.w}), from the heap or the offload store.
+         * Checkpoint export of state word {@code w}, from the heap or the offload store.
          *
-         * @param starts each piece's first owned element in the flat vector
-         * @param out    receives one list of pieces per state word
+         * @return a copy of each piece's owned values, in the order {@link #add} received the pieces (an empty array
+         *         for a piece the rank owns none of)
          */
-        void exportState(long[] starts, Map<String, List<StatePiece>> out) {
-            for (int w = 0; w < stateWords(); w++) {
-                float[] stored = null;
-                if (store != null) {
-                    stored = new float[Math.toIntExact(store.length())];
-                    store.readState(w, stored, 0);
-                }
-                List<StatePiece> list = new ArrayList<>();
-                int at = 0; // the piece's start in the store (the owned pieces concatenated in flat order)
-                for (int i = 0; i < grads.size(); i++) {
-                    int n = owned(i);
-                    if (n > 0) {
-                        list.add(new StatePiece(starts[i], stored == null ? states.get(i)[w].clone()
-                                : Arrays.copyOfRange(stored, at, at + n)));
-                    }
-                    at += n;
-                }
-                out.put(EngineState.stateWord(w), list);
+        public List<float[]> exportWord(int w) {
+            float[] stored = null;
+            if (store != null) {
+                stored = new float[Math.toIntExact(store.length())];
+                store.readState(w, stored, 0);
             }
+            List<float[]> out = new ArrayList<>();
+            int at = 0; // the piece's start in the store (the owned pieces concatenated in flat order)
+            for (int i = 0; i < grads.size(); i++) {
+                int n = owned(i);
+                out.add(n == 0 ? new float[0] : stored == null ? states.get(i)[w].clone()
+                        : Arrays.copyOfRange(stored, at, at + n));
+                at += n;
+            }
+            return out;
         }
 
         /**
-         * Checkpoint import: every state word's owned pieces from the whole canonical vectors; with an offload store,
-         * its master too (the pieces' masters are the caller's).
+         * Checkpoint import: each piece's state from whole vectors over the flat parameter vector; with an offload
+         * store, its master too (the pieces' own masters are the caller's).
+         *
+         * @param starts each piece's first owned element in the flat vector
+         * @param master the whole fp32 master
+         * @param words  each state word's whole vector
          */
-        void importState(long[] starts, Map<String, float[]> full) {
+        public void importState(long[] starts, float[] master, List<float[]> words) {
             if (store == null) {
                 for (int w = 0; w < stateWords(); w++) {
                     for (int i = 0; i < grads.size(); i++) {
                         if (owned(i) > 0) {
-                            System.arraycopy(full.get(EngineState.stateWord(w)), Math.toIntExact(starts[i]),
-                                    states.get(i)[w], 0, owned(i));
+                            System.arraycopy(words.get(w), Math.toIntExact(starts[i]), states.get(i)[w], 0, owned(i));
                         }
                     }
                 }
                 return;
             }
-            List<HeapFp32> words = new ArrayList<>();
-            for (int w = 0; w < stateWords(); w++) {
-                words.add(concatenated(full.get(EngineState.stateWord(w)), starts));
+            List<HeapFp32> stored = new ArrayList<>();
+            for (float[] word : words) {
+                stored.add(concatenated(word, starts));
             }
-            store.restore(concatenated(full.get(EngineState.MASTER), starts), words);
+            store.restore(concatenated(master, starts), stored);
         }
 
         /** The owned pieces of a whole canonical vector, concatenated in flat order (as the offload store keeps them). */
