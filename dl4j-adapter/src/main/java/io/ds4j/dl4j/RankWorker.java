@@ -121,7 +121,7 @@ final class RankWorker implements AutoCloseable {
         // a HALF replica's gradient view is cast to floats here; a FLOAT one is read in place
         this.padded = bucketed || !replica.half() ? null : new float[(int) layout.paddedLength()];
         this.buckets = bucketed ? new GradientBuckets(comm, layout, options.zero().buckets().reduceBucketSize(),
-                options.scaling(), empty ? java.nio.FloatBuffer.allocate(0) : gradRange.data().asNioFloat(), ledger)
+                options.scaling(), empty ? java.nio.FloatBuffer.allocate(0) : HostFloats.current(gradRange), ledger)
                 : null;
         this.backward = bucketed ? new BucketedBackward(replica, flat, buckets, precision, ledger) : null;
         record(ledger);

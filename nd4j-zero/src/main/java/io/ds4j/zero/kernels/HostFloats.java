@@ -1,6 +1,8 @@
 package io.ds4j.zero.kernels;
 
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -83,7 +85,16 @@ public final class HostFloats {
         return a.data().asNioFloat();
     }
 
-    /** After writing through {@link #current}: marks the host copy as the newest. */
+    /**
+     * As {@link #current} for a 16-bit (HALF or BFLOAT16) array: its whole host buffer as shorts in native order,
+     * made current on the host first.
+     */
+    public static ShortBuffer currentShorts(INDArray a) {
+        Nd4j.getAffinityManager().ensureLocation(a, AffinityManager.Location.HOST);
+        return a.data().asNio().order(ByteOrder.nativeOrder()).asShortBuffer();
+    }
+
+    /** After writing through {@link #current} or {@link #currentShorts}: marks the host copy as the newest. */
     public static void written(INDArray a) {
         Nd4j.getAffinityManager().tagLocation(a, AffinityManager.Location.HOST);
     }

@@ -1,6 +1,5 @@
 package io.ds4j.zero.kernels;
 
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 
@@ -10,8 +9,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * {@link VectorStorage} over the memory of an ND4J array, without copying: views are honoured through
  * {@link INDArray#offset()}. The array must be contiguous (element-wise stride 1), e.g. a flat parameter vector or a
- * range view of it. The storage holds the array, so its native memory stays allocated while the storage is reachable;
- * on the CUDA backend use host-side buffers instead.
+ * range view of it. The storage holds the array, so its native memory stays allocated while the storage is reachable.
+ * The host buffer is made current when the storage is made ({@link HostFloats}); on the CUDA backend, where ND4J may
+ * move the array between device and host after that, use host-side buffers instead.
  */
 public final class Nd4jStorage {
     private Nd4jStorage() {
@@ -20,7 +20,7 @@ public final class Nd4jStorage {
     /** An fp32 storage over a FLOAT array. */
     public static BufferFp32 fp32(INDArray array) {
         check(array, DataType.FLOAT, "fp32");
-        FloatBuffer all = array.data().asNioFloat();
+        FloatBuffer all = HostFloats.current(array);
         return new BufferFp32(all.position((int) array.offset()).slice().limit((int) array.length()), array);
     }
 
@@ -31,7 +31,7 @@ public final class Nd4jStorage {
                     + array.dataType() + "; use Nd4jStorage.fp32 for FLOAT");
         }
         check(array, array.dataType(), codec.name());
-        ShortBuffer all = array.data().asNio().order(ByteOrder.nativeOrder()).asShortBuffer();
+        ShortBuffer all = HostFloats.currentShorts(array);
         return new VectorStorage.Buffer16(all.position((int) array.offset()).slice().limit((int) array.length()),
                 codec, array);
     }
