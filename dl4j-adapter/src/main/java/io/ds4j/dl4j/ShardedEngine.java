@@ -3,6 +3,7 @@ package io.ds4j.dl4j;
 import io.ds4j.dl4j.checkpoint.EngineState;
 import io.ds4j.precision.LossScale;
 import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.comm.RankThreads;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryLedger;
 import java.util.ArrayList;
@@ -16,6 +17,11 @@ import org.nd4j.linalg.api.buffer.DataType;
  * network's own DL4J updaters, the schedule is installed into every replica's updaters and taken out of the user's
  * network again at {@link #close}.
  *
+ * <p>Each rank of this JVM runs on one thread of its own ({@link RankThreads}) from {@link #open} to {@link #close},
+ * its OpenMP team limited to the engine's native threads once; {@link #beginEpoch} seeds the threads' random
+ * generators, so a rank's dropout masks come from one stream for the whole epoch whatever the number of steps, and
+ * {@link #step} hands them one step at a time.
+ *
  * <p>When ranks are processes, {@code comms} holds this process's one rank (its {@code rank()} and
  * {@code worldSize()} say where it stands): it trains on the user's network, and {@link #endFit} all-gathers the
  * other ranks' fp32 master ranges so that every process ends with the same network.
@@ -26,12 +32,13 @@ final class ShardedEngine implements StageEngine {
     private final List<? extends Collectives> comms; // this JVM's ranks, from rank firstRank on
     private final int firstRank;
     private final int worldSize;
-    private boolean failed; // an epoch threw: the group is aborted, endFit must not communicate
+    private RankThreads threads; // one per rank of this JVM, from open to close
+    private boolean failed; // a step threw: the group is aborted, endFit must not communicate
     private final List<RankWorker> workers = new ArrayList<>();
     private final List<MemoryLedger> ledgers = new ArrayList<>();
     private final EngineOptions options;
     private final EnginePrecision precision;
-    private final int threads;
+    private final int nativeThreads;
     private Runnable restoreSchedule = () -> { };
     private List<RankWorker> fitting = List.of(); // the workers of the running fit: endFit reaches them after close
 
@@ -43,7 +50,7 @@ final class ShardedEngine implements StageEngine {
         this.comms = comms;
         this.firstRank = comms.get(0).rank();
         this.worldSize = comms.get(0).worldSize();
-        this.threads = threads;
+        this.nativeThreads = threads;
     }
 
     /** Opens one worker per rank; whatever fails, nothing opened so far stays open (stores, files, the schedule). */
@@ -52,6 +59,7 @@ final class ShardedEngine implements StageEngine {
         ShardedEngine e = new ShardedEngine(main, options, precision, comms, threads);
         try {
             e.openWorkers();
+            e.startThreads();
         } catch (RuntimeException ex) {
             e.close();
             throw ex;
@@ -83,40 +91,60 @@ final class ShardedEngine implements StageEngine {
         }
     }
 
+    private void startThreads() {
+        threads = RankThreads.start(comms);
+        RankErrors.run(threads, comm -> {
+            NativeThreads.limitCurrentThread(nativeThreads); // the OpenMP team is the thread's: set once
+            return null;
+        });
+    }
+
+    /** Seeds every rank thread for the epoch: reproducible from the caller's generator, different per rank. */
     @Override
-    public void runEpoch(StepSource feed, int baseIteration, int epoch, StepSink sink) {
+    public void beginEpoch() {
+        failing(() -> {
+            long seed = comms.size() < worldSize ? sharedSeed() : RankRandom.draw();
+            RankErrors.run(threads, comm -> {
+                RankRandom.seedThisThread(seed, comm.rank()); // dropout masks
+                return null;
+            });
+            return null;
+        });
+    }
+
+    @Override
+    public StepReport step(StepSource feed, int index, int iteration, int epoch, StepSink sink) {
+        return failing(() -> RankErrors.run(threads, comm -> rankStep(comm, feed, index, iteration, epoch, sink))
+                .get(0));
+    }
+
+    /** One rank's part of a step; this JVM's first rank also updates the user's network and reports. */
+    private StepReport rankStep(Collectives comm, StepSource feed, int index, int iteration, int epoch,
+                                StepSink sink) {
+        BatchFeed.Step step = feed.get(index);
+        if (step == null) {
+            return null;
+        }
+        RankWorker worker = workers.get(comm.rank() - firstRank);
+        LossScale used = worker.precision().scale();
+        double score = worker.step(step.forRank(comm.rank(), worldSize), step.examples(), iteration, epoch);
+        if (comm.rank() != firstRank) {
+            return null;
+        }
+        copyParamsTo(main); // HALF compute: the user's network follows rank 0 (this process's rank)
+        StepReport report = new StepReport(step.examples(), score, iteration, epoch, used, worker.lastSkipped());
+        sink.afterStep(report);
+        return report;
+    }
+
+    /** Runs {@code work}; when it throws, the group is aborted and {@link #endFit} must not communicate. */
+    private <T> T failing(java.util.function.Supplier<T> work) {
         try {
-            runRanks(feed, baseIteration, epoch, sink);
+            return work.get();
         } catch (RuntimeException e) {
             failed = true;
             throw e;
         }
-    }
-
-    private void runRanks(StepSource feed, int baseIteration, int epoch, StepSink sink) {
-        int w = worldSize;
-        long seed = comms.size() < worldSize ? sharedSeed() : RankRandom.draw();
-        RankErrors.run(comms, comm -> {
-            NativeThreads.limitCurrentThread(threads);
-            RankRandom.seedThisThread(seed, comm.rank()); // dropout masks: reproducible, different per rank
-            RankWorker worker = workers.get(comm.rank() - firstRank);
-            int applied = 0; // skipped (overflowed) steps advance neither DL4J's iteration nor the schedules
-            for (int s = 0; ; s++) {
-                BatchFeed.Step step = feed.get(s);
-                if (step == null) {
-                    return null;
-                }
-                LossScale used = worker.precision().scale();
-                int iteration = baseIteration + applied;
-                double score = worker.step(step.forRank(comm.rank(), w), step.examples(), iteration, epoch);
-                boolean skipped = worker.lastSkipped();
-                applied += skipped ? 0 : 1;
-                if (comm.rank() == firstRank) {
-                    copyParamsTo(main); // HALF compute: the user's network follows rank 0 (this process's rank)
-                    sink.afterStep(new StepReport(step.examples(), score, iteration, epoch, used, skipped));
-                }
-            }
-        });
     }
 
     /** Rank 0's dropout seed for every process (52 bits: exact through a sum with zeros). */
@@ -193,6 +221,9 @@ final class ShardedEngine implements StageEngine {
 
     @Override
     public void close() {
+        if (threads != null) {
+            threads.close(); // idle threads stop at once; first, so no rank runs on a worker being closed
+        }
         restoreSchedule.run();
         restoreSchedule = () -> { };
         RuntimeException first = null;

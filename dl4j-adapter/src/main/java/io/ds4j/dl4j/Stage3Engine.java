@@ -100,28 +100,31 @@ final class Stage3Engine implements StageEngine {
     public void beginFit() {
     }
 
+    /** Nothing: the stage-3 trainer seeds its rank threads at every step. */
+    @Override
+    public void beginEpoch() {
+    }
+
     /**
-     * The ranks run inside the stage-3 trainer; after every applied step, before the report, the user's network gets
-     * the gathered parameters, so a listener (a checkpoint) and any early exit see the weights of the last step taken.
+     * The ranks run inside the stage-3 trainer, the feed is read on the calling thread; after an applied step,
+     * before the report, the user's network gets the gathered parameters, so a listener (a checkpoint) and any early
+     * exit see the weights of the last step taken.
      */
     @Override
-    public void runEpoch(StepSource feed, int baseIteration, int epoch, StepSink sink) {
-        int applied = 0;
-        for (int s = 0; ; s++) {
-            BatchFeed.Step step = feed.get(s);
-            if (step == null) {
-                return;
-            }
-            int iteration = baseIteration + applied;
-            LossScale used = trainer.lossScale();
-            double score = step(step, iteration, epoch);
-            boolean skipped = trainer.lastStepSkipped();
-            if (!skipped && !PartitionedConstruction.applies(main.net())) { // built partitioned: see materialize
-                copyParamsTo(main);
-            }
-            applied += skipped ? 0 : 1; // a skipped (overflowed) step advances neither iteration nor schedules
-            sink.afterStep(new StepReport(step.examples(), score, iteration, epoch, used, skipped));
+    public StepReport step(StepSource feed, int index, int iteration, int epoch, StepSink sink) {
+        BatchFeed.Step step = feed.get(index);
+        if (step == null) {
+            return null;
         }
+        LossScale used = trainer.lossScale();
+        double score = step(step, iteration, epoch);
+        boolean skipped = trainer.lastStepSkipped();
+        if (!skipped && !PartitionedConstruction.applies(main.net())) { // built partitioned: see materialize
+            copyParamsTo(main);
+        }
+        StepReport report = new StepReport(step.examples(), score, iteration, epoch, used, skipped);
+        sink.afterStep(report);
+        return report;
     }
 
     /** One optimizer step on {@code step}'s micro-batches of this JVM's ranks; returns the global batch's score. */

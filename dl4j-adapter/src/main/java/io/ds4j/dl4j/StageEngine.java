@@ -12,10 +12,10 @@ import java.util.List;
  * sharded), {@link Stage3Engine} stage 3 (parameters sharded too, gathered layer by layer). {@link #open} picks one,
  * so the facade has no stage branches; which class does which phase of a step is mapped in {@code site/docs/engine.md}.
  *
- * <p>Call order: {@link #open}; then for each {@code fit}: {@link #beginFit}, {@link #runEpoch} once per epoch,
- * {@link #endFit} (also when an epoch failed); {@link #close} once. An epoch is the unit the facade hands over (not a
- * step) because at stages 0-2 each rank's thread runs the whole epoch's steps, so that its random state (dropout
- * masks) and native-thread settings hold for the epoch.
+ * <p>Call order: {@link #open}; then for each {@code fit}: {@link #beginFit}, per epoch {@link #beginEpoch} and
+ * {@link #step} for step 0, 1, 2, ... until it returns null, {@link #endFit} (also when a step failed); {@link #close}
+ * once. The facade owns the epochs and the iterator; the engine runs one optimizer step per {@link #step}, on rank
+ * threads that live as long as the engine (each keeps its random state and native-thread setting from step to step).
  */
 sealed interface StageEngine extends AutoCloseable permits ShardedEngine, Stage3Engine {
 
@@ -48,15 +48,25 @@ sealed interface StageEngine extends AutoCloseable permits ShardedEngine, Stage3
     void beginFit();
 
     /**
-     * Runs every step of {@code feed}; before each report the user's network gets the parameters of the last step
-     * taken ({@link #copyParamsTo}).
-     *
-     * @param feed          the epoch's micro-batches, per rank
-     * @param baseIteration DL4J's iteration count at the epoch's start
-     * @param epoch         DL4J's epoch count
-     * @param sink          the facade's part of each step
+     * Before the first step of an epoch: stages 0-2 draw the epoch's dropout seed here from the calling thread's ND4J
+     * generator and seed each rank's thread with it ({@link RankRandom}); stage 3 draws one per step.
      */
-    void runEpoch(StepSource feed, int baseIteration, int epoch, StepSink sink);
+    void beginEpoch();
+
+    /**
+     * Runs one optimizer step: step {@code index} of {@code feed}, read by the ranks. After the step, the user's
+     * network holds the parameters of the last step taken ({@link #copyParamsTo}); then {@code sink} gets the report,
+     * at stages 0-2 on the thread of this JVM's first rank (a listener that throws fails that rank, see
+     * {@link RankErrors}), at stage 3 on the calling thread.
+     *
+     * @param feed      the epoch's micro-batches
+     * @param index     the step's index in the epoch: 0, 1, 2, ... in order
+     * @param iteration DL4J's iteration count of this step (learning-rate schedules)
+     * @param epoch     DL4J's epoch count
+     * @param sink      the facade's part of the step
+     * @return the step's report, or null when the feed has no step {@code index} (nothing was run)
+     */
+    StepReport step(StepSource feed, int index, int iteration, int epoch, StepSink sink);
 
     /** After the last epoch of a {@code fit}, also when it failed: the user's network holds the fp32 master. */
     void endFit();

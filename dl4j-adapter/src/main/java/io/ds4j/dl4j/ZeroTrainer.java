@@ -49,12 +49,12 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  *
  * <p>At {@code zero_optimization.stage: 3} ({@link Stage3Engine}) the ranks hold only parameter shards
  * ({@link io.ds4j.dl4j.stage3.Stage3Trainer}, fed the same micro-batches); listeners see each step's global score,
- * and the user's network receives the gathered fp32 parameters after every step taken, before the listeners run;
- * each rank keeps one thread for the trainer's life, its native threads limited as at stages 0-2.
+ * and the user's network receives the gathered fp32 parameters after every step taken, before the listeners run.
+ * At every stage each rank keeps one thread for the trainer's life, its native threads limited once.
  *
  * <p>The trainer is the user's facade: iterators, epochs, listeners, the {@code csv_monitor}, checkpoints. The
  * training itself is its {@link StageEngine} ({@link ShardedEngine} at stages 0-2, {@link Stage3Engine} at stage 3),
- * chosen once when it is built.
+ * chosen once when it is built, to which the facade hands one optimizer step at a time.
  *
  * <p>Call order: {@code build()}, any number of {@code fit(...)}, {@code close()}. Not thread-safe.
  */
@@ -231,7 +231,7 @@ public final class ZeroTrainer implements AutoCloseable {
             l.onEpochStart(main.net());
         }
         try (NativeThreads ignored = NativeThreads.open(threadsPerRank)) {
-            runRanks(feed, baseIteration, epoch);
+            runSteps(feed, baseIteration, epoch);
         }
         for (TrainingListener l : main.listeners()) {
             l.onEpochEnd(main.net());
@@ -257,9 +257,21 @@ public final class ZeroTrainer implements AutoCloseable {
         };
     }
 
-    private void runRanks(StepSource feed, int baseIteration, int epoch) {
+    /**
+     * The epoch's steps, one {@link StageEngine#step} each, until the feed is exhausted; a skipped (overflowed) step
+     * advances neither DL4J's iteration nor the schedules.
+     */
+    private void runSteps(StepSource feed, int baseIteration, int epoch) {
         try {
-            engine.runEpoch(feed, baseIteration, epoch, this::afterStep);
+            engine.beginEpoch();
+            int applied = 0;
+            for (int s = 0; ; s++) {
+                StageEngine.StepReport r = engine.step(feed, s, baseIteration + applied, epoch, this::afterStep);
+                if (r == null) {
+                    return;
+                }
+                applied += r.skipped() ? 0 : 1;
+            }
         } catch (RuntimeException e) {
             close(); // the ranks stopped mid-step: shards may be partly updated; release stores and nvme files
             throw e;
