@@ -51,8 +51,7 @@ final class Stage3Engine implements StageEngine {
         refuseUnsupported(options, precision);
         Model net = main.net();
         Stage3Trainer t = Stage3Trainer.create(net, options.zero().stage3(), options.zero().offloadParam(), comms,
-                new Stage3Numerics(precision, fusedUpdate(net, options), options.clipping(),
-                        options.gradientAccumulationSteps()));
+                new Stage3Numerics(precision, fusedUpdate(net, options), options.clipping()));
         Stage3Engine e = new Stage3Engine(t, comms, main, options);
         try {
             t.onEachRank(c -> {

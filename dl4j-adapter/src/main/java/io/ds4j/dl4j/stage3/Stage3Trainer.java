@@ -6,28 +6,22 @@ import io.ds4j.dl4j.RankPrecision;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.PartitionedConstruction;
 import io.ds4j.dl4j.RankErrors;
-import io.ds4j.dl4j.ShardUpdater;
 import io.ds4j.dl4j.precision.ExampleWeight;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.comm.CommStats;
-import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.comm.RankThreads;
 import io.ds4j.zero.comm.Ranks;
 import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.config.ZeroStage3Config;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.step.GradientClipping;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
@@ -43,7 +37,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * is made once, not once per step. A configuration or input error raised inside a rank is thrown as that error
  * ({@link RankErrors}).
  *
- * <p>Call order: {@link #fit(DataSet)} once per global batch (its size divisible by the world size); then
+ * <p>Call order: {@link #fit(List, long, int, int)} once per global batch, split into micro-batches; then
  * {@link #copyParamsTo(Model)} to gather the full model into a network (DeepSpeed's
  * {@code stage3_gather_16bit_weights_on_model_save}, here in fp32); {@link #close()} at the end.
  */
@@ -54,7 +48,6 @@ public final class Stage3Trainer implements AutoCloseable {
     private final int worldSize;
     private final RankThreads threads;
     private final long numParams;
-    private final int accumulation;
     private final GradientClipping clipping;
     private double lastNorm = Double.NaN;
     private int iteration;
@@ -63,7 +56,6 @@ public final class Stage3Trainer implements AutoCloseable {
 
     private Stage3Trainer(List<Collectives> comms, List<RankBase> ranks, RankThreads threads, long numParams,
                           Stage3Numerics numerics) {
-        this.accumulation = numerics.accumulation();
         this.clipping = numerics.clipping();
         this.comms = comms;
         this.ranks = ranks;
@@ -74,64 +66,33 @@ public final class Stage3Trainer implements AutoCloseable {
     }
 
     /**
-     * Partitions {@code net}'s current parameters over {@code worldSize} ranks. The network itself is left as it is;
-     * the ranks never hold its full flat vector.
-     *
-     * @param net       an initialised fp32 network
-     * @param knobs     the stage-3 knobs
-     * @param worldSize ranks, {@code >= 1}
-     * @return the trainer
-     */
-    public static Stage3Trainer create(MultiLayerNetwork net, ZeroStage3Config knobs, int worldSize) {
-        return create(net, knobs, InProcessCollectives.create(worldSize, Duration.ofMinutes(5)));
-    }
-
-    /**
-     * Partitions {@code net} over an existing group of ranks (one handle per rank, index r for rank r), e.g. the
-     * group of an engine that already owns its collectives.
-     *
-     * @param net   an initialised fp32 {@link MultiLayerNetwork} or {@link ComputationGraph}
-     * @param knobs the stage-3 knobs
-     * @param group the ranks' collectives
-     * @return the trainer
-     */
-    public static Stage3Trainer create(Model net, ZeroStage3Config knobs, List<? extends Collectives> group) {
-        return create(net, knobs, OffloadParamConfig.none(), group);
-    }
-
-    /**
-     * As {@link #create(Model, ZeroStage3Config, List)}, with the parameter shards where
-     * {@code zero_optimization.offload_param} says (see {@link ParamHome}): on the host for {@code cpu}, in files in
-     * a new directory per rank under {@code nvme_path} for {@code nvme} (deleted by {@link #close()}).
-     *
-     * @param net     an initialised fp32 {@link MultiLayerNetwork} or {@link ComputationGraph}
-     * @param knobs   the stage-3 knobs
-     * @param offload {@code offload_param}
-     * @param group   the ranks' collectives
-     * @return the trainer
-     * @throws IllegalArgumentException naming {@code zero_optimization.offload_param.nvme_path} when it is unusable
-     */
-    public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
-                                       List<? extends Collectives> group) {
-        return create(net, knobs, offload, group, Stage3Numerics.fp32());
-    }
-
-    /**
-     * As {@link #create(Model, ZeroStage3Config, OffloadParamConfig, List)} with DeepSpeed's {@code fp16} or
-     * {@code bf16} (see {@link RankPrecision}): the shards the gathers read hold 16-bit values (2 B per element),
-     * the optimizer updates an fp32 master shard, fp16 scales the loss in each rank's own copy of the output layers,
-     * and a step whose gradients overflow on any rank is skipped. The network computes in FLOAT. With a
+     * Partitions {@code net}'s current parameters over the ranks of {@code group} (one handle per rank in this JVM,
+     * index r for rank r; with ranks as processes, this process's one). The network itself is left as it is; the
+     * ranks never hold its full flat vector. The parameter shards live where {@code zero_optimization.offload_param}
+     * says (see {@link ParamHome}): on the device, on the host for {@code cpu}, in files in a new directory per rank
+     * under {@code nvme_path} for {@code nvme} (deleted by {@link #close()}). With DeepSpeed's {@code fp16} or
+     * {@code bf16} (see {@link RankPrecision}) the shards the gathers read hold 16-bit values (2 B per element), the
+     * optimizer updates an fp32 master shard, fp16 scales the loss in each rank's own copy of the output layers, and
+     * a step whose gradients overflow on any rank is skipped; the network computes in FLOAT. With a
      * {@link PiecewiseShardUpdate} (a DeepSpeed {@code optimizer} section) that kernel updates the fp32 master shards
      * instead of the network's DL4J updaters.
      *
-     * @param numerics the precision and the optimizer ({@link Stage3Numerics#fp32()} for plain fp32 and DL4J's)
+     * @param net      an initialised fp32 {@link MultiLayerNetwork} or {@link ComputationGraph}, or a
+     *                 MultiLayerNetwork not initialised (built partitioned, see {@link PartitionedConstruction})
+     * @param knobs    the stage-3 knobs
+     * @param offload  {@code offload_param} ({@link OffloadParamConfig#none()} for none)
+     * @param group    the ranks' collectives
+     * @param numerics the precision, the optimizer and the clipping ({@link Stage3Numerics#fp32()} for plain fp32
+     *                 with the network's DL4J updaters)
+     * @return the trainer
+     * @throws IllegalArgumentException naming {@code zero_optimization.offload_param.nvme_path} when it is unusable
      */
     public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
                                        List<? extends Collectives> group, Stage3Numerics numerics) {
         if (PartitionedConstruction.applies(net)) {
             return createPartitioned((MultiLayerNetwork) net, knobs, offload, group, numerics);
         }
-        FlatLayout layout = check(net);
+        FlatLayout layout = Stage3Checks.network(net);
         long shardBytes = 4L * ((net.numParams() + world(group) - 1) / world(group));
         Ranks.Body<RankBase> make;
         if (net instanceof MultiLayerNetwork m) {
@@ -163,7 +124,7 @@ public final class Stage3Trainer implements AutoCloseable {
                                                    OffloadParamConfig offload, List<? extends Collectives> group,
                                                    Stage3Numerics numerics) {
         MultiLayerConfiguration prepared = PartitionedConstruction.prepared(net.getLayerWiseConfigurations());
-        checkLayers(FlatLayout.of(net)); // a skeleton's layout: one layer-sized array, garbage after the checks
+        Stage3Checks.layers(FlatLayout.of(net)); // a skeleton's layout: one layer-sized array, garbage after the checks
         long psi = PartitionedConstruction.numParams(prepared);
         long shardBytes = 4L * ((psi + world(group) - 1) / world(group));
         Stage3Trainer t = start(group, c -> withHome(offload, c, shardBytes, numerics,
@@ -203,11 +164,6 @@ public final class Stage3Trainer implements AutoCloseable {
         return lastNorm;
     }
 
-    /** {@link #create(MultiLayerNetwork, ZeroStage3Config, int)} for a {@link ComputationGraph}. */
-    public static Stage3Trainer create(ComputationGraph net, ZeroStage3Config knobs, int worldSize) {
-        return create(net, knobs, InProcessCollectives.create(worldSize, Duration.ofMinutes(5)));
-    }
-
     private static RankBase withHome(OffloadParamConfig offload, Collectives c, long bytes, Stage3Numerics n,
                                      java.util.function.Function<RankBase.RankEnv, RankBase> make) {
         ParamHome home = ParamHome.of(offload, c.rank(), bytes);
@@ -220,53 +176,12 @@ public final class Stage3Trainer implements AutoCloseable {
         }
     }
 
-    private static FlatLayout check(Model net) {
-        if (net.params() == null) {
-            throw new IllegalArgumentException("network: not initialised; call net.init() before ZeRO stage 3 (only a"
-                    + " MultiLayerNetwork can be built partitioned without init())");
-        }
-        if (net.params().dataType() != DataType.FLOAT) {
-            throw new IllegalArgumentException("network data type: " + net.params().dataType()
-                    + " is not supported by ZeRO stage 3 yet; build the network with dataType(DataType.FLOAT)");
-        }
-        FlatLayout layout = FlatLayout.of(net);
-        checkLayers(layout);
-        return layout;
-    }
-
-    private static void checkLayers(FlatLayout layout) {
-        for (FlatLayout.Slot s : layout.slots()) {
-            GradientNormalization g = s.layer().getConfig().getGradientNormalization();
-            if (g != null && g != GradientNormalization.None) {
-                throw new IllegalArgumentException("layer " + s.layer().getConfig().getLayerName()
-                        + " gradientNormalization: " + g + " is not supported by ZeRO stage 3 yet; use "
-                        + "GradientNormalization.None, or stage 0-2");
-            }
-        }
-        ShardUpdater.requireShardable(layout, 3);
-    }
-
     /**
-     * One optimizer step on a global batch: rank r computes on examples {@code [r B/N, (r+1) B/N)}, in
-     * {@link Stage3Numerics#accumulation} consecutive micro-batches.
-     *
-     * @return DL4J's score of the global batch (mean over ranks of the micro-batch scores)
-     */
-    public double fit(DataSet globalBatch) {
-        return fit(new org.nd4j.linalg.dataset.MultiDataSet(globalBatch.getFeatures(), globalBatch.getLabels()));
-    }
-
-    /** {@link #fit(DataSet)} for several inputs and outputs (a ComputationGraph's). */
-    public double fit(MultiDataSet globalBatch) {
-        List<List<MultiDataSet>> perRank = ContiguousSplit.perRank(globalBatch, worldSize, accumulation)
-                .subList(firstRank, firstRank + ranks.size()); // ranks as processes: this process's part
-        return fit(perRank, globalBatch.getFeatures(0).size(0), iteration, epoch);
-    }
-
-    /**
-     * One optimizer step on micro-batches the caller has already split (the engine's split, see
-     * {@code io.ds4j.dl4j.ZeroTrainer}): rank r runs {@code perRank.get(r)} one after the other, accumulating each
-     * one's reduce-scattered gradient, then every rank steps. Every rank must get the same number of micro-batches.
+     * One optimizer step on micro-batches the caller has already split (the engine's split, {@code MicroBatches}, as
+     * {@code Stage3Engine} hands it over: rank r's m-th micro-batch is micro-batch {@code m * worldSize + r} of the
+     * global batch, so every stage sees the same data): rank r runs {@code perRank.get(r)} one after the other, accumulating each
+     * one's reduce-scattered gradient, then every rank steps. Every rank must get the same number of micro-batches
+     * (its {@code gradient_accumulation_steps}).
      * Sets the iteration count to {@code iteration + 1}.
      *
      * @param perRank   each rank's micro-batches (no masks), index i for this JVM's i-th rank (rank
@@ -278,7 +193,7 @@ public final class Stage3Trainer implements AutoCloseable {
      */
     public double fit(List<List<MultiDataSet>> perRank, long examples, int iteration, int epoch) {
         int world = worldSize;
-        int gas = checkMicroBatches(perRank, ranks.size());
+        int gas = Stage3Checks.microBatches(perRank, ranks.size());
         GradientClipping clip = clipping;
         double[] norm = new double[1];
         long drawn = io.ds4j.dl4j.RankRandom.draw();
@@ -303,27 +218,6 @@ public final class Stage3Trainer implements AutoCloseable {
         lastNorm = norm[0];
         score = scores.get(0);
         return score;
-    }
-
-    private static int checkMicroBatches(List<List<MultiDataSet>> perRank, int here) {
-        if (perRank.size() != here) {
-            throw new IllegalArgumentException("micro-batches for " + perRank.size() + " ranks, this JVM has "
-                    + here + "; pass one list per rank");
-        }
-        int gas = perRank.get(0).size();
-        for (List<MultiDataSet> mine : perRank) {
-            if (mine.size() != gas || gas == 0) {
-                throw new IllegalArgumentException("every rank needs the same number (>= 1) of micro-batches, got "
-                        + perRank.stream().map(List::size).toList());
-            }
-            for (MultiDataSet m : mine) {
-                if (m.hasMaskArrays()) {
-                    throw new IllegalArgumentException("feature/label masks are not supported by ZeRO stage 3 yet;"
-                            + " train without masks, or use zero_optimization.stage 0-2");
-                }
-            }
-        }
-        return gas;
     }
 
     /** Gathers the full parameters into {@code net} (same architecture) and sets its iteration count. */

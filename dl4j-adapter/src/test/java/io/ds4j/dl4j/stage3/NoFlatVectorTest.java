@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.dl4j.RankBatches;
 import io.ds4j.dl4j.TestNets;
-import io.ds4j.zero.comm.InProcessCollectives;
-import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.stage3.ParamState;
 import io.ds4j.zero.stage3.PartitionedParam;
-import java.time.Duration;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
@@ -22,6 +20,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
@@ -60,9 +59,9 @@ class NoFlatVectorTest {
     void multiLayerNetworkRanksHoldNoFlatVector() {
         MultiLayerNetwork net = TestNets.plainDenseMln(1);
         List<DataSet> data = TestNets.randomData(1, 6, 1, new long[] {6}, new long[] {3});
-        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), 3)) {
+        try (Stage3Trainer t = Stage3Steps.open(net, Stage3ParityTest.knobs("plain"), 3)) {
             check(net, t, 3);
-            t.fit(data.get(0));
+            new Stage3Steps(t, 1).fit(data.get(0));
             check(net, t, 3);
         }
     }
@@ -71,9 +70,9 @@ class NoFlatVectorTest {
     void graphRanksDropTheFlatVectorTheyWereWiredWith() {
         ComputationGraph net = Stage3GraphParityTest.attention(1);
         List<DataSet> data = TestNets.randomData(1, 6, 1, new long[] {4, 5}, new long[] {3});
-        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), 2)) {
+        try (Stage3Trainer t = Stage3Steps.open(net, Stage3ParityTest.knobs("plain"), 2)) {
             check(net, t, 2);
-            t.fit(data.get(0));
+            new Stage3Steps(t, 1).fit(data.get(0));
             check(net, t, 2);
         }
     }
@@ -88,20 +87,26 @@ class NoFlatVectorTest {
                 .build());
         net.init();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), 1));
+                () -> Stage3Steps.open(net, Stage3ParityTest.knobs("plain"), 1));
         assertEquals("layer hidden gradientNormalization: ClipL2PerLayer is not supported by ZeRO stage 3 yet; use "
                 + "GradientNormalization.None, or stage 0-2", e.getMessage());
     }
 
+    /**
+     * The trainer takes the product's split ({@code MicroBatches}, which gives the first micro-batches one example more
+     * when a batch does not divide evenly) and refuses micro-batch lists that would let ranks step on different
+     * numbers of micro-batches, naming the counts.
+     */
     @Test
-    void aGlobalBatchNotDivisibleByRanksTimesAccumulationIsRefused() {
+    void ranksGivenDifferentNumbersOfMicroBatchesAreRefused() {
         MultiLayerNetwork net = TestNets.plainDenseMln(1);
         List<DataSet> data = TestNets.randomData(1, 10, 1, new long[] {6}, new long[] {3});
-        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), OffloadParamConfig.none(),
-                InProcessCollectives.create(2, Duration.ofMinutes(5)), Stage3Numerics.fp32().withAccumulation(3))) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.fit(data.get(0)));
-            assertEquals("global batch size 10 is not divisible by world size 2 x gradient_accumulation_steps 3; use"
-                    + " a multiple of 6", e.getMessage());
+        try (Stage3Trainer t = Stage3Steps.open(net, Stage3ParityTest.knobs("plain"), 2)) {
+            List<List<MultiDataSet>> perRank = RankBatches.perRank(data.get(0), 2, 3);
+            perRank.set(1, perRank.get(1).subList(0, 2));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> t.fit(perRank, 10, 0, 0));
+            assertEquals("every rank needs the same number (>= 1) of micro-batches, got [3, 2]", e.getMessage());
         }
     }
 }

@@ -60,8 +60,8 @@ class ParamOffloadMemoryTest {
         long[] swap = new long[W];
         List<LedgerSnapshot> ledgers;
         try (Stage3Trainer t = Stage3Trainer.create(net, knobs(), offload(device),
-                InProcessCollectives.create(W, Duration.ofMinutes(2)))) {
-            data.forEach(t::fit);
+                InProcessCollectives.create(W, Duration.ofMinutes(2)), Stage3Numerics.fp32())) {
+            data.forEach(new Stage3Steps(t, 1)::fit);
             ledgers = t.memoryReport();
             for (int r = 0; r < W; r++) {
                 for (PartitionedParam p : t.rank(r).params()) {
@@ -126,8 +126,8 @@ class ParamOffloadMemoryTest {
         List<LedgerSnapshot> after = new ArrayList<>();
         MultiLayerNetwork net = TestNets.plainDenseMln(42);
         Stage3Trainer t = Stage3Trainer.create(net, knobs(), offload(OffloadDevice.NVME),
-                InProcessCollectives.create(W, Duration.ofMinutes(2)));
-        TestNets.randomData(1, 8, 5, new long[] {6}, new long[] {3}).forEach(t::fit);
+                InProcessCollectives.create(W, Duration.ofMinutes(2)), Stage3Numerics.fp32());
+        TestNets.randomData(1, 8, 5, new long[] {6}, new long[] {3}).forEach(new Stage3Steps(t, 1)::fit);
         List<RankBase> ranks = List.of(t.rank(0), t.rank(1));
         t.close();
         ranks.forEach(r -> after.add(r.ledger().snapshot()));

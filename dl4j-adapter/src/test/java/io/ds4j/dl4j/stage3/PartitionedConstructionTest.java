@@ -11,6 +11,7 @@ import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.dl4j.PartitionedConstruction;
 import io.ds4j.dl4j.ZeroTrainer;
 import io.ds4j.zero.comm.InProcessCollectives;
+import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.config.ZeroStage3Config;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryCategory;
@@ -82,7 +83,8 @@ class PartitionedConstructionTest {
             MultiLayerNetwork target = initialised(c);
             target.params().assign(0);
             try (Stage3Trainer t = Stage3Trainer.create(new MultiLayerNetwork(c.clone()), ZeroStage3Config.defaults(),
-                    InProcessCollectives.create(W, Duration.ofMinutes(2)))) {
+                    OffloadParamConfig.none(), InProcessCollectives.create(W, Duration.ofMinutes(2)),
+                    Stage3Numerics.fp32())) {
                 t.writeParamsTo(target);
                 long largest = PartitionedConstruction.largestLayer(PartitionedConstruction.prepared(c));
                 for (int r = 0; r < W; r++) {

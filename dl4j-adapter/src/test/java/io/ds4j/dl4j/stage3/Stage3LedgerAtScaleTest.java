@@ -64,8 +64,8 @@ class Stage3LedgerAtScaleTest {
                 tensors++;
             }
         }
-        try (Stage3Trainer t = Stage3Trainer.create(net, knobs, N)) {
-            t.fit(batch);
+        try (Stage3Trainer t = Stage3Steps.open(net, knobs, N)) {
+            new Stage3Steps(t, 1).fit(batch);
             ModelStateBytes formula = ZeroFormulas.perRank(3, TrainingPrecision.FP32, 2, psi, N);
             for (LedgerSnapshot s : t.memoryReport()) {
                 long held = ModelStateBytes.of(s).total();

@@ -34,10 +34,11 @@ class Stage3MemoryAndVolumeTest {
     void oneStepMovesThreePsiLessTheOutputLayersSecondGather() {
         MultiLayerNetwork net = TestNets.plainDenseMln(3);
         List<DataSet> data = TestNets.randomData(2, 12, 5, new long[] {6}, new long[] {3});
-        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), W)) {
-            t.fit(data.get(0));
+        try (Stage3Trainer t = Stage3Steps.open(net, Stage3ParityTest.knobs("plain"), W)) {
+            Stage3Steps steps = new Stage3Steps(t, 1);
+            steps.fit(data.get(0));
             List<CommStats> before = t.commStats();
-            t.fit(data.get(1));
+            steps.fit(data.get(1));
             long outShards = 0;
             long otherShards = 0;
             for (int i = 0; i < net.getnLayers(); i++) {
@@ -69,10 +70,11 @@ class Stage3MemoryAndVolumeTest {
         // reduce-scatter, each moving (N-1) ceil(n/N) elements per rank (Stage3Volume)
         MultiLayerNetwork net = TestNets.plainDenseMln(3);
         List<DataSet> data = TestNets.randomData(2, 12, 5, new long[] {6}, new long[] {3});
-        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("prefetch"), W)) {
-            t.fit(data.get(0));
+        try (Stage3Trainer t = Stage3Steps.open(net, Stage3ParityTest.knobs("prefetch"), W)) {
+            Stage3Steps steps = new Stage3Steps(t, 1);
+            steps.fit(data.get(0));
             List<CommStats> before = t.commStats();
-            t.fit(data.get(1));
+            steps.fit(data.get(1));
             for (int r = 0; r < W; r++) {
                 RankBase rank = t.rank(r);
                 long gather = 0;
@@ -120,9 +122,10 @@ class Stage3MemoryAndVolumeTest {
             largestLayerPadded = Math.max(largestLayerPadded, layerPadded);
             largestLayer = Math.max(largestLayer, l.numParams());
         }
-        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), W)) {
+        try (Stage3Trainer t = Stage3Steps.open(net, Stage3ParityTest.knobs("plain"), W)) {
+            Stage3Steps steps = new Stage3Steps(t, 1);
             for (DataSet d : data) {
-                t.fit(d);
+                steps.fit(d);
             }
             for (int r = 0; r < W; r++) {
                 LedgerSnapshot s = t.memoryReport().get(r);
@@ -158,9 +161,10 @@ class Stage3MemoryAndVolumeTest {
         for (Layer l : net.getLayers()) {
             largestLayer = Math.max(largestLayer, l.numParams());
         }
-        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), 1)) {
+        try (Stage3Trainer t = Stage3Steps.open(net, Stage3ParityTest.knobs("plain"), 1)) {
+            Stage3Steps steps = new Stage3Steps(t, 1);
             for (DataSet d : data) {
-                t.fit(d);
+                steps.fit(d);
             }
             LedgerSnapshot s = t.memoryReport().get(0);
             long scratch = 8 * largestLayer;

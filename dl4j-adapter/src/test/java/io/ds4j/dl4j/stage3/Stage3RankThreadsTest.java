@@ -44,10 +44,11 @@ class Stage3RankThreadsTest {
         List<Integer> counts = new ArrayList<>();
         List<Thread> threads;
         List<List<Thread>> seen = new ArrayList<>();
-        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), 2)) {
+        try (Stage3Trainer t = Stage3Steps.open(net, Stage3ParityTest.knobs("plain"), 2)) {
+            Stage3Steps steps = new Stage3Steps(t, 1);
             threads = t.rankThreads();
             for (DataSet d : data) {
-                t.fit(d);
+                steps.fit(d);
                 t.copyParamsTo(net);
                 counts.add(sessions(t, 2));
                 seen.add(t.onEachRank(c -> Thread.currentThread()));
