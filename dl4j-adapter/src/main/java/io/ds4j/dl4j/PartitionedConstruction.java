@@ -18,7 +18,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * vector is never allocated. Each rank instantiates the layers one at a time, each on an array of its own size,
  * initialises it with DL4J's own initialisers exactly as {@code MultiLayerNetwork.init()} would (the same RNG seed, set
  * once, then the layers in order, on the rank's own thread-local ND4J random generator), and partitions it at once
- * into the rank's shards; the layer's array is then garbage.
+ * into the rank's shards; the layer's array is then freed (its values are
+ * copied into the shards from its own memory, a small tile at a time, so no heap copy of a layer is made).
  *
  * <p>The parameters are therefore bit-identical to those {@code init()} would give, and a trainer built this way trains
  * as one built from the initialised network ({@code PartitionedConstructionTest}). Only a {@link MultiLayerNetwork}:
@@ -115,20 +116,25 @@ public final class PartitionedConstruction {
      * values: it seeds that thread's ND4J random generator with the configuration's seed.
      *
      * @param conf a {@link #prepared} configuration (a copy only this call uses: DL4J records variables in it)
-     * @param sink receives the layer index and its initial values
+     * @param sink receives the layer index and its initial values (the layer array's own memory, element 0 at index
+     *             0, valid during the call only)
      */
-    public static void initialise(MultiLayerConfiguration conf, java.util.function.ObjIntConsumer<float[]> sink) {
+    public static void initialise(MultiLayerConfiguration conf,
+                                  java.util.function.ObjIntConsumer<java.nio.FloatBuffer> sink) {
         Nd4j.getRandom().setSeed(conf.getConf(0).getSeed());
         for (int i = 0; i < conf.getConfs().size(); i++) {
             long n = numParams(conf, i);
             if (n == 0) {
                 conf.getConf(i).getLayer().instantiate(conf.getConf(i), List.of(), i, null, true, conf.getDataType());
-                sink.accept(new float[0], i);
+                sink.accept(java.nio.FloatBuffer.allocate(0), i);
                 continue;
             }
             INDArray own = Nd4j.create(conf.getDataType(), n); // one layer, as init()'s view of its flat vector
             conf.getConf(i).getLayer().instantiate(conf.getConf(i), List.of(), i, own, true, conf.getDataType());
-            sink.accept(own.toFloatVector(), i);
+            sink.accept(io.ds4j.zero.kernels.HostFloats.buffer(own), i); // its native memory: no heap copy
+            if (own.closeable()) {
+                own.close(); // freed now: with no heap garbage to collect, the collector would free it much later
+            }
         }
     }
 }

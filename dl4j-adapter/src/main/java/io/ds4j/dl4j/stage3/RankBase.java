@@ -21,6 +21,8 @@ import io.ds4j.zero.stage3.PartitionedParam;
 import io.ds4j.zero.stage3.Persistence;
 import io.ds4j.zero.stage3.TransientBuffers;
 import io.ds4j.zero.step.GradientClipping;
+import io.ds4j.zero.kernels.HostFloats;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -113,16 +115,22 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      */
     protected ModuleParams partition(int id, String name, Trainable user, Layer mine, FlatLayout layout) {
         long n = user.numParams();
-        float[] values = n == 0 ? new float[0] : user.params().dup().reshape(n).toFloatVector();
+        FloatBuffer values = n == 0 ? FloatBuffer.allocate(0) : paramsBuffer(user.params().reshape(n));
         return partition(id, name, user, values, mine, layout);
+    }
+
+    /** The layer's parameter values in place (its view of the network's flat vector), or a FLOAT copy of them. */
+    private static FloatBuffer paramsBuffer(INDArray v) {
+        boolean inPlace = v.dataType() == DataType.FLOAT && v.elementWiseStride() == 1;
+        return HostFloats.buffer(inPlace ? v : v.castTo(DataType.FLOAT).dup('c'));
     }
 
     /**
      * As {@link #partition(int, String, Trainable, Layer, FlatLayout)} with the layer's parameter values given
-     * ({@code values}, in the layer's flat order) instead of read from {@code user}, which then only names the
+     * ({@code values}, in the layer's flat order from index 0; copied a tile at a time, never whole) instead of read from {@code user}, which then only names the
      * layout's slots (partitioned construction: see {@link io.ds4j.dl4j.PartitionedConstruction}).
      */
-    protected ModuleParams partition(int id, String name, Trainable user, float[] values, Layer mine,
+    protected ModuleParams partition(int id, String name, Trainable user, FloatBuffer values, Layer mine,
                                      FlatLayout layout) {
         List<PartitionedParam> own = new ArrayList<>();
         List<FlatLayout.Slot> slots = new ArrayList<>();
@@ -263,21 +271,25 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
 
     /**
      * Every parameter's full tensor in flat order, one all-gather each (every rank takes part); the rank given a
-     * {@code target} (a network's flat parameter vector) writes each into it, the others pass null. No rank holds more
-     * than one full parameter at a time.
+     * {@code target} (a network's flat parameter vector) writes each into it, the others pass null. A rank holds one
+     * heap buffer of the largest parameter's size for the call, reused by every parameter: its own shard is read into
+     * its block, gathered in place and written into the target's range without further copies.
      */
     void gatherInto(INDArray target) {
         long at = 0;
+        long largest = 0;
         for (PartitionedParam p : params) {
-            float[] full = new float[(int) p.layout().paddedLength()];
+            largest = Math.max(largest, p.layout().paddedLength());
+        }
+        float[] full = new float[(int) largest]; // one buffer for every parameter: each all-gather overwrites it
+        for (PartitionedParam p : params) {
             int s = p.store().length();
-            float[] mine = new float[s];
-            MasterShards.masterOf(p.store()).read(mine); // fp32 values (the master), also in mixed precision
-            comm.allGather(mine, 0, full, 0, s, s);
+            int own = comm.rank() * s;
+            MasterShards.masterOf(p.store()).read(0, full, own, s); // fp32 (the master), also in mixed precision
+            comm.allGather(full, own, full, 0, s, s); // in place: the own block is already there
             int n = p.spec().numel();
             if (target != null) {
-                target.get(NDArrayIndex.interval(at, at + n)).assign(Nd4j.createFromArray(
-                        java.util.Arrays.copyOf(full, n)));
+                HostFloats.write(full, 0, target.get(NDArrayIndex.interval(at, at + n)));
             }
             at += n;
         }

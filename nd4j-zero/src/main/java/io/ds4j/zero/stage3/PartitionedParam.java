@@ -4,6 +4,7 @@ import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
 import io.ds4j.zero.shard.ShardLayout;
+import java.nio.FloatBuffer;
 
 /**
  * One parameter tensor partitioned across the ranks of a group: this rank's shard (held persistently, fp32) and, while
@@ -56,14 +57,43 @@ public final class PartitionedParam {
         return Math.toIntExact(ShardLayout.of(spec.numel(), comm.worldSize()).shardLength());
     }
 
-    /** Copies this rank's piece of the full tensor {@code src[offset, offset + numel)} into the shard. */
+    /** Elements copied at a time by {@link #loadShard(FloatBuffer, int)}: 256 KiB of heap, whatever the shard. */
+    static final int LOAD_TILE = 1 << 16;
+
+    /**
+     * Copies this rank's piece of the full tensor {@code src[offset, offset + numel)} into the shard (its padding
+     * zeroed), straight from {@code src}: no shard-sized copy is made.
+     */
     public void loadShard(float[] src, int offset) {
-        float[] shard = new float[store.length()];
         var own = layout.ownedRange(rank);
-        if (!own.isEmpty()) {
-            System.arraycopy(src, offset + (int) own.offset(), shard, 0, (int) own.length());
+        int n = (int) own.length();
+        store.write(0, src, offset + (int) own.offset(), n);
+        zeroPadding(n);
+    }
+
+    /**
+     * As {@link #loadShard(float[], int)} from a buffer (e.g. an ND4J array's native memory, see
+     * {@code HostFloats.buffer}), its elements from index 0: the owned piece goes through one heap tile of at most
+     * {@value #LOAD_TILE} elements, so loading a shard of any size allocates no heap array of its size.
+     */
+    public void loadShard(FloatBuffer src, int offset) {
+        var own = layout.ownedRange(rank);
+        int n = (int) own.length();
+        float[] tile = new float[Math.min(n, LOAD_TILE)];
+        for (int done = 0; done < n; done += tile.length) {
+            int k = Math.min(tile.length, n - done);
+            src.get(offset + (int) own.offset() + done, tile, 0, k);
+            store.write(done, tile, 0, k);
         }
-        store.write(shard);
+        zeroPadding(n);
+    }
+
+    /** Zeroes the shard's elements from {@code owned} on (the padding of the last ranks: fewer than world size). */
+    private void zeroPadding(int owned) {
+        int pad = store.length() - owned;
+        if (pad > 0) {
+            store.write(owned, new float[pad], 0, pad);
+        }
     }
 
     /** Marks the parameter persistent; only before its first gather. */
