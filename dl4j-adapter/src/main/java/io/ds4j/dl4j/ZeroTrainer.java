@@ -1,20 +1,14 @@
 package io.ds4j.dl4j;
 
 import io.ds4j.zero.comm.CommStats;
-import io.ds4j.zero.comm.Collectives;
-import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.dist.Distributed;
 import io.ds4j.zero.comm.Ranks;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.precision.LossScale;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.optimize.api.TrainingListener;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 
@@ -62,60 +56,25 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private final Replica main;
     private final EngineOptions options;
-    private final List<? extends Collectives> comms; // this JVM's ranks: all of them, or one when ranks are processes
-    private final int worldSize;
-    private final boolean processes;
-    private final int threadsPerRank;
-    private final GlobalBatch batch;
     private final EnginePrecision precision;
+    private final GlobalBatch batch;
+    private final RankGroup group;
     private final StageEngine engine;
-    private final TrainingMonitor monitor; // opened last in the constructor
-    private long skippedSteps;
+    private final TrainingMonitor monitor;
+    private final TrainerProgress progress;
+    private final EpochLoop loop;
     private boolean closed;
-    private final io.ds4j.dl4j.checkpoint.TagValidation tagValidation;
-    private long batchInEpoch;      // global batches of the running epoch trained so far (checkpoints)
-    private long skipOnResume;      // batches of the loaded epoch the next fit skips
-    private int iterationAfterStep = -1; // inside iterationDone: the iteration count once the step is counted
 
-    private ZeroTrainer(Builder b) {
-        this.options = b.options;
-        this.batch = b.batch != null ? b.batch
-                : GlobalBatch.ofOptions(b.options.gradientAccumulationSteps());
-        this.threadsPerRank = b.threadsPerRank > 0 ? b.threadsPerRank
-                : Math.max(1, Runtime.getRuntime().availableProcessors() / b.ranksHere());
-        this.main = new Replica(b.net);
-        this.worldSize = b.worldSize;
-        this.processes = b.processes();
-        this.comms = processes ? List.of(ProcessRanks.connect(b.distributed, b.jobText(), ProcessRanks.numParams(b.net),
-                b.timeout)) : InProcessCollectives.create(b.worldSize, b.timeout);
-        this.precision = b.precision;
-        this.tagValidation = b.tagValidation != null ? b.tagValidation : io.ds4j.dl4j.checkpoint.TagValidation.WARN;
-        try {
-            if (processes) {
-                ProcessRanks.startFromRankZero(comms.get(0), b.net); // every rank starts from rank 0's parameters
-            }
-        } catch (RuntimeException e) {
-            closeProcessGroup();
-            throw e;
-        }
-        StageEngine opened;
-        try {
-            opened = StageEngine.open(main, options, precision, comms, threadsPerRank); // closes itself on failure
-        } catch (RuntimeException e) {
-            closeProcessGroup();
-            throw e;
-        }
-        this.engine = opened;
-        boolean rank0 = comms.get(0).rank() == 0; // the csv_monitor of rank 0's process only, as in DeepSpeed
-        try {
-            this.monitor = TrainingMonitor.open(rank0 ? precision : new EnginePrecision(precision.policy(),
-                    precision.fp16(), precision.bf16(), io.ds4j.dl4j.monitor.CsvMonitorConfig.disabled()), options,
-                    b.net);
-        } catch (RuntimeException e) {
-            engine.close(); // stores, nvme files, the schedule on the user's network
-            closeProcessGroup();
-            throw e;
-        }
+    private ZeroTrainer(TrainerAssembly.Parts p) {
+        this.main = p.main();
+        this.options = p.options();
+        this.precision = p.precision();
+        this.batch = p.batch();
+        this.group = p.group();
+        this.engine = p.engine();
+        this.monitor = p.monitor();
+        this.progress = p.progress();
+        this.loop = new EpochLoop(p.loop(this::close));
     }
 
     /**
@@ -153,19 +112,8 @@ public final class ZeroTrainer implements AutoCloseable {
     /** Trains {@code epochs} passes over {@code iterator}, resetting it between passes. */
     public void fit(DataSetIterator iterator, int epochs) {
         Objects.requireNonNull(iterator, "iterator");
-        runEpochs(() -> new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return iterator.hasNext();
-            }
-
-            @Override
-            public MultiDataSet next() {
-                org.nd4j.linalg.dataset.DataSet d = (org.nd4j.linalg.dataset.DataSet) iterator.next();
-                return new org.nd4j.linalg.dataset.MultiDataSet(d.getFeatures(), d.getLabels(),
-                        d.getFeaturesMaskArray(), d.getLabelsMaskArray());
-            }
-        }, iterator::resetSupported, iterator::reset, epochs);
+        checkOpen();
+        loop.fit(EpochLoop.Passes.of(iterator), epochs);
     }
 
     /** Trains one pass over a multi-input/multi-output iterator (ComputationGraph). */
@@ -176,127 +124,8 @@ public final class ZeroTrainer implements AutoCloseable {
     /** Trains {@code epochs} passes over a multi-input/multi-output iterator, resetting it between passes. */
     public void fit(MultiDataSetIterator iterator, int epochs) {
         Objects.requireNonNull(iterator, "iterator");
-        runEpochs(() -> iterator, iterator::resetSupported, iterator::reset, epochs);
-    }
-
-    private interface Source {
-        Iterator<MultiDataSet> open();
-    }
-
-    private interface Check {
-        boolean ok();
-    }
-
-    private void runEpochs(Source source, Check resettable, Runnable reset, int epochs) {
         checkOpen();
-        if (epochs < 1) {
-            throw new IllegalArgumentException("epochs: " + epochs + " is not allowed; use at least 1");
-        }
-        engine.beginFit();
-        try {
-            runPasses(source, resettable, reset, epochs);
-        } finally {
-            engine.endFit(); // the user's network: own loss functions, fp32 master values
-        }
-    }
-
-    private void runPasses(Source source, Check resettable, Runnable reset, int epochs) {
-        for (int e = 0; e < epochs; e++) {
-            Iterator<MultiDataSet> it = source.open();
-            if (!it.hasNext() && resettable.ok()) {
-                reset.run();
-            }
-            runEpoch(it);
-            if (e + 1 < epochs) {
-                if (!resettable.ok()) {
-                    throw new IllegalArgumentException("epochs: " + epochs + " needs an iterator that supports reset()");
-                }
-                reset.run();
-            }
-        }
-    }
-
-    private void runEpoch(Iterator<MultiDataSet> it) {
-        int w = worldSize;
-        batchInEpoch = skipOnResume; // a loaded checkpoint's epoch goes on where it stopped
-        for (; skipOnResume > 0 && it.hasNext(); skipOnResume--) {
-            it.next();
-        }
-        skipOnResume = 0;
-        StepSource feed = processes ? new ProcessFeed(checkedSegments(it), comms.get(0),
-                options.gradientAccumulationSteps()) : new BatchFeed(checkedSegments(it), w, batch);
-        int baseIteration = main.iterationCount();
-        int epoch = main.epochCount();
-        for (TrainingListener l : main.listeners()) {
-            l.onEpochStart(main.net());
-        }
-        try (NativeThreads ignored = NativeThreads.open(threadsPerRank)) {
-            runSteps(feed, baseIteration, epoch);
-        }
-        for (TrainingListener l : main.listeners()) {
-            l.onEpochEnd(main.net());
-        }
-        main.incrementEpochCount();
-        batchInEpoch = 0; // a save between fits starts the next epoch afresh
-    }
-
-    /** The global batches, each refused when DL4J's fit() would cut it into truncated-BPTT segments. */
-    private Iterator<MultiDataSet> checkedSegments(Iterator<MultiDataSet> it) {
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return it.hasNext();
-            }
-
-            @Override
-            public MultiDataSet next() {
-                MultiDataSet b = it.next();
-                TruncatedBptt.requireOneSegment(main.net(), b);
-                return b;
-            }
-        };
-    }
-
-    /**
-     * The epoch's steps, one {@link StageEngine#step} each, until the feed is exhausted; a skipped (overflowed) step
-     * advances neither DL4J's iteration nor the schedules.
-     */
-    private void runSteps(StepSource feed, int baseIteration, int epoch) {
-        try {
-            engine.beginEpoch();
-            int applied = 0;
-            for (int s = 0; ; s++) {
-                StageEngine.StepReport r = engine.step(feed, s, baseIteration + applied, epoch, this::afterStep);
-                if (r == null) {
-                    return;
-                }
-                applied += r.skipped() ? 0 : 1;
-            }
-        } catch (RuntimeException e) {
-            close(); // the ranks stopped mid-step: shards may be partly updated; release stores and nvme files
-            throw e;
-        }
-    }
-
-    /** The facade's part of each step: the {@code csv_monitor}, then the listeners. */
-    private void afterStep(StageEngine.StepReport r) {
-        monitor.afterStep(r.examples(), r.score(), r.iteration(), r.epoch(), r.used(), r.skipped());
-        notifyListeners(r.score(), r.iteration(), r.epoch(), r.skipped());
-    }
-
-    private void notifyListeners(double score, int iteration, int epoch, boolean skipped) {
-        main.setScore(score);
-        skippedSteps += skipped ? 1 : 0;
-        batchInEpoch++;
-        iterationAfterStep = skipped ? iteration : iteration + 1;
-        try {
-            for (TrainingListener l : main.listeners()) {
-                l.iterationDone(main.net(), iteration, epoch);
-            }
-        } finally {
-            iterationAfterStep = -1;
-        }
-        main.setIterationCount(skipped ? iteration : iteration + 1);
+        loop.fit(EpochLoop.Passes.of(iterator), epochs);
     }
 
     /**
@@ -312,10 +141,7 @@ public final class ZeroTrainer implements AutoCloseable {
      */
     public long saveCheckpoint(java.nio.file.Path dir, String tag) {
         checkOpen();
-        refuseWithProcesses("saveCheckpoint");
-        int iteration = iterationAfterStep >= 0 ? iterationAfterStep : main.iterationCount();
-        return TrainerCheckpoints.save(dir, tag, main, checkpointState(), TrainerCheckpoints.position(iteration,
-                main.epochCount(), batchInEpoch, skippedSteps), TrainerCheckpoints.configHash(options, precision));
+        return progress.save(dir, tag);
     }
 
     /**
@@ -344,15 +170,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private void load(java.nio.file.Path dir, java.util.Optional<String> tag) {
         checkOpen();
-        refuseWithProcesses("loadCheckpoint");
-        io.ds4j.dl4j.checkpoint.TrainingPosition p = TrainerCheckpoints.load(dir, tag, main, checkpointState(),
-                TrainerCheckpoints.configHash(options, precision), tagValidation);
-        skippedSteps = p.skippedSteps();
-        skipOnResume = p.batchInEpoch();
-    }
-
-    private io.ds4j.dl4j.checkpoint.EngineState checkpointState() {
-        return engine.checkpointState(main);
+        progress.load(dir, tag);
     }
 
     /** @return the loss scale of the next step (every rank's is the same); 1, never changing, without fp16 */
@@ -362,7 +180,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** @return optimizer steps skipped so far because their gradients overflowed (any Inf or NaN on any rank) */
     public long skippedSteps() {
-        return skippedSteps;
+        return progress.skippedSteps();
     }
 
     /** @return whether the last step was skipped */
@@ -419,11 +237,7 @@ public final class ZeroTrainer implements AutoCloseable {
 
     /** @return what the ranks moved so far, summed over ranks */
     public CommStats commStats() {
-        CommStats total = CommStats.empty();
-        for (Collectives c : comms) {
-            total = total.plus(c.stats());
-        }
-        return total;
+        return group.stats();
     }
 
     /** @return the global gradient norm (before clipping) of the last step */
@@ -466,22 +280,7 @@ public final class ZeroTrainer implements AutoCloseable {
             engine.close(); // shards, stores, offload files; the user's schedules back
         } finally {
             monitor.close();
-            closeProcessGroup();
-        }
-    }
-
-    /** Ranks as processes: says goodbye to the other ranks and closes the UCX connections. */
-    private void closeProcessGroup() {
-        if (processes) {
-            ((io.ds4j.zero.comm.ucx.UcxCollectives) comms.get(0)).close();
-        }
-    }
-
-    /** Checkpoints hold every rank's pieces, which one process of a multi-process job does not have (yet). */
-    private void refuseWithProcesses(String what) {
-        if (processes) {
-            throw new UnsupportedOperationException(what + " with ranks as processes (distributed) is not implemented"
-                    + " yet; checkpoints work with ranks as threads (worldSize)");
+            group.close(); // ranks as processes: goodbye to the other ranks
         }
     }
 
@@ -494,7 +293,6 @@ public final class ZeroTrainer implements AutoCloseable {
         private Duration timeout = Duration.ofMinutes(10);
         private io.ds4j.config.DeepSpeedConfig deepSpeedConfig;
         private int threadsPerRank;
-        private GlobalBatch batch;
         private EnginePrecision precision = EnginePrecision.fp32();
         private EnginePrecision.Compute compute;
         private io.ds4j.dl4j.checkpoint.TagValidation tagValidation; // null: the configuration's, else WARN
@@ -604,20 +402,6 @@ public final class ZeroTrainer implements AutoCloseable {
             return this;
         }
 
-        boolean processes() {
-            return distributed != null && distributed.isMultiProcess();
-        }
-
-        /** Ranks that run in this JVM: one per process when ranks are processes. */
-        int ranksHere() {
-            return processes() ? 1 : worldSize;
-        }
-
-        /** What every rank must agree on at the rendezvous: the resolved config. */
-        String jobText() {
-            return deepSpeedConfig != null ? deepSpeedConfig.toJson(worldSize) : options + " " + precision;
-        }
-
         /** @param t how long a collective waits for the other ranks before failing @return this */
         public Builder collectiveTimeout(Duration t) {
             this.timeout = Objects.requireNonNull(t, "timeout");
@@ -626,26 +410,8 @@ public final class ZeroTrainer implements AutoCloseable {
 
         /** @return the trainer */
         public ZeroTrainer build() {
-            if (deepSpeedConfig != null) {
-                options = EngineOptions.from(deepSpeedConfig, worldSize);
-                precision = EnginePrecision.from(deepSpeedConfig, worldSize);
-                batch = GlobalBatch.of(deepSpeedConfig, worldSize);
-                if (tagValidation == null) {
-                    tagValidation = io.ds4j.dl4j.checkpoint.CheckpointConfig.from(deepSpeedConfig, worldSize)
-                            .tagValidation();
-                }
-            }
-            if (distributed != null && worldSize != distributed.worldSize()) {
-                throw new IllegalArgumentException("worldSize: " + worldSize + " differs from the distributed world"
-                        + " size " + distributed.worldSize() + " (" + distributed.source() + "); set only one");
-            }
-            if (options.zero().stage() < 3 && PartitionedConstruction.applies(net)) {
-                ((MultiLayerNetwork) net).init(); // partitioned construction is stage 3's; below, every rank has all
-            }
-            EnginePrecision.Compute c = compute != null ? compute : EnginePrecision.Compute.fromSystemProperty();
-            precision = precision.resolve(c, EnginePrecision.cudaBackend(),
-                    precision.fp16().enabled() ? Replica.halfBlocker(net) : null);
-            return new ZeroTrainer(this);
+            return new ZeroTrainer(TrainerAssembly.assemble(new TrainerAssembly.Settings(net, options, precision,
+                    compute, deepSpeedConfig, worldSize, distributed, timeout, threadsPerRank, tagValidation)));
         }
     }
 }
