@@ -4,8 +4,7 @@ import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.precision.GradientCast;
 import io.ds4j.dl4j.precision.LossScaleHolder;
 import io.ds4j.dl4j.precision.ScaledLossInstaller;
-import io.ds4j.precision.Bf16;
-import io.ds4j.precision.Fp16;
+import io.ds4j.precision.Bulk16;
 import io.ds4j.precision.LossScale;
 import io.ds4j.precision.Precision;
 import io.ds4j.precision.PrecisionPolicy;
@@ -203,31 +202,19 @@ public final class RankPrecision {
 
     /** Rounds floats in place to the 16-bit format of the compute copy (nothing for fp32). */
     void roundCompute(float[] values) {
-        if (config.policy().parameters() == Precision.FP16) {
-            Fp16.roundInPlace(values, 0, values.length);
-        } else if (config.policy().parameters() == Precision.BF16) {
-            Bf16.roundInPlace(values, 0, values.length);
-        }
+        config.policy().parameters().roundInPlace(values, 0, values.length);
     }
 
     /** Rounds {@code values[from, +n)} in place to the 16-bit format of the compute copy (nothing for fp32). */
     void roundCompute(float[] values, int from, int n) {
-        if (config.policy().parameters() == Precision.FP16) {
-            Fp16.roundInPlace(values, from, n);
-        } else if (config.policy().parameters() == Precision.BF16) {
-            Bf16.roundInPlace(values, from, n);
-        }
+        config.policy().parameters().roundInPlace(values, from, n);
     }
 
     /** Rounds FLOAT parameters in place to the 16-bit format of the compute copy. */
     void roundCompute(INDArray params) {
-        if (params.isEmpty()) {
-            return;
-        }
-        if (config.policy().parameters() == Precision.FP16) {
-            Fp16.roundInPlace(params);
-        } else if (config.policy().parameters() == Precision.BF16) {
-            Bf16.roundInPlace(params);
+        Precision stored = config.policy().parameters();
+        if (!params.isEmpty() && stored != Precision.FP32) {
+            Bulk16.of(stored).roundInPlace(params);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.precision.Bulk16;
 import io.ds4j.precision.Bf16;
 import java.util.List;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
@@ -34,7 +35,7 @@ class UnevenSplitPrecisionTest {
 
     private static MultiLayerNetwork net() {
         MultiLayerNetwork net = TestNets.sgdMln(11, new Sgd(LR));
-        Bf16.roundInPlace(net.params()); // bf16 values with fp16's exponent range: exact in both formats
+        Bulk16.BF16.roundInPlace(net.params()); // bf16 values with fp16's exponent range: exact in both formats
         return net;
     }
 

@@ -1,7 +1,5 @@
 package io.ds4j.precision;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 /**
  * bfloat16 ("bf16") conversions written in plain Java. ND4J's own bf16 casts and reductions give wrong results on
  * the CPU backend, so ds4j never uses them: a bf16 value is carried as the 16 bits of a {@code short}, or as the
@@ -11,6 +9,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * range), overflows to &plusmn;Inf above the largest bf16 plus half an ulp, keeps the sign of zero and turns NaN
  * into a quiet NaN with the same sign and the top payload bits. bf16 &rarr; float is exact (a signalling NaN comes
  * back quiet).
+ *
+ * <p>The array forms (ranges of Java arrays, FLOAT {@code INDArray}s) are {@link Bulk16#BF16}'s.
  */
 public final class Bf16 {
 
@@ -51,38 +51,5 @@ public final class Bf16 {
     /** True when {@code b} is +-Inf or a NaN. */
     public static boolean isInfOrNaN(short b) {
         return (b & 0x7f80) == 0x7f80;
-    }
-
-    /** Converts {@code src[srcOff, srcOff+n)} to bf16 in {@code dst[dstOff, dstOff+n)}. */
-    public static void fromFloat(float[] src, int srcOff, short[] dst, int dstOff, int n) {
-        Bulk16.encode(Bf16::fromFloat, src, srcOff, dst, dstOff, n);
-    }
-
-    /** Converts bf16 {@code src[srcOff, srcOff+n)} to floats in {@code dst[dstOff, dstOff+n)}. */
-    public static void toFloat(short[] src, int srcOff, float[] dst, int dstOff, int n) {
-        toFloat(src, srcOff, dst, dstOff, n, 1f);
-    }
-
-    /**
-     * Converts bf16 values to floats and multiplies each by {@code multiplier} on the fly (pass {@code 1/scale} to
-     * unscale). The product is rounded once, in float.
-     */
-    public static void toFloat(short[] src, int srcOff, float[] dst, int dstOff, int n, float multiplier) {
-        Bulk16.decode(Bf16::toFloat, src, srcOff, dst, dstOff, n, multiplier);
-    }
-
-    /** Rounds {@code a[off, off+n)} in place to the nearest bf16 values (see {@link #round(float)}). */
-    public static void roundInPlace(float[] a, int off, int n) {
-        Bulk16.roundInPlace(Bf16::round, a, off, n);
-    }
-
-    /** Rounds every element of a FLOAT array (any view, offset or stride) in place to the nearest bf16. */
-    public static void roundInPlace(INDArray v) {
-        FloatViews.update(v, Bf16::roundInPlace);
-    }
-
-    /** Converts every element of a FLOAT array, in C order, to bf16 in {@code dst[dstOff, ...)}. */
-    public static void fromFloat(INDArray src, short[] dst, int dstOff) {
-        Bulk16.encode(Bf16::fromFloat, src, dst, dstOff);
     }
 }

@@ -1,7 +1,5 @@
 package io.ds4j.precision;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 /**
  * IEEE 754 binary16 ("fp16", "half") conversions written in plain Java, for Java 17 which has no
  * {@code Float.floatToFloat16}. A half is carried as the 16 bits of a {@code short}.
@@ -11,8 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * quiet NaN with the same sign and the top payload bits. fp16 &rarr; float is exact (a signalling NaN comes back
  * quiet).
  *
- * <p>The bulk forms work on ranges of arrays and on FLOAT {@link INDArray}s (views with offsets and strides
- * included). They are single-threaded loops without allocation; they run on every parameter and gradient each step.
+ * <p>The array forms (ranges of Java arrays, FLOAT {@code INDArray}s) are {@link Bulk16#FP16}'s.
  */
 public final class Fp16 {
 
@@ -108,38 +105,5 @@ public final class Fp16 {
     /** True when {@code h} is +-Inf or a NaN. */
     public static boolean isInfOrNaN(short h) {
         return (h & 0x7c00) == 0x7c00;
-    }
-
-    /** Converts {@code src[srcOff, srcOff+n)} to halves in {@code dst[dstOff, dstOff+n)}. */
-    public static void fromFloat(float[] src, int srcOff, short[] dst, int dstOff, int n) {
-        Bulk16.encode(Fp16::fromFloat, src, srcOff, dst, dstOff, n);
-    }
-
-    /** Converts halves {@code src[srcOff, srcOff+n)} to floats in {@code dst[dstOff, dstOff+n)}. */
-    public static void toFloat(short[] src, int srcOff, float[] dst, int dstOff, int n) {
-        toFloat(src, srcOff, dst, dstOff, n, 1f);
-    }
-
-    /**
-     * Converts halves to floats and multiplies each by {@code multiplier} on the fly: pass {@code 1/scale} to
-     * unscale loss-scaled gradients. The product is rounded once, in float.
-     */
-    public static void toFloat(short[] src, int srcOff, float[] dst, int dstOff, int n, float multiplier) {
-        Bulk16.decode(Fp16::toFloat, src, srcOff, dst, dstOff, n, multiplier);
-    }
-
-    /** Rounds {@code a[off, off+n)} in place to the nearest halves (see {@link #round(float)}). */
-    public static void roundInPlace(float[] a, int off, int n) {
-        Bulk16.roundInPlace(Fp16::round, a, off, n);
-    }
-
-    /** Rounds every element of a FLOAT array (any view, offset or stride) in place to the nearest half. */
-    public static void roundInPlace(INDArray v) {
-        FloatViews.update(v, Fp16::roundInPlace);
-    }
-
-    /** Converts every element of a FLOAT array, in C order, to halves in {@code dst[dstOff, ...)}. */
-    public static void fromFloat(INDArray src, short[] dst, int dstOff) {
-        Bulk16.encode(Fp16::fromFloat, src, dst, dstOff);
     }
 }

@@ -94,8 +94,8 @@ public enum Precision {
     public void roundInPlace(float[] a, int off, int n) {
         switch (this) {
             case FP32 -> Ranges.check(a.length, off, n, "a");
-            case FP16 -> Fp16.roundInPlace(a, off, n);
-            case BF16 -> Bf16.roundInPlace(a, off, n);
+            case FP16 -> Bulk16.FP16.roundInPlace(a, off, n);
+            case BF16 -> Bulk16.BF16.roundInPlace(a, off, n);
         }
     }
 }

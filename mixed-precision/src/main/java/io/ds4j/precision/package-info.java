@@ -8,7 +8,8 @@
  *       bits, largest finite 65504, subnormals down to 2^-24); bfloat16 (binary32's 8 exponent bits, 7 fraction
  *       bits). A 16-bit value travels as the bits of a {@code short}, or as the {@code float} of equal value.</li>
  *   <li><b>rounding</b>: always to nearest, ties to even, done in Java ({@link io.ds4j.precision.Fp16},
- *       {@link io.ds4j.precision.Bf16}); never through ND4J's bf16 casts, which are wrong on the CPU backend.</li>
+ *       {@link io.ds4j.precision.Bf16}, over arrays {@link io.ds4j.precision.Bulk16}); never through ND4J's bf16
+ *       casts, which are wrong on the CPU backend.</li>
  *   <li><b>compute copy</b>: the parameters the network computes with. <b>master weights</b>: the fp32 copy the
  *       optimizer updates (sharded by ZeRO); always fp32 in ds4j.</li>
  *   <li><b>overflow</b>: any Inf or NaN in a gradient ({@link io.ds4j.precision.Overflow}); decided globally (any

@@ -2,6 +2,7 @@ package io.ds4j.precision;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,8 +62,8 @@ class BulkConversionTest {
         short sentinel = (short) 0x1234;
         java.util.Arrays.fill(half, sentinel);
         java.util.Arrays.fill(brain, sentinel);
-        Fp16.fromFloat(src, 7, half, 3, N - 7);
-        Bf16.fromFloat(src, 7, brain, 3, N - 7);
+        Bulk16.FP16.encode(src, 7, half, 3, N - 7);
+        Bulk16.BF16.encode(src, 7, brain, 3, N - 7);
         for (int i = 0; i < half.length; i++) {
             boolean inside = i >= 3 && i < 3 + N - 7;
             if (!inside) {
@@ -86,17 +87,17 @@ class BulkConversionTest {
             b[k] = (short) (0x3f80 + k); // bf16 1 + k/128 for k < 128
         }
         float[] out = new float[70];
-        Fp16.toFloat(h, 2, out, 5, 60, 1f / 1024);
+        Bulk16.FP16.decode(h, 2, out, 5, 60, 1f / 1024);
         for (int k = 2; k < 62; k++) {
             assertEquals((1 + k / 1024.0) / 1024, out[k + 3], 0.0);
         }
         assertEquals(0f, out[4]);
         assertEquals(0f, out[65]);
-        Bf16.toFloat(b, 0, out, 0, 64, 0.25f);
+        Bulk16.BF16.decode(b, 0, out, 0, 64, 0.25f);
         for (int k = 0; k < 64; k++) {
             assertEquals((1 + k / 128.0) / 4, out[k], 0.0);
         }
-        Fp16.toFloat(h, 0, out, 0, 64);
+        Bulk16.FP16.decode(h, 0, out, 0, 64);
         assertEquals(1 + 63 / 1024.0, out[63], 0.0);
     }
 
@@ -104,13 +105,13 @@ class BulkConversionTest {
     void roundInPlaceOverArrayRanges() {
         float[] a = values(2, N);
         float[] original = a.clone();
-        Fp16.roundInPlace(a, 11, N - 20);
+        Bulk16.FP16.roundInPlace(a, 11, N - 20);
         for (int i = 0; i < N; i++) {
             float expected = i >= 11 && i < N - 9 ? refFp16(original[i]) : original[i];
             assertSameFloat(expected, a[i], "fp16 at " + i);
         }
         float[] c = original.clone();
-        Precision.BF16.roundInPlace(c, 0, N); // dispatches to Bf16.roundInPlace
+        Precision.BF16.roundInPlace(c, 0, N); // dispatches to Bulk16.BF16.roundInPlace
         for (int i = 0; i < N; i++) {
             assertSameFloat(refBf16(original[i]), c[i], "bf16 at " + i);
         }
@@ -122,9 +123,9 @@ class BulkConversionTest {
     @Test
     void badRangesNameTheArrayAndTheRange() {
         IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
-                () -> Fp16.fromFloat(new float[4], 2, new short[8], 0, 3));
+                () -> Bulk16.FP16.encode(new float[4], 2, new short[8], 0, 3));
         assertTrue(e.getMessage().contains("[2, 5) of src"), e.getMessage());
-        assertThrows(IndexOutOfBoundsException.class, () -> Bf16.roundInPlace(new float[4], -1, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> Bulk16.BF16.roundInPlace(new float[4], -1, 2));
     }
 
     @Test
@@ -132,14 +133,14 @@ class BulkConversionTest {
         float[] data = values(3, N);
         INDArray flat = Nd4j.createFromArray(data).reshape(1, N);
         INDArray view = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(101, N - 50));
-        Fp16.roundInPlace(view);
+        Bulk16.FP16.roundInPlace(view);
         float[] after = flat.toFloatVector();
         for (int i = 0; i < N; i++) {
             float expected = i >= 101 && i < N - 50 ? refFp16(data[i]) : data[i];
             assertSameFloat(expected, after[i], "at " + i);
         }
         INDArray inner = view.get(NDArrayIndex.interval(10, 20)); // a view of a view
-        Bf16.roundInPlace(inner);
+        Bulk16.BF16.roundInPlace(inner);
         assertSameFloat(refBf16(refFp16(data[111])), flat.getFloat(0, 111), "view of view");
         assertSameFloat(refFp16(data[121]), flat.getFloat(0, 121), "just past the inner view");
     }
@@ -149,9 +150,9 @@ class BulkConversionTest {
         float[] data = values(4, 600);
         INDArray m = Nd4j.createFromArray(data).reshape('c', 20, 30);
         INDArray column = m.getColumn(7);                // element-wise stride 30
-        Bf16.roundInPlace(column);
+        Bulk16.BF16.roundInPlace(column);
         INDArray block = m.get(NDArrayIndex.interval(2, 9), NDArrayIndex.interval(3, 12)); // no uniform stride
-        Fp16.roundInPlace(block);
+        Bulk16.FP16.roundInPlace(block);
         for (int r = 0; r < 20; r++) {
             for (int c = 0; c < 30; c++) {
                 float x = data[r * 30 + c];
@@ -169,24 +170,33 @@ class BulkConversionTest {
         float[] data = values(5, 600);
         INDArray f = Nd4j.createFromArray(data).reshape('c', 20, 30).dup('f'); // same values, F layout
         short[] out = new short[602];
-        Fp16.fromFloat(f, out, 2);
+        Bulk16.FP16.encode(f, out, 2);
         for (int i = 0; i < 600; i++) {
             assertSameFloat(refFp16(data[i]), Fp16.toFloat(out[i + 2]), "C-order element " + i);
         }
         INDArray column = Nd4j.createFromArray(data).reshape('c', 20, 30).getColumn(4);
         short[] col = new short[20];
-        Bf16.fromFloat(column, col, 0);
+        Bulk16.BF16.encode(column, col, 0);
         for (int r = 0; r < 20; r++) {
             assertSameFloat(refBf16(data[r * 30 + 4]), Bf16.toFloat(col[r]), "column row " + r);
         }
-        assertThrows(IndexOutOfBoundsException.class, () -> Fp16.fromFloat(f, new short[600], 1));
+        assertThrows(IndexOutOfBoundsException.class, () -> Bulk16.FP16.encode(f, new short[600], 1));
     }
 
     @Test
     void nonFloatArraysAreRejectedWithTheFix() {
         INDArray d = Nd4j.zeros(DataType.DOUBLE, 4);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Fp16.roundInPlace(d));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Bulk16.FP16.roundInPlace(d));
         assertTrue(e.getMessage().contains("DOUBLE") && e.getMessage().contains("castTo"), e.getMessage());
-        Bf16.roundInPlace(Nd4j.create(DataType.FLOAT, 0)); // empty: nothing to do
+        Bulk16.BF16.roundInPlace(Nd4j.create(DataType.FLOAT, 0)); // empty: nothing to do
+    }
+
+    @Test
+    void eachFormatHasOneSetOfArrayConversionsAndFp32None() {
+        assertSame(Bulk16.FP16, Bulk16.of(Precision.FP16));
+        assertSame(Bulk16.BF16, Bulk16.of(Precision.BF16));
+        assertEquals(Precision.BF16, Bulk16.BF16.format());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Bulk16.of(Precision.FP32));
+        assertEquals("fp32 has no 16-bit conversions; pass fp16 or bf16", e.getMessage());
     }
 }

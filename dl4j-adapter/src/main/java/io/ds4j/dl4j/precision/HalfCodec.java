@@ -1,13 +1,12 @@
 package io.ds4j.dl4j.precision;
 
-import io.ds4j.precision.Bf16;
-import io.ds4j.precision.Fp16;
+import io.ds4j.precision.Bulk16;
 import io.ds4j.precision.Precision;
 import io.ds4j.zero.kernels.ChunkCodec;
 
 /**
- * The fp16 and bf16 {@link ChunkCodec}s for nd4j-zero's fused optimizer kernels, delegating to the bulk conversions
- * of {@link Fp16} and {@link Bf16}: decoding is exact and then multiplied by the kernel's gradient multiplier
+ * The fp16 and bf16 {@link ChunkCodec}s for nd4j-zero's fused optimizer kernels, delegating to the array conversions
+ * of {@link Bulk16}: decoding is exact and then multiplied by the kernel's gradient multiplier
  * (one float rounding); encoding rounds to nearest, ties to even, keeps NaN and turns too large values into Inf.
  * Stateless, so the two constants are shared by every kernel thread.
  *
@@ -21,9 +20,11 @@ public final class HalfCodec implements ChunkCodec {
     public static final HalfCodec BF16 = new HalfCodec(Precision.BF16);
 
     private final Precision precision;
+    private final Bulk16 bulk;
 
     private HalfCodec(Precision precision) {
         this.precision = precision;
+        this.bulk = Bulk16.of(precision);
     }
 
     /**
@@ -53,20 +54,12 @@ public final class HalfCodec implements ChunkCodec {
 
     @Override
     public void decode(short[] src, int srcOffset, float[] dst, int dstOffset, int length, float scale) {
-        if (precision == Precision.FP16) {
-            Fp16.toFloat(src, srcOffset, dst, dstOffset, length, scale);
-        } else {
-            Bf16.toFloat(src, srcOffset, dst, dstOffset, length, scale);
-        }
+        bulk.decode(src, srcOffset, dst, dstOffset, length, scale);
     }
 
     @Override
     public void encode(float[] src, int srcOffset, short[] dst, int dstOffset, int length) {
-        if (precision == Precision.FP16) {
-            Fp16.fromFloat(src, srcOffset, dst, dstOffset, length);
-        } else {
-            Bf16.fromFloat(src, srcOffset, dst, dstOffset, length);
-        }
+        bulk.encode(src, srcOffset, dst, dstOffset, length);
     }
 
     @Override

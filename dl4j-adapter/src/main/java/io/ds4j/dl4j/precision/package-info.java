@@ -44,7 +44,7 @@
  *       {@code VectorStorage.of(stored, off, len, HalfCodec.FP16)} as gradients and
  *       {@code StepArgs.unscaleAndClip(scale, norm, gradient_clipping)} as multiplier; an fp16 compute copy is
  *       {@code VectorStorage.of(shorts, off, len, HalfCodec.FP16)}, or (FLOAT parameters on the CPU) the fp32
- *       parameters rounded afterwards with {@code Fp16.roundInPlace(view)}.</li>
+ *       parameters rounded afterwards with {@code Bulk16.FP16.roundInPlace(view)}.</li>
  *   <li>bf16: the same with {@link io.ds4j.dl4j.precision.HalfCodec#BF16}, {@code GradientCast.bf16()} and factor
  *       1 without the installer (no loss scaling).</li>
  * </ol>

@@ -3,6 +3,7 @@ package io.ds4j.dl4j.precision;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ds4j.precision.Bulk16;
 import io.ds4j.precision.Fp16;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class NdHalfCastTest {
             all[i] = (short) i;
         }
         float[] expected = new float[all.length];
-        Fp16.toFloat(all, 0, expected, 0, all.length, 1f);
+        Bulk16.FP16.decode(all, 0, expected, 0, all.length, 1f);
         float[] floats = new float[all.length];
         System.arraycopy(expected, 0, floats, 0, all.length);
         // build the HALF array from exactly representable values, then read it back as FLOAT
