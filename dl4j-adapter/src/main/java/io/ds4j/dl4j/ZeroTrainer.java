@@ -30,8 +30,8 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * micro-batches, as DeepSpeed's per-GPU data loaders are.) The optimizer state lives in the ranks' shards
  * (stages 1, 2) and persists across {@code fit} calls; the user's own DL4J updater state is not used. A rank
  * that throws aborts the others; {@code fit} then throws {@link Ranks.RankFailedException} naming the rank and
- * the cause (a configuration or input error is thrown as itself, see {@link RankErrors}), and the trainer is closed (the shards may be partly updated; offloaded optimizer state is released and
- * its nvme files deleted).
+ * the cause (a configuration or input error is thrown as itself, see {@link RankErrors}), and the trainer is
+ * closed (the shards may be partly updated; offloaded optimizer state is released and its nvme files deleted).
  *
  * <p>With {@code fp16} or {@code bf16} ({@link EnginePrecision}) the replicas compute on 16-bit-representable
  * values while each rank's optimizer keeps an fp32 master of its range; a step whose gradients overflow on any rank
@@ -46,35 +46,23 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * and the user's network receives the gathered fp32 parameters after every step taken, before the listeners run.
  * At every stage each rank keeps one thread for the trainer's life, its native threads limited once.
  *
- * <p>The trainer is the user's facade: iterators, epochs, listeners, the {@code csv_monitor}, checkpoints. The
- * training itself is its {@link StageEngine} ({@link ShardedEngine} at stages 0-2, {@link Stage3Engine} at stage 3),
- * chosen once when it is built, to which the facade hands one optimizer step at a time.
+ * <p>The trainer is the user's facade over package-private parts: {@link TrainerAssembly} resolves, checks and opens
+ * what the builder was given, {@link RankGroup} holds this JVM's ranks, {@link EpochLoop} runs the epochs (iterators,
+ * listeners, the {@code csv_monitor}), {@link TrainerProgress} keeps the position and the checkpoints. The training
+ * itself is its {@link StageEngine} ({@link ShardedEngine} at stages 0-2, {@link Stage3Engine} at stage 3), chosen
+ * once when it is built, which the loop hands one optimizer step at a time.
  *
  * <p>Call order: {@code build()}, any number of {@code fit(...)}, {@code close()}. Not thread-safe.
  */
 public final class ZeroTrainer implements AutoCloseable {
 
-    private final Replica main;
-    private final EngineOptions options;
-    private final EnginePrecision precision;
-    private final GlobalBatch batch;
-    private final RankGroup group;
-    private final StageEngine engine;
-    private final TrainingMonitor monitor;
-    private final TrainerProgress progress;
+    private final TrainerAssembly.Parts parts; // network, options, precision, rank group, engine, monitor, progress
     private final EpochLoop loop;
     private boolean closed;
 
-    private ZeroTrainer(TrainerAssembly.Parts p) {
-        this.main = p.main();
-        this.options = p.options();
-        this.precision = p.precision();
-        this.batch = p.batch();
-        this.group = p.group();
-        this.engine = p.engine();
-        this.monitor = p.monitor();
-        this.progress = p.progress();
-        this.loop = new EpochLoop(p.loop(this::close));
+    private ZeroTrainer(TrainerAssembly.Parts parts) {
+        this.parts = parts;
+        this.loop = new EpochLoop(parts.loop(this::close));
     }
 
     /**
@@ -100,8 +88,8 @@ public final class ZeroTrainer implements AutoCloseable {
      */
     public Model network() {
         checkOpen();
-        engine.materialize(main);
-        return main.net();
+        parts.engine().materialize(parts.main());
+        return parts.main().net();
     }
 
     /** Trains one pass over {@code iterator}; each of its batches is one global batch. */
@@ -141,7 +129,7 @@ public final class ZeroTrainer implements AutoCloseable {
      */
     public long saveCheckpoint(java.nio.file.Path dir, String tag) {
         checkOpen();
-        return progress.save(dir, tag);
+        return parts.progress().save(dir, tag);
     }
 
     /**
@@ -170,22 +158,22 @@ public final class ZeroTrainer implements AutoCloseable {
 
     private void load(java.nio.file.Path dir, java.util.Optional<String> tag) {
         checkOpen();
-        progress.load(dir, tag);
+        parts.progress().load(dir, tag);
     }
 
     /** @return the loss scale of the next step (every rank's is the same); 1, never changing, without fp16 */
     public LossScale lossScale() {
-        return engine.lossScale();
+        return parts.engine().lossScale();
     }
 
     /** @return optimizer steps skipped so far because their gradients overflowed (any Inf or NaN on any rank) */
     public long skippedSteps() {
-        return progress.skippedSteps();
+        return parts.progress().skippedSteps();
     }
 
     /** @return whether the last step was skipped */
     public boolean lastStepSkipped() {
-        return engine.lastStepSkipped();
+        return parts.engine().lastStepSkipped();
     }
 
     /**
@@ -196,58 +184,40 @@ public final class ZeroTrainer implements AutoCloseable {
      * @return flushed / non-zero elements, 0 when nothing was stored yet, NaN with HALF compute
      */
     public double flushedGradientFraction() {
-        if (precision.halfCompute()) {
+        if (parts.precision().halfCompute()) {
             return Double.NaN;
         }
-        return engine.flushedGradientFraction();
+        return parts.engine().flushedGradientFraction();
     }
 
-    /** @return every rank's compute copy as floats, rank by rank (stages 0-2; for tests) */
-    List<float[]> computeCopies() {
-        return ((ShardedEngine) engine).computeCopies();
-    }
-
-    /**
-     * @return for each rank, the length of the largest data buffer any of its replica's layers references as its
-     *         gradient view (stages 0-2; for tests: the whole flat gradient at stages 0-1, the scratch at stage 2)
-     */
-    List<Long> largestGradientBuffers() {
-        return ((ShardedEngine) engine).largestGradientBuffers();
-    }
-
-    /** @return the data type each rank's network computes in, rank by rank (stages 0-2; for tests) */
-    List<org.nd4j.linalg.api.buffer.DataType> computeTypes() {
-        return ((ShardedEngine) engine).computeTypes();
-    }
-
-    /** @return the stage-3 trainer (stage 3; for tests) */
-    io.ds4j.dl4j.stage3.Stage3Trainer stage3Trainer() {
-        return ((Stage3Engine) engine).trainer();
+    /** @return the stage engine (for tests in this package) */
+    StageEngine engine() {
+        return parts.engine();
     }
 
     /** @return the precision in force */
     public EnginePrecision precision() {
-        return precision;
+        return parts.precision();
     }
 
     /** @return each rank's memory ledger, index r for rank r */
     public List<LedgerSnapshot> memoryReport() {
-        return engine.memoryReport();
+        return parts.engine().memoryReport();
     }
 
     /** @return what the ranks moved so far, summed over ranks */
     public CommStats commStats() {
-        return group.stats();
+        return parts.group().stats();
     }
 
     /** @return the global gradient norm (before clipping) of the last step */
     public double lastGradientNorm() {
-        return engine.lastGradientNorm();
+        return parts.engine().lastGradientNorm();
     }
 
     /** @return the options in force */
     public EngineOptions options() {
-        return options;
+        return parts.options();
     }
 
     /**
@@ -256,7 +226,7 @@ public final class ZeroTrainer implements AutoCloseable {
      *         batch has resolved its {@code "auto"} values; empty before that and for programmatic options
      */
     public java.util.Optional<io.ds4j.config.ResolvedBatch> batchSizes() {
-        GlobalBatch.Split s = batch.current();
+        GlobalBatch.Split s = parts.batch().current();
         return s == null ? java.util.Optional.empty() : s.resolved();
     }
 
@@ -277,10 +247,10 @@ public final class ZeroTrainer implements AutoCloseable {
         }
         closed = true;
         try {
-            engine.close(); // shards, stores, offload files; the user's schedules back
+            parts.engine().close(); // shards, stores, offload files; the user's schedules back
         } finally {
-            monitor.close();
-            group.close(); // ranks as processes: goodbye to the other ranks
+            parts.monitor().close();
+            parts.group().close(); // ranks as processes: goodbye to the other ranks
         }
     }
 

@@ -80,14 +80,14 @@ class HalfComputeTest {
         try (ZeroTrainer t = ZeroTrainer.builder(TestNets.blobNet()).config(fp16Config(2, ""))
                 .worldSize(2).build()) {
             assertTrue(t.precision().halfCompute());
-            assertEquals(List.of(DataType.HALF, DataType.HALF), t.computeTypes());
+            assertEquals(List.of(DataType.HALF, DataType.HALF), engine(t).computeTypes());
         } finally {
             restore(before);
         }
         try (ZeroTrainer t = ZeroTrainer.builder(TestNets.blobNet()).config(fp16Config(2, ""))
                 .worldSize(2).build()) {
             assertFalse(t.precision().halfCompute(), "without the property the CPU backend computes in FLOAT");
-            assertEquals(List.of(DataType.FLOAT, DataType.FLOAT), t.computeTypes());
+            assertEquals(List.of(DataType.FLOAT, DataType.FLOAT), engine(t).computeTypes());
         }
     }
 
@@ -138,11 +138,11 @@ class HalfComputeTest {
             f.fit(new ExistingDataSetIterator(data.subList(0, 1)));
             firstHalf = t.lastGradientNorm();
             firstFloat = f.lastGradientNorm();
-            List<float[]> copies = t.computeCopies();
+            List<float[]> copies = engine(t).computeCopies();
             assertArrayEquals(copies.get(0), copies.get(1), "the ranks' HALF networks must hold the same values");
             t.fit(new ExistingDataSetIterator(data), 3);
             f.fit(new ExistingDataSetIterator(data), 3);
-            copies = t.computeCopies();
+            copies = engine(t).computeCopies();
             assertArrayEquals(copies.get(0), copies.get(1), "after 37 steps at stage " + stage);
             assertEquals(0, t.skippedSteps());
             assertTrue(Double.isNaN(t.flushedGradientFraction()), "no fp32 gradient to compare with in HALF");
@@ -200,7 +200,7 @@ class HalfComputeTest {
                     .build()) {
                 t.fit(new ExistingDataSetIterator(batches), 2);
                 assertEquals(0, t.skippedSteps(), kind + " " + c);
-                assertEquals(c == Compute.HALF ? DataType.HALF : DataType.FLOAT, t.computeTypes().get(1));
+                assertEquals(c == Compute.HALF ? DataType.HALF : DataType.FLOAT, engine(t).computeTypes().get(1));
             }
             DataSet merged = DataSet.merge(batches);
             loss[c == Compute.HALF ? 0 : 1] = net instanceof MultiLayerNetwork m ? m.score(merged)
@@ -229,7 +229,7 @@ class HalfComputeTest {
                     .build()) {
                 t.fit(new ExistingDataSetIterator(batches), 2);
                 assertEquals(0, t.skippedSteps());
-                List<float[]> copies = t.computeCopies();
+                List<float[]> copies = engine(t).computeCopies();
                 if (c == Compute.HALF) { // (with FLOAT compute rank 0 is the user's network: fp32 masters after fit)
                     assertArrayEquals(copies.get(0), copies.get(1));
                     assertArrayEquals(copies.get(0), copies.get(2));
@@ -333,5 +333,10 @@ class HalfComputeTest {
         } else {
             System.setProperty(EnginePrecision.PROPERTY, before);
         }
+    }
+
+    /** The stages 0-2 engine of {@code t}: the ranks' compute copies and types. */
+    private static ShardedEngine engine(ZeroTrainer t) {
+        return (ShardedEngine) t.engine();
     }
 }

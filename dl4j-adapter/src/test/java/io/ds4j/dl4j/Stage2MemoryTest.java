@@ -87,7 +87,7 @@ class Stage2MemoryTest {
                 .build()) {
             List<DataSet> data = TestNets.data(2, 7, r -> new long[] {6L * n, 64}, new long[] {6L * n, 3});
             t.fit(new ListDataSetIterator<>(data, 6 * n));
-            return new Held(t.largestGradientBuffers(), t.memoryReport());
+            return new Held(((ShardedEngine) t.engine()).largestGradientBuffers(), t.memoryReport());
         }
     }
 

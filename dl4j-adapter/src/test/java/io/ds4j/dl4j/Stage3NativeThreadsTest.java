@@ -32,7 +32,7 @@ class Stage3NativeThreadsTest {
         try (ZeroTrainer t = ZeroTrainer.builder(TestNets.sgdMln(4, new Adam(1e-2))).config(cfg).worldSize(2)
                 .threadsPerRank(wanted).build()) {
             t.fit(new ExistingDataSetIterator(TestNets.denseData(2, 8, 3)));
-            assertEquals(List.of(wanted, wanted), t.stage3Trainer().onEachRank(c -> team()),
+            assertEquals(List.of(wanted, wanted), ((Stage3Engine) t.engine()).trainer().onEachRank(c -> team()),
                     "OpenMP team of each rank thread (default of a new thread: " + fresh.get() + ")");
         }
     }
