@@ -67,7 +67,9 @@ public final class PartitionedParam {
     public void loadShard(float[] src, int offset) {
         var own = layout.ownedRange(rank);
         int n = (int) own.length();
-        store.write(0, src, offset + (int) own.offset(), n);
+        if (n > 0) { // a rank owning none of a small tensor: its range starts past the tensor's end
+            store.write(0, src, offset + (int) own.offset(), n);
+        }
         zeroPadding(n);
     }
 
