@@ -86,11 +86,11 @@ public final class DeepSpeedEngine implements AutoCloseable {
         checkOpen();
         Replica r = new Replica(net);
         return TrainerCheckpoints.save(dir, tag, r, step.checkpointState(), TrainerCheckpoints.position(
-                r.iterationCount(), r.epochCount(), 0, step.skippedSteps()), step.configHash());
+                r.iterationCount(), r.epochCount(), 0, step.skippedSteps()), step.configHash(), null);
     }
 
     /**
-     * Loads the checkpoint {@code dir/latest} names into this engine and its network (any world size and stage 0-2
+     * Loads the checkpoint {@code dir/latest} names into this engine and its network (any world size and stage 0-3
      * saved it): fp32 master, compute copy, optimizer state (the network's DL4J updater state, or the DeepSpeed
      * optimizer's), loss scale, iteration and epoch counts, random state. DL4J's {@code fit} cannot skip batches, so
      * feed it the data from where the run stopped. A bad checkpoint throws
@@ -105,7 +105,7 @@ public final class DeepSpeedEngine implements AutoCloseable {
             io.ds4j.dl4j.checkpoint.TagValidation validation) {
         checkOpen();
         io.ds4j.dl4j.checkpoint.TrainingPosition p = TrainerCheckpoints.load(dir, java.util.Optional.ofNullable(tag),
-                new Replica(net), step.checkpointState(), step.configHash(), validation);
+                new Replica(net), step.checkpointState(), step.configHash(), validation, null);
         step.restoreSkipped(p.skippedSteps());
         return p;
     }

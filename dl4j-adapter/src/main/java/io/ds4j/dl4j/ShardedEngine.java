@@ -201,7 +201,7 @@ final class ShardedEngine implements StageEngine {
 
     @Override
     public EngineState checkpointState(Replica user) {
-        return new TrainerState(workers, options, FlatLayout.of(user.net()));
+        return new TrainerState(workers, options, FlatLayout.of(user.net()), worldSize);
     }
 
     /** @return every rank's compute copy as floats, rank by rank (for tests) */

@@ -100,6 +100,7 @@ final class TrainerAssembly {
             throw e;
         }
         return new Parts(main, options, precision, batch, threads, group, engine, monitor,
-                new TrainerProgress(main, engine, options, precision, tags, group.processes()));
+                new TrainerProgress(main, engine, options, precision, tags,
+                        group.processes() ? group.comms().get(0) : null));
     }
 }

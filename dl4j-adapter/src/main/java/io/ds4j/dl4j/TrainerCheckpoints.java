@@ -7,6 +7,8 @@ import io.ds4j.dl4j.checkpoint.EngineState;
 import io.ds4j.dl4j.checkpoint.LoadedCheckpoint;
 import io.ds4j.dl4j.checkpoint.TagValidation;
 import io.ds4j.dl4j.checkpoint.TrainingPosition;
+import io.ds4j.zero.checkpoint.CheckpointException;
+import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.kernels.HostFloats;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -38,20 +40,40 @@ final class TrainerCheckpoints {
         return new TrainingPosition(iteration, epoch, batchInEpoch, skipped, rng.rootState(), rng.nodeState());
     }
 
-    static long save(Path dir, String tag, Replica main, EngineState state, TrainingPosition p, String hash) {
-        return Checkpoints.save(dir, tag, new Checkpoints.Request(main.net(), state, p, hash));
+    /**
+     * @param group with ranks as processes, this process's rank (every process must call this), else null
+     * @return the bytes this JVM wrote
+     */
+    static long save(Path dir, String tag, Replica main, EngineState state, TrainingPosition p, String hash,
+            Collectives group) {
+        return Checkpoints.save(dir, tag, new Checkpoints.Request(main.net(), state, p, hash, group));
     }
 
     /**
      * Reads and checks the checkpoint, then sets the engine's state, the user's network's parameters (the fp32
-     * master), its iteration and epoch counts, and the calling thread's random state.
+     * master), its iteration and epoch counts, and the calling thread's random state. With ranks as processes every
+     * process reads the whole checkpoint (a shared file system) and sets its own ranks from it; the processes agree
+     * that every one of them read it before any changes anything.
      *
+     * @param group with ranks as processes, this process's rank (every process must call this), else null
      * @return the position loaded
      */
     static TrainingPosition load(Path dir, Optional<String> tag, Replica main, EngineState state, String hash,
-            TagValidation validation) {
-        LoadedCheckpoint c = CheckpointReader.read(dir, tag, new CheckpointReader.Target(main.net(), state, hash,
-                validation));
+            TagValidation validation, Collectives group) {
+        LoadedCheckpoint c = null;
+        RuntimeException failed = null;
+        try {
+            c = CheckpointReader.read(dir, tag, new CheckpointReader.Target(main.net(), state, hash, validation));
+        } catch (RuntimeException e) {
+            failed = e;
+        }
+        if (group != null && group.allReduceMax(failed == null ? 0 : 1) > 0 && failed == null) {
+            throw new CheckpointException(dir, "another rank could not load this checkpoint (its own error names the"
+                    + " file and the cause); nothing was loaded on any rank");
+        }
+        if (failed != null) {
+            throw failed;
+        }
         if (!PartitionedConstruction.applies(main.net())) { // built partitioned: filled when materialised
             HostFloats.write(c.master(), 0, main.params()); // the engine's import below has the last word (rounding)
         }

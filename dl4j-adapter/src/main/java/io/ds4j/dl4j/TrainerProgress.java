@@ -2,6 +2,7 @@ package io.ds4j.dl4j;
 
 import io.ds4j.dl4j.checkpoint.TagValidation;
 import io.ds4j.dl4j.checkpoint.TrainingPosition;
+import io.ds4j.zero.comm.Collectives;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -17,10 +18,10 @@ final class TrainerProgress {
     private final EngineOptions options;
     private final EnginePrecision precision;
     private final TagValidation tagValidation;
-    private final boolean processes;
+    private final Collectives processGroup; // ranks as processes: this process's rank, else null
     private long skippedSteps;
-    private long batchInEpoch;           // global batches of the running epoch trained so far
-    private long skipOnResume;           // batches of the loaded epoch the next fit skips
+    private long batchInEpoch;           // steps of the running epoch trained so far
+    private long skipOnResume;           // steps of the loaded epoch the next fit skips
     private int iterationAfterStep = -1; // inside iterationDone: the iteration count once the step is counted
 
     /**
@@ -29,16 +30,16 @@ final class TrainerProgress {
      * @param options       the options in force (a checkpoint records their hash)
      * @param precision     the precision in force (likewise)
      * @param tagValidation what a load does with a checkpoint saved under another configuration
-     * @param processes     whether ranks are processes (checkpoints are refused there)
+     * @param processGroup  with ranks as processes, this process's rank (checkpoints coordinate over it), else null
      */
     TrainerProgress(Replica main, StageEngine engine, EngineOptions options, EnginePrecision precision,
-                    TagValidation tagValidation, boolean processes) {
+                    TagValidation tagValidation, Collectives processGroup) {
         this.main = main;
         this.engine = engine;
         this.options = options;
         this.precision = precision;
         this.tagValidation = tagValidation;
-        this.processes = processes;
+        this.processGroup = processGroup;
     }
 
     /** @return optimizer steps skipped so far because their gradients overflowed */
@@ -47,16 +48,17 @@ final class TrainerProgress {
     }
 
     /**
-     * At the start of an epoch: the batches a loaded checkpoint's epoch had trained, which this epoch skips and counts
+     * At the start of an epoch: the steps a loaded checkpoint's epoch had trained, which this epoch skips and counts
      * as trained; 0 from then on.
      *
-     * @return the batches to skip
+     * @return the iterator's items to skip: a global batch per step, or with ranks as processes this rank's
+     *         {@code gradient_accumulation_steps} micro-batches per step
      */
     long startEpoch() {
         long skip = skipOnResume;
         batchInEpoch = skip;
         skipOnResume = 0;
-        return skip;
+        return skip * (processGroup != null ? options.gradientAccumulationSteps() : 1);
     }
 
     /**
@@ -88,11 +90,10 @@ final class TrainerProgress {
      * @see ZeroTrainer#saveCheckpoint
      */
     long save(Path dir, String tag) {
-        refuseWithProcesses("saveCheckpoint");
         int iteration = iterationAfterStep >= 0 ? iterationAfterStep : main.iterationCount();
         return TrainerCheckpoints.save(dir, tag, main, engine.checkpointState(main), TrainerCheckpoints.position(
                 iteration, main.epochCount(), batchInEpoch, skippedSteps), TrainerCheckpoints.configHash(options,
-                precision));
+                precision), processGroup);
     }
 
     /**
@@ -100,18 +101,9 @@ final class TrainerProgress {
      * @see ZeroTrainer#loadCheckpoint(Path, String)
      */
     void load(Path dir, Optional<String> tag) {
-        refuseWithProcesses("loadCheckpoint");
         TrainingPosition p = TrainerCheckpoints.load(dir, tag, main, engine.checkpointState(main),
-                TrainerCheckpoints.configHash(options, precision), tagValidation);
+                TrainerCheckpoints.configHash(options, precision), tagValidation, processGroup);
         skippedSteps = p.skippedSteps();
         skipOnResume = p.batchInEpoch();
-    }
-
-    /** Checkpoints hold every rank's pieces, which one process of a multi-process job does not have (yet). */
-    private void refuseWithProcesses(String what) {
-        if (processes) {
-            throw new UnsupportedOperationException(what + " with ranks as processes (distributed) is not implemented"
-                    + " yet; checkpoints work with ranks as threads (worldSize)");
-        }
     }
 }

@@ -20,11 +20,17 @@ final class TrainerState implements EngineState {
     private final List<RankWorker> workers;
     private final EngineOptions options;
     private final FlatLayout layout;
+    private final int worldSize;
 
-    TrainerState(List<RankWorker> workers, EngineOptions options, FlatLayout layout) {
+    /**
+     * @param workers   this JVM's ranks' workers (all ranks, or this process's one)
+     * @param worldSize the ranks of the whole group
+     */
+    TrainerState(List<RankWorker> workers, EngineOptions options, FlatLayout layout, int worldSize) {
         this.workers = List.copyOf(workers);
         this.options = options;
         this.layout = layout;
+        this.worldSize = worldSize;
     }
 
     /** @return the name of the fused kernel's state word {@code w} */
@@ -68,7 +74,7 @@ final class TrainerState implements EngineState {
 
     @Override
     public int worldSize() {
-        return workers.size();
+        return worldSize;
     }
 
     @Override

@@ -120,11 +120,14 @@ public final class ZeroTrainer implements AutoCloseable {
      * Saves a checkpoint, like DeepSpeed's {@code save_checkpoint}: {@code dir/tag/} gets the model-states file and
      * one optimizer-partition file per rank (fp32 master and optimizer state), and {@code dir/latest} names the tag,
      * atomically (a crash during the save leaves the previous checkpoint loadable). Call it between {@code fit}
-     * calls or from a listener's {@code iterationDone} (a {@link io.ds4j.dl4j.checkpoint.CheckpointListener}).
+     * calls or from a listener's {@code iterationDone} (a {@link io.ds4j.dl4j.checkpoint.CheckpointListener}). With
+     * ranks as processes ({@link Builder#distributed}) every process calls it with the same directory and tag, as
+     * every DeepSpeed rank calls {@code save_checkpoint}: each writes its own rank file, rank 0 the model-states file
+     * and {@code latest}, on a file system they share, with the same atomicity (the processes agree after each phase).
      *
      * @param dir the checkpoint directory
      * @param tag the tag, e.g. {@code global_step100}
-     * @return the bytes written
+     * @return the bytes this JVM wrote
      * @throws java.io.UncheckedIOException when the save fails (disk full): the previous checkpoint is intact
      */
     public long saveCheckpoint(java.nio.file.Path dir, String tag) {
@@ -147,7 +150,8 @@ public final class ZeroTrainer implements AutoCloseable {
      * epoch counts, the calling thread's ND4J random state; the next {@code fit} skips the global batches of the saved
      * epoch that were already trained. Everything is read and checked first: a bad checkpoint throws
      * {@link io.ds4j.zero.checkpoint.CheckpointException} naming the file, and nothing is changed. Call between
-     * {@code fit} calls.
+     * {@code fit} calls; with ranks as processes, in every process (each reads the whole checkpoint and keeps its
+     * rank's part; the next fit skips this rank's micro-batches of the steps already trained).
      *
      * @param dir the checkpoint directory
      * @param tag the tag

@@ -4,19 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ds4j.zero.comm.ucx.UcxLibrary;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,39 +27,15 @@ class DistributedTrainerTest {
 
     @BeforeAll
     static void ucxLoads() {
-        Assumptions.assumeTrue(UcxLibrary.available(), () -> "UCX process tests skipped: "
-                + UcxLibrary.unavailableReason().orElse("") + "; " + UcxLibrary.INSTALL_HINT);
+        RankProcesses.assumeUcx();
     }
 
     private List<Process> launch(int n, String... mode) throws IOException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        List<Process> ps = new ArrayList<>();
-        for (int r = 0; r < n; r++) {
-            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx512m", "-cp", System.getProperty("java.class.path"), TrainerRankMain.class.getName(),
-                    dir.toString());
-            pb.command().addAll(List.of(mode));
-            pb.environment().put("RANK", Integer.toString(r));
-            pb.environment().put("WORLD_SIZE", Integer.toString(n));
-            pb.environment().put("LOCAL_RANK", Integer.toString(r));
-            pb.environment().put("LOCAL_WORLD_SIZE", Integer.toString(n));
-            pb.environment().put("MASTER_ADDR", "127.0.0.1");
-            pb.environment().put("MASTER_PORT", Integer.toString(port));
-            pb.environment().put("DS4J_RENDEZVOUS_TIMEOUT_S", "120");
-            ps.add(pb.redirectErrorStream(true).start());
-        }
-        return ps;
+        return RankProcesses.launch(TrainerRankMain.class, dir, n, mode);
     }
 
     private static String finish(Process p, long seconds) throws Exception {
-        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("a rank did not exit within " + seconds + " s");
-        }
-        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return RankProcesses.finish(p, seconds);
     }
 
     private static float[] threadRun(DistributedCases.Case c, int n) {
@@ -79,13 +47,7 @@ class DistributedTrainerTest {
     }
 
     private float[] read(String name, int n) throws IOException {
-        try (DataInputStream in = new DataInputStream(Files.newInputStream(dir.resolve(name)))) {
-            float[] p = new float[n];
-            for (int i = 0; i < n; i++) {
-                p[i] = in.readFloat();
-            }
-            return p;
-        }
+        return RankProcesses.read(dir.resolve(name), n);
     }
 
     private void parity(int n) throws Exception {

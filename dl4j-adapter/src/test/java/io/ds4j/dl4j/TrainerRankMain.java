@@ -1,9 +1,7 @@
 package io.ds4j.dl4j;
 
 import io.ds4j.zero.dist.Distributed;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -47,12 +45,7 @@ public final class TrainerRankMain {
                     t.fit(new ExistingDataSetIterator(DistributedCases.micro(d.rank(), d.worldSize())));
                     trained = t.network().params().toFloatVector(); // built partitioned: gathered now, in every process
                 }
-                try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(out.resolve(c.name() + "-rank"
-                        + d.rank())))) {
-                    for (float f : trained) {
-                        o.writeFloat(f);
-                    }
-                }
+                RankProcesses.write(out.resolve(c.name() + "-rank" + d.rank()), trained);
             }
         } catch (RuntimeException e) {
             System.err.println("rank " + d.rank() + " failed: " + e);

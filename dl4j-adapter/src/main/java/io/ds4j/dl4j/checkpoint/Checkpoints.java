@@ -2,6 +2,7 @@ package io.ds4j.dl4j.checkpoint;
 
 import io.ds4j.zero.checkpoint.CheckpointDirectory;
 import io.ds4j.zero.checkpoint.ShardFile;
+import io.ds4j.zero.comm.Collectives;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,11 +38,20 @@ public final class Checkpoints {
      * What a save needs.
      *
      * @param net        the network (its identity and configuration; its parameters are saved through the state)
-     * @param state      the engine's sharded state
+     * @param state      the engine's sharded state (with ranks as processes: this process's ranks)
      * @param position   the training position
      * @param configHash {@link ConfigHash} of the run's configuration
+     * @param group      with ranks as processes, this process's rank of the group (every process saves its own rank
+     *                   file, rank 0 the model-states file, see {@link CheckpointDirectory#save(String, Map,
+     *                   Collectives, String)}); null when this JVM holds every rank
      */
-    public record Request(Model net, EngineState state, TrainingPosition position, String configHash) { }
+    public record Request(Model net, EngineState state, TrainingPosition position, String configHash,
+                          Collectives group) {
+        /** A save by a JVM that holds every rank. */
+        public Request(Model net, EngineState state, TrainingPosition position, String configHash) {
+            this(net, state, position, configHash, null);
+        }
+    }
 
     /**
      * Saves tag {@code tag} under {@code dir} and points {@code latest} at it.
@@ -56,18 +66,22 @@ public final class Checkpoints {
         CheckpointDirectory.checkTag(tag);
         Map<String, String> common = new HashMap<>();
         common.put("config_hash", r.configHash());
-        common.put("save_id", UUID.randomUUID().toString());
+        String token = r.group() == null ? null : CheckpointDirectory.sharedToken(r.group());
+        common.put("save_id", token == null ? UUID.randomUUID().toString() : token);
         common.put("tag", tag);
         common.put("stage", Integer.toString(r.state().stage()));
         common.put("world_size", Integer.toString(r.state().worldSize()));
         common.put("optimizer_kind", r.state().optimizerKind());
         ModelIdentity.put(r.net(), common, false);
         Map<String, ShardFile> files = new LinkedHashMap<>();
-        files.put(MODEL_STATES, modelStates(r, common));
+        if (r.group() == null || r.group().rank() == 0) {
+            files.put(MODEL_STATES, modelStates(r, common));
+        }
         for (RankShard shard : r.state().exportShards()) {
             files.put(rankFile(shard.rank()), rankFile(shard, common));
         }
-        return new CheckpointDirectory(dir).save(tag, files);
+        CheckpointDirectory d = new CheckpointDirectory(dir);
+        return r.group() == null ? d.save(tag, files) : d.save(tag, files, r.group(), token);
     }
 
     private static ShardFile modelStates(Request r, Map<String, String> common) {

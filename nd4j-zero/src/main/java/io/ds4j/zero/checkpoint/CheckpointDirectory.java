@@ -1,5 +1,6 @@
 package io.ds4j.zero.checkpoint;
 
+import io.ds4j.zero.comm.Collectives;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -86,6 +87,87 @@ public final class CheckpointDirectory {
                     + e + "); nothing was changed: " + previous() + "; free space or choose another directory", e);
         }
         return bytes;
+    }
+
+    /**
+     * A token every process of {@code group} shares: rank 0's random draw, all-reduced (52 bits, exact in a sum of
+     * doubles with zeros). It names one save's temporary folder and its {@code save_id}.
+     *
+     * @param group the processes (one rank each)
+     * @return the token, the same on every process
+     */
+    public static String sharedToken(Collectives group) {
+        long mine = group.rank() == 0 ? new java.security.SecureRandom().nextLong() & ((1L << 52) - 1) : 0;
+        return Long.toHexString((long) group.allReduceSum((double) mine));
+    }
+
+    /**
+     * A save by the processes of {@code group} (one rank each, on a file system they share, as DeepSpeed assumes
+     * without {@code use_node_local_storage}): every process calls it with the files it holds (its rank file; rank 0
+     * also the model-states file) and the same {@code token} ({@link #sharedToken}). Rank 0 creates the temporary
+     * folder; after a barrier each process writes and forces its files; once every process has written, rank 0
+     * forces the folder, renames it to its tag and replaces {@code latest} as {@link #save(String, Map)} does. Each
+     * phase ends with every process learning whether any failed, so all return or all throw, and a failed save
+     * leaves the previous checkpoint as it was.
+     *
+     * @param tag   the tag
+     * @param files this process's files
+     * @param group the processes
+     * @param token the shared token
+     * @return the bytes this process wrote
+     * @throws UncheckedIOException on every process when any process failed; the temporary folder is removed
+     */
+    public long save(String tag, Map<String, ShardFile> files, Collectives group, String token) {
+        checkTag(tag);
+        Path tmp = dir.resolve("." + tag + ".tmp-" + token);
+        boolean lead = group.rank() == 0;
+        IOException failed = null;
+        if (lead) {
+            try {
+                Files.createDirectories(dir);
+                Files.createDirectory(tmp);
+            } catch (IOException e) {
+                failed = e;
+            }
+        }
+        agree(group, failed, tag, tmp);
+        long bytes = 0;
+        try {
+            for (Map.Entry<String, ShardFile> f : files.entrySet()) {
+                f.getValue().write(tmp.resolve(f.getKey()));
+                bytes += f.getValue().byteSize();
+                PausePoints.reach("file-written");
+            }
+        } catch (IOException e) {
+            failed = e;
+        }
+        agree(group, failed, tag, tmp);
+        if (lead) {
+            try {
+                forceFolder(tmp);
+                PausePoints.reach("files-written");
+                publish(tag, tmp);
+            } catch (IOException e) {
+                failed = e;
+            }
+        }
+        agree(group, failed, tag, tmp);
+        return bytes;
+    }
+
+    /** Ends a phase of a group save: every process learns whether one failed; then all throw, rank 0 cleaning up. */
+    private void agree(Collectives group, IOException mine, String tag, Path tmp) {
+        if (group.allReduceMax(mine == null ? 0 : 1) == 0) {
+            return;
+        }
+        if (group.rank() == 0) {
+            deleteQuietly(tmp);
+        }
+        String what = mine != null ? "rank " + group.rank() + ": " + mine : "another rank failed (its own error names"
+                + " the cause)";
+        throw new UncheckedIOException("saving checkpoint tag '" + tag + "' into " + dir + " failed (" + what
+                + "); nothing was changed: " + previous() + "; free space or choose another directory",
+                mine != null ? mine : new IOException("another rank failed"));
     }
 
     private String previous() {

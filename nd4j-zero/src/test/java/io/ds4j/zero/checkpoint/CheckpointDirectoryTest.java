@@ -75,6 +75,44 @@ class CheckpointDirectoryTest {
         assertEquals(1f, value(d, Optional.empty()));
     }
 
+    /**
+     * A save by a group of two ranks (threads here, processes in {@code DistributedCheckpointTest}): each writes its
+     * own file into the one folder; when rank 1's write fails, both ranks throw, the temporary folder is gone and the
+     * previous checkpoint is what {@code latest} names.
+     */
+    @Test
+    void aGroupSaveWritesEveryRanksFileAndFailsOnEveryRankWhenOneFails() {
+        CheckpointDirectory d = new CheckpointDirectory(dir);
+        List<String> ok = groupSave(d, "good", "b");
+        assertEquals(List.of("ok", "ok"), ok);
+        assertEquals(List.of("good", "latest"), list(dir));
+        assertEquals(List.of("a", "b"), list(dir.resolve("good")));
+        List<String> failed = groupSave(d, "bad", "no-such-folder/b");
+        for (String m : failed) {
+            assertTrue(m.contains("'latest' still names tag 'good', which is intact"), m);
+        }
+        assertTrue(failed.get(0).contains("another rank failed") && failed.get(1).contains("rank 1: "), failed
+                .toString());
+        assertEquals(List.of("good", "latest"), list(dir));
+        assertEquals(1f, value(d, Optional.empty()));
+    }
+
+    /** Rank 0 saves file {@code a}, rank 1 file {@code rankOneFile}; each returns "ok" or its error message. */
+    private static List<String> groupSave(CheckpointDirectory d, String tag, String rankOneFile) {
+        return io.ds4j.zero.comm.Ranks.run(io.ds4j.zero.comm.InProcessCollectives.create(2,
+                java.time.Duration.ofSeconds(20)), c -> {
+            String token = CheckpointDirectory.sharedToken(c);
+            Map<String, ShardFile> mine = new LinkedHashMap<>();
+            mine.put(c.rank() == 0 ? "a" : rankOneFile, files(1).get(c.rank() == 0 ? "a" : "b"));
+            try {
+                d.save(tag, mine, c, token);
+                return "ok";
+            } catch (UncheckedIOException e) {
+                return e.getMessage();
+            }
+        });
+    }
+
     @Test
     void missingPiecesAreNamed() {
         CheckpointDirectory d = new CheckpointDirectory(dir);
