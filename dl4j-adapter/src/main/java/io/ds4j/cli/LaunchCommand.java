@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * {@code --nnodes}, {@code --master-addr} and {@code --master-port} and that host's {@code --node-rank}. When a process
  * fails the others are stopped; the exit status is the first failure's.
  */
-final class LaunchCommand implements Command {
+public final class LaunchCommand implements Command {
     /** How long the others get to exit on their own (naming the failed rank) before they are stopped. */
     private static final long GRACE_MS = 30_000;
 
@@ -113,16 +113,29 @@ final class LaunchCommand implements Command {
         List<Process> ranks = new ArrayList<>();
         for (int local = 0; local < plan.nproc(); local++) {
             ProcessBuilder pb = new ProcessBuilder(javaCommand(plan.command())).inheritIO();
-            Map<String, String> env = pb.environment();
-            env.put("RANK", Integer.toString(plan.nodeRank() * plan.nproc() + local));
-            env.put("WORLD_SIZE", Integer.toString(plan.nnodes() * plan.nproc()));
-            env.put("LOCAL_RANK", Integer.toString(local));
-            env.put("LOCAL_WORLD_SIZE", Integer.toString(plan.nproc()));
-            env.put("MASTER_ADDR", plan.masterAddr());
-            env.put("MASTER_PORT", Integer.toString(port));
+            pb.environment().putAll(rankEnvironment(plan.nodeRank() * plan.nproc() + local, plan.nnodes()
+                    * plan.nproc(), local, plan.nproc(), plan.masterAddr(), port));
             ranks.add(pb.start());
         }
         return RankProcesses.waitFor(ranks, plan.nodeRank() * plan.nproc(), GRACE_MS, err);
+    }
+
+    /**
+     * torchrun's variables for one rank process, as {@code ds4j launch} sets them.
+     *
+     * @param rank the global rank
+     * @param world the world size
+     * @param local the rank on its host
+     * @param localWorld ranks on its host
+     * @param masterAddr rank 0's host
+     * @param port rank 0's port
+     * @return the variables
+     */
+    public static Map<String, String> rankEnvironment(int rank, int world, int local, int localWorld,
+                                                      String masterAddr, int port) {
+        return Map.of("RANK", Integer.toString(rank), "WORLD_SIZE", Integer.toString(world), "LOCAL_RANK",
+                Integer.toString(local), "LOCAL_WORLD_SIZE", Integer.toString(localWorld), "MASTER_ADDR", masterAddr,
+                "MASTER_PORT", Integer.toString(port));
     }
 
     /** This JVM's java, JVM options and class path, running {@link Main} with {@code command}. */
@@ -137,7 +150,8 @@ final class LaunchCommand implements Command {
         return cmd;
     }
 
-    private static int freePort() throws IOException {
+    /** @return a port free on this host now */
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

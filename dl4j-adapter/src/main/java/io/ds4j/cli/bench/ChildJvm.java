@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -86,6 +87,33 @@ public record ChildJvm(List<String> jvmOptions, long timeoutSeconds) {
      * @throws InterruptedException when this thread is interrupted while waiting
      */
     public Result run(Class<?> mainClass, List<String> args) throws IOException, InterruptedException {
+        return runAll(mainClass, args, List.of(Map.of())).get(0);
+    }
+
+    /**
+     * Runs {@code ranks} children at once as the rank processes of one job on 127.0.0.1, each with torchrun's
+     * variables ({@link io.ds4j.cli.LaunchCommand#rankEnvironment}), all within {@code timeoutSeconds}.
+     *
+     * @param mainClass the class whose {@code main} each child runs
+     * @param args      their arguments
+     * @param ranks     the world size
+     * @return what each child did, index r for rank r
+     * @throws IOException when a child cannot be started or its output read
+     * @throws InterruptedException when this thread is interrupted while waiting
+     */
+    public List<Result> runRanks(Class<?> mainClass, List<String> args, int ranks)
+            throws IOException, InterruptedException {
+        int port = io.ds4j.cli.LaunchCommand.freePort();
+        List<Map<String, String>> envs = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            envs.add(io.ds4j.cli.LaunchCommand.rankEnvironment(r, ranks, r, ranks, "127.0.0.1", port));
+        }
+        return runAll(mainClass, args, envs);
+    }
+
+    /** One child per environment, started together; those still running after the timeout are killed. */
+    private List<Result> runAll(Class<?> mainClass, List<String> args, List<Map<String, String>> envs)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
@@ -94,24 +122,40 @@ public record ChildJvm(List<String> jvmOptions, long timeoutSeconds) {
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         cmd.addAll(args);
-        Path out = Files.createTempFile("ds4j-child", ".out");
-        Path err = Files.createTempFile("ds4j-child", ".err");
+        List<Path> files = new ArrayList<>();
+        List<Process> ps = new ArrayList<>();
         try {
-            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             long t0 = System.nanoTime();
-            boolean done;
-            try {
-                done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-            } finally {
+            for (Map<String, String> env : envs) {
+                Path out = Files.createTempFile("ds4j-child", ".out");
+                Path err = Files.createTempFile("ds4j-child", ".err");
+                files.addAll(List.of(out, err));
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+                pb.environment().putAll(env);
+                ps.add(pb.start());
+            }
+            List<Result> results = new ArrayList<>();
+            for (int i = 0; i < ps.size(); i++) {
+                Process p = ps.get(i);
+                long left = timeoutSeconds * 1_000_000_000L - (System.nanoTime() - t0);
+                boolean done = p.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS);
+                if (!done) {
+                    p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+                long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+                results.add(new Result(done ? p.exitValue() : -1, !done, seconds, lines(files.get(2 * i)),
+                        lines(files.get(2 * i + 1))));
+            }
+            return results;
+        } finally {
+            for (Process p : ps) {
                 if (p.isAlive()) {
                     p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 }
             }
-            long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
-            return new Result(done ? p.exitValue() : -1, !done, seconds, lines(out), lines(err));
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+            }
         }
     }
 

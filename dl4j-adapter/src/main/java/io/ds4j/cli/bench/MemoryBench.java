@@ -105,6 +105,9 @@ public final class MemoryBench {
      * @return 0 when every child ran, 1 when one failed or the files could not be written
      */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.contains("--processes")) {
+            return ProcessMemoryBench.run(args, out, err); // ranks as processes: a report of its own
+        }
         Plan plan = plan(args);
         try {
             Files.createDirectories(plan.outDir());

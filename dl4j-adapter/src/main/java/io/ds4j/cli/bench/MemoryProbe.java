@@ -6,6 +6,7 @@ import io.ds4j.cli.train.WideDigitsModel;
 import io.ds4j.config.DeepSpeedConfig;
 import io.ds4j.data.OptDigits;
 import io.ds4j.dl4j.ZeroTrainer;
+import io.ds4j.zero.dist.Distributed;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryTier;
@@ -98,16 +99,53 @@ public final class MemoryProbe {
         return code;
     }
 
+    /**
+     * Trains with {@code ZeroTrainer}: N ranks in this JVM, or, started as one of N rank processes (torchrun's
+     * variables, {@link ChildJvm#runRanks}), this process's rank on its own micro-batches.
+     */
     private static void zero(ProbeSetup setup, MultiLayerNetwork net, List<DataSet> batches, PrintStream out) {
         DeepSpeedConfig config = DeepSpeedConfig.parse(setup.json());
-        try (ZeroTrainer trainer = ZeroTrainer.builder(net).config(config).worldSize(setup.size().worldSize())
-                .build()) {
+        Distributed d = Distributed.fromEnvironment();
+        ZeroTrainer.Builder b = ZeroTrainer.builder(net).config(config);
+        b = d.isMultiProcess() ? b.distributed(d) : b.worldSize(setup.size().worldSize());
+        List<DataSet> mine = d.isMultiProcess() ? StepBatches.forRank(batches, d.rank(), d.worldSize(), 1) : batches;
+        long[] open;
+        try (ZeroTrainer trainer = b.build()) {
             try {
-                trainer.fit(StepBatches.iterator(batches));
+                trainer.fit(StepBatches.iterator(mine));
             } finally {
                 ledger(trainer.memoryReport(), out);
             }
+            open = liveBytes();
         }
+        long[] closed = liveBytes();
+        print(out, "held.native", open[0] - closed[0]);
+        print(out, "held.heap", open[1] - closed[1]);
+    }
+
+    /**
+     * What the process holds live: {resident bytes, Java heap in use}, each the least of a few readings after full
+     * collections (which also let ND4J free the native buffers of unreachable arrays). Read with the trainer open
+     * after training and again right after it closed, the difference is what the trainer held ({@code held.native},
+     * {@code held.heap}): the resident set does not see heap objects freed (the heap stays committed), the heap
+     * reading does.
+     */
+    static long[] liveBytes() {
+        long rss = Long.MAX_VALUE;
+        long heap = Long.MAX_VALUE;
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+            try {
+                Thread.sleep(100); // ND4J's deallocator thread frees what the collection found
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            rss = Math.min(rss, ProcStatus.rssBytes());
+            heap = Math.min(heap, java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage()
+                    .getUsed());
+        }
+        return new long[] {rss, heap};
     }
 
     /** Prints the peaks of the rank whose tier peaks sum highest. */
