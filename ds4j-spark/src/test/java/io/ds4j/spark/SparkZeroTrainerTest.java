@@ -174,6 +174,28 @@ class SparkZeroTrainerTest {
     }
 
     @Test
+    void aRankThatFailsWhileTrainingIsNamedAndTheOtherStops() {
+        List<DataSet> data = microBatches();
+        DataSet bad = data.get(3); // rank 1's second micro-batch: 5 features where the network takes 6
+        data.set(3, new DataSet(bad.getFeatures().get(NDArrayIndex.all(), NDArrayIndex.interval(0, 5)).dup(),
+                bad.getLabels()));
+        SparkZeroTrainer trainer = SparkZeroTrainer.builder(NetworkSource.of(net()), config(0, "", "")).ranks(RANKS)
+                .threadsPerRank(1).collectiveTimeout(Duration.ofSeconds(20)).build();
+        SparkRankException e = assertThrows(SparkRankException.class, () -> trainer.fit(sc.parallelize(data, RANKS)));
+        // whichever task Spark reports first: rank 1 with its own failure, or rank 0 naming rank 1 as the cause
+        assertTrue(e.getMessage().contains("rank 1 of 2 failed") || e.getMessage().contains("because rank 1 failed"),
+                e.getMessage());
+    }
+
+    @Test
+    void aConfigThatDoesNotFitTheRanksIsNamedOnTheDriver() {
+        SparkZeroTrainer trainer = SparkZeroTrainer.builder(NetworkSource.of(net()),
+                "{\"train_batch_size\": 13, \"gradient_accumulation_steps\": 1}").ranks(RANKS).build();
+        RuntimeException e = assertThrows(RuntimeException.class, () -> trainer.fit(sc.parallelize(microBatches())));
+        assertTrue(e.getMessage().contains("train_batch_size"), e.getMessage());
+    }
+
+    @Test
     void moreRanksThanTheClusterRunsAtOnceAreNamedBeforeTheStage() {
         SparkZeroTrainer trainer = SparkZeroTrainer.builder(NetworkSource.of(net()), config(0, "", "")).ranks(3)
                 .build();
