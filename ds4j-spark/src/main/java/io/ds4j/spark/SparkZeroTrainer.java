@@ -203,28 +203,19 @@ public final class SparkZeroTrainer {
 
         /** @param n ranks (barrier tasks, one per executor core); default: the context's default parallelism @return this */
         public Builder ranks(int n) {
-            if (n < 1) {
-                throw new IllegalArgumentException("ranks: " + n + " is not allowed; use at least 1");
-            }
-            this.ranks = n;
+            this.ranks = atLeastOne("ranks", n);
             return this;
         }
 
         /** @param n ND4J native threads per rank; default: {@code spark.task.cpus} @return this */
         public Builder threadsPerRank(int n) {
-            if (n < 1) {
-                throw new IllegalArgumentException("threadsPerRank: " + n + " is not allowed; use at least 1");
-            }
-            this.threadsPerRank = n;
+            this.threadsPerRank = atLeastOne("threadsPerRank", n);
             return this;
         }
 
         /** @param n passes over each rank's micro-batches, at least 1 (default 1) @return this */
         public Builder epochs(int n) {
-            if (n < 1) {
-                throw new IllegalArgumentException("epochs: " + n + " is not allowed; use at least 1");
-            }
-            this.epochs = n;
+            this.epochs = atLeastOne("epochs", n);
             return this;
         }
 
@@ -238,6 +229,13 @@ public final class SparkZeroTrainer {
         public Builder rendezvousTimeout(Duration t) {
             this.rendezvousTimeout = Objects.requireNonNull(t, "rendezvousTimeout");
             return this;
+        }
+
+        private static int atLeastOne(String key, int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException(key + ": " + n + " is not allowed; use at least 1");
+            }
+            return n;
         }
 
         /** @return the trainer */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ds4j.config.DeepSpeedConfig;
+import io.ds4j.data.OptDigits;
 import io.ds4j.dl4j.ZeroTrainer;
 import io.ds4j.zero.comm.ucx.UcxLibrary;
 import java.time.Duration;
@@ -29,7 +30,6 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -39,7 +39,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * {@link SparkZeroTrainer} on a {@code local-cluster[2,1,1024]} Spark cluster: two executor JVMs, one core each, so
  * each rank is its own process as on a real cluster. The trained network that comes back to the driver is
  * bit-identical (no tolerance: the same float operations in the same order) to {@link ZeroTrainer} with 2 ranks as
- * threads of this JVM on the same global batches and the same {@code threadsPerRank}, as {@code DistributedTrainerTest}
+ * threads of this JVM on the same global batches (the first {@value #STEPS} x {@value #GLOBAL} UCI digits) and
+ * the same {@code threadsPerRank}, as {@code DistributedTrainerTest}
  * shows for ranks started by a launcher. A rank that fails is named on the driver, and no rank waits for it.
  *
  * <p>Set-up (the module's pom): {@code SPARK_HOME} is {@code target/spark-home} (Spark's jars and a {@code RELEASE}
@@ -49,6 +50,7 @@ class SparkZeroTrainerTest {
     private static final int RANKS = 2;
     private static final int GLOBAL = 12;
     private static final int STEPS = 3;
+    private static final DataSet DIGITS = OptDigits.all();
     private static JavaSparkContext sc;
 
     @BeforeAll
@@ -80,10 +82,10 @@ class SparkZeroTrainerTest {
     private static MultiLayerNetwork net() {
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(7)
                 .dataType(DataType.FLOAT).updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).list()
-                .layer(new DenseLayer.Builder().nIn(6).nOut(10).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nIn(10).nOut(8).activation(Activation.RELU)
+                .layer(new DenseLayer.Builder().nIn(OptDigits.FEATURES).nOut(16).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(16).nOut(12).activation(Activation.RELU)
                         .updater(new Nesterovs(0.05, 0.9)).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3)
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(12).nOut(OptDigits.CLASSES)
                         .activation(Activation.SOFTMAX).build())
                 .build());
         net.init();
@@ -95,17 +97,15 @@ class SparkZeroTrainerTest {
                 + " \"zero_optimization\": {\"stage\": " + stage + zeroExtra + "}}";
     }
 
-    /** Global batch {@code s}: 6 features, 3 one-hot classes, values from a formula. */
+    /** Examples {@code [from, to)} of the digits, in the file's order. */
+    private static DataSet examples(int from, int to) {
+        return new DataSet(DIGITS.getFeatures().get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).dup(),
+                DIGITS.getLabels().get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).dup());
+    }
+
+    /** Global batch {@code s}: the next {@value #GLOBAL} digits. */
     private static DataSet global(int s) {
-        float[][] x = new float[GLOBAL][6];
-        float[][] y = new float[GLOBAL][3];
-        for (int i = 0; i < GLOBAL; i++) {
-            for (int j = 0; j < 6; j++) {
-                x[i][j] = (float) Math.sin(0.37 * (s * GLOBAL + i) + 1.1 * j);
-            }
-            y[i][(s + i) % 3] = 1;
-        }
-        return new DataSet(Nd4j.create(x).castTo(DataType.FLOAT), Nd4j.create(y).castTo(DataType.FLOAT));
+        return examples(s * GLOBAL, (s + 1) * GLOBAL);
     }
 
     /** The RDD's elements: micro-batch r of global batch s at index s * RANKS + r, so element i goes to rank i % RANKS. */
@@ -113,10 +113,8 @@ class SparkZeroTrainerTest {
         int m = GLOBAL / RANKS;
         List<DataSet> out = new ArrayList<>();
         for (int s = 0; s < STEPS; s++) {
-            DataSet g = global(s);
             for (int r = 0; r < RANKS; r++) {
-                out.add(new DataSet(g.getFeatures().get(NDArrayIndex.interval(r * m, (r + 1) * m), NDArrayIndex.all())
-                        .dup(), g.getLabels().get(NDArrayIndex.interval(r * m, (r + 1) * m), NDArrayIndex.all()).dup()));
+                out.add(examples(s * GLOBAL + r * m, s * GLOBAL + (r + 1) * m));
             }
         }
         return out;
@@ -176,8 +174,8 @@ class SparkZeroTrainerTest {
     @Test
     void aRankThatFailsWhileTrainingIsNamedAndTheOtherStops() {
         List<DataSet> data = microBatches();
-        DataSet bad = data.get(3); // rank 1's second micro-batch: 5 features where the network takes 6
-        data.set(3, new DataSet(bad.getFeatures().get(NDArrayIndex.all(), NDArrayIndex.interval(0, 5)).dup(),
+        DataSet bad = data.get(3); // rank 1's second micro-batch: 63 features where the network takes 64
+        data.set(3, new DataSet(bad.getFeatures().get(NDArrayIndex.all(), NDArrayIndex.interval(0, 63)).dup(),
                 bad.getLabels()));
         SparkZeroTrainer trainer = SparkZeroTrainer.builder(NetworkSource.of(net()), config(0, "", "")).ranks(RANKS)
                 .threadsPerRank(1).collectiveTimeout(Duration.ofSeconds(20)).build();
