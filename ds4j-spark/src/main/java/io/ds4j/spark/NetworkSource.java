@@ -18,8 +18,8 @@ public interface NetworkSource extends Serializable {
     /**
      * Creates this rank's network (called once per rank, in the executor).
      *
-     * @return a MultiLayerNetwork or ComputationGraph, initialised or not (a MultiLayerNetwork not yet initialised is
-     *         initialised by the trainer)
+     * @return a MultiLayerNetwork or ComputationGraph; a MultiLayerNetwork may be left without {@code init()} (see
+     *         {@link #of(MultiLayerConfiguration)})
      */
     Model create();
 
@@ -41,19 +41,16 @@ public interface NetworkSource extends Serializable {
     }
 
     /**
-     * A MultiLayerNetwork built from its configuration ({@code MultiLayerConfiguration.toJson()}); its parameters come
-     * from the configuration's seed on rank 0.
+     * A MultiLayerNetwork built from its configuration ({@code MultiLayerConfiguration.toJson()}) and left to the
+     * trainer to initialise: below stage 3 as {@code init()} would, at stage 3 partitioned (no rank ever holds the full
+     * vector); every rank starts from rank 0's values of the configuration's seed.
      *
      * @param conf the configuration
      * @return the source
      */
     static NetworkSource of(MultiLayerConfiguration conf) {
         String json = conf.toJson();
-        return () -> {
-            MultiLayerNetwork net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
-            net.init();
-            return net;
-        };
+        return () -> new MultiLayerNetwork(MultiLayerConfiguration.fromJson(json));
     }
 
     /**

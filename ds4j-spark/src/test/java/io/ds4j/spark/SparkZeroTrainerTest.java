@@ -18,6 +18,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -79,15 +80,19 @@ class SparkZeroTrainerTest {
         }
     }
 
-    private static MultiLayerNetwork net() {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(7)
+    private static MultiLayerConfiguration conf() {
+        return new NeuralNetConfiguration.Builder().seed(7)
                 .dataType(DataType.FLOAT).updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).list()
                 .layer(new DenseLayer.Builder().nIn(OptDigits.FEATURES).nOut(16).activation(Activation.TANH).build())
                 .layer(new DenseLayer.Builder().nIn(16).nOut(12).activation(Activation.RELU)
                         .updater(new Nesterovs(0.05, 0.9)).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(12).nOut(OptDigits.CLASSES)
                         .activation(Activation.SOFTMAX).build())
-                .build());
+                .build();
+    }
+
+    private static MultiLayerNetwork net() {
+        MultiLayerNetwork net = new MultiLayerNetwork(conf());
         net.init();
         return net;
     }
@@ -128,20 +133,25 @@ class SparkZeroTrainerTest {
         try (ZeroTrainer t = ZeroTrainer.builder(net).config(DeepSpeedConfig.parse(json)).worldSize(RANKS)
                 .threadsPerRank(1).build()) {
             t.fit(new ExistingDataSetIterator(globals));
+            return t.network().params().toFloatVector(); // a network built partitioned is gathered here
         }
-        return net.params().toFloatVector();
+    }
+
+    /** The network from {@code source} trained on Spark equals {@code reference} trained by 2 thread ranks. */
+    private static void parity(String json, NetworkSource source, MultiLayerNetwork reference) {
+        SparkZeroTrainer trainer = SparkZeroTrainer.builder(source, json).ranks(RANKS).threadsPerRank(1)
+                .collectiveTimeout(Duration.ofSeconds(60)).build();
+        // 3 input partitions, so the elements really are dealt out again to the 2 ranks
+        Model trained = trainer.fit(sc.parallelize(microBatches(), 3));
+        float[] expected = threadRun(reference, json);
+        MultiLayerNetwork back = assertInstanceOf(MultiLayerNetwork.class, trained);
+        assertArrayEquals(expected, back.params().toFloatVector(), json);
+        assertEquals(0, trainer.lastDroppedMicroBatches());
     }
 
     private static void parity(String json) {
         MultiLayerNetwork start = net();
-        SparkZeroTrainer trainer = SparkZeroTrainer.builder(NetworkSource.of(start), json).ranks(RANKS)
-                .threadsPerRank(1).collectiveTimeout(Duration.ofSeconds(60)).build();
-        // 3 input partitions, so the elements really are dealt out again to the 2 ranks
-        Model trained = trainer.fit(sc.parallelize(microBatches(), 3));
-        float[] expected = threadRun(start, json);
-        MultiLayerNetwork back = assertInstanceOf(MultiLayerNetwork.class, trained);
-        assertArrayEquals(expected, back.params().toFloatVector(), json);
-        assertEquals(0, trainer.lastDroppedMicroBatches());
+        parity(json, NetworkSource.of(start), start);
     }
 
     @Test
@@ -153,6 +163,12 @@ class SparkZeroTrainerTest {
     void twoExecutorsEndBitIdenticalToTwoThreadsAtStage2WithCpuOffload() {
         parity(config(2, ", \"offload_optimizer\": {\"device\": \"cpu\"}",
                 "\"optimizer\": {\"type\": \"Adam\", \"params\": {\"lr\": 0.01}}, "));
+    }
+
+    @Test
+    void twoExecutorsEndBitIdenticalToTwoThreadsAtStage3FromTheConfiguration() {
+        // neither side calls init(): both build the network partitioned from the configuration's seed
+        parity(config(3, "", ""), NetworkSource.of(conf()), new MultiLayerNetwork(conf()));
     }
 
     @Test
