@@ -119,8 +119,9 @@ final class RankTask<T> extends AbstractFunction1<scala.collection.Iterator<T>, 
                     .threadsPerRank(job.threadsPerRank() > 0 ? job.threadsPerRank() : Math.max(1, ctx.cpus()));
             try (ZeroTrainer t = b.build()) {
                 t.fit(new ListMultiDataSets(micro.subList(0, (int) (steps * gas))), job.epochs());
-                return rank != 0 ? List.of() : List.of(new RankResult(ModelBytes.isGraph(t.network()),
-                        ModelBytes.write(t.network()), steps, dropped));
+                Model trained = t.network(); // on every rank: a network built partitioned is gathered collectively
+                return rank != 0 ? List.of() : List.of(new RankResult(ModelBytes.isGraph(trained),
+                        ModelBytes.write(trained), steps, dropped));
             }
         } catch (RuntimeException e) {
             throw new SparkRankException(me + " failed (host " + host(tasks[rank]) + "): " + e, e);

@@ -21,6 +21,7 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -169,6 +171,37 @@ class SparkZeroTrainerTest {
     void twoExecutorsEndBitIdenticalToTwoThreadsAtStage3FromTheConfiguration() {
         // neither side calls init(): both build the network partitioned from the configuration's seed
         parity(config(3, "", ""), NetworkSource.of(conf()), new MultiLayerNetwork(conf()));
+    }
+
+    @Test
+    void aComputationGraphOnMultiDataSetsEndsBitIdenticalToTwoThreads() {
+        ComputationGraph start = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(11)
+                .dataType(DataType.FLOAT).updater(new Adam(1e-2)).weightInit(WeightInit.XAVIER).graphBuilder()
+                .addInputs("in")
+                .addLayer("hidden", new DenseLayer.Builder().nIn(OptDigits.FEATURES).nOut(16)
+                        .activation(Activation.TANH).build(), "in")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(16)
+                        .nOut(OptDigits.CLASSES).activation(Activation.SOFTMAX).build(), "hidden")
+                .setOutputs("out").build());
+        start.init();
+        String json = config(2, "", "");
+        List<MultiDataSet> micro = microBatches().stream().map(SparkZeroTrainerTest::multi).toList();
+        Model trained = SparkZeroTrainer.builder(NetworkSource.of(start), json).ranks(RANKS).threadsPerRank(1).build()
+                .fitMultiDataSet(sc.parallelize(micro, 3));
+        List<MultiDataSet> globals = new ArrayList<>();
+        for (int s = 0; s < STEPS; s++) {
+            globals.add(multi(global(s)));
+        }
+        try (ZeroTrainer t = ZeroTrainer.builder(start).config(DeepSpeedConfig.parse(json)).worldSize(RANKS)
+                .threadsPerRank(1).build()) {
+            t.fit(new ListMultiDataSets(globals));
+        }
+        ComputationGraph back = assertInstanceOf(ComputationGraph.class, trained);
+        assertArrayEquals(start.params().toFloatVector(), back.params().toFloatVector());
+    }
+
+    private static MultiDataSet multi(DataSet d) {
+        return new org.nd4j.linalg.dataset.MultiDataSet(d.getFeatures(), d.getLabels());
     }
 
     @Test
