@@ -27,7 +27,8 @@ public final class ProcessMemoryBench {
             "  memory --processes  ZeRO-3 with ranks as processes: for each N, N rank JVMs on 127.0.0.1 (UCX) train",
             "                  the network built partitioned; per child its peak RSS (VmHWM) above a baseline child,",
             "                  against the per-rank ZeRO-3 formula, and how it shrinks with N (default 1,2,3);",
-            "                  --params default 16M, --steps 3, --offload none, --xmx 1g, --out bench-memory-processes");
+            "                  --params default 16M, --steps 3, --offload none, --xmx 256m (G1 keeps every heap page it",
+            "                  touched resident: a larger cap lets garbage set the peak), --out bench-memory-processes");
     private static final Set<String> OPTIONS = Set.of("--processes", "--params", "--steps", "--offload", "--xmx",
             "--out");
 
@@ -71,7 +72,7 @@ public final class ProcessMemoryBench {
                 "8")).stream().map(Integer::valueOf).toList();
         List<Offload> offloads = a.list("--offload", List.of("none"), List.of("none", "cpu", "nvme")).stream()
                 .map(Offload::parse).toList();
-        return new Plan(params, n, steps, offloads, a.size("--xmx", "1g"), a.path("--out",
+        return new Plan(params, n, steps, offloads, a.size("--xmx", "256m"), a.path("--out",
                 "bench-memory-processes"));
     }
 
