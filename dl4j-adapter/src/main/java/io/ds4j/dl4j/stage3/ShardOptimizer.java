@@ -334,7 +334,9 @@ final class ShardOptimizer {
     void importState(Map<String, float[]> full) {
         float[] master = full.get(EngineState.MASTER);
         for (int i = 0; i < pieces.size(); i++) {
-            masters.put(i, 0, master, Math.toIntExact(starts[i]), owned(i));
+            if (owned(i) > 0) { // a rank owning none of a small tensor: its start may lie past the vector's end
+                masters.put(i, 0, master, Math.toIntExact(starts[i]), owned(i));
+            }
         }
         if (fused != null) {
             List<float[]> words = new ArrayList<>();

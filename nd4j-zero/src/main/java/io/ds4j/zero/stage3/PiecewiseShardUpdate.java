@@ -319,8 +319,10 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
             float[] out = new float[n];
             int at = 0;
             for (int i = 0; i < grads.size(); i++) {
-                System.arraycopy(whole, Math.toIntExact(starts[i]), out, at, owned(i));
-                at += owned(i);
+                if (owned(i) > 0) { // an empty piece's start may lie past the vector's end
+                    System.arraycopy(whole, Math.toIntExact(starts[i]), out, at, owned(i));
+                    at += owned(i);
+                }
             }
             return new HeapFp32(out, 0, n);
         }
