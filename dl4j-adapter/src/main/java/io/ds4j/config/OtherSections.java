@@ -12,8 +12,8 @@ final class OtherSections {
     static final List<String> KEYS = List.of("tensorboard", "csv_monitor", "checkpoint", "aio", "data_types");
     private static final List<String> DTYPES = List.of("fp32", "fp16", "bf16");
     private static final String FORMAT = "ds4j writes its own checksummed checkpoint format, not torch.save files";
-    private static final String ONE_PROCESS = "ds4j's ranks are threads of one process, which writes every rank's"
-            + " file into the one checkpoint directory";
+    private static final String ONE_PROCESS = "ds4j writes every rank's file into the one checkpoint directory, which"
+            + " ranks that are processes share (a shared file system, as DeepSpeed assumes without node-local storage)";
 
     private OtherSections() {
     }

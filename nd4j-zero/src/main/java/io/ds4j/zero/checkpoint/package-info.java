@@ -15,6 +15,9 @@
  * renames the folder to its tag and only then replaces {@code latest} by renaming a forced temporary file over it.
  * A crash at any point leaves {@code latest} naming a complete, checksummed folder (the previous one until the last
  * rename). Saving again under an existing tag moves the old folder aside to {@code <tag>.replaced} first and deletes
- * it last; a reader that finds the tag missing but {@code <tag>.replaced} present loads that one.
+ * it last; a reader that finds the tag missing but {@code <tag>.replaced} present loads that one. Processes that each
+ * hold one rank save together into one shared directory: rank 0 creates the temporary folder, each process writes and
+ * forces its own files, rank 0 forces the folder and renames as above; after each phase every process learns whether
+ * any failed, so all return or all throw and the previous checkpoint stays what {@code latest} names.
  */
 package io.ds4j.zero.checkpoint;
