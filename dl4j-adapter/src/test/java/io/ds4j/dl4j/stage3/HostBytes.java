@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -34,6 +35,26 @@ final class HostBytes {
         MultiLayerNetwork n = new MultiLayerNetwork(c);
         n.init();
         return n;
+    }
+
+    /**
+     * {@code 6 -> layers x width -> 3} (tanh, softmax output, Adam), FLOAT: many tensors of one size, so that a copy
+     * of the whole model and one buffer of its largest tensor differ by the layer count.
+     */
+    static MultiLayerConfiguration deep(int layers, int width, long seed) {
+        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(seed)
+                .dataType(DataType.FLOAT).weightInit(WeightInit.XAVIER).updater(new Adam(1e-3)).list()
+                .layer(new DenseLayer.Builder().nIn(6).nOut(width).activation(Activation.TANH).build());
+        for (int i = 0; i < layers; i++) {
+            b.layer(new DenseLayer.Builder().nIn(width).nOut(width).activation(Activation.TANH).build());
+        }
+        return b.layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(width).nOut(3)
+                .activation(Activation.SOFTMAX).build()).build();
+    }
+
+    /** Heap bytes allocated so far by all threads, live and ended, as the JVM counts them. */
+    static long heapAllocatedByAllThreads() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
     }
 
     /** The smallest heap in use seen over four full collections (garbage left out as far as the JVM allows). */

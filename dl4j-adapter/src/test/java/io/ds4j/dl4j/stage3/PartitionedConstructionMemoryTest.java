@@ -7,22 +7,13 @@ import io.ds4j.dl4j.PartitionedConstruction;
 import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.config.ZeroStage3Config;
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * Partitioned construction (DeepSpeed's {@code zero.Init}) holds one layer at a time, measured by the JVM and the
@@ -46,18 +37,7 @@ class PartitionedConstructionMemoryTest {
     private static final long LAYER_BYTES = 4L * (WIDTH * WIDTH + WIDTH);
 
     private static MultiLayerConfiguration wide() {
-        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.FLOAT)
-                .weightInit(WeightInit.XAVIER).updater(new Adam(1e-3)).list()
-                .layer(new DenseLayer.Builder().nIn(6).nOut(WIDTH).activation(Activation.TANH).build());
-        for (int i = 0; i < LAYERS; i++) {
-            b.layer(new DenseLayer.Builder().nIn(WIDTH).nOut(WIDTH).activation(Activation.TANH).build());
-        }
-        return b.layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(WIDTH).nOut(3)
-                .activation(Activation.SOFTMAX).build()).build();
-    }
-
-    private static long heapAllocatedByAllThreads() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
+        return HostBytes.deep(LAYERS, WIDTH, 5);
     }
 
     private static Stage3Trainer build(MultiLayerNetwork net) {
@@ -69,9 +49,9 @@ class PartitionedConstructionMemoryTest {
     void constructionAllocatesNoHeapCopyOfTheParameters() {
         MultiLayerNetwork net = new MultiLayerNetwork(wide()); // no init(): built partitioned
         build(net).close(); // the first build also loads and initialises classes: its heap is not the build's own
-        long before = heapAllocatedByAllThreads();
+        long before = HostBytes.heapAllocatedByAllThreads();
         try (Stage3Trainer t = build(net)) {
-            long allocated = heapAllocatedByAllThreads() - before;
+            long allocated = HostBytes.heapAllocatedByAllThreads() - before;
             long psi = PartitionedConstruction.numParams(PartitionedConstruction.prepared(
                     net.getLayerWiseConfigurations()));
             assertEquals(9_019_003L, psi);

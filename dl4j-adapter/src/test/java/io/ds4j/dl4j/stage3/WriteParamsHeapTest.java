@@ -6,19 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.config.OffloadParamConfig;
 import io.ds4j.zero.config.ZeroStage3Config;
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * The copy of the trained parameters into the user's network ({@link Stage3Trainer#writeParamsTo}, which the engine
@@ -35,21 +25,9 @@ class WriteParamsHeapTest {
     private static final int WIDTH = 1000;
 
     private static MultiLayerNetwork wide() {
-        NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.FLOAT)
-                .weightInit(WeightInit.XAVIER).updater(new Adam(1e-3)).list()
-                .layer(new DenseLayer.Builder().nIn(6).nOut(WIDTH).activation(Activation.TANH).build());
-        for (int i = 0; i < LAYERS; i++) {
-            b.layer(new DenseLayer.Builder().nIn(WIDTH).nOut(WIDTH).activation(Activation.TANH).build());
-        }
-        MultiLayerConfiguration c = b.layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(WIDTH)
-                .nOut(3).activation(Activation.SOFTMAX).build()).build();
-        MultiLayerNetwork n = new MultiLayerNetwork(c);
+        MultiLayerNetwork n = new MultiLayerNetwork(HostBytes.deep(LAYERS, WIDTH, 7));
         n.init();
         return n;
-    }
-
-    private static long heapAllocatedByAllThreads() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
     }
 
     @Test
@@ -61,9 +39,9 @@ class WriteParamsHeapTest {
                 InProcessCollectives.create(2, Duration.ofMinutes(2)), Stage3Numerics.fp32())) {
             t.writeParamsTo(target); // the first call also loads classes: its heap is not the copy's own
             target.params().assign(0);
-            long before = heapAllocatedByAllThreads();
+            long before = HostBytes.heapAllocatedByAllThreads();
             t.writeParamsTo(target);
-            long allocated = heapAllocatedByAllThreads() - before;
+            long allocated = HostBytes.heapAllocatedByAllThreads() - before;
             assertEquals(9_019_003L, net.numParams());
             assertTrue(allocated < 2 * net.numParams(), "heap allocated by one writeParamsTo: " + allocated
                     + " B, half of one fp32 copy of the model is " + 2 * net.numParams() + " B");
