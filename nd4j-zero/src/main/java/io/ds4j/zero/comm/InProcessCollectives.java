@@ -88,7 +88,7 @@ public final class InProcessCollectives implements Collectives {
                 System.arraycopy(acc, 0, arrays[q], offsets[q] + at, len);
             }
         }
-        group.await(rank, op + " completion");
+        group.complete(rank, op);
         count(CollectiveKind.ALL_REDUCE, 2L * (length - (to - from)), 4);
     }
 
@@ -114,7 +114,7 @@ public final class InProcessCollectives implements Collectives {
                 out[i] += v[i]; // rank order, as the scalar sum
             }
         }
-        group.await(rank, op + " completion");
+        group.complete(rank, op);
         count(CollectiveKind.SCALAR_ALL_REDUCE, (long) (worldSize() - 1) * values.length, 8);
         return out;
     }
@@ -136,7 +136,7 @@ public final class InProcessCollectives implements Collectives {
         for (int q = 0; q < all.length; q++) {
             all[q] = group.scalar(q);
         }
-        group.await(rank, op + " completion");
+        group.complete(rank, op);
         count(CollectiveKind.SCALAR_ALL_REDUCE, all.length - 1, 8);
         return all;
     }
@@ -162,7 +162,7 @@ public final class InProcessCollectives implements Collectives {
             sumInRankOrder(arrays, offsets, at, len, acc);
             System.arraycopy(acc, 0, output, outputOffset + at, len);
         }
-        group.await(rank, op + " completion");
+        group.complete(rank, op);
         count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
     }
 
@@ -181,7 +181,7 @@ public final class InProcessCollectives implements Collectives {
                 System.arraycopy(p.in(), p.inOffset(), output, dst, length);
             }
         }
-        group.await(rank, op + " completion");
+        group.complete(rank, op);
         count(CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
     }
 
@@ -199,7 +199,7 @@ public final class InProcessCollectives implements Collectives {
             InProcessGroup.Posted p = group.posted(root);
             System.arraycopy(p.in(), p.inOffset(), data, offset, length);
         }
-        group.await(rank, op + " completion");
+        group.complete(rank, op);
         count(CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
     }
 
@@ -233,7 +233,7 @@ public final class InProcessCollectives implements Collectives {
                 System.arraycopy(acc, 0, data, offset + at, len);
             }
         }
-        group.await(rank, op + " completion");
+        group.complete(rank, op);
         count(CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
     }
 
@@ -241,6 +241,9 @@ public final class InProcessCollectives implements Collectives {
     public void barrier() {
         group.enter(rank, new InProcessGroup.Posted(CollectiveKind.BARRIER, null, 0, null, 0),
                 new InProcessGroup.Shape(0, 0, -1, "barrier"), 0);
+        // a closing barrier too: without it a fast rank could post its next collective while a slow one still
+        // checks this barrier's posts in enter, and the slow one would see "ranks entered different collectives"
+        group.complete(rank, "barrier");
         count(CollectiveKind.BARRIER, 0, 0);
     }
 

@@ -80,6 +80,19 @@ final class InProcessGroup {
         return scalars[rank];
     }
 
+    /**
+     * The collective's closing barrier: once every rank has done its share, this rank's posted buffers are dropped
+     * from the group, so that the group never keeps a rank's (possibly large, transient) array reachable between
+     * collectives. Safe without further synchronisation: the others read this rank's post only between the entry and
+     * the closing barrier, and this rank posts its next operation only after clearing.
+     */
+    void complete(int rank, String op) {
+        await(rank, op + " completion");
+        synchronized (this) {
+            posted[rank] = null;
+        }
+    }
+
     /** The abortable barrier: returns when all ranks arrived in this generation, or throws when aborted. */
     void await(int rank, String op) {
         synchronized (this) {
