@@ -3,6 +3,7 @@ package io.ds4j.zero.comm.ucx;
 import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
@@ -12,6 +13,8 @@ import io.ds4j.zero.comm.CollectiveKind;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.comm.CommStats;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+
 import org.openucx.jucx.UcxUtils;
 
 /**
@@ -19,18 +22,17 @@ import org.openucx.jucx.UcxUtils;
  *
  * <h2>Algorithm and summation order</h2>
  * The contract sums in rank order 0..N-1, bit-identical to {@link io.ds4j.zero.comm.InProcessCollectives}. A ring
- * reduce-scatter adds each chunk in ring order (r+1, r+2, ...), which is not rank order, and floating-point addition is
- * not associative; so each segment is reduced at its owner instead: in the reduce-scatter phase every rank sends
- * segment q of its vector straight to rank q, and rank q adds the N contributions in rank order. The all-gather phase
- * sends each owner's sum straight to every rank. Each rank sends and receives exactly the ring's volume,
- * {@code 2 (N-1)/N} of the vector for an all-reduce, in N-1 concurrent messages per phase instead of N-1 sequential
- * steps; every wait is on a named peer, so a silent or dead rank is named directly.
+ * reduce-scatter adds in ring order, and floating-point addition is not associative; so each segment is reduced at
+ * its owner instead ({@link OwnerReduce}): every rank sends segment q straight to rank q, which adds the N
+ * contributions in rank order, chunk by chunk as they arrive, and (all-reduce) sends each summed chunk straight on to
+ * every rank. Each rank moves the ring's volume, {@code 2 (N-1)/N} of the vector for an all-reduce; every wait is on
+ * a named peer, so a silent or dead rank is named directly.
  *
  * <h2>Buffers</h2>
  * {@code float[]} vectors are copied once into a direct staging buffer (UCX cannot send from the Java heap) and the
- * result once back; UCX then moves the bytes without further copies (shared memory, TCP or RDMA as it chooses).
- * ND4J arrays that are contiguous go to UCX from their own off-heap memory, without any heap copy
- * ({@link #allReduceSum(org.nd4j.linalg.api.ndarray.INDArray)}).
+ * result once back. Contiguous FLOAT ND4J arrays go to UCX from their own off-heap memory, without any copy
+ * ({@link #allReduceSum(INDArray)}, {@link #reduceScatterSum(INDArray, INDArray)},
+ * {@link #allGather(INDArray, INDArray)}); other arrays go through the heap as {@link Collectives} does.
  *
  * <h2>Failures</h2>
  * A mismatched collective (detected from a shape check in every message tag and from message lengths), a lost peer, or
@@ -98,7 +100,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
      * Every peer sends this rank the slot it owns and receives this rank's: slot q is {@code slotBytes} at
      * {@code base + q * slotBytes} (0 bytes: a plain rendezvous); returns when the round has completed.
      */
-    private void swapSlots(UcxLink.Round round, long base, long slotBytes) {
+    private void swapSlots(Round round, long base, long slotBytes) {
         for (int q = 0; q < n; q++) {
             if (q != rank) {
                 round.recv(q, base + q * slotBytes, slotBytes);
@@ -123,75 +125,44 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         Checks.range(rank, "allReduceSum data", data, offset, length);
         FloatBuffer s = sendFloats(length);
         s.put(0, data, offset, length);
-        allReduceInPlace(UcxUtils.getAddress(send), s, length, "allReduceSum(length=" + length + ")");
+        allReduceInPlace(UcxUtils.getAddress(send), length, "allReduceSum(length=" + length + ")");
         s.get(0, data, offset, length);
     }
 
-    /**
-     * The all-reduce of {@code length} floats at native {@code address}, viewed as {@code view} (index 0 at the
-     * address): reduce-scatter to the segment owners, rank-order sum, all-gather of the sums.
-     */
-    void allReduceInPlace(long address, FloatBuffer view, int length, String op) {
+    /** The all-reduce of {@code length} floats at native {@code address}, in place ({@link OwnerReduce}). */
+    void allReduceInPlace(long address, int length, String op) {
         int check = Tags.shapeCheck(CollectiveKind.ALL_REDUCE.ordinal(), length, 0, -1);
         link.throwIfAborted(op);
         long id = seq++;
-        int from = segment(length, rank), mine = segment(length, rank + 1) - from;
-        if (n > 1) {
-            FloatBuffer slots = recvFloats((long) (n - 1) * mine);
-            UcxLink.Round scatter = link.round(op, check, 0, id);
-            for (int q = 0; q < n; q++) {
-                if (q != rank) {
-                    int qs = segment(length, q);
-                    scatter.recv(q, UcxUtils.getAddress(recv) + 4L * slot(q) * mine, 4L * mine);
-                    scatter.send(q, address + 4L * qs, 4L * (segment(length, q + 1) - qs));
-                }
-            }
-            scatter.await();
-            sumSlots(view, from, view, from, slots, mine);
-            UcxLink.Round gather = link.round(op, check, 1, id);
-            for (int q = 0; q < n; q++) {
-                if (q != rank) {
-                    int qs = segment(length, q);
-                    gather.recv(q, address + 4L * qs, 4L * (segment(length, q + 1) - qs));
-                    gather.send(q, address + 4L * from, 4L * mine);
-                }
-            }
-            gather.await();
+        long[] block = new long[n];
+        int[] len = new int[n];
+        for (int q = 0; q < n; q++) {
+            block[q] = address + 4L * segment(length, q);
+            len[q] = segment(length, q + 1) - segment(length, q);
         }
-        count(CollectiveKind.ALL_REDUCE, 2L * (length - mine), 4);
+        if (n > 1) {
+            recvFloats((long) (n - 1) * len[rank]);
+            OwnerReduce.run(link.round(op, check, 0, id), rank, block, len, block[rank], UcxUtils.getAddress(recv),
+                    true);
+        }
+        count(CollectiveKind.ALL_REDUCE, 2L * (length - len[rank]), 4);
     }
 
     /**
-     * {@code out[outAt, +len) = own[ownAt..] + slots in rank order}, chunk by chunk: rank q's contribution is
-     * {@code own} for this rank, else slot {@link #slot(int)} of {@code slots} ({@code len} floats each).
+     * The owner-sum of N blocks of {@code length} floats at {@code base + q * strideBytes}, each summed at its owner
+     * over its own block; with {@code root >= 0} (and stride 0) every rank's whole vector goes to the root alone.
      */
-    private void sumSlots(FloatBuffer own, int ownAt, FloatBuffer out, int outAt, FloatBuffer slots, int len) {
-        float[] acc = new float[Math.min(len, RankOrderSum.CHUNK)];
-        float[] tmp = new float[acc.length];
-        for (int at = 0; at < len; at += acc.length) {
-            int c = Math.min(acc.length, len - at);
-            for (int q = 0; q < n; q++) {
-                FloatBuffer src = q == rank ? own : slots;
-                int idx = q == rank ? ownAt + at : slot(q) * len + at;
-                RankOrderSum.add(q == 0, src, idx, acc, tmp, c);
-            }
-            out.put(outAt + at, acc, 0, c);
+    private void ownerSum(String op, int check, long id, long base, long strideBytes, int length, int root,
+            long out) {
+        long[] block = new long[n];
+        int[] len = new int[n];
+        for (int q = 0; q < n; q++) {
+            block[q] = base + q * strideBytes;
+            len[q] = root < 0 || q == root ? length : 0;
         }
-    }
-
-    private float[] sumSlotsToHeap(FloatBuffer own, int ownAt, FloatBuffer slots, int len, float[] out, int outAt) {
-        float[] acc = new float[Math.min(len, RankOrderSum.CHUNK)];
-        float[] tmp = new float[acc.length];
-        for (int at = 0; at < len; at += acc.length) {
-            int c = Math.min(acc.length, len - at);
-            for (int q = 0; q < n; q++) {
-                FloatBuffer src = q == rank ? own : slots;
-                int idx = q == rank ? ownAt + at : slot(q) * len + at;
-                RankOrderSum.add(q == 0, src, idx, acc, tmp, c);
-            }
-            System.arraycopy(acc, 0, out, outAt + at, c);
-        }
-        return out;
+        recvFloats((long) (n - 1) * len[rank]);
+        OwnerReduce.run(link.round(op, check, 0, id), rank, block, len, out < 0 ? block[rank] : out,
+                UcxUtils.getAddress(recv), false);
     }
 
     @Override
@@ -207,16 +178,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         for (int q = 0; q < n; q++) {
             s.put(q * length, input, inputOffset + q * stride, length);
         }
-        FloatBuffer slots = recvFloats((long) (n - 1) * length);
-        UcxLink.Round round = link.round(op, check, 0, id);
-        for (int q = 0; q < n; q++) {
-            if (q != rank) {
-                round.recv(q, UcxUtils.getAddress(recv) + 4L * slot(q) * length, 4L * length);
-                round.send(q, UcxUtils.getAddress(send) + 4L * q * length, 4L * length);
-            }
-        }
-        round.await();
-        sumSlotsToHeap(s, rank * length, slots, length, output, outputOffset);
+        ownerSum(op, check, id, UcxUtils.getAddress(send), 4L * length, length, -1, -1);
+        s.get(rank * length, output, outputOffset, length);
         count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
     }
 
@@ -247,7 +210,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         long id = seq++;
         FloatBuffer s = sendFloats(length);
         long base = UcxUtils.getAddress(send);
-        UcxLink.Round round = link.round(op, check, 0, id);
+        Round round = link.round(op, check, 0, id);
         if (rank == root) {
             s.put(0, data, offset, length);
             for (int q = 0; q < n; q++) {
@@ -276,21 +239,65 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         long id = seq++;
         FloatBuffer s = sendFloats(length);
         s.put(0, data, offset, length);
-        UcxLink.Round round = link.round(op, check, 0, id);
+        ownerSum(op, check, id, UcxUtils.getAddress(send), 0, length, root, -1);
         if (rank == root) {
-            FloatBuffer slots = recvFloats((long) (n - 1) * length);
-            for (int q = 0; q < n; q++) {
-                if (q != root) {
-                    round.recv(q, UcxUtils.getAddress(recv) + 4L * slot(q) * length, 4L * length);
-                }
-            }
-            round.await();
-            sumSlotsToHeap(s, 0, slots, length, data, offset);
-        } else {
-            round.send(root, UcxUtils.getAddress(send), 4L * length);
-            round.await();
+            s.get(0, data, offset, length);
         }
         count(CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
+    }
+
+    /** From and into {@code data}'s own off-heap memory when it is contiguous FLOAT (C order); else via the heap. */
+    @Override
+    public void allReduceSum(INDArray data) {
+        long a = NativeArrays.address(data);
+        if (a < 0) {
+            Collectives.super.allReduceSum(data);
+            return;
+        }
+        allReduceInPlace(a, (int) data.length(), "allReduceSum(length=" + data.length() + ")");
+        Reference.reachabilityFence(data);
+    }
+
+    /** From {@code input}'s and into {@code output}'s own off-heap memory when both are contiguous FLOAT. */
+    @Override
+    public void reduceScatterSum(INDArray input, INDArray output) {
+        long in = NativeArrays.address(input);
+        long out = NativeArrays.address(output);
+        if (in < 0 || out < 0 || input.length() != output.length() * n) {
+            Collectives.super.reduceScatterSum(input, output);
+            return;
+        }
+        int length = (int) output.length();
+        String op = "reduceScatterSum(length=" + length + ", stride=" + length + ")";
+        link.throwIfAborted(op);
+        ownerSum(op, Tags.shapeCheck(CollectiveKind.REDUCE_SCATTER.ordinal(), length, length, -1), seq++, in,
+                4L * length, length, -1, out);
+        count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+        Reference.reachabilityFence(input);
+        Reference.reachabilityFence(output);
+    }
+
+    /** From {@code input}'s and into {@code output}'s own off-heap memory when both are contiguous FLOAT. */
+    @Override
+    public void allGather(INDArray input, INDArray output) {
+        long in = NativeArrays.address(input);
+        long out = NativeArrays.address(output);
+        if (in < 0 || out < 0 || output.length() != input.length() * n) {
+            Collectives.super.allGather(input, output);
+            return;
+        }
+        int length = (int) input.length();
+        String op = "allGather(length=" + length + ", stride=" + length + ")";
+        link.throwIfAborted(op);
+        long own = out + 4L * rank * length;
+        if (own != in) {
+            OwnerReduce.floats(own, length).put(OwnerReduce.floats(in, length));
+        }
+        swapSlots(link.round(op, Tags.shapeCheck(CollectiveKind.ALL_GATHER.ordinal(), length, length, -1), 0, seq++),
+                out, 4L * length);
+        count(CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+        Reference.reachabilityFence(input);
+        Reference.reachabilityFence(output);
     }
 
     @Override
