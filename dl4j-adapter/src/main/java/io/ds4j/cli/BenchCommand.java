@@ -26,7 +26,8 @@ final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "measure optimizer kernels, training speed, memory per ZeRO setup and the largest trainable model";
+        return "measure optimizer kernels, training speed, memory per ZeRO setup, the largest trainable model,"
+                + " checkpoints and collectives";
     }
 
     @Override
@@ -41,7 +42,8 @@ final class BenchCommand implements Command {
                 "  --warmup W      untimed repetitions first (default 2)",
                 "  needs about 40 bytes of Java heap and 24 bytes of off-heap memory per element",
                 io.ds4j.cli.bench.TrainBench.USAGE, io.ds4j.cli.bench.MemoryBench.USAGE, io.ds4j.cli.bench.ProcessMemoryBench.USAGE,
-                io.ds4j.cli.bench.CapacityBench.USAGE, io.ds4j.cli.bench.CheckpointBench.USAGE);
+                io.ds4j.cli.bench.CapacityBench.USAGE, io.ds4j.cli.bench.CheckpointBench.USAGE,
+                io.ds4j.cli.bench.CommBench.USAGE);
     }
 
     private Map<String, Sub> subcommands() {
@@ -51,6 +53,7 @@ final class BenchCommand implements Command {
         subs.put("memory", io.ds4j.cli.bench.MemoryBench::run);
         subs.put("capacity", io.ds4j.cli.bench.CapacityBench::run);
         subs.put("checkpoint", io.ds4j.cli.bench.CheckpointBench::run);
+        subs.put("comm", io.ds4j.cli.bench.CommBench::run);
         return subs;
     }
 

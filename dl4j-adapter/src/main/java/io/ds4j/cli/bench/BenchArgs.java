@@ -90,6 +90,11 @@ final class BenchArgs {
         return out;
     }
 
+    /** The raw value, or {@code fallback}. */
+    String string(String key, String fallback) {
+        return values.getOrDefault(key, fallback);
+    }
+
     /** A folder. */
     Path path(String key, String fallback) {
         String v = values.getOrDefault(key, fallback);

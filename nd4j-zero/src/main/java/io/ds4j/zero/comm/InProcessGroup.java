@@ -33,6 +33,8 @@ final class InProcessGroup {
     private final boolean[] arrived;
     private int arrivedCount;
     private long generation;
+    /** The shape check of the last completed generation ({@link #check()}). */
+    private String mismatch;
     private Abort abort;
 
     InProcessGroup(int worldSize, long timeoutNanos) {
@@ -48,7 +50,11 @@ final class InProcessGroup {
         return worldSize;
     }
 
-    /** Posts this rank's operation, waits for all ranks, and checks that they all entered the same collective. */
+    /**
+     * Posts this rank's operation, waits for all ranks, and checks that they all entered the same collective. The
+     * check is made by the last rank to arrive, before any rank can go on and post its next collective (a rank that
+     * leaves a barrier first may enter its next collective before the others have woken up).
+     */
     void enter(int rank, Posted p, Shape shape, double scalar) {
         synchronized (this) {
             posted[rank] = p;
@@ -56,20 +62,27 @@ final class InProcessGroup {
             scalars[rank] = scalar;
         }
         await(rank, shape.op());
-        List<String> seen = new ArrayList<>();
-        boolean same = true;
+        String seen;
         synchronized (this) {
-            for (int q = 0; q < worldSize; q++) {
-                same &= shapes[q].equals(shape) && posted[q].kind() == p.kind();
-                seen.add("rank " + q + ": " + shapes[q]);
-            }
+            seen = mismatch;
         }
-        if (!same) {
+        if (seen != null) {
             IllegalStateException e = new IllegalStateException("ranks entered different collectives (every rank must"
                     + " call the same collectives in the same order with the same shape): " + seen);
             abort(rank, e);
             throw new CollectiveAbortedException(rank, shape.op(), rank, e);
         }
+    }
+
+    /** Null when every rank posted the same shape and kind, else what each posted. */
+    private String check() {
+        List<String> seen = new ArrayList<>();
+        boolean same = true;
+        for (int q = 0; q < worldSize; q++) {
+            same &= shapes[q] != null && shapes[q].equals(shapes[0]) && posted[q].kind() == posted[0].kind();
+            seen.add("rank " + q + ": " + shapes[q]);
+        }
+        return same ? null : seen.toString();
     }
 
     synchronized Posted posted(int rank) {
@@ -100,6 +113,7 @@ final class InProcessGroup {
             long gen = generation;
             arrived[rank] = true;
             if (++arrivedCount == worldSize) {
+                mismatch = check();
                 arrivedCount = 0;
                 java.util.Arrays.fill(arrived, false);
                 generation++;

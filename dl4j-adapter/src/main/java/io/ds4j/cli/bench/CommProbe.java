@@ -1,0 +1,127 @@
+package io.ds4j.cli.bench;
+
+import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.dist.Distributed;
+import io.ds4j.zero.dist.ProcessGroup;
+import io.ds4j.zero.comm.ucx.UcxCollectives;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One rank of {@code ds4j bench comm}: times all-reduce, reduce-scatter and all-gather of each size on its
+ * {@link Collectives}, through Java arrays ({@code float[]}, what the engine passes) and, for UCX, through ND4J arrays
+ * (sent from their own off-heap memory). As a child JVM ({@link #main}) it is one UCX rank process and prints its
+ * samples as {@code sample,<collective>,<path>,<bytes>,<seconds>} lines (rank 0 only).
+ */
+public final class CommProbe {
+    /** The collectives, in table order. */
+    static final List<String> COLLECTIVES = List.of("all-reduce", "reduce-scatter", "all-gather");
+
+    /**
+     * One timed collective.
+     *
+     * @param collective one of {@link #COLLECTIVES}
+     * @param path       {@code float[]} or {@code INDArray}
+     * @param bytes      the full vector's size (the all-reduced vector, the reduce-scatter input, the all-gather
+     *                   output)
+     * @param seconds    wall time on rank 0, from after a barrier to the collective's return
+     */
+    record Sample(String collective, String path, long bytes, double seconds) {
+    }
+
+    private CommProbe() {
+    }
+
+    /** Timed repetitions for a vector of {@code bytes}: about 256 MB moved per size, 3 to 20 of them. */
+    static int iterations(long bytes, int fixed) {
+        return fixed > 0 ? fixed : (int) Math.max(3, Math.min(20, (256L << 20) / Math.max(1, bytes)));
+    }
+
+    /**
+     * Times every collective and size on {@code c} (every rank of the group calls this with the same arguments).
+     *
+     * @param nd4j  also through ND4J arrays
+     * @param fixed timed repetitions per size (0: {@link #iterations})
+     * @return the samples (rank 0's are the reported ones)
+     */
+    static List<Sample> measure(Collectives c, List<Long> sizes, boolean nd4j, int fixed) {
+        List<Sample> out = new ArrayList<>();
+        int n = c.worldSize();
+        for (long bytes : sizes) {
+            int len = (int) (bytes / 4 / n * n); // divisible by N, so every shard is equal
+            int shard = len / n;
+            int iters = iterations(bytes, fixed);
+            float[] full = new float[len];
+            Arrays.fill(full, 1f + c.rank());
+            float[] part = new float[shard];
+            time(out, c, "all-reduce", "float[]", bytes, iters, () -> c.allReduceSum(full, 0, len));
+            time(out, c, "reduce-scatter", "float[]", bytes, iters, () -> c.reduceScatterSum(full, 0, shard, part, 0,
+                    shard));
+            time(out, c, "all-gather", "float[]", bytes, iters, () -> c.allGather(part, 0, full, 0, shard, shard));
+            if (nd4j) {
+                INDArray a = Nd4j.valueArrayOf(new long[] {len}, 1f + c.rank(), DataType.FLOAT);
+                INDArray s = Nd4j.zeros(DataType.FLOAT, shard);
+                time(out, c, "all-reduce", "INDArray", bytes, iters, () -> c.allReduceSum(a));
+                time(out, c, "reduce-scatter", "INDArray", bytes, iters, () -> c.reduceScatterSum(a, s));
+                time(out, c, "all-gather", "INDArray", bytes, iters, () -> c.allGather(s, a));
+                a.close();
+                s.close();
+            }
+        }
+        return out;
+    }
+
+    private static void time(List<Sample> out, Collectives c, String collective, String path, long bytes, int iters,
+            Runnable op) {
+        op.run(); // warm-up: buffers, connections, JIT
+        for (int i = 0; i < iters; i++) {
+            c.barrier();
+            long t0 = System.nanoTime();
+            op.run();
+            out.add(new Sample(collective, path, bytes, (System.nanoTime() - t0) / 1e9));
+        }
+    }
+
+    /**
+     * A UCX rank process: {@code RANK WORLD_SIZE MASTER_PORT SIZES ITERATIONS} (sizes in bytes, comma-separated;
+     * iterations 0 for the default). Exit status 0, or 3 with the failure on stderr.
+     *
+     * @param args as above
+     */
+    public static void main(String[] args) {
+        int rank = Integer.parseInt(args[0]);
+        Distributed d = Distributed.of(rank, Integer.parseInt(args[1]), "127.0.0.1", Integer.parseInt(args[2]))
+                .withTimeout(Duration.ofSeconds(120));
+        List<Long> sizes = Arrays.stream(args[3].split(",")).map(Long::parseLong).toList();
+        try (UcxCollectives c = ProcessGroup.connect(d, "bench comm " + args[3], Duration.ofSeconds(120))) {
+            for (Sample s : measure(c, sizes, true, Integer.parseInt(args[4]))) {
+                if (rank == 0) {
+                    System.out.printf(Locale.ROOT, "sample,%s,%s,%d,%.9f%n", s.collective(), s.path(), s.bytes(),
+                            s.seconds());
+                }
+            }
+        } catch (RuntimeException e) {
+            System.err.println("bench comm rank " + rank + " failed: " + e);
+            System.exit(3);
+        }
+        System.exit(0);
+    }
+
+    /** Parses a child's {@code sample,...} lines. */
+    static List<Sample> parse(List<String> lines) {
+        List<Sample> out = new ArrayList<>();
+        for (String l : lines) {
+            if (l.startsWith("sample,")) {
+                String[] f = l.split(",");
+                out.add(new Sample(f[1], f[2], Long.parseLong(f[3]), Double.parseDouble(f[4])));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,154 @@
+package io.ds4j.cli.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+/**
+ * The table, CSV and chart of {@code ds4j bench comm}. Bus bandwidth, as nccl-tests define it, so that it is comparable
+ * across collectives and world sizes: the vector's bytes over the median time, times {@code 2(N-1)/N} for an
+ * all-reduce and {@code (N-1)/N} for a reduce-scatter or all-gather (the bytes each rank's link carries per second).
+ * ucx_perftest's tag bandwidth is one process streaming messages of that size to another.
+ *
+ * @param machine    the machine line
+ * @param worldSize  ranks in each group
+ * @param sizes      vector sizes in bytes
+ * @param samples    every timed collective, by contender ({@code threads}, {@code ucx}; {@code path} tells the API)
+ * @param perftest   ucx_perftest's tag bandwidth per size in bytes/s, each repeat (empty when not run)
+ * @param load       the load average (1 minute) before and after the run
+ */
+record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, List<CommProbe.Sample>> samples,
+        Map<Long, List<Double>> perftest, double[] load) {
+    /** The columns: contender and path, in table order. */
+    static final List<String[]> COLUMNS = List.of(new String[] {"threads", "float[]"},
+            new String[] {"ucx", "float[]"}, new String[] {"ucx", "INDArray"});
+    private static final String CSV_HEADER = "collective,bytes,threads_busbw_gbps,ucx_float_busbw_gbps,"
+            + "ucx_indarray_busbw_gbps,perftest_tag_gbps,ucx_float_over_perftest,ucx_indarray_over_perftest";
+
+    /** Bus bandwidth in bytes/s of the median sample, or NaN without samples. */
+    double busBandwidth(String contender, String path, String collective, long bytes) {
+        List<Double> t = new ArrayList<>();
+        for (CommProbe.Sample s : samples.getOrDefault(contender, List.of())) {
+            if (s.path().equals(path) && s.collective().equals(collective) && s.bytes() == bytes) {
+                t.add(s.seconds());
+            }
+        }
+        double factor = (collective.equals("all-reduce") ? 2.0 : 1.0) * (worldSize - 1) / worldSize;
+        return t.isEmpty() ? Double.NaN : bytes / median(t) * factor;
+    }
+
+    /** ucx_perftest's median tag bandwidth for {@code bytes}, or NaN. */
+    double perftest(long bytes) {
+        List<Double> b = perftest.getOrDefault(bytes, List.of()).stream().filter(v -> !v.isNaN()).toList();
+        return b.isEmpty() ? Double.NaN : median(b);
+    }
+
+    static double median(List<Double> v) {
+        List<Double> s = v.stream().sorted().toList();
+        int m = s.size() / 2;
+        return s.size() % 2 == 1 ? s.get(m) : (s.get(m - 1) + s.get(m)) / 2;
+    }
+
+    private static String gbps(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f", v / 1e9);
+    }
+
+    private static String ratio(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "-" : String.format(Locale.ROOT, "%.2f", a / b);
+    }
+
+    /** @return the CSV: one row per collective and size, bandwidths in GB/s (10^9 bytes) */
+    String csv() {
+        StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
+        for (String c : CommProbe.COLLECTIVES) {
+            for (long bytes : sizes) {
+                double[] v = row(c, bytes);
+                sb.append(c).append(',').append(bytes);
+                for (int i = 0; i < 4; i++) {
+                    sb.append(',').append(Double.isNaN(v[i]) ? "" : String.format(Locale.ROOT, "%.6f", v[i] / 1e9));
+                }
+                sb.append(',').append(csvRatio(v[1], v[3])).append(',').append(csvRatio(v[2], v[3])).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String csvRatio(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "" : String.format(Locale.ROOT, "%.4f", a / b);
+    }
+
+    /** threads, ucx float[], ucx INDArray, perftest: bytes/s. */
+    private double[] row(String collective, long bytes) {
+        double[] v = new double[4];
+        for (int i = 0; i < 3; i++) {
+            v[i] = busBandwidth(COLUMNS.get(i)[0], COLUMNS.get(i)[1], collective, bytes);
+        }
+        v[3] = perftest(bytes);
+        return v;
+    }
+
+    /** @return the table as printed (markdown) */
+    String table() {
+        StringBuilder sb = new StringBuilder("machine: ").append(machine).append('\n');
+        sb.append(String.format(Locale.ROOT, "%d ranks; load average (1 min) %.2f before, %.2f after; medians; bus"
+                + " bandwidth in GB/s (10^9 B/s)%n%n", worldSize, load[0], load[1]));
+        sb.append("| collective | size | threads | UCX processes, float[] | UCX processes, INDArray (off-heap) |"
+                + " ucx_perftest tag | float[] / perftest | INDArray / perftest |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (String c : CommProbe.COLLECTIVES) {
+            for (long bytes : sizes) {
+                double[] v = row(c, bytes);
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s |%n", c, size(bytes),
+                        gbps(v[0]), gbps(v[1]), gbps(v[2]), gbps(v[3]), ratio(v[1], v[3]), ratio(v[2], v[3])));
+            }
+        }
+        sb.append("bus bandwidth = size / time x 2(N-1)/N (all-reduce) or (N-1)/N (reduce-scatter, all-gather);"
+                + " ucx_perftest: -t tag_bw, one process streaming messages of that size to another on 127.0.0.1\n");
+        return sb.toString();
+    }
+
+    static String size(long bytes) {
+        if (bytes % (1 << 20) == 0) {
+            return (bytes >> 20) + " MiB";
+        }
+        return bytes % 1024 == 0 ? (bytes >> 10) + " KiB" : bytes + " B";
+    }
+
+    /**
+     * Writes {@code bench-comm.csv}, {@code .txt} and {@code .png} into {@code dir}.
+     *
+     * @return the files written
+     * @throws IOException when a file cannot be written
+     */
+    List<Path> write(Path dir) throws IOException {
+        List<XYChart> charts = new ArrayList<>();
+        for (String c : CommProbe.COLLECTIVES) {
+            XYChart chart = new XYChartBuilder().width(600).height(420).title("bench comm: " + c + ", " + worldSize
+                    + " ranks").xAxisTitle("size (MiB)").yAxisTitle("bus bandwidth (GB/s)").build();
+            chart.getStyler().setXAxisLogarithmic(true).setLegendPosition(Styler.LegendPosition.InsideNW);
+            String[] names = {"threads", "UCX processes, float[]", "UCX processes, INDArray", "ucx_perftest tag"};
+            for (int i = 0; i < 4; i++) {
+                List<Double> x = new ArrayList<>();
+                List<Double> y = new ArrayList<>();
+                for (long bytes : sizes) {
+                    double v = row(c, bytes)[i];
+                    if (!Double.isNaN(v)) {
+                        x.add(bytes / 1048576.0);
+                        y.add(v / 1e9);
+                    }
+                }
+                if (!x.isEmpty()) {
+                    chart.addSeries(names[i], x, y);
+                }
+            }
+            charts.add(chart);
+        }
+        return ReportFiles.write(dir, "bench-comm", csv(), table(), charts, 3);
+    }
+}
