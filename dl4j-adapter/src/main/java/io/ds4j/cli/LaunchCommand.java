@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LaunchCommand implements Command {
     /** How long the others get to exit on their own (naming the failed rank) before they are stopped. */
-    private static final long GRACE_MS = 30_000;
+    static final long GRACE_MS = 30_000;
 
     @Override
     public String name() {
@@ -42,12 +42,28 @@ public final class LaunchCommand implements Command {
                 "  --master-addr A  the host of rank 0 (default 127.0.0.1)",
                 "  --master-port P  rank 0's rendezvous port (default: a free port with one host, else 29500)",
                 "  COMMAND          a ds4j command and its arguments, e.g. train --steps 50 config.json",
-                "Each process gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT as from torchrun.",
-                "--hosts FILE (starting the other hosts over ssh) is not implemented yet.");
+                "       ds4j launch --hosts FILE [--include H1@H2] [--exclude H3] [--ssh CMD] [--master-addr A]",
+                "                   [--master-port P] -- COMMAND",
+                "  --hosts FILE     DeepSpeed's hostfile: 'hostname slots=N' per line (# comments); every host runs its",
+                "                   slots as ranks, in file order; this machine without ssh, the others over ssh with",
+                "                   the same java, class path and working directory",
+                "  --include/--exclude  only / not these hosts of FILE, separated by @",
+                "  --ssh CMD        the remote shell (default: $DS4J_SSH, else ssh -o BatchMode=yes)",
+                "  MASTER_ADDR defaults to the first host of FILE; MASTER_PORT to 29500 (a free port when that host is",
+                "  this machine)",
+                "Each process gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT as from torchrun.");
     }
 
-    /** What to start. */
-    record Plan(int nproc, int nnodes, int nodeRank, String masterAddr, int masterPort, List<String> command) {
+    /**
+     * What to start: {@code nproc} ranks on this host as node {@code nodeRank} of {@code nnodes}, or with
+     * {@code hosts} (a hostfile) every host's slots, over {@code ssh} where a host is not this machine.
+     */
+    record Plan(int nproc, int nnodes, int nodeRank, String masterAddr, int masterPort, List<String> command,
+            List<HostFile.Host> hosts, List<String> ssh) {
+        /** A plan for this host only. */
+        Plan(int nproc, int nnodes, int nodeRank, String masterAddr, int masterPort, List<String> command) {
+            this(nproc, nnodes, nodeRank, masterAddr, masterPort, command, null, List.of());
+        }
     }
 
     @Override
@@ -61,7 +77,7 @@ public final class LaunchCommand implements Command {
             return 2;
         }
         try {
-            return launch(plan, err);
+            return plan.hosts() != null ? HostLaunch.launch(plan, err) : launch(plan, err);
         } catch (IOException e) {
             err.println("error: cannot start a rank process: " + e.getMessage());
             return 1;
@@ -76,8 +92,12 @@ public final class LaunchCommand implements Command {
         int nproc = -1;
         int nnodes = 1;
         int nodeRank = 0;
-        String addr = "127.0.0.1";
+        String addr = null;
         int port = 0;
+        Path hostsFile = null;
+        String include = null;
+        String exclude = null;
+        String ssh = System.getenv().getOrDefault("DS4J_SSH", "ssh -o BatchMode=yes");
         for (int i = 0; i < dash; i += 2) {
             String key = args.get(i);
             if (i + 1 >= dash) {
@@ -90,11 +110,28 @@ public final class LaunchCommand implements Command {
                 case "--node-rank" -> nodeRank = (int) WholeNumbers.parse(key, v, 0, 65535);
                 case "--master-addr" -> addr = v;
                 case "--master-port" -> port = (int) WholeNumbers.parse(key, v, 1, 65535);
-                case "--hosts" -> throw new IllegalArgumentException("--hosts is not implemented yet; run `ds4j launch"
-                        + " --nproc N --nnodes M --node-rank K --master-addr A --master-port P -- ...` on each host");
+                case "--hosts" -> hostsFile = Path.of(v);
+                case "--include" -> include = v;
+                case "--exclude" -> exclude = v;
+                case "--ssh" -> ssh = v;
                 default -> throw new IllegalArgumentException("unknown option " + key);
             }
         }
+        List<String> command = List.copyOf(args.subList(dash + 1, args.size()));
+        if (hostsFile != null) {
+            if (nproc >= 0 || nnodes != 1 || nodeRank != 0) {
+                throw new IllegalArgumentException("--hosts takes the ranks from the hostfile's slots; leave out"
+                        + " --nproc, --nnodes and --node-rank");
+            }
+            List<HostFile.Host> hosts = HostFile.filter(HostFile.read(hostsFile), include, exclude, hostsFile);
+            List<String> shell = List.of(ssh.trim().split("\\s+"));
+            return new Plan(hosts.stream().mapToInt(HostFile.Host::slots).sum(), hosts.size(), 0,
+                    addr != null ? addr : hosts.get(0).name(), port, command, hosts, shell);
+        }
+        if (include != null || exclude != null) {
+            throw new IllegalArgumentException("--include and --exclude select hosts of a --hosts file");
+        }
+        addr = addr != null ? addr : "127.0.0.1";
         if (nproc < 0) {
             throw new IllegalArgumentException("--nproc is required: the number of rank processes on this host");
         }
@@ -105,19 +142,22 @@ public final class LaunchCommand implements Command {
         if (port == 0 && nnodes > 1) {
             port = io.ds4j.zero.dist.Distributed.DEFAULT_PORT; // every host must name the same port
         }
-        return new Plan(nproc, nnodes, nodeRank, addr, port, List.copyOf(args.subList(dash + 1, args.size())));
+        return new Plan(nproc, nnodes, nodeRank, addr, port, command);
     }
 
     private static int launch(Plan plan, PrintStream err) throws IOException {
         int port = plan.masterPort() > 0 ? plan.masterPort() : freePort();
         List<Process> ranks = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (int local = 0; local < plan.nproc(); local++) {
+            int rank = plan.nodeRank() * plan.nproc() + local;
             ProcessBuilder pb = new ProcessBuilder(javaCommand(plan.command())).inheritIO();
-            pb.environment().putAll(rankEnvironment(plan.nodeRank() * plan.nproc() + local, plan.nnodes()
-                    * plan.nproc(), local, plan.nproc(), plan.masterAddr(), port));
+            pb.environment().putAll(rankEnvironment(rank, plan.nnodes() * plan.nproc(), local, plan.nproc(),
+                    plan.masterAddr(), port));
             ranks.add(pb.start());
+            names.add("rank " + rank);
         }
-        return RankProcesses.waitFor(ranks, plan.nodeRank() * plan.nproc(), GRACE_MS, err);
+        return RankProcesses.waitFor(ranks, names, null, GRACE_MS, err);
     }
 
     /**
@@ -139,7 +179,7 @@ public final class LaunchCommand implements Command {
     }
 
     /** This JVM's java, JVM options and class path, running {@link Main} with {@code command}. */
-    private static List<String> javaCommand(List<String> command) {
+    static List<String> javaCommand(List<String> command) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -166,9 +206,13 @@ public final class LaunchCommand implements Command {
          * Waits for every process; after the first failure the others get {@code graceMs} to exit on their own, then
          * are stopped.
          *
+         * @param names    how to name each process in messages ({@code rank 3 on host h})
+         * @param sshHosts the host each process reaches over ssh, or null entries (and list) for local ones: ssh's
+         *                 exit status 255 is reported as that host being unreachable
          * @return 0, or the exit status of the first process that failed
          */
-        static int waitFor(List<Process> ranks, int firstRank, long graceMs, PrintStream err) {
+        static int waitFor(List<Process> ranks, List<String> names, List<String> sshHosts, long graceMs,
+                PrintStream err) {
             int status = 0;
             long deadline = Long.MAX_VALUE;
             List<Process> running = new ArrayList<>(ranks);
@@ -176,9 +220,16 @@ public final class LaunchCommand implements Command {
                 for (Process p : List.copyOf(running)) {
                     if (!p.isAlive()) {
                         running.remove(p);
+                        int i = ranks.indexOf(p);
+                        String host = sshHosts == null ? null : sshHosts.get(i);
+                        if (p.exitValue() == 255 && host != null) {
+                            err.println("ds4j launch: " + names.get(i) + ": cannot reach host " + host + " over ssh"
+                                    + " (exit status 255); check that `ssh " + host + " true` works without a password"
+                                    + " prompt, or set --ssh / DS4J_SSH");
+                        }
                         if (p.exitValue() != 0 && status == 0) {
                             status = p.exitValue();
-                            err.println("ds4j launch: rank " + (firstRank + ranks.indexOf(p)) + " exited with status " + status
+                            err.println("ds4j launch: " + names.get(i) + " exited with status " + status
                                     + "; stopping the others within " + graceMs / 1000 + " s");
                             deadline = System.currentTimeMillis() + graceMs;
                         }

@@ -71,8 +71,7 @@ final class TrainerAssembly {
         precision = precision.resolve(c, EnginePrecision.cudaBackend(),
                 precision.fp16().enabled() ? Replica.halfBlocker(net) : null);
         boolean processes = d != null && d.isMultiProcess();
-        int threads = s.threadsPerRank() > 0 ? s.threadsPerRank()
-                : Math.max(1, Runtime.getRuntime().availableProcessors() / (processes ? 1 : world));
+        int threads = s.threadsPerRank() > 0 ? s.threadsPerRank() : defaultThreads(processes ? d : null, world);
         String jobText = config != null ? config.toJson(world) : options + " " + precision; // the rendezvous's
         Replica main = new Replica(net);
         RankGroup group = RankGroup.open(net, world, d, jobText, s.timeout()); // closes itself on failure
@@ -102,5 +101,26 @@ final class TrainerAssembly {
         return new Parts(main, options, precision, batch, threads, group, engine, monitor,
                 new TrainerProgress(main, engine, options, precision, tags,
                         group.processes() ? group.comms().get(0) : null));
+    }
+
+    /**
+     * ND4J threads per rank when none is set: the cores divided by the ranks that share them, this JVM's rank threads
+     * or the rank processes of this host ({@code LOCAL_WORLD_SIZE}); a rank process takes {@code OMP_NUM_THREADS}
+     * instead where the launcher set it, as torchrun does. A rank process thus gets what a rank thread of the same host
+     * would (ND4J's thread count changes float results).
+     *
+     * @param d     this process's place in a multi-process job, or null for rank threads
+     * @param world the world size
+     */
+    static int defaultThreads(Distributed d, int world) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (d == null) {
+            return Math.max(1, cores / world);
+        }
+        String omp = System.getenv("OMP_NUM_THREADS");
+        if (omp != null && omp.trim().matches("[1-9][0-9]{0,3}")) {
+            return Integer.parseInt(omp.trim());
+        }
+        return Math.max(1, cores / d.localWorldSize());
     }
 }

@@ -34,8 +34,8 @@ class LaunchCommandTest {
                         .getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> LaunchCommand.parse(List.of("--", "train")))
                 .getMessage().startsWith("--nproc is required"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> LaunchCommand.parse(List.of("--nproc", "1",
-                "--hosts", "h.txt", "--", "train"))).getMessage().startsWith("--hosts is not implemented yet"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LaunchCommand.parse(List.of("--nproc", "2",
+                "--include", "h", "--", "train"))).getMessage().startsWith("--include and --exclude select hosts of"));
         assertEquals("--node-rank 2 is outside 0..1 for --nnodes 2", assertThrows(IllegalArgumentException.class,
                 () -> LaunchCommand.parse(List.of("--nproc", "1", "--nnodes", "2", "--node-rank", "2", "--",
                         "train"))).getMessage());

@@ -1,0 +1,112 @@
+package io.ds4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ds4j.zero.comm.ucx.UcxLibrary;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ds4j launch --hosts FILE}: DeepSpeed's hostfile format and its errors (file and line), --include/--exclude,
+ * and real launches through a stand-in for ssh that runs the remote command on this machine: two hosts of one slot
+ * each train bit-identically to two rank threads; an unreachable host is named.
+ */
+class HostLaunchTest {
+    @TempDir
+    Path dir;
+
+    private Path file(String name, String text) throws Exception {
+        return Files.writeString(dir.resolve(name), text);
+    }
+
+    private static String error(List<String> args) {
+        return assertThrows(IllegalArgumentException.class, () -> LaunchCommand.parse(args)).getMessage();
+    }
+
+    /**
+     * A stand-in for ssh: {@code fake-ssh HOST COMMAND} logs HOST and runs COMMAND here; hosts down-* fail as ssh
+     * does. The "hosts" share this machine's cores, so their shell sets {@code OMP_NUM_THREADS=1}, the thread count a
+     * rank thread gets here (ND4J's thread count changes float results; each host of one slot would otherwise take
+     * every core).
+     */
+    private Path fakeSsh() throws Exception {
+        Path ssh = file("fake-ssh", "#!/bin/sh\nhost=\"$1\"; shift\ncase \"$host\" in down*) echo \"ssh: connect to host"
+                + " $host port 22: Connection refused\" >&2; exit 255;; esac\nexport OMP_NUM_THREADS=1\necho \"$host\" >> '" + dir.resolve(
+                "ssh.log") + "'\nexec sh -c \"$*\"\n");
+        Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return ssh;
+    }
+
+    @Test
+    void hostfileLinesAndFilters() throws Exception {
+        Path hosts = file("hosts", "# the cluster\n\nworker-a slots=2   # two ranks\nworker-b slots=1\n"
+                + "  worker-c slots=3\n");
+        LaunchCommand.Plan p = LaunchCommand.parse(List.of("--hosts", hosts.toString(), "--", "train"));
+        assertEquals(List.of(new HostFile.Host("worker-a", 2), new HostFile.Host("worker-b", 1),
+                new HostFile.Host("worker-c", 3)), p.hosts());
+        assertEquals(6, p.nproc(), "the world is the sum of the slots");
+        assertEquals("worker-a", p.masterAddr(), "rank 0's host");
+        assertEquals(List.of("worker-a", "worker-c"), LaunchCommand.parse(List.of("--hosts", hosts.toString(),
+                "--exclude", "worker-b", "--", "train")).hosts().stream().map(HostFile.Host::name).toList());
+        assertEquals(List.of("worker-b", "worker-c"), LaunchCommand.parse(List.of("--hosts", hosts.toString(),
+                "--include", "worker-c@worker-b", "--", "train")).hosts().stream().map(HostFile.Host::name).toList());
+        assertTrue(error(List.of("--hosts", hosts.toString(), "--include", "worker-z", "--", "train"))
+                .contains("--include names host 'worker-z', which " + hosts));
+        assertTrue(error(List.of("--hosts", hosts.toString(), "--exclude", "worker-a:0", "--", "train"))
+                .contains("selecting slots (worker-a:0) is not supported"));
+        assertTrue(error(List.of("--hosts", hosts.toString(), "--nproc", "2", "--", "train"))
+                .startsWith("--hosts takes the ranks from the hostfile's slots"));
+        Path bad = file("bad", "worker-a slots=2\n# fine so far\nworker-b slots=two\n");
+        assertEquals(bad + ":3: slots must be a whole number in 1..4096, got 'two'", error(List.of("--hosts",
+                bad.toString(), "--", "train")));
+        Path noSlots = file("noslots", "worker-a\n");
+        assertEquals(noSlots + ":1: 'worker-a' is not 'hostname slots=N' (e.g. worker-1 slots=4)", error(List.of(
+                "--hosts", noSlots.toString(), "--", "train")));
+        Path twice = file("twice", "worker-a slots=1\nworker-a slots=1\n");
+        assertTrue(error(List.of("--hosts", twice.toString(), "--", "train")).startsWith(twice
+                + ":2: host worker-a is listed twice"));
+        assertTrue(error(List.of("--hosts", dir.resolve("none").toString(), "--", "train")).startsWith("--hosts "
+                + dir.resolve("none") + " cannot be read"));
+        assertEquals("'it'\\''s'", HostLaunch.quote("it's"));
+    }
+
+    @Test
+    void twoHostsOverSshTrainBitIdenticalToTwoThreads() throws Exception {
+        Assumptions.assumeTrue(UcxLibrary.available(), () -> "skipped: " + UcxLibrary.INSTALL_HINT);
+        Path hosts = file("hosts", "worker-a slots=1\nworker-b slots=1\n");
+        Path launched = dir.resolve("launched.zip");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new LaunchCommand().run(List.of("--hosts", hosts.toString(), "--ssh", fakeSsh().toString(),
+                "--master-addr", "127.0.0.1", "--", "train", "--steps", "3", "--out", launched.toString()),
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err));
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+        assertEquals(List.of("worker-a", "worker-b"), Files.readAllLines(dir.resolve("ssh.log")).stream().sorted()
+                .toList(), "each rank went through the remote shell to its host");
+        assertArrayEquals(ThreadReference.params(),
+                ModelSerializer.restoreComputationGraph(launched.toFile()).params().toFloatVector(),
+                "2 ranks on 2 hosts over ssh end bit-identical to 2 rank threads");
+    }
+
+    @Test
+    void anUnreachableHostIsNamed() throws Exception {
+        Path hosts = file("hosts", "down-b slots=2\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new LaunchCommand().run(List.of("--hosts", hosts.toString(), "--ssh", fakeSsh().toString(),
+                "--", "train"), new PrintStream(new ByteArrayOutputStream()), new PrintStream(err));
+        String log = err.toString(StandardCharsets.UTF_8);
+        assertEquals(255, status, log);
+        assertTrue(log.contains("rank 0 on host down-b: cannot reach host down-b over ssh (exit status 255)"), log);
+    }
+}
