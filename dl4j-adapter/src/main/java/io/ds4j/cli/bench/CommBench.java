@@ -109,7 +109,10 @@ public final class CommBench {
                 samples.computeIfAbsent("ucx", k -> new ArrayList<>()).addAll(processes(plan));
             }
         }
-        return new CommReport(TrainBench.machine(), WORLD, plan.sizes(), samples, reference, new double[] {before,
+        String mode = System.getenv().getOrDefault("DS4J_UCX_ERROR_HANDLING", "peer");
+        return new CommReport(TrainBench.machine() + "; DS4J_UCX_ERROR_HANDLING=" + mode + (mode.trim().equals("none")
+                ? " (UCX may use shared memory between the processes)" : " (UCX's peer error handling: TCP between"
+                + " processes of one host)"), WORLD, plan.sizes(), samples, reference, new double[] {before,
                 load()});
     }
 

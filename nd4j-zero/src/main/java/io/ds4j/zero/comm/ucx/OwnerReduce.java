@@ -15,8 +15,8 @@ import org.openucx.jucx.UcxUtils;
  * and receives of all peers are in flight together; a chunk is small enough to stay in cache while it is summed.
  */
 final class OwnerReduce {
-    /** Floats per chunk (1 MiB): large enough for UCX's zero-copy protocols, small enough to pipeline. */
-    static final int CHUNK = 1 << 18;
+    /** Floats per chunk (4 MiB): large enough for UCX's zero-copy protocols, small enough to pipeline. */
+    static final int CHUNK = 1 << 20;
     private static final int CONTRIBUTIONS = 0;
     private static final int SUMS = 1;
 
@@ -95,6 +95,8 @@ final class OwnerReduce {
             }
             if (!moved) {
                 Backoff.pause(round.idle());
+            } else {
+                round.moved();
             }
         }
     }

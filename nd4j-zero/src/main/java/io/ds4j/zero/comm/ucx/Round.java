@@ -40,7 +40,7 @@ final class Round {
     private String failure;
     private long deadline;
     private boolean interrupted;
-    private int idle;
+    private long lastMoved = System.nanoTime();
 
     Round(UcxLink link, String op, int shapeCheck, int phase, long seq, long waitNanos) {
         this.link = link;
@@ -173,7 +173,7 @@ final class Round {
     /** Progresses until every message of the round is done; see the class comment for how it fails. */
     void await() {
         while (!poll()) {
-            Backoff.pause(idle);
+            Backoff.pause(idle());
         }
     }
 
@@ -199,13 +199,20 @@ final class Round {
         if (now - deadline > 0) {
             expire();
         }
-        idle = progressed > 0 ? 0 : idle + 1;
+        if (progressed > 0) {
+            lastMoved = now;
+        }
         return false;
     }
 
-    /** Polls of this round in a row that moved nothing (for {@link Backoff#pause(int)}). */
-    int idle() {
-        return idle;
+    /** Notes that the caller moved something (posted or summed), which counts as progress. */
+    void moved() {
+        lastMoved = System.nanoTime();
+    }
+
+    /** How long nothing has moved in this round (for {@link Backoff#pause(long)}). */
+    long idle() {
+        return System.nanoTime() - lastMoved;
     }
 
     private void checkFailures() {

@@ -28,6 +28,28 @@ final class UcxLink implements AutoCloseable {
     private static final long CLOSE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long GOODBYE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+    /** The variable that chooses UCX's error handling mode between ranks. */
+    static final String ERROR_HANDLING_VARIABLE = "DS4J_UCX_ERROR_HANDLING";
+    /**
+     * Whether endpoints use UCX's peer error handling ({@code DS4J_UCX_ERROR_HANDLING=peer}, the default): a lost peer
+     * is reported at once, but UCX 1.13 then leaves out its shared-memory transports (posix, sysv, cma have no peer
+     * failure handler), so processes of one host talk over TCP. {@code none} lets UCX use shared memory; a dead peer
+     * is then found by the collective timeout only.
+     */
+    private final boolean peerErrors = peerErrors(System.getenv(ERROR_HANDLING_VARIABLE));
+
+    static boolean peerErrors(String value) {
+        if (value == null || value.isBlank() || value.trim().equals("peer")) {
+            return true;
+        }
+        if (value.trim().equals("none")) {
+            return false;
+        }
+        throw new IllegalArgumentException(ERROR_HANDLING_VARIABLE + "=" + value + " is not a UCX error handling mode;"
+                + " use peer (default: a lost peer is named at once, TCP within a host) or none (shared memory within"
+                + " a host, a dead peer is named by the collective timeout)");
+    }
+
     /** The failing rank and its failure. */
     record Abort(int rank, Throwable cause) {
     }
@@ -59,9 +81,12 @@ final class UcxLink implements AutoCloseable {
                 int peer = q;
                 ByteBuffer a = ByteBuffer.allocateDirect(addresses.get(q).length).put(addresses.get(q));
                 a.flip();
-                endpoints[q] = worker.newEndpoint(new UcpEndpointParams().setUcpAddress(a).setPeerErrorHandlingMode()
-                        .setErrorHandler((ep, status, msg) -> lost.compareAndSet(peer, null,
-                                "UCX status " + status + ": " + msg)));
+                UcpEndpointParams p = new UcpEndpointParams().setUcpAddress(a);
+                if (peerErrors) {
+                    p.setPeerErrorHandlingMode().setErrorHandler((ep, status, msg) -> lost.compareAndSet(peer, null,
+                            "UCX status " + status + ": " + msg));
+                }
+                endpoints[q] = worker.newEndpoint(p);
             }
         }
         abortRecv = worker.recvTaggedNonBlocking(UcxUtils.getAddress(abortIn), abortIn.capacity(), Tags.ABORT_TAG,
@@ -196,7 +221,7 @@ final class UcxLink implements AutoCloseable {
         List<UcpRequest> closing = new ArrayList<>();
         for (UcpEndpoint ep : endpoints) {
             if (ep != null) {
-                closing.add(ep.closeNonBlockingForce());
+                closing.add(peerErrors ? ep.closeNonBlockingForce() : ep.closeNonBlockingFlush());
             }
         }
         long deadline = System.nanoTime() + CLOSE_NANOS;

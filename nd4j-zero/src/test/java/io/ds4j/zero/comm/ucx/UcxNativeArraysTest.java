@@ -74,6 +74,17 @@ class UcxNativeArraysTest {
     }
 
     @Test
+    void errorHandlingModeIsReadAndABadValueNamed() {
+        assertEquals(true, UcxLink.peerErrors(null));
+        assertEquals(true, UcxLink.peerErrors(" peer"));
+        assertEquals(false, UcxLink.peerErrors("none"));
+        assertEquals("DS4J_UCX_ERROR_HANDLING=fast is not a UCX error handling mode; use peer (default: a lost peer is"
+                + " named at once, TCP within a host) or none (shared memory within a host, a dead peer is named by"
+                + " the collective timeout)", org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> UcxLink.peerErrors("fast")).getMessage());
+    }
+
+    @Test
     void onlyContiguousFloatArraysAreSentWhereTheyLie() {
         INDArray whole = Nd4j.zeros(DataType.FLOAT, 3, 8);
         long base = NativeArrays.address(whole);
