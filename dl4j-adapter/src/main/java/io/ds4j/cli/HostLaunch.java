@@ -23,6 +23,7 @@ final class HostLaunch {
         int port = plan.masterPort() > 0 ? plan.masterPort()
                 : HostFile.isLocal(plan.masterAddr()) ? LaunchCommand.freePort()
                 : io.ds4j.zero.dist.Distributed.DEFAULT_PORT;
+        String master = plan.masterAddr();
         List<String> java = LaunchCommand.javaCommand(plan.command());
         List<Process> ranks = new ArrayList<>();
         List<String> names = new ArrayList<>();
@@ -32,8 +33,8 @@ final class HostLaunch {
             for (HostFile.Host h : hosts) {
                 boolean local = HostFile.isLocal(h.name());
                 for (int l = 0; l < h.slots(); l++, rank++) {
-                    Map<String, String> env = LaunchCommand.rankEnvironment(rank, plan.nproc(), l, h.slots(),
-                            plan.masterAddr(), port);
+                    Map<String, String> env = LaunchCommand.rankEnvironment(rank, plan.nproc(), l, h.slots(), master,
+                            port);
                     ProcessBuilder pb;
                     if (local) {
                         pb = new ProcessBuilder(java);
@@ -55,8 +56,26 @@ final class HostLaunch {
                     + rank + " on host " + host(hosts, rank) + " could not be started: " + e.getMessage(), e);
         }
         err.println("ds4j launch: " + plan.nproc() + " ranks on " + hosts.size() + " host(s), MASTER_ADDR="
-                + plan.masterAddr() + " MASTER_PORT=" + port);
+                + master + " MASTER_PORT=" + port);
         return LaunchCommand.RankProcesses.waitFor(ranks, names, sshHosts, LaunchCommand.GRACE_MS, err);
+    }
+
+    /**
+     * The default master (the first host) as the other hosts must name it: a loopback name ({@code localhost}, 127.x)
+     * of this machine means nothing on another host, so it becomes this machine's host name when any host is remote.
+     */
+    static String reachableMaster(String addr, List<HostFile.Host> hosts) {
+        boolean loopback = addr.equalsIgnoreCase("localhost") || addr.startsWith("127.") || addr.equals("::1");
+        if (!loopback || hosts.stream().allMatch(h -> HostFile.isLocal(h.name()))) {
+            return addr;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("MASTER_ADDR " + addr + " is this machine's loopback, which the other"
+                    + " hosts cannot reach, and this machine's host name is unknown (" + e.getMessage() + "); pass"
+                    + " --master-addr with a name or address the other hosts reach");
+        }
     }
 
     private static String host(List<HostFile.Host> hosts, int rank) {

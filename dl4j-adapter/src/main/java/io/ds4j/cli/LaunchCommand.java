@@ -126,7 +126,8 @@ public final class LaunchCommand implements Command {
             List<HostFile.Host> hosts = HostFile.filter(HostFile.read(hostsFile), include, exclude, hostsFile);
             List<String> shell = List.of(ssh.trim().split("\\s+"));
             return new Plan(hosts.stream().mapToInt(HostFile.Host::slots).sum(), hosts.size(), 0,
-                    addr != null ? addr : hosts.get(0).name(), port, command, hosts, shell);
+                    addr != null ? addr : HostLaunch.reachableMaster(hosts.get(0).name(), hosts), port, command, hosts,
+                    shell);
         }
         if (include != null || exclude != null) {
             throw new IllegalArgumentException("--include and --exclude select hosts of a --hosts file");

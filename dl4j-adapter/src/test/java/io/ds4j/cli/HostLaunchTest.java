@@ -80,6 +80,11 @@ class HostLaunchTest {
         assertTrue(error(List.of("--hosts", dir.resolve("none").toString(), "--", "train")).startsWith("--hosts "
                 + dir.resolve("none") + " cannot be read"));
         assertEquals("'it'\\''s'", HostLaunch.quote("it's"));
+        String me = java.net.InetAddress.getLocalHost().getHostName();
+        assertEquals(me, LaunchCommand.parse(List.of("--hosts", file("mixed", "localhost slots=1\nworker-b slots=1\n")
+                .toString(), "--", "train")).masterAddr(), "a loopback first host is named so the others reach it");
+        assertEquals("localhost", LaunchCommand.parse(List.of("--hosts", file("local", "localhost slots=2\n")
+                .toString(), "--", "train")).masterAddr(), "all local: loopback is fine");
     }
 
     @Test
