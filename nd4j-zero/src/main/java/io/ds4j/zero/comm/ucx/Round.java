@@ -61,20 +61,25 @@ final class Round {
     int send(int peer, long address, long bytes, int ph) {
         int h = track(peer, false);
         long a = bytes == 0 ? link.emptyAddress() : address;
-        requests.add(link.endpoint(peer).sendTaggedNonBlocking(a, bytes, Tags.data(link.rank(), shapeCheck, ph, seq),
-                new UcxCallback() {
-                    @Override
-                    public void onSuccess(UcpRequest request) {
-                        done(h);
-                    }
+        try {
+            post(link.endpoint(peer).sendTaggedNonBlocking(a, bytes, Tags.data(link.rank(), shapeCheck, ph, seq),
+                    new UcxCallback() {
+                        @Override
+                        public void onSuccess(UcpRequest request) {
+                            done(h);
+                        }
 
-                    @Override
-                    public void onError(int status, String message) {
-                        failed(peer, "sending to rank " + peer + " failed (UCX status " + status + ": " + message
-                                + ")");
-                        done(h);
-                    }
-                }));
+                        @Override
+                        public void onError(int status, String message) {
+                            failed(peer, "sending to rank " + peer + " failed (UCX status " + status + ": " + message
+                                    + ")");
+                            done(h);
+                        }
+                    }));
+        } catch (RuntimeException e) { // the endpoint failed before this send could be posted: the peer is gone
+            failed(peer, "sending to rank " + peer + " failed (" + e.getMessage() + ")");
+            done(h);
+        }
         return h;
     }
 
@@ -84,28 +89,36 @@ final class Round {
     }
 
     /**
-     * Receives exactly {@code bytes} from {@code peer} at native {@code address} under {@code ph}; returns its handle. A
-     * message that has already arrived is probed first: jucx 1.12 reports no sender tag or length for a receive that
-     * completes at once.
+     * Receives exactly {@code bytes} from {@code peer} at native {@code address} under {@code ph}; returns its
+     * handle. A message that has already arrived is probed first: jucx 1.12 reports no sender tag or length for a
+     * receive that completes at once.
      */
     int recv(int peer, long address, long bytes, int ph) {
         int h = track(peer, true);
         long a = bytes == 0 ? link.emptyAddress() : address;
         long tag = Tags.data(peer, 0, ph, seq);
-        UcpTagMessage arrived = link.worker().tagProbeNonBlocking(tag, Tags.DATA_MASK, true);
-        if (arrived != null) {
-            checkArrival(peer, arrived.getSenderTag(), arrived.getRecvLength(), bytes);
-            if (arrived.getRecvLength() > bytes) {
-                done(h); // a different collective: the group aborts, the message is left
-                return h;
+        try {
+            UcpTagMessage arrived = link.worker().tagProbeNonBlocking(tag, Tags.DATA_MASK, true);
+            if (arrived != null) {
+                checkArrival(peer, arrived.getSenderTag(), arrived.getRecvLength(), bytes);
+                if (arrived.getRecvLength() > bytes) {
+                    done(h); // a different collective: the group aborts, the message is left
+                    return h;
+                }
+                post(link.worker().recvTaggedMessageNonBlocking(a, bytes, arrived, receiving(h, peer, bytes, false)));
+            } else {
+                post(link.worker().recvTaggedNonBlocking(a, bytes, tag, Tags.DATA_MASK, receiving(h, peer, bytes,
+                        true)));
             }
-            requests.add(link.worker().recvTaggedMessageNonBlocking(a, bytes, arrived, receiving(h, peer, bytes,
-                    false)));
-        } else {
-            requests.add(link.worker().recvTaggedNonBlocking(a, bytes, tag, Tags.DATA_MASK, receiving(h, peer, bytes,
-                    true)));
+        } catch (RuntimeException e) {
+            failed(peer, "receiving from rank " + peer + " failed (" + e.getMessage() + ")");
+            done(h);
         }
         return h;
+    }
+
+    private void post(UcpRequest r) {
+        requests.add(r);
     }
 
     private synchronized int track(int peer, boolean recv) {
