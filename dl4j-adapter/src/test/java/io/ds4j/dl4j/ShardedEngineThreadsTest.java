@@ -21,10 +21,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.activations.BaseActivationFunction;
-import org.nd4j.linalg.activations.impl.ActivationTanH;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -41,23 +38,14 @@ class ShardedEngineThreadsTest {
     /** The threads that ran a forward pass of the network under test (replicas clone the activation). */
     static final Set<Thread> FORWARD = ConcurrentHashMap.newKeySet();
 
-    /** tanh that records its thread, and throws on a pre-activation above 1e20 (a poisoned example). */
-    public static final class RecordingTanh extends BaseActivationFunction {
+    /** {@link ZeroTrainerFailureTest.PoisonedTanh} that also records the thread of each forward pass. */
+    public static final class RecordingTanh extends ZeroTrainerFailureTest.PoisonedTanh {
         private static final long serialVersionUID = 1L;
-        private final ActivationTanH tanh = new ActivationTanH();
 
         @Override
         public INDArray getActivation(INDArray in, boolean training) {
             FORWARD.add(Thread.currentThread());
-            if (in.amaxNumber().doubleValue() > 1e20) {
-                throw new IllegalStateException("poisoned example reached the forward pass");
-            }
-            return tanh.getActivation(in, training);
-        }
-
-        @Override
-        public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
-            return tanh.backprop(in, epsilon);
+            return super.getActivation(in, training);
         }
 
         @Override

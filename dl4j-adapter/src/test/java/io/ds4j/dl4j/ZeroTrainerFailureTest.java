@@ -35,8 +35,11 @@ class ZeroTrainerFailureTest {
 
     private static final double POISON = 1e30;
 
-    /** tanh that throws on a pre-activation above 1e20, which only a poisoned example produces. */
-    public static final class PoisonedTanh extends BaseActivationFunction {
+    /**
+     * tanh that throws on a pre-activation above 1e20, which only a poisoned example produces (also the base of
+     * {@link ShardedEngineThreadsTest.RecordingTanh}).
+     */
+    public static class PoisonedTanh extends BaseActivationFunction {
         private static final long serialVersionUID = 1L;
         private final org.nd4j.linalg.activations.impl.ActivationTanH tanh =
                 new org.nd4j.linalg.activations.impl.ActivationTanH();
