@@ -144,13 +144,19 @@ final class UcxLink implements AutoCloseable {
                 if (endpoints[q] != null && lost.get(q) == null) {
                     ByteBuffer b = ByteBuffer.allocateDirect(m.length).put(0, m); // position 0: jucx sends from it
                     abortOut.add(b);
-                    sent.add(endpoints[q].sendTaggedNonBlocking(UcxUtils.getAddress(b), m.length, Tags.ABORT_TAG,
-                            new UcxCallback() {
-                                @Override
-                                public void onError(int status, String message) {
-                                    // that peer is gone; it cannot be told
-                                }
-                            }));
+                    try {
+                        sent.add(endpoints[q].sendTaggedNonBlocking(UcxUtils.getAddress(b), m.length,
+                                Tags.ABORT_TAG, new UcxCallback() {
+                                    @Override
+                                    public void onError(int status, String message) {
+                                        // that peer is gone; it cannot be told
+                                    }
+                                }));
+                    } catch (RuntimeException gone) {
+                        // UCX refuses to post to an endpoint that already failed (e.g. "Endpoint timeout" once its
+                        // keepalive noticed a killed peer, before the error handler marked it lost): that peer
+                        // cannot be told either, and the raw UCX error must not replace the abort being reported
+                    }
                 }
             }
         }
