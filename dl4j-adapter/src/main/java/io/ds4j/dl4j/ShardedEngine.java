@@ -128,6 +128,9 @@ final class ShardedEngine implements StageEngine {
         RankWorker worker = workers.get(comm.rank() - firstRank);
         LossScale used = worker.precision().scale();
         double score = worker.step(step.forRank(comm.rank(), worldSize), step.examples(), iteration, epoch);
+        // the step ends when every rank has finished its part: rank 0's listeners may save a checkpoint, which reads
+        // every rank's master and optimizer state (without this, a rank still applying its update raced the save)
+        comm.barrier();
         if (comm.rank() != firstRank) {
             return null;
         }
