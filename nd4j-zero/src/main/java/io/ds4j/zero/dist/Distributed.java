@@ -16,11 +16,13 @@ import java.util.Objects;
  *       {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT};</li>
  *   <li>Open MPI's {@code mpirun}: {@code OMPI_COMM_WORLD_RANK}, {@code OMPI_COMM_WORLD_SIZE},
  *       {@code OMPI_COMM_WORLD_LOCAL_RANK}, {@code OMPI_COMM_WORLD_LOCAL_SIZE};</li>
- *   <li>Slurm's {@code srun}: {@code SLURM_PROCID}, {@code SLURM_NTASKS}, {@code SLURM_LOCALID},
- *       {@code SLURM_NTASKS_PER_NODE}; the master defaults to the first host of {@code SLURM_JOB_NODELIST}.</li>
+ *   <li>Slurm's {@code srun}: {@code SLURM_PROCID}, {@code SLURM_NTASKS}, {@code SLURM_LOCALID}, and this host's
+ *       count in {@code SLURM_STEP_TASKS_PER_NODE}; the master defaults to the first host of the step's node list
+ *       and the port to one derived from {@code SLURM_JOB_ID} ({@link SlurmEnvironment}).</li>
  * </ol>
  * Without any of them the process is a world of one. {@code MASTER_ADDR} and {@code MASTER_PORT} are read under
- * every launcher ({@code mpirun -x MASTER_ADDR=...}); the port defaults to {@value #DEFAULT_PORT} as in PyTorch.
+ * every launcher ({@code mpirun -x MASTER_ADDR=...}); the port defaults to {@value #DEFAULT_PORT} as in PyTorch
+ * (under Slurm, to {@code 15000 + SLURM_JOB_ID % 10000}).
  *
  * @param rank           this process's rank, {@code 0 <= rank < worldSize}
  * @param worldSize      the number of ranks (processes)

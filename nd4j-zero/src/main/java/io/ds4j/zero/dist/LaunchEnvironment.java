@@ -41,27 +41,22 @@ final class LaunchEnvironment {
         int rank = whole(vars, l.rank(), null);
         int size = whole(vars, l.size(), null);
         int localRank = whole(vars, l.localRank(), rank);
-        int localSize = localSize(vars, l, size);
+        boolean slurm = l.name().equals("Slurm");
+        if (slurm) {
+            SlurmEnvironment.requireTask(env, size);
+        }
+        int localSize = slurm ? SlurmEnvironment.localSize(env, size) : whole(vars, l.localSize(), size);
         String addr = value(overrides, env, "MASTER_ADDR");
-        if (addr == null && l.name().equals("Slurm")) {
-            addr = HostList.first(env.get("SLURM_JOB_NODELIST"));
+        if (addr == null && slurm) {
+            addr = SlurmEnvironment.master(env);
         }
         String port = value(overrides, env, "MASTER_PORT");
-        int p = port == null ? Distributed.DEFAULT_PORT : parse("MASTER_PORT", port);
+        int p = port != null ? parse("MASTER_PORT", port)
+                : slurm ? SlurmEnvironment.port(env) : Distributed.DEFAULT_PORT;
         if (localRank >= localSize) { // launchers that do not set the local size: one process per host
             localSize = localRank + 1;
         }
         return new Distributed(rank, size, localRank, localSize, addr, p, source, timeout);
-    }
-
-    private static int localSize(Map<String, String> vars, Launcher l, int size) {
-        String v = vars.get(l.localSize());
-        if (v == null) {
-            return size;
-        }
-        // Slurm writes SLURM_NTASKS_PER_NODE as "4" or "4(x2)" or "2,1": the count of this host is not always there
-        String head = v.split("[,(]")[0].trim();
-        return parse(l.localSize(), head);
     }
 
     private static String value(Map<String, String> overrides, Map<String, String> env, String key) {

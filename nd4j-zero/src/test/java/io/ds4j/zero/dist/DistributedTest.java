@@ -45,6 +45,74 @@ class DistributedTest {
         assertEquals("n3-ib", HostList.first("n[3-4]-ib"));
     }
 
+    /** What srun (Slurm 22.05) set for task 1 of {@code srun -n 2} on host vm in job 2, as recorded there. */
+    private static Map<String, String> srunTask1() {
+        return Map.of("SLURM_JOB_ID", "2", "SLURM_STEP_ID", "0", "SLURM_PROCID", "1", "SLURM_NTASKS", "2",
+                "SLURM_LOCALID", "1", "SLURM_NODEID", "0", "SLURM_STEP_TASKS_PER_NODE", "2", "SLURM_TASKS_PER_NODE",
+                "2", "SLURM_STEP_NODELIST", "vm", "SLURM_JOB_NODELIST", "vm");
+    }
+
+    @Test
+    void srunWithoutMasterVariablesTakesTheStepsFirstHostAndAPortFromTheJobId() {
+        assertEquals(new Distributed(1, 2, 1, 2, "vm", 15002, "Slurm (SLURM_PROCID, SLURM_NTASKS)",
+                Distributed.DEFAULT_TIMEOUT), Distributed.fromEnvironment(Map.of(), srunTask1()));
+        Map<String, String> env = new java.util.HashMap<>(srunTask1());
+        env.put("SLURM_JOB_ID", "1234567");
+        assertEquals(15000 + 4567, Distributed.fromEnvironment(Map.of(), env).masterPort(),
+                "the last four digits of the job id: two jobs on one host rarely share a port");
+        env.putAll(Map.of("MASTER_ADDR", "head", "MASTER_PORT", "29600"));
+        Distributed set = Distributed.fromEnvironment(Map.of(), env);
+        assertEquals("head", set.masterAddr(), "MASTER_ADDR wins over the node list");
+        assertEquals(29600, set.masterPort(), "MASTER_PORT wins over the job id");
+        env.remove("MASTER_ADDR");
+        env.putAll(Map.of("SLURM_STEP_NODELIST", "n[12-13]", "SLURM_JOB_NODELIST", "n[10-13]"));
+        assertEquals("n12", Distributed.fromEnvironment(Map.of(), env).masterAddr(),
+                "a step on some of the job's hosts: rank 0 runs on the step's first host");
+    }
+
+    @Test
+    void srunOnSeveralHostsTakesThisHostsTaskCount() {
+        Map<String, String> env = new java.util.HashMap<>(srunTask1());
+        // srun -n 7 over 3 hosts, 3+3+1 tasks: the task on the third host (node 2) is alone there
+        env.putAll(Map.of("SLURM_PROCID", "6", "SLURM_NTASKS", "7", "SLURM_LOCALID", "0", "SLURM_NODEID", "2",
+                "SLURM_STEP_TASKS_PER_NODE", "3(x2),1"));
+        assertEquals(1, Distributed.fromEnvironment(Map.of(), env).localWorldSize());
+        env.put("SLURM_NODEID", "1");
+        env.put("SLURM_LOCALID", "2");
+        assertEquals(3, Distributed.fromEnvironment(Map.of(), env).localWorldSize());
+        assertEquals(3, SlurmEnvironment.tasksAt("k", "2,3(x4),1", 4));
+        assertEquals(1, SlurmEnvironment.tasksAt("k", "2,3(x4),1", 5));
+        env.put("SLURM_NODEID", "3");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Distributed.fromEnvironment(Map.of(), env));
+        assertEquals("SLURM_STEP_TASKS_PER_NODE=3(x2),1 lists 3 host(s) but SLURM_NODEID is 3; set LOCAL_WORLD_SIZE"
+                + " (with RANK, WORLD_SIZE, LOCAL_RANK) instead", e.getMessage());
+        env.put("SLURM_STEP_TASKS_PER_NODE", "3(x");
+        e = assertThrows(IllegalArgumentException.class, () -> Distributed.fromEnvironment(Map.of(), env));
+        assertTrue(e.getMessage().startsWith("SLURM_STEP_TASKS_PER_NODE=3(x is not Slurm's 'N(xK),M' list"),
+                e.getMessage());
+    }
+
+    @Test
+    void aBatchScriptIsNotATaskOfSrun() {
+        // what sbatch -n 2 gave its script (job 4): rank variables of the job, but no step
+        Map<String, String> batch = Map.of("SLURM_JOB_ID", "4", "SLURM_PROCID", "0", "SLURM_NTASKS", "2",
+                "SLURM_LOCALID", "0", "SLURM_NODEID", "0", "SLURM_TASKS_PER_NODE", "2", "SLURM_JOB_NODELIST", "vm");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Distributed.fromEnvironment(Map.of(), batch));
+        assertTrue(e.getMessage().startsWith("SLURM_PROCID=0 and SLURM_NTASKS=2 come from the batch script of Slurm"
+                + " job 4 (SLURM_STEP_ID is not set), which is one process, not a task started by srun; start the"
+                + " ranks with srun"), e.getMessage());
+        Map<String, String> one = new java.util.HashMap<>(batch);
+        one.put("SLURM_NTASKS", "1");
+        one.put("SLURM_TASKS_PER_NODE", "1");
+        assertEquals(1, Distributed.fromEnvironment(Map.of(), one).worldSize(), "sbatch -n 1: a world of one");
+        Map<String, String> launched = new java.util.HashMap<>(batch);
+        launched.putAll(Map.of("RANK", "1", "WORLD_SIZE", "2", "MASTER_ADDR", "vm"));
+        assertEquals(1, Distributed.fromEnvironment(Map.of(), launched).rank(),
+                "ds4j launch inside the batch script: its torchrun variables come first");
+    }
+
     @Test
     void theOrderIsExplicitThenTorchrunThenMpiThenSlurm() {
         Map<String, String> all = Map.of("RANK", "1", "WORLD_SIZE", "2", "OMPI_COMM_WORLD_RANK", "2",
