@@ -124,7 +124,7 @@ public final class LaunchCommand implements Command {
                         + " --nproc, --nnodes and --node-rank");
             }
             List<HostFile.Host> hosts = HostFile.filter(HostFile.read(hostsFile), include, exclude, hostsFile);
-            List<String> shell = List.of(ssh.trim().split("\\s+"));
+            List<String> shell = HostLaunch.words(ssh);
             return new Plan(hosts.stream().mapToInt(HostFile.Host::slots).sum(), hosts.size(), 0,
                     addr != null ? addr : HostLaunch.reachableMaster(hosts.get(0).name(), hosts), port, command, hosts,
                     shell);
@@ -221,6 +221,7 @@ public final class LaunchCommand implements Command {
                 for (Process p : List.copyOf(running)) {
                     if (!p.isAlive()) {
                         running.remove(p);
+                        closeInput(p); // a remote shell's input: what it left behind on its host stops reading
                         int i = ranks.indexOf(p);
                         String host = sshHosts == null ? null : sshHosts.get(i);
                         if (p.exitValue() == 255 && host != null) {
@@ -248,6 +249,14 @@ public final class LaunchCommand implements Command {
                 }
             }
             return status;
+        }
+
+        private static void closeInput(Process p) {
+            try {
+                p.getOutputStream().close();
+            } catch (java.io.IOException e) {
+                // already closed: nothing waits on it
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -113,5 +114,79 @@ class HostLaunchTest {
         String log = err.toString(StandardCharsets.UTF_8);
         assertEquals(255, status, log);
         assertTrue(log.contains("rank 0 on host down-b: cannot reach host down-b over ssh (exit status 255)"), log);
+    }
+
+    @Test
+    void theRemoteShellCommandIsSplitAsAShellWould() throws Exception {
+        assertEquals(List.of("ssh", "-i", "/keys/my key", "-o", "BatchMode=yes", "a b\"c"),
+                HostLaunch.words("  ssh -i '/keys/my key' -o BatchMode=yes \"a b\\\"c\" "));
+        assertEquals(List.of("ssh", "-F", "/a dir/cfg"), HostLaunch.words("ssh -F /a\\ dir/cfg"));
+        assertTrue(error(List.of("--hosts", file("h", "worker-a slots=1\n").toString(), "--ssh",
+                "ssh -i '/keys", "--", "train")).startsWith(
+                "--ssh / DS4J_SSH 'ssh -i '/keys' has an unclosed '"));
+    }
+
+    /**
+     * What sshd's login shell gets: the launcher's DS4J_* and UCX_* variables with the rank's (nothing else of its
+     * environment), and a missing working directory or java named with the host, run here by sh as sshd would.
+     */
+    @Test
+    void theRemoteCommandCarriesTheEnvironmentAndNamesWhatTheHostLacks() throws Exception {
+        Map<String, String> env = HostLaunch.forwarded(Map.of("DS4J_RENDEZVOUS_TIMEOUT_S", "7", "UCX_TLS", "tcp",
+                "PATH", "/launcher/bin", "RANK", "9"), LaunchCommand.rankEnvironment(1, 2, 1, 2, "h", 29500));
+        assertEquals(Map.of("DS4J_RENDEZVOUS_TIMEOUT_S", "7", "UCX_TLS", "tcp", "RANK", "1", "WORLD_SIZE", "2",
+                "LOCAL_RANK", "1", "LOCAL_WORLD_SIZE", "2", "MASTER_ADDR", "h", "MASTER_PORT", "29500"), env);
+        Path spaced = Files.createDirectories(dir.resolve("a dir's $HOME"));
+        String printed = remote(spaced, env, List.of("/bin/sh", "-c", "pwd; echo $DS4J_RENDEZVOUS_TIMEOUT_S $RANK"));
+        assertEquals("0\n" + spaced + "\n7 1\n", printed);
+        String noDir = remote(dir.resolve("gone"), env, List.of("/bin/sh", "-c", "true"));
+        assertTrue(noDir.startsWith("1\nds4j launch: host ") && noDir.contains(" has no directory " + dir.resolve(
+                "gone") + " (the launcher's working directory)"), noDir);
+        String none = remoteWithoutJava(spaced, env, List.of("/no/jdk/bin/java", "-version"));
+        assertTrue(none.startsWith("127\nds4j launch: host ") && none.contains(" has no java at /no/jdk/bin/java nor"
+                + " on its PATH"), none);
+    }
+
+    private static String remote(Path cwd, Map<String, String> env, List<String> java) throws Exception {
+        return run(List.of("sh", "-c", HostLaunch.remoteCommand(cwd, env, java)));
+    }
+
+    /** The same with a PATH that has hostname but no java, as on a host without java. */
+    private String remoteWithoutJava(Path cwd, Map<String, String> env, List<String> java) throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Files.createSymbolicLink(bin.resolve("hostname"), Path.of("/bin/hostname"));
+        return run(List.of("/usr/bin/env", "PATH=" + bin, "/bin/sh", "-c", HostLaunch.remoteCommand(cwd, env, java)));
+    }
+
+    private static String run(List<String> cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return p.waitFor() + "\n" + out;
+    }
+
+    /** A rank whose remote shell's input closes (its ssh stopped) is stopped; one that ends keeps its status. */
+    @Test
+    void theRemoteCommandStopsTheRankWhenItsInputCloses() throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", HostLaunch.remoteCommand(dir, Map.of(), List.of("/bin/sh", "-c",
+                "echo started; exec sleep 60"))).redirectErrorStream(true).start();
+        assertEquals("started", new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                StandardCharsets.UTF_8)).readLine());
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "stopped within 10 s, not after 60 s");
+        assertEquals(143, p.exitValue(), "java's status after SIGTERM");
+        assertEquals("3\n", run(List.of("sh", "-c", HostLaunch.remoteCommand(dir, Map.of(), List.of("/bin/sh", "-c",
+                "exit 3"))))); // its input still open
+    }
+
+    /** Whether {@code condition} holds within 10 s. */
+    static boolean eventually(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
     }
 }
