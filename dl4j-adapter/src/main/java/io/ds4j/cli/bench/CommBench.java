@@ -96,6 +96,7 @@ public final class CommBench {
         }
         Map<String, List<CommProbe.Sample>> samples = new LinkedHashMap<>();
         Map<Long, List<Double>> reference = new LinkedHashMap<>();
+        List<CommProbe.Split> splits = new ArrayList<>();
         for (int round = 1; round <= plan.rounds(); round++) {
             err.printf(Locale.ROOT, "bench comm: round %d of %d%n", round, plan.rounds());
             if (perftest.isPresent()) {
@@ -106,13 +107,13 @@ public final class CommBench {
             }
             samples.computeIfAbsent("threads", k -> new ArrayList<>()).addAll(threads(plan));
             if (ucx) {
-                samples.computeIfAbsent("ucx", k -> new ArrayList<>()).addAll(processes(plan));
+                samples.computeIfAbsent("ucx", k -> new ArrayList<>()).addAll(processes(plan, splits));
             }
         }
         String mode = System.getenv().getOrDefault("DS4J_UCX_ERROR_HANDLING", "peer");
         return new CommReport(TrainBench.machine() + "; DS4J_UCX_ERROR_HANDLING=" + mode + (mode.trim().equals("none")
                 ? " (UCX may use shared memory between the processes)" : " (UCX's peer error handling: TCP between"
-                + " processes of one host)"), WORLD, plan.sizes(), samples, reference, new double[] {before,
+                + " processes of one host)"), WORLD, plan.sizes(), samples, reference, splits, new double[] {before,
                 load()});
     }
 
@@ -121,8 +122,8 @@ public final class CommBench {
         return Ranks.run(group, c -> CommProbe.measure(c, plan.sizes(), false, plan.iterations())).get(0);
     }
 
-    /** Two {@link CommProbe} child JVMs meeting at a free port of 127.0.0.1; rank 0's samples. */
-    private static List<CommProbe.Sample> processes(Plan plan) throws IOException {
+    /** Two {@link CommProbe} child JVMs meeting at a free port of 127.0.0.1; rank 0's samples (and its splits). */
+    private static List<CommProbe.Sample> processes(Plan plan, List<CommProbe.Split> splits) throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -155,6 +156,7 @@ public final class CommBench {
                         + (res.timedOut() ? ", timed out" : "") + "): " + res.lastErrorLine());
             }
             out.addAll(CommProbe.parse(res.stdout()));
+            splits.addAll(CommProbe.parseSplits(res.stdout()));
         }
         return out;
     }

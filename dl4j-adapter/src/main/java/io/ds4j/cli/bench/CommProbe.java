@@ -4,6 +4,7 @@ import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.dist.Distributed;
 import io.ds4j.zero.dist.ProcessGroup;
 import io.ds4j.zero.comm.ucx.UcxCollectives;
+import io.ds4j.zero.comm.ucx.UcxProfile;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,7 +18,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * One rank of {@code ds4j bench comm}: times all-reduce, reduce-scatter and all-gather of each size on its
  * {@link Collectives}, through Java arrays ({@code float[]}, what the engine passes) and, for UCX, through ND4J arrays
  * (sent from their own off-heap memory). As a child JVM ({@link #main}) it is one UCX rank process and prints its
- * samples as {@code sample,<collective>,<path>,<bytes>,<seconds>} lines (rank 0 only).
+ * samples as {@code sample,<collective>,<path>,<bytes>,<seconds>} lines and where its time went as
+ * {@code profile,<collective>,<path>,<bytes>,<collectives>,<total>,<moving>,<polling>,<summing>,<staging>} lines
+ * ({@link UcxProfile}, nanoseconds; rank 0 only).
  */
 public final class CommProbe {
     /** The collectives, in table order. */
@@ -33,6 +36,13 @@ public final class CommProbe {
      * @param seconds    wall time on rank 0, from after a barrier to the collective's return
      */
     record Sample(String collective, String path, long bytes, double seconds) {
+    }
+
+    /**
+     * Where a UCX rank's time went over the timed repetitions of one collective, path and size (not the barriers
+     * between them).
+     */
+    record Split(String collective, String path, long bytes, UcxProfile profile) {
     }
 
     private CommProbe() {
@@ -51,6 +61,11 @@ public final class CommProbe {
      * @return the samples (rank 0's are the reported ones)
      */
     static List<Sample> measure(Collectives c, List<Long> sizes, boolean nd4j, int fixed) {
+        return measure(c, sizes, nd4j, fixed, new ArrayList<>());
+    }
+
+    /** As {@link #measure(Collectives, List, boolean, int)}; a UCX group also adds its {@link Split}s to splits. */
+    static List<Sample> measure(Collectives c, List<Long> sizes, boolean nd4j, int fixed, List<Split> splits) {
         List<Sample> out = new ArrayList<>();
         int n = c.worldSize();
         for (long bytes : sizes) {
@@ -60,16 +75,16 @@ public final class CommProbe {
             float[] full = new float[len];
             Arrays.fill(full, 1f + c.rank());
             float[] part = new float[shard];
-            time(out, c, "all-reduce", "float[]", bytes, iters, () -> c.allReduceSum(full, 0, len));
-            time(out, c, "reduce-scatter", "float[]", bytes, iters, () -> c.reduceScatterSum(full, 0, shard, part, 0,
+            time(out, splits, c, "all-reduce", "float[]", bytes, iters, () -> c.allReduceSum(full, 0, len));
+            time(out, splits, c, "reduce-scatter", "float[]", bytes, iters, () -> c.reduceScatterSum(full, 0, shard, part, 0,
                     shard));
-            time(out, c, "all-gather", "float[]", bytes, iters, () -> c.allGather(part, 0, full, 0, shard, shard));
+            time(out, splits, c, "all-gather", "float[]", bytes, iters, () -> c.allGather(part, 0, full, 0, shard, shard));
             if (nd4j) {
                 INDArray a = Nd4j.valueArrayOf(new long[] {len}, 1f + c.rank(), DataType.FLOAT);
                 INDArray s = Nd4j.zeros(DataType.FLOAT, shard);
-                time(out, c, "all-reduce", "INDArray", bytes, iters, () -> c.allReduceSum(a));
-                time(out, c, "reduce-scatter", "INDArray", bytes, iters, () -> c.reduceScatterSum(a, s));
-                time(out, c, "all-gather", "INDArray", bytes, iters, () -> c.allGather(s, a));
+                time(out, splits, c, "all-reduce", "INDArray", bytes, iters, () -> c.allReduceSum(a));
+                time(out, splits, c, "reduce-scatter", "INDArray", bytes, iters, () -> c.reduceScatterSum(a, s));
+                time(out, splits, c, "all-gather", "INDArray", bytes, iters, () -> c.allGather(s, a));
                 a.close();
                 s.close();
             }
@@ -77,14 +92,25 @@ public final class CommProbe {
         return out;
     }
 
-    private static void time(List<Sample> out, Collectives c, String collective, String path, long bytes, int iters,
-            Runnable op) {
+    private static void time(List<Sample> out, List<Split> splits, Collectives c, String collective, String path,
+            long bytes, int iters, Runnable op) {
         op.run(); // warm-up: buffers, connections, JIT
+        UcxCollectives ucx = c instanceof UcxCollectives u ? u : null;
+        UcxProfile profile = UcxProfile.EMPTY;
         for (int i = 0; i < iters; i++) {
             c.barrier();
+            if (ucx != null) {
+                ucx.resetProfile();
+            }
             long t0 = System.nanoTime();
             op.run();
             out.add(new Sample(collective, path, bytes, (System.nanoTime() - t0) / 1e9));
+            if (ucx != null) {
+                profile = profile.plus(ucx.profile());
+            }
+        }
+        if (ucx != null) {
+            splits.add(new Split(collective, path, bytes, profile));
         }
     }
 
@@ -100,10 +126,18 @@ public final class CommProbe {
                 .withTimeout(Duration.ofSeconds(120));
         List<Long> sizes = Arrays.stream(args[3].split(",")).map(Long::parseLong).toList();
         try (UcxCollectives c = ProcessGroup.connect(d, "bench comm " + args[3], Duration.ofSeconds(120))) {
-            for (Sample s : measure(c, sizes, true, Integer.parseInt(args[4]))) {
+            List<Split> splits = new ArrayList<>();
+            for (Sample s : measure(c, sizes, true, Integer.parseInt(args[4]), splits)) {
                 if (rank == 0) {
                     System.out.printf(Locale.ROOT, "sample,%s,%s,%d,%.9f%n", s.collective(), s.path(), s.bytes(),
                             s.seconds());
+                }
+            }
+            for (Split s : splits) {
+                UcxProfile p = s.profile();
+                if (rank == 0) {
+                    System.out.printf(Locale.ROOT, "profile,%s,%s,%d,%d,%d,%d,%d,%d,%d%n", s.collective(), s.path(),
+                            s.bytes(), p.collectives(), p.total(), p.moving(), p.polling(), p.summing(), p.staging());
                 }
             }
         } catch (RuntimeException e) {
@@ -111,6 +145,20 @@ public final class CommProbe {
             System.exit(3);
         }
         System.exit(0);
+    }
+
+    /** Parses a child's {@code profile,...} lines. */
+    static List<Split> parseSplits(List<String> lines) {
+        List<Split> out = new ArrayList<>();
+        for (String l : lines) {
+            if (l.startsWith("profile,")) {
+                String[] f = l.split(",");
+                out.add(new Split(f[1], f[2], Long.parseLong(f[3]), new UcxProfile(Long.parseLong(f[4]),
+                        Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]),
+                        Long.parseLong(f[9]))));
+            }
+        }
+        return out;
     }
 
     /** Parses a child's {@code sample,...} lines. */

@@ -1,5 +1,6 @@
 package io.ds4j.cli.bench;
 
+import io.ds4j.zero.comm.ucx.UcxProfile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,10 +22,11 @@ import org.knowm.xchart.style.Styler;
  * @param sizes      vector sizes in bytes
  * @param samples    every timed collective, by contender ({@code threads}, {@code ucx}; {@code path} tells the API)
  * @param perftest   ucx_perftest's tag bandwidth per size in bytes/s, each repeat (empty when not run)
+ * @param splits     where UCX rank 0's time went, per collective, path, size and round
  * @param load       the load average (1 minute) before and after the run
  */
 record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, List<CommProbe.Sample>> samples,
-        Map<Long, List<Double>> perftest, double[] load) {
+        Map<Long, List<Double>> perftest, List<CommProbe.Split> splits, double[] load) {
     /** The columns: contender and path, in table order. */
     static final List<String[]> COLUMNS = List.of(new String[] {"threads", "float[]"},
             new String[] {"ucx", "float[]"}, new String[] {"ucx", "INDArray"});
@@ -110,6 +112,41 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
         }
         sb.append("bus bandwidth = size / time x 2(N-1)/N (all-reduce) or (N-1)/N (reduce-scatter, all-gather);"
                 + " ucx_perftest: -t tag_bw, one process streaming messages of that size to another on 127.0.0.1\n");
+        if (!splits.isEmpty()) {
+            sb.append(profileTable());
+        }
+        return sb.toString();
+    }
+
+    /** Where UCX rank 0's all-reduce time went, summed over every timed repetition of every round. */
+    private String profileTable() {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%nWhere the UCX all-reduce's time goes (rank"
+                + " 0, every timed repetition; %% of its time in the collective):%n%n"));
+        sb.append("| path | size | UCX moving bytes | waiting for the peer | rank-order sum | staging copies | other |"
+                + " UCX rate while moving | ucx_perftest tag |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (String path : List.of("float[]", "INDArray")) {
+            for (long bytes : sizes) {
+                UcxProfile p = UcxProfile.EMPTY;
+                for (CommProbe.Split s : splits) {
+                    if (s.collective().equals("all-reduce") && s.path().equals(path) && s.bytes() == bytes) {
+                        p = p.plus(s.profile());
+                    }
+                }
+                if (p.collectives() == 0) {
+                    continue;
+                }
+                double t = Math.max(1, p.total());
+                double moved = 2.0 * (worldSize - 1) / worldSize * bytes * p.collectives(); // received per rank
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %s | %s |%n",
+                        path, size(bytes), 100 * p.moving() / t, 100 * p.polling() / t, 100 * p.summing() / t,
+                        100 * p.staging() / t, 100 * p.other() / t, gbps(p.moving() == 0 ? Double.NaN : moved
+                        / (p.moving() / 1e9)), gbps(perftest(bytes))));
+            }
+        }
+        sb.append("UCX moving bytes: in worker progress calls that advanced a message (within a host UCX copies the"
+                + " bytes there); waiting: progress calls that found nothing, and backing off; UCX rate while moving:"
+                + " the bytes each rank receives, 2(N-1)/N x size, over the time moving them; GB/s\n");
         return sb.toString();
     }
 

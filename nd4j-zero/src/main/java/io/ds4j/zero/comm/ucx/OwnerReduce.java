@@ -25,8 +25,6 @@ final class OwnerReduce {
     private final int n;
     private final long[] block;
     private final int[] len;
-    private final float[] acc = new float[RankOrderSum.CHUNK];
-    private final float[] tmp = new float[RankOrderSum.CHUNK];
 
     private OwnerReduce(Round round, int rank, long[] block, int[] len) {
         this.round = round;
@@ -74,7 +72,9 @@ final class OwnerReduce {
             boolean quiet = round.poll();
             boolean moved = false;
             while (summed < k && arrived(contributions, summed)) {
+                long t0 = System.nanoTime();
                 sum(summed, mine, out, scratch);
+                round.meter().sum(System.nanoTime() - t0);
                 for (int q = 0; q < n && gather; q++) {
                     if (q != rank) {
                         round.send(q, out + 4L * summed * CHUNK, 4L * size(mine, summed), SUMS);
@@ -94,7 +94,7 @@ final class OwnerReduce {
                 return;
             }
             if (!moved) {
-                Backoff.pause(round.idle());
+                round.pause();
             } else {
                 round.moved();
             }
@@ -119,22 +119,25 @@ final class OwnerReduce {
         return true;
     }
 
-    /** {@code out} chunk c = the rank-order sum of chunk c of every rank's own-block contribution. */
+    /**
+     * {@code out} chunk c = the rank-order sum of chunk c of every rank's own-block contribution, in native memory.
+     * When {@code out} is this rank's own contribution and rank 0 and 1 come before it, the sum would overwrite it
+     * before it is added: then it accumulates over rank 0's contribution (already received here) and is copied out.
+     */
     private void sum(int c, int mine, long out, long scratch) {
         int from = c * CHUNK;
         int count = size(mine, c);
-        FloatBuffer dst = floats(out + 4L * from, count);
         FloatBuffer[] src = new FloatBuffer[n];
         for (int q = 0; q < n; q++) {
             long a = q == rank ? block[rank] + 4L * from : scratch + 4 * ((long) slot(q) * mine + from);
             src[q] = floats(a, count);
         }
-        for (int at = 0; at < count; at += acc.length) {
-            int m = Math.min(acc.length, count - at);
-            for (int q = 0; q < n; q++) {
-                RankOrderSum.add(q == 0, src[q], at, acc, tmp, m);
-            }
-            dst.put(at, acc, 0, m);
+        FloatBuffer dst = floats(out + 4L * from, count);
+        if (rank >= 2 && out == block[rank]) {
+            RankOrderSum.sum(src, src[0], count);
+            dst.put(0, src[0], 0, count);
+        } else {
+            RankOrderSum.sum(src, dst, count);
         }
     }
 

@@ -186,8 +186,20 @@ final class Round {
     /** Progresses until every message of the round is done; see the class comment for how it fails. */
     void await() {
         while (!poll()) {
-            Backoff.pause(idle());
+            pause();
         }
+    }
+
+    /** Backs off after nothing moved ({@link Backoff}), counted as waiting in the profile. */
+    void pause() {
+        long t0 = System.nanoTime();
+        Backoff.pause(idle());
+        link.meter().pause(System.nanoTime() - t0);
+    }
+
+    /** The profile this round's time goes to. */
+    UcxProfile.Meter meter() {
+        return link.meter();
     }
 
     /**
@@ -224,7 +236,7 @@ final class Round {
     }
 
     /** How long nothing has moved in this round (for {@link Backoff#pause(long)}). */
-    long idle() {
+    private long idle() {
         return System.nanoTime() - lastMoved;
     }
 

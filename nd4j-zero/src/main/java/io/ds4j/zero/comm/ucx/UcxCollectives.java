@@ -122,14 +122,23 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
 
     @Override
     public void allReduceSum(float[] data, int offset, int length) {
+        long t0 = System.nanoTime();
         Checks.range(rank, "allReduceSum data", data, offset, length);
         FloatBuffer s = sendFloats(length);
+        long c0 = System.nanoTime();
         s.put(0, data, offset, length);
+        staged(c0);
         allReduceInPlace(UcxUtils.getAddress(send), length, "allReduceSum(length=" + length + ")");
+        long c1 = System.nanoTime();
         s.get(0, data, offset, length);
+        staged(c1);
+        link.meter().collective(System.nanoTime() - t0);
     }
 
-    /** The all-reduce of {@code length} floats at native {@code address}, in place ({@link OwnerReduce}). */
+    /**
+     * The all-reduce of {@code length} floats at native {@code address}, in place ({@link OwnerReduce}); its time goes
+     * to the caller's profile entry.
+     */
     void allReduceInPlace(long address, int length, String op) {
         int check = Tags.shapeCheck(CollectiveKind.ALL_REDUCE.ordinal(), length, 0, -1);
         link.throwIfAborted(op);
@@ -145,7 +154,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
             OwnerReduce.run(link.round(op, check, 0, id), rank, block, len, block[rank], UcxUtils.getAddress(recv),
                     true);
         }
-        count(CollectiveKind.ALL_REDUCE, 2L * (length - len[rank]), 4);
+        count(-1, CollectiveKind.ALL_REDUCE, 2L * (length - len[rank]), 4);
     }
 
     /**
@@ -168,6 +177,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     @Override
     public void reduceScatterSum(float[] input, int inputOffset, int stride, float[] output, int outputOffset,
             int length) {
+        long t0 = System.nanoTime();
         Checks.strided(rank, n, "reduceScatterSum input", input, inputOffset, stride, length);
         Checks.range(rank, "reduceScatterSum output", output, outputOffset, length);
         String op = "reduceScatterSum(length=" + length + ", stride=" + stride + ")";
@@ -175,16 +185,21 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         link.throwIfAborted(op);
         long id = seq++;
         FloatBuffer s = sendFloats((long) n * length);
+        long c0 = System.nanoTime();
         for (int q = 0; q < n; q++) {
             s.put(q * length, input, inputOffset + q * stride, length);
         }
+        staged(c0);
         ownerSum(op, check, id, UcxUtils.getAddress(send), 4L * length, length, -1, -1);
+        long c1 = System.nanoTime();
         s.get(rank * length, output, outputOffset, length);
-        count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+        staged(c1);
+        count(t0, CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
     }
 
     @Override
     public void allGather(float[] input, int inputOffset, float[] output, int outputOffset, int stride, int length) {
+        long t0 = System.nanoTime();
         Checks.range(rank, "allGather input", input, inputOffset, length);
         Checks.strided(rank, n, "allGather output", output, outputOffset, stride, length);
         String op = "allGather(length=" + length + ", stride=" + stride + ")";
@@ -192,16 +207,21 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         link.throwIfAborted(op);
         long id = seq++;
         FloatBuffer s = sendFloats((long) n * length);
+        long c0 = System.nanoTime();
         s.put(rank * length, input, inputOffset, length);
+        staged(c0);
         swapSlots(link.round(op, check, 0, id), UcxUtils.getAddress(send), 4L * length);
+        long c1 = System.nanoTime();
         for (int q = 0; q < n; q++) {
             s.get(q * length, output, outputOffset + q * stride, length);
         }
-        count(CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+        staged(c1);
+        count(t0, CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
     }
 
     @Override
     public void broadcast(float[] data, int offset, int length, int root) {
+        long t0 = System.nanoTime();
         Checks.root(n, "broadcast", root);
         Checks.range(rank, "broadcast data", data, offset, length);
         String op = "broadcast(length=" + length + ", root=" + root + ")";
@@ -225,12 +245,13 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         if (rank != root) {
             s.get(0, data, offset, length);
         }
-        count(CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
+        count(t0, CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
     }
 
     /** Only the root receives and sums (rank order, bit-identical to the all-reduce); the others send once. */
     @Override
     public void reduceSum(float[] data, int offset, int length, int root) {
+        long t0 = System.nanoTime();
         Checks.root(n, "reduceSum", root);
         Checks.range(rank, "reduceSum data", data, offset, length);
         String op = "reduceSum(length=" + length + ", root=" + root + ")";
@@ -243,7 +264,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         if (rank == root) {
             s.get(0, data, offset, length);
         }
-        count(CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
+        count(t0, CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
     }
 
     /** From and into {@code data}'s own off-heap memory when it is contiguous FLOAT (C order); else via the heap. */
@@ -254,7 +275,9 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
             Collectives.super.allReduceSum(data);
             return;
         }
+        long t0 = System.nanoTime();
         allReduceInPlace(a, (int) data.length(), "allReduceSum(length=" + data.length() + ")");
+        link.meter().collective(System.nanoTime() - t0);
         Reference.reachabilityFence(data);
     }
 
@@ -267,12 +290,13 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
             Collectives.super.reduceScatterSum(input, output);
             return;
         }
+        long t0 = System.nanoTime();
         int length = (int) output.length();
         String op = "reduceScatterSum(length=" + length + ", stride=" + length + ")";
         link.throwIfAborted(op);
         ownerSum(op, Tags.shapeCheck(CollectiveKind.REDUCE_SCATTER.ordinal(), length, length, -1), seq++, in,
                 4L * length, length, -1, out);
-        count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+        count(t0, CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
         Reference.reachabilityFence(input);
         Reference.reachabilityFence(output);
     }
@@ -286,6 +310,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
             Collectives.super.allGather(input, output);
             return;
         }
+        long t0 = System.nanoTime();
         int length = (int) input.length();
         String op = "allGather(length=" + length + ", stride=" + length + ")";
         link.throwIfAborted(op);
@@ -295,7 +320,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         }
         swapSlots(link.round(op, Tags.shapeCheck(CollectiveKind.ALL_GATHER.ordinal(), length, length, -1), 0, seq++),
                 out, 4L * length);
-        count(CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+        count(t0, CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
         Reference.reachabilityFence(input);
         Reference.reachabilityFence(output);
     }
@@ -335,6 +360,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
 
     /** Every rank's {@code values}, rank q's at {@code [q*m, +m)}: an all-gather of doubles. */
     private double[] exchange(double[] values, String op) {
+        long t0 = System.nanoTime();
         int m = values.length;
         int check = Tags.shapeCheck(CollectiveKind.SCALAR_ALL_REDUCE.ordinal(), m, 0, -1);
         link.throwIfAborted(op);
@@ -345,16 +371,17 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         swapSlots(link.round(op, check, 0, id), UcxUtils.getAddress(send), 8L * m);
         double[] all = new double[n * m];
         s.get(0, all, 0, n * m);
-        count(CollectiveKind.SCALAR_ALL_REDUCE, (long) (n - 1) * m, 8);
+        count(t0, CollectiveKind.SCALAR_ALL_REDUCE, (long) (n - 1) * m, 8);
         return all;
     }
 
     @Override
     public void barrier() {
+        long t0 = System.nanoTime();
         int check = Tags.shapeCheck(CollectiveKind.BARRIER.ordinal(), 0, 0, -1);
         link.throwIfAborted("barrier");
         swapSlots(link.round("barrier", check, 0, seq++), 0, 0);
-        count(CollectiveKind.BARRIER, 0, 0);
+        count(t0, CollectiveKind.BARRIER, 0, 0);
     }
 
     @Override
@@ -367,8 +394,31 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         return new CommStats(counters);
     }
 
-    private synchronized void count(CollectiveKind kind, long elements, int bytesPerElement) {
+    /** Counts a collective, and its time since {@code t0} in the profile (t0 < 0: the caller does). */
+    private synchronized void count(long t0, CollectiveKind kind, long elements, int bytesPerElement) {
+        if (t0 >= 0) {
+            link.meter().collective(System.nanoTime() - t0);
+        }
         counters.merge(kind, new CommStats.Counter(1, elements, elements * bytesPerElement), CommStats.Counter::plus);
+    }
+
+    private void staged(long t0) {
+        link.meter().staging(System.nanoTime() - t0);
+    }
+
+    /**
+     * Where this rank's time in the collectives went since the last {@link #resetProfile()} (or since it connected):
+     * UCX moving bytes, waiting for peers, summing, staging copies.
+     *
+     * @return a snapshot
+     */
+    public UcxProfile profile() {
+        return link.meter().snapshot();
+    }
+
+    /** Starts a new {@link #profile()}. */
+    public void resetProfile() {
+        link.meter().reset();
     }
 
     /** Closes the connections and the node; collectives afterwards are an error. */

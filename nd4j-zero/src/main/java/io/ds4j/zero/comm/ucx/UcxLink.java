@@ -67,6 +67,7 @@ final class UcxLink implements AutoCloseable {
     private final List<ByteBuffer> abortOut = new ArrayList<>();
     private UcpRequest abortRecv;
     private boolean closed;
+    private final UcxProfile.Meter meter = new UcxProfile.Meter();
 
     UcxLink(UcxNode node, int rank, List<byte[]> addresses, long timeoutNanos) {
         this.node = node;
@@ -168,11 +169,19 @@ final class UcxLink implements AutoCloseable {
     }
 
     int progress() {
+        long t0 = System.nanoTime();
         try {
-            return worker.progress();
+            int events = worker.progress();
+            meter.progress(System.nanoTime() - t0, events > 0);
+            return events;
         } catch (Exception e) {
             throw new IllegalStateException("rank " + rank + ": UCX worker progress failed: " + e, e);
         }
+    }
+
+    /** Where this rank's time goes ({@link UcxProfile}). */
+    UcxProfile.Meter meter() {
+        return meter;
     }
 
     long emptyAddress() {
