@@ -2,6 +2,7 @@ package io.ds4j.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,9 @@ import java.util.Map;
  * default), one connection per rank, running this JVM's java, options and class path in this working directory, as
  * DeepSpeed's launcher expects the same paths on every host. sshd gives the remote command a login environment, not
  * this one, and the home directory: so the command changes to this directory, passes the launcher's
- * {@link #FORWARDED} variables (as DeepSpeed's runner passes {@code NCCL_*}, {@code UCX_*}, ...), and names the host
- * when the directory or java is missing there. A host ssh cannot reach (exit status 255) is named.
+ * {@link #FORWARDED} variables (as DeepSpeed's runner passes {@code NCCL_*}, {@code UCX_*}, ...) and those of
+ * {@link LaunchEnvFile} (every rank gets these, local ones too), and names the host when the directory or java is
+ * missing there. A host ssh cannot reach (exit status 255) is named.
  */
 final class HostLaunch {
     /**
@@ -35,6 +37,8 @@ final class HostLaunch {
     /** As {@link #launch(LaunchCommand.Plan, PrintStream)}, with {@code callerEnv} as the launcher's environment. */
     static int launch(LaunchCommand.Plan plan, PrintStream err, Map<String, String> callerEnv) throws IOException {
         List<HostFile.Host> hosts = plan.hosts();
+        List<Path> envFiles = LaunchEnvFile.files(callerEnv.get("HOME"), Path.of("").toAbsolutePath());
+        Map<String, String> fileEnv = LaunchEnvFile.read(envFiles);
         int port = plan.masterPort() > 0 ? plan.masterPort()
                 : HostFile.isLocal(plan.masterAddr()) ? LaunchCommand.freePort()
                 : io.ds4j.zero.dist.Distributed.DEFAULT_PORT;
@@ -48,8 +52,8 @@ final class HostLaunch {
             for (HostFile.Host h : hosts) {
                 boolean local = HostFile.isLocal(h.name());
                 for (int l = 0; l < h.slots(); l++, rank++) {
-                    Map<String, String> env = LaunchCommand.rankEnvironment(rank, plan.nproc(), l, h.slots(), master,
-                            port);
+                    Map<String, String> env = new java.util.HashMap<>(fileEnv);
+                    env.putAll(LaunchCommand.rankEnvironment(rank, plan.nproc(), l, h.slots(), master, port));
                     ProcessBuilder pb;
                     if (local) {
                         pb = new ProcessBuilder(java).inheritIO();
@@ -74,7 +78,8 @@ final class HostLaunch {
                     + rank + " on host " + host(hosts, rank) + " could not be started: " + e.getMessage(), e);
         }
         err.println("ds4j launch: " + plan.nproc() + " ranks on " + hosts.size() + " host(s), MASTER_ADDR="
-                + master + " MASTER_PORT=" + port);
+                + master + " MASTER_PORT=" + port + (fileEnv.isEmpty() ? "" : ", with " + fileEnv.keySet() + " from "
+                + envFiles.stream().filter(Files::isRegularFile).toList()));
         return LaunchCommand.RankProcesses.waitFor(ranks, names, sshHosts, LaunchCommand.GRACE_MS, err);
     }
 
@@ -110,7 +115,7 @@ final class HostLaunch {
         return HostFile.isLocal(host(hosts, rank));
     }
 
-    /** The rank's variables over the launcher's {@link #FORWARDED} ones, sorted by name. */
+    /** The rank's variables (with {@link LaunchEnvFile}'s) over the launcher's {@link #FORWARDED} ones, by name. */
     static Map<String, String> forwarded(Map<String, String> callerEnv, Map<String, String> rankEnv) {
         Map<String, String> out = new java.util.TreeMap<>();
         callerEnv.forEach((k, v) -> {

@@ -49,6 +49,7 @@ public final class LaunchCommand implements Command {
                 "                   the same java, class path and working directory",
                 "  --include/--exclude  only / not these hosts of FILE, separated by @",
                 "  --ssh CMD        the remote shell (default: $DS4J_SSH, else ssh -o BatchMode=yes)",
+                "  KEY=VALUE lines of ~/.ds4j_env and ./.ds4j_env go to every rank (DeepSpeed's .deepspeed_env)",
                 "  MASTER_ADDR defaults to the first host of FILE; MASTER_PORT to 29500 (a free port when that host is",
                 "  this machine)",
                 "Each process gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT as from torchrun.");
@@ -78,6 +79,9 @@ public final class LaunchCommand implements Command {
         }
         try {
             return plan.hosts() != null ? HostLaunch.launch(plan, err) : launch(plan, err);
+        } catch (IllegalArgumentException e) { // a bad .ds4j_env line
+            err.println("error: " + e.getMessage());
+            return 2;
         } catch (IOException e) {
             err.println("error: cannot start a rank process: " + e.getMessage());
             return 1;

@@ -189,4 +189,19 @@ class HostLaunchTest {
         }
         return true;
     }
+
+    @Test
+    void dotDs4jEnvFromHomeThenWorkingDirectory() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("home"));
+        Path cwd = Files.createDirectories(dir.resolve("cwd"));
+        Files.writeString(home.resolve(".ds4j_env"), "# cluster\nLD_LIBRARY_PATH=/opt/ucx/lib\nUCX_TLS=rc\n\n");
+        Files.writeString(cwd.resolve(".ds4j_env"), "UCX_TLS=tcp,sm\n");
+        assertEquals(Map.of("LD_LIBRARY_PATH", "/opt/ucx/lib", "UCX_TLS", "tcp,sm"),
+                LaunchEnvFile.read(LaunchEnvFile.files(home.toString(), cwd)), "the working directory's wins");
+        assertEquals(Map.of(), LaunchEnvFile.read(LaunchEnvFile.files(null, dir)), "no file: nothing");
+        Files.writeString(cwd.resolve(".ds4j_env"), "UCX_TLS=tcp\nexport X=1\n");
+        assertEquals(cwd.resolve(".ds4j_env") + ":2: 'export X=1' is not KEY=VALUE (e.g. UCX_NET_DEVICES=mlx5_0:1);"
+                + " fix or remove the line", assertThrows(IllegalArgumentException.class,
+                        () -> LaunchEnvFile.read(LaunchEnvFile.files(home.toString(), cwd))).getMessage());
+    }
 }

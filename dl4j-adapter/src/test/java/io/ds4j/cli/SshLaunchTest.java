@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ds4j launch --hosts FILE} through a real OpenSSH client and server ({@link LocalSshd}, on 127.0.0.1): sshd
  * gives each rank a login environment and the home directory, not the launcher's, so this checks that the launch
- * command carries what a rank needs (working directory, java, the launcher's DS4J_* variables) and quotes paths with
+ * command carries what a rank needs (working directory, java, ~/.ds4j_env's variables) and quotes paths with
  * spaces and quotes (the hostfile, the ssh configuration and the model are in such a directory). Skipped, naming what
  * is missing, where sshd cannot be started.
  */
@@ -40,11 +40,22 @@ class SshLaunchTest {
             LaunchCommand.Plan plan = LaunchCommand.parse(List.of("--hosts", hosts.toString(), "--ssh",
                     "ssh -F " + HostLaunch.quote(sshd.config().toString()), "--master-addr", "127.0.0.1", "--", "train",
                     "--steps", "3", "--out", launched.toString()));
+            // the math libraries' settings reach the ranks through ~/.ds4j_env only (where this machine sets them,
+            // e.g. OPENBLAS_CORETYPE, a rank without them computed other last bits)
             Map<String, String> env = new HashMap<>(System.getenv());
-            env.put("DS4J_RENDEZVOUS_TIMEOUT_S", "120");
+            StringBuilder file = new StringBuilder("# for every rank\nDS4J_RENDEZVOUS_TIMEOUT_S=120\n");
+            for (String k : List.copyOf(env.keySet())) {
+                if (k.startsWith("OPENBLAS_") || k.startsWith("OMP_") || k.startsWith("MKL_")) {
+                    file.append(k).append('=').append(env.remove(k)).append('\n');
+                }
+            }
+            Files.writeString(spaced.resolve(LaunchEnvFile.NAME), file);
+            env.put("HOME", spaced.toString());
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             int status = HostLaunch.launch(plan, new PrintStream(err), env);
             assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+            String log = err.toString(StandardCharsets.UTF_8);
+            assertTrue(log.contains("from [" + spaced.resolve(LaunchEnvFile.NAME) + "]"), log);
             assertEquals(2, sshd.accepted(), "each rank logged in over ssh");
             assertArrayEquals(ThreadReference.params(),
                     ModelSerializer.restoreComputationGraph(launched.toFile()).params().toFloatVector(),
@@ -55,7 +66,7 @@ class SshLaunchTest {
             status = new LaunchCommand().run(List.of("--hosts", down.toString(), "--ssh", "ssh -F "
                     + HostLaunch.quote(sshd.config().toString()), "--", "train"), new PrintStream(err), new PrintStream(
                     err));
-            String log = err.toString(StandardCharsets.UTF_8);
+            log = err.toString(StandardCharsets.UTF_8);
             assertEquals(255, status, log);
             assertTrue(log.contains("rank 0 on host down-b: cannot reach host down-b over ssh (exit status 255)"), log);
         }
