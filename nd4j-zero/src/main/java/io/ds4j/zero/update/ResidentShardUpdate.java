@@ -1,9 +1,12 @@
 package io.ds4j.zero.update;
 
+import io.ds4j.zero.kernels.BufferFp32;
+import io.ds4j.zero.kernels.Fp32Storage;
 import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.kernels.KernelPool;
+import io.ds4j.zero.kernels.Nd4jStorage;
 import io.ds4j.zero.kernels.OptimizerBuffers;
 import io.ds4j.zero.kernels.StepArgs;
 import java.util.ArrayList;
@@ -15,13 +18,20 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the shard's averaged gradient times DeepSpeed's clip factor and updates the shard's fp32 parameters (which are the
  * master weights in fp32 training) and its own optimizer state, with the learning rate of the {@code scheduler}
  * section when there is one.
+ *
+ * <p>An element-wise kernel (Adam, Adagrad, Lion, SGD) reads the gradient and updates the parameters in the arrays'
+ * own memory ({@link Nd4jStorage}, staged through the kernel's small per-thread tiles), so the step holds no copy of
+ * the shard besides its optimizer state. Lamb sums each tensor's norms tile by tile, and its sums are those of one
+ * tile per kernel part only over heap arrays, so Lamb keeps heap copies of the shard's parameters and gradient
+ * (accounted as {@link #stagingElements()}).
  */
 public final class ResidentShardUpdate implements ShardUpdate {
 
     private final DeepSpeedOptimizer optimizer;
     private final INDArray params;
     private final INDArray grads;
-    private final float[] master;
+    private final int length;
+    private final float[] master;   // Lamb only: heap copies (null for element-wise kernels)
     private final float[] gradient;
     private final List<float[]> state = new ArrayList<>();
     private final OptimizerBuffers buffers;
@@ -38,16 +48,30 @@ public final class ResidentShardUpdate implements ShardUpdate {
         this.params = paramRange;
         this.grads = gradRange;
         int n = (int) paramRange.length();
-        this.master = new float[n];
-        this.gradient = new float[n];
-        List<io.ds4j.zero.kernels.Fp32Storage> stateStores = new ArrayList<>();
+        this.length = n;
+        boolean copies = kernel instanceof io.ds4j.zero.kernels.FusedLamb && n > 0;
+        this.master = copies ? new float[n] : null;
+        this.gradient = copies ? new float[n] : null;
+        List<Fp32Storage> stateStores = new ArrayList<>();
         for (int i = 0; i < kernel.stateWords(); i++) {
             float[] s = new float[n];
             state.add(s);
             stateStores.add(new HeapFp32(s, 0, n));
         }
-        this.buffers = new OptimizerBuffers(new HeapFp32(gradient, 0, n), new HeapFp32(master, 0, n), stateStores,
-                null);
+        this.buffers = copies ? new OptimizerBuffers(new HeapFp32(gradient, 0, n), new HeapFp32(master, 0, n),
+                stateStores, null) : null;
+    }
+
+    /** The buffers of one step: the heap copies (Lamb) or views of the arrays' memory, made current now. */
+    private OptimizerBuffers stepBuffers() {
+        if (buffers != null) {
+            return buffers;
+        }
+        List<Fp32Storage> s = new ArrayList<>();
+        for (float[] word : state) {
+            s.add(new HeapFp32(word, 0, length));
+        }
+        return new OptimizerBuffers(Nd4jStorage.fp32(grads), Nd4jStorage.fp32(params), s, null);
     }
 
     /**
@@ -61,34 +85,50 @@ public final class ResidentShardUpdate implements ShardUpdate {
      */
     @Override
     public void apply(int iteration, double gradMultiplier, KernelPool pool) {
-        if (master.length == 0) {
+        if (length == 0) {
             return;
         }
-        HostFloats.read(params, master, 0);
-        HostFloats.read(grads, gradient, 0);
+        if (master != null) {
+            HostFloats.read(params, master, 0);
+            HostFloats.read(grads, gradient, 0);
+        }
+        OptimizerBuffers b = stepBuffers();
         StepArgs args = optimizer.args(iteration, gradMultiplier);
         FusedOptimizer kernel = optimizer.kernel();
         if (kernel instanceof io.ds4j.zero.kernels.FusedLamb lamb && tensors != null) {
-            tensors.step(lamb, buffers, args, pool); // per-tensor trust ratios, as DeepSpeed's FusedLamb
+            tensors.step(lamb, b, args, pool); // per-tensor trust ratios, as DeepSpeed's FusedLamb
         } else if (tensors != null && tensors.skipsFrozen()) {
             for (LambTensors.Piece p : tensors.pieces()) { // element-wise kernels: piece by piece is the same step
-                kernel.step(piece(p.local()), args, pool);
+                kernel.step(piece(b, p.local()), args, pool);
             }
         } else {
-            kernel.step(buffers, args, pool);
+            kernel.step(b, args, pool);
         }
-        HostFloats.write(master, 0, params);
+        if (master != null) {
+            HostFloats.write(master, 0, params);
+        } else {
+            HostFloats.written(params);
+        }
     }
 
     /** The kernel's buffers restricted to {@code r} (the frozen elements between pieces stay untouched). */
-    private OptimizerBuffers piece(io.ds4j.zero.shard.Range r) {
+    private static OptimizerBuffers piece(OptimizerBuffers b, io.ds4j.zero.shard.Range r) {
         int off = (int) r.offset();
         int len = (int) r.length();
-        List<io.ds4j.zero.kernels.Fp32Storage> s = new ArrayList<>();
-        for (float[] word : state) {
-            s.add(new HeapFp32(word, off, len));
+        List<Fp32Storage> s = new ArrayList<>();
+        for (Fp32Storage word : b.state()) {
+            s.add(sub(word, off, len));
         }
-        return new OptimizerBuffers(new HeapFp32(gradient, off, len), new HeapFp32(master, off, len), s, null);
+        return new OptimizerBuffers(sub((Fp32Storage) b.gradients(), off, len), sub(b.master(), off, len), s, null);
+    }
+
+    /** Elements {@code [off, off + len)} of {@code v}, in its own memory. */
+    private static Fp32Storage sub(Fp32Storage v, int off, int len) {
+        if (v instanceof HeapFp32 h) {
+            return new HeapFp32(h.array(), h.offset() + off, len);
+        }
+        BufferFp32 b = (BufferFp32) v;
+        return new BufferFp32(b.buffer().slice(off, len), b.owner());
     }
 
     /** @return the kernel's state words per element */
@@ -104,13 +144,13 @@ public final class ResidentShardUpdate implements ShardUpdate {
     /** @return optimizer state elements held */
     @Override
     public long stateElements() {
-        return (long) state.size() * master.length;
+        return (long) state.size() * length;
     }
 
-    /** @return the master and gradient copies of the shard */
+    /** @return the master and gradient copies of the shard (Lamb only; 0 for element-wise kernels) */
     @Override
     public long stagingElements() {
-        return 2L * master.length;
+        return master == null ? 0 : 2L * length;
     }
 
     /** Nothing to release: the arrays are on the heap. */
