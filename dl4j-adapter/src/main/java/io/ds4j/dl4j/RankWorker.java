@@ -70,6 +70,8 @@ final class RankWorker implements AutoCloseable {
     private final RankPrecision precision;
     private final INDArray master;
     private final List<MemoryLedger.Allocation> held = new java.util.ArrayList<>();
+    private final MemoryLedger ledger;
+    private boolean accumulatorHeld;        // stages 0-1: the step's accumulator is in the ledger
     private double lastNorm = Double.NaN;
     private boolean lastSkipped;
 
@@ -78,6 +80,7 @@ final class RankWorker implements AutoCloseable {
         this.comm = comm;
         this.replica = replica;
         this.precision = precision;
+        this.ledger = ledger;
         this.layout = new ShardLayout(replica.params().length(), comm.worldSize(), 2);
         this.options = options;
         this.step = ZeroStep.create(options.zero().stage(), comm, layout, new ZeroStep.Buckets(
@@ -177,12 +180,16 @@ final class RankWorker implements AutoCloseable {
             hold(ledger, MemoryCategory.GRADIENTS, BucketedBackward.bytes(gradRange),
                     what + " (the update range only)");
         } else {
-            hold(ledger, MemoryCategory.GRADIENTS, 4 * step.bufferElements(), what);
+            // one micro-batch per step: the backward's own gradient (DL4J's view, or a HALF replica's FLOAT copy of
+            // it) is reduced in place; the step's accumulator is accounted when accumulation first allocates it
             long view = BucketedBackward.bytes(replica.gradients());
-            long range = replica.half() ? BucketedBackward.bytes(gradRange) : 0;
             long copy = padded == null ? 0 : 4L * padded.length;
-            hold(ledger, MemoryCategory.COMM_BUFFERS, view + copy + range,
-                    "DL4J backprop gradient view" + (copy > 0 ? ", its FLOAT copy (HALF replica)" : "")
+            hold(ledger, MemoryCategory.GRADIENTS, replica.half() ? copy : view, what + (replica.half()
+                    ? " (the HALF gradient view's FLOAT copy, reduced in place)" : " (DL4J's flat gradient view,"
+                    + " reduced in place)"));
+            long range = replica.half() ? BucketedBackward.bytes(gradRange) : 0;
+            hold(ledger, MemoryCategory.COMM_BUFFERS, 4 * step.bucketElements() + (replica.half() ? view : 0) + range,
+                    "reduce and gather bucket" + (replica.half() ? ", DL4J's HALF gradient view" : "")
                             + (range > 0 ? ", the range's FLOAT gradient" : ""));
         }
         long state = fused != null ? fused.stateElements()
@@ -191,6 +198,15 @@ final class RankWorker implements AutoCloseable {
         long staging = fused != null ? fused.stagingElements() : 0;
         if (staging > 0) {
             hold(ledger, MemoryCategory.COMM_BUFFERS, 4 * staging, "optimizer staging copies");
+        }
+    }
+
+    /** Accounts the step's accumulator (stages 0-1 with accumulation) once, when accumulation has allocated it. */
+    private void holdAccumulator() {
+        if (!accumulatorHeld) {
+            accumulatorHeld = true;
+            hold(ledger, MemoryCategory.GRADIENTS, 4 * (step.bufferElements() - step.bucketElements()),
+                    "accumulated gradient (gradient_accumulation_steps > 1)");
         }
     }
 
@@ -220,15 +236,22 @@ final class RankWorker implements AutoCloseable {
             }
             weightedScore += replica.computeGradient(mb) * m;
             int parts = micro.size() * comm.worldSize();
+            java.nio.FloatBuffer local;
             if (replica.half()) {
                 HostFloats.read(replica.gradients(), padded, 0); // exact: every fp16 value is a float
                 overflow |= io.ds4j.precision.Overflow.hasInfOrNaN(padded, 0, n);
                 precision.weigh(padded, n, m, parts, globalExamples);
-                step.accumulate(padded);
+                local = java.nio.FloatBuffer.wrap(padded);
             } else {
                 overflow |= precision.store(replica.gradients(), (int) m);
                 precision.weigh(replica.gradients(), m, parts, globalExamples);
-                step.accumulate(HostFloats.buffer(replica.gradients()));
+                local = HostFloats.buffer(replica.gradients());
+            }
+            if (micro.size() == 1) {
+                step.reduceInPlace(local); // the range's mean over ranks is now in the view (or the HALF copy)
+            } else {
+                step.accumulate(local);
+                holdAccumulator();
             }
         }
         if (backward != null) {
@@ -237,11 +260,17 @@ final class RankWorker implements AutoCloseable {
             if (!range.isEmpty()) {
                 HostFloats.written(gradRange);
             }
-        } else {
+        } else if (micro.size() > 1) {
             ReducedGradient red = step.reduce();
             if (!range.isEmpty()) {
                 HostFloats.write(red.data(), red.offset(), gradRange);
             }
+        } else if (replica.half()) {
+            if (!range.isEmpty()) {
+                HostFloats.write(padded, (int) range.offset(), gradRange);
+            }
+        } else {
+            HostFloats.written(replica.gradients()); // gradRange is the range of the view, reduced in place
         }
         double score = comm.allReduceSum(weightedScore) / globalExamples;
         lastSkipped = false;
@@ -351,26 +380,19 @@ final class RankWorker implements AutoCloseable {
     private void gather() {
         if (options.zero().stage() == 0) {
             if (replica.half()) {
-                HostFloats.write(computeRange(), 0, replica.params()); // fp16 values: an exact cast
+                // fp16 values, an exact cast, chunk by chunk through the step's bucket
+                float[] staging = step.idleBuffer();
+                for (long at = 0; at < range.length(); at += staging.length) {
+                    int len = (int) Math.min(staging.length, range.length() - at);
+                    ownComputeValues(at, len, staging, 0);
+                    HostFloats.write(staging, 0, ShardUpdater.slice(replica.params(), at, at + len));
+                }
             }
             return;
         }
         float[] staging = buckets != null ? buckets.staging() : step.idleBuffer();
         ParamGather.gather(comm, layout, options.zero().buckets().allgatherBucketSize(), staging, replica.params(),
                 this::ownComputeValues);
-    }
-
-    /**
-     * The compute copy of the update range as floats: the replica's own FLOAT values, or for a HALF replica the
-     * master rounded to fp16 (the values its HALF network receives).
-     */
-    private float[] computeRange() {
-        if (!replica.half()) {
-            return HostFloats.read(paramRange);
-        }
-        float[] own = HostFloats.read(master);
-        precision.roundCompute(own);
-        return own;
     }
 
     /**

@@ -38,8 +38,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *       {@code ceil(Psi/N) + 1 + reduce_bucket_size + largest layer} fp32 elements (the shard, which the even padding
  *       to a multiple of 2N can lengthen by one element; the bucket; the layer scratch) and strictly below stage 1's.
  *       </li>
- *   <li>stage 1 holds exactly two full-size gradient buffers, DL4J's view and the step's accumulator (until issue 12
- *       a third, the padded local-gradient copy that the gather also went through).</li>
+ *   <li>stage 1 (one micro-batch per step) holds exactly one full-size gradient buffer, DL4J's view, which it
+ *       reduce-scatters in place, plus one bucket of {@code max(reduce_bucket_size, allgather_bucket_size)} elements
+ *       that the reduce-scatter and the gather stage through (until issue 12 a second full-size buffer, the step's
+ *       accumulator, and before that a third, the padded local-gradient copy).</li>
  * </ul>
  * The network has four equal hidden layers so that the largest layer (66k) is a quarter of the model (265k).
  */
@@ -60,10 +62,9 @@ class Stage2MemoryTest {
             assertTrue(stage2.views.get(r) <= largest, "rank " + r + " layer gradient view buffer "
                     + stage2.views.get(r) + " > largest layer " + largest);
             assertEquals(psi, stage1.views.get(r), "stage 1 keeps DL4J's flat gradient view");
-            long padded = (psi + 2L * n - 1) / (2L * n) * (2L * n);
-            assertEquals(4 * (padded + psi), stage1.gradientAndBuffers(r), "stage 1 holds DL4J's view and the"
-                    + " step's accumulator, no third full-size copy (the local gradient is read from the view, the"
-                    + " gather stages through the idle accumulator)");
+            assertEquals(4 * (psi + BUCKET), stage1.gradientAndBuffers(r), "stage 1 holds DL4J's view and one"
+                    + " bucket, no second full-size buffer (the view is reduce-scattered in place through the bucket,"
+                    + " the gather stages through it)");
             long held = stage2.gradientAndBuffers(r);
             assertTrue(held <= bound, "rank " + r + ": stage 2 peak GRADIENTS+COMM_BUFFERS " + held + " B > bound "
                     + bound + " B");

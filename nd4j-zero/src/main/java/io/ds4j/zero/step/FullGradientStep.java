@@ -4,9 +4,13 @@ import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.shard.ShardLayout;
 
 /**
- * What stages 0 and 1 share: micro-batch gradients are accumulated locally into one full-size (padded) buffer and
- * reduced once per step; they differ only in how ({@link Stage0Step} all-reduces the whole vector, {@link Stage1Step}
- * reduce-scatters it) and in what the rank then updates.
+ * What stages 0 and 1 share: a step of one micro-batch is reduced in the gradient's own buffer
+ * ({@link #reduceInPlace}); with accumulation, micro-batch gradients are added into one full-size (padded) buffer,
+ * allocated by the first {@link #accumulate} (DeepSpeed too holds one accumulated gradient then), and reduced once per
+ * step. Both communicate through one staging bucket of at most {@code reduce_bucket_size} elements (and
+ * {@code allgather_bucket_size}, for the gather that stages through {@link #idleBuffer()}), allocated once. They differ
+ * only in how ({@link Stage0Step} all-reduces the whole vector, {@link Stage1Step} reduce-scatters it) and in what the
+ * rank then updates.
  */
 abstract sealed class FullGradientStep implements ZeroStep permits Stage0Step, Stage1Step {
 
@@ -14,21 +18,22 @@ abstract sealed class FullGradientStep implements ZeroStep permits Stage0Step, S
     final ShardLayout layout;
     final Buckets buckets;
     final ReductionScaling scaling;
-    final float[] accumulated;
+    final float[] staging;
+    float[] accumulated;     // allocated by the first accumulate
     private boolean empty = true;
 
-    FullGradientStep(Collectives comm, ShardLayout layout, Buckets buckets, ReductionScaling scaling) {
+    FullGradientStep(Collectives comm, ShardLayout layout, Buckets buckets, ReductionScaling scaling, long staged) {
         this.comm = comm;
         this.layout = layout;
         this.buckets = buckets;
         this.scaling = scaling;
-        this.accumulated = new float[(int) layout.paddedLength()];
+        this.staging = new float[(int) Math.max(1, Math.min(staged, layout.paddedLength()))];
     }
 
     @Override
     public final void accumulate(float[] localGradient) {
         StepSupport.checkLength(localGradient, layout, "local gradient");
-        clearPadding();
+        start();
         StepSupport.addScaled(accumulated, localGradient, (int) layout.length(), 1.0, empty);
         empty = false;
     }
@@ -40,7 +45,7 @@ abstract sealed class FullGradientStep implements ZeroStep permits Stage0Step, S
             throw new IllegalArgumentException("local gradient has " + localGradient.limit() + " elements but the flat"
                     + " vector has " + n);
         }
-        clearPadding();
+        start();
         boolean first = empty;
         for (int i = 0; i < n; i++) {
             float v = localGradient.get(i);
@@ -49,16 +54,31 @@ abstract sealed class FullGradientStep implements ZeroStep permits Stage0Step, S
         empty = false;
     }
 
-    /** At a step's first micro-batch: the padding is zero again after the buffer staged a gather. */
-    private void clearPadding() {
-        if (empty) {
-            java.util.Arrays.fill(accumulated, (int) layout.length(), accumulated.length, 0f);
+    /** At a step's first micro-batch: the accumulator exists and its padding is zero. */
+    private void start() {
+        if (accumulated == null) {
+            accumulated = new float[(int) layout.paddedLength()];
         }
     }
 
     @Override
+    public final void reduceInPlace(java.nio.FloatBuffer gradient) {
+        if (!empty) {
+            throw new IllegalStateException("reduceInPlace() after accumulate(): reduce() the accumulated step first");
+        }
+        if (gradient.limit() < layout.length()) {
+            throw new IllegalArgumentException("gradient has " + gradient.limit() + " elements but the flat vector"
+                    + " has " + layout.length());
+        }
+        reduceBuffer(gradient);
+    }
+
+    /** Reduces {@code gradient} (the real elements at {@code [0, length)}) in place through {@link #staging}. */
+    abstract void reduceBuffer(java.nio.FloatBuffer gradient);
+
+    @Override
     public final float[] idleBuffer() {
-        return accumulated;
+        return staging;
     }
 
     @Override
@@ -75,6 +95,11 @@ abstract sealed class FullGradientStep implements ZeroStep permits Stage0Step, S
 
     @Override
     public final long bufferElements() {
-        return accumulated.length;
+        return staging.length + (accumulated == null ? 0 : accumulated.length);
+    }
+
+    @Override
+    public final long bucketElements() {
+        return staging.length;
     }
 }

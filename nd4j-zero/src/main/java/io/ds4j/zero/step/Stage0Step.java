@@ -8,7 +8,12 @@ import io.ds4j.zero.shard.ShardLayout;
 public final class Stage0Step extends FullGradientStep {
 
     Stage0Step(Collectives comm, ShardLayout layout, Buckets buckets, ReductionScaling scaling) {
-        super(comm, layout, buckets, scaling);
+        super(comm, layout, buckets, scaling, buckets.reduceBucketSize());
+    }
+
+    @Override
+    void reduceBuffer(java.nio.FloatBuffer gradient) {
+        StepSupport.allReduceInPlace(comm, layout, buckets.reduceBucketSize(), scaling, gradient, staging);
     }
 
     @Override

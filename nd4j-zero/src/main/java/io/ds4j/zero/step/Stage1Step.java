@@ -11,7 +11,13 @@ import io.ds4j.zero.shard.ShardLayout;
 public final class Stage1Step extends FullGradientStep {
 
     Stage1Step(Collectives comm, ShardLayout layout, Buckets buckets, ReductionScaling scaling) {
-        super(comm, layout, buckets, scaling);
+        super(comm, layout, buckets, scaling, Math.max(Math.max(layout.worldSize(),
+                StepSupport.reduceScatterStaging(layout, buckets.reduceBucketSize())), buckets.allgatherBucketSize()));
+    }
+
+    @Override
+    void reduceBuffer(java.nio.FloatBuffer gradient) {
+        StepSupport.reduceScatterInPlace(comm, layout, buckets.reduceBucketSize(), scaling, gradient, staging);
     }
 
     @Override

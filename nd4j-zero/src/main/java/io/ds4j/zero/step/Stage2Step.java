@@ -20,6 +20,7 @@ public final class Stage2Step implements ZeroStep {
     private float[] accumulated; // allocated by the first accumulate (unused when a GradientBuckets reduces)
     private float[] received;    // allocated by the second micro-batch of a step
     private float[] local;       // a padded copy for accumulate(FloatBuffer)
+    private float[] staging;     // the bucket of reduceInPlace, allocated by its first call
     private boolean empty = true;
 
     Stage2Step(Collectives comm, ShardLayout layout, Buckets buckets, ReductionScaling scaling) {
@@ -70,6 +71,21 @@ public final class Stage2Step implements ZeroStep {
     }
 
     @Override
+    public void reduceInPlace(java.nio.FloatBuffer gradient) {
+        if (!empty) {
+            throw new IllegalStateException("reduceInPlace() after accumulate(): reduce() the accumulated step first");
+        }
+        if (gradient.limit() < layout.length()) {
+            throw new IllegalArgumentException("gradient has " + gradient.limit() + " elements but the flat vector"
+                    + " has " + layout.length());
+        }
+        if (staging == null) {
+            staging = new float[StepSupport.reduceScatterStaging(layout, buckets.reduceBucketSize())];
+        }
+        StepSupport.reduceScatterInPlace(comm, layout, buckets.reduceBucketSize(), scaling, gradient, staging);
+    }
+
+    @Override
     public float[] idleBuffer() {
         return accumulated;
     }
@@ -95,6 +111,11 @@ public final class Stage2Step implements ZeroStep {
     @Override
     public long bufferElements() {
         return (accumulated == null ? 0 : accumulated.length) + (received == null ? 0 : received.length)
-                + (local == null ? 0 : local.length);
+                + (local == null ? 0 : local.length) + bucketElements();
+    }
+
+    @Override
+    public long bucketElements() {
+        return staging == null ? 0 : staging.length;
     }
 }

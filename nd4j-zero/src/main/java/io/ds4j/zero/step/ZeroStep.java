@@ -10,7 +10,8 @@ import io.ds4j.zero.shard.ShardLayout;
  *
  * <h2>Call order (every rank, in lockstep)</h2>
  * For each of the {@code gradient_accumulation_steps} micro-batches: {@link #accumulate(float[])} with the rank's
- * local gradient. Then {@link #reduce()}: the gradient for {@link #updateRange()}, averaged over ranks. The caller
+ * local gradient. Then {@link #reduce()}: the gradient for {@link #updateRange()}, averaged over ranks. A step of one
+ * micro-batch may instead call {@link #reduceInPlace} alone, which needs no full-size buffer of the step's own. The caller
  * updates the parameters of {@link #updateRange()} (clipping and the optimizer), then calls
  * {@link #gather(float[])} so that every rank holds every updated parameter. Then the next step begins.
  *
@@ -53,6 +54,18 @@ public sealed interface ZeroStep permits FullGradientStep, Stage2Step {
     void accumulate(java.nio.FloatBuffer localGradient);
 
     /**
+     * A step of one micro-batch ({@code gradient_accumulation_steps} 1) without an accumulator, as DeepSpeed reduces
+     * the backward's own gradient: the rank's gradient is reduced in its own buffer, bucket by bucket through a buffer
+     * of at most {@code reduce_bucket_size} elements. On return the buffer's elements of {@link #updateRange()} hold
+     * the mean over ranks, bit for bit what {@link #reduce()} gives after one {@link #accumulate} of the same gradient;
+     * its other elements are unchanged. Not between {@code accumulate} and {@code reduce}.
+     *
+     * @param gradient the rank's gradient, its {@code length} real elements at absolute indices {@code [0, length)}
+     *                 (e.g. DL4J's flat gradient view); its position not used
+     */
+    void reduceInPlace(java.nio.FloatBuffer gradient);
+
+    /**
      * Reduces the accumulated gradients over ranks and starts a new accumulation.
      *
      * @return the mean over ranks for {@link #updateRange()}
@@ -71,12 +84,16 @@ public sealed interface ZeroStep permits FullGradientStep, Stage2Step {
      * The step's own gradient buffer, idle once the caller has read the {@link ReducedGradient} of {@link #reduce()}
      * and until the next {@code accumulate}: staging for a gather that writes straight into the caller's parameters.
      *
-     * @return the buffer, or null when the step holds none (stage 2 reduced by {@link GradientBuckets})
+     * @return the buffer (stages 0-1: the staging bucket), or null when the step holds none (stage 2 reduced by
+     *         {@link GradientBuckets})
      */
     float[] idleBuffer();
 
     /** @return elements of the gradient buffers this step holds now, from their lengths (for the ledger) */
     long bufferElements();
+
+    /** @return elements of the buffers among {@link #bufferElements()} that only stage communication (buckets) */
+    long bucketElements();
 
     /**
      * Creates the step of a stage.
