@@ -27,8 +27,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * One rank of a {@link ZeroTrainer}: its replica, its stage's {@link ZeroStep}, and the update of its update range.
  * Lives on the rank's thread during {@code fit}.
  *
- * <p>One optimizer step: at stages 0-1 each micro-batch's summed gradient (DL4J's flat gradient view, read in place)
- * goes into the step, and the reduced mean over ranks is written into the update range's gradient; at stage 2
+ * <p>One optimizer step: at stages 0-1 with one micro-batch the step reduces DL4J's flat gradient view in place,
+ * bucket by bucket (so the update range of the view holds the mean over ranks); with accumulation each micro-batch's
+ * summed gradient (the view, read in place) goes into the step's accumulator, and the reduced mean over ranks is
+ * written into the update range's gradient; at stage 2
  * {@link BucketedBackward} drives the backward pass layer by layer and {@link GradientBuckets} reduces each layer's
  * gradient into the range's own array, so no full-size gradient exists. The range's gradient is divided by the
  * examples per rank (giving the mean over the global batch); the global norm is the square root of the all-reduced
@@ -159,11 +161,12 @@ final class RankWorker implements AutoCloseable {
 
     /**
      * Accounts every buffer this rank holds from the buffer itself (its length times its element width), not from
-     * ZeRO's formulas: the replica's parameters, the master of the range (mixed precision), the accumulated
-     * gradient (the step's full-size buffer at stages 0-1, the range's own array at stage 2), the optimizer state, and
-     * as COMM_BUFFERS what only moves data (DL4J's flat gradient view and the local-gradient copy at stages 0-1, the
-     * range's FLOAT gradient of a HALF replica there, the optimizer's staging). Stage 2's bucket and gradient scratch
-     * are accounted by {@link GradientBuckets} and {@link BucketedBackward} when they allocate them.
+     * ZeRO's formulas: the replica's parameters, the master of the range (mixed precision), the gradient (at stages
+     * 0-1 DL4J's flat gradient view, or a HALF replica's FLOAT copy of it, which the step reduces in place; the step's
+     * full-size accumulator instead when accumulation first allocates it; at stage 2 the range's own array), the
+     * optimizer state, and as COMM_BUFFERS what only moves data (the step's bucket at stages 0-1, a HALF replica's
+     * gradient view and the range's FLOAT gradient there, the optimizer's staging). Stage 2's bucket and gradient
+     * scratch are accounted by {@link GradientBuckets} and {@link BucketedBackward} when they allocate them.
      */
     private void record(MemoryLedger ledger) {
         String form = replica.half() ? "fp16 values held in FLOAT buffers (4 B each)"

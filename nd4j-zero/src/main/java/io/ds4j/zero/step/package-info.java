@@ -15,7 +15,9 @@
  * (rather than all-reduces) the accumulated gradient: a rank that updates only its shard needs only that shard of the
  * reduced gradient, and the step then moves 2&Psi; per rank like stages 0 and 2 (ZeRO paper, section 7). Stage 2
  * differs from stage 1 in when it communicates: after every micro-batch, into a shard-sized accumulator, so no rank
- * ever holds a full-size reduced gradient. The steps work on {@code float[]} flat vectors padded by
+ * ever holds a full-size reduced gradient. With one micro-batch per step, stages 0 and 1 reduce the backward's own
+ * gradient in place ({@link io.ds4j.zero.step.ZeroStep#reduceInPlace}) through one bucket, so they too hold no second
+ * full-size gradient. The steps work on {@code float[]} flat vectors padded by
  * {@link io.ds4j.zero.shard.ShardLayout}; the optimizer itself is the caller's (DL4J's updaters or the fused kernels).
  */
 package io.ds4j.zero.step;
