@@ -110,11 +110,15 @@ public final class CommBench {
                 samples.computeIfAbsent("ucx", k -> new ArrayList<>()).addAll(processes(plan, splits));
             }
         }
-        String mode = System.getenv().getOrDefault("DS4J_UCX_ERROR_HANDLING", "peer");
-        return new CommReport(TrainBench.machine() + "; DS4J_UCX_ERROR_HANDLING=" + mode + (mode.trim().equals("none")
-                ? " (UCX may use shared memory between the processes)" : " (UCX's peer error handling: TCP between"
-                + " processes of one host)"), WORLD, plan.sizes(), samples, reference, splits, new double[] {before,
-                load()});
+        String mode = System.getenv().getOrDefault("DS4J_UCX_ERROR_HANDLING", "control").trim();
+        String means = switch (mode) {
+            case "peer" -> " (UCX's peer error handling on every endpoint: TCP between processes of one host)";
+            case "none" -> " (no error handling: UCX may use shared memory between the processes)";
+            default -> " (data without error handling, so UCX may use shared memory between the processes; a control"
+                    + " endpoint with UCX's peer error handling names a lost peer)";
+        };
+        return new CommReport(TrainBench.machine() + "; DS4J_UCX_ERROR_HANDLING=" + (mode.isEmpty() ? "control" : mode)
+                + means, WORLD, plan.sizes(), samples, reference, splits, new double[] {before, load()});
     }
 
     private static List<CommProbe.Sample> threads(Plan plan) {

@@ -2,6 +2,7 @@ package io.ds4j.zero.dist;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,6 +134,9 @@ class SeparateProcessesTest {
             String log = finish(ps.get(r), 120); // the collective timeout is 20 s
             assertEquals(3, ps.get(r).exitValue(), log);
             assertTrue(log.contains("because rank " + (n - 1) + " failed"), log);
+            // named by its lost connection (the control endpoint's, under the default error handling), at once: not
+            // by the 20 s collective timeout
+            assertFalse(log.contains("did not enter"), log);
         }
     }
 

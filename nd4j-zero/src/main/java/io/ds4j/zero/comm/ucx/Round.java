@@ -59,10 +59,26 @@ final class Round {
 
     /** Sends {@code bytes} at native {@code address} to {@code peer} under {@code ph}; returns its handle. */
     int send(int peer, long address, long bytes, int ph) {
+        return send(link.endpoint(peer), peer, address, bytes, ph);
+    }
+
+    /**
+     * An empty message to {@code peer} over its control endpoint, when it has one (the handshake that connects it);
+     * returns false otherwise.
+     */
+    boolean sendControl(int peer) {
+        org.openucx.jucx.ucp.UcpEndpoint control = link.control(peer);
+        if (control != null) {
+            send(control, peer, 0, 0, phase);
+        }
+        return control != null;
+    }
+
+    private int send(org.openucx.jucx.ucp.UcpEndpoint ep, int peer, long address, long bytes, int ph) {
         int h = track(peer, false);
         long a = bytes == 0 ? link.emptyAddress() : address;
         try {
-            post(link.endpoint(peer).sendTaggedNonBlocking(a, bytes, Tags.data(link.rank(), shapeCheck, ph, seq),
+            post(ep.sendTaggedNonBlocking(a, bytes, Tags.data(link.rank(), shapeCheck, ph, seq),
                     new UcxCallback() {
                         @Override
                         public void onSuccess(UcpRequest request) {

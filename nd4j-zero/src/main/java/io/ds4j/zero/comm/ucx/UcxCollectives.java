@@ -88,12 +88,18 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     }
 
     /**
-     * One message each way with every peer before the first collective, so that every connection is established
-     * while all ranks progress: an abort message sent later then leaves even if its sender stops progressing.
+     * One message each way with every peer before the first collective, over the data and the control endpoints, so
+     * that every connection is established while all ranks progress: an abort message sent later then leaves even if
+     * its sender stops progressing.
      */
     private void wireUp() {
-        int check = Tags.shapeCheck(-1, 0, 0, -1);
-        swapSlots(link.round("connect", check, 3, 0xFFFF_FFFFL, CONNECT_WAIT), 0, 0);
+        Round round = link.round("connect", Tags.shapeCheck(-1, 0, 0, -1), 3, 0xFFFF_FFFFL, CONNECT_WAIT);
+        for (int q = 0; q < n; q++) {
+            if (q != rank && round.sendControl(q)) {
+                round.recv(q, 0, 0); // the peer's control handshake: same tag, empty, matched in any order
+            }
+        }
+        swapSlots(round, 0, 0);
     }
 
     /**

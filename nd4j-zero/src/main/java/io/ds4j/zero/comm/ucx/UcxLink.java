@@ -28,27 +28,8 @@ final class UcxLink implements AutoCloseable {
     private static final long CLOSE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long GOODBYE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    /** The variable that chooses UCX's error handling mode between ranks. */
-    static final String ERROR_HANDLING_VARIABLE = "DS4J_UCX_ERROR_HANDLING";
-    /**
-     * Whether endpoints use UCX's peer error handling ({@code DS4J_UCX_ERROR_HANDLING=peer}, the default): a lost peer
-     * is reported at once, but UCX 1.13 then leaves out its shared-memory transports (posix, sysv, cma have no peer
-     * failure handler), so processes of one host talk over TCP. {@code none} lets UCX use shared memory; a dead peer
-     * is then found by the collective timeout only.
-     */
-    private final boolean peerErrors = peerErrors(System.getenv(ERROR_HANDLING_VARIABLE));
-
-    static boolean peerErrors(String value) {
-        if (value == null || value.isBlank() || value.trim().equals("peer")) {
-            return true;
-        }
-        if (value.trim().equals("none")) {
-            return false;
-        }
-        throw new IllegalArgumentException(ERROR_HANDLING_VARIABLE + "=" + value + " is not a UCX error handling mode;"
-                + " use peer (default: a lost peer is named at once, TCP within a host) or none (shared memory within"
-                + " a host, a dead peer is named by the collective timeout)");
-    }
+    /** How a lost peer is noticed ({@link ErrorHandling}, from {@code DS4J_UCX_ERROR_HANDLING}). */
+    private final ErrorHandling errors = ErrorHandling.parse(System.getenv(ErrorHandling.VARIABLE));
 
     /** The failing rank and its failure. */
     record Abort(int rank, Throwable cause) {
@@ -60,6 +41,8 @@ final class UcxLink implements AutoCloseable {
     private final int worldSize;
     private final long timeoutNanos;
     private final UcpEndpoint[] endpoints;
+    /** Per peer, the endpoint that carries the handshake and aborts (the data endpoint unless {@code control}). */
+    private final UcpEndpoint[] controls;
     private final AtomicReferenceArray<String> lost;
     private final AtomicReference<Abort> abort = new AtomicReference<>();
     private final ByteBuffer abortIn = ByteBuffer.allocateDirect(RemoteFailure.MAX_BYTES);
@@ -76,18 +59,13 @@ final class UcxLink implements AutoCloseable {
         this.worldSize = addresses.size();
         this.timeoutNanos = timeoutNanos;
         this.endpoints = new UcpEndpoint[worldSize];
+        this.controls = new UcpEndpoint[worldSize];
         this.lost = new AtomicReferenceArray<>(worldSize);
         for (int q = 0; q < worldSize; q++) {
             if (q != rank) {
-                int peer = q;
-                ByteBuffer a = ByteBuffer.allocateDirect(addresses.get(q).length).put(addresses.get(q));
-                a.flip();
-                UcpEndpointParams p = new UcpEndpointParams().setUcpAddress(a);
-                if (peerErrors) {
-                    p.setPeerErrorHandlingMode().setErrorHandler((ep, status, msg) -> lost.compareAndSet(peer, null,
-                            "UCX status " + status + ": " + msg));
-                }
-                endpoints[q] = worker.newEndpoint(p);
+                endpoints[q] = worker.newEndpoint(endpointParams(q, addresses.get(q), errors.dataPeer()));
+                controls[q] = errors.control() ? worker.newEndpoint(endpointParams(q, addresses.get(q), true))
+                        : endpoints[q];
             }
         }
         abortRecv = worker.recvTaggedNonBlocking(UcxUtils.getAddress(abortIn), abortIn.capacity(), Tags.ABORT_TAG,
@@ -102,6 +80,18 @@ final class UcxLink implements AutoCloseable {
                         // canceled at close; jucx's default would throw into progress()
                     }
                 });
+    }
+
+    /**
+     * An endpoint to {@code peer}; its failure (with or without UCX's peer error handling: a transfer with a dead
+     * process fails either way) marks the peer lost instead of throwing out of a progress call.
+     */
+    private UcpEndpointParams endpointParams(int peer, byte[] address, boolean peerErrors) {
+        ByteBuffer a = ByteBuffer.allocateDirect(address.length).put(address);
+        a.flip();
+        UcpEndpointParams p = new UcpEndpointParams().setUcpAddress(a).setErrorHandler((ep, status, msg) ->
+                lost.compareAndSet(peer, null, "UCX status " + status + ": " + msg));
+        return peerErrors ? p.setPeerErrorHandlingMode() : p;
     }
 
     int rank() {
@@ -146,7 +136,7 @@ final class UcxLink implements AutoCloseable {
                     ByteBuffer b = ByteBuffer.allocateDirect(m.length).put(0, m); // position 0: jucx sends from it
                     abortOut.add(b);
                     try {
-                        sent.add(endpoints[q].sendTaggedNonBlocking(UcxUtils.getAddress(b), m.length,
+                        sent.add(controls[q].sendTaggedNonBlocking(UcxUtils.getAddress(b), m.length,
                                 Tags.ABORT_TAG, new UcxCallback() {
                                     @Override
                                     public void onError(int status, String message) {
@@ -202,6 +192,11 @@ final class UcxLink implements AutoCloseable {
         return endpoints[peer];
     }
 
+    /** The endpoint for the handshake and aborts, or null when it is the data endpoint. */
+    UcpEndpoint control(int peer) {
+        return controls[peer] == endpoints[peer] ? null : controls[peer];
+    }
+
     UcpWorker worker() {
         return worker;
     }
@@ -234,9 +229,13 @@ final class UcxLink implements AutoCloseable {
             worker.cancelRequest(abortRecv);
         }
         List<UcpRequest> closing = new ArrayList<>();
-        for (UcpEndpoint ep : endpoints) {
-            if (ep != null) {
-                closing.add(peerErrors ? ep.closeNonBlockingForce() : ep.closeNonBlockingFlush());
+        for (int q = 0; q < worldSize; q++) {
+            if (endpoints[q] != null) {
+                closing.add(errors.dataPeer() ? endpoints[q].closeNonBlockingForce()
+                        : endpoints[q].closeNonBlockingFlush());
+                if (controls[q] != endpoints[q]) {
+                    closing.add(controls[q].closeNonBlockingForce());
+                }
             }
         }
         long deadline = System.nanoTime() + CLOSE_NANOS;

@@ -10,6 +10,9 @@
  *   <li><b>round</b>: the messages of one phase of one collective, posted together and awaited together.</li>
  *   <li><b>tag</b>: the 64-bit label UCX matches a receive with a send by; it carries the source rank, the
  *       collective's sequence number and phase, and a check of the collective's shape ({@code Tags}).</li>
+ *   <li><b>control endpoint</b>: a second endpoint to each peer, with UCX's peer error handling, that carries only
+ *       the connect handshake and aborts, so that the data endpoints may use shared memory and a lost peer is still
+ *       named at once ({@code ErrorHandling}).</li>
  *   <li><b>segment owner</b>: rank r owns segment r of an all-reduced vector and adds every rank's contribution
  *       to it in rank order, which keeps results bit-identical to the in-process collectives.</li>
  * </ul>

@@ -75,13 +75,16 @@ class UcxNativeArraysTest {
 
     @Test
     void errorHandlingModeIsReadAndABadValueNamed() {
-        assertEquals(true, UcxLink.peerErrors(null));
-        assertEquals(true, UcxLink.peerErrors(" peer"));
-        assertEquals(false, UcxLink.peerErrors("none"));
-        assertEquals("DS4J_UCX_ERROR_HANDLING=fast is not a UCX error handling mode; use peer (default: a lost peer is"
-                + " named at once, TCP within a host) or none (shared memory within a host, a dead peer is named by"
-                + " the collective timeout)", org.junit.jupiter.api.Assertions.assertThrows(
-                IllegalArgumentException.class, () -> UcxLink.peerErrors("fast")).getMessage());
+        assertEquals(ErrorHandling.CONTROL, ErrorHandling.parse(null));
+        assertEquals(ErrorHandling.CONTROL, ErrorHandling.parse(" "));
+        assertEquals(ErrorHandling.PEER, ErrorHandling.parse(" peer"));
+        assertEquals(ErrorHandling.NONE, ErrorHandling.parse("none"));
+        assertEquals(ErrorHandling.CONTROL, ErrorHandling.parse("control"));
+        assertEquals("DS4J_UCX_ERROR_HANDLING=fast is not a UCX error handling mode; use control (default: shared"
+                + " memory within a host, a lost peer is named at once over a control endpoint), peer (every endpoint"
+                + " with UCX's peer error handling: TCP within a host) or none (shared memory, a dead peer is named by"
+                + " a failed transfer or the collective timeout)", org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> ErrorHandling.parse("fast")).getMessage());
     }
 
     @Test
