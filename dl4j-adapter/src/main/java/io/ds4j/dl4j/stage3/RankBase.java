@@ -227,8 +227,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         if (pendingGradient >= 0) {
             reduceScatterPending(); // a backward without its leave (not done by the passes): reduce it all the same
         }
-        coordinator.endStep();
-        buffers.dropKept(); // buffers kept for reuse within the pass: none outlives it
+        coordinator.endStep(); // the released buffers stay in the pool: the next pass takes them again
     }
 
     /** Forward and backward of this rank's micro-batch; returns DL4J's score of it. */
@@ -272,8 +271,9 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     /**
      * Every parameter's full tensor in flat order, one all-gather each (every rank takes part); the rank given a
      * {@code target} (a network's flat parameter vector) writes each into it, the others pass null. A rank holds one
-     * heap buffer of the largest parameter's size for the call, reused by every parameter: its own shard is read into
-     * its block, gathered in place and written into the target's range without further copies.
+     * buffer of the largest parameter's size for the call, taken from the transient pool (so a call after every step
+     * allocates nothing) and reused by every parameter: its own shard is read into its block, gathered in place and
+     * written into the target's range without further copies.
      */
     void gatherInto(INDArray target) {
         long at = 0;
@@ -281,17 +281,21 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         for (PartitionedParam p : params) {
             largest = Math.max(largest, p.layout().paddedLength());
         }
-        float[] full = new float[(int) largest]; // one buffer for every parameter: each all-gather overwrites it
-        for (PartitionedParam p : params) {
-            int s = p.store().length();
-            int own = comm.rank() * s;
-            MasterShards.masterOf(p.store()).read(0, full, own, s); // fp32 (the master), also in mixed precision
-            comm.allGather(full, own, full, 0, s, s); // in place: the own block is already there
-            int n = p.spec().numel();
-            if (target != null) {
-                HostFloats.write(full, 0, target.get(NDArrayIndex.interval(at, at + n)));
+        float[] full = buffers.acquire((int) largest, "stage3 full tensor copied into the network", false);
+        try {
+            for (PartitionedParam p : params) {
+                int s = p.store().length();
+                int own = comm.rank() * s;
+                MasterShards.masterOf(p.store()).read(0, full, own, s); // fp32 (the master), also in mixed precision
+                comm.allGather(full, own, full, 0, s, s); // in place: the own block is already there
+                int n = p.spec().numel();
+                if (target != null) {
+                    HostFloats.write(full, 0, target.get(NDArrayIndex.interval(at, at + n)));
+                }
+                at += n;
             }
-            at += n;
+        } finally {
+            buffers.release(full);
         }
     }
 
@@ -345,6 +349,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
 
     MemoryLedger ledger() {
         return ledger;
+    }
+
+    /** Bytes of released transient buffers pooled for reuse now (between steps: the pool the next step takes from). */
+    long pooledBytes() {
+        return buffers.keptBytes();
     }
 
     /** Where the shards live (offload_param). */

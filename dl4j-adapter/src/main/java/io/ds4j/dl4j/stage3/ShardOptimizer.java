@@ -170,8 +170,9 @@ final class ShardOptimizer {
      * @return the global gradient norm before clipping
      */
     double step(int globalBatch, int contributions, StepContext ctx) {
-        // the fused kernel stages masters and gradients here unless offload_optimizer's store steps them in place
-        int words = fused != null && !fused.offloaded() ? 2 : ctx.precision().mixed() ? 1 : 0;
+        // the fused kernel stages masters and gradients here unless it steps them in place (on the device, or in
+        // offload_optimizer's store); mixed precision unscales one sub-group's gradient here
+        int words = fused != null && !fused.stagesNothing() ? 2 : ctx.precision().mixed() ? 1 : 0;
         float[] scratch = new float[words * plan.largest()];
         try (MemoryLedger.Allocation t = ledger.allocate(MemoryCategory.OTHER, MemoryTier.DEVICE, 4L * scratch.length,
                 "stage3 optimizer step: one sub-group's temporaries")) {

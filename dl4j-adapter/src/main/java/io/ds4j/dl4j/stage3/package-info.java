@@ -81,9 +81,12 @@
  * elements, read parameter after parameter in flat order as one partition and cut like DeepSpeed's
  * {@code sub_group_size} split ({@link io.ds4j.zero.stage3.SubGroupPlan}, over {@code io.ds4j.zero.offload.SubGroups});
  * a <b>segment</b> is one parameter's part of a sub-group. The optimizer step walks the sub-groups one after the
- * other: one DL4J updater per segment, or the fused kernel on one sub-group's staged masters and gradients. The step's
- * temporaries (the fp16/bf16 unscaled gradient, the fused kernel's master and gradient staging) hold one sub-group and
- * are entered in the ledger as {@code OTHER} while the step runs (at most 8 bytes times {@code sub_group_size}). Every
+ * other: one DL4J updater per segment, or the fused kernel on each segment's masters and gradients, in place when the
+ * masters are on the device (read through the kernel's own 4096-element tiles, as DeepSpeed steps its fp32 partitions
+ * where they lie) and staged on the heap a sub-group at a time when {@code offload_param} keeps them elsewhere. The
+ * step's temporaries (the fp16/bf16 unscaled gradient, the staging of offloaded masters and their gradients) hold one
+ * sub-group and are entered in the ledger as {@code OTHER} while the step runs (at most 8 bytes times
+ * {@code sub_group_size}; none for fp32 masters on the device). Every
  * optimizer allowed at stage 3 is element-wise and the clipping norm is still summed per parameter, so any
  * {@code sub_group_size} gives bit-identical training (measured: 7, 100 and 1e9). DeepSpeed closes a sub-group at the
  * first whole parameter that reaches the size, so its sub-groups can be larger; ds4j cuts inside parameters so the

@@ -9,6 +9,7 @@ import io.ds4j.zero.comm.CommStats;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryTier;
+import io.ds4j.zero.stage3.ParamState;
 import io.ds4j.zero.stage3.PartitionedParam;
 import io.ds4j.zero.stage3.Stage3Volume;
 import java.util.List;
@@ -141,8 +142,16 @@ class Stage3MemoryAndVolumeTest {
                 long peak = s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE);
                 assertTrue(peak <= bound, "peak " + peak + " > bound " + bound);
                 assertTrue(peak >= scratch + 4 * largestLayerPadded, "the largest layer was gathered: " + peak);
-                assertEquals(scratch, s.bytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE),
-                        "nothing gathered between steps");
+                // nothing gathered between steps; the released buffers stay pooled for the next step's gathers and
+                // reduce-scatters (so a step allocates none), within the most held at once, and the ledger shows them
+                RankBase rank = t.rank(r);
+                for (PartitionedParam p : rank.params()) {
+                    assertEquals(ParamState.SHARDED, p.state(), "between steps: " + p.spec().name());
+                }
+                long pooled = rank.pooledBytes();
+                assertTrue(pooled > 0 && pooled <= peak - scratch, "pool " + pooled + ", peak " + peak);
+                assertEquals(scratch + pooled, s.bytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE),
+                        "between steps: the scratch and the pooled buffers");
             }
         }
     }

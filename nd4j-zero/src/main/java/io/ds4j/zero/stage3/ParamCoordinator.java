@@ -81,11 +81,13 @@ public final class ParamCoordinator {
     /** Makes the parameters of the module at the current trace position available, then prefetches. */
     public void fetch(int moduleId) {
         ModuleParams m = expect(moduleId, "fetch");
+        List<PartitionedParam> sharded = new ArrayList<>();
         for (PartitionedParam p : m.params()) {
             if (p.state() == ParamState.SHARDED) {
-                gather(p);
+                sharded.add(p);
             }
         }
+        gatherAll(sharded);
         Set<PartitionedParam> notYet = new HashSet<>();
         for (PartitionedParam p : m.params()) {
             if (fetchedFor.getOrDefault(p, Integer.MIN_VALUE) < step) {
@@ -123,7 +125,19 @@ public final class ParamCoordinator {
                 numel += p.spec().numel();
             }
         }
-        chosen.forEach(this::gather);
+        gatherAll(new ArrayList<>(chosen));
+    }
+
+    /** Gathers {@code ps} in order, each announcing the padded elements of those after it to the buffers. */
+    private void gatherAll(List<PartitionedParam> ps) {
+        long coming = 0;
+        for (PartitionedParam p : ps) {
+            coming += p.layout().paddedLength();
+        }
+        for (PartitionedParam p : ps) {
+            coming -= p.layout().paddedLength();
+            gather(p, coming);
+        }
     }
 
     /** Releases the module's parameters that DeepSpeed's rules do not keep for a use soon. */
@@ -175,8 +189,8 @@ public final class ParamCoordinator {
         return trace.get(step);
     }
 
-    private void gather(PartitionedParam p) {
-        p.gather(comm, buffers);
+    private void gather(PartitionedParam p, long comingNext) {
+        p.gather(comm, buffers, comingNext);
         live += p.spec().numel();
         peakLive = Math.max(peakLive, live);
         gathersThisStep.merge(p, 1, Integer::sum);

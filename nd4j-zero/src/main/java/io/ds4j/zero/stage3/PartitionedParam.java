@@ -109,12 +109,21 @@ public final class PartitionedParam {
 
     /** All-gathers the shards into a full buffer from {@code buffers}: SHARDED to GATHERED. */
     public void gather(Collectives comm, TransientBuffers buffers) {
+        gather(comm, buffers, 0);
+    }
+
+    /**
+     * As {@link #gather(Collectives, TransientBuffers)}, announcing that {@code comingNext} more floats will be
+     * taken from {@code buffers} right after (the module's other tensors; see {@link TransientBuffers#acquire(int,
+     * String, boolean, long)}).
+     */
+    public void gather(Collectives comm, TransientBuffers buffers, long comingNext) {
         if (state != ParamState.SHARDED) {
             throw new IllegalParamStateException(spec.name(), state, "gather",
                     "release it first, or use it as it is");
         }
         full = buffers.acquire(Math.toIntExact(layout.paddedLength()),
-                (persistent ? "stage3 persistent " : "stage3 gathered ") + spec.name(), persistent);
+                (persistent ? "stage3 persistent " : "stage3 gathered ") + spec.name(), persistent, comingNext);
         allGatherInto(comm, full);
         state = ParamState.GATHERED;
     }
@@ -166,7 +175,10 @@ public final class PartitionedParam {
         comm.reduceScatterSum(fullGrad, 0, n, shardGrad, 0, n);
     }
 
-    /** The full tensor (padded length; the first {@code numel} elements are the parameter); only while gathered. */
+    /**
+     * The full tensor: its first {@code numel} elements are the parameter, up to the padded length the padding; the
+     * array may be longer (a reused buffer, see {@link TransientBuffers}). Only while gathered.
+     */
     public float[] full() {
         if (state != ParamState.GATHERED) {
             throw new IllegalParamStateException(spec.name(), state, "read the full tensor", "gather it first");

@@ -4,11 +4,13 @@ import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.config.OffloadOptimizerConfig;
+import io.ds4j.zero.kernels.BufferFp32;
 import io.ds4j.zero.kernels.Fp32Storage;
 import io.ds4j.zero.kernels.FusedLamb;
 import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.KernelPool;
+import io.ds4j.zero.kernels.Nd4jStorage;
 import io.ds4j.zero.kernels.OptimizerBuffers;
 import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.kernels.VectorStorage;
@@ -22,6 +24,7 @@ import io.ds4j.zero.offload.StepInput;
 import io.ds4j.zero.offload.StoreRequest;
 import io.ds4j.zero.shard.Range;
 import io.ds4j.zero.update.DeepSpeedOptimizer;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,7 +35,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The shard update at stage 3: a DeepSpeed {@code optimizer} section (and its {@code scheduler}) run piece by piece
  * over a rank's partitioned parameters, one fused kernel
  * ({@link FusedOptimizer}) updating each owned piece of a parameter's fp32 master shard ({@link MasterShards}: on
- * the device, or where {@code offload_param} keeps it), a sub-group at a time staged on the heap, with its own
+ * the device, stepped in place, or where {@code offload_param} keeps it, a sub-group at a time staged on the heap), with its own
  * optimizer state per piece, reading the piece's averaged (and, in mixed precision, unscaled) gradient times
  * DeepSpeed's clip factor. The kernels are element-wise (Adam, AdamW, SGD, Adagrad, Lion), so updating the pieces one
  * by one, and each in sub-groups of at most {@code sub_group_size} elements ({@link SubGroupPlan}), is the same
@@ -74,8 +77,8 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
 
     /**
      * The optimizer state of one rank's pieces (a piece: the owned part of one parameter tensor, indexed by the
-     * parameter's position in flat order; a parameter the rank owns none of is an empty piece); the staging is a
-     * per-step buffer sized by one sub-group.
+     * parameter's position in flat order; a parameter the rank owns none of is an empty piece); offloaded masters are
+     * staged through a buffer of one sub-group.
      */
     public static final class Pieces {
         private final PiecewiseShardUpdate update;
@@ -179,12 +182,23 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
         }
 
         /**
+         * True when a step needs no heap staging ({@link #apply}'s {@code staging} may be empty): an offload store
+         * steps the pieces, or every master is an ND4J array on the device, stepped where it lies.
+         */
+        public boolean stagesNothing() {
+            return store != null || masters.onDevice();
+        }
+
+        /**
          * One step of every piece, sub-group after sub-group: DeepSpeed's step {@code iteration + 1} with the gradient
-         * multiplier. A sub-group's masters and gradients are copied into {@code staging} (master copies in
-         * {@code [0, largest)}, gradient copies in {@code [largest, 2 largest)}), stepped, and the masters copied back.
+         * multiplier. Masters on the device are stepped in place, the kernel reading each segment's master and
+         * gradient straight from their ND4J arrays through its own tiles, as DeepSpeed steps its fp32 partitions
+         * where they lie. Other masters (offloaded by {@code offload_param}) are copied with the sub-group's gradients
+         * into {@code staging} (master copies in {@code [0, largest)}, gradient copies in {@code [largest, 2
+         * largest)}), stepped, and copied back. Either way the kernel computes on the same floats in the same order.
          *
          * @param plan    the sub-groups over the pieces, in the order {@link #add} received them
-         * @param staging at least {@code 2 * plan.largest()} floats
+         * @param staging at least {@code 2 * plan.largest()} floats, unless {@link #stagesNothing()}
          */
         public void apply(int iteration, double gradMultiplier, SubGroupPlan plan, float[] staging, Collectives comm) {
             StepArgs args = update.optimizer().args(iteration, gradMultiplier);
@@ -196,19 +210,12 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
                 applyLamb(lamb, args, plan, staging, comm);
                 return;
             }
-            int g0 = plan.largest();
             for (List<SubGroupPlan.Segment> group : plan.groups()) {
                 for (SubGroupPlan.Segment s : group) {
-                    masters.get(s.piece(), s.from(), staging, s.at(), s.length());
-                    HostFloats.current(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
-                }
-                for (SubGroupPlan.Segment s : group) {
-                    if (!frozen.get(s.piece())) {
-                        update.kernel().step(buffers(s, staging, g0), args, pool);
+                    if (!frozen.get(s.piece())) { // a frozen piece's master is neither read nor written
+                        update.kernel().step(load(s, staging, plan.largest(), true), args, pool);
+                        store(s, staging);
                     }
-                }
-                for (SubGroupPlan.Segment s : group) {
-                    masters.put(s.piece(), s.from(), staging, s.at(), s.length());
                 }
             }
         }
@@ -216,7 +223,7 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
         /**
          * Lamb with DeepSpeed's per-tensor trust ratio: a first pass over every segment updates the moments and sums
          * each tensor's {@code ||p||^2} and {@code ||u||^2} over the rank's owned parts, one all-reduce completes the
-         * sums over ranks, and a second pass applies each tensor's clamped ratio (masters staged and written back).
+         * sums over ranks, and a second pass applies each tensor's clamped ratio (masters written back).
          */
         private void applyLamb(FusedLamb lamb, StepArgs args, SubGroupPlan plan, float[] staging, Collectives comm) {
             int g0 = plan.largest();
@@ -226,9 +233,7 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
                     if (frozen.get(s.piece())) {
                         continue;
                     }
-                    masters.get(s.piece(), s.from(), staging, s.at(), s.length());
-                    HostFloats.current(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
-                    double[] n = lamb.norms(buffers(s, staging, g0), args, pool, new Range(0, s.length()));
+                    double[] n = lamb.norms(load(s, staging, g0, true), args, pool, new Range(0, s.length()));
                     int t = s.piece();
                     sq[2 * t] += n[0];
                     sq[2 * t + 1] += n[1];
@@ -241,22 +246,47 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
                         continue;
                     }
                     int t = s.piece();
-                    masters.get(s.piece(), s.from(), staging, s.at(), s.length());
-                    lamb.apply(buffers(s, staging, g0), args, pool, new Range(0, s.length()),
+                    lamb.apply(load(s, staging, g0, false), args, pool, new Range(0, s.length()),
                             lamb.coefficients().trustRatio(total[2 * t], total[2 * t + 1]));
-                    masters.put(s.piece(), s.from(), staging, s.at(), s.length());
+                    store(s, staging);
                 }
             }
         }
 
-        /** The kernel's view of one segment: its staged gradient and master, and its range of the piece's state. */
-        private OptimizerBuffers buffers(SubGroupPlan.Segment s, float[] staging, int g0) {
+        /**
+         * The kernel's view of one segment: its master and gradient in place on the device, or staged (the master,
+         * and the gradient when {@code withGradient}) into {@code staging}; its range of the piece's state.
+         */
+        private OptimizerBuffers load(SubGroupPlan.Segment s, float[] staging, int g0, boolean withGradient) {
             List<Fp32Storage> state = new ArrayList<>();
             for (float[] word : states.get(s.piece())) {
                 state.add(new HeapFp32(word, s.from(), s.length()));
             }
+            if (masters.onDevice()) {
+                return new OptimizerBuffers(segment(grads.get(s.piece()), s), segment(masters.array(s.piece()), s),
+                        state, null);
+            }
+            masters.get(s.piece(), s.from(), staging, s.at(), s.length());
+            if (withGradient) {
+                HostFloats.current(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
+            }
             return new OptimizerBuffers(new HeapFp32(staging, g0 + s.at(), s.length()),
                     new HeapFp32(staging, s.at(), s.length()), state, null);
+        }
+
+        /** After stepping segment {@code s}: marks its device master written, or copies its staged master back. */
+        private void store(SubGroupPlan.Segment s, float[] staging) {
+            if (masters.onDevice()) {
+                HostFloats.written(masters.array(s.piece()));
+            } else {
+                masters.put(s.piece(), s.from(), staging, s.at(), s.length());
+            }
+        }
+
+        /** Elements {@code [s.from, s.from + s.length)} of a contiguous FLOAT array, in place. */
+        private static BufferFp32 segment(INDArray a, SubGroupPlan.Segment s) {
+            FloatBuffer all = Nd4jStorage.fp32(a).buffer();
+            return new BufferFp32(all.position(s.from()).slice().limit(s.length()), a);
         }
 
         /** @return the kernel's fp32 state words per element */

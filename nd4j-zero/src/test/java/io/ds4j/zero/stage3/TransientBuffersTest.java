@@ -10,7 +10,7 @@ import io.ds4j.zero.ledger.MemoryTier;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link TransientBuffers} reuses released transient buffers of the same length, zeroed, while the ledger (which counts
+ * {@link TransientBuffers} reuses released transient buffers (the smallest that fits), zeroed, while the ledger (which counts
  * kept buffers: they are reachable) never goes above the most ever held at once, and lets them all go on
  * {@link TransientBuffers#dropKept()}.
  */
@@ -40,30 +40,61 @@ class TransientBuffersTest {
         assertEquals(400, b.peakTransientBytes());
     }
 
+    /**
+     * Best fit: a shorter request takes the smallest kept buffer that holds it (as a caching allocator does), so a
+     * pass over tensors of several sizes allocates nothing once the pool holds its largest; the ledger counts the
+     * buffer's own length, and what is held and kept never passes the most ever held at once. A longer buffer is
+     * taken only while it, and what the caller announces it will request next, make no new most.
+     */
     @Test
-    void anotherLengthLetsKeptBuffersGoSoTheLedgerPeakIsTheHeldPeak() {
+    void aShorterRequestTakesTheSmallestKeptBufferThatFits() {
         MemoryLedger ledger = new MemoryLedger(0);
         TransientBuffers b = new TransientBuffers(ledger);
         float[] x = b.acquire(100, "x", false);
         float[] y = b.acquire(10, "y", false);
+        float[] u = b.acquire(50, "u", false);
         b.release(x);
-        b.release(y); // held 0, kept 440 = the most held
+        b.release(y);
+        b.release(u); // held 0, kept 640 = the most held
+        u[15] = 2f;
+        float[] z = b.acquire(20, "z", false); // y is too short, x longer than u: u serves it
+        assertSame(u, z);
+        assertEquals(0f, z[15], "the requested length is zeroed");
         assertEquals(440, b.keptBytes());
-        float[] z = b.acquire(20, "z", false); // 80 new bytes: the 100-float buffer (largest) goes, y stays
-        assertEquals(40, b.keptBytes());
-        assertEquals(120, comm(ledger));
-        assertEquals(440, commPeak(ledger));
-        assertEquals(440, b.peakTransientBytes());
+        assertEquals(640, comm(ledger), "u's own 200 bytes, and x and y kept");
         assertSame(y, b.acquire(10, "y again", false));
-        float[] big = b.acquire(200, "big", false); // a new most: nothing kept to let go
-        assertEquals(80 + 40 + 800, commPeak(ledger));
-        assertNotSame(x, z);
-        b.release(z);
-        b.release(big);
-        assertEquals(880, b.keptBytes());
-        b.dropKept();
-        assertEquals(40, comm(ledger), "only the one still held");
+        assertEquals(640, commPeak(ledger));
+        float[] big = b.acquire(200, "big", false); // a new most: x goes, as held, kept and new fit in it
+        assertNotSame(x, big);
+        assertEquals(200 + 40 + 800, commPeak(ledger));
         assertEquals(0, b.keptBytes());
+        b.release(big);
+        b.release(z); // kept: big and u (z), 1000 B; held: y
+        assertSame(z, b.acquire(30, "fits u", false, 0));
+        b.release(z);
+        assertNotSame(z, b.acquire(30, "u would leave no room for 220 floats coming next", false, 220));
+        b.dropKept();
+        assertEquals(40 + 120, comm(ledger), "only the ones still held");
+        assertEquals(0, b.keptBytes());
+    }
+
+    /** A request no kept buffer fits lets kept buffers go, largest first, until the new one fits the most held. */
+    @Test
+    void aLongerRequestLetsTheLargestKeptBuffersGoSoTheLedgerPeakIsTheHeldPeak() {
+        MemoryLedger ledger = new MemoryLedger(0);
+        TransientBuffers b = new TransientBuffers(ledger);
+        float[] x = b.acquire(100, "x", false);
+        float[] y = b.acquire(10, "y", false);
+        float[] w = b.acquire(10, "w", false);
+        b.release(x);
+        b.release(y);
+        b.release(w); // held 0, kept 480 = the most held
+        float[] z = b.acquire(105, "z", false); // 420 new bytes: x goes, then one of the 10-float buffers
+        assertNotSame(x, z);
+        assertEquals(40, b.keptBytes());
+        assertEquals(460, comm(ledger));
+        assertEquals(480, commPeak(ledger));
+        assertEquals(480, b.peakTransientBytes());
     }
 
     @Test
