@@ -227,7 +227,13 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         if (pendingGradient >= 0) {
             reduceScatterPending(); // a backward without its leave (not done by the passes): reduce it all the same
         }
-        coordinator.endStep(); // the released buffers stay in the pool: the next pass takes them again
+        coordinator.endStep();
+        trimPool(); // the released buffers stay pooled for the next pass, within offload_param's budget
+    }
+
+    /** Keeps at most what {@code offload_param} allows pooled between steps (no limit without it). */
+    private void trimPool() {
+        buffers.trimKept(home.pooledBytesBetweenSteps());
     }
 
     /** Forward and backward of this rank's micro-batch; returns DL4J's score of it. */
@@ -272,7 +278,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * Every parameter's full tensor in flat order, one all-gather each (every rank takes part); the rank given a
      * {@code target} (a network's flat parameter vector) writes each into it, the others pass null. A rank holds one
      * buffer of the largest parameter's size for the call, taken from the transient pool (so a call after every step
-     * allocates nothing) and reused by every parameter: its own shard is read into its block, gathered in place and
+     * allocates nothing, unless {@code offload_param} keeps the pool small) and reused by every parameter: its own shard is read into its block, gathered in place and
      * written into the target's range without further copies.
      */
     void gatherInto(INDArray target) {
@@ -296,6 +302,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             }
         } finally {
             buffers.release(full);
+            trimPool();
         }
     }
 

@@ -110,6 +110,17 @@ public final class ParamHome implements AutoCloseable {
         return new FileShardStore(dir, String.format("param-%06d.f32", files++), length, swap, ledger);
     }
 
+    /**
+     * The most bytes of released transient buffers a rank keeps pooled between steps ({@link TransientBuffers}):
+     * without parameter offload, no limit beyond the pool's own (the most held at once); with {@code offload_param},
+     * which asks for the least memory held between steps, its swap budget, {@code buffer_count x buffer_size}
+     * elements.
+     */
+    public long pooledBytesBetweenSteps() {
+        return device == OffloadDevice.NONE ? Long.MAX_VALUE
+                : Float.BYTES * Math.min(Long.MAX_VALUE / 8, (long) config.bufferCount() * config.bufferSize());
+    }
+
     /** The nvme swap buffers (null before the first nvme store, and without nvme). */
     public ParamSwapBuffers swapBuffers() {
         return swap;

@@ -27,7 +27,8 @@ import java.util.Objects;
  * ({@code stage3_max_live_parameters}, {@code stage3_prefetch_bucket_size}, {@code stage3_max_reuse_distance}, plus
  * the module being run and one gradient tensor with its shard). Kept buffers are entered in the ledger as
  * {@link MemoryCategory#COMM_BUFFERS} (they are reachable), so the ledger's bytes are what is really held;
- * {@link #dropKept()} lets them all go (when the trainer closes).
+ * {@link #trimKept(long)} lets the largest go down to a limit (between steps with {@code offload_param}, see
+ * {@link ParamHome#pooledBytesBetweenSteps()}), {@link #dropKept()} all of them (when the trainer closes).
  */
 public final class TransientBuffers {
     private final MemoryLedger ledger;
@@ -138,6 +139,13 @@ public final class TransientBuffers {
         keptBytes -= a.bytes();
         a.close();
         kept.entrySet().removeIf(e -> e.getValue().isEmpty());
+    }
+
+    /** Lets kept buffers go, largest first, until at most {@code maxBytes} are kept. */
+    public void trimKept(long maxBytes) {
+        while (keptBytes > maxBytes) {
+            forget(kept.lastEntry().getValue().pop());
+        }
     }
 
     /** Lets every kept buffer go to the garbage collector (at close: the pool otherwise lives from step to step). */

@@ -97,6 +97,26 @@ class TransientBuffersTest {
         assertEquals(480, b.peakTransientBytes());
     }
 
+    /** Trimming lets the largest kept buffers go until at most the limit is kept, and the ledger follows. */
+    @Test
+    void trimmingKeepsAtMostTheLimitLargestGoingFirst() {
+        MemoryLedger ledger = new MemoryLedger(0);
+        TransientBuffers b = new TransientBuffers(ledger);
+        float[] x = b.acquire(100, "x", false);
+        float[] y = b.acquire(10, "y", false);
+        float[] w = b.acquire(20, "w", false);
+        b.release(x);
+        b.release(y);
+        b.release(w);
+        b.trimKept(150);
+        assertEquals(120, b.keptBytes(), "x went; y and w stay");
+        assertEquals(120, comm(ledger));
+        assertSame(w, b.acquire(20, "w again", false));
+        b.trimKept(0);
+        assertEquals(0, b.keptBytes());
+        assertEquals(80, comm(ledger), "only w, still held");
+    }
+
     @Test
     void persistentBuffersAreNeitherKeptNorReused() {
         MemoryLedger ledger = new MemoryLedger(0);
