@@ -1,6 +1,5 @@
 package io.ds4j.zero.comm.ucx;
 
-import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.lang.ref.Reference;
@@ -14,8 +13,6 @@ import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.comm.CommStats;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import org.openucx.jucx.UcxUtils;
 
 /**
  * {@link Collectives} for ranks that are separate processes (or hosts), over UCX tag send/receive.
@@ -45,8 +42,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     private final int rank;
     private final int n;
     private final EnumMap<CollectiveKind, CommStats.Counter> counters = new EnumMap<>(CollectiveKind.class);
-    private ByteBuffer send = UcxLink.direct(16);
-    private ByteBuffer recv = UcxLink.direct(16);
+    private final Staging staging = new Staging();
     private long seq;
 
     private UcxCollectives(UcxLink link) {
@@ -130,11 +126,11 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     public void allReduceSum(float[] data, int offset, int length) {
         long t0 = System.nanoTime();
         Checks.range(rank, "allReduceSum data", data, offset, length);
-        FloatBuffer s = sendFloats(length);
+        FloatBuffer s = staging.sendFloats(length);
         long c0 = System.nanoTime();
         s.put(0, data, offset, length);
         staged(c0);
-        allReduceInPlace(UcxUtils.getAddress(send), length, "allReduceSum(length=" + length + ")");
+        allReduceInPlace(staging.sendAddress(), length, "allReduceSum(length=" + length + ")");
         long c1 = System.nanoTime();
         s.get(0, data, offset, length);
         staged(c1);
@@ -156,9 +152,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
             len[q] = segment(length, q + 1) - segment(length, q);
         }
         if (n > 1) {
-            recvFloats((long) (n - 1) * len[rank]);
-            OwnerReduce.run(link.round(op, check, 0, id), rank, block, len, block[rank], UcxUtils.getAddress(recv),
-                    true);
+            OwnerReduce.run(link.round(op, check, 0, id), rank, block, len, block[rank],
+                    staging.recvAddress((long) (n - 1) * len[rank]), true);
         }
         count(-1, CollectiveKind.ALL_REDUCE, 2L * (length - len[rank]), 4);
     }
@@ -175,9 +170,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
             block[q] = base + q * strideBytes;
             len[q] = root < 0 || q == root ? length : 0;
         }
-        recvFloats((long) (n - 1) * len[rank]);
         OwnerReduce.run(link.round(op, check, 0, id), rank, block, len, out < 0 ? block[rank] : out,
-                UcxUtils.getAddress(recv), false);
+                staging.recvAddress((long) (n - 1) * len[rank]), false);
     }
 
     @Override
@@ -190,13 +184,13 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.REDUCE_SCATTER.ordinal(), length, stride, -1);
         link.throwIfAborted(op);
         long id = seq++;
-        FloatBuffer s = sendFloats((long) n * length);
+        FloatBuffer s = staging.sendFloats((long) n * length);
         long c0 = System.nanoTime();
         for (int q = 0; q < n; q++) {
             s.put(q * length, input, inputOffset + q * stride, length);
         }
         staged(c0);
-        ownerSum(op, check, id, UcxUtils.getAddress(send), 4L * length, length, -1, -1);
+        ownerSum(op, check, id, staging.sendAddress(), 4L * length, length, -1, -1);
         long c1 = System.nanoTime();
         s.get(rank * length, output, outputOffset, length);
         staged(c1);
@@ -212,11 +206,11 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.ALL_GATHER.ordinal(), length, stride, -1);
         link.throwIfAborted(op);
         long id = seq++;
-        FloatBuffer s = sendFloats((long) n * length);
+        FloatBuffer s = staging.sendFloats((long) n * length);
         long c0 = System.nanoTime();
         s.put(rank * length, input, inputOffset, length);
         staged(c0);
-        swapSlots(link.round(op, check, 0, id), UcxUtils.getAddress(send), 4L * length);
+        swapSlots(link.round(op, check, 0, id), staging.sendAddress(), 4L * length);
         long c1 = System.nanoTime();
         for (int q = 0; q < n; q++) {
             s.get(q * length, output, outputOffset + q * stride, length);
@@ -234,8 +228,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.BROADCAST.ordinal(), length, 0, root);
         link.throwIfAborted(op);
         long id = seq++;
-        FloatBuffer s = sendFloats(length);
-        long base = UcxUtils.getAddress(send);
+        FloatBuffer s = staging.sendFloats(length);
+        long base = staging.sendAddress();
         Round round = link.round(op, check, 0, id);
         if (rank == root) {
             s.put(0, data, offset, length);
@@ -264,9 +258,9 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.REDUCE.ordinal(), length, 0, root);
         link.throwIfAborted(op);
         long id = seq++;
-        FloatBuffer s = sendFloats(length);
+        FloatBuffer s = staging.sendFloats(length);
         s.put(0, data, offset, length);
-        ownerSum(op, check, id, UcxUtils.getAddress(send), 0, length, root, -1);
+        ownerSum(op, check, id, staging.sendAddress(), 0, length, root, -1);
         if (rank == root) {
             s.get(0, data, offset, length);
         }
@@ -333,35 +327,17 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
 
     @Override
     public double allReduceSum(double value) {
-        double[] all = exchange(new double[] {value}, "allReduceSum(scalar)");
-        double s = all[0];
-        for (int q = 1; q < n; q++) {
-            s += all[q];
-        }
-        return s;
+        return DoubleFolds.sum(exchange(new double[] {value}, "allReduceSum(scalar)"), n, 1)[0];
     }
 
     @Override
     public double[] allReduceSum(double[] values) {
-        int m = values.length;
-        double[] all = exchange(values, "allReduceSum(double[" + m + "])");
-        double[] out = java.util.Arrays.copyOf(all, m);
-        for (int q = 1; q < n; q++) {
-            for (int i = 0; i < m; i++) {
-                out[i] += all[q * m + i]; // rank order, as the scalar sum
-            }
-        }
-        return out;
+        return DoubleFolds.sum(exchange(values, "allReduceSum(double[" + values.length + "])"), n, values.length);
     }
 
     @Override
     public double allReduceMax(double value) {
-        double[] all = exchange(new double[] {value}, "allReduceMax(scalar)");
-        double m = all[0];
-        for (int q = 1; q < n; q++) {
-            m = Double.isNaN(m) || Double.isNaN(all[q]) ? Double.NaN : Math.max(m, all[q]);
-        }
-        return m;
+        return DoubleFolds.max(exchange(new double[] {value}, "allReduceMax(scalar)"), n);
     }
 
     /** Every rank's {@code values}, rank q's at {@code [q*m, +m)}: an all-gather of doubles. */
@@ -371,10 +347,9 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.SCALAR_ALL_REDUCE.ordinal(), m, 0, -1);
         link.throwIfAborted(op);
         long id = seq++;
-        ensureSend(8L * n * m);
-        DoubleBuffer s = send.asDoubleBuffer();
+        DoubleBuffer s = staging.sendDoubles((long) n * m);
         s.put(rank * m, values, 0, m);
-        swapSlots(link.round(op, check, 0, id), UcxUtils.getAddress(send), 8L * m);
+        swapSlots(link.round(op, check, 0, id), staging.sendAddress(), 8L * m);
         double[] all = new double[n * m];
         s.get(0, all, 0, n * m);
         count(t0, CollectiveKind.SCALAR_ALL_REDUCE, (long) (n - 1) * m, 8);
@@ -433,30 +408,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         link.close();
     }
 
-    /** Where peer q's contribution lies among the N-1 receive slots. */
-    private int slot(int q) {
-        return q < rank ? q : q - 1;
-    }
-
     private int segment(int length, int s) {
         return (int) ((long) length * s / n);
-    }
-
-    private void ensureSend(long bytes) {
-        if (send.capacity() < bytes) {
-            send = UcxLink.direct(Math.min(Integer.MAX_VALUE, Math.max(bytes, 2L * send.capacity())));
-        }
-    }
-
-    private FloatBuffer sendFloats(long floats) {
-        ensureSend(4 * floats);
-        return send.asFloatBuffer();
-    }
-
-    private FloatBuffer recvFloats(long floats) {
-        if (recv.capacity() < 4 * floats) {
-            recv = UcxLink.direct(Math.min(Integer.MAX_VALUE, Math.max(4 * floats, 2L * recv.capacity())));
-        }
-        return recv.asFloatBuffer();
     }
 }
