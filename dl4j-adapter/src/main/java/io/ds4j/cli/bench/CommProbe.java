@@ -25,6 +25,8 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class CommProbe {
     /** The collectives, in table order. */
     static final List<String> COLLECTIVES = List.of("all-reduce", "reduce-scatter", "all-gather");
+    /** The samples of rank 0 streaming tag messages to rank 1, not a collective. */
+    static final String STREAM = "tag-stream";
 
     /**
      * One timed collective.
@@ -88,8 +90,24 @@ public final class CommProbe {
                 a.close();
                 s.close();
             }
+            if (c instanceof UcxCollectives u) {
+                stream(out, u, bytes, iters);
+            }
         }
         return out;
+    }
+
+    /**
+     * jucx's own ceiling beside ucx_perftest's: rank 0 streams messages of {@code bytes} to rank 1 through the same
+     * connections ({@link UcxCollectives#tagStream}); a {@code tag-stream} sample is the time per message.
+     */
+    private static void stream(List<Sample> out, UcxCollectives u, long bytes, int iters) {
+        int messages = Math.max(4, iters);
+        u.tagStream(bytes, messages); // warm-up
+        for (int i = 0; i < 3; i++) {
+            u.barrier();
+            out.add(new Sample(STREAM, "jucx", bytes, u.tagStream(bytes, messages) / messages));
+        }
     }
 
     private static void time(List<Sample> out, List<Split> splits, Collectives c, String collective, String path,

@@ -45,6 +45,17 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
         return t.isEmpty() ? Double.NaN : bytes / median(t) * factor;
     }
 
+    /** jucx's median tag-stream bandwidth for {@code bytes} in bytes/s (rank 0 to 1, as ucx_perftest), or NaN. */
+    double jucxStream(long bytes) {
+        List<Double> t = new ArrayList<>();
+        for (CommProbe.Sample s : samples.getOrDefault("ucx", List.of())) {
+            if (s.collective().equals(CommProbe.STREAM) && s.bytes() == bytes) {
+                t.add(s.seconds());
+            }
+        }
+        return t.isEmpty() ? Double.NaN : bytes / median(t);
+    }
+
     /** ucx_perftest's median tag bandwidth for {@code bytes}, or NaN. */
     double perftest(long bytes) {
         List<Double> b = perftest.getOrDefault(bytes, List.of()).stream().filter(v -> !v.isNaN()).toList();
@@ -123,8 +134,8 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%nWhere the UCX all-reduce's time goes (rank"
                 + " 0, every timed repetition; %% of its time in the collective):%n%n"));
         sb.append("| path | size | UCX moving bytes | waiting for the peer | rank-order sum | staging copies | other |"
-                + " UCX rate while moving | ucx_perftest tag |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + " UCX rate while moving | jucx tag stream | ucx_perftest tag |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String path : List.of("float[]", "INDArray")) {
             for (long bytes : sizes) {
                 UcxProfile p = UcxProfile.EMPTY;
@@ -138,15 +149,16 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
                 }
                 double t = Math.max(1, p.total());
                 double moved = 2.0 * (worldSize - 1) / worldSize * bytes * p.collectives(); // received per rank
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %s | %s |%n",
-                        path, size(bytes), 100 * p.moving() / t, 100 * p.polling() / t, 100 * p.summing() / t,
-                        100 * p.staging() / t, 100 * p.other() / t, gbps(p.moving() == 0 ? Double.NaN : moved
-                        / (p.moving() / 1e9)), gbps(perftest(bytes))));
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %s | %s |"
+                        + " %s |%n", path, size(bytes), 100 * p.moving() / t, 100 * p.polling() / t,
+                        100 * p.summing() / t, 100 * p.staging() / t, 100 * p.other() / t, gbps(p.moving() == 0
+                        ? Double.NaN : moved / (p.moving() / 1e9)), gbps(jucxStream(bytes)), gbps(perftest(bytes))));
             }
         }
         sb.append("UCX moving bytes: in worker progress calls that advanced a message (within a host UCX copies the"
                 + " bytes there); waiting: progress calls that found nothing, and backing off; UCX rate while moving:"
-                + " the bytes each rank receives, 2(N-1)/N x size, over the time moving them; GB/s\n");
+                + " the bytes each rank receives, 2(N-1)/N x size, over the time moving them; jucx tag stream: rank 0"
+                + " streaming messages of that size to rank 1 through the same connections, as ucx_perftest does; GB/s\n");
         return sb.toString();
     }
 

@@ -57,6 +57,12 @@ class CommBenchTest {
         String table = out.toString(StandardCharsets.UTF_8);
         assertTrue(table.contains("| all-gather | 64 KiB |"), table);
         assertTrue(table.contains("load average (1 min)"), table);
+        if (ucx) { // where the UCX all-reduce's time goes, with jucx's own tag stream measured beside ucx_perftest
+            assertTrue(table.contains("| INDArray | 64 KiB |"), table);
+            String profile = table.lines().filter(l -> l.startsWith("| INDArray | 64 KiB |")).findFirst()
+                    .orElseThrow();
+            assertTrue(Double.parseDouble(profile.split("\\|")[9].trim()) > 0, "jucx tag stream: " + profile);
+        }
         assertEquals(table, Files.readString(dir.resolve("bench-comm.txt")));
         assertTrue(ImageIO.read(dir.resolve("bench-comm.png").toFile()).getWidth() >= 1200, "three charts side by"
                 + " side");

@@ -402,6 +402,18 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         link.meter().reset();
     }
 
+    /**
+     * A diagnostic, not a collective: rank 0 streams {@code messages} tag messages of {@code bytes} each to rank 1 over
+     * the data endpoint, all posted at once as {@code ucx_perftest -t tag_bw} does (every rank calls it; ranks from 2
+     * up take no part). {@code ds4j bench comm} compares it with ucx_perftest to tell jucx's own ceiling.
+     *
+     * @return on rank 0, the seconds until every message was delivered; 0 elsewhere
+     */
+    public double tagStream(long bytes, int messages) {
+        link.throwIfAborted("tagStream");
+        return TagStream.run(link, staging, seq++, bytes, messages);
+    }
+
     /** Closes the connections and the node; collectives afterwards are an error. */
     @Override
     public void close() {

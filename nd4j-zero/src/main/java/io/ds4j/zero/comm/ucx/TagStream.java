@@ -1,0 +1,43 @@
+package io.ds4j.zero.comm.ucx;
+
+/**
+ * A diagnostic beside the collectives: rank 0 streams messages to rank 1 over the data endpoint, all posted at once,
+ * the way {@code ucx_perftest -t tag_bw} does, so that jucx's own ceiling can be measured through the same
+ * connections, buffers and progress loop the collectives use.
+ */
+final class TagStream {
+    private TagStream() {
+    }
+
+    /**
+     * Streams {@code messages} messages of {@code bytes}; ranks other than 0 and 1 take no part.
+     *
+     * @return the seconds rank 0 waited until every message was delivered (its sends complete once rank 1 has them),
+     *         0 on the other ranks
+     */
+    static double run(UcxLink link, Staging staging, long seq, long bytes, int messages) {
+        int rank = link.rank();
+        if (rank > 1 || link.worldSize() < 2) {
+            return 0;
+        }
+        int check = Tags.shapeCheck(-3, bytes, messages, 0);
+        Round round = link.round("tagStream(bytes=" + bytes + ", messages=" + messages + ")", check, 0, seq);
+        long floats = (bytes + 3) / 4;
+        long buffer = rank == 0 ? sendBuffer(staging, floats) : staging.recvAddress(floats);
+        long t0 = System.nanoTime();
+        for (int m = 0; m < messages; m++) {
+            if (rank == 0) {
+                round.send(1, buffer, bytes);
+            } else {
+                round.recv(0, buffer, bytes);
+            }
+        }
+        round.await();
+        return rank == 0 ? (System.nanoTime() - t0) / 1e9 : 0;
+    }
+
+    private static long sendBuffer(Staging staging, long floats) {
+        staging.sendFloats(floats);
+        return staging.sendAddress();
+    }
+}
