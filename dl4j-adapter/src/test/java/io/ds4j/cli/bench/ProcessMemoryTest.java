@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>The bound, and why: with DeepSpeed's Adam section the fused kernel keeps each rank's Adam moments (m and v, 4 B
  * each) of its owned elements in Java arrays, so the live Java heap the trainer holds is {@code 8 x owned} plus the
- * kernel's staging of one sub-group ({@code 8 B x sub_group_size}, 1e6 in the probe) plus a few objects (layers,
- * configurations; 2 MiB allowed). A rank owns its part of the padded even split of every tensor: at least
+ * rank's pool of transient buffers, kept from step to step (one gathered layer, one gradient tensor and its shard:
+ * about 5 MB at 4M; the allowance is {@code 8 B x sub_group_size}, 1e6 in the probe, what the kernel's sub-group
+ * staging took before it stepped the masters in place) plus a few objects (layers, configurations; 2 MiB allowed). A rank owns its part of the padded even split of every tensor: at least
  * {@code Ψ/N - tensors} elements and at most {@code Ψ/N + tensors}. Measured, not computed: the heap reading would
  * not shrink as 1/N if each process kept all of Adam's state. The resident bytes outside the heap (parameter and
  * gradient shards, the compute scratch, UCX) must shrink from 1 to 2 processes too; they do not halve (a part of
