@@ -278,8 +278,8 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * Every parameter's full tensor in flat order, one all-gather each (every rank takes part); the rank given a
      * {@code target} (a network's flat parameter vector) writes each into it, the others pass null. A rank holds one
      * buffer of the largest parameter's size for the call, taken from the transient pool (so a call after every step
-     * allocates nothing, unless {@code offload_param} keeps the pool small) and reused by every parameter: its own shard is read into its block, gathered in place and
-     * written into the target's range without further copies.
+     * allocates nothing, unless {@code offload_param} keeps the pool small) and reused by every parameter: its own
+     * shard is read into its block, gathered in place and written into the target's range without further copies.
      */
     void gatherInto(INDArray target) {
         long at = 0;

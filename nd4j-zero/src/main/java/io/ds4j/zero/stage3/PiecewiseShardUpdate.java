@@ -35,8 +35,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The shard update at stage 3: a DeepSpeed {@code optimizer} section (and its {@code scheduler}) run piece by piece
  * over a rank's partitioned parameters, one fused kernel
  * ({@link FusedOptimizer}) updating each owned piece of a parameter's fp32 master shard ({@link MasterShards}: on
- * the device, stepped in place, or where {@code offload_param} keeps it, a sub-group at a time staged on the heap), with its own
- * optimizer state per piece, reading the piece's averaged (and, in mixed precision, unscaled) gradient times
+ * the device, stepped in place, or where {@code offload_param} keeps it, a sub-group at a time staged on the heap),
+ * with its own optimizer state per piece, reading the piece's averaged (and, in mixed precision, unscaled) gradient times
  * DeepSpeed's clip factor. The kernels are element-wise (Adam, AdamW, SGD, Adagrad, Lion), so updating the pieces one
  * by one, and each in sub-groups of at most {@code sub_group_size} elements ({@link SubGroupPlan}), is the same
  * arithmetic as updating a flat range of them at stages 0-2; Lamb's per-tensor trust ratio takes two passes with
