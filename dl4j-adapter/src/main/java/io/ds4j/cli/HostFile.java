@@ -83,6 +83,21 @@ final class HostFile {
         return kept;
     }
 
+    /**
+     * DeepSpeed's {@code --num_nodes} and {@code --num_gpus} over a hostfile: only the first {@code nnodes} hosts
+     * (when not -1), and {@code nproc} ranks on each instead of its slots (when not -1; as DeepSpeed, the slots do
+     * not bound it).
+     */
+    static List<Host> limit(List<Host> hosts, int nnodes, int nproc, Path file) {
+        if (nnodes > hosts.size()) {
+            throw new IllegalArgumentException("--nnodes " + nnodes + ": " + file + " leaves " + hosts.size()
+                    + " host(s) after --include/--exclude " + hosts.stream().map(Host::name).toList()
+                    + "; lower --nnodes or add hosts to the file");
+        }
+        List<Host> first = nnodes < 0 ? hosts : hosts.subList(0, nnodes);
+        return nproc < 0 ? List.copyOf(first) : first.stream().map(h -> new Host(h.name(), nproc)).toList();
+    }
+
     private static Set<String> names(String list, String option, Set<String> known, Path file) {
         Set<String> out = new LinkedHashSet<>();
         for (String n : list.split("@")) {

@@ -42,11 +42,13 @@ public final class LaunchCommand implements Command {
                 "  --master-addr A  the host of rank 0 (default 127.0.0.1)",
                 "  --master-port P  rank 0's rendezvous port (default: a free port with one host, else 29500)",
                 "  COMMAND          a ds4j command and its arguments, e.g. train --steps 50 config.json",
-                "       ds4j launch --hosts FILE [--include H1@H2] [--exclude H3] [--ssh CMD] [--master-addr A]",
-                "                   [--master-port P] -- COMMAND",
+                "       ds4j launch --hosts FILE [--nproc N] [--nnodes M] [--include H1@H2] [--exclude H3] [--ssh CMD]",
+                "                   [--master-addr A] [--master-port P] -- COMMAND",
                 "  --hosts FILE     DeepSpeed's hostfile: 'hostname slots=N' per line (# comments); every host runs its",
                 "                   slots as ranks, in file order; this machine without ssh, the others over ssh with",
                 "                   the same java, class path and working directory",
+                "  --nproc N        with --hosts: N ranks on every host instead of its slots (deepspeed --num_gpus)",
+                "  --nnodes M       with --hosts: only the first M hosts left by --include/--exclude (--num_nodes)",
                 "  --include/--exclude  only / not these hosts of FILE, separated by @",
                 "  --ssh CMD        the remote shell (default: $DS4J_SSH, else ssh -o BatchMode=yes)",
                 "  KEY=VALUE lines of ~/.ds4j_env and ./.ds4j_env go to every rank (DeepSpeed's .deepspeed_env)",
@@ -94,8 +96,8 @@ public final class LaunchCommand implements Command {
             throw new IllegalArgumentException("launch: give the command to run after --, e.g. -- train config.json");
         }
         int nproc = -1;
-        int nnodes = 1;
-        int nodeRank = 0;
+        int nnodes = -1; // -1: not given
+        int nodeRank = -1;
         String addr = null;
         int port = 0;
         Path hostsFile = null;
@@ -123,11 +125,12 @@ public final class LaunchCommand implements Command {
         }
         List<String> command = List.copyOf(args.subList(dash + 1, args.size()));
         if (hostsFile != null) {
-            if (nproc >= 0 || nnodes != 1 || nodeRank != 0) {
-                throw new IllegalArgumentException("--hosts takes the ranks from the hostfile's slots; leave out"
-                        + " --nproc, --nnodes and --node-rank");
+            if (nodeRank >= 0) {
+                throw new IllegalArgumentException("--node-rank " + nodeRank + ": with --hosts one launch starts the"
+                        + " ranks of every host; leave out --node-rank (it is for one launch per host, without --hosts)");
             }
             List<HostFile.Host> hosts = HostFile.filter(HostFile.read(hostsFile), include, exclude, hostsFile);
+            hosts = HostFile.limit(hosts, nnodes, nproc, hostsFile);
             List<String> shell = HostLaunch.words(ssh);
             return new Plan(hosts.stream().mapToInt(HostFile.Host::slots).sum(), hosts.size(), 0,
                     addr != null ? addr : HostLaunch.reachableMaster(hosts.get(0).name(), hosts), port, command, hosts,
@@ -137,6 +140,8 @@ public final class LaunchCommand implements Command {
             throw new IllegalArgumentException("--include and --exclude select hosts of a --hosts file");
         }
         addr = addr != null ? addr : "127.0.0.1";
+        nnodes = Math.max(nnodes, 1);
+        nodeRank = Math.max(nodeRank, 0);
         if (nproc < 0) {
             throw new IllegalArgumentException("--nproc is required: the number of rank processes on this host");
         }

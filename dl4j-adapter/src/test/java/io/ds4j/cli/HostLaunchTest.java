@@ -67,8 +67,25 @@ class HostLaunchTest {
                 .contains("--include names host 'worker-z', which " + hosts));
         assertTrue(error(List.of("--hosts", hosts.toString(), "--exclude", "worker-a:0", "--", "train"))
                 .contains("selecting slots (worker-a:0) is not supported"));
-        assertTrue(error(List.of("--hosts", hosts.toString(), "--nproc", "2", "--", "train"))
-                .startsWith("--hosts takes the ranks from the hostfile's slots"));
+        // DeepSpeed's --num_gpus / --num_nodes: ranks per host instead of slots=, the first hosts only
+        LaunchCommand.Plan two = LaunchCommand.parse(List.of("--hosts", hosts.toString(), "--nproc", "2", "--",
+                "train"));
+        assertEquals(List.of(new HostFile.Host("worker-a", 2), new HostFile.Host("worker-b", 2),
+                new HostFile.Host("worker-c", 2)), two.hosts());
+        assertEquals(6, two.nproc(), "3 hosts x 2 ranks");
+        LaunchCommand.Plan firstTwo = LaunchCommand.parse(List.of("--hosts", hosts.toString(), "--exclude",
+                "worker-a", "--nnodes", "1", "--nproc", "4", "--", "train"));
+        assertEquals(List.of(new HostFile.Host("worker-b", 4)), firstTwo.hosts());
+        assertEquals(4, firstTwo.nproc());
+        assertEquals("worker-b", firstTwo.masterAddr(), "rank 0's host is the first host kept");
+        assertEquals(List.of(new HostFile.Host("worker-a", 2), new HostFile.Host("worker-b", 1)), LaunchCommand
+                .parse(List.of("--hosts", hosts.toString(), "--nnodes", "2", "--", "train")).hosts(),
+                "--nnodes alone keeps each host's slots");
+        assertEquals("--nnodes 4: " + hosts + " leaves 3 host(s) after --include/--exclude [worker-a, worker-b,"
+                + " worker-c]; lower --nnodes or add hosts to the file", error(List.of("--hosts", hosts.toString(),
+                "--nnodes", "4", "--", "train")));
+        assertTrue(error(List.of("--hosts", hosts.toString(), "--node-rank", "1", "--", "train"))
+                .startsWith("--node-rank 1: with --hosts one launch starts the ranks of every host"));
         Path bad = file("bad", "worker-a slots=2\n# fine so far\nworker-b slots=two\n");
         assertEquals(bad + ":3: slots must be a whole number in 1..4096, got 'two'", error(List.of("--hosts",
                 bad.toString(), "--", "train")));
