@@ -70,6 +70,11 @@ class SeparateProcessesTest {
     }
 
     private List<Process> launch(int n, String scenario, int[] worldSizes) throws IOException {
+        return launch(n, scenario, worldSizes, java.util.Map.of());
+    }
+
+    private List<Process> launch(int n, String scenario, int[] worldSizes, java.util.Map<String, String> env)
+            throws IOException {
         int port = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<Process> ps = new ArrayList<>();
@@ -81,6 +86,7 @@ class SeparateProcessesTest {
             pb.environment().put("MASTER_ADDR", "127.0.0.1");
             pb.environment().put("MASTER_PORT", Integer.toString(port));
             pb.environment().put("DS4J_RENDEZVOUS_TIMEOUT_S", "60");
+            pb.environment().putAll(env);
             pb.redirectErrorStream(true);
             ps.add(pb.start());
         }
@@ -137,6 +143,19 @@ class SeparateProcessesTest {
             // named by its lost connection (the control endpoint's, under the default error handling), at once: not
             // by the 20 s collective timeout
             assertFalse(log.contains("did not enter"), log);
+        }
+    }
+
+    @Test
+    void transportsThatCannotDetectAFailedPeerAreNamedWithTheFix() throws Exception {
+        // shared memory only: the default control endpoints need UCX's peer error handling, which it cannot offer
+        List<Process> ps = launch(2, "sum", new int[] {2, 2}, java.util.Map.of("UCX_TLS", "sm,self"));
+        for (Process p : ps) {
+            String log = finish(p, 120);
+            assertEquals(3, p.exitValue(), log);
+            assertTrue(log.contains("cannot open a UCX endpoint with peer error handling to rank"), log);
+            assertTrue(log.contains("UCX_TLS=sm,self"), log);
+            assertTrue(log.contains("set DS4J_UCX_ERROR_HANDLING=none on every rank"), log);
         }
     }
 

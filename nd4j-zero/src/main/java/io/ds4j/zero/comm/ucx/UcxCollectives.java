@@ -73,7 +73,14 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive, got " + timeout);
         }
-        UcxCollectives c = new UcxCollectives(new UcxLink(node, rank, List.copyOf(addresses), timeout.toNanos()));
+        UcxLink link;
+        try {
+            link = new UcxLink(node, rank, List.copyOf(addresses), timeout.toNanos());
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        UcxCollectives c = new UcxCollectives(link);
         try {
             c.wireUp();
         } catch (RuntimeException e) {

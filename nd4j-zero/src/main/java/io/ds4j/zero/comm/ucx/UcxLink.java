@@ -63,9 +63,8 @@ final class UcxLink implements AutoCloseable {
         this.lost = new AtomicReferenceArray<>(worldSize);
         for (int q = 0; q < worldSize; q++) {
             if (q != rank) {
-                endpoints[q] = worker.newEndpoint(endpointParams(q, addresses.get(q), errors.dataPeer()));
-                controls[q] = errors.control() ? worker.newEndpoint(endpointParams(q, addresses.get(q), true))
-                        : endpoints[q];
+                endpoints[q] = open(q, addresses.get(q), errors.dataPeer());
+                controls[q] = errors.control() ? open(q, addresses.get(q), true) : endpoints[q];
             }
         }
         abortRecv = worker.recvTaggedNonBlocking(UcxUtils.getAddress(abortIn), abortIn.capacity(), Tags.ABORT_TAG,
@@ -80,6 +79,22 @@ final class UcxLink implements AutoCloseable {
                         // canceled at close; jucx's default would throw into progress()
                     }
                 });
+    }
+
+    /** An endpoint to {@code peer}; one with peer error handling that UCX cannot offer is named with the fix. */
+    private UcpEndpoint open(int peer, byte[] address, boolean peerErrors) {
+        try {
+            return worker.newEndpoint(endpointParams(peer, address, peerErrors));
+        } catch (RuntimeException e) {
+            if (!peerErrors) {
+                throw e;
+            }
+            throw new IllegalStateException("rank " + rank + " cannot open a UCX endpoint with peer error handling to"
+                    + " rank " + peer + " (" + e.getMessage() + "): none of the enabled transports can detect a failed"
+                    + " peer (UCX_TLS=" + System.getenv().getOrDefault("UCX_TLS", "<unset>") + "; shared memory"
+                    + " cannot); enable tcp or an RDMA transport, or set " + ErrorHandling.VARIABLE + "=none on every"
+                    + " rank (a dead peer is then named by a failed transfer or the collective timeout)", e);
+        }
     }
 
     /**
