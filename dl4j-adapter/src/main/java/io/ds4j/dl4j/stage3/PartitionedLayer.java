@@ -2,6 +2,7 @@ package io.ds4j.dl4j.stage3;
 
 import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.zero.comm.BufferCollectives;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.stage3.PartitionedParam;
 import io.ds4j.zero.stage3.TransientBuffers;
@@ -101,7 +102,8 @@ final class PartitionedLayer {
      * shard goes to {@code sink} (from position 0) with the parameter's index in this layer. A null {@code store}
      * means the stored gradient is the computed one (fp32); then, at world size 1, where the reduce-scatter is a copy
      * of the rank's own gradient, each shard goes to {@code sink} straight from the FLOAT scratch, without the two
-     * heap copies (full tensor and shard) of the general path.
+     * heap copies (full tensor and shard) of the general path; on {@link BufferCollectives} (ranks as threads) the
+     * reduce-scatter reads every rank's FLOAT scratch in place, so only the shard is a heap buffer.
      */
     void reduceScatter(INDArray scratch, Collectives comm, TransientBuffers buffers,
                        java.util.function.ObjIntConsumer<float[]> store,
@@ -110,7 +112,9 @@ final class PartitionedLayer {
             return;
         }
         FloatBuffer nio = hostFloats(scratch);
-        boolean direct = store == null && comm.worldSize() == 1 && scratch.dataType() == DataType.FLOAT;
+        boolean fromScratch = store == null && scratch.dataType() == DataType.FLOAT;
+        boolean direct = fromScratch && comm.worldSize() == 1;
+        BufferCollectives inPlace = fromScratch && comm instanceof BufferCollectives b ? b : null;
         int at = 0;
         for (int i = 0; i < params.size(); i++) {
             PartitionedParam p = params.get(i);
@@ -118,6 +122,13 @@ final class PartitionedLayer {
             if (direct) {
                 nio.position(at);
                 sink.accept(nio.slice(), i);
+            } else if (inPlace != null) {
+                nio.position(at);
+                float[] shard = buffers.acquire(p.store().length(), "stage3 gradient shard " + p.spec().name(),
+                        false);
+                p.reduceScatter(inPlace, nio.slice(), shard); // the other ranks read this rank's scratch
+                sink.accept(FloatBuffer.wrap(shard), i);
+                buffers.release(shard);
             } else {
                 reduceScatterCopied(p, nio, at, comm, buffers, store, sink, i);
             }

@@ -1,5 +1,6 @@
 package io.ds4j.zero.comm;
 
+import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -19,10 +20,12 @@ import java.util.Objects;
  * <p>A rank not arriving within the timeout aborts the group naming that rank, so a lost rank costs at most one
  * timeout, never a hang.
  */
-public final class InProcessCollectives implements Collectives {
+public final class InProcessCollectives implements BufferCollectives {
     /** Elements summed per chunk: small enough for L1/L2, large enough to amortize the loop set-up. */
     private static final int CHUNK = 4096;
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[CHUNK]);
+    /** A chunk of a rank's native vector on its way into the sum. */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[CHUNK]);
     private final InProcessGroup group;
     private final int rank;
     private final EnumMap<CollectiveKind, CommStats.Counter> counters = new EnumMap<>(CollectiveKind.class);
@@ -150,20 +153,73 @@ public final class InProcessCollectives implements Collectives {
         String op = "reduceScatterSum(length=" + length + ", stride=" + stride + ")";
         group.enter(rank, new InProcessGroup.Posted(CollectiveKind.REDUCE_SCATTER, input, inputOffset, output,
                 outputOffset), new InProcessGroup.Shape(length, stride, -1, op), 0);
-        float[][] arrays = new float[n][];
-        int[] offsets = new int[n];
-        for (int q = 0; q < n; q++) {
-            arrays[q] = group.posted(q).in();
-            offsets[q] = group.posted(q).inOffset() + rank * stride;
-        }
-        float[] acc = SCRATCH.get();
-        for (int at = 0; at < length; at += CHUNK) {
-            int len = Math.min(CHUNK, length - at);
-            sumInRankOrder(arrays, offsets, at, len, acc);
-            System.arraycopy(acc, 0, output, outputOffset + at, len);
-        }
+        sumOwnBlock(output, outputOffset, length, stride);
         group.complete(rank, op);
         count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+    }
+
+    /**
+     * Reads every rank's block in place (a native one chunk by chunk through a {@value #CHUNK}-element tile), so no
+     * copy of the tensor is made; the sum is the {@code float[]} form's, chunk for chunk.
+     */
+    @Override
+    public void reduceScatterSum(FloatBuffer input, int numel, float[] output, int outputOffset, int length) {
+        int n = worldSize();
+        Objects.requireNonNull(input, "reduceScatterSum input");
+        checkRange("reduceScatterSum output", output, outputOffset, length);
+        if (numel < 0 || numel > input.capacity() || numel > (long) n * length) {
+            throw new IllegalArgumentException("rank " + rank + ": reduceScatterSum of " + numel + " elements from a"
+                    + " buffer of " + input.capacity() + " into " + n + " blocks of " + length);
+        }
+        String op = "reduceScatterSum(length=" + length + ", stride=" + length + ")";
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.REDUCE_SCATTER, null, 0, output, outputOffset,
+                null, input, numel), new InProcessGroup.Shape(length, length, -1, op), 0);
+        sumOwnBlock(output, outputOffset, length, length);
+        group.complete(rank, op);
+        count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+    }
+
+    /** {@code output[outputOffset, +length)} = the rank-order sum of block {@code rank} of every rank's post. */
+    private void sumOwnBlock(float[] output, int outputOffset, int length, int stride) {
+        int n = worldSize();
+        InProcessGroup.Posted[] posts = new InProcessGroup.Posted[n];
+        for (int q = 0; q < n; q++) {
+            posts[q] = group.posted(q);
+        }
+        long block = (long) rank * stride;
+        float[] acc = SCRATCH.get();
+        float[] tile = TILE.get();
+        for (int at = 0; at < length; at += CHUNK) {
+            int len = Math.min(CHUNK, length - at);
+            for (int q = 0; q < n; q++) {
+                InProcessGroup.Posted p = posts[q];
+                float[] src;
+                int o;
+                if (p.in() != null) {
+                    src = p.in();
+                    o = (int) (p.inOffset() + block + at);
+                } else {
+                    src = q == 0 ? acc : tile;
+                    o = 0;
+                    long from = block + at;
+                    int k = (int) Math.max(0, Math.min(len, p.nativeNumel() - from));
+                    if (k > 0) {
+                        p.nativeIn().get((int) from, src, 0, k);
+                    }
+                    java.util.Arrays.fill(src, k, len, 0f); // the padding
+                }
+                if (q == 0) {
+                    if (src != acc) {
+                        System.arraycopy(src, o, acc, 0, len);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        acc[i] += src[o + i];
+                    }
+                }
+            }
+            System.arraycopy(acc, 0, output, outputOffset + at, len);
+        }
     }
 
     @Override

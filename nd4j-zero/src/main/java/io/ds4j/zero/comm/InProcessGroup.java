@@ -11,10 +11,16 @@ import java.util.concurrent.TimeoutException;
  */
 final class InProcessGroup {
     /** One rank's description of the collective it entered. */
-    record Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset, double[] values) {
+    record Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset, double[] values,
+                  java.nio.FloatBuffer nativeIn, int nativeNumel) {
         /** A posting of float buffers (no double values). */
         Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset) {
-            this(kind, in, inOffset, out, outOffset, null);
+            this(kind, in, inOffset, out, outOffset, null, null, 0);
+        }
+
+        /** A posting of double values. */
+        Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset, double[] values) {
+            this(kind, in, inOffset, out, outOffset, values, null, 0);
         }
     }
 

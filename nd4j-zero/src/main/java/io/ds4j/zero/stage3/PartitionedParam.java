@@ -1,5 +1,6 @@
 package io.ds4j.zero.stage3;
 
+import io.ds4j.zero.comm.BufferCollectives;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
@@ -173,6 +174,20 @@ public final class PartitionedParam {
                     + " / " + n);
         }
         comm.reduceScatterSum(fullGrad, 0, n, shardGrad, 0, n);
+    }
+
+    /**
+     * As {@link #reduceScatter(Collectives, float[], float[])} with the gradient read where it lies, {@code grad}'s
+     * elements {@code [0, numel)} (the padding taken as zero): no full-size copy of it is made.
+     */
+    public void reduceScatter(BufferCollectives comm, FloatBuffer grad, float[] shardGrad) {
+        int n = store.length();
+        if (grad.capacity() < spec.numel() || shardGrad.length < n) {
+            throw new IllegalArgumentException("parameter '" + spec.name() + "': gradient buffer of "
+                    + grad.capacity() + " / shard gradient of " + shardGrad.length + " elements, need "
+                    + spec.numel() + " / " + n);
+        }
+        comm.reduceScatterSum(grad, spec.numel(), shardGrad, 0, n);
     }
 
     /**

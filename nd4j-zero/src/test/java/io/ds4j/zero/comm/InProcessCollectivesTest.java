@@ -118,4 +118,47 @@ class InProcessCollectivesTest extends CollectivesConformance {
             assertEquals(n, group.size()); // the group stays reachable through the checks above
         }
     }
+
+    /**
+     * The native-buffer reduce-scatter sums exactly as the {@code float[]} one of the zero-padded tensor (same rank
+     * order, bit for bit), across chunk boundaries, with a tensor that is not a multiple of the world size, and when
+     * ranks mix the two forms in one call.
+     */
+    @Test
+    void bufferReduceScatterIsTheZeroPaddedHeapOneBitForBit() {
+        for (int n = 1; n <= 3; n++) {
+            int numel = 3 * 4096 + 17 + n; // chunks of 4096, a last block shorter than the others
+            int length = (numel + n - 1) / n;
+            final int world = n;
+            List<float[][]> got = Ranks.run(newGroup(n, LONG), c -> {
+                java.util.Random rnd = new java.util.Random(31L * c.rank() + world);
+                float[] padded = new float[world * length];
+                for (int i = 0; i < numel; i++) {
+                    padded[i] = (float) rnd.nextGaussian() * (1 + c.rank() * 1e3f);
+                }
+                java.nio.FloatBuffer direct = java.nio.ByteBuffer.allocateDirect(4 * (numel + 5))
+                        .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+                direct.put(padded, 0, numel).put(new float[] {7, 7, 7, 7, 7}); // past numel: never read
+                float[] heap = new float[length + 2];
+                c.reduceScatterSum(padded, 0, length, heap, 1, length);
+                float[] fromBuffer = new float[length];
+                ((BufferCollectives) c).reduceScatterSum(direct, numel, fromBuffer, 0, length);
+                float[] mixed = new float[length];
+                if (c.rank() == 0) {
+                    c.reduceScatterSum(padded, 0, length, mixed, 0, length);
+                } else {
+                    ((BufferCollectives) c).reduceScatterSum(direct, numel, mixed, 0, length);
+                }
+                return new float[][] {java.util.Arrays.copyOfRange(heap, 1, length + 1), fromBuffer, mixed};
+            });
+            for (int r = 0; r < n; r++) {
+                float[][] g = got.get(r);
+                assertArrayEquals(g[0], g[1], 0f, "world " + n + " rank " + r + ": buffer form");
+                assertArrayEquals(g[0], g[2], 0f, "world " + n + " rank " + r + ": mixed forms");
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ((BufferCollectives)
+                newGroup(1, LONG).get(0)).reduceScatterSum(java.nio.FloatBuffer.allocate(4), 5, new float[5], 0, 5));
+        assertEquals("rank 0: reduceScatterSum of 5 elements from a buffer of 4 into 1 blocks of 5", e.getMessage());
+    }
 }
