@@ -1,11 +1,14 @@
 package io.ds4j.zero.comm;
 
+import io.ds4j.zero.kernels.HostFloats;
 import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Objects;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@link Collectives} for ranks that are threads of one JVM sharing memory. {@link #create(int, Duration)} makes the
@@ -17,15 +20,15 @@ import java.util.Objects;
  * segment r in rank order 0..N-1 and writes the sum into every rank's buffer, so the result is deterministic and
  * bit-identical on all ranks.
  *
+ * <p>ND4J arrays that are FLOAT vectors contiguous in row-major order are posted as their own memory (the INDArray
+ * overloads, and {@link BufferCollectives}): the other ranks read and write them in place, chunk by chunk through a
+ * small tile of their own, so no collective copies a whole vector onto the Java heap (the interface's defaults do; a
+ * strided view still takes them). A rank may post a heap array where another posts native memory.
+ *
  * <p>A rank not arriving within the timeout aborts the group naming that rank, so a lost rank costs at most one
  * timeout, never a hang.
  */
 public final class InProcessCollectives implements BufferCollectives {
-    /** Elements summed per chunk: small enough for L1/L2, large enough to amortize the loop set-up. */
-    private static final int CHUNK = 4096;
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[CHUNK]);
-    /** A chunk of a rank's native vector on its way into the sum. */
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[CHUNK]);
     private final InProcessGroup group;
     private final int rank;
     private final EnumMap<CollectiveKind, CommStats.Counter> counters = new EnumMap<>(CollectiveKind.class);
@@ -77,21 +80,29 @@ public final class InProcessCollectives implements BufferCollectives {
                 new InProcessGroup.Shape(length, 0, -1, op), 0);
         int from = segment(length, rank, n);
         int to = segment(length, rank + 1, n);
-        float[][] arrays = new float[n][];
-        int[] offsets = new int[n];
-        for (int q = 0; q < n; q++) {
-            arrays[q] = group.posted(q).in();
-            offsets[q] = group.posted(q).inOffset();
-        }
-        float[] acc = SCRATCH.get();
-        for (int at = from; at < to; at += CHUNK) {
-            int len = Math.min(CHUNK, to - at);
-            sumInRankOrder(arrays, offsets, at, len, acc);
-            for (int q = 0; q < n; q++) {
-                System.arraycopy(acc, 0, arrays[q], offsets[q] + at, len);
-            }
-        }
+        PostedSums.allReduce(posts(), from, to);
         group.complete(rank, op);
+        count(CollectiveKind.ALL_REDUCE, 2L * (length - (to - from)), 4);
+    }
+
+    /** In place on the array's own memory when it is a contiguous FLOAT vector in row-major order, else the default. */
+    @Override
+    public void allReduceSum(INDArray data) {
+        FloatBuffer b = nativeVector(data);
+        if (b == null) {
+            BufferCollectives.super.allReduceSum(data);
+            return;
+        }
+        int length = (int) data.length();
+        int n = worldSize();
+        String op = "allReduceSum(length=" + length + ")";
+        group.enter(rank, InProcessGroup.Posted.nativeVectors(CollectiveKind.ALL_REDUCE, b, length, null),
+                new InProcessGroup.Shape(length, 0, -1, op), 0);
+        int from = segment(length, rank, n);
+        int to = segment(length, rank + 1, n);
+        PostedSums.allReduce(posts(), from, to);
+        group.complete(rank, op);
+        HostFloats.written(data); // the other ranks wrote their segments into it
         count(CollectiveKind.ALL_REDUCE, 2L * (length - (to - from)), 4);
     }
 
@@ -153,14 +164,14 @@ public final class InProcessCollectives implements BufferCollectives {
         String op = "reduceScatterSum(length=" + length + ", stride=" + stride + ")";
         group.enter(rank, new InProcessGroup.Posted(CollectiveKind.REDUCE_SCATTER, input, inputOffset, output,
                 outputOffset), new InProcessGroup.Shape(length, stride, -1, op), 0);
-        sumOwnBlock(output, outputOffset, length, stride);
+        PostedSums.reduceScatter(posts(), rank, stride, length);
         group.complete(rank, op);
         count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
     }
 
     /**
-     * Reads every rank's block in place (a native one chunk by chunk through a {@value #CHUNK}-element tile), so no
-     * copy of the tensor is made; the sum is the {@code float[]} form's, chunk for chunk.
+     * Reads every rank's block in place (a native one chunk by chunk through a tile), so no copy of the tensor is
+     * made; the sum is the {@code float[]} form's, chunk for chunk.
      */
     @Override
     public void reduceScatterSum(FloatBuffer input, int numel, float[] output, int outputOffset, int length) {
@@ -173,53 +184,30 @@ public final class InProcessCollectives implements BufferCollectives {
         }
         String op = "reduceScatterSum(length=" + length + ", stride=" + length + ")";
         group.enter(rank, new InProcessGroup.Posted(CollectiveKind.REDUCE_SCATTER, null, 0, output, outputOffset,
-                null, input, numel), new InProcessGroup.Shape(length, length, -1, op), 0);
-        sumOwnBlock(output, outputOffset, length, length);
+                null, input, numel, null), new InProcessGroup.Shape(length, length, -1, op), 0);
+        PostedSums.reduceScatter(posts(), rank, length, length);
         group.complete(rank, op);
         count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
     }
 
-    /** {@code output[outputOffset, +length)} = the rank-order sum of block {@code rank} of every rank's post. */
-    private void sumOwnBlock(float[] output, int outputOffset, int length, int stride) {
+    /** Reads the inputs and writes the output in the arrays' own memory when both are native vectors (see above). */
+    @Override
+    public void reduceScatterSum(INDArray input, INDArray output) {
+        FloatBuffer in = nativeVector(input);
+        FloatBuffer out = nativeVector(output);
+        if (in == null || out == null || input.length() != output.length() * worldSize()) {
+            BufferCollectives.super.reduceScatterSum(input, output);
+            return;
+        }
         int n = worldSize();
-        InProcessGroup.Posted[] posts = new InProcessGroup.Posted[n];
-        for (int q = 0; q < n; q++) {
-            posts[q] = group.posted(q);
-        }
-        long block = (long) rank * stride;
-        float[] acc = SCRATCH.get();
-        float[] tile = TILE.get();
-        for (int at = 0; at < length; at += CHUNK) {
-            int len = Math.min(CHUNK, length - at);
-            for (int q = 0; q < n; q++) {
-                InProcessGroup.Posted p = posts[q];
-                float[] src;
-                int o;
-                if (p.in() != null) {
-                    src = p.in();
-                    o = (int) (p.inOffset() + block + at);
-                } else {
-                    src = q == 0 ? acc : tile;
-                    o = 0;
-                    long from = block + at;
-                    int k = (int) Math.max(0, Math.min(len, p.nativeNumel() - from));
-                    if (k > 0) {
-                        p.nativeIn().get((int) from, src, 0, k);
-                    }
-                    java.util.Arrays.fill(src, k, len, 0f); // the padding
-                }
-                if (q == 0) {
-                    if (src != acc) {
-                        System.arraycopy(src, o, acc, 0, len);
-                    }
-                } else {
-                    for (int i = 0; i < len; i++) {
-                        acc[i] += src[o + i];
-                    }
-                }
-            }
-            System.arraycopy(acc, 0, output, outputOffset + at, len);
-        }
+        int length = (int) output.length();
+        String op = "reduceScatterSum(length=" + length + ", stride=" + length + ")";
+        group.enter(rank, InProcessGroup.Posted.nativeVectors(CollectiveKind.REDUCE_SCATTER, in, (int) input.length(),
+                out), new InProcessGroup.Shape(length, length, -1, op), 0);
+        PostedSums.reduceScatter(posts(), rank, length, length);
+        group.complete(rank, op);
+        HostFloats.written(output);
+        count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
     }
 
     @Override
@@ -230,15 +218,36 @@ public final class InProcessCollectives implements BufferCollectives {
         String op = "allGather(length=" + length + ", stride=" + stride + ")";
         group.enter(rank, new InProcessGroup.Posted(CollectiveKind.ALL_GATHER, input, inputOffset, output,
                 outputOffset), new InProcessGroup.Shape(length, stride, -1, op), 0);
-        for (int q = 0; q < n; q++) {
-            InProcessGroup.Posted p = group.posted(q);
-            int dst = outputOffset + q * stride;
-            if (p.in() != output || p.inOffset() != dst) {
-                System.arraycopy(p.in(), p.inOffset(), output, dst, length);
-            }
-        }
+        gatherInto(n, stride, length);
         group.complete(rank, op);
         count(CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+    }
+
+    /** Reads the inputs and writes the output in the arrays' own memory when both are native vectors (see above). */
+    @Override
+    public void allGather(INDArray input, INDArray output) {
+        FloatBuffer in = nativeVector(input);
+        FloatBuffer out = nativeVector(output);
+        if (in == null || out == null || output.length() != input.length() * worldSize()) {
+            BufferCollectives.super.allGather(input, output);
+            return;
+        }
+        int n = worldSize();
+        int length = (int) input.length();
+        String op = "allGather(length=" + length + ", stride=" + length + ")";
+        group.enter(rank, InProcessGroup.Posted.nativeVectors(CollectiveKind.ALL_GATHER, in, length, out),
+                new InProcessGroup.Shape(length, length, -1, op), 0);
+        gatherInto(n, length, length);
+        group.complete(rank, op);
+        HostFloats.written(output);
+        count(CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+    }
+
+    private void gatherInto(int n, int stride, int length) {
+        InProcessGroup.Posted[] posts = posts();
+        for (int q = 0; q < n; q++) {
+            PostedSums.copy(posts[q], posts[rank], (long) q * stride, length, false);
+        }
     }
 
     @Override
@@ -252,10 +261,29 @@ public final class InProcessCollectives implements BufferCollectives {
         group.enter(rank, new InProcessGroup.Posted(CollectiveKind.BROADCAST, data, offset, null, 0),
                 new InProcessGroup.Shape(length, 0, root, op), 0);
         if (rank != root) {
-            InProcessGroup.Posted p = group.posted(root);
-            System.arraycopy(p.in(), p.inOffset(), data, offset, length);
+            PostedSums.copy(group.posted(root), group.posted(rank), 0, length, true);
         }
         group.complete(rank, op);
+        count(CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
+    }
+
+    /** In place on the array's own memory when it is a native vector (see above), else the default. */
+    @Override
+    public void broadcast(INDArray data, int root) {
+        FloatBuffer b = nativeVector(data);
+        if (b == null || root < 0 || root >= worldSize()) {
+            BufferCollectives.super.broadcast(data, root);
+            return;
+        }
+        int length = (int) data.length();
+        String op = "broadcast(length=" + length + ", root=" + root + ")";
+        group.enter(rank, InProcessGroup.Posted.nativeVectors(CollectiveKind.BROADCAST, b, length, null),
+                new InProcessGroup.Shape(length, 0, root, op), 0);
+        if (rank != root) {
+            PostedSums.copy(group.posted(root), group.posted(rank), 0, length, true);
+        }
+        group.complete(rank, op);
+        HostFloats.written(data);
         count(CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
     }
 
@@ -271,23 +299,11 @@ public final class InProcessCollectives implements BufferCollectives {
                     + (worldSize() - 1) + ")");
         }
         checkRange("reduceSum data", data, offset, length);
-        int n = worldSize();
         String op = "reduceSum(length=" + length + ", root=" + root + ")";
         group.enter(rank, new InProcessGroup.Posted(CollectiveKind.REDUCE, data, offset, null, 0),
                 new InProcessGroup.Shape(length, 0, root, op), 0);
         if (rank == root) {
-            float[][] arrays = new float[n][];
-            int[] offsets = new int[n];
-            for (int q = 0; q < n; q++) {
-                arrays[q] = group.posted(q).in();
-                offsets[q] = group.posted(q).inOffset();
-            }
-            float[] acc = SCRATCH.get();
-            for (int at = 0; at < length; at += CHUNK) {
-                int len = Math.min(CHUNK, length - at);
-                sumInRankOrder(arrays, offsets, at, len, acc);
-                System.arraycopy(acc, 0, data, offset + at, len);
-            }
+            PostedSums.reduceTo(posts(), root, length);
         }
         group.complete(rank, op);
         count(CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
@@ -314,20 +330,25 @@ public final class InProcessCollectives implements BufferCollectives {
         counters.merge(kind, new CommStats.Counter(1, elements, elements * bytesPerElement), CommStats.Counter::plus);
     }
 
-    /**
-     * {@code acc[0, len) = ((in_0 + in_1) + in_2) + ...} at {@code offsets[q] + at} of every rank's array: the fixed
-     * rank order, one rank at a time over a chunk so the loops vectorize. The chunk is staged in {@code acc} before
-     * anything is written, so an output may alias an input.
-     */
-    private static void sumInRankOrder(float[][] arrays, int[] offsets, int at, int len, float[] acc) {
-        System.arraycopy(arrays[0], offsets[0] + at, acc, 0, len);
-        for (int q = 1; q < arrays.length; q++) {
-            float[] a = arrays[q];
-            int o = offsets[q] + at;
-            for (int i = 0; i < len; i++) {
-                acc[i] += a[o + i];
-            }
+    private InProcessGroup.Posted[] posts() {
+        InProcessGroup.Posted[] posts = new InProcessGroup.Posted[worldSize()];
+        for (int q = 0; q < posts.length; q++) {
+            posts[q] = group.posted(q);
         }
+        return posts;
+    }
+
+    /**
+     * The memory of a FLOAT array whose elements lie consecutively in its buffer in row-major order (a vector, or a
+     * C-order array or view with element-wise stride 1), element 0 at index 0; null for anything else, which takes
+     * the interface's copying default (it checks the type and names what is wrong).
+     */
+    private static FloatBuffer nativeVector(INDArray a) {
+        if (a == null || a.dataType() != DataType.FLOAT || a.isEmpty() || a.length() > Integer.MAX_VALUE - 8
+                || a.elementWiseStride() != 1 || (a.ordering() != 'c' && !a.isVector() && a.rank() > 1)) {
+            return null;
+        }
+        return HostFloats.buffer(a); // a view of the array's memory from its offset: writes land in the array
     }
 
     /** Start of segment {@code s} of the even split of {@code length} into {@code n} segments. */

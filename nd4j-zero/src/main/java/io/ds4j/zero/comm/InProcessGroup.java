@@ -1,5 +1,6 @@
 package io.ds4j.zero.comm;
 
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -10,17 +11,57 @@ import java.util.concurrent.TimeoutException;
  * generation barrier and the abort record. All fields are guarded by {@code this}.
  */
 final class InProcessGroup {
-    /** One rank's description of the collective it entered. */
+    /**
+     * One rank's description of the collective it entered. Its input (and output) vector is a {@code float[]} from an
+     * offset or, for ND4J arrays, a {@link FloatBuffer} over the array's own memory from index 0 ({@code nativeIn},
+     * {@code nativeNumel} elements: a read past them gives zero, the padding of a last block).
+     */
     record Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset, double[] values,
-                  java.nio.FloatBuffer nativeIn, int nativeNumel) {
+                  FloatBuffer nativeIn, int nativeNumel, FloatBuffer nativeOut) {
         /** A posting of float buffers (no double values). */
         Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset) {
-            this(kind, in, inOffset, out, outOffset, null, null, 0);
+            this(kind, in, inOffset, out, outOffset, null, null, 0, null);
         }
 
         /** A posting of double values. */
         Posted(CollectiveKind kind, float[] in, int inOffset, float[] out, int outOffset, double[] values) {
-            this(kind, in, inOffset, out, outOffset, values, null, 0);
+            this(kind, in, inOffset, out, outOffset, values, null, 0, null);
+        }
+
+        /** A posting of native vectors (ND4J arrays' memory): input of {@code numel} elements, output or null. */
+        static Posted nativeVectors(CollectiveKind kind, FloatBuffer in, int numel, FloatBuffer out) {
+            return new Posted(kind, null, 0, null, 0, null, in, numel, out);
+        }
+
+        /** The input's elements {@code [from, from + len)} into {@code dst[0, len)} (zero past a native numel). */
+        void read(long from, float[] dst, int len) {
+            if (in != null) {
+                System.arraycopy(in, Math.toIntExact(inOffset + from), dst, 0, len);
+                return;
+            }
+            int k = (int) Math.max(0, Math.min(len, nativeNumel - from));
+            if (k > 0) {
+                nativeIn.get((int) from, dst, 0, k); // absolute: the buffer's state is untouched, safe across threads
+            }
+            java.util.Arrays.fill(dst, k, len, 0f);
+        }
+
+        /** {@code src[0, len)} into the input vector from element {@code at} (an in-place collective's result). */
+        void writeIn(long at, float[] src, int len) {
+            if (in != null) {
+                System.arraycopy(src, 0, in, Math.toIntExact(inOffset + at), len);
+            } else {
+                nativeIn.put((int) at, src, 0, len);
+            }
+        }
+
+        /** {@code src[0, len)} into the output vector from element {@code at}. */
+        void writeOut(long at, float[] src, int len) {
+            if (out != null) {
+                System.arraycopy(src, 0, out, Math.toIntExact(outOffset + at), len);
+            } else {
+                nativeOut.put((int) at, src, 0, len);
+            }
         }
     }
 
