@@ -193,21 +193,40 @@ public final class InProcessCollectives implements BufferCollectives {
     /** Reads the inputs and writes the output in the arrays' own memory when both are native vectors (see above). */
     @Override
     public void reduceScatterSum(INDArray input, INDArray output) {
-        FloatBuffer in = nativeVector(input);
-        FloatBuffer out = nativeVector(output);
-        if (in == null || out == null || input.length() != output.length() * worldSize()) {
+        long length = output.length();
+        String op = enterBlocks(CollectiveKind.REDUCE_SCATTER, "reduceScatterSum", input, output, length * worldSize(),
+                length);
+        if (op == null) {
             BufferCollectives.super.reduceScatterSum(input, output);
             return;
         }
-        int n = worldSize();
-        int length = (int) output.length();
-        String op = "reduceScatterSum(length=" + length + ", stride=" + length + ")";
-        group.enter(rank, InProcessGroup.Posted.nativeVectors(CollectiveKind.REDUCE_SCATTER, in, (int) input.length(),
-                out), new InProcessGroup.Shape(length, length, -1, op), 0);
-        PostedSums.reduceScatter(posts(), rank, length, length);
+        PostedSums.reduceScatter(posts(), rank, (int) length, (int) length);
+        completeBlocks(op, output, CollectiveKind.REDUCE_SCATTER, length);
+    }
+
+    /**
+     * Posts native {@code input} and {@code output} for a contiguous block collective ({@code worldSize} blocks of
+     * the shorter one's length), under the same shape as the {@code float[]} form; null, with nothing posted, where
+     * they are not native vectors (see {@link #nativeVector}) of lengths {@code inLength} and {@code outLength}.
+     */
+    private String enterBlocks(CollectiveKind kind, String name, INDArray input, INDArray output, long inLength,
+                               long outLength) {
+        FloatBuffer in = nativeVector(input);
+        FloatBuffer out = nativeVector(output);
+        if (in == null || out == null || input.length() != inLength || output.length() != outLength) {
+            return null;
+        }
+        int length = (int) Math.min(inLength, outLength);
+        String op = name + "(length=" + length + ", stride=" + length + ")";
+        group.enter(rank, InProcessGroup.Posted.nativeVectors(kind, in, (int) inLength, out),
+                new InProcessGroup.Shape(length, length, -1, op), 0);
+        return op;
+    }
+
+    private void completeBlocks(String op, INDArray output, CollectiveKind kind, long length) {
         group.complete(rank, op);
-        HostFloats.written(output);
-        count(CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+        HostFloats.written(output); // what the collective wrote into the array's memory is the newest
+        count(kind, (worldSize() - 1) * length, 4);
     }
 
     @Override
@@ -226,21 +245,14 @@ public final class InProcessCollectives implements BufferCollectives {
     /** Reads the inputs and writes the output in the arrays' own memory when both are native vectors (see above). */
     @Override
     public void allGather(INDArray input, INDArray output) {
-        FloatBuffer in = nativeVector(input);
-        FloatBuffer out = nativeVector(output);
-        if (in == null || out == null || output.length() != input.length() * worldSize()) {
+        long length = input.length();
+        String op = enterBlocks(CollectiveKind.ALL_GATHER, "allGather", input, output, length, length * worldSize());
+        if (op == null) {
             BufferCollectives.super.allGather(input, output);
             return;
         }
-        int n = worldSize();
-        int length = (int) input.length();
-        String op = "allGather(length=" + length + ", stride=" + length + ")";
-        group.enter(rank, InProcessGroup.Posted.nativeVectors(CollectiveKind.ALL_GATHER, in, length, out),
-                new InProcessGroup.Shape(length, length, -1, op), 0);
-        gatherInto(n, length, length);
-        group.complete(rank, op);
-        HostFloats.written(output);
-        count(CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+        gatherInto(worldSize(), (int) length, (int) length);
+        completeBlocks(op, output, CollectiveKind.ALL_GATHER, length);
     }
 
     private void gatherInto(int n, int stride, int length) {
