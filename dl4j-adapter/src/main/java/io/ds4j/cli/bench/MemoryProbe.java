@@ -30,6 +30,11 @@ import org.nd4j.linalg.learning.config.Adam;
  * <p><b>Baseline</b> ({@link ProbeSetup.Mode#BASELINE}): the JVM loads ND4J, the OptDigits batches and builds and
  * initialises the same network (its flat fp32 parameters, 4Ψ bytes), runs one forward pass of one batch (which loads
  * the native kernels), and never computes a gradient nor creates an updater's state.
+ *
+ * <p>The peaks ({@code vmhwm}, the sampler's) are read when the measured work ends: for the ZeRO modes with the
+ * trainer still open after training, before {@link #liveBytes}'s full collections, which are this probe's own
+ * measurement, not training: run after the baseline and {@code fit()} children's work, the same collections raised
+ * their VmHWM by 7.4 and 10.1 MiB (at {@code --params 100000}), a cost those children never pay.
  */
 public final class MemoryProbe {
     /** Prefix of every result line. */
@@ -66,6 +71,7 @@ public final class MemoryProbe {
         print(out, "max_physical_bytes", Pointer.maxPhysicalBytes());
         print(out, "max_heap_bytes", Runtime.getRuntime().maxMemory());
         PeakSampler sampler = PeakSampler.start();
+        Peaks[] trained = {null};
         int code = 0;
         long t0 = System.nanoTime();
         try {
@@ -79,7 +85,7 @@ public final class MemoryProbe {
             switch (setup.mode()) {
                 case BASELINE -> net.output(batches.get(0).getFeatures());
                 case FIT -> net.fit(StepBatches.iterator(batches));
-                case ZERO, ZERO_INIT -> zero(setup, net, batches, out);
+                case ZERO, ZERO_INIT -> trained[0] = zero(setup, net, batches, out, sampler);
             }
             print(out, "status", "ok");
         } catch (Throwable e) {
@@ -89,38 +95,60 @@ public final class MemoryProbe {
             print(out, "error", describe(e));
         }
         print(out, "seconds", String.format(Locale.ROOT, "%.2f", (System.nanoTime() - t0) / 1e9));
-        sampler.close();
-        long rssEnd = ProcStatus.rssBytes(); // before VmHWM: the peak read later covers the RSS read earlier
-        print(out, "vmhwm", ProcStatus.peakRssBytes());
-        print(out, "rss_end", rssEnd);
-        print(out, "physical_peak", sampler.physicalPeak());
-        print(out, "javacpp_total_peak", sampler.totalPeak());
-        print(out, "heap_peak", sampler.heapPeak());
+        Peaks p = trained[0] != null ? trained[0] : Peaks.read(sampler);
+        print(out, "vmhwm", p.vmhwm());
+        print(out, "rss_end", p.rssEnd());
+        print(out, "physical_peak", p.physical());
+        print(out, "javacpp_total_peak", p.total());
+        print(out, "heap_peak", p.heap());
         return code;
+    }
+
+    /**
+     * The peaks of the measured work, read when it ends: the process's VmHWM and the sampler's peaks.
+     *
+     * @param vmhwm    the process's peak resident bytes
+     * @param rssEnd   its resident bytes when the work ended (read first: the peak read after covers it)
+     * @param physical the sampler's peak of JavaCPP physical bytes
+     * @param total    its peak of JavaCPP total bytes
+     * @param heap     its peak of Java heap in use
+     */
+    record Peaks(long vmhwm, long rssEnd, long physical, long total, long heap) {
+        /** Stops the sampler and reads the peaks. */
+        static Peaks read(PeakSampler sampler) {
+            sampler.close();
+            long rss = ProcStatus.rssBytes();
+            return new Peaks(ProcStatus.peakRssBytes(), rss, sampler.physicalPeak(), sampler.totalPeak(),
+                    sampler.heapPeak());
+        }
     }
 
     /**
      * Trains with {@code ZeroTrainer}: N ranks in this JVM, or, started as one of N rank processes (torchrun's
      * variables, {@link ChildJvm#runRanks}), this process's rank on its own micro-batches.
      */
-    private static void zero(ProbeSetup setup, MultiLayerNetwork net, List<DataSet> batches, PrintStream out) {
+    private static Peaks zero(ProbeSetup setup, MultiLayerNetwork net, List<DataSet> batches, PrintStream out,
+            PeakSampler sampler) {
         DeepSpeedConfig config = DeepSpeedConfig.parse(setup.json());
         Distributed d = Distributed.fromEnvironment();
         ZeroTrainer.Builder b = ZeroTrainer.builder(net).config(config);
         b = d.isMultiProcess() ? b.distributed(d) : b.worldSize(setup.size().worldSize());
         List<DataSet> mine = d.isMultiProcess() ? StepBatches.forRank(batches, d.rank(), d.worldSize(), 1) : batches;
         long[] open;
+        Peaks peaks;
         try (ZeroTrainer trainer = b.build()) {
             try {
                 trainer.fit(StepBatches.iterator(mine));
             } finally {
                 ledger(trainer.memoryReport(), out);
             }
+            peaks = Peaks.read(sampler); // before the full collections below, which are this probe's, not training's
             open = liveBytes();
         }
         long[] closed = liveBytes();
         print(out, "held.native", open[0] - closed[0]);
         print(out, "held.heap", open[1] - closed[1]);
+        return peaks;
     }
 
     /**
