@@ -1,8 +1,5 @@
 package io.ds4j.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.ds4j.precision.Bf16Config;
 import io.ds4j.precision.Fp16Config;
 import io.ds4j.zero.config.ZeroConfig;
@@ -25,7 +22,6 @@ import java.util.Set;
  * {@link #resolve(int)}. Instances are immutable.
  */
 public final class DeepSpeedConfig {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Map<String, Object> printed;
     private final BatchTriad batch;
@@ -181,11 +177,7 @@ public final class DeepSpeedConfig {
 
     /** {@link #toMap} as indented JSON. */
     public String toJson(int worldSize) {
-        try {
-            return JSON.writeValueAsString(toMap(worldSize));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot print the configuration as JSON", e);
-        }
+        return JsonTree.write(toMap(worldSize));
     }
 
     /** Equal when every section reads the same (including "auto" markers) and the triad as written is the same. */

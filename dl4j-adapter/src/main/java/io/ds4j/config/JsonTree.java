@@ -1,14 +1,18 @@
 package io.ds4j.config;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,6 +55,61 @@ final class JsonTree {
             throw syntax(e.getOriginalMessage(), e.getLocation(), e);
         } catch (IOException e) {
             throw new DeepSpeedConfigException("", "cannot read the JSON text: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes a tree of maps, collections, strings, numbers, booleans and nulls (what the readers print) as indented
+     * JSON with jackson-core's generator alone: databind's {@code ObjectMapper} loads some 480 classes and allocates
+     * about 15 MB of heap the first time, in every trainer's JVM (each in-process run prints its config).
+     *
+     * @param root the tree
+     * @return its JSON text
+     */
+    static String write(Map<String, ?> root) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = FACTORY.createGenerator(out).useDefaultPrettyPrinter()) {
+            writeValue(g, root);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot print the configuration as JSON", e);
+        }
+        return out.toString();
+    }
+
+    private static void writeValue(JsonGenerator g, Object v) throws IOException {
+        if (v == null) {
+            g.writeNull();
+        } else if (v instanceof Map<?, ?> m) {
+            g.writeStartObject();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                g.writeFieldName(String.valueOf(e.getKey()));
+                writeValue(g, e.getValue());
+            }
+            g.writeEndObject();
+        } else if (v instanceof Collection<?> c) {
+            g.writeStartArray();
+            for (Object o : c) {
+                writeValue(g, o);
+            }
+            g.writeEndArray();
+        } else if (v instanceof String || v instanceof Enum<?>) {
+            g.writeString(v instanceof Enum<?> e ? e.name() : (String) v);
+        } else if (v instanceof Boolean b) {
+            g.writeBoolean(b);
+        } else if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            g.writeNumber(((Number) v).intValue());
+        } else if (v instanceof Long l) {
+            g.writeNumber(l);
+        } else if (v instanceof Double d) {
+            g.writeNumber(d);
+        } else if (v instanceof Float f) {
+            g.writeNumber(f);
+        } else if (v instanceof BigInteger b) {
+            g.writeNumber(b);
+        } else if (v instanceof BigDecimal b) {
+            g.writeNumber(b);
+        } else {
+            throw new IllegalStateException("cannot print a " + v.getClass().getName() + " as configuration JSON");
         }
     }
 
