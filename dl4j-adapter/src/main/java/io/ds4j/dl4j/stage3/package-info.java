@@ -33,7 +33,9 @@
  * Between steps: its shard of every parameter (fp32, or 16-bit in mixed precision), the fp32 master of the owned
  * elements with the DL4J updater state for them, the reduced gradient shard, the full copies of persistent parameters,
  * and two scratch arrays of the largest layer's size. During a step, additionally: the gathered tensors the
- * coordinator keeps live and one full-size gradient tensor at a time during its reduce-scatter. The ledger enters each
+ * coordinator keeps live and, during a gradient tensor's reduce-scatter, its shard (with ranks as threads the
+ * reduce-scatter reads the ranks' gradient scratch in place; through other collectives, such as UCX between processes,
+ * one full-size heap copy of the tensor too). The ledger enters each
  * of these with the size of the buffer itself (array length times element width, a file's length) when it is
  * allocated, and releases the entry when the buffer is freed; after {@code close()} every rank's ledger is zero.
  *
