@@ -2,6 +2,7 @@ package io.ds4j.dl4j.stage3;
 
 import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.FlatLayout;
+import io.ds4j.dl4j.precision.HalfCodec;
 import io.ds4j.zero.comm.BufferCollectives;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.stage3.PartitionedParam;
@@ -72,8 +73,8 @@ final class PartitionedLayer {
                 at += n;
             }
             HostFloats.written(scratch);
-        } else {
-            // HALF layer: the gathered values (fp16 values at fp16 compute) cast exactly by ND4J
+        } else if (scratch.dataType() != DataType.HALF || !bindHalf(scratch)) {
+            // a value that is not an fp16 value (or NaN): ND4J casts the layer, through a copy of it
             float[] all = new float[numParams];
             int at = 0;
             for (PartitionedParam p : params) {
@@ -85,6 +86,40 @@ final class PartitionedLayer {
         layer.setParamTable(conf.getLayer().initializer().init(conf, view, false));
         layer.setParamsViewArray(view);
     }
+
+    /**
+     * Writes the gathered values into a HALF scratch as fp16 bits, through a tile of {@value #TILE} elements: no copy
+     * of the layer (the gathered values of HALF compute are fp16 values, so their bits are unique and equal to ND4J's
+     * cast, {@code HalfCodecTest} checks every one). Returns false, with the scratch partly written, at the first
+     * value that is not an fp16 value or is NaN, whose bits the caller leaves to ND4J's cast.
+     */
+    private boolean bindHalf(INDArray scratch) {
+        java.nio.ShortBuffer bits = HostFloats.currentShorts(scratch);
+        short[] tile = new short[Math.min(TILE, numParams)];
+        float[] back = new float[tile.length];
+        int at = (int) scratch.offset();
+        for (PartitionedParam p : params) {
+            float[] full = p.full();
+            int n = p.spec().numel();
+            for (int k = 0; k < n; k += tile.length) {
+                int len = Math.min(tile.length, n - k);
+                HalfCodec.FP16.encode(full, k, tile, 0, len);
+                HalfCodec.FP16.decode(tile, 0, back, 0, len, 1f);
+                for (int i = 0; i < len; i++) {
+                    if (Float.floatToRawIntBits(back[i]) != Float.floatToRawIntBits(full[k + i])) {
+                        return false;
+                    }
+                }
+                bits.put(at + k, tile, 0, len);
+            }
+            at += n;
+        }
+        HostFloats.written(scratch);
+        return true;
+    }
+
+    /** Elements encoded at a time by {@link #bindHalf}. */
+    private static final int TILE = 4096;
 
     /** Zeroes {@code scratch[0, numParams)} and points the layer's gradient views at it. */
     void bindGradients(INDArray scratch) {

@@ -213,4 +213,35 @@ class HalfCodecTest {
         HalfCodec.BF16.decode(new short[] {0x4040}, 0, bo, 0, 1, 0.25f);   // 3 * 0.25
         assertEquals(0.75f, bo[0]);
     }
+
+    /**
+     * For every fp16 value but NaN, the codec's encoding of its exact float is ND4J's FLOAT-to-HALF cast, bit for bit
+     * (subnormals, both zeros and infinities included): the stage-3 HALF bind writes fp16 values with the codec instead
+     * of casting a copy of the layer through ND4J, and must give the same bits.
+     */
+    @org.junit.jupiter.api.Test
+    void encodingAnFp16ValueIsNd4jsCast() {
+        short[] all = new short[1 << 16];
+        for (int b = 0; b < all.length; b++) {
+            all[b] = (short) b;
+        }
+        float[] values = new float[all.length];
+        HalfCodec.FP16.decode(all, 0, values, 0, all.length, 1f);
+        short[] encoded = new short[all.length];
+        HalfCodec.FP16.encode(values, 0, encoded, 0, all.length);
+        org.nd4j.linalg.api.ndarray.INDArray cast = org.nd4j.linalg.factory.Nd4j.createFromArray(values)
+                .castTo(org.nd4j.linalg.api.buffer.DataType.HALF);
+        ShortBuffer nd4j = io.ds4j.zero.kernels.HostFloats.currentShorts(cast);
+        int checked = 0;
+        for (int b = 0; b < all.length; b++) {
+            if (Float.isNaN(values[b])) {
+                continue;
+            }
+            assertEquals(all[b], encoded[b], "codec round trip of fp16 bits " + Integer.toHexString(b));
+            assertEquals(all[b], nd4j.get((int) cast.offset() + b), "ND4J's cast of fp16 bits " + Integer.toHexString(b)
+                    + " (" + values[b] + ")");
+            checked++;
+        }
+        assertEquals((1 << 16) - 2046, checked, "every fp16 value but the 2046 NaNs");
+    }
 }
