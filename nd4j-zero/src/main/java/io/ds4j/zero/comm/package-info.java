@@ -1,7 +1,10 @@
 /**
  * Collective communication between ranks: {@link io.ds4j.zero.comm.Collectives} (one small interface every
  * transport implements), {@link io.ds4j.zero.comm.InProcessCollectives} (ranks are threads of one JVM sharing memory)
- * and the accounting of what moved ({@link io.ds4j.zero.comm.CommStats}).
+ * and the accounting of what moved ({@link io.ds4j.zero.comm.CommStats}). A transport that can read a rank's vector
+ * where it lives also implements {@link io.ds4j.zero.comm.BufferCollectives} (a reduce-scatter from a
+ * {@code FloatBuffer}, an ND4J array's native memory); the in-process one does, and works in a contiguous ND4J array's
+ * own memory for the interface's INDArray collectives, so no whole vector is copied onto the heap.
  *
  * <p>Vocabulary:
  * <ul>
