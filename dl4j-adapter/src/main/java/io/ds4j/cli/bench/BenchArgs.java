@@ -50,6 +50,23 @@ final class BenchArgs {
         return io.ds4j.cli.WholeNumbers.parse(key, values.get(key), min, max);
     }
 
+    /** A comma-separated list of distinct whole numbers, each as {@link #count} reads one, in ascending order. */
+    List<Long> counts(String key, long fallback, long min, long max) {
+        if (!values.containsKey(key)) {
+            return List.of(fallback);
+        }
+        List<Long> out = new ArrayList<>();
+        for (String item : values.get(key).split(",", -1)) {
+            long v = io.ds4j.cli.WholeNumbers.parse(key, item, min, max);
+            if (out.contains(v)) {
+                throw new UsageException(key + " names " + v + " twice in '" + values.get(key) + "'; give each once");
+            }
+            out.add(v);
+        }
+        out.sort(null);
+        return List.copyOf(out);
+    }
+
     /** A memory size as the JVM and JavaCPP read it: digits and an optional k, m, g or t (binary units). */
     String size(String key, String fallback) {
         String v = values.getOrDefault(key, fallback).trim().toLowerCase(Locale.ROOT);

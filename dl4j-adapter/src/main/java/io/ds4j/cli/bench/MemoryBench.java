@@ -22,13 +22,15 @@ import java.util.stream.Stream;
 public final class MemoryBench {
     /** The usage lines, for {@code ds4j help bench}. */
     public static final String USAGE = String.join("\n",
-            "usage: ds4j bench memory [--params N] [--world-size N] [--steps N] [--stages 0,1,2,3]",
+            "usage: ds4j bench memory [--params N[,N...]] [--world-size N] [--steps N] [--stages 0,1,2,3]",
             "                         [--offload none,cpu,nvme] [--xmx SIZE] [--fit yes|no] [--out DIR]",
             "  memory          per ZeRO stage x offload (offload_optimizer at stages 1-3, offload_param at 3), one",
             "                  child JVM each: peak ledger per rank by category and tier, the child's peak RSS",
             "                  (VmHWM) and JavaCPP bytes, the ZeRO formula, and the ratios; a baseline child (ND4J,",
             "                  data, the network built, one forward pass, no training) first; CSV + PNG in DIR",
-            "  --params N      parameters of the wide dense network 64 -> 9 x w -> 10 (default 4M)",
+            "  --params N      parameters of the wide dense network 64 -> 9 x w -> 10 (default 4M); several",
+            "                  (--params 4M,16M): one table per size (files bench-memory-N.*), then per setup the",
+            "                  slope of VmHWM over Ψ against the formula's bytes per parameter (bench-memory-slope.*)",
             "  --world-size N  ranks in each child (default 2)",
             "  --steps N       training steps (default 5)",
             "  --xmx SIZE      each child's -Xmx (default 2g)",
@@ -68,12 +70,33 @@ public final class MemoryBench {
 
     /**
      * @param args the arguments after {@code bench memory}
-     * @return the plan
+     * @return the plan of the first (smallest) {@code --params} size
      * @throws io.ds4j.cli.UsageException on a bad argument
      */
     public static Plan plan(List<String> args) {
+        return plans(args).get(0);
+    }
+
+    /**
+     * @param args the arguments after {@code bench memory}
+     * @return one plan per {@code --params} size, smallest first
+     * @throws io.ds4j.cli.UsageException on a bad argument, or two sizes that build the same network
+     */
+    public static List<Plan> plans(List<String> args) {
         BenchArgs a = BenchArgs.parse("bench memory", args, OPTIONS);
-        long params = a.count("--params", 4_000_000, 1_000, 500_000_000);
+        List<Plan> plans = new ArrayList<>();
+        for (long params : a.counts("--params", 4_000_000, 1_000, 500_000_000)) {
+            Plan p = plan(a, params);
+            if (!plans.isEmpty() && plans.get(plans.size() - 1).psi() == p.psi()) {
+                throw new io.ds4j.cli.UsageException("--params " + plans.get(plans.size() - 1).params() + " and "
+                        + params + " build the same network (Ψ " + p.psi() + "); give sizes further apart");
+            }
+            plans.add(p);
+        }
+        return List.copyOf(plans);
+    }
+
+    private static Plan plan(BenchArgs a, long params) {
         int n = (int) a.count("--world-size", 2, 1, 16);
         int steps = (int) a.count("--steps", 5, 1, 1000);
         List<String> stages = a.list("--stages", List.of("0", "1", "2", "3"), List.of("0", "1", "2", "3"));
@@ -108,17 +131,25 @@ public final class MemoryBench {
         if (args.contains("--processes")) {
             return ProcessMemoryBench.run(args, out, err); // ranks as processes: a report of its own
         }
-        Plan plan = plan(args);
+        List<Plan> plans = plans(args);
+        Path dir = plans.get(0).outDir();
         try {
-            Files.createDirectories(plan.outDir());
-            ChildJvm jvm = new ChildJvm(List.of("-Xmx" + plan.xmx(), ChildJvm.crashDumpsInto(plan.outDir())), 1800);
-            MemoryReport report = measure(plan, jvm.launcher(MemoryProbe.class), err);
-            out.print(report.table());
-            for (Path p : report.write(plan.outDir())) {
-                err.println("wrote " + p);
+            Files.createDirectories(dir);
+            ChildJvm jvm = new ChildJvm(List.of("-Xmx" + plans.get(0).xmx(), ChildJvm.crashDumpsInto(dir)), 1800);
+            List<MemoryReport> reports = new ArrayList<>();
+            boolean failed = false;
+            for (Plan plan : plans) {
+                MemoryReport report = measure(plan, jvm.launcher(MemoryProbe.class), err);
+                reports.add(report);
+                out.print(report.table());
+                wrote(report.write(dir, plans.size() == 1 ? "bench-memory" : "bench-memory-" + plan.params()), err);
+                failed |= !report.baseline().result().ok() || report.rows().stream().anyMatch(r -> !r.result().ok());
             }
-            boolean failed = !report.baseline().result().ok()
-                    || report.rows().stream().anyMatch(r -> !r.result().ok());
+            if (reports.size() > 1) {
+                MemorySlope slope = new MemorySlope(reports);
+                out.print(slope.table());
+                wrote(slope.write(dir), err);
+            }
             return failed ? 1 : 0;
         } catch (IOException e) {
             err.println("error: bench memory: " + e.getMessage());
@@ -127,6 +158,12 @@ public final class MemoryBench {
             Thread.currentThread().interrupt();
             err.println("error: bench memory was interrupted");
             return 1;
+        }
+    }
+
+    private static void wrote(List<Path> files, PrintStream err) {
+        for (Path p : files) {
+            err.println("wrote " + p);
         }
     }
 

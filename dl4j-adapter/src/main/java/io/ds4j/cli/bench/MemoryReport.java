@@ -19,6 +19,8 @@ import org.knowm.xchart.CategoryChartBuilder;
  * @param rows     the setups' rows, in run order
  */
 public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> rows) {
+    /** One line of the printed table. */
+    private static final String LINE = "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s %8s %9s %7s%n";
     /** The CSV columns. */
     public static final List<String> COLUMNS = columns();
 
@@ -38,7 +40,8 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         }
         c.addAll(List.of("vmhwm_bytes", "javacpp_physical_peak_bytes", "javacpp_total_peak_bytes",
                 "heap_peak_bytes", "baseline_vmhwm_bytes", "expected_bytes", "real_ratio_to_expected",
-                "above_baseline_ratio_to_formula", "seconds", "detail"));
+                "above_baseline_ratio_to_formula", "offload_terms_per_rank_bytes", "expected_with_offload_bytes",
+                "real_ratio_to_expected_with_offload", "seconds", "detail"));
         return List.copyOf(c);
     }
 
@@ -72,6 +75,8 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 String.valueOf(p.bytes("javacpp_total_peak")), String.valueOf(p.bytes("heap_peak")),
                 String.valueOf(basePeak()), String.valueOf(expected), MemoryRow.ratio(r.realPeak(), expected),
                 r.baseline() ? "" : MemoryRow.ratio(above, (long) r.copies() * r.formulaInMemory()),
+                String.valueOf(r.offloadTerms()), String.valueOf(r.expectedWithOffload(basePeak())),
+                r.baseline() ? "" : MemoryRow.ratio(r.realPeak(), r.expectedWithOffload(basePeak())),
                 String.format(Locale.ROOT, "%.2f", p.seconds()), quote(p.error())));
         sb.append(String.join(",", v)).append('\n');
     }
@@ -90,12 +95,12 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         sb.append(ProbeSetup.knobsLine()).append('\n');
         sb.append(String.format(Locale.ROOT, "Ψ %,d parameters, N %d ranks in one process, fp32, DeepSpeed Adam;"
                 + " MiB%n", baseline.psi(), baseline.worldSize()));
-        sb.append(String.format(Locale.ROOT, "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s%n", "setup",
-                "formula/r", "in-mem/r", "ledger/r", "x form", "ledger dev/host/disk", "VmHWM", "JCPP tot",
-                "heap", "expected", "x exp", "x form"));
-        sb.append(String.format(Locale.ROOT, "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s%n", "baseline",
-                "", "", "", "", "", mib(basePeak()), mib(baseline.result().bytes("javacpp_total_peak")),
-                mib(baseline.result().bytes("heap_peak")), "", "", ""));
+        sb.append(String.format(Locale.ROOT, LINE, "setup", "formula/r", "in-mem/r", "ledger/r", "x form",
+                "ledger dev/host/disk", "VmHWM", "JCPP tot", "heap", "expected", "x exp", "x form", "+offl/r",
+                "exp+offl", "x exp+o"));
+        sb.append(String.format(Locale.ROOT, LINE, "baseline", "", "", "", "", "", mib(basePeak()),
+                mib(baseline.result().bytes("javacpp_total_peak")), mib(baseline.result().bytes("heap_peak")), "",
+                "", "", "", "", ""));
         for (MemoryRow r : rows) {
             sb.append(line(r));
         }
@@ -103,7 +108,10 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 + " rank's peak (sum of tier peaks);\nVmHWM: the child's peak RSS (kernel); JCPP tot: peak of"
                 + " JavaCPP totalBytes (ND4J native arrays); heap: peak Java heap in use;\nexpected = baseline VmHWM"
                 + " + N x in-mem/r (dl4j fit(): + (4 + 8)Ψ, gradient and Adam state); x exp = VmHWM / expected;\n"
-                + "x form = (VmHWM - baseline) / (N x in-mem/r)\n");
+                + "x form = (VmHWM - baseline) / (N x in-mem/r);\n+offl/r: what DeepSpeed's offload holds per rank"
+                + " beyond the formula (cpu: the fp32 master it clones onto the host, 4Ψ/N; nvme: the swappers'"
+                + " pinned\nbuffers, buffer_count x the largest sub-group, and at stage 3 offload_param's buffer_count"
+                + " x buffer_size); exp+offl = expected + N x +offl/r;\nx exp+o = VmHWM / exp+offl\n");
         sb.append("ledger peaks by category (largest rank, MiB, sum over tiers):\n");
         for (MemoryRow r : rows) {
             if (r.ledgerPeak() < 0) {
@@ -127,12 +135,14 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         long expected = r.expectedPeak(basePeak());
         String tiers = mib(p.bytes("ledger.tier.DEVICE")) + "/" + mib(p.bytes("ledger.tier.HOST")) + "/"
                 + mib(p.bytes("ledger.tier.DISK"));
-        return String.format(Locale.ROOT, "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s%n", r.name(),
+        long withOffload = r.expectedWithOffload(basePeak());
+        return String.format(Locale.ROOT, LINE, r.name(),
                 mib(r.formula().total()), mib(r.formulaInMemory()), mib(r.ledgerPeak()),
                 MemoryRow.ratio(r.ledgerPeak(), r.formula().total()), tiers, mib(r.realPeak()),
                 mib(p.bytes("javacpp_total_peak")), mib(p.bytes("heap_peak")), mib(expected),
                 MemoryRow.ratio(r.realPeak(), expected),
-                MemoryRow.ratio(r.realPeak() - basePeak(), (long) r.copies() * r.formulaInMemory()));
+                MemoryRow.ratio(r.realPeak() - basePeak(), (long) r.copies() * r.formulaInMemory()),
+                mib(r.offloadTerms()), mib(withOffload), MemoryRow.ratio(r.realPeak(), withOffload));
     }
 
     /**
@@ -143,7 +153,19 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
      * @throws IOException when a file cannot be written
      */
     public List<Path> write(Path dir) throws IOException {
-        return ReportFiles.write(dir, "bench-memory", csv(), table(), chart());
+        return write(dir, "bench-memory");
+    }
+
+    /**
+     * Writes {@code <stem>.csv}, {@code .txt} and {@code .png} into {@code dir}.
+     *
+     * @param dir  the output folder (created)
+     * @param stem the files' common name
+     * @return the files written
+     * @throws IOException when a file cannot be written
+     */
+    public List<Path> write(Path dir, String stem) throws IOException {
+        return ReportFiles.write(dir, stem, csv(), table(), chart());
     }
 
     private CategoryChart chart() {

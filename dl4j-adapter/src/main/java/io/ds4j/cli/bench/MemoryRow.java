@@ -15,6 +15,10 @@ import java.util.Locale;
  * network in one process: its formula is the gradient and Adam's state, {@code (4 + 8)Ψ}, the parameters being part of
  * the baseline already.
  *
+ * <p>The paper's formula counts no copy that offload adds; {@link #offloadTerms()} are what DeepSpeed itself holds
+ * for the setup beyond it ({@link ZeroFormulas#offloadMaster}, {@link ZeroFormulas#swapBuffers}), and
+ * {@link #expectedWithOffload} adds them. Both expectations are printed, the paper's first.
+ *
  * @param stage    ZeRO stage; {@link #BASELINE} or {@link #FIT} for those rows
  * @param offload  the offload of every section the stage supports
  * @param psi      Ψ
@@ -68,6 +72,44 @@ public record MemoryRow(int stage, Offload offload, long psi, int worldSize, Pro
             onDisk += f.parameters();
         }
         return f.total() - onDisk;
+    }
+
+    /**
+     * What DeepSpeed holds per rank for this setup beyond {@link #formulaInMemory()}: with cpu
+     * {@code offload_optimizer} the fp32 master it clones onto the host ({@link ZeroFormulas#offloadMaster}); with
+     * nvme, in memory, the swappers' pinned buffers ({@link ZeroFormulas#swapBuffers}): the optimizer's
+     * {@code buffer_count} of its largest sub-group, and at stage 3 {@code offload_param}'s {@code buffer_count} of
+     * {@code buffer_size} fp32 elements (the knobs of {@link ProbeSetup}).
+     *
+     * @return bytes per rank, 0 without offload
+     */
+    public long offloadTerms() {
+        if (stage < 1 || offload == Offload.NONE) {
+            return 0;
+        }
+        if (offload == Offload.CPU) {
+            return ZeroFormulas.offloadMaster(stage, TrainingPrecision.FP32, psi, worldSize);
+        }
+        long terms = ZeroFormulas.swapBuffers(ProbeSetup.OPTIMIZER_BUFFER_COUNT,
+                ZeroFormulas.largestSubGroup(psi, worldSize, ProbeSetup.SUB_GROUP_SIZE), Float.BYTES);
+        if (stage == 3) {
+            terms += ZeroFormulas.swapBuffers(ProbeSetup.PARAM_BUFFER_COUNT, ProbeSetup.PARAM_BUFFER_SIZE,
+                    TrainingPrecision.FP32.parameterBytes());
+        }
+        return terms;
+    }
+
+    /** @return {@link #formulaInMemory()} plus {@link #offloadTerms()}: what DeepSpeed keeps in memory per rank */
+    public long formulaWithOffload() {
+        return formulaInMemory() + offloadTerms();
+    }
+
+    /**
+     * @param baselinePeak the baseline child's VmHWM
+     * @return {@code baseline + copies x (in-memory formula + offload terms)}
+     */
+    public long expectedWithOffload(long baselinePeak) {
+        return baselinePeak + copies() * formulaWithOffload();
     }
 
     /**

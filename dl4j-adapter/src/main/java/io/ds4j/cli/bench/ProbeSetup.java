@@ -90,6 +90,8 @@ public record ProbeSetup(Mode mode, int stage, Offload optimizer, Offload param,
         return MICRO_BATCH * size.worldSize();
     }
 
+    /** {@code sub_group_size} of {@link #KNOBS}. */
+    static final long SUB_GROUP_SIZE = 1_000_000;
     /**
      * The {@code zero_optimization} knobs every ZeRO probe sets, as a DeepSpeed user fitting the largest model into
      * little memory would set them rather than DeepSpeed's throughput-minded defaults (which make one sub-group, one
@@ -99,14 +101,21 @@ public record ProbeSetup(Mode mode, int stage, Offload optimizer, Offload param,
      * has run ({@code stage3_max_live_parameters}, {@code stage3_max_reuse_distance}), prefetches nothing, and keeps
      * only tensors below 10,000 elements (biases) gathered between steps.
      */
-    public static final String KNOBS = "\"sub_group_size\": 1000000, \"reduce_bucket_size\": 1000000,"
-            + " \"allgather_bucket_size\": 1000000";
+    public static final String KNOBS = "\"sub_group_size\": " + SUB_GROUP_SIZE
+            + ", \"reduce_bucket_size\": 1000000, \"allgather_bucket_size\": 1000000";
+    /** {@code offload_optimizer.buffer_count} of the nvme children: DeepSpeed's default, which they leave. */
+    static final int OPTIMIZER_BUFFER_COUNT = io.ds4j.zero.config.OffloadOptimizerConfig.none().bufferCount();
+    /** {@code buffer_count} of {@link #PARAM_SWAP}. */
+    static final int PARAM_BUFFER_COUNT = 4;
+    /** {@code buffer_size} of {@link #PARAM_SWAP}. */
+    static final long PARAM_BUFFER_SIZE = 1_000_000;
     /** The stage-3 part of {@link #KNOBS}, set at stage 3 only. */
     public static final String STAGE3_KNOBS = "\"stage3_max_live_parameters\": 1000000,"
             + " \"stage3_max_reuse_distance\": 1000000, \"stage3_prefetch_bucket_size\": 0,"
             + " \"stage3_param_persistence_threshold\": 10000";
     /** {@code buffer_count} and {@code buffer_size} of an nvme {@code offload_param}: 4 swap buffers of 1M elements. */
-    static final String PARAM_SWAP = "\"buffer_count\": 4, \"buffer_size\": 1000000";
+    static final String PARAM_SWAP = "\"buffer_count\": " + PARAM_BUFFER_COUNT + ", \"buffer_size\": "
+            + PARAM_BUFFER_SIZE;
 
     /** @return one line naming the knobs every ZeRO child sets, for the reports */
     public static String knobsLine() {

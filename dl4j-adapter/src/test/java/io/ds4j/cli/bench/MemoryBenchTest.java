@@ -64,15 +64,21 @@ class MemoryBenchTest {
         for (List<String> bad : List.of(List.of("--params", "lots"), List.of("--world-size", "0"),
                 List.of("--stages", "4"), List.of("--offload", "disk"), List.of("--xmx", "2 GB"),
                 List.of("--stages", "0", "--offload", "nvme"), List.of("--frobnicate", "1"), List.of("--out"))) {
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            List<String> args = new ArrayList<>(List.of("bench", "memory"));
-            args.addAll(bad);
-            int code = Main.standard().run(args, QUIET, new PrintStream(err, true, StandardCharsets.UTF_8));
-            String text = err.toString(StandardCharsets.UTF_8);
-            assertEquals(2, code, bad + ": " + text);
+            String text = exitsTwo(bad);
             assertTrue(text.startsWith("error: "), text);
             assertTrue(text.contains(bad.get(bad.size() == 4 ? 2 : 0)), bad + " named in " + text);
         }
+    }
+
+    /** Runs {@code ds4j bench memory} with {@code bad}, checks that it exits 2 and returns what it printed. */
+    private static String exitsTwo(List<String> bad) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> args = new ArrayList<>(List.of("bench", "memory"));
+        args.addAll(bad);
+        int code = Main.standard().run(args, QUIET, new PrintStream(err, true, StandardCharsets.UTF_8));
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, bad + ": " + text);
+        return text;
     }
 
     @Test
@@ -92,6 +98,99 @@ class MemoryBenchTest {
         MemoryRow fit = new MemoryRow(MemoryRow.FIT, Offload.NONE, 1000, 2, none);
         assertEquals(12_000, fit.formulaInMemory());
         assertEquals(100 + 12_000, fit.expectedPeak(100));
+    }
+
+    @Test
+    void offloadTermsAreWhatDeepSpeedHoldsBeyondTheFormula() {
+        ProbeResult none = ProbeResult.of(ok(1));
+        // Ψ 1000, N 2, shard 500. cpu: the fp32 master DeepSpeed clones onto the host, 4 B x 500
+        assertEquals(2000, new MemoryRow(1, Offload.CPU, 1000, 2, none).offloadTerms());
+        assertEquals(2000, new MemoryRow(3, Offload.CPU, 1000, 2, none).offloadTerms());
+        assertEquals(4000 + 4000 + 4000 + 2000, new MemoryRow(1, Offload.CPU, 1000, 2, none).formulaWithOffload());
+        // nvme: the optimizer swapper's buffer_count (DeepSpeed's default 4) buffers of the largest sub-group,
+        // min(sub_group_size 1e6, 500) fp32 elements: 4 x 500 x 4 B; at stage 3 also offload_param's 4 buffers of
+        // buffer_size 1e6 fp32 elements
+        assertEquals(8000, new MemoryRow(2, Offload.NVME, 1000, 2, none).offloadTerms());
+        assertEquals(8000 + 16_000_000, new MemoryRow(3, Offload.NVME, 1000, 2, none).offloadTerms());
+        // nothing without offload, at stage 0, for fit() and the baseline
+        assertEquals(0, new MemoryRow(2, Offload.NONE, 1000, 2, none).offloadTerms());
+        assertEquals(0, new MemoryRow(0, Offload.NONE, 1000, 2, none).offloadTerms());
+        assertEquals(0, new MemoryRow(MemoryRow.FIT, Offload.NONE, 1000, 2, none).offloadTerms());
+        // zero-2 nvme: parameters 4000 and gradient shard 2000 in memory (master and state in files), + 8000
+        assertEquals(100 + 2 * (4000 + 2000 + 8000),
+                new MemoryRow(2, Offload.NVME, 1000, 2, none).expectedWithOffload(100));
+        // the bench's network at 4M, zero-2 cpu: DeepSpeed's estimate_zero2_model_states_mem_needs with cpu_offload
+        // puts 16Ψ bytes on the host of a node (master, Adam, fp32 gradient) and 2Ψ of fp16 parameters on each
+        // device, in fp32 4Ψ: per rank 4 x 4,000,708 + 16 x 2,000,354 = 48,008,496 B
+        assertEquals(48_008_496L, new MemoryRow(2, Offload.CPU, 4_000_708, 2, none).formulaWithOffload());
+    }
+
+    @Test
+    void severalSizesAreOnePlanEachSmallestFirst() {
+        List<MemoryBench.Plan> plans = MemoryBench.plans(List.of("--params", "16M,4M", "--stages", "1"));
+        assertEquals(List.of(4_000_000L, 16_000_000L), plans.stream().map(MemoryBench.Plan::params).toList());
+        assertEquals(4_000_000L, MemoryBench.plan(List.of("--params", "16M,4M")).params());
+        assertTrue(plans.get(1).psi() > plans.get(0).psi());
+        for (List<String> bad : List.of(List.of("--params", "4M,4000000"), List.of("--params", "4M,"),
+                List.of("--params", "4000000,4000001"))) {
+            String text = exitsTwo(bad);
+            assertTrue(text.startsWith("error: --params"), text);
+        }
+    }
+
+    /**
+     * Children whose peaks are a fixed cost plus a known number of bytes per parameter: the slope recovers the bytes
+     * per parameter whatever the fixed cost, and the excess at each size is the fixed cost.
+     */
+    @Test
+    void theSlopeOverSizesIsTheBytesPerParameterAndTheExcessTheFixedCost() throws Exception {
+        List<MemoryBench.Plan> plans = MemoryBench.plans(List.of("--params", "1M,4M,2M", "--stages", "0,2",
+                "--offload", "none,cpu", "--out", dir.toString()));
+        List<MemoryReport> reports = new ArrayList<>();
+        for (MemoryBench.Plan plan : plans) {
+            long psi = plan.psi();
+            long shard = (psi + 1) / 2;
+            reports.add(MemoryBench.measure(plan, args -> {
+                long base = 100_000_000L + 4 * psi;
+                long fixed = 30_000_000L; // the same at every size
+                // fit(): 12 B per parameter + 5 MB fixed; zero-0: N x 16 B; zero-2 none: N x (4Ψ + 12 x shard);
+                // zero-2 cpu: 13 B per shard element instead of the formula's 12 + master 4 (the slope shows it)
+                long peak = args.contains("mode=baseline") ? base
+                        : args.contains("mode=fit") ? base + 12 * psi + 5_000_000L
+                        : args.contains("stage=0") ? base + fixed + 2 * 16 * psi
+                        : args.contains("optimizer=cpu") ? base + fixed + 2 * (4 * psi + 13 * shard)
+                        : base + fixed + 2 * (4 * psi + 12 * shard);
+                return ok(peak);
+            }, QUIET));
+        }
+        MemorySlope slope = new MemorySlope(reports);
+        List<MemorySlope.Line> lines = slope.lines();
+        assertEquals(List.of("dl4j fit()", "zero-0 none", "zero-2 none", "zero-2 cpu"),
+                lines.stream().map(MemorySlope.Line::name).toList());
+        assertEquals(4.0, lines.get(0).baseline(), 1e-6);
+        assertEquals(12.0, lines.get(0).above(), 1e-6);
+        assertEquals(12.0, lines.get(0).formula(), 1e-9);
+        assertEquals(List.of(5_000_000L, 5_000_000L, 5_000_000L), lines.get(0).excess());
+        assertEquals(32.0, lines.get(1).above(), 1e-6);
+        assertEquals(32.0, lines.get(1).formula(), 1e-9);
+        assertEquals(List.of(30_000_000L, 30_000_000L, 30_000_000L), lines.get(1).excess());
+        // zero-2 none: N x (4 + 12/2) = 20 B per parameter (shards round up by half an element at most)
+        assertEquals(20.0, lines.get(2).formula(), 1e-3);
+        assertEquals(20.0, lines.get(2).above(), 1e-3);
+        // zero-2 cpu: the formula's 20, with the host master 24; the children hold 21
+        assertEquals(20.0, lines.get(3).formula(), 1e-3);
+        assertEquals(24.0, lines.get(3).withOffload(), 1e-3);
+        assertEquals(21.0, lines.get(3).above(), 1e-3);
+        assertTrue(slope.table().contains("zero-2 cpu"), slope.table());
+        List<Path> files = slope.write(dir);
+        List<String> csv = Files.readAllLines(files.get(0));
+        assertEquals(String.join(",", MemorySlope.COLUMNS), csv.get(0));
+        assertEquals(5, csv.size());
+        for (String line : csv) {
+            assertEquals(MemorySlope.COLUMNS.size(), line.split(",", -1).length, line);
+        }
+        assertTrue(csv.get(2).startsWith("zero-0 none,2," + plans.get(0).psi() + ";"), csv.get(2));
+        assertTrue(csv.get(2).contains(",32.00,1.000,32.00,1.000,30000000;30000000;30000000"), csv.get(2));
     }
 
     @Test

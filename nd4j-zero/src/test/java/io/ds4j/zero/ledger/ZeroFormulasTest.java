@@ -39,6 +39,58 @@ class ZeroFormulasTest {
         assertEquals(2, ZeroFormulas.stateWords("Lamb", false));
     }
 
+    /**
+     * The offload terms against DeepSpeed's estimators, worked by hand for fp32 Adam at Ψ = 4,000,708 (the bench's
+     * wide network at 4M) on one node of N = 2 (shard 2,000,354), with {@code additional_buffer_factor} 1. The
+     * estimators assume fp16 parameters (2 B); fp32 training holds 4 B of them, so their device term is doubled.
+     */
+    @Test
+    void offloadTermsMatchDeepSpeedsEstimators() {
+        long psi = 4_000_708;
+        int n = 2;
+        // estimate_zero2_model_states_mem_needs(cpu_offload=True): cpu_mem = Ψ x max(4 x 2, 16) = 16Ψ = 64,011,328
+        // per node, 32,005,664 per rank (fp32 master 4, Adam 8, fp32 gradient partition 4); gpu_mem = 2Ψ, in fp32 4Ψ
+        // = 16,002,832. Per rank 48,008,496.
+        long zero2 = ZeroFormulas.perRank(2, TrainingPrecision.FP32, 2, psi, n).total()
+                + ZeroFormulas.offloadMaster(2, TrainingPrecision.FP32, psi, n);
+        assertEquals(48_008_496L, zero2);
+        assertEquals(8_001_416L, ZeroFormulas.offloadMaster(2, TrainingPrecision.FP32, psi, n), "4 B x shard");
+        // estimate_zero3_model_states_mem_needs(cpu_offload=True, cpu_offload_params=False, zero_init=True):
+        // cpu_mem = 16Ψ per node = 32,005,664 per rank; gpu_mem = largest layer (a working buffer, not a model state)
+        // + 2Ψ/N, in fp32 4Ψ/N = 8,001,416. Per rank 40,007,080.
+        long zero3 = ZeroFormulas.perRank(3, TrainingPrecision.FP32, 2, psi, n).total()
+                + ZeroFormulas.offloadMaster(3, TrainingPrecision.FP32, psi, n);
+        assertEquals(40_007_080L, zero3);
+        // with cpu_offload_params=True: cpu_mem = 18Ψ per node (16 + 2 B of fp16 parameters), in fp32 20Ψ per node,
+        // 40,007,080 per rank: the same bytes as without, all on the host
+        assertEquals(20L * psi / n, zero3);
+        // stage 1 has no estimator of its own; its host side is stage 2's (master 4 + Adam 8 per shard element)
+        assertEquals(8_001_416L, ZeroFormulas.offloadMaster(1, TrainingPrecision.FP32, psi, n));
+        // no term where the formula has the master already (mixed precision's K = 12) or offload does nothing
+        assertEquals(0, ZeroFormulas.offloadMaster(2, TrainingPrecision.MIXED_16, psi, n));
+        assertEquals(0, ZeroFormulas.offloadMaster(0, TrainingPrecision.FP32, psi, n));
+        // an odd Ψ: the shard rounds up, as perRank's does (Ψ 10, N 3: shard 4, 16 B)
+        assertEquals(16, ZeroFormulas.offloadMaster(1, TrainingPrecision.FP32, 10, 3));
+    }
+
+    /** DeepSpeed's swappers: buffer_count pinned buffers of one swap unit each. */
+    @Test
+    void swapBuffersAreBufferCountSwapUnits() {
+        // offload_optimizer nvme, buffer_count 4 (DeepSpeed's default), sub_group_size 1e6 on a 2,000,354-element
+        // shard: the largest sub-group is 1e6 fp32 elements, 4 x 1e6 x 4 B = 16,000,000 B
+        long largest = ZeroFormulas.largestSubGroup(4_000_708, 2, 1_000_000);
+        assertEquals(1_000_000, largest);
+        assertEquals(16_000_000L, ZeroFormulas.swapBuffers(4, largest, 4));
+        // DeepSpeed's default sub_group_size 1e9 on a 500-element shard: the sub-group is the shard
+        assertEquals(500, ZeroFormulas.largestSubGroup(1000, 2, 1_000_000_000));
+        // offload_param nvme with DeepSpeed's defaults, buffer_count 5 and buffer_size 1e8, fp16: 1e9 B
+        assertEquals(1_000_000_000L, ZeroFormulas.swapBuffers(5, 100_000_000, 2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ZeroFormulas.largestSubGroup(10, 1, 0));
+        assertEquals("zero_optimization.sub_group_size must be >= 1, got 0", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ZeroFormulas.swapBuffers(-1, 10, 4));
+    }
+
     @Test
     void rejectsBadInputNamingIt() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
