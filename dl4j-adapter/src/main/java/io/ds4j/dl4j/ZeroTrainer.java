@@ -264,7 +264,7 @@ public final class ZeroTrainer implements AutoCloseable {
         private EngineOptions options = EngineOptions.defaults();
         private int worldSize = 1;
         private Distributed distributed;
-        private Duration timeout = Duration.ofMinutes(10);
+        private Duration timeout; // null: CollectiveTimeout.fromEnvironment
         private io.ds4j.config.DeepSpeedConfig deepSpeedConfig;
         private int threadsPerRank;
         private EnginePrecision precision = EnginePrecision.fp32();
@@ -377,7 +377,12 @@ public final class ZeroTrainer implements AutoCloseable {
             return this;
         }
 
-        /** @param t how long a collective waits for the other ranks before failing @return this */
+        /**
+         * @param t how long a collective waits for the other ranks before failing, naming the silent one; where not
+         *          set, {@code DS4J_COLLECTIVE_TIMEOUT_S} (seconds) or DeepSpeed's {@code DEEPSPEED_TIMEOUT} (minutes)
+         *          from the environment, else 10 minutes ({@link io.ds4j.zero.dist.CollectiveTimeout})
+         * @return this
+         */
         public Builder collectiveTimeout(Duration t) {
             this.timeout = Objects.requireNonNull(t, "timeout");
             return this;
@@ -386,7 +391,9 @@ public final class ZeroTrainer implements AutoCloseable {
         /** @return the trainer */
         public ZeroTrainer build() {
             return new ZeroTrainer(TrainerAssembly.assemble(new TrainerAssembly.Settings(net, options, precision,
-                    compute, deepSpeedConfig, worldSize, distributed, timeout, threadsPerRank, tagValidation)));
+                    compute, deepSpeedConfig, worldSize, distributed, timeout != null ? timeout
+                            : io.ds4j.zero.dist.CollectiveTimeout.fromEnvironment(System.getenv()), threadsPerRank,
+                    tagValidation)));
         }
     }
 }

@@ -192,7 +192,7 @@ public final class SparkZeroTrainer {
         private int ranks;
         private int threadsPerRank;
         private int epochs = 1;
-        private Duration collectiveTimeout = Duration.ofMinutes(10);
+        private Duration collectiveTimeout = io.ds4j.zero.dist.CollectiveTimeout.fromEnvironment(System.getenv());
         private Duration rendezvousTimeout = io.ds4j.zero.dist.Distributed.DEFAULT_TIMEOUT;
 
         private Builder(NetworkSource source, String configJson) {
@@ -219,7 +219,10 @@ public final class SparkZeroTrainer {
             return this;
         }
 
-        /** @param t how long a collective waits for the other ranks (default 10 min) @return this */
+        /**
+         * @param t how long a collective waits for the other ranks (default: the driver's {@code
+         *          DS4J_COLLECTIVE_TIMEOUT_S} or {@code DEEPSPEED_TIMEOUT}, else 10 min) @return this
+         */
         public Builder collectiveTimeout(Duration t) {
             this.collectiveTimeout = Objects.requireNonNull(t, "collectiveTimeout");
             return this;
