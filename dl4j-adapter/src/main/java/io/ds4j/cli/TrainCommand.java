@@ -65,7 +65,27 @@ final class TrainCommand implements Command {
         } catch (IOException e) {
             err.println("error: cannot write " + request.out() + ": " + e.getMessage());
             return 1;
+        } catch (io.ds4j.zero.comm.Ranks.RankFailedException e) {
+            io.ds4j.zero.comm.CollectiveAbortedException lost = lostPeer(e);
+            if (lost == null) {
+                throw e; // a rank's own failure: its stack trace is what the user needs
+            }
+            // another rank failed or went silent: where this rank was is noise, which rank and why is the message
+            err.println("error: " + lost.getMessage() + (lost.getCause() instanceof java.util.concurrent.TimeoutException
+                    ? " (a rank that stops answering is named when the collective timeout passes:"
+                    + " DS4J_COLLECTIVE_TIMEOUT_S seconds or DEEPSPEED_TIMEOUT minutes, default 10 minutes)" : ""));
+            return 1;
         }
+    }
+
+    /** The abort that names another rank as the failed one, in {@code e}'s causes, or null. */
+    private static io.ds4j.zero.comm.CollectiveAbortedException lostPeer(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof io.ds4j.zero.comm.CollectiveAbortedException a && a.failingRank() != a.observerRank()) {
+                return a;
+            }
+        }
+        return null;
     }
 
     private static TrainJob.Request parse(List<String> args) {

@@ -7,6 +7,7 @@ package io.ds4j.zero.comm;
 public final class CollectiveAbortedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final int failingRank;
+    private final int observerRank;
 
     /**
      * @param observerRank the rank that throws this exception
@@ -18,6 +19,12 @@ public final class CollectiveAbortedException extends RuntimeException {
         super("rank " + observerRank + ": " + operation + " aborted because rank " + failingRank + " failed: " + cause,
                 cause);
         this.failingRank = failingRank;
+        this.observerRank = observerRank;
+    }
+
+    /** The rank that threw this exception. */
+    public int observerRank() {
+        return observerRank;
     }
 
     /** The rank whose failure aborted the group. */

@@ -10,9 +10,10 @@ import io.ds4j.zero.comm.ucx.UcxCollectives;
 
 /**
  * One rank of {@link SeparateProcessesTest}, as its own JVM: reads its place from the launcher variables, meets the
- * others, and runs a scenario. {@code args}: scenario ({@code sum} or {@code stall}), output file, fingerprint.
- * {@code sum} writes every collective's result as raw floats; {@code stall} makes the last rank stop outside any
- * collective (to be killed) while the others enter an all-reduce.
+ * others, and runs a scenario. {@code args}: scenario ({@code sum}, {@code stall} or {@code loop}), output file,
+ * fingerprint. {@code sum} writes every collective's result as raw floats; {@code stall} makes the last rank stop
+ * outside any collective (to be killed) while the others enter an all-reduce; {@code loop} all-reduces 16 MiB over
+ * and over (for a rank to be frozen mid-transfer), saying {@code LOOPING} after the first.
  */
 public final class RankProcessMain {
     private RankProcessMain() {
@@ -28,6 +29,14 @@ public final class RankProcessMain {
                     for (float f : r) {
                         out.writeFloat(f);
                     }
+                }
+            } else if (args[0].equals("loop")) {
+                float[] v = new float[4 << 20];
+                c.allReduceSum(v, 0, v.length);
+                System.out.println("LOOPING");
+                System.out.flush();
+                while (true) {
+                    c.allReduceSum(v, 0, v.length);
                 }
             } else {
                 c.barrier();

@@ -146,6 +146,31 @@ class SeparateProcessesTest {
         }
     }
 
+    /**
+     * A rank that stops answering without closing its connections (its host hung, or unreachable: here the process is
+     * frozen with SIGSTOP in the middle of 16 MiB all-reduces over TCP, as between hosts) is named by the collective
+     * timeout, and the others exit with that error: closing UCX with a transfer to it still pending must not abort
+     * the process (UCX 1.13 asserts when a worker is destroyed with an endpoint's flush outstanding).
+     */
+    @Test
+    void aRankFrozenMidTransferIsNamedByTheTimeoutAndTheOthersExitWithTheError() throws Exception {
+        List<Process> ps = launch(2, "loop", new int[] {2, 2}, java.util.Map.of("UCX_TLS", "tcp,self"));
+        Process frozen = ps.get(1);
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    frozen.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("LOOPING", out.readLine(), "rank 1 finished its first all-reduce");
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(frozen.pid())).start();
+            assertEquals(0, stop.waitFor(), "SIGSTOP sent");
+            String log = finish(ps.get(0), 120); // the collective timeout is 20 s
+            assertEquals(3, ps.get(0).exitValue(), log);
+            assertTrue(log.contains("rank 0 failed:") && log.contains("because rank 1 failed"), log);
+            assertTrue(log.contains("rank(s) [1] did not enter allReduceSum"), log);
+        } finally {
+            frozen.destroyForcibly().waitFor();
+        }
+    }
+
     @Test
     void transportsThatCannotDetectAFailedPeerAreNamedWithTheFix() throws Exception {
         // shared memory only: the default control endpoints need UCX's peer error handling, which it cannot offer

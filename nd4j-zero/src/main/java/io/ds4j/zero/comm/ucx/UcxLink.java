@@ -258,7 +258,14 @@ final class UcxLink implements AutoCloseable {
             progress();
             Thread.onSpinWait();
         }
-        node.close();
+        if (closing.stream().allMatch(r -> r == null || r.isCompleted())) {
+            node.close();
+        }
+        // else a peer that stopped answering without closing its connections (a hung or unreachable host) never
+        // acknowledges the flush of a transfer to it, and UCX 1.13 aborts the whole process (an assertion) when a
+        // worker is destroyed with that flush pending, before the caller could report the error. The worker and its
+        // context are left to the process's exit instead: the group is broken either way, and a process that goes on
+        // (a Spark executor) keeps one worker's memory.
     }
 
     private void goodbye() {
