@@ -1,6 +1,6 @@
 package io.ds4j.cli.sweep;
 
-import io.ds4j.cli.train.StepBatches;
+import io.ds4j.cli.train.StepBatchIterator;
 import io.ds4j.cli.train.TrainJob;
 import io.ds4j.data.OptDigits;
 import io.ds4j.sweep.ZeroTrainerTaskCreator;
@@ -42,7 +42,7 @@ public final class OptDigitsProvider implements DataProvider {
         Object w = dataParameters == null ? null : dataParameters.get(ZeroTrainerTaskCreator.WORLD_SIZE);
         int worldSize = w instanceof Number n ? n.intValue() : 1;
         int batch = b instanceof Number n ? Math.toIntExact(n.longValue()) : TrainJob.AUTO_MICRO_BATCH * worldSize;
-        return StepBatches.iterator(StepBatches.of(split()[0], batch, steps, TrainJob.SEED));
+        return new StepBatchIterator(split()[0], batch, steps, TrainJob.SEED);
     }
 
     @Override

@@ -24,18 +24,10 @@ public final class StepBatches {
      * @throws IllegalArgumentException when the training set is smaller than one global batch
      */
     public static List<DataSet> of(DataSet train, int globalBatch, int steps, long seed) {
-        int n = train.numExamples();
-        if (globalBatch < 1 || globalBatch > n) {
-            throw new IllegalArgumentException("train_batch_size: " + globalBatch + " does not fit the " + n
-                    + " training examples; use a value in [1, " + n + "]");
-        }
+        StepBatchIterator it = new StepBatchIterator(train, globalBatch, steps, seed);
         List<DataSet> out = new ArrayList<>(steps);
-        for (long pass = 0; out.size() < steps; pass++) {
-            DataSet copy = train.copy();
-            copy.shuffle(seed + pass);
-            for (int start = 0; start + globalBatch <= n && out.size() < steps; start += globalBatch) {
-                out.add((DataSet) copy.getRange(start, start + globalBatch));
-            }
+        while (it.hasNext()) {
+            out.add(it.next());
         }
         return out;
     }
@@ -60,22 +52,29 @@ public final class StepBatches {
      * @return this rank's micro-batches, in order
      */
     public static List<DataSet> forRank(List<DataSet> globals, int rank, int worldSize, int accumulation) {
-        int parts = worldSize * accumulation;
         List<DataSet> out = new ArrayList<>();
         for (DataSet g : globals) {
-            int n = g.numExamples();
-            if (n < parts) {
-                throw new IllegalArgumentException("train_batch_size: a global batch of " + n + " examples cannot"
-                        + " give " + parts + " ranks x accumulation steps a micro-batch each");
+            out.addAll(partsOf(g, rank, worldSize, accumulation));
+        }
+        return out;
+    }
+
+    /** Rank {@code rank}'s micro-batches of one global batch, as {@link #forRank} splits it. */
+    static List<DataSet> partsOf(DataSet g, int rank, int worldSize, int accumulation) {
+        int parts = worldSize * accumulation;
+        int n = g.numExamples();
+        if (n < parts) {
+            throw new IllegalArgumentException("train_batch_size: a global batch of " + n + " examples cannot"
+                    + " give " + parts + " ranks x accumulation steps a micro-batch each");
+        }
+        List<DataSet> out = new ArrayList<>(accumulation);
+        int from = 0;
+        for (int p = 0; p < parts; p++) {
+            int size = n / parts + (p < n % parts ? 1 : 0);
+            if (p % worldSize == rank) {
+                out.add((DataSet) g.getRange(from, from + size));
             }
-            int from = 0;
-            for (int p = 0; p < parts; p++) {
-                int size = n / parts + (p < n % parts ? 1 : 0);
-                if (p % worldSize == rank) {
-                    out.add((DataSet) g.getRange(from, from + size));
-                }
-                from += size;
-            }
+            from += size;
         }
         return out;
     }

@@ -125,13 +125,13 @@ public final class TrainJob {
             request.saving().resumeIfAsked(trainer, net, err);
             net.setListeners(progress);
             request.saving().listener(trainer, request.steps()).ifPresent(net::addListeners);
-            List<DataSet> batches = StepBatches.of(split[0], globalBatch, request.steps(), SEED);
-            if (launched.isMultiProcess()) { // each process feeds its own micro-batches, as DeepSpeed's loaders
-                batches = StepBatches.forRank(batches, launched.rank(), launched.worldSize(),
-                        trainer.options().gradientAccumulationSteps());
-            }
+            // made step by step; each process feeds its own micro-batches, as DeepSpeed's loaders
+            StepBatchIterator batches = launched.isMultiProcess() ? new StepBatchIterator(split[0], globalBatch,
+                    request.steps(), SEED, launched.rank(), launched.worldSize(),
+                    trainer.options().gradientAccumulationSteps())
+                    : new StepBatchIterator(split[0], globalBatch, request.steps(), SEED);
             long t0 = System.nanoTime();
-            trainer.fit(StepBatches.iterator(batches)); // after --resume: the steps already trained are skipped
+            trainer.fit(batches); // after --resume: the steps already trained are skipped
             double seconds = (System.nanoTime() - t0) / 1e9;
             Stage3MemoryReport.printIfStage3(err, config, net, request.worldSize(), trainer.memoryReport());
             net.setListeners();

@@ -44,4 +44,43 @@ class StepBatchesTest {
                 () -> StepBatches.of(indexed(), 11, 1, 0));
         assertEquals(true, e.getMessage().startsWith("train_batch_size: 11"));
     }
+
+    @Test
+    void theIteratorMakesEachRanksMicroBatchesOfTheSameGlobalBatchesOneAtATime() {
+        // 7 steps of 6 over 10 examples: 1 batch per pass, 7 passes, as the list of every batch gives them
+        List<DataSet> globals = StepBatches.of(indexed(), 6, 7, 3);
+        for (int[] c : new int[][] {{0, 2, 1}, {1, 2, 1}, {0, 3, 2}, {2, 3, 2}}) {
+            List<DataSet> expected = StepBatches.forRank(globals, c[0], c[1], c[2]);
+            StepBatchIterator it = new StepBatchIterator(indexed(), 6, 7, 3, c[0], c[1], c[2]);
+            for (int round = 0; round < 2; round++) { // and the same again after a reset
+                for (DataSet e : expected) {
+                    assertEquals(true, it.hasNext());
+                    DataSet got = it.next();
+                    assertEquals(e.getFeatures(), got.getFeatures());
+                    assertEquals(e.getLabels(), got.getLabels());
+                }
+                assertEquals(false, it.hasNext(), "exactly steps x accumulation micro-batches");
+                it.reset();
+            }
+        }
+    }
+
+    @Test
+    void aLongRunIsNotMadeBeforeItsFirstStep() {
+        // a billion steps' batches would not fit in memory: they are made as they are asked for
+        StepBatchIterator it = new StepBatchIterator(indexed(), 4, 1_000_000_000, 7);
+        List<DataSet> first = StepBatches.of(indexed(), 4, 3, 7);
+        for (DataSet e : first) {
+            assertEquals(e.getFeatures(), it.next().getFeatures());
+        }
+        assertEquals(true, it.hasNext());
+    }
+
+    @Test
+    void aGlobalBatchTooSmallForTheRanksIsRefusedNamingTheKey() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new StepBatchIterator(indexed(), 3, 1, 0, 0, 2, 2));
+        assertEquals(true, e.getMessage().startsWith("train_batch_size: a global batch of 3 examples cannot give 4"),
+                e.getMessage());
+    }
 }
