@@ -73,9 +73,24 @@ record NetHost(String ns, String link, String address, String peer) implements A
         return Long.parseLong(Files.readString(Path.of("/sys/class/net", link, "statistics", name)).trim());
     }
 
-    /** Removes the namespace (and with it the veth pair); its processes must have stopped. */
+    /** Takes this side of the link down, as when a host loses its network: no connection is closed, nothing answers. */
+    void cut() throws IOException, InterruptedException {
+        if (run(List.of("ip", "link", "set", link, "down")) == null) {
+            throw new IOException(why);
+        }
+    }
+
+    /** Stops what still runs on the second host, then removes the namespace (and with it the veth pair). */
     @Override
     public void close() throws IOException, InterruptedException {
+        String pids = run(List.of("ip", "netns", "pids", ns));
+        if (pids != null) {
+            for (String pid : pids.trim().split("\\s+")) {
+                if (!pid.isEmpty()) {
+                    ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+        }
         run(List.of("ip", "netns", "del", ns));
         if (Files.exists(Path.of("/sys/class/net", link))) {
             run(List.of("ip", "link", "del", link));
