@@ -98,7 +98,7 @@ public final class FlatLayout {
      */
     public static FlatLayout of(Model net) {
         if (PartitionedConstruction.applies(net)) { // not initialised: the layout its init() would give
-            return ofLayers(PartitionedConstruction.skeleton(((MultiLayerNetwork) net).getLayerWiseConfigurations()));
+            return PartitionedConstruction.layout(((MultiLayerNetwork) net).getLayerWiseConfigurations());
         }
         FlatLayout layout = ofLayers(orderedLayers(net));
         if (layout.length() != net.numParams()) {

@@ -91,23 +91,34 @@ public final class PartitionedConstruction {
     }
 
     /**
-     * The layers of the network, instantiated without initialising their parameters on views of one shared array of
-     * the largest layer's size: enough to describe the flat layout ({@link FlatLayout#of}: names, lengths, updaters),
-     * never to compute with.
+     * The flat layout {@code init()} would give ({@link FlatLayout#of}: names, lengths, updaters), described by the
+     * network's layers instantiated without initialising their parameters on views of one shared array of the largest
+     * layer's size, which is freed as soon as the layout is made: the layers are a description, never computed with,
+     * and their parameter views must not be read. Left to the garbage collector, that array was a largest layer of
+     * resident native memory per call, and a stage-3 rank process of a 4-way job, which collects rarely, still held
+     * the three its build made at the end of training ({@code SkeletonResidentTest}).
      *
      * @param conf the user's configuration (left unchanged)
-     * @return the layers, in order
+     * @return the layout
      */
-    public static List<Layer> skeleton(MultiLayerConfiguration conf) {
+    static FlatLayout layout(MultiLayerConfiguration conf) {
         MultiLayerConfiguration c = prepared(conf);
         INDArray shared = Nd4j.create(c.getDataType(), 1, Math.max(1, largestLayer(c)));
-        List<Layer> out = new ArrayList<>();
-        for (int i = 0; i < c.getConfs().size(); i++) {
-            long n = numParams(c, i);
-            INDArray view = n == 0 ? null : shared.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval(0, n));
-            out.add(c.getConf(i).getLayer().instantiate(c.getConf(i), List.of(), i, view, false, c.getDataType()));
+        try {
+            List<Layer> layers = new ArrayList<>();
+            for (int i = 0; i < c.getConfs().size(); i++) {
+                long n = numParams(c, i);
+                INDArray view = n == 0 ? null
+                        : shared.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval(0, n));
+                layers.add(c.getConf(i).getLayer().instantiate(c.getConf(i), List.of(), i, view, false,
+                        c.getDataType()));
+            }
+            return FlatLayout.ofLayers(layers); // reads the views' lengths only
+        } finally {
+            if (shared.closeable()) {
+                shared.close();
+            }
         }
-        return out;
     }
 
     /**
