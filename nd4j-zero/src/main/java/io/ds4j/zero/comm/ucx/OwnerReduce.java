@@ -1,45 +1,110 @@
 package io.ds4j.zero.comm.ucx;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+import io.ds4j.zero.comm.ucx.Staging.Use;
 
 import org.openucx.jucx.UcxUtils;
 
 /**
- * The pipelined owner-sum over native memory that the reduce-scatter and the all-reduce of {@link UcxCollectives} are
- * made of. The vector is N blocks, block q owned by rank q. Every rank sends block q of its vector to rank q in
- * chunks; the owner adds the N contributions of each chunk in rank order as soon as that chunk has arrived from every
- * peer (bit-identical to {@link io.ds4j.zero.comm.InProcessCollectives}), and, for an all-reduce, sends each summed
- * chunk on to every peer at once, while later chunks are still arriving. A peer's summed chunk is received over this
- * rank's own block-q chunk once that chunk has left, so the all-reduce needs no second buffer for the vector. Sends
- * and receives of all peers are in flight together; a chunk is small enough to stay in cache while it is summed.
+ * The pipelined owner-sum that the reduce-scatter, all-reduce, reduce, all-gather and broadcast of
+ * {@link UcxCollectives} are made of, through a bounded set of {@link Staging} slots. The vector is N blocks, block q
+ * owned by rank q, cut into chunks of one slot. Every rank sends chunk c of block q to rank q; the owner receives the
+ * chunks into slots, adds the N contributions of each chunk in rank order as soon as they have arrived (bit-identical
+ * to {@link io.ds4j.zero.comm.InProcessCollectives}) and, when gathering, sends each summed chunk on to every peer at
+ * once while later chunks are still arriving. A chunk is summed right after it arrived, still in cache.
+ *
+ * <p>Slots are recycled as chunks complete, so the native memory held is the staging budget whatever N and the
+ * length. Messages are posted chunk by chunk (every peer's chunk c before any chunk c+1) and contributions are summed
+ * in rank order, so a rank waiting for a slot only ever waits for an earlier chunk, or an earlier rank's contribution
+ * to the same chunk, which needs no slot that it holds: the pipeline cannot deadlock whatever the number of slots.
+ * With fewer contribution slots than peers the sum is folded in steps: the partial sum stays in the destination, or
+ * in the first contribution's slot while the destination still holds this rank's own contribution.
+ *
+ * <p>Native blocks go to UCX from where they lie (and a peer's sum is received straight into its block, once this
+ * rank's contribution to it has left). {@code float[]} blocks are copied into a slot a chunk at a time on the way out
+ * and out of one on the way in; this rank's own block is read from the array where it lies.
  */
 final class OwnerReduce {
-    /** Floats per chunk at most (4 MiB): large enough for UCX's zero-copy protocols, small enough to pipeline. */
-    static final int CHUNK = 1 << 20;
-    /** Floats per chunk at least (1 MiB): a smaller block is cut into fewer than {@link #DEPTH} chunks. */
-    static final int MIN_CHUNK = 1 << 18;
-    /**
-     * Chunks a block is cut into where the bounds allow: with only 2 (a 16 MiB all-reduce of 2 ranks in 4 MiB chunks)
-     * half of the work is the pipeline's tail, the last chunk's sum and transfer with nothing to overlap; 1 MiB chunks
-     * measured 1.1-1.2x faster there (3 interleaved pairs on the shared machine).
-     */
-    static final int DEPTH = 8;
+    /** Floats per chunk (1 MiB): large enough for UCX's zero-copy protocols, small enough to stay in cache. */
+    static final int CHUNK = Staging.SLOT_MIB << 18;
     private static final int CONTRIBUTIONS = 0;
     private static final int SUMS = 1;
+
+    /** Messages whose slot goes back once all of them are done. */
+    private record Outgoing(int[] handles, ByteBuffer slot, Use use) {
+    }
+
+    /** A peer's summed chunk arriving in a slot, for block q at {@code from}. */
+    private record Incoming(int handle, ByteBuffer slot, int q, int from, int count) {
+    }
 
     private final Round round;
     private final int rank;
     private final int n;
-    private final long[] block;
-    private final int[] len;
+    private final Blocks in;
+    private final Blocks out;
+    private final Staging staging;
+    private final boolean reduce;
+    private final boolean gather;
+    private final int chunk;
+    private final int mine;
+    private final int k;
+    private final int most;
+    private final RankOrderSum adder = new RankOrderSum();
+    private final int[][] contribution;
+    private final ByteBuffer[][] contributionSlot;
+    private final int[][] sent;
+    private final List<Outgoing> outgoing = new ArrayList<>();
+    private final List<Incoming> incoming = new ArrayList<>();
+    private final int[] gathered;
+    private int postC;
+    private int postQ;
+    private int sendC;
+    private int sendI;
+    private int gatherC;
+    private int gatherI;
+    private int foldC;
+    private int foldNext;
+    private FloatBuffer partial;
+    private ByteBuffer partialSlot;
+    private ByteBuffer sumSlot;
 
-    private OwnerReduce(Round round, int rank, long[] block, int[] len) {
+    private OwnerReduce(Round round, int rank, Blocks in, Blocks out, Staging staging, boolean reduce,
+            boolean gather) {
         this.round = round;
         this.rank = rank;
-        this.n = block.length;
-        this.block = block;
-        this.len = len;
+        this.n = in.len.length;
+        this.in = in;
+        this.out = out;
+        this.staging = staging;
+        this.reduce = reduce;
+        this.gather = gather;
+        this.chunk = staging.slotFloats();
+        this.mine = in.len[rank];
+        this.k = chunks(mine);
+        int m = 0;
+        sent = new int[n][];
+        gathered = new int[n];
+        for (int q = 0; q < n; q++) {
+            sent[q] = new int[chunks(in.len[q])];
+            java.util.Arrays.fill(sent[q], -1);
+            m = q == rank ? m : Math.max(m, chunks(in.len[q]));
+        }
+        this.most = m;
+        contribution = new int[reduce ? k : 0][n];
+        contributionSlot = new ByteBuffer[reduce ? k : 0][n];
+        for (int[] c : contribution) {
+            java.util.Arrays.fill(c, -1);
+        }
+        sendC = reduce ? 0 : most;
+        gatherC = gather && out.onHeap() ? 0 : most;
+        staging.share(reduce, reduce && in.onHeap(), gather && out.onHeap(), gather && out.onHeap());
     }
 
     /**
@@ -47,106 +112,258 @@ final class OwnerReduce {
      *
      * @param round   the collective's round (its phase 0 carries contributions, phase 1 sums)
      * @param rank    this rank
-     * @param block   native address of block q of this rank's vector, for each rank q
-     * @param len     floats in block q (every rank passes the same lengths)
-     * @param out     where this rank's sum of its own block goes (may be {@code block[rank]})
-     * @param scratch native room for {@code (N-1) * len[rank]} floats: the peers' contributions
-     * @param gather  whether to all-gather the sums: peer q's sum then lands at {@code block[q]}
+     * @param in      the contributions, block q for rank q (every rank passes the same lengths); without
+     *                {@code reduce}, block {@code rank} is what this rank gives the others
+     * @param out     where this rank's sum of its own block goes ({@code out} block {@code rank}, may be the same
+     *                memory as {@code in}'s) and, when gathering, where peer q's lands (block q)
+     * @param reduce  whether to sum contributions (else this rank's block of {@code in} is passed on as it is)
+     * @param gather  whether every rank receives every block's sum
      */
-    static void run(Round round, int rank, long[] block, int[] len, long out, long scratch, boolean gather) {
-        new OwnerReduce(round, rank, block, len).run(out, scratch, gather);
+    static void run(Round round, int rank, Blocks in, Blocks out, Staging staging, boolean reduce, boolean gather) {
+        new OwnerReduce(round, rank, in, out, staging, reduce, gather).run();
     }
 
-    private void run(long out, long scratch, boolean gather) {
-        int mine = len[rank];
-        int k = chunks(mine);
-        int[][] contributions = new int[n][k];
-        int[][] sent = new int[n][];
-        for (int q = 0; q < n; q++) {
-            if (q != rank) {
-                for (int c = 0; c < k; c++) {
-                    long at = (long) slot(q) * mine + (long) c * chunk(mine);
-                    contributions[q][c] = round.recv(q, scratch + 4 * at, 4L * size(mine, c), CONTRIBUTIONS);
-                }
-                sent[q] = new int[chunks(len[q])];
-                for (int c = 0; c < sent[q].length; c++) {
-                    sent[q][c] = round.send(q, block[q] + 4L * c * chunk(len[q]), 4L * size(len[q], c), CONTRIBUTIONS);
-                }
-            }
-        }
-        int summed = 0;
-        int[] gathering = new int[n];
+    private void run() {
         while (true) {
             boolean quiet = round.poll();
-            boolean moved = false;
-            while (summed < k && arrived(contributions, summed)) {
-                long t0 = System.nanoTime();
-                sum(summed, mine, out, scratch);
-                round.meter().sum(System.nanoTime() - t0);
-                for (int q = 0; q < n && gather; q++) {
-                    if (q != rank) {
-                        round.send(q, out + 4L * summed * chunk(mine), 4L * size(mine, summed), SUMS);
-                    }
-                }
-                summed++;
-                moved = true;
-            }
-            for (int q = 0; q < n && gather; q++) {
-                while (q != rank && gathering[q] < sent[q].length && round.isDone(sent[q][gathering[q]])) {
-                    int c = gathering[q]++;
-                    round.recv(q, block[q] + 4L * c * chunk(len[q]), 4L * size(len[q], c), SUMS);
-                    moved = true;
-                }
-            }
-            if (quiet && !moved && summed == k && (!gather || allGathering(gathering, sent))) {
+            boolean moved = sendContributions() | receiveContributions() | release() | fold() | receiveSums()
+                    | unstageSums();
+            if (quiet && !moved && done()) {
                 return;
             }
-            if (!moved) {
-                round.pause();
-            } else {
+            if (moved) {
                 round.moved();
+            } else {
+                round.pause();
             }
         }
     }
 
-    private boolean arrived(int[][] contributions, int c) {
-        for (int q = 0; q < n; q++) {
-            if (q != rank && !round.isDone(contributions[q][c])) {
-                return false;
-            }
+    private boolean done() {
+        boolean gatheredAll = gatherC == most;
+        for (int q = 0; q < n && gather && !out.onHeap(); q++) {
+            gatheredAll &= q == rank || gathered[q] == sent[q].length;
         }
-        return true;
+        return sendC == most && postC == (reduce ? k : 0) && foldC == k && gatheredAll && outgoing.isEmpty()
+                && incoming.isEmpty();
     }
 
-    private boolean allGathering(int[] gathering, int[][] sent) {
-        for (int q = 0; q < n; q++) {
-            if (q != rank && gathering[q] < sent[q].length) {
-                return false;
+    /** Chunk c of block q to rank q, every peer's chunk c before any chunk c + 1 (a slot each from an array). */
+    private boolean sendContributions() {
+        boolean moved = false;
+        while (sendC < most) {
+            int q = (rank + 1 + sendI) % n;
+            if (sendC < sent[q].length) {
+                int from = sendC * chunk;
+                int count = size(in.len[q], sendC);
+                if (in.onHeap()) {
+                    if (!staging.available(Use.SEND)) {
+                        return moved;
+                    }
+                    ByteBuffer s = staging.take(Use.SEND);
+                    long t0 = System.nanoTime();
+                    Staging.floats(s, count).put(0, in.view(q, from, count), 0, count);
+                    round.meter().staging(System.nanoTime() - t0);
+                    sent[q][sendC] = round.send(q, Staging.address(s), 4L * count, CONTRIBUTIONS);
+                    outgoing.add(new Outgoing(new int[] {sent[q][sendC]}, s, Use.SEND));
+                } else {
+                    sent[q][sendC] = round.send(q, in.address(q, from), 4L * count, CONTRIBUTIONS);
+                }
+                moved = true;
+            }
+            if (++sendI == n - 1) {
+                sendI = 0;
+                sendC++;
             }
         }
-        return true;
+        return moved;
+    }
+
+    /** Receives for this rank's chunks, chunk by chunk and each in rank order, as contribution slots allow. */
+    private boolean receiveContributions() {
+        boolean moved = false;
+        while (reduce && postC < k) {
+            if (postQ != rank) {
+                if (!staging.available(Use.CONTRIBUTION)) {
+                    return moved;
+                }
+                ByteBuffer s = staging.take(Use.CONTRIBUTION);
+                contributionSlot[postC][postQ] = s;
+                contribution[postC][postQ] = round.recv(postQ, Staging.address(s), 4L * size(mine, postC),
+                        CONTRIBUTIONS);
+                moved = true;
+            }
+            if (++postQ == n) {
+                postQ = 0;
+                postC++;
+            }
+        }
+        return moved;
+    }
+
+    /** Gives back the slots of sends that every peer has received. */
+    private boolean release() {
+        boolean moved = false;
+        for (Iterator<Outgoing> it = outgoing.iterator(); it.hasNext();) {
+            Outgoing o = it.next();
+            boolean all = true;
+            for (int h : o.handles()) {
+                all &= round.isDone(h);
+            }
+            if (all) {
+                staging.give(o.use(), o.slot());
+                it.remove();
+                moved = true;
+            }
+        }
+        return moved;
     }
 
     /**
-     * {@code out} chunk c = the rank-order sum of chunk c of every rank's own-block contribution, in native memory.
-     * When {@code out} is this rank's own contribution and rank 0 and 1 come before it, the sum would overwrite it
-     * before it is added: then it accumulates over rank 0's contribution (already received here) and is copied out.
+     * Sums this rank's chunks in order: a chunk once every contribution is there, or in steps when its receives wait
+     * for a slot; then sends the sum on when gathering.
      */
-    private void sum(int c, int mine, long out, long scratch) {
-        int from = c * chunk(mine);
-        int count = size(mine, c);
-        FloatBuffer[] src = new FloatBuffer[n];
-        for (int q = 0; q < n; q++) {
-            long a = q == rank ? block[rank] + 4L * from : scratch + 4 * ((long) slot(q) * mine + from);
-            src[q] = floats(a, count);
+    private boolean fold() {
+        boolean moved = false;
+        while (foldC < k) {
+            int c = foldC;
+            int from = c * chunk;
+            int count = size(mine, c);
+            int b = reduce ? foldNext : n;
+            while (b < n && (b == rank || (contribution[c][b] >= 0 && round.isDone(contribution[c][b])))) {
+                b++;
+            }
+            boolean last = b == n;
+            int terms = (partial != null ? 1 : 0) + (reduce ? b - foldNext : 1);
+            boolean starved = postC == c && !staging.available(Use.CONTRIBUTION);
+            if (!last && !(starved && terms >= 2)) {
+                return moved;
+            }
+            if (gather && out.onHeap() && sumSlot == null) {
+                if (!staging.available(Use.SUM_OUT)) {
+                    return moved;
+                }
+                sumSlot = staging.take(Use.SUM_OUT);
+            }
+            FloatBuffer[] src = new FloatBuffer[terms];
+            int t = 0;
+            if (partial != null) {
+                src[t++] = partial;
+            }
+            for (int q = reduce ? foldNext : rank; q < (reduce ? b : rank + 1); q++) {
+                src[t++] = q == rank ? in.view(rank, from, count) : Staging.floats(contributionSlot[c][q], count);
+            }
+            FloatBuffer ownOut = reduce || !out.same(rank, in, rank) ? out.view(rank, from, count) : null;
+            FloatBuffer sums = sumSlot == null ? null : Staging.floats(sumSlot, count);
+            ByteBuffer keep = null;
+            FloatBuffer[] dst;
+            if (last) {
+                dst = new FloatBuffer[] {ownOut, sums};
+            } else if (sums != null) {
+                dst = new FloatBuffer[] {sums};
+            } else if (!out.same(rank, in, rank) || rank < b) {
+                dst = new FloatBuffer[] {ownOut};
+            } else { // the destination still holds this rank's contribution: the partial sum waits in a slot
+                keep = partialSlot != null ? partialSlot : contributionSlot[c][foldNext];
+                dst = new FloatBuffer[] {Staging.floats(keep, count)};
+            }
+            if (ownOut != null || sums != null) {
+                long t0 = System.nanoTime();
+                adder.sum(src, terms, dst, count);
+                round.meter().sum(System.nanoTime() - t0);
+            }
+            for (int q = reduce ? foldNext : n; q < b; q++) {
+                if (q != rank) {
+                    if (contributionSlot[c][q] != keep) {
+                        staging.give(Use.CONTRIBUTION, contributionSlot[c][q]);
+                    }
+                    contributionSlot[c][q] = null;
+                }
+            }
+            if (partialSlot != null && partialSlot != keep) {
+                staging.give(Use.CONTRIBUTION, partialSlot);
+            }
+            partialSlot = keep;
+            if (last) {
+                sendSum(from, count);
+                partial = null;
+                foldC++;
+                foldNext = 0;
+            } else {
+                partial = dst[0];
+                foldNext = b;
+            }
+            moved = true;
         }
-        FloatBuffer dst = floats(out + 4L * from, count);
-        if (rank >= 2 && out == block[rank]) {
-            RankOrderSum.sum(src, src[0], count);
-            dst.put(0, src[0], 0, count);
-        } else {
-            RankOrderSum.sum(src, dst, count);
+        return moved;
+    }
+
+    /** This rank's summed chunk to every peer at once, from its block or from the sum slot. */
+    private void sendSum(int from, int count) {
+        if (!gather) {
+            return;
         }
+        long a = sumSlot != null ? Staging.address(sumSlot) : out.address(rank, from);
+        int[] h = new int[n - 1];
+        for (int i = 1; i < n; i++) {
+            h[i - 1] = round.send((rank + i) % n, a, 4L * count, SUMS);
+        }
+        if (sumSlot != null) {
+            outgoing.add(new Outgoing(h, sumSlot, Use.SUM_OUT));
+            sumSlot = null;
+        }
+    }
+
+    /**
+     * Receives the peers' sums: straight into their blocks of native memory, each chunk once this rank's own
+     * contribution to it has left; for an array, into slots, chunk by chunk.
+     */
+    private boolean receiveSums() {
+        boolean moved = false;
+        for (int i = 1; i < n && !out.onHeap() && gather; i++) {
+            int q = (rank + i) % n;
+            while (gathered[q] < sent[q].length && (!reduce || (sent[q][gathered[q]] >= 0
+                    && round.isDone(sent[q][gathered[q]])))) {
+                int c = gathered[q]++;
+                round.recv(q, out.address(q, c * chunk), 4L * size(in.len[q], c), SUMS);
+                moved = true;
+            }
+        }
+        while (out.onHeap() && gatherC < most) {
+            int q = (rank + 1 + gatherI) % n;
+            if (gatherC < sent[q].length) {
+                if (!staging.available(Use.SUM_IN)) {
+                    return moved;
+                }
+                ByteBuffer s = staging.take(Use.SUM_IN);
+                int count = size(in.len[q], gatherC);
+                incoming.add(new Incoming(round.recv(q, Staging.address(s), 4L * count, SUMS), s, q,
+                        gatherC * chunk, count));
+                moved = true;
+            }
+            if (++gatherI == n - 1) {
+                gatherI = 0;
+                gatherC++;
+            }
+        }
+        return moved;
+    }
+
+    /** Copies peers' sums that have arrived in slots into the array and gives the slots back. */
+    private boolean unstageSums() {
+        boolean moved = false;
+        for (Iterator<Incoming> it = incoming.iterator(); it.hasNext();) {
+            Incoming m = it.next();
+            if (round.isDone(m.handle())) {
+                long t0 = System.nanoTime();
+                out.view(m.q(), m.from(), m.count()).put(0, Staging.floats(m.slot(), m.count()), 0, m.count());
+                round.meter().staging(System.nanoTime() - t0);
+                staging.give(Use.SUM_IN, m.slot());
+                it.remove();
+                moved = true;
+            }
+        }
+        return moved;
     }
 
     /** A float view of native memory. */
@@ -157,21 +374,11 @@ final class OwnerReduce {
         return UcxUtils.getByteBufferView(address, 4L * count).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
-    /** Floats per chunk of a block of {@code floats}: the same on every rank, which all know every block's length. */
-    static int chunk(int floats) {
-        return Math.max(MIN_CHUNK, Math.min(CHUNK, (floats + DEPTH - 1) / DEPTH));
+    private int chunks(int floats) {
+        return (floats + chunk - 1) / chunk;
     }
 
-    private static int chunks(int floats) {
-        return (int) ((floats + (long) chunk(floats) - 1) / chunk(floats));
-    }
-
-    private static int size(int floats, int c) {
-        int chunk = chunk(floats);
+    private int size(int floats, int c) {
         return Math.min(chunk, floats - c * chunk);
-    }
-
-    private int slot(int q) {
-        return q < rank ? q : q - 1;
     }
 }

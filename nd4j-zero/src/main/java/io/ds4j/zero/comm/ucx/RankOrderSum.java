@@ -3,43 +3,42 @@ package io.ds4j.zero.comm.ucx;
 import java.nio.FloatBuffer;
 
 /**
- * The rank-order sum straight in native memory: {@code dst = c_0 + c_1}, then {@code dst += c_q} for q = 2..N-1, a
- * tile at a time so that the partial sum stays in cache between passes. Element by element this is the left fold
- * {@code ((c_0 + c_1) + c_2) + ...} that {@link io.ds4j.zero.comm.InProcessCollectives} computes, so both give the same
- * bits. Every element is read and written once per pass with no copy through the Java heap: the sum runs at memory
- * speed, which matters because it shares the core with UCX's copies between the processes.
+ * The rank-order sum, a tile at a time: per tile, {@code acc = t_0}, then {@code acc += t_j} for each later term, then
+ * {@code acc} is written to every destination. Element by element this is the left fold {@code ((t_0 + t_1) + t_2)
+ * + ...} that {@link io.ds4j.zero.comm.InProcessCollectives} computes, so both give the same bits. The tile is read
+ * into a Java array (a bulk copy) and added there, where the JIT vectorizes the loop: about 3x faster than adding
+ * element by element through buffer views when the chunk is still in cache, as a chunk just received is. Because each
+ * tile is read whole before it is written, a destination may be the same memory as any term.
  */
 final class RankOrderSum {
-    /** Floats per tile: a few pages, in L1/L2. */
+    /** Floats per tile: a few pages, in L1. */
     static final int TILE = 4096;
-
-    private RankOrderSum() {
-    }
+    private final float[] acc = new float[TILE];
+    private final float[] term = new float[TILE];
 
     /**
-     * {@code dst[0, count)} = the rank-order sum of {@code src[q][0, count)}. {@code dst} may be the same memory as
-     * {@code src[0]} or {@code src[1]}, never as a later contribution (it would be overwritten before it is added).
+     * {@code dst[d][0, count)} = the left fold of {@code terms[0..k)[0, count)}, for every destination d (a single
+     * term is a copy).
      */
-    static void sum(FloatBuffer[] src, FloatBuffer dst, int count) {
-        if (src.length == 1) {
-            if (src[0] != dst) {
-                dst.put(0, src[0], 0, count);
-            }
-            return;
-        }
+    void sum(FloatBuffer[] terms, int k, FloatBuffer[] dst, int count) {
         for (int at = 0; at < count; at += TILE) {
-            int end = Math.min(count, at + TILE);
-            add(src[0], src[1], dst, at, end);
-            for (int q = 2; q < src.length; q++) {
-                add(dst, src[q], dst, at, end);
+            int len = Math.min(TILE, count - at);
+            terms[0].get(at, acc, 0, len);
+            for (int j = 1; j < k; j++) {
+                terms[j].get(at, term, 0, len);
+                add(acc, term, len);
+            }
+            for (FloatBuffer d : dst) {
+                if (d != null) {
+                    d.put(at, acc, 0, len);
+                }
             }
         }
     }
 
-    /** {@code dst[i] = a[i] + b[i]} for {@code from <= i < to}. */
-    private static void add(FloatBuffer a, FloatBuffer b, FloatBuffer dst, int from, int to) {
-        for (int i = from; i < to; i++) {
-            dst.put(i, a.get(i) + b.get(i));
+    private static void add(float[] a, float[] b, int len) {
+        for (int i = 0; i < len; i++) {
+            a[i] += b[i];
         }
     }
 }

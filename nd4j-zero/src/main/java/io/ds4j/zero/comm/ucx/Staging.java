@@ -3,43 +3,150 @@ package io.ds4j.zero.comm.ucx;
 import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
+import java.util.Locale;
 
 import org.openucx.jucx.UcxUtils;
 
 /**
- * The direct buffers that Java-array collectives go through (UCX cannot send from or receive into the Java heap) and
- * the owner-sum receives peers' contributions into; each grows on demand (doubling) and is kept for the next
- * collective.
+ * The native memory a rank's collectives go through, bounded by a fixed budget whatever the world size and the vector
+ * length (as DeepSpeed's buckets bound its communication buffers): a set of chunk-sized <b>slots</b> that
+ * {@link OwnerReduce} recycles as chunks complete. A slot holds one chunk: a peer's contribution until it is summed,
+ * a {@code float[]} chunk on its way out (UCX cannot send from the Java heap), a summed chunk until every peer has it,
+ * or a peer's chunk on its way into a {@code float[]}. Slots are allocated on first use and kept; {@link #bytes()} is
+ * what they hold, never more than {@link #budget()} (plus the small buffer of the scalar exchange).
+ *
+ * <p>The budget comes from {@value #VARIABLE} (bytes, {@code k}/{@code M}/{@code G} suffixes; default
+ * {@value #DEFAULT_MIB} MiB, at least {@value #MIN_SLOTS} slots of {@value #SLOT_MIB} MiB).
  */
 final class Staging {
-    private ByteBuffer send = UcxLink.direct(16);
-    private ByteBuffer recv = UcxLink.direct(16);
+    /** The variable that sets the budget. */
+    static final String VARIABLE = "DS4J_UCX_STAGING";
+    static final int DEFAULT_MIB = 16;
+    static final int SLOT_MIB = 1;
+    /** The fewest slots: two for contributions (a partial sum and the next term) and one for each other use. */
+    static final int MIN_SLOTS = 5;
 
-    /** A float view of the send buffer, room for {@code floats} at least. */
-    FloatBuffer sendFloats(long floats) {
-        send = grown(send, 4 * floats);
-        return send.asFloatBuffer();
+    /** What a slot is for; each use has its own share of the slots, so that no use can starve another. */
+    enum Use { CONTRIBUTION, SEND, SUM_OUT, SUM_IN }
+
+    private final int slotFloats;
+    private final int slots;
+    private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    private int allocated;
+    private final int[] cap = new int[Use.values().length];
+    private final int[] used = new int[Use.values().length];
+    private ByteBuffer small = UcxLink.direct(16);
+
+    /**
+     * {@code slots} slots of {@code slotFloats} floats each (fewer than {@link #MIN_SLOTS} only in tests: the shares
+     * then exceed the count, at least 2 for contributions and 1 for each other use).
+     */
+    Staging(int slots, int slotFloats) {
+        if (slots < 1 || slotFloats < 1) {
+            throw new IllegalArgumentException("UCX staging needs a slot, got " + slots + " of " + slotFloats
+                    + " floats");
+        }
+        this.slots = slots;
+        this.slotFloats = slotFloats;
     }
 
-    /** A double view of the send buffer, room for {@code doubles} at least. */
-    DoubleBuffer sendDoubles(long doubles) {
-        send = grown(send, 8 * doubles);
-        return send.asDoubleBuffer();
+    /** The budget {@code value} of {@value #VARIABLE} allows (null or blank: the default), in slots of 1 MiB. */
+    static int slotsFor(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_MIB / SLOT_MIB;
+        }
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        long bytes = -1;
+        if (v.matches("[0-9]{1,12}[kmg]?")) {
+            char unit = v.charAt(v.length() - 1);
+            int shift = unit == 'k' ? 10 : unit == 'm' ? 20 : unit == 'g' ? 30 : 0;
+            bytes = Long.parseLong(shift == 0 ? v : v.substring(0, v.length() - 1)) << shift;
+        }
+        long slotBytes = (long) SLOT_MIB << 20;
+        if (bytes < MIN_SLOTS * slotBytes || bytes > (1L << 40)) {
+            throw new IllegalArgumentException(VARIABLE + "=" + value + " is not a UCX staging budget; give bytes such"
+                    + " as 16M (the default), 64M or 1G, at least " + MIN_SLOTS * SLOT_MIB + "M: the native memory"
+                    + " each rank's collectives may hold, in slots of " + SLOT_MIB + " MiB");
+        }
+        return (int) (bytes / slotBytes);
     }
 
-    /** The send buffer's native address (after {@link #sendFloats} or {@link #sendDoubles} sized it). */
-    long sendAddress() {
-        return UcxUtils.getAddress(send);
+    /** Floats per slot: the largest chunk. */
+    int slotFloats() {
+        return slotFloats;
     }
 
-    /** The receive buffer's native address, room for {@code floats} at least. */
-    long recvAddress(long floats) {
-        recv = grown(recv, 4 * floats);
-        return UcxUtils.getAddress(recv);
+    /** The most bytes the slots may hold. */
+    long budget() {
+        return (long) Math.max(slots, MIN_SLOTS) * slotFloats * 4;
     }
 
-    private static ByteBuffer grown(ByteBuffer b, long bytes) {
-        return b.capacity() >= bytes ? b : UcxLink.direct(Math.min(Integer.MAX_VALUE, Math.max(bytes,
-                2L * b.capacity())));
+    /** The bytes held now: the slots allocated so far and the scalar exchange's buffer. */
+    long bytes() {
+        return (long) allocated * slotFloats * 4 + small.capacity();
+    }
+
+    /**
+     * Shares the slots among the uses a collective needs; {@link Use#CONTRIBUTION} gets at least 2 and the rest, the
+     * others an equal share. Called at the start of each collective, when no slot is taken.
+     */
+    void share(boolean contributions, boolean send, boolean sumOut, boolean sumIn) {
+        boolean[] needed = {contributions, send, sumOut, sumIn};
+        int others = (send ? 1 : 0) + (sumOut ? 1 : 0) + (sumIn ? 1 : 0);
+        int each = Math.max(1, contributions ? (slots - 2) / Math.max(1, others) / 2 : slots / Math.max(1, others));
+        for (Use u : Use.values()) {
+            cap[u.ordinal()] = needed[u.ordinal()] ? each : 0;
+            used[u.ordinal()] = 0;
+        }
+        if (contributions) {
+            cap[Use.CONTRIBUTION.ordinal()] = Math.max(2, slots - each * others);
+        }
+    }
+
+    /** Whether a slot for {@code use} is free. */
+    boolean available(Use use) {
+        return used[use.ordinal()] < cap[use.ordinal()];
+    }
+
+    /** A slot for {@code use}; call only when {@link #available}. Its address is {@link #address(ByteBuffer)}. */
+    ByteBuffer take(Use use) {
+        if (!available(use)) {
+            throw new IllegalStateException("no UCX staging slot free for " + use);
+        }
+        used[use.ordinal()]++;
+        if (free.isEmpty()) {
+            allocated++;
+            return UcxLink.direct(4L * slotFloats);
+        }
+        return free.pop();
+    }
+
+    /** Gives back a slot taken for {@code use}. */
+    void give(Use use, ByteBuffer slot) {
+        used[use.ordinal()]--;
+        free.push(slot);
+    }
+
+    static long address(ByteBuffer slot) {
+        return UcxUtils.getAddress(slot);
+    }
+
+    /** A float view of a slot's first {@code count} floats. */
+    static FloatBuffer floats(ByteBuffer slot, int count) {
+        return slot.asFloatBuffer().limit(count);
+    }
+
+    /** Room for {@code doubles} doubles for the scalar exchange (grown on demand: a few values per rank). */
+    DoubleBuffer doubles(long doubles) {
+        if (small.capacity() < 8 * doubles) {
+            small = UcxLink.direct(8 * doubles);
+        }
+        return small.asDoubleBuffer();
+    }
+
+    /** The scalar exchange buffer's address. */
+    long doublesAddress() {
+        return UcxUtils.getAddress(small);
     }
 }

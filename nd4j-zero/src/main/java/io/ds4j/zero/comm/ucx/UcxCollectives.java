@@ -1,7 +1,6 @@
 package io.ds4j.zero.comm.ucx;
 
 import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -26,10 +25,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * a named peer, so a silent or dead rank is named directly.
  *
  * <h2>Buffers</h2>
- * {@code float[]} vectors are copied once into a direct staging buffer (UCX cannot send from the Java heap) and the
- * result once back. Contiguous FLOAT ND4J arrays go to UCX from their own off-heap memory, without any copy
+ * Contiguous FLOAT ND4J arrays go to UCX from their own off-heap memory, without any copy
  * ({@link #allReduceSum(INDArray)}, {@link #reduceScatterSum(INDArray, INDArray)},
- * {@link #allGather(INDArray, INDArray)}); other arrays go through the heap as {@link Collectives} does.
+ * {@link #allGather(INDArray, INDArray)}); other arrays go through the heap as {@link Collectives} does. UCX cannot
+ * send from the Java heap, so {@code float[]} vectors go through native staging slots a chunk at a time (this rank's
+ * own block is summed from the array where it lies). Those slots and the peers' contributions on their way to the sum
+ * share a fixed budget ({@link Staging}: {@code DS4J_UCX_STAGING}, default 16 MiB), whatever the world size and the
+ * vector length; {@link #stagingBytes()} is what they hold, for a memory ledger.
  *
  * <h2>Failures</h2>
  * A mismatched collective (detected from a shape check in every message tag and from message lengths), a lost peer, or
@@ -42,13 +44,14 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     private final int rank;
     private final int n;
     private final EnumMap<CollectiveKind, CommStats.Counter> counters = new EnumMap<>(CollectiveKind.class);
-    private final Staging staging = new Staging();
+    private final Staging staging;
     private long seq;
 
-    private UcxCollectives(UcxLink link) {
+    private UcxCollectives(UcxLink link, Staging staging) {
         this.link = link;
         this.rank = link.rank();
         this.n = link.worldSize();
+        this.staging = staging;
     }
 
     /**
@@ -61,6 +64,22 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
      * @return the connected collectives, after one exchange with every peer (so every rank must call this)
      */
     public static UcxCollectives connect(UcxNode node, int rank, List<byte[]> addresses, Duration timeout) {
+        int slots;
+        try {
+            slots = Staging.slotsFor(System.getenv(Staging.VARIABLE));
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        return connect(node, rank, addresses, timeout, slots, OwnerReduce.CHUNK);
+    }
+
+    /**
+     * As {@link #connect(UcxNode, int, List, Duration)} with {@code slots} staging slots of {@code slotFloats} floats
+     * (the chunk size); tests use a few small ones to exercise the recycling.
+     */
+    static UcxCollectives connect(UcxNode node, int rank, List<byte[]> addresses, Duration timeout, int slots,
+            int slotFloats) {
         Objects.requireNonNull(node, "node");
         Objects.requireNonNull(timeout, "timeout");
         if (addresses.isEmpty() || addresses.size() > Tags.MAX_RANKS) {
@@ -80,7 +99,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
             node.close();
             throw e;
         }
-        UcxCollectives c = new UcxCollectives(link);
+        UcxCollectives c = new UcxCollectives(link, new Staging(slots, slotFloats));
         try {
             c.wireUp();
         } catch (RuntimeException e) {
@@ -133,52 +152,19 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     public void allReduceSum(float[] data, int offset, int length) {
         long t0 = System.nanoTime();
         Checks.range(rank, "allReduceSum data", data, offset, length);
-        FloatBuffer s = staging.sendFloats(length);
-        long c0 = System.nanoTime();
-        s.put(0, data, offset, length);
-        staged(c0);
-        allReduceInPlace(staging.sendAddress(), length, "allReduceSum(length=" + length + ")");
-        long c1 = System.nanoTime();
-        s.get(0, data, offset, length);
-        staged(c1);
+        allReduce(Blocks.split(data, offset, length, n), length, "allReduceSum(length=" + length + ")");
         link.meter().collective(System.nanoTime() - t0);
     }
 
-    /**
-     * The all-reduce of {@code length} floats at native {@code address}, in place ({@link OwnerReduce}); its time goes
-     * to the caller's profile entry.
-     */
-    void allReduceInPlace(long address, int length, String op) {
+    /** The all-reduce of {@code v}, in place ({@link OwnerReduce}); its time goes to the caller's profile entry. */
+    private void allReduce(Blocks v, int length, String op) {
         int check = Tags.shapeCheck(CollectiveKind.ALL_REDUCE.ordinal(), length, 0, -1);
         link.throwIfAborted(op);
         long id = seq++;
-        long[] block = new long[n];
-        int[] len = new int[n];
-        for (int q = 0; q < n; q++) {
-            block[q] = address + 4L * segment(length, q);
-            len[q] = segment(length, q + 1) - segment(length, q);
-        }
         if (n > 1) {
-            OwnerReduce.run(link.round(op, check, 0, id), rank, block, len, block[rank],
-                    staging.recvAddress((long) (n - 1) * len[rank]), true);
+            OwnerReduce.run(link.round(op, check, 0, id), rank, v, v, staging, true, true);
         }
-        count(-1, CollectiveKind.ALL_REDUCE, 2L * (length - len[rank]), 4);
-    }
-
-    /**
-     * The owner-sum of N blocks of {@code length} floats at {@code base + q * strideBytes}, each summed at its owner
-     * over its own block; with {@code root >= 0} (and stride 0) every rank's whole vector goes to the root alone.
-     */
-    private void ownerSum(String op, int check, long id, long base, long strideBytes, int length, int root,
-            long out) {
-        long[] block = new long[n];
-        int[] len = new int[n];
-        for (int q = 0; q < n; q++) {
-            block[q] = base + q * strideBytes;
-            len[q] = root < 0 || q == root ? length : 0;
-        }
-        OwnerReduce.run(link.round(op, check, 0, id), rank, block, len, out < 0 ? block[rank] : out,
-                staging.recvAddress((long) (n - 1) * len[rank]), false);
+        count(-1, CollectiveKind.ALL_REDUCE, 2L * (length - v.len[rank]), 4);
     }
 
     @Override
@@ -191,16 +177,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.REDUCE_SCATTER.ordinal(), length, stride, -1);
         link.throwIfAborted(op);
         long id = seq++;
-        FloatBuffer s = staging.sendFloats((long) n * length);
-        long c0 = System.nanoTime();
-        for (int q = 0; q < n; q++) {
-            s.put(q * length, input, inputOffset + q * stride, length);
-        }
-        staged(c0);
-        ownerSum(op, check, id, staging.sendAddress(), 4L * length, length, -1, -1);
-        long c1 = System.nanoTime();
-        s.get(rank * length, output, outputOffset, length);
-        staged(c1);
+        OwnerReduce.run(link.round(op, check, 0, id), rank, Blocks.strided(input, inputOffset, stride,
+                length, n), Blocks.strided(output, outputOffset, 0, length, n), staging, true, false);
         count(t0, CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
     }
 
@@ -213,16 +191,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.ALL_GATHER.ordinal(), length, stride, -1);
         link.throwIfAborted(op);
         long id = seq++;
-        FloatBuffer s = staging.sendFloats((long) n * length);
-        long c0 = System.nanoTime();
-        s.put(rank * length, input, inputOffset, length);
-        staged(c0);
-        swapSlots(link.round(op, check, 0, id), staging.sendAddress(), 4L * length);
-        long c1 = System.nanoTime();
-        for (int q = 0; q < n; q++) {
-            s.get(q * length, output, outputOffset + q * stride, length);
-        }
-        staged(c1);
+        OwnerReduce.run(link.round(op, check, 0, id), rank, Blocks.strided(input, inputOffset, 0, length,
+                n), Blocks.strided(output, outputOffset, stride, length, n), staging, false, true);
         count(t0, CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
     }
 
@@ -235,23 +205,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.BROADCAST.ordinal(), length, 0, root);
         link.throwIfAborted(op);
         long id = seq++;
-        FloatBuffer s = staging.sendFloats(length);
-        long base = staging.sendAddress();
-        Round round = link.round(op, check, 0, id);
-        if (rank == root) {
-            s.put(0, data, offset, length);
-            for (int q = 0; q < n; q++) {
-                if (q != root) {
-                    round.send(q, base, 4L * length);
-                }
-            }
-        } else {
-            round.recv(root, base, 4L * length);
-        }
-        round.await();
-        if (rank != root) {
-            s.get(0, data, offset, length);
-        }
+        Blocks v = Blocks.rootOnly(data, offset, length, root, n);
+        OwnerReduce.run(link.round(op, check, 0, id), rank, v, v, staging, false, true);
         count(t0, CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
     }
 
@@ -265,12 +220,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.REDUCE.ordinal(), length, 0, root);
         link.throwIfAborted(op);
         long id = seq++;
-        FloatBuffer s = staging.sendFloats(length);
-        s.put(0, data, offset, length);
-        ownerSum(op, check, id, staging.sendAddress(), 0, length, root, -1);
-        if (rank == root) {
-            s.get(0, data, offset, length);
-        }
+        Blocks v = Blocks.rootOnly(data, offset, length, root, n);
+        OwnerReduce.run(link.round(op, check, 0, id), rank, v, v, staging, true, false);
         count(t0, CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
     }
 
@@ -283,7 +234,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
-        allReduceInPlace(a, (int) data.length(), "allReduceSum(length=" + data.length() + ")");
+        int length = (int) data.length();
+        allReduce(Blocks.split(a, length, n), length, "allReduceSum(length=" + length + ")");
         link.meter().collective(System.nanoTime() - t0);
         Reference.reachabilityFence(data);
     }
@@ -301,8 +253,9 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int length = (int) output.length();
         String op = "reduceScatterSum(length=" + length + ", stride=" + length + ")";
         link.throwIfAborted(op);
-        ownerSum(op, Tags.shapeCheck(CollectiveKind.REDUCE_SCATTER.ordinal(), length, length, -1), seq++, in,
-                4L * length, length, -1, out);
+        OwnerReduce.run(link.round(op, Tags.shapeCheck(CollectiveKind.REDUCE_SCATTER.ordinal(), length, length, -1), 0,
+                seq++), rank, Blocks.strided(in, length, length, n), Blocks.strided(out, 0, length, n), staging,
+                true, false);
         count(t0, CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
         Reference.reachabilityFence(input);
         Reference.reachabilityFence(output);
@@ -325,8 +278,9 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         if (own != in) {
             OwnerReduce.floats(own, length).put(OwnerReduce.floats(in, length));
         }
-        swapSlots(link.round(op, Tags.shapeCheck(CollectiveKind.ALL_GATHER.ordinal(), length, length, -1), 0, seq++),
-                out, 4L * length);
+        Blocks v = Blocks.strided(out, length, length, n);
+        OwnerReduce.run(link.round(op, Tags.shapeCheck(CollectiveKind.ALL_GATHER.ordinal(), length, length, -1), 0,
+                seq++), rank, v, v, staging, false, true);
         count(t0, CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
         Reference.reachabilityFence(input);
         Reference.reachabilityFence(output);
@@ -354,9 +308,9 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         int check = Tags.shapeCheck(CollectiveKind.SCALAR_ALL_REDUCE.ordinal(), m, 0, -1);
         link.throwIfAborted(op);
         long id = seq++;
-        DoubleBuffer s = staging.sendDoubles((long) n * m);
+        DoubleBuffer s = staging.doubles((long) n * m);
         s.put(rank * m, values, 0, m);
-        swapSlots(link.round(op, check, 0, id), staging.sendAddress(), 8L * m);
+        swapSlots(link.round(op, check, 0, id), staging.doublesAddress(), 8L * m);
         double[] all = new double[n * m];
         s.get(0, all, 0, n * m);
         count(t0, CollectiveKind.SCALAR_ALL_REDUCE, (long) (n - 1) * m, 8);
@@ -390,8 +344,25 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         counters.merge(kind, new CommStats.Counter(1, elements, elements * bytesPerElement), CommStats.Counter::plus);
     }
 
-    private void staged(long t0) {
-        link.meter().staging(System.nanoTime() - t0);
+    /**
+     * The native memory this rank's collectives hold now (staging slots and the scalar exchange's buffer), for a
+     * caller's ledger: never more than {@link #stagingBudget()} plus a few bytes per rank, whatever the world size and
+     * the vector lengths.
+     *
+     * @return bytes
+     */
+    public long stagingBytes() {
+        return staging.bytes();
+    }
+
+    /**
+     * The most the staging slots may hold: {@code DS4J_UCX_STAGING} (default 16 MiB, at least 5 MiB). Vectors longer
+     * than the slots hold go through them chunk by chunk.
+     *
+     * @return bytes
+     */
+    public long stagingBudget() {
+        return staging.budget();
     }
 
     /**
@@ -418,16 +389,12 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
      */
     public double tagStream(long bytes, int messages) {
         link.throwIfAborted("tagStream");
-        return TagStream.run(link, staging, seq++, bytes, messages);
+        return TagStream.run(link, seq++, bytes, messages);
     }
 
     /** Closes the connections and the node; collectives afterwards are an error. */
     @Override
     public void close() {
         link.close();
-    }
-
-    private int segment(int length, int s) {
-        return (int) ((long) length * s / n);
     }
 }

@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.BiConsumer;
 
 import io.ds4j.zero.comm.InProcessCollectives;
@@ -29,7 +25,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 class UcxNativeArraysTest {
     private static final int N = 3;
-    private static final int LEN = 2 * OwnerReduce.CHUNK + 1001; // a partial chunk in every segment
+    private static final int LEN = 6 * OwnerReduce.CHUNK + 1001; // a partial chunk in every segment
 
     @BeforeAll
     static void ucxLoads() {
@@ -49,27 +45,10 @@ class UcxNativeArraysTest {
     private static void onBoth(BiConsumer<io.ds4j.zero.comm.Collectives, Integer> op) throws Exception {
         List<UcxCollectives> ucx = UcxGroups.inThisJvm(N, Duration.ofSeconds(60));
         try {
-            run(ucx, op);
-            run(InProcessCollectives.create(N, Duration.ofSeconds(60)), op);
+            UcxGroups.onEveryRank(ucx, op);
+            UcxGroups.onEveryRank(InProcessCollectives.create(N, Duration.ofSeconds(60)), op);
         } finally {
             UcxGroups.close(ucx);
-        }
-    }
-
-    private static void run(List<? extends io.ds4j.zero.comm.Collectives> group,
-            BiConsumer<io.ds4j.zero.comm.Collectives, Integer> op) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(N);
-        try {
-            List<Future<?>> fs = new ArrayList<>();
-            for (int r = 0; r < N; r++) {
-                int rank = r;
-                fs.add(pool.submit(() -> op.accept(group.get(rank), rank)));
-            }
-            for (Future<?> f : fs) {
-                f.get();
-            }
-        } finally {
-            pool.shutdown();
         }
     }
 

@@ -1,0 +1,154 @@
+package io.ds4j.zero.comm.ucx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.BiConsumer;
+
+import io.ds4j.zero.comm.Collectives;
+import io.ds4j.zero.comm.InProcessCollectives;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The UCX collectives' native staging is bounded by its budget whatever the world size and the vector length: vectors
+ * several times the budget go through it chunk by chunk, and with fewer contribution slots than peers the rank-order
+ * sum is folded in steps; every result is bit-identical to {@link InProcessCollectives}.
+ */
+class UcxStagingTest {
+    private static final Duration WAIT = Duration.ofSeconds(120);
+
+    @BeforeAll
+    static void ucxLoads() {
+        Assumptions.assumeTrue(UcxLibrary.available(), () -> "skipped: " + UcxLibrary.INSTALL_HINT);
+    }
+
+    /** Rank r's values: sums whose rounding depends on the order of addition. */
+    private static float[] values(int r, int len) {
+        float[] v = new float[len];
+        for (int i = 0; i < len; i++) {
+            v[i] = (float) (Math.sin(0.37 * i + r) * Math.pow(10, (i + 2 * r) % 7 - 3));
+        }
+        return v;
+    }
+
+    /** Every rank's result of {@code op}, on a UCX group (slots of the given size) and on an in-process group. */
+    private static float[][][] onBoth(int n, int slots, int slotFloats, BiConsumer<Collectives, float[][]> op,
+            long[] staged) throws Exception {
+        float[][][] got = new float[2][n][];
+        List<UcxCollectives> ucx = UcxGroups.inThisJvm(n, WAIT, slots, slotFloats);
+        try {
+            UcxGroups.onEveryRank(ucx, (c, r) -> op.accept(c, got[0]));
+            for (int r = 0; r < n; r++) {
+                staged[r] = ucx.get(r).stagingBytes();
+                assertTrue(staged[r] <= ucx.get(r).stagingBudget() + 1024, "rank " + r + " holds " + staged[r]
+                        + " bytes of staging, over its budget of " + ucx.get(r).stagingBudget());
+            }
+        } finally {
+            UcxGroups.close(ucx);
+        }
+        UcxGroups.onEveryRank(InProcessCollectives.create(n, WAIT), (c, r) -> op.accept(c, got[1]));
+        return got;
+    }
+
+    /** Every collective on 4 ranks through 2 slots of 1000 floats: many chunks, sums folded in steps. */
+    @Test
+    void everyCollectiveThroughTwoSmallSlotsIsBitIdentical() throws Exception {
+        int n = 4;
+        int len = 10_007;
+        float[][][] got = onBoth(n, 2, 1000, (c, out) -> {
+            int r = c.rank();
+            float[] all = values(r, len);
+            c.allReduceSum(all, 0, len);
+            int shard = len / n + 3;
+            float[] in = values(r, shard * n + 11);
+            float[] rs = new float[shard];
+            c.reduceScatterSum(in, 5, shard + 1, rs, 0, shard - 1); // strided, a shorter shard
+            float[] inPlace = values(r, shard * n);
+            c.reduceScatterSum(inPlace, 0, shard, inPlace, r * shard, shard);
+            float[] gathered = new float[shard * n + 7];
+            c.allGather(rs, 0, gathered, 7, shard, shard);
+            float[] bc = values(r, len);
+            c.broadcast(bc, 0, len, 2);
+            float[] red = values(r, len);
+            c.reduceSum(red, 0, len, 3);
+            INDArray a = Nd4j.createFromArray(values(r, len));
+            c.allReduceSum(a);
+            INDArray s = Nd4j.zeros(DataType.FLOAT, shard);
+            INDArray v = Nd4j.createFromArray(values(r, shard * n));
+            c.reduceScatterSum(v, s);
+            INDArray g = Nd4j.zeros(DataType.FLOAT, shard * n);
+            c.allGather(s, g);
+            out[r] = concat(all, rs, inPlace, gathered, bc, r == 3 ? red : new float[0], a.toFloatVector(),
+                    g.toFloatVector());
+        }, new long[n]);
+        for (int r = 0; r < n; r++) {
+            assertArrayEquals(got[1][r], got[0][r], "rank " + r);
+        }
+    }
+
+    /**
+     * A 48 MiB vector over 3 ranks with the default 16 MiB budget: before the slots, the {@code float[]} all-reduce
+     * staged the whole vector (48 MiB) and the owner received (N-1) blocks (32 MiB).
+     */
+    @Test
+    void aVectorThreeTimesTheBudgetLeavesTheStagingWithinIt() throws Exception {
+        int n = 3;
+        int len = 12 << 20;
+        long[] staged = new long[n];
+        float[][][] got = onBoth(n, Staging.slotsFor(null), OwnerReduce.CHUNK, (c, out) -> {
+            float[] all = new float[len];
+            for (int i = 0; i < len; i++) {
+                all[i] = (i % 1013) * 1.37e-3f + (c.rank() + 1) * 0.1f * (i % 7);
+            }
+            INDArray a = Nd4j.createFromArray(all);
+            c.allReduceSum(all, 0, len);
+            c.allReduceSum(a);
+            out[c.rank()] = concat(Arrays.copyOf(all, 4096), a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(
+                    len - 4096, len)).toFloatVector());
+            assertArrayEquals(all, a.toFloatVector(), "both paths, rank " + c.rank());
+        }, staged);
+        for (int r = 0; r < n; r++) {
+            assertArrayEquals(got[1][r], got[0][r], "rank " + r);
+            assertTrue(staged[r] <= (16L << 20) + 1024, "rank " + r + ": " + staged[r]);
+        }
+    }
+
+    @Test
+    void theBudgetIsReadAndABadOneNamed() {
+        assertEquals(16, Staging.slotsFor(null));
+        assertEquals(16, Staging.slotsFor(" "));
+        assertEquals(64, Staging.slotsFor("64M"));
+        assertEquals(1024, Staging.slotsFor("1g"));
+        assertEquals(8, Staging.slotsFor(Long.toString(8L << 20)));
+        for (String bad : List.of("4M", "lots", "-16M", "16MB")) {
+            String m = assertThrows(IllegalArgumentException.class, () -> Staging.slotsFor(bad)).getMessage();
+            assertTrue(m.startsWith("DS4J_UCX_STAGING=" + bad + " is not a UCX staging budget;") && m.contains(
+                    "at least 5M"), m);
+        }
+    }
+
+    private static float[] concat(float[]... parts) {
+        int total = 0;
+        for (float[] p : parts) {
+            total += p.length;
+        }
+        float[] out = new float[total];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+}
