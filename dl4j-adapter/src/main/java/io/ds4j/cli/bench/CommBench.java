@@ -97,6 +97,7 @@ public final class CommBench {
         Map<String, List<CommProbe.Sample>> samples = new LinkedHashMap<>();
         Map<Long, List<Double>> reference = new LinkedHashMap<>();
         List<CommProbe.Split> splits = new ArrayList<>();
+        long[] staging = {-1, -1};
         for (int round = 1; round <= plan.rounds(); round++) {
             err.printf(Locale.ROOT, "bench comm: round %d of %d%n", round, plan.rounds());
             if (perftest.isPresent()) {
@@ -107,7 +108,7 @@ public final class CommBench {
             }
             samples.computeIfAbsent("threads", k -> new ArrayList<>()).addAll(threads(plan));
             if (ucx) {
-                samples.computeIfAbsent("ucx", k -> new ArrayList<>()).addAll(processes(plan, splits));
+                samples.computeIfAbsent("ucx", k -> new ArrayList<>()).addAll(processes(plan, splits, staging));
             }
         }
         String mode = System.getenv().getOrDefault("DS4J_UCX_ERROR_HANDLING", "control").trim();
@@ -117,8 +118,11 @@ public final class CommBench {
             default -> " (data without error handling, so UCX may use shared memory between the processes; a control"
                     + " endpoint with UCX's peer error handling names a lost peer)";
         };
+        String held = staging[1] < 0 ? "" : String.format(Locale.ROOT, "; UCX staging (DS4J_UCX_STAGING) held at the"
+                + " end: at most %.1f MiB per rank process, budget %.0f MiB", staging[0] / 1048576.0, staging[1]
+                / 1048576.0);
         return new CommReport(TrainBench.machine() + "; DS4J_UCX_ERROR_HANDLING=" + (mode.isEmpty() ? "control" : mode)
-                + means, WORLD, plan.sizes(), samples, reference, splits, new double[] {before, load()});
+                + means + held, WORLD, plan.sizes(), samples, reference, splits, new double[] {before, load()});
     }
 
     private static List<CommProbe.Sample> threads(Plan plan) {
@@ -126,8 +130,12 @@ public final class CommBench {
         return Ranks.run(group, c -> CommProbe.measure(c, plan.sizes(), false, plan.iterations())).get(0);
     }
 
-    /** Two {@link CommProbe} child JVMs meeting at a free port of 127.0.0.1; rank 0's samples (and its splits). */
-    private static List<CommProbe.Sample> processes(Plan plan, List<CommProbe.Split> splits) throws IOException {
+    /**
+     * Two {@link CommProbe} child JVMs meeting at a free port of 127.0.0.1; rank 0's samples (and its splits; the most
+     * staging bytes any rank held, and the budget, go to {@code staging}).
+     */
+    private static List<CommProbe.Sample> processes(Plan plan, List<CommProbe.Split> splits, long[] staging)
+            throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -161,6 +169,9 @@ public final class CommBench {
             }
             out.addAll(CommProbe.parse(res.stdout()));
             splits.addAll(CommProbe.parseSplits(res.stdout()));
+            long[] held = CommProbe.parseStaging(res.stdout());
+            staging[0] = Math.max(staging[0], held[0]);
+            staging[1] = Math.max(staging[1], held[1]);
         }
         return out;
     }

@@ -20,7 +20,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * (sent from their own off-heap memory). As a child JVM ({@link #main}) it is one UCX rank process and prints its
  * samples as {@code sample,<collective>,<path>,<bytes>,<seconds>} lines and where its time went as
  * {@code profile,<collective>,<path>,<bytes>,<collectives>,<total>,<moving>,<polling>,<summing>,<staging>} lines
- * ({@link UcxProfile}, nanoseconds; rank 0 only).
+ * ({@link UcxProfile}, nanoseconds; rank 0 only), and the native staging it holds at the end as
+ * {@code staging,<rank>,<bytes>,<budget>}.
  */
 public final class CommProbe {
     /** The collectives, in table order. */
@@ -151,6 +152,7 @@ public final class CommProbe {
                             s.seconds());
                 }
             }
+            System.out.printf(Locale.ROOT, "staging,%d,%d,%d%n", rank, c.stagingBytes(), c.stagingBudget());
             for (Split s : splits) {
                 UcxProfile p = s.profile();
                 if (rank == 0) {
@@ -177,6 +179,17 @@ public final class CommProbe {
             }
         }
         return out;
+    }
+
+    /** The most staging bytes and the budget in a child's {@code staging,...} line, or {-1, -1}. */
+    static long[] parseStaging(List<String> lines) {
+        for (String l : lines) {
+            if (l.startsWith("staging,")) {
+                String[] f = l.split(",");
+                return new long[] {Long.parseLong(f[2]), Long.parseLong(f[3])};
+            }
+        }
+        return new long[] {-1, -1};
     }
 
     /** Parses a child's {@code sample,...} lines. */

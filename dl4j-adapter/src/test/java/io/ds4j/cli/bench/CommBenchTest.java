@@ -62,6 +62,9 @@ class CommBenchTest {
             String profile = table.lines().filter(l -> l.startsWith("| INDArray | 64 KiB |")).findFirst()
                     .orElseThrow();
             assertTrue(Double.parseDouble(profile.split("\\|")[9].trim()) > 0, "jucx tag stream: " + profile);
+            assertTrue(Double.parseDouble(profile.split("\\|")[11].trim()) > 0, "ms per all-reduce: " + profile);
+            assertTrue(table.contains("UCX staging (DS4J_UCX_STAGING) held at the end: at most ") && table.contains(
+                    " MiB per rank process, budget 16 MiB"), "the staging the UCX processes held: " + table);
         }
         assertEquals(table, Files.readString(dir.resolve("bench-comm.txt")));
         assertTrue(ImageIO.read(dir.resolve("bench-comm.png").toFile()).getWidth() >= 1200, "three charts side by"

@@ -88,19 +88,23 @@ final class Staging {
     }
 
     /**
-     * Shares the slots among the uses a collective needs; {@link Use#CONTRIBUTION} gets at least 2 and the rest, the
-     * others an equal share. Called at the start of each collective, when no slot is taken.
+     * Shares the slots equally among the uses a collective needs (per chunk, each use takes about as many: N-1
+     * contributions, N-1 sends, N-1 sums in, one sum out to N-1 peers); {@link Use#CONTRIBUTION} gets the rest and at
+     * least 2. Called at the start of each collective, when no slot is taken.
      */
     void share(boolean contributions, boolean send, boolean sumOut, boolean sumIn) {
         boolean[] needed = {contributions, send, sumOut, sumIn};
-        int others = (send ? 1 : 0) + (sumOut ? 1 : 0) + (sumIn ? 1 : 0);
-        int each = Math.max(1, contributions ? (slots - 2) / Math.max(1, others) / 2 : slots / Math.max(1, others));
+        int uses = 0;
+        for (boolean u : needed) {
+            uses += u ? 1 : 0;
+        }
+        int each = Math.max(1, slots / Math.max(1, uses));
         for (Use u : Use.values()) {
             cap[u.ordinal()] = needed[u.ordinal()] ? each : 0;
             used[u.ordinal()] = 0;
         }
         if (contributions) {
-            cap[Use.CONTRIBUTION.ordinal()] = Math.max(2, slots - each * others);
+            cap[Use.CONTRIBUTION.ordinal()] = Math.max(2, slots - each * (uses - 1));
         }
     }
 
