@@ -20,7 +20,7 @@ import org.knowm.xchart.CategoryChartBuilder;
  */
 public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> rows) {
     /** One line of the printed table. */
-    private static final String LINE = "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s %8s %9s %7s%n";
+    private static final String LINE = "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s %8s %8s %9s %6s%n";
     /** The CSV columns. */
     public static final List<String> COLUMNS = columns();
 
@@ -40,8 +40,8 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         }
         c.addAll(List.of("vmhwm_bytes", "javacpp_physical_peak_bytes", "javacpp_total_peak_bytes",
                 "heap_peak_bytes", "baseline_vmhwm_bytes", "expected_bytes", "real_ratio_to_expected",
-                "above_baseline_ratio_to_formula", "offload_terms_per_rank_bytes", "expected_with_offload_bytes",
-                "real_ratio_to_expected_with_offload", "seconds", "detail"));
+                "above_baseline_ratio_to_formula", "offload_terms_per_rank_bytes", "shared_with_baseline_bytes",
+                "expected_full_bytes", "real_ratio_to_expected_full", "seconds", "detail"));
         return List.copyOf(c);
     }
 
@@ -75,8 +75,9 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 String.valueOf(p.bytes("javacpp_total_peak")), String.valueOf(p.bytes("heap_peak")),
                 String.valueOf(basePeak()), String.valueOf(expected), MemoryRow.ratio(r.realPeak(), expected),
                 r.baseline() ? "" : MemoryRow.ratio(above, (long) r.copies() * r.formulaInMemory()),
-                String.valueOf(r.offloadTerms()), String.valueOf(r.expectedWithOffload(basePeak())),
-                r.baseline() ? "" : MemoryRow.ratio(r.realPeak(), r.expectedWithOffload(basePeak())),
+                String.valueOf(r.offloadTerms()), String.valueOf(r.sharedWithBaseline()),
+                String.valueOf(r.expectedFull(basePeak())),
+                r.baseline() ? "" : MemoryRow.ratio(r.realPeak(), r.expectedFull(basePeak())),
                 String.format(Locale.ROOT, "%.2f", p.seconds()), quote(p.error())));
         sb.append(String.join(",", v)).append('\n');
     }
@@ -97,10 +98,10 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 + " MiB%n", baseline.psi(), baseline.worldSize()));
         sb.append(String.format(Locale.ROOT, LINE, "setup", "formula/r", "in-mem/r", "ledger/r", "x form",
                 "ledger dev/host/disk", "VmHWM", "JCPP tot", "heap", "expected", "x exp", "x form", "+offl/r",
-                "exp+offl", "x exp+o"));
+                "-shared", "exp full", "x full"));
         sb.append(String.format(Locale.ROOT, LINE, "baseline", "", "", "", "", "", mib(basePeak()),
                 mib(baseline.result().bytes("javacpp_total_peak")), mib(baseline.result().bytes("heap_peak")), "",
-                "", "", "", "", ""));
+                "", "", "", "", "", ""));
         for (MemoryRow r : rows) {
             sb.append(line(r));
         }
@@ -111,7 +112,9 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 + "x form = (VmHWM - baseline) / (N x in-mem/r);\n+offl/r: what DeepSpeed's offload holds per rank"
                 + " beyond the formula (cpu: the fp32 master it clones onto the host, 4Ψ/N; nvme: the swappers'"
                 + " pinned\nbuffers, buffer_count x the largest sub-group, and at stage 3 offload_param's buffer_count"
-                + " x buffer_size); exp+offl = expected + N x +offl/r;\nx exp+o = VmHWM / exp+offl\n");
+                + " x buffer_size); -shared: at stages 0-2 rank 0 trains on the user's\nnetwork, whose 4Ψ of"
+                + " parameters the baseline holds; exp full = expected + N x +offl/r - shared; x full = VmHWM /"
+                + " exp full\n");
         sb.append("ledger peaks by category (largest rank, MiB, sum over tiers):\n");
         for (MemoryRow r : rows) {
             if (r.ledgerPeak() < 0) {
@@ -135,14 +138,14 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         long expected = r.expectedPeak(basePeak());
         String tiers = mib(p.bytes("ledger.tier.DEVICE")) + "/" + mib(p.bytes("ledger.tier.HOST")) + "/"
                 + mib(p.bytes("ledger.tier.DISK"));
-        long withOffload = r.expectedWithOffload(basePeak());
+        long full = r.expectedFull(basePeak());
         return String.format(Locale.ROOT, LINE, r.name(),
                 mib(r.formula().total()), mib(r.formulaInMemory()), mib(r.ledgerPeak()),
                 MemoryRow.ratio(r.ledgerPeak(), r.formula().total()), tiers, mib(r.realPeak()),
                 mib(p.bytes("javacpp_total_peak")), mib(p.bytes("heap_peak")), mib(expected),
                 MemoryRow.ratio(r.realPeak(), expected),
                 MemoryRow.ratio(r.realPeak() - basePeak(), (long) r.copies() * r.formulaInMemory()),
-                mib(r.offloadTerms()), mib(withOffload), MemoryRow.ratio(r.realPeak(), withOffload));
+                mib(r.offloadTerms()), mib(r.sharedWithBaseline()), mib(full), MemoryRow.ratio(r.realPeak(), full));
     }
 
     /**

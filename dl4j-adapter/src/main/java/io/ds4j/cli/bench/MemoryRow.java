@@ -16,8 +16,10 @@ import java.util.Locale;
  * the baseline already.
  *
  * <p>The paper's formula counts no copy that offload adds; {@link #offloadTerms()} are what DeepSpeed itself holds
- * for the setup beyond it ({@link ZeroFormulas#offloadMaster}, {@link ZeroFormulas#swapBuffers}), and
- * {@link #expectedWithOffload} adds them. Both expectations are printed, the paper's first.
+ * for the setup beyond it ({@link ZeroFormulas#offloadMaster}, {@link ZeroFormulas#swapBuffers}). And at stages 0-2
+ * rank 0 trains on the user's network itself ({@link io.ds4j.dl4j.ShardedEngine}), whose parameters the baseline
+ * child holds already ({@link #sharedWithBaseline()}). {@link #expectedFull} counts both; both expectations are
+ * printed, the first one as before.
  *
  * @param stage    ZeRO stage; {@link #BASELINE} or {@link #FIT} for those rows
  * @param offload  the offload of every section the stage supports
@@ -105,11 +107,24 @@ public record MemoryRow(int stage, Offload offload, long psi, int worldSize, Pro
     }
 
     /**
-     * @param baselinePeak the baseline child's VmHWM
-     * @return {@code baseline + copies x (in-memory formula + offload terms)}
+     * The bytes of the baseline that the setup's ranks train on rather than hold again: at stages 0-2 in fp32 (the
+     * bench's precision; with HALF compute rank 0 has a replica of its own) rank 0's replica is the user's network
+     * itself, whose fp32 parameters ({@code 4Ψ}, the formula's {@code pΨ} of one rank) the baseline child built;
+     * {@code expected} counts them twice. 0 at stage 3 (the ranks hold shards of their own
+     * beside the user's network) and for fit() (its formula leaves the parameters out already).
+     *
+     * @return bytes per process
      */
-    public long expectedWithOffload(long baselinePeak) {
-        return baselinePeak + copies() * formulaWithOffload();
+    public long sharedWithBaseline() {
+        return stage >= 0 && stage <= 2 ? TrainingPrecision.FP32.parameterBytes() * psi : 0;
+    }
+
+    /**
+     * @param baselinePeak the baseline child's VmHWM
+     * @return {@code baseline + copies x (in-memory formula + offload terms) - shared with the baseline}
+     */
+    public long expectedFull(long baselinePeak) {
+        return baselinePeak + copies() * formulaWithOffload() - sharedWithBaseline();
     }
 
     /**

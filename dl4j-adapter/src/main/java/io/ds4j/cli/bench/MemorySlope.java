@@ -18,8 +18,9 @@ import org.knowm.xchart.CategoryChartBuilder;
  *   <li>{@code ΔVmHWM/ΔΨ}, bytes per parameter of the child's peak, and {@code Δbase/ΔΨ} of the baseline child's;</li>
  *   <li>{@code Δabove/ΔΨ}: of {@code VmHWM - baseline VmHWM}, the part the setup adds;</li>
  *   <li>{@code N x form/Ψ}: the same slope of {@code N x} the in-memory formula ({@link MemoryRow#formulaInMemory()}),
- *       and with DeepSpeed's offload terms ({@link MemoryRow#formulaWithOffload()}), and the ratios;</li>
- *   <li>at each size, {@code VmHWM - (baseline + N x (formula + offload terms))}: what is left, in MiB.</li>
+ *       and of the full expectation's part above the baseline ({@link MemoryRow#expectedFull}: with DeepSpeed's
+ *       offload terms, less rank 0's parameters, which the baseline holds), and the ratios;</li>
+ *   <li>at each size, {@code VmHWM -} the full expectation: what is left, in MiB.</li>
  * </ul>
  * A setup that failed at any size has no slope (its cells are empty).
  *
@@ -29,8 +30,8 @@ public record MemorySlope(List<MemoryReport> reports) {
     /** The CSV columns. */
     public static final List<String> COLUMNS = List.of("setup", "world_size", "psi_list", "vmhwm_slope_bytes_per_param",
             "baseline_slope_bytes_per_param", "above_baseline_slope_bytes_per_param", "formula_slope_bytes_per_param",
-            "above_baseline_slope_ratio_to_formula", "formula_with_offload_slope_bytes_per_param",
-            "above_baseline_slope_ratio_to_formula_with_offload", "excess_over_expected_with_offload_bytes_list");
+            "above_baseline_slope_ratio_to_formula", "expected_full_slope_bytes_per_param",
+            "above_baseline_slope_ratio_to_expected_full", "excess_over_expected_full_bytes_list");
 
     /** Needs two sizes or more, ascending, with the same setups. */
     public MemorySlope {
@@ -51,7 +52,7 @@ public record MemorySlope(List<MemoryReport> reports) {
     }
 
     /** One setup's numbers; slopes in bytes per parameter, NaN where a child failed. */
-    record Line(String name, double vmhwm, double baseline, double above, double formula, double withOffload,
+    record Line(String name, double vmhwm, double baseline, double above, double formula, double full,
                 List<Long> excess) {
     }
 
@@ -77,8 +78,8 @@ public record MemorySlope(List<MemoryReport> reports) {
                 ok &= r.result().ok();
                 real[i] = r.realPeak();
                 form[i] = (double) r.copies() * r.formulaInMemory();
-                withOffload[i] = (double) r.copies() * r.formulaWithOffload();
-                excess.add(r.realPeak() - r.expectedWithOffload((long) base[i]));
+                withOffload[i] = (double) r.copies() * r.formulaWithOffload() - r.sharedWithBaseline();
+                excess.add(r.realPeak() - r.expectedFull((long) base[i]));
             }
             double vm = ok ? slope(psi, real) : Double.NaN;
             out.add(new Line(reports.get(0).rows().get(k).name(), vm, baseSlope, vm - baseSlope, slope(psi, form),
@@ -122,8 +123,8 @@ public record MemorySlope(List<MemoryReport> reports) {
         String n = String.valueOf(reports.get(0).baseline().worldSize());
         for (Line l : lines()) {
             sb.append(String.join(",", l.name(), n, String.join(";", psis()), num(l.vmhwm()), num(l.baseline()),
-                    num(l.above()), num(l.formula()), ratio(l.above(), l.formula()), num(l.withOffload()),
-                    ratio(l.above(), l.withOffload()), String.join(";", l.excess().stream().map(String::valueOf)
+                    num(l.above()), num(l.formula()), ratio(l.above(), l.formula()), num(l.full()),
+                    ratio(l.above(), l.full()), String.join(";", l.excess().stream().map(String::valueOf)
                             .toList()))).append('\n');
         }
         return sb.toString();
@@ -136,16 +137,17 @@ public record MemorySlope(List<MemoryReport> reports) {
                 reports.get(0).baseline().worldSize()));
         String f = "%-12s %10s %9s %10s %10s %6s %12s %6s  %s%n";
         sb.append(String.format(Locale.ROOT, f, "setup", "ΔVmHWM/ΔΨ", "Δbase/ΔΨ", "Δabove/ΔΨ", "N×form/Ψ", "x",
-                "N×(f+offl)/Ψ", "x", "excess (MiB)"));
+                "full/Ψ", "x", "excess (MiB)"));
         for (Line l : lines()) {
             List<String> ex = l.excess().stream().map(b -> String.format(Locale.ROOT, "%.1f", b / 1048576.0)).toList();
             sb.append(String.format(Locale.ROOT, f, l.name(), num(l.vmhwm()), num(l.baseline()), num(l.above()),
-                    num(l.formula()), ratio(l.above(), l.formula()), num(l.withOffload()),
-                    ratio(l.above(), l.withOffload()), l.excess().isEmpty() ? "failed" : String.join(" / ", ex)));
+                    num(l.formula()), ratio(l.above(), l.formula()), num(l.full()),
+                    ratio(l.above(), l.full()), l.excess().isEmpty() ? "failed" : String.join(" / ", ex)));
         }
         sb.append("Δabove/ΔΨ: slope of VmHWM - baseline VmHWM; N×form/Ψ: slope of N x the in-memory formula (fit():"
-                + " (4 + 8)Ψ); N×(f+offl)/Ψ: with\nDeepSpeed's offload terms; x: Δabove/ΔΨ over each; excess: VmHWM -"
-                + " (baseline + N x (formula + offload terms)) at each size, the fixed cost\n");
+                + " (4 + 8)Ψ); full/Ψ: of exp full - baseline\n(with DeepSpeed's offload terms, less rank 0's"
+                + " parameters, which the baseline holds); x: Δabove/ΔΨ over each; excess: VmHWM - exp full at"
+                + " each\nsize, the fixed cost\n");
         return sb.toString();
     }
 
@@ -170,7 +172,7 @@ public record MemorySlope(List<MemoryReport> reports) {
                 names.add(l.name());
                 measured.add(l.above());
                 formula.add(l.formula());
-                withOffload.add(l.withOffload());
+                withOffload.add(l.full());
             }
         }
         CategoryChart chart = new CategoryChartBuilder().width(1100).height(600)
@@ -180,7 +182,7 @@ public record MemorySlope(List<MemoryReport> reports) {
         if (!names.isEmpty()) {
             chart.addSeries("Δ(VmHWM - baseline)/ΔΨ", names, measured);
             chart.addSeries("N x formula in memory / Ψ", names, formula);
-            chart.addSeries("N x (formula + offload terms) / Ψ", names, withOffload);
+            chart.addSeries("(expected full - baseline) / Ψ", names, withOffload);
         }
         return chart;
     }

@@ -35,6 +35,9 @@
  * ({@link io.ds4j.cli.bench.ChildJvm} running {@link io.ds4j.cli.bench.MemoryProbe}), so that no setup's resident
  * memory carries into the next. <b>Real peak</b>: the child's {@code VmHWM} ({@link io.ds4j.cli.bench.ProcStatus}).
  * <b>Baseline</b>: a child that builds the network and runs one forward pass but never trains. <b>Formula</b>:
- * {@link io.ds4j.zero.ledger.ZeroFormulas} for fp32 Adam ({@link io.ds4j.cli.bench.MemoryRow}).
+ * {@link io.ds4j.zero.ledger.ZeroFormulas} for fp32 Adam ({@link io.ds4j.cli.bench.MemoryRow}); <b>offload
+ * terms</b>: what DeepSpeed's offload holds beyond it, printed as a second expectation. <b>Slope</b>: with several
+ * {@code --params} sizes, bytes per parameter of each setup's peak over Ψ ({@link io.ds4j.cli.bench.MemorySlope}),
+ * which the fixed cost of a child does not enter.
  */
 package io.ds4j.cli.bench;

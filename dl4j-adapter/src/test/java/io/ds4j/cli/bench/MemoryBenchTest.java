@@ -116,9 +116,17 @@ class MemoryBenchTest {
         assertEquals(0, new MemoryRow(2, Offload.NONE, 1000, 2, none).offloadTerms());
         assertEquals(0, new MemoryRow(0, Offload.NONE, 1000, 2, none).offloadTerms());
         assertEquals(0, new MemoryRow(MemoryRow.FIT, Offload.NONE, 1000, 2, none).offloadTerms());
-        // zero-2 nvme: parameters 4000 and gradient shard 2000 in memory (master and state in files), + 8000
-        assertEquals(100 + 2 * (4000 + 2000 + 8000),
-                new MemoryRow(2, Offload.NVME, 1000, 2, none).expectedWithOffload(100));
+        // at stages 0-2 rank 0 trains on the user's network: its 4 B x 1000 of parameters are in the baseline
+        assertEquals(4000, new MemoryRow(0, Offload.NONE, 1000, 2, none).sharedWithBaseline());
+        assertEquals(4000, new MemoryRow(2, Offload.CPU, 1000, 2, none).sharedWithBaseline());
+        assertEquals(0, new MemoryRow(3, Offload.NONE, 1000, 2, none).sharedWithBaseline());
+        assertEquals(0, new MemoryRow(MemoryRow.FIT, Offload.NONE, 1000, 2, none).sharedWithBaseline());
+        // zero-2 nvme: parameters 4000 and gradient shard 2000 in memory (master and state in files), + 8000, less
+        // the user's network's 4000
+        assertEquals(100 + 2 * (4000 + 2000 + 8000) - 4000,
+                new MemoryRow(2, Offload.NVME, 1000, 2, none).expectedFull(100));
+        assertEquals(100 + 2 * (2000 + 2000 + 4000 + 2000),
+                new MemoryRow(3, Offload.CPU, 1000, 2, none).expectedFull(100));
         // the bench's network at 4M, zero-2 cpu: DeepSpeed's estimate_zero2_model_states_mem_needs with cpu_offload
         // puts 16Ψ bytes on the host of a node (master, Adam, fp32 gradient) and 2Ψ of fp16 parameters on each
         // device, in fp32 4Ψ: per rank 4 x 4,000,708 + 16 x 2,000,354 = 48,008,496 B
@@ -154,12 +162,13 @@ class MemoryBenchTest {
                 long base = 100_000_000L + 4 * psi;
                 long fixed = 30_000_000L; // the same at every size
                 // fit(): 12 B per parameter + 5 MB fixed; zero-0: N x 16 B; zero-2 none: N x (4Ψ + 12 x shard);
-                // zero-2 cpu: 13 B per shard element instead of the formula's 12 + master 4 (the slope shows it)
+                // zero-2 cpu: 13 B per shard element instead of the formula's 12 + master 4 (the slope shows it);
+                // the ZeRO children less rank 0's parameters, which are the baseline's network
                 long peak = args.contains("mode=baseline") ? base
                         : args.contains("mode=fit") ? base + 12 * psi + 5_000_000L
-                        : args.contains("stage=0") ? base + fixed + 2 * 16 * psi
-                        : args.contains("optimizer=cpu") ? base + fixed + 2 * (4 * psi + 13 * shard)
-                        : base + fixed + 2 * (4 * psi + 12 * shard);
+                        : args.contains("stage=0") ? base + fixed + 2 * 16 * psi - 4 * psi
+                        : args.contains("optimizer=cpu") ? base + fixed + 2 * (4 * psi + 13 * shard) - 4 * psi
+                        : base + fixed + 2 * (4 * psi + 12 * shard) - 4 * psi;
                 return ok(peak);
             }, QUIET));
         }
@@ -171,16 +180,19 @@ class MemoryBenchTest {
         assertEquals(12.0, lines.get(0).above(), 1e-6);
         assertEquals(12.0, lines.get(0).formula(), 1e-9);
         assertEquals(List.of(5_000_000L, 5_000_000L, 5_000_000L), lines.get(0).excess());
-        assertEquals(32.0, lines.get(1).above(), 1e-6);
+        // zero-0: the formula's N x 16 = 32 B per parameter, 28 in full (less rank 0's 4 B of parameters)
+        assertEquals(28.0, lines.get(1).above(), 1e-6);
         assertEquals(32.0, lines.get(1).formula(), 1e-9);
+        assertEquals(28.0, lines.get(1).full(), 1e-9);
         assertEquals(List.of(30_000_000L, 30_000_000L, 30_000_000L), lines.get(1).excess());
-        // zero-2 none: N x (4 + 12/2) = 20 B per parameter (shards round up by half an element at most)
+        // zero-2 none: N x (4 + 12/2) = 20 B per parameter (shards round up by half an element at most), 16 in full
         assertEquals(20.0, lines.get(2).formula(), 1e-3);
-        assertEquals(20.0, lines.get(2).above(), 1e-3);
-        // zero-2 cpu: the formula's 20, with the host master 24; the children hold 21
+        assertEquals(16.0, lines.get(2).full(), 1e-3);
+        assertEquals(16.0, lines.get(2).above(), 1e-3);
+        // zero-2 cpu: the formula's 20; in full with the host master 20 + 4 - 4 = 20; the children hold 17
         assertEquals(20.0, lines.get(3).formula(), 1e-3);
-        assertEquals(24.0, lines.get(3).withOffload(), 1e-3);
-        assertEquals(21.0, lines.get(3).above(), 1e-3);
+        assertEquals(20.0, lines.get(3).full(), 1e-3);
+        assertEquals(17.0, lines.get(3).above(), 1e-3);
         assertTrue(slope.table().contains("zero-2 cpu"), slope.table());
         List<Path> files = slope.write(dir);
         List<String> csv = Files.readAllLines(files.get(0));
@@ -190,7 +202,7 @@ class MemoryBenchTest {
             assertEquals(MemorySlope.COLUMNS.size(), line.split(",", -1).length, line);
         }
         assertTrue(csv.get(2).startsWith("zero-0 none,2," + plans.get(0).psi() + ";"), csv.get(2));
-        assertTrue(csv.get(2).contains(",32.00,1.000,32.00,1.000,30000000;30000000;30000000"), csv.get(2));
+        assertTrue(csv.get(2).contains(",28.00,32.00,0.875,28.00,1.000,30000000;30000000;30000000"), csv.get(2));
     }
 
     @Test
