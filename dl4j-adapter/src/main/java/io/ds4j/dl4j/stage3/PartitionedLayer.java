@@ -31,6 +31,7 @@ final class PartitionedLayer {
     private final List<PartitionedParam> params;
     private final List<FlatLayout.Slot> slots;
     private final int numParams;
+    private final boolean inPlace;
 
     PartitionedLayer(Layer layer, NeuralNetConfiguration conf, List<PartitionedParam> params,
                      List<FlatLayout.Slot> slots) {
@@ -39,6 +40,9 @@ final class PartitionedLayer {
         this.params = List.copyOf(params);
         this.slots = List.copyOf(slots);
         this.numParams = params.stream().mapToInt(p -> p.spec().numel()).sum();
+        this.inPlace = layer.params() != null && layer.params().dataType() == DataType.FLOAT
+                && !(layer instanceof org.deeplearning4j.nn.layers.samediff.SameDiffLayer
+                || layer instanceof org.deeplearning4j.nn.layers.samediff.SameDiffOutputLayer);
     }
 
     Layer layer() {
@@ -55,6 +59,38 @@ final class PartitionedLayer {
 
     int numParams() {
         return numParams;
+    }
+
+    /**
+     * Whether the layer can compute on its gathered memory ({@link ModuleBuffers}): FLOAT compute (a HALF layer
+     * computes on a HALF cast) and a layer that takes new parameter views (a SameDiff layer keeps the memory it was
+     * first bound to: see {@code GraphRank}).
+     */
+    boolean computesInPlace() {
+        return inPlace;
+    }
+
+    /**
+     * Points the layer at its module buffer, where its non-persistent parameters were gathered: the persistent ones
+     * (held on the heap) are copied into their ranges, and the layer's views are views of {@code buffer[0,
+     * numParams)}, the gathered memory itself.
+     */
+    void bindInPlace(INDArray buffer) {
+        if (numParams == 0) {
+            return;
+        }
+        FloatBuffer nio = HostFloats.current(buffer);
+        int at = (int) buffer.offset();
+        for (PartitionedParam p : params) {
+            if (!p.placed()) {
+                nio.put(at, p.full(), 0, p.spec().numel());
+            }
+            at += p.spec().numel();
+        }
+        HostFloats.written(buffer);
+        INDArray view = front(buffer, numParams);
+        layer.setParamTable(conf.getLayer().initializer().init(conf, view, false));
+        layer.setParamsViewArray(view);
     }
 
     /** Points the layer at its gathered parameters (copied into {@code scratch[0, numParams)}). */

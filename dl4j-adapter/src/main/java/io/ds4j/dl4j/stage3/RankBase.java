@@ -49,9 +49,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     private final List<PartitionedParam> params = new ArrayList<>();
     private final Map<Integer, PartitionedLayer> modules = new HashMap<>();
     private final Map<Integer, Integer> firstParam = new HashMap<>();
-    private final INDArray paramScratch;
+    private INDArray paramScratch; // null when every layer computes on its module buffer
     private final INDArray gradScratch;
-    private final MemoryLedger.Allocation scratchBytes;
+    private final MemoryLedger.Allocation paramScratchBytes;
+    private final MemoryLedger.Allocation gradScratchBytes;
+    private final ModuleBuffers moduleBuffers;
     private ParamCoordinator coordinator;
     private ShardOptimizer optimizer;
     private final ParamHome home;
@@ -81,9 +83,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         DataType type = computeType();
         paramScratch = Nd4j.create(type, 1, n);
         gradScratch = Nd4j.create(type, 1, n);
-        scratchBytes = ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE,
-                Held.bytes(paramScratch) + Held.bytes(gradScratch),
-                "stage3 compute scratch (" + type + " parameters and gradients of the largest layer)");
+        paramScratchBytes = ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, Held.bytes(paramScratch),
+                "stage3 compute scratch (" + type + " parameters of the largest layer)");
+        gradScratchBytes = ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, Held.bytes(gradScratch),
+                "stage3 gradient scratch (" + type + " gradients of the largest layer)");
+        moduleBuffers = new ModuleBuffers(buffers, comm.worldSize());
     }
 
     /** The type the rank's layers compute in: HALF with HALF compute, else FLOAT. */
@@ -153,7 +157,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             slots.add(s);
         }
         if (mine != null) {
-            modules.put(id, new PartitionedLayer(mine, mine.conf(), own, slots));
+            PartitionedLayer pl = new PartitionedLayer(mine, mine.conf(), own, slots);
+            modules.put(id, pl);
+            if (pl.computesInPlace()) {
+                moduleBuffers.place(pl, name);
+            }
         }
         return new ModuleParams(id, name, own);
     }
@@ -166,6 +174,13 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
                 new ShardOptimizer.Owner(comm.rank(), knobs.subGroupSize()), fused);
         precision.requireSupported(layout);
         precision.install(lossLayers());
+        if (modules.values().stream().allMatch(PartitionedLayer::computesInPlace)) {
+            // every layer computes on its module buffer: the parameter scratch, which the layers were instantiated on
+            // and which none of them reads before its first bind, is freed now
+            paramScratchBytes.close();
+            paramScratch.close();
+            paramScratch = null;
+        }
     }
 
     /** The rank's own runtime layers that may carry a loss function (fp16 installs its scaled loss there). */
@@ -181,7 +196,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         if (pl == null) {
             return null;
         }
-        pl.bind(paramScratch);
+        if (pl.computesInPlace()) {
+            pl.bindInPlace(moduleBuffers.hold(pl)); // held while the module runs, given back by leave()
+        } else {
+            pl.bind(paramScratch);
+        }
         return pl.layer();
     }
 
@@ -208,6 +227,10 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     @Override
     public void leave(int id) {
         coordinator.release(id);
+        PartitionedLayer pl = modules.get(id);
+        if (pl != null && pl.computesInPlace()) {
+            moduleBuffers.unhold(pl);
+        }
         if (pendingGradient == id) {
             reduceScatterPending();
         }
@@ -276,10 +299,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
 
     /**
      * Every parameter's full tensor in flat order, one all-gather each (every rank takes part); the rank given a
-     * {@code target} (a network's flat parameter vector) writes each into it, the others pass null. A rank holds one
-     * buffer of the largest parameter's size for the call, taken from the transient pool (so a call after every step
-     * allocates nothing, unless {@code offload_param} keeps the pool small) and reused by every parameter: its own
-     * shard is read into its block, gathered in place and written into the target's range without further copies.
+     * {@code target} (a network's flat FLOAT parameter vector) writes each into it, the others pass null. A rank holds
+     * one native buffer of the largest parameter's size for the call, taken from the transient pool (a module buffer of
+     * the step before, so a call after every step allocates nothing, unless {@code offload_param} keeps the pool
+     * small) and reused by every parameter: its own fp32 master is read into its block, gathered in place and copied
+     * into the target's range, native memory to native memory.
      */
     void gatherInto(INDArray target) {
         long at = 0;
@@ -287,16 +311,17 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         for (PartitionedParam p : params) {
             largest = Math.max(largest, p.layout().paddedLength());
         }
-        float[] full = buffers.acquire((int) largest, "stage3 full tensor copied into the network", false);
+        INDArray full = buffers.acquireNative((int) largest, "stage3 full tensor copied into the network", 0);
         try {
             for (PartitionedParam p : params) {
-                int s = p.store().length();
-                int own = comm.rank() * s;
-                MasterShards.masterOf(p.store()).read(0, full, own, s); // fp32 (the master), also in mixed precision
-                comm.allGather(full, own, full, 0, s, s); // in place: the own block is already there
+                INDArray view = full.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval(0,
+                        p.layout().paddedLength()));
+                p.allGatherInto(comm, MasterShards.masterOf(p.store()), view); // fp32, also in mixed precision
                 int n = p.spec().numel();
                 if (target != null) {
-                    HostFloats.write(full, 0, target.get(NDArrayIndex.interval(at, at + n)));
+                    INDArray range = target.get(NDArrayIndex.interval(at, at + n));
+                    HostFloats.buffer(range).put(0, HostFloats.current(full), (int) view.offset(), n);
+                    HostFloats.written(range);
                 }
                 at += n;
             }
@@ -378,9 +403,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             for (PartitionedParam p : params) {
                 p.free(buffers);
             }
+            moduleBuffers.close();
             buffers.dropKept();
         } finally {
-            scratchBytes.close();
+            paramScratchBytes.close();
+            gradScratchBytes.close();
             home.close();
         }
     }

@@ -31,10 +31,13 @@ import org.nd4j.linalg.dataset.DataSet;
  * G1 kept resident until a collection. The transients come from one pool that lives from step to step
  * ({@link io.ds4j.zero.stage3.TransientBuffers}) and the fused kernel steps the masters in place; so the ledger's
  * transient bytes are bounded by the knobs: {@code OTHER} (optimizer step temporaries) is 0 without offload (it was
- * 8 B x {@code sub_group_size}), and {@code COMM_BUFFERS} stays within the compute scratch (8 B x the largest layer)
- * plus {@code stage3_max_live_parameters}, one gathered tensor beyond it, and one gradient shard: the reduce-scatter
- * reads the ranks' gradient scratch in place (it used to copy the gradient tensor into a pooled buffer first, one more
- * tensor in this bound).
+ * 8 B x {@code sub_group_size}), and {@code COMM_BUFFERS} stays within the gradient scratch (4 B x the largest layer)
+ * plus {@code stage3_max_live_parameters}, one module buffer beyond it (a layer's tensors side by side, gathered in
+ * place, which the layer computes on), and one gradient shard: the reduce-scatter reads the ranks' gradient scratch in
+ * place (it used to copy the gradient tensor into a pooled buffer first, one more tensor in this bound), and the
+ * layers compute on the memory their parameters were gathered into (they used to compute on a parameter scratch of
+ * the largest layer into which the gathered tensors were copied: 4 B x the largest layer and one tensor more in this
+ * bound; measured peak now 10.02 MB per rank against the bound's 14.01 MB, which was 18.01 MB).
  */
 class Stage3StepHeapTest {
     private static final int LAYERS = 9;
@@ -75,9 +78,11 @@ class Stage3StepHeapTest {
             }
             long layer = (long) WIDTH * WIDTH + WIDTH;
             long tensor = (long) WIDTH * WIDTH;
-            long bound = 8 * layer + 4 * (MAX_LIVE + tensor + tensor / 2 + 2);
+            long bound = 4 * layer + 4 * (MAX_LIVE + layer + 1 + tensor / 2 + 2);
             for (LedgerSnapshot s : t.memoryReport()) {
                 long comm = s.peakBytes(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE);
+                System.out.println("Stage3StepHeapTest offload " + device + ": rank " + s.rank() + " COMM_BUFFERS peak "
+                        + comm + " B, bound " + bound);
                 assertTrue(comm <= bound, "rank " + s.rank() + ": COMM_BUFFERS peak " + comm + " > " + bound);
                 assertEquals(0, s.peakBytes(MemoryCategory.OTHER, MemoryTier.DEVICE), "rank " + s.rank()
                         + ": the optimizer step stages nothing");

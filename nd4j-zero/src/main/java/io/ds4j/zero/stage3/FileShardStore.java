@@ -62,6 +62,21 @@ public final class FileShardStore implements ShardStore {
     @Override
     public void read(int from, float[] dst, int at, int n) {
         ShardStore.checkRange(length, from, dst.length, at, n);
+        readTiles(from, n, (tile, done, k) -> tile.get(dst, at + done, k));
+    }
+
+    /** Through the swap buffers straight into {@code dst} (e.g. native memory): no heap tile, one file open. */
+    @Override
+    public void read(int from, java.nio.FloatBuffer dst, int at, int n) {
+        ShardStore.checkRange(length, from, dst.capacity(), at, n);
+        readTiles(from, n, (tile, done, k) -> dst.put(at + done, tile, 0, k));
+    }
+
+    private interface TileSink {
+        void accept(java.nio.FloatBuffer tile, int done, int k);
+    }
+
+    private void readTiles(int from, int n, TileSink sink) {
         ByteBuffer b = buffers.acquire();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (ch.size() != (long) Float.BYTES * length) {
@@ -78,7 +93,7 @@ public final class FileShardStore implements ShardStore {
                     }
                 }
                 b.flip();
-                b.asFloatBuffer().get(dst, at + done, k);
+                sink.accept(b.asFloatBuffer(), done, k);
                 done += k;
             }
         } catch (IOException e) {

@@ -36,6 +36,13 @@ public final class HeapShardStore implements ShardStore {
         System.arraycopy(data, from, dst, at, n);
     }
 
+    /** Straight from the shard's array into {@code dst}. */
+    @Override
+    public void read(int from, java.nio.FloatBuffer dst, int at, int n) {
+        ShardStore.checkRange(data.length, from, dst.capacity(), at, n);
+        dst.put(at, data, from, n);
+    }
+
     @Override
     public void write(int from, float[] src, int at, int n) {
         ShardStore.checkRange(data.length, from, src.length, at, n);

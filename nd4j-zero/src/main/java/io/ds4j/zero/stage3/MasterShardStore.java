@@ -56,6 +56,19 @@ public final class MasterShardStore implements ShardStore {
         Arrays.fill(dst, at + real, at + n, 0f);
     }
 
+    /** Straight from the owned array's memory into {@code dst}: no heap copy. */
+    @Override
+    public void read(int from, java.nio.FloatBuffer dst, int at, int n) {
+        ShardStore.checkRange(length, from, dst.capacity(), at, n);
+        int real = Math.max(0, Math.min(n, ownedLength() - from));
+        if (real > 0) {
+            dst.put(at, HostFloats.current(owned), from, real);
+        }
+        for (int i = at + real; i < at + n; i++) {
+            dst.put(i, 0f);
+        }
+    }
+
     @Override
     public void write(int from, float[] src, int at, int n) {
         ShardStore.checkRange(length, from, src.length, at, n);

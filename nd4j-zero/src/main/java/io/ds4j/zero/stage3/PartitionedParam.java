@@ -5,7 +5,10 @@ import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
 import io.ds4j.zero.shard.ShardLayout;
+import io.ds4j.zero.kernels.HostFloats;
 import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * One parameter tensor partitioned across the ranks of a group: this rank's shard (held persistently, fp32) and, while
@@ -22,6 +25,24 @@ public final class PartitionedParam {
     private boolean persistent;
     private ParamState state = ParamState.SHARDED;
     private float[] full;
+    private Placement placement;
+    private INDArray placed; // while gathered through the placement: the tensor's padded range of its memory
+
+    /**
+     * Where a non-persistent parameter is gathered instead of a heap buffer of its own: a range of native memory that
+     * the module using it computes on (DeepSpeed's gathered parameter is the parameter's data), e.g. a module's buffer
+     * with its tensors side by side.
+     */
+    public interface Placement {
+        /**
+         * The memory to gather {@code p} into: a contiguous FLOAT view of {@code p}'s padded length. The elements past
+         * its {@code numel} may be another tensor's: the gather leaves them as they were.
+         */
+        INDArray acquire(PartitionedParam p);
+
+        /** {@code p} was released (or freed): the range acquired for it is no longer used by it. */
+        void release(PartitionedParam p);
+    }
 
     /**
      * This rank's shard of {@code spec} on the heap (device tier), zeroed; fill it with {@link #loadShard}.
@@ -99,6 +120,14 @@ public final class PartitionedParam {
         }
     }
 
+    /** Gathers this parameter, when not persistent, into {@code where}'s memory from now on; only while sharded. */
+    public void placeAt(Placement where) {
+        if (state != ParamState.SHARDED) {
+            throw new IllegalParamStateException(spec.name(), state, "be placed", "place it before gathering it");
+        }
+        placement = where;
+    }
+
     /** Marks the parameter persistent; only before its first gather. */
     public void markPersistent() {
         if (state != ParamState.SHARDED) {
@@ -123,10 +152,48 @@ public final class PartitionedParam {
             throw new IllegalParamStateException(spec.name(), state, "gather",
                     "release it first, or use it as it is");
         }
+        if (placement != null && !persistent) {
+            placed = placement.acquire(this);
+            allGatherInto(comm, placed);
+            state = ParamState.GATHERED;
+            return;
+        }
         full = buffers.acquire(Math.toIntExact(layout.paddedLength()),
                 (persistent ? "stage3 persistent " : "stage3 gathered ") + spec.name(), persistent, comingNext);
         allGatherInto(comm, full);
         state = ParamState.GATHERED;
+    }
+
+    /**
+     * All-gathers into native memory ({@code target}: the padded length): the own shard is read straight into its
+     * block, then the collective's INDArray form fills the others in place (no heap copy on collectives that work in
+     * an array's own memory). The elements past {@code numel} (the last block's padding) are restored afterwards:
+     * they may belong to the tensor next to this one.
+     */
+    private void allGatherInto(Collectives comm, INDArray target) {
+        allGatherInto(comm, store, target);
+    }
+
+    /**
+     * All-gathers {@code source} (on every rank: this parameter's shard store or, in mixed precision, its fp32
+     * master) into {@code target}, a contiguous FLOAT view of the padded length, as a gather does; the state does not
+     * change (e.g. the copy of the parameters into a network).
+     */
+    public void allGatherInto(Collectives comm, ShardStore source, INDArray target) {
+        int n = source.length();
+        FloatBuffer mem = HostFloats.current(target);
+        int base = (int) target.offset();
+        int numel = spec.numel();
+        int pad = (int) layout.paddedLength() - numel;
+        float[] beyond = new float[pad];
+        mem.get(base + numel, beyond, 0, pad);
+        source.read(0, mem, base + rank * n, n);
+        HostFloats.written(target);
+        comm.allGather(target.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval((long) rank * n,
+                (long) (rank + 1) * n)), target);
+        mem = HostFloats.current(target);
+        mem.put(base + numel, beyond, 0, pad);
+        HostFloats.written(target);
     }
 
     /** Re-gathers a persistent, gathered parameter after its shard changed (the post-step all-gather). */
@@ -154,9 +221,19 @@ public final class PartitionedParam {
             throw new IllegalParamStateException(spec.name(), state, "release a persistent parameter",
                     "persistent parameters stay gathered");
         }
-        buffers.release(full);
-        full = null;
+        unhold(buffers);
         state = ParamState.SHARDED;
+    }
+
+    private void unhold(TransientBuffers buffers) {
+        if (placed != null) {
+            placed = null;
+            placement.release(this);
+        }
+        if (full != null) {
+            buffers.release(full);
+            full = null;
+        }
     }
 
     /**
@@ -198,7 +275,16 @@ public final class PartitionedParam {
         if (state != ParamState.GATHERED) {
             throw new IllegalParamStateException(spec.name(), state, "read the full tensor", "gather it first");
         }
+        if (full == null) {
+            throw new IllegalParamStateException(spec.name(), state, "read the full tensor as a Java array",
+                    "it was gathered into its placement's memory: read placed()");
+        }
         return full;
+    }
+
+    /** Whether it is gathered now in its placement's memory (where the module computes on it), not on the heap. */
+    public boolean placed() {
+        return placed != null;
     }
 
     /** Where this rank's shard lives (the optimizer reads and writes it there). */
@@ -228,10 +314,7 @@ public final class PartitionedParam {
 
     /** Releases the shard's ledger entry and any full buffer; the parameter is unusable afterwards. */
     public void free(TransientBuffers buffers) {
-        if (full != null) {
-            buffers.release(full);
-            full = null;
-        }
+        unhold(buffers);
         state = ParamState.SHARDED;
         store.close();
     }

@@ -26,6 +26,20 @@ public interface ShardStore extends AutoCloseable {
      */
     void write(int from, float[] src, int at, int n);
 
+    /**
+     * Copies shard elements {@code [from, from + n)} into {@code dst} at indices {@code [at, at + n)} (absolute: the
+     * buffer's position is not used or changed), e.g. straight into native memory. This default goes through one heap
+     * tile of at most 4096 elements; stores that hold their elements in memory copy them directly.
+     */
+    default void read(int from, java.nio.FloatBuffer dst, int at, int n) {
+        float[] tile = new float[Math.min(Math.max(n, 0), 4096)];
+        for (int done = 0; done < n; done += tile.length) {
+            int k = Math.min(tile.length, n - done);
+            read(from + done, tile, 0, k);
+            dst.put(at + done, tile, 0, k);
+        }
+    }
+
     /** Copies the shard into {@code dst[0, length)}. */
     default void read(float[] dst) {
         read(0, dst, 0, length());
