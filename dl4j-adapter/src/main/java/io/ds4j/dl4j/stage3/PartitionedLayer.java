@@ -174,7 +174,9 @@ final class PartitionedLayer {
      * means the stored gradient is the computed one (fp32); then, at world size 1, where the reduce-scatter is a copy
      * of the rank's own gradient, each shard goes to {@code sink} straight from the FLOAT scratch, without the two
      * heap copies (full tensor and shard) of the general path; on {@link BufferCollectives} (ranks as threads) the
-     * reduce-scatter reads every rank's FLOAT scratch in place, so only the shard is a heap buffer.
+     * reduce-scatter reads every rank's FLOAT scratch in place, so only the shard is a heap buffer; on other
+     * collectives (UCX between processes) it goes from the FLOAT scratch through their INDArray form into a native
+     * shard, no heap copy ({@link #reduceScatterNative}).
      */
     void reduceScatter(INDArray scratch, Collectives comm, TransientBuffers buffers,
                        java.util.function.ObjIntConsumer<float[]> store,
@@ -200,10 +202,47 @@ final class PartitionedLayer {
                 p.reduceScatter(inPlace, nio.slice(), shard); // the other ranks read this rank's scratch
                 sink.accept(FloatBuffer.wrap(shard), i);
                 buffers.release(shard);
+            } else if (fromScratch && at + p.layout().paddedLength() <= scratch.length()) {
+                reduceScatterNative(p, scratch, at, comm, buffers, sink, i);
             } else {
                 reduceScatterCopied(p, nio, at, comm, buffers, store, sink, i);
             }
             at += n;
+        }
+    }
+
+    /**
+     * One fp32 parameter's reduce-scatter from the FLOAT scratch where the backward wrote it, through the collectives'
+     * INDArray form (UCX sends from and receives into native memory without a copy): the tensor's padding, the up to
+     * {@code worldSize - 1} scratch elements past it, is zeroed for the call and restored after (they may be the next
+     * tensor's gradient), so the sum is the zero-padded tensor's, as on the heap path; the shard is a pooled native
+     * buffer read by {@code sink} in place.
+     */
+    private static void reduceScatterNative(PartitionedParam p, INDArray scratch, int at, Collectives comm,
+                                            TransientBuffers buffers,
+                                            java.util.function.ObjIntConsumer<FloatBuffer> sink, int i) {
+        int n = p.spec().numel();
+        int padded = (int) p.layout().paddedLength();
+        int s = p.store().length();
+        FloatBuffer mem = HostFloats.current(scratch);
+        int base = (int) scratch.offset() + at;
+        float[] beyond = new float[padded - n];
+        mem.get(base + n, beyond, 0, beyond.length);
+        for (int k = n; k < padded; k++) {
+            mem.put(base + k, 0f);
+        }
+        HostFloats.written(scratch);
+        INDArray shard = buffers.acquireNative(Math.max(1, s), "stage3 gradient shard " + p.spec().name(), 0);
+        try {
+            INDArray out = front(shard, s);
+            comm.reduceScatterSum(scratch.get(NDArrayIndex.interval(0, 0, true),
+                    NDArrayIndex.interval(at, at + padded)), out);
+            mem = HostFloats.current(scratch);
+            mem.put(base + n, beyond, 0, beyond.length);
+            HostFloats.written(scratch);
+            sink.accept(HostFloats.buffer(out), i);
+        } finally {
+            buffers.release(shard);
         }
     }
 
