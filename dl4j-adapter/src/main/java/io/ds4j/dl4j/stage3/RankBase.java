@@ -87,7 +87,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
                 "stage3 compute scratch (" + type + " parameters of the largest layer)");
         gradScratchBytes = ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, Held.bytes(gradScratch),
                 "stage3 gradient scratch (" + type + " gradients of the largest layer)");
-        moduleBuffers = new ModuleBuffers(buffers, comm.worldSize());
+        moduleBuffers = new ModuleBuffers(buffers);
     }
 
     /** The type the rank's layers compute in: HALF with HALF compute, else FLOAT. */

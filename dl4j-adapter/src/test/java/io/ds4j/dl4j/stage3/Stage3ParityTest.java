@@ -16,13 +16,21 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.LongFunction;
 import java.util.stream.Stream;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * Lockstep parity of stage 3 against plain DL4J {@code fit()} on the same global batches, 20 optimizer steps.
@@ -50,6 +58,10 @@ class Stage3ParityTest {
             b.add(Arguments.of(net, 3, "plain", 4));
             b.add(Arguments.of(net, 1, "plain", 4));
         }
+        // a layer whose only tensor (35 elements) is padded at W = 2 and 3: its padding cannot go onto a tensor
+        // before it in its module buffer (ModuleBuffers)
+        b.add(Arguments.of("nobias", 2, "plain", 1));
+        b.add(Arguments.of("nobias", 3, "plain", 1));
         return b.build();
     }
 
@@ -71,10 +83,11 @@ class Stage3ParityTest {
         LongFunction<MultiLayerNetwork> make = switch (net) {
             case "dense" -> TestNets::plainDenseMln;
             case "conv" -> TestNets::convMln;
+            case "nobias" -> Stage3ParityTest::noBiasMln;
             default -> TestNets::lstmMln;
         };
         List<DataSet> data = switch (net) {
-            case "dense" -> TestNets.randomData(STEPS, BATCH, 7, new long[] {6}, new long[] {3});
+            case "dense", "nobias" -> TestNets.randomData(STEPS, BATCH, 7, new long[] {6}, new long[] {3});
             case "conv" -> TestNets.randomData(STEPS, BATCH, 7, new long[] {1, 8, 8}, new long[] {3});
             default -> TestNets.randomData(STEPS, BATCH, 7, new long[] {4, 5}, new long[] {3, 5});
         };
@@ -102,6 +115,19 @@ class Stage3ParityTest {
             assertTrue(Nd4j.createFromArray(expect).distance2(engine.params().reshape(expect.length)) > 1e-3,
                     "training moved the parameters (the input network itself is left untouched)");
         }
+    }
+
+    /** Dense 6-5-7-3 whose middle layer has no bias: its module is one 35-element tensor. */
+    static MultiLayerNetwork noBiasMln(long seed) {
+        MultiLayerNetwork n = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(seed)
+                .dataType(DataType.FLOAT).weightInit(WeightInit.XAVIER).updater(new Adam(1e-2)).list()
+                .layer(new DenseLayer.Builder().nIn(6).nOut(5).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(5).nOut(7).hasBias(false).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(7).nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .build());
+        n.init();
+        return n;
     }
 
     /**

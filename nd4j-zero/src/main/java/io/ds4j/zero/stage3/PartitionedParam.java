@@ -26,7 +26,7 @@ public final class PartitionedParam {
     private ParamState state = ParamState.SHARDED;
     private float[] full;
     private Placement placement;
-    private INDArray placed; // while gathered through the placement: the tensor's padded range of its memory
+    private INDArray placed; // while gathered through the placement: the memory it gave for the gather
 
     /**
      * Where a non-persistent parameter is gathered instead of a heap buffer of its own: a range of native memory that
@@ -39,6 +39,13 @@ public final class PartitionedParam {
          * its {@code numel} may be another tensor's: the gather leaves them as they were.
          */
         INDArray acquire(PartitionedParam p);
+
+        /**
+         * {@code p} was gathered into {@code target}, the memory {@link #acquire} gave for it (its first {@code numel}
+         * elements): the placement may now move the values to where the module reads them.
+         */
+        default void gathered(PartitionedParam p, INDArray target) {
+        }
 
         /** {@code p} was released (or freed): the range acquired for it is no longer used by it. */
         void release(PartitionedParam p);
@@ -155,6 +162,7 @@ public final class PartitionedParam {
         if (placement != null && !persistent) {
             placed = placement.acquire(this);
             allGatherInto(comm, placed);
+            placement.gathered(this, placed);
             state = ParamState.GATHERED;
             return;
         }
