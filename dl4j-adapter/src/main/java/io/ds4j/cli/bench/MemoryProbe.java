@@ -146,6 +146,8 @@ public final class MemoryProbe {
             open = liveBytes();
         }
         long[] closed = liveBytes();
+        print(out, "live.open", open[0]);
+        print(out, "live.closed", closed[0]);
         print(out, "held.native", open[0] - closed[0]);
         print(out, "held.heap", open[1] - closed[1]);
         return peaks;

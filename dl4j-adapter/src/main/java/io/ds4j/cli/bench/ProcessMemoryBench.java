@@ -54,6 +54,15 @@ public final class ProcessMemoryBench {
         public long psi() {
             return WideDigitsModel.params(WideDigitsModel.HIDDEN_LAYERS, WideDigitsModel.widthFor(params));
         }
+
+        /**
+         * @param n the world size
+         * @return the fixed part per rank of the network the children build ({@link Stage3FixedPart})
+         */
+        public Stage3FixedPart.Terms fixed(int n) {
+            return Stage3FixedPart.of(WideDigitsModel.layers(new org.nd4j.linalg.learning.config.Adam(ProbeSetup.LR),
+                    io.ds4j.cli.train.TrainJob.SEED, WideDigitsModel.widthFor(params)), n);
+        }
     }
 
     private ProcessMemoryBench() {
@@ -126,7 +135,8 @@ public final class ProcessMemoryBench {
                 ProbeSetup s = new ProbeSetup(Mode.ZERO_INIT, 3, o, o, new ProbeSetup.Size(plan.params(), n,
                         plan.steps()), null);
                 List<ProbeResult> children = withNvmeFolder(plan.outDir(), s, jvm);
-                ProcessMemoryReport.Row row = new ProcessMemoryReport.Row(o, n, plan.psi(), children);
+                ProcessMemoryReport.Row row = new ProcessMemoryReport.Row(o, n, plan.psi(), plan.fixed(n).total(),
+                        children);
                 err.println("bench memory --processes: " + row.name() + " " + (row.ok() ? "largest child VmHWM "
                         + mib(row.peak()) + " MiB" : "failed: " + row.error()));
                 rows.add(row);

@@ -16,10 +16,14 @@ import org.knowm.xchart.CategoryChartBuilder;
  * open after training minus right after it closed ({@code held.native} + {@code held.heap}, see
  * {@code MemoryProbe.liveBytes}). A rank process's <b>held</b> peak is its VmHWM minus what a process
  * holds without training: the baseline child's VmHWM less the 4Ψ of the initialised network it builds, which a
- * partitioned rank never allocates. Held bytes are set against the per-rank ZeRO-3 formula in memory (fp32 Adam:
+ * partitioned rank never allocates (live at the baseline's peak: its only large native buffer then, measured with
+ * heaptrack). Held bytes are set against the per-rank ZeRO-3 formula in memory (fp32 Adam:
  * (4 + 4 + 8)Ψ/N, less what nvme keeps in files; {@link MemoryRow#formulaInMemory()}), and against the same
  * offload's N = 1 row: model states shrink as 1/N, the transients (one gathered layer, the compute scratch, the
- * collectives' buffers) do not.
+ * collectives' buffers) do not. So that "follows 1/N" can be checked, each N gets its <b>expected</b> peak: that
+ * baseline plus the fixed part the stage-3 knobs bound ({@link Stage3FixedPart}, DeepSpeed's largest-layer term) plus
+ * the formula, and the ratio of the largest child's VmHWM to it. <b>GC-freed</b> is what full collections at the end
+ * (trainer still open) gave back to the system: native memory of unreachable arrays that only a collection frees.
  *
  * @param machine  one line describing the machine and the child JVM options
  * @param baseline the baseline child
@@ -30,7 +34,8 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
     public static final List<String> COLUMNS = List.of("setup", "processes", "status", "params",
             "formula_in_memory_per_rank_bytes", "ledger_peak_in_memory_per_rank_bytes", "vmhwm_per_child_bytes",
             "largest_vmhwm_bytes", "largest_javacpp_total_peak_bytes", "largest_heap_peak_bytes", "baseline_vmhwm_bytes", "held_bytes", "held_ratio_to_formula",
-            "held_ratio_to_one_process", "one_over_n", "detail");
+            "held_ratio_to_one_process", "one_over_n", "fixed_part_bytes", "expected_peak_bytes",
+            "vmhwm_ratio_to_expected", "gc_freed_at_end_bytes", "detail");
 
     /** Copies the rows. */
     public ProcessMemoryReport {
@@ -43,9 +48,10 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
      * @param offload   offload_param and offload_optimizer device
      * @param processes N
      * @param psi       Ψ
+     * @param fixed     the fixed part per rank ({@link Stage3FixedPart}), bytes
      * @param children  what each child reported, index r for rank r
      */
-    public record Row(Offload offload, int processes, long psi, List<ProbeResult> children) {
+    public record Row(Offload offload, int processes, long psi, long fixed, List<ProbeResult> children) {
         /** Copies the children. */
         public Row {
             children = List.copyOf(children);
@@ -98,6 +104,25 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
         public long held(long baselinePeak) {
             return peak() - (baselinePeak - 4 * psi);
         }
+
+        /**
+         * @param baselinePeak the baseline child's VmHWM
+         * @return the expected peak of a rank process: the baseline without its network, the fixed part, the formula
+         */
+        public long expected(long baselinePeak) {
+            return baselinePeak - 4 * psi + fixed + formulaInMemory();
+        }
+
+        /**
+         * @return the largest child's VmHWM less its resident bytes after full collections at the end (0 when they
+         *         freed nothing), or -1 when it did not report them
+         */
+        public long gcFreed() {
+            ProbeResult top = children.stream().max(java.util.Comparator.comparingLong(c -> c.bytes("vmhwm")))
+                    .orElse(null);
+            return top == null || top.bytes("live.open") < 0 ? -1
+                    : Math.max(0, top.bytes("vmhwm") - top.bytes("live.open"));
+        }
     }
 
     /** @return whether the baseline and every child ran */
@@ -131,8 +156,9 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
                     String.valueOf(r.largest("javacpp_total_peak")), String.valueOf(r.largest("heap_peak")),
                     String.valueOf(basePeak()),
                     String.valueOf(r.held(basePeak())), MemoryRow.ratio(r.held(basePeak()), r.formulaInMemory()),
-                    shrink(r), String.format(Locale.ROOT, "%.3f", 1.0 / r.processes()),
-                    "\"" + r.error().replace("\"", "\"\"") + "\""))).append('\n');
+                    shrink(r), String.format(Locale.ROOT, "%.3f", 1.0 / r.processes()), String.valueOf(r.fixed()),
+                    String.valueOf(r.expected(basePeak())), MemoryRow.ratio(r.peak(), r.expected(basePeak())),
+                    String.valueOf(r.gcFreed()), "\"" + r.error().replace("\"", "\"\"") + "\""))).append('\n');
         }
         return sb.toString();
     }
@@ -145,26 +171,30 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
         sb.append(String.format(Locale.ROOT, "ZeRO-3, ranks as processes (one rank per JVM, UCX on 127.0.0.1),"
                 + " network built partitioned; Ψ %,d, fp32, DeepSpeed Adam; MiB; baseline VmHWM %s (4Ψ = %s of"
                 + " it is the initialised network)%n", psi, mib(basePeak()), mib(4 * psi)));
-        sb.append(String.format(Locale.ROOT, "%-16s %10s %10s %10s %7s %22s %9s %9s %7s %7s %5s%n", "setup",
-                "formula/r", "ledger/r", "trainer", "x form", "VmHWM per child", "heap", "held", "x form", "x N=1",
-                "1/N"));
+        sb.append(String.format(Locale.ROOT, "%-16s %9s %8s %9s %22s %6s %9s %8s %7s %7s %8s %7s %5s%n", "setup",
+                "formula/r", "fixed/r", "expected", "VmHWM per child", "x exp", "ledger/r", "trainer", "x form",
+                "GC-freed", "held", "x N=1", "1/N"));
         for (Row r : rows) {
             if (!r.ok()) {
                 sb.append(String.format(Locale.ROOT, "%-16s failed: %s%n", r.name(), r.error()));
                 continue;
             }
             String each = String.join("/", r.children().stream().map(c -> mib(c.bytes("vmhwm"))).toList());
-            sb.append(String.format(Locale.ROOT, "%-16s %10s %10s %10s %7s %22s %9s %9s %7s %7s %5.3f%n", r.name(),
-                    mib(r.formulaInMemory()), mib(r.ledgerInMemory()), mib(r.trainerHeld()),
-                    MemoryRow.ratio(r.trainerHeld(), r.formulaInMemory()), each, mib(r.largest("heap_peak")),
-                    mib(r.held(basePeak())),
-                    MemoryRow.ratio(r.held(basePeak()), r.formulaInMemory()), shrink(r), 1.0 / r.processes()));
+            sb.append(String.format(Locale.ROOT, "%-16s %9s %8s %9s %22s %6s %9s %8s %7s %7s %8s %7s %5.3f%n",
+                    r.name(), mib(r.formulaInMemory()), mib(r.fixed()), mib(r.expected(basePeak())), each,
+                    MemoryRow.ratio(r.peak(), r.expected(basePeak())), mib(r.ledgerInMemory()), mib(r.trainerHeld()),
+                    MemoryRow.ratio(r.trainerHeld(), r.formulaInMemory()), mib(r.gcFreed()), mib(r.held(basePeak())),
+                    shrink(r), 1.0 / r.processes()));
         }
-        sb.append("formula/r: (4 + 4 + 8)Ψ/N in memory (nvme: less what its files hold); ledger/r: the largest rank's"
-                + " ledger peak in device + host memory;\ntrainer: the most a child's trainer held, measured (resident bytes plus Java heap in use, with the trainer"
-                + " open after training minus right after it closed, after full collections); heap: the largest child's"
-                + " peak Java heap in use;\nheld = largest child VmHWM - (baseline VmHWM - 4Ψ); x form"
-                + " = held / formula/r; x N=1 = held / held of the same offload at N = 1\n");
+        sb.append("formula/r: (4 + 4 + 8)Ψ/N in memory (nvme: less what its files hold); fixed/r: what the stage-3 knobs"
+                + " let a rank hold whatever N (compute scratch 2 x 4 B x largest layer, the transient pool, persistent"
+                + " parameters);\nexpected = baseline VmHWM - 4Ψ + fixed/r + formula/r; x exp = largest child VmHWM /"
+                + " expected; ledger/r: the largest rank's ledger peak in device + host memory;\ntrainer: the most a"
+                + " child's trainer held, measured (resident bytes plus Java heap in use, with the trainer open after"
+                + " training minus right after it closed, after full collections); x form = trainer / formula/r;\n"
+                + "GC-freed: the largest child's VmHWM less its resident bytes after full collections at the end (trainer"
+                + " open): unreachable native memory at the peak;\nheld = largest child VmHWM - (baseline VmHWM - 4Ψ);"
+                + " x N=1 = held / held of the same offload at N = 1\n");
         return sb.toString();
     }
 

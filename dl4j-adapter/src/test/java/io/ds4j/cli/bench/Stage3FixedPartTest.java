@@ -1,0 +1,70 @@
+package io.ds4j.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ds4j.cli.bench.ProbeSetup.Offload;
+import java.util.List;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fixed part of a stage-3 rank and the expected peak {@code bench memory --processes} prints, worked by hand.
+ */
+class Stage3FixedPartTest {
+    /** 64 -> 1200 -> 1000 -> 10: largest layer 1200 x 1000 + 1000, largest tensor its weight. */
+    private static MultiLayerConfiguration net() {
+        return new NeuralNetConfiguration.Builder().list()
+                .layer(new DenseLayer.Builder().nIn(64).nOut(1200).build())
+                .layer(new DenseLayer.Builder().nIn(1200).nOut(1000).build())
+                .layer(new OutputLayer.Builder().nIn(1000).nOut(10).build())
+                .build();
+    }
+
+    @Test
+    void termsFollowTheKnobsAndTheLargestLayer() {
+        long layer = 1_200_000 + 1_000;
+        long tensor = 1_200_000;
+        long persistent = 1_200 + 1_000 + 10; // biases; the 10,000-element output weight is not below the threshold
+        Stage3FixedPart.Terms one = Stage3FixedPart.of(net(), 1);
+        assertEquals(2 * 4 * layer, one.scratch());
+        assertEquals(4 * layer, one.pool(), "N = 1: the gathered layer (no full-size gradient copy, the shard is it)");
+        assertEquals(4 * persistent, one.persistent());
+        Stage3FixedPart.Terms four = Stage3FixedPart.of(net(), 4);
+        assertEquals(4 * (tensor + tensor / 4), four.pool(), "N = 4: a gradient's full-size copy and its shard");
+        assertEquals(one.scratch() + four.pool() + one.persistent(), four.total());
+    }
+
+    @Test
+    void theProbesKnobsAreTheOnesTheFixedPartAssumes() {
+        assertTrue(ProbeSetup.STAGE3_KNOBS.contains("\"stage3_max_live_parameters\": " + Stage3FixedPart.MAX_LIVE));
+        assertTrue(ProbeSetup.STAGE3_KNOBS.contains("\"stage3_param_persistence_threshold\": "
+                + Stage3FixedPart.PERSISTENCE));
+        assertTrue(ProbeSetup.STAGE3_KNOBS.contains("\"stage3_prefetch_bucket_size\": 0"), "no prefetch term");
+    }
+
+    @Test
+    void theReportSetsEachPeakAgainstBaselinePlusFixedPartPlusFormula() {
+        long mib = 1 << 20;
+        long psi = 4 * mib; // 4Ψ = 16 MiB; formula 16Ψ/N = 64 MiB / N
+        ProbeResult baseline = child(200 * mib, -1);
+        ProbeResult a = child(150 * mib, 140 * mib);
+        ProbeResult b = child(160 * mib, 152 * mib);
+        ProcessMemoryReport.Row row = new ProcessMemoryReport.Row(Offload.NONE, 2, psi, 10 * mib, List.of(a, b));
+        ProcessMemoryReport report = new ProcessMemoryReport("test machine", baseline, List.of(row));
+        long expected = (200 - 16) * mib + 10 * mib + 32 * mib;
+        assertEquals(expected, row.expected(baseline.bytes("vmhwm")));
+        assertEquals(8 * mib, row.gcFreed(), "the largest child's VmHWM less its resident bytes after collections");
+        String table = report.table();
+        assertTrue(table.contains(String.format(java.util.Locale.ROOT, "%.3f", 160.0 / 226)), table);
+        assertTrue(report.csv().contains("," + expected + ","), report.csv());
+    }
+
+    private static ProbeResult child(long vmhwm, long liveOpen) {
+        return ProbeResult.of(new ChildJvm.Result(0, false, 1, List.of("ds4j-probe.status=ok",
+                "ds4j-probe.vmhwm=" + vmhwm, "ds4j-probe.live.open=" + liveOpen), List.of()));
+    }
+}
