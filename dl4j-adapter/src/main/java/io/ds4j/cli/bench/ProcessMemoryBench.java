@@ -17,7 +17,9 @@ import java.util.Set;
  * child JVMs ({@link MemoryProbe}, started together with torchrun's variables, {@link ChildJvm#runRanks}) train the
  * wide dense network, built partitioned (never initialised: {@link Mode#ZERO_INIT}), one rank each, on their own
  * micro-batches; every child reports its own peak resident memory (VmHWM). A baseline child measured first in the same
- * run gives what a process holds without training (see {@link ProcessMemoryReport} for how the two are compared).
+ * run gives what a process holds without training, and for each N the same job at {@link #FLOOR_PARAMS} parameters
+ * what a rank process of that job holds whatever the model (see {@link ProcessMemoryReport} for how they are
+ * compared).
  */
 public final class ProcessMemoryBench {
     /** The usage lines, for {@code ds4j help bench}. */
@@ -25,8 +27,9 @@ public final class ProcessMemoryBench {
             "usage: ds4j bench memory --processes 1,2,3 [--params N] [--steps N] [--offload none,cpu,nvme]",
             "                         [--xmx SIZE] [--out DIR]",
             "  memory --processes  ZeRO-3 with ranks as processes: for each N, N rank JVMs on 127.0.0.1 (UCX) train",
-            "                  the network built partitioned; per child its peak RSS (VmHWM) above a baseline child,",
-            "                  against the per-rank ZeRO-3 formula, and how it shrinks with N (default 1,2,3);",
+            "                  the network built partitioned; per child its peak RSS (VmHWM) against the expected",
+            "                  peak (the same job at 100k parameters + the stage-3 fixed part + the per-rank ZeRO-3",
+            "                  formula), above a baseline child, and how it shrinks with N (default 1,2,3);",
             "                  --params default 16M, --steps 3, --offload none, --xmx 256m (G1 keeps every heap page it",
             "                  touched resident: a larger cap lets garbage set the peak), --out bench-memory-processes");
     private static final Set<String> OPTIONS = Set.of("--processes", "--params", "--steps", "--offload", "--xmx",
@@ -52,17 +55,29 @@ public final class ProcessMemoryBench {
 
         /** @return Ψ of the network the children build */
         public long psi() {
-            return WideDigitsModel.params(WideDigitsModel.HIDDEN_LAYERS, WideDigitsModel.widthFor(params));
+            return ProcessMemoryBench.psi(params);
         }
+    }
 
-        /**
-         * @param n the world size
-         * @return the fixed part per rank of the network the children build ({@link Stage3FixedPart})
-         */
-        public Stage3FixedPart.Terms fixed(int n) {
-            return Stage3FixedPart.of(WideDigitsModel.layers(new org.nd4j.linalg.learning.config.Adam(ProbeSetup.LR),
-                    io.ds4j.cli.train.TrainJob.SEED, WideDigitsModel.widthFor(params)), n);
-        }
+    /**
+     * Parameters of the floor job: the same N-rank job with a network whose model states (under 2 MiB) are small
+     * against a rank process's own cost, so its VmHWM is what a rank process of that job holds whatever the model.
+     */
+    public static final long FLOOR_PARAMS = 100_000;
+
+    /** @return Ψ of the network the children build for {@code params} parameters wanted */
+    static long psi(long params) {
+        return WideDigitsModel.params(WideDigitsModel.HIDDEN_LAYERS, WideDigitsModel.widthFor(params));
+    }
+
+    /**
+     * @param params parameters wanted
+     * @param n      the world size
+     * @return the fixed part per rank of the network the children build ({@link Stage3FixedPart})
+     */
+    static long fixed(long params, int n) {
+        return Stage3FixedPart.of(WideDigitsModel.layers(new org.nd4j.linalg.learning.config.Adam(ProbeSetup.LR),
+                io.ds4j.cli.train.TrainJob.SEED, WideDigitsModel.widthFor(params)), n).total();
     }
 
     private ProcessMemoryBench() {
@@ -132,17 +147,23 @@ public final class ProcessMemoryBench {
         List<ProcessMemoryReport.Row> rows = new ArrayList<>();
         for (Offload o : plan.offloads()) {
             for (int n : plan.processes()) {
-                ProbeSetup s = new ProbeSetup(Mode.ZERO_INIT, 3, o, o, new ProbeSetup.Size(plan.params(), n,
-                        plan.steps()), null);
-                List<ProbeResult> children = withNvmeFolder(plan.outDir(), s, jvm);
-                ProcessMemoryReport.Row row = new ProcessMemoryReport.Row(o, n, plan.psi(), plan.fixed(n).total(),
-                        children);
-                err.println("bench memory --processes: " + row.name() + " " + (row.ok() ? "largest child VmHWM "
-                        + mib(row.peak()) + " MiB" : "failed: " + row.error()));
-                rows.add(row);
+                ProcessMemoryReport.Row floor = row(plan.outDir(), o, n, FLOOR_PARAMS, plan.steps(), null, jvm, err);
+                rows.add(row(plan.outDir(), o, n, plan.params(), plan.steps(), floor, jvm, err));
             }
         }
         return new ProcessMemoryReport(TrainBench.machine() + ", child -Xmx" + plan.xmx(), baseline, rows);
+    }
+
+    /** Runs the N rank children of one setup and prints its largest VmHWM. */
+    private static ProcessMemoryReport.Row row(Path outDir, Offload o, int n, long params, int steps,
+                                               ProcessMemoryReport.Row floor, ChildJvm jvm, PrintStream err)
+            throws IOException, InterruptedException {
+        ProbeSetup s = new ProbeSetup(Mode.ZERO_INIT, 3, o, o, new ProbeSetup.Size(params, n, steps), null);
+        ProcessMemoryReport.Row row = new ProcessMemoryReport.Row(o, n, psi(params), fixed(params, n),
+                withNvmeFolder(outDir, s, jvm), floor);
+        err.println("bench memory --processes: " + row.name() + (floor == null ? " floor (Ψ " + row.psi() + ")" : "")
+                + " " + (row.ok() ? "largest child VmHWM " + mib(row.peak()) + " MiB" : "failed: " + row.error()));
+        return row;
     }
 
     /** The N rank children of {@code s}, with a fresh nvme folder under {@code outDir} when it needs one. */

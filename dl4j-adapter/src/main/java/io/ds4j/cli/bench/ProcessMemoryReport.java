@@ -20,9 +20,12 @@ import org.knowm.xchart.CategoryChartBuilder;
  * heaptrack). Held bytes are set against the per-rank ZeRO-3 formula in memory (fp32 Adam:
  * (4 + 4 + 8)Ψ/N, less what nvme keeps in files; {@link MemoryRow#formulaInMemory()}), and against the same
  * offload's N = 1 row: model states shrink as 1/N, the transients (one gathered layer, the compute scratch, the
- * collectives' buffers) do not. So that "follows 1/N" can be checked, each N gets its <b>expected</b> peak: that
- * baseline plus the fixed part the stage-3 knobs bound ({@link Stage3FixedPart}, DeepSpeed's largest-layer term) plus
- * the formula, and the ratio of the largest child's VmHWM to it. <b>GC-freed</b> is what full collections at the end
+ * collectives' buffers) do not. So that "follows 1/N" can be checked, each N gets its <b>expected</b> peak: its
+ * <b>floor</b> (the largest VmHWM of the same N-process job with a network of {@link ProcessMemoryBench#FLOOR_PARAMS}
+ * parameters, less that network's own fixed part and formula: what a rank process of that job holds whatever the
+ * model, the JVM, ND4J, the compiled training code, the transport and the data, none of which the baseline child has)
+ * plus the fixed part the stage-3 knobs bound ({@link Stage3FixedPart}, DeepSpeed's largest-layer term) plus the
+ * formula, and the ratio of the largest child's VmHWM to it. <b>GC-freed</b> is what full collections at the end
  * (trainer still open) gave back to the system: native memory of unreachable arrays that only a collection frees.
  *
  * @param machine  one line describing the machine and the child JVM options
@@ -34,7 +37,8 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
     public static final List<String> COLUMNS = List.of("setup", "processes", "status", "params",
             "formula_in_memory_per_rank_bytes", "ledger_peak_in_memory_per_rank_bytes", "vmhwm_per_child_bytes",
             "largest_vmhwm_bytes", "largest_javacpp_total_peak_bytes", "largest_heap_peak_bytes", "baseline_vmhwm_bytes", "held_bytes", "held_ratio_to_formula",
-            "held_ratio_to_one_process", "one_over_n", "fixed_part_bytes", "expected_peak_bytes",
+            "held_ratio_to_one_process", "one_over_n", "fixed_part_bytes", "floor_params", "floor_vmhwm_bytes",
+            "expected_peak_bytes",
             "vmhwm_ratio_to_expected", "gc_freed_at_end_bytes", "detail");
 
     /** Copies the rows. */
@@ -50,8 +54,9 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
      * @param psi       Ψ
      * @param fixed     the fixed part per rank ({@link Stage3FixedPart}), bytes
      * @param children  what each child reported, index r for rank r
+     * @param floor     the same job with a network of {@link ProcessMemoryBench#FLOOR_PARAMS} parameters, or null
      */
-    public record Row(Offload offload, int processes, long psi, long fixed, List<ProbeResult> children) {
+    public record Row(Offload offload, int processes, long psi, long fixed, List<ProbeResult> children, Row floor) {
         /** Copies the children. */
         public Row {
             children = List.copyOf(children);
@@ -105,12 +110,18 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
             return peak() - (baselinePeak - 4 * psi);
         }
 
+        /** @return the floor job's largest VmHWM, or -1 without a floor that ran */
+        public long floorPeak() {
+            return floor == null || !floor.ok() ? -1 : floor.peak();
+        }
+
         /**
-         * @param baselinePeak the baseline child's VmHWM
-         * @return the expected peak of a rank process: the baseline without its network, the fixed part, the formula
+         * @return the expected peak of a rank process: the floor job's largest VmHWM less its own fixed part and
+         *         formula, plus this network's fixed part and formula; -1 without a floor that ran
          */
-        public long expected(long baselinePeak) {
-            return baselinePeak - 4 * psi + fixed + formulaInMemory();
+        public long expected() {
+            return floorPeak() < 0 ? -1
+                    : floor.peak() - floor.fixed() - floor.formulaInMemory() + fixed + formulaInMemory();
         }
 
         /**
@@ -157,7 +168,8 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
                     String.valueOf(basePeak()),
                     String.valueOf(r.held(basePeak())), MemoryRow.ratio(r.held(basePeak()), r.formulaInMemory()),
                     shrink(r), String.format(Locale.ROOT, "%.3f", 1.0 / r.processes()), String.valueOf(r.fixed()),
-                    String.valueOf(r.expected(basePeak())), MemoryRow.ratio(r.peak(), r.expected(basePeak())),
+                    String.valueOf(r.floor() == null ? -1 : r.floor().psi()), String.valueOf(r.floorPeak()),
+                    String.valueOf(r.expected()), MemoryRow.ratio(r.peak(), r.expected()),
                     String.valueOf(r.gcFreed()), "\"" + r.error().replace("\"", "\"\"") + "\""))).append('\n');
         }
         return sb.toString();
@@ -171,25 +183,29 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
         sb.append(String.format(Locale.ROOT, "ZeRO-3, ranks as processes (one rank per JVM, UCX on 127.0.0.1),"
                 + " network built partitioned; Ψ %,d, fp32, DeepSpeed Adam; MiB; baseline VmHWM %s (4Ψ = %s of"
                 + " it is the initialised network)%n", psi, mib(basePeak()), mib(4 * psi)));
-        sb.append(String.format(Locale.ROOT, "%-16s %9s %8s %9s %22s %6s %9s %8s %7s %7s %8s %7s %5s%n", "setup",
-                "formula/r", "fixed/r", "expected", "VmHWM per child", "x exp", "ledger/r", "trainer", "x form",
-                "GC-freed", "held", "x N=1", "1/N"));
+        long floorPsi = rows.stream().filter(r -> r.floor() != null).mapToLong(r -> r.floor().psi()).findFirst()
+                .orElse(0);
+        sb.append(String.format(Locale.ROOT, "floor: the same job with Ψ %,d%n", floorPsi));
+        sb.append(String.format(Locale.ROOT, "%-16s %9s %8s %7s %9s %22s %6s %9s %8s %7s %7s %8s %7s %5s%n", "setup",
+                "formula/r", "fixed/r", "floor", "expected", "VmHWM per child", "x exp", "ledger/r", "trainer",
+                "x form", "GC-freed", "held", "x N=1", "1/N"));
         for (Row r : rows) {
             if (!r.ok()) {
                 sb.append(String.format(Locale.ROOT, "%-16s failed: %s%n", r.name(), r.error()));
                 continue;
             }
             String each = String.join("/", r.children().stream().map(c -> mib(c.bytes("vmhwm"))).toList());
-            sb.append(String.format(Locale.ROOT, "%-16s %9s %8s %9s %22s %6s %9s %8s %7s %7s %8s %7s %5.3f%n",
-                    r.name(), mib(r.formulaInMemory()), mib(r.fixed()), mib(r.expected(basePeak())), each,
-                    MemoryRow.ratio(r.peak(), r.expected(basePeak())), mib(r.ledgerInMemory()), mib(r.trainerHeld()),
+            sb.append(String.format(Locale.ROOT, "%-16s %9s %8s %7s %9s %22s %6s %9s %8s %7s %7s %8s %7s %5.3f%n",
+                    r.name(), mib(r.formulaInMemory()), mib(r.fixed()), mib(r.floorPeak()), mib(r.expected()), each,
+                    MemoryRow.ratio(r.peak(), r.expected()), mib(r.ledgerInMemory()), mib(r.trainerHeld()),
                     MemoryRow.ratio(r.trainerHeld(), r.formulaInMemory()), mib(r.gcFreed()), mib(r.held(basePeak())),
                     shrink(r), 1.0 / r.processes()));
         }
         sb.append("formula/r: (4 + 4 + 8)Ψ/N in memory (nvme: less what its files hold); fixed/r: what the stage-3 knobs"
                 + " let a rank hold whatever N (compute scratch 2 x 4 B x largest layer, the transient pool, persistent"
-                + " parameters);\nexpected = baseline VmHWM - 4Ψ + fixed/r + formula/r; x exp = largest child VmHWM /"
-                + " expected; ledger/r: the largest rank's ledger peak in device + host memory;\ntrainer: the most a"
+                + " parameters);\nfloor: the floor job's largest child VmHWM (what a rank process of the job holds"
+                + " whatever the model); expected = floor - the floor network's fixed/r and formula/r + fixed/r +"
+                + " formula/r;\nx exp = largest child VmHWM / expected; ledger/r: the largest rank's ledger peak in device + host memory;\ntrainer: the most a"
                 + " child's trainer held, measured (resident bytes plus Java heap in use, with the trainer open after"
                 + " training minus right after it closed, after full collections); x form = trainer / formula/r;\n"
                 + "GC-freed: the largest child's VmHWM less its resident bytes after full collections at the end (trainer"

@@ -47,19 +47,25 @@ class Stage3FixedPartTest {
     }
 
     @Test
-    void theReportSetsEachPeakAgainstBaselinePlusFixedPartPlusFormula() {
+    void theReportSetsEachPeakAgainstTheFloorPlusFixedPartPlusFormula() {
         long mib = 1 << 20;
-        long psi = 4 * mib; // 4Ψ = 16 MiB; formula 16Ψ/N = 64 MiB / N
+        long psi = 4 * mib; // formula 16Ψ/N = 64 MiB / N
+        long tiny = mib / 16; // formula 1 MiB / N
         ProbeResult baseline = child(200 * mib, -1);
+        ProcessMemoryReport.Row floor = new ProcessMemoryReport.Row(Offload.NONE, 2, tiny, mib,
+                List.of(child(120 * mib, 110 * mib), child(130 * mib, 120 * mib)), null);
         ProbeResult a = child(150 * mib, 140 * mib);
         ProbeResult b = child(160 * mib, 152 * mib);
-        ProcessMemoryReport.Row row = new ProcessMemoryReport.Row(Offload.NONE, 2, psi, 10 * mib, List.of(a, b));
+        ProcessMemoryReport.Row row = new ProcessMemoryReport.Row(Offload.NONE, 2, psi, 10 * mib, List.of(a, b),
+                floor);
         ProcessMemoryReport report = new ProcessMemoryReport("test machine", baseline, List.of(row));
-        long expected = (200 - 16) * mib + 10 * mib + 32 * mib;
-        assertEquals(expected, row.expected(baseline.bytes("vmhwm")));
+        // the floor's largest VmHWM (130) less its fixed part (1) and formula (16 x 1/16 MiB / 2), plus 10 and 64/2
+        long expected = 130 * mib - mib - mib / 2 + 10 * mib + 32 * mib;
+        assertEquals(expected, row.expected());
         assertEquals(8 * mib, row.gcFreed(), "the largest child's VmHWM less its resident bytes after collections");
+        assertEquals(-1, floor.expected(), "a row without a floor has no expected peak");
         String table = report.table();
-        assertTrue(table.contains(String.format(java.util.Locale.ROOT, "%.3f", 160.0 / 226)), table);
+        assertTrue(table.contains(String.format(java.util.Locale.ROOT, "%.3f", 160.0 * mib / expected)), table);
         assertTrue(report.csv().contains("," + expected + ","), report.csv());
     }
 
