@@ -5,6 +5,8 @@ import io.ds4j.zero.dist.Distributed;
 import io.ds4j.zero.dist.ProcessGroup;
 import io.ds4j.zero.comm.ucx.UcxCollectives;
 import io.ds4j.zero.comm.ucx.UcxProfile;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,8 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link Collectives}, through Java arrays ({@code float[]}, what the engine passes) and, for UCX, through ND4J arrays
  * (sent from their own off-heap memory). As a child JVM ({@link #main}) it is one UCX rank process and prints its
  * samples as {@code sample,<collective>,<path>,<bytes>,<seconds>} lines and where its time went as
- * {@code profile,<collective>,<path>,<bytes>,<collectives>,<total>,<moving>,<polling>,<summing>,<staging>} lines
- * ({@link UcxProfile}, nanoseconds; rank 0 only), and the native staging it holds at the end as
+ * {@code profile,<collective>,<path>,<bytes>,<collectives>,<total>,<moving>,<polling>,<summing>,<staging>,<cpu>}
+ * lines ({@link UcxProfile} and the thread's CPU time, nanoseconds; rank 0 only), and the native staging it holds at the end as
  * {@code staging,<rank>,<bytes>,<budget>}.
  */
 public final class CommProbe {
@@ -43,9 +45,11 @@ public final class CommProbe {
 
     /**
      * Where a UCX rank's time went over the timed repetitions of one collective, path and size (not the barriers
-     * between them).
+     * between them), and the CPU time its thread used in them ({@code cpuNanos}: user and system, UCX's copies between
+     * the processes included; -1 where the JVM cannot measure it): on a loaded machine what the wall time would be
+     * without waiting for a core.
      */
-    record Split(String collective, String path, long bytes, UcxProfile profile) {
+    record Split(String collective, String path, long bytes, UcxProfile profile, long cpuNanos) {
     }
 
     private CommProbe() {
@@ -116,20 +120,24 @@ public final class CommProbe {
         op.run(); // warm-up: buffers, connections, JIT
         UcxCollectives ucx = c instanceof UcxCollectives u ? u : null;
         UcxProfile profile = UcxProfile.EMPTY;
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpu = threads.isCurrentThreadCpuTimeSupported() ? 0 : -1;
         for (int i = 0; i < iters; i++) {
             c.barrier();
             if (ucx != null) {
                 ucx.resetProfile();
             }
+            long c0 = cpu < 0 ? 0 : threads.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             op.run();
             out.add(new Sample(collective, path, bytes, (System.nanoTime() - t0) / 1e9));
+            cpu += cpu < 0 ? 0 : threads.getCurrentThreadCpuTime() - c0;
             if (ucx != null) {
                 profile = profile.plus(ucx.profile());
             }
         }
         if (ucx != null) {
-            splits.add(new Split(collective, path, bytes, profile));
+            splits.add(new Split(collective, path, bytes, profile, cpu));
         }
     }
 
@@ -156,8 +164,9 @@ public final class CommProbe {
             for (Split s : splits) {
                 UcxProfile p = s.profile();
                 if (rank == 0) {
-                    System.out.printf(Locale.ROOT, "profile,%s,%s,%d,%d,%d,%d,%d,%d,%d%n", s.collective(), s.path(),
-                            s.bytes(), p.collectives(), p.total(), p.moving(), p.polling(), p.summing(), p.staging());
+                    System.out.printf(Locale.ROOT, "profile,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d%n", s.collective(),
+                            s.path(), s.bytes(), p.collectives(), p.total(), p.moving(), p.polling(), p.summing(),
+                            p.staging(), s.cpuNanos());
                 }
             }
         } catch (RuntimeException e) {
@@ -175,7 +184,7 @@ public final class CommProbe {
                 String[] f = l.split(",");
                 out.add(new Split(f[1], f[2], Long.parseLong(f[3]), new UcxProfile(Long.parseLong(f[4]),
                         Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]),
-                        Long.parseLong(f[9]))));
+                        Long.parseLong(f[9])), Long.parseLong(f[10])));
             }
         }
         return out;

@@ -134,14 +134,17 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%nWhere the UCX all-reduce's time goes (rank"
                 + " 0, every timed repetition; %% of its time in the collective):%n%n"));
         sb.append("| path | size | UCX moving bytes | waiting for the peer | rank-order sum | staging copies | other |"
-                + " UCX rate while moving | jucx tag stream | ucx_perftest tag | ms per all-reduce |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + " UCX rate while moving | jucx tag stream | ucx_perftest tag | ms per all-reduce |"
+                + " CPU ms per all-reduce |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String path : List.of("float[]", "INDArray")) {
             for (long bytes : sizes) {
                 UcxProfile p = UcxProfile.EMPTY;
+                long cpu = 0;
                 for (CommProbe.Split s : splits) {
                     if (s.collective().equals("all-reduce") && s.path().equals(path) && s.bytes() == bytes) {
                         p = p.plus(s.profile());
+                        cpu = cpu < 0 || s.cpuNanos() < 0 ? -1 : cpu + s.cpuNanos();
                     }
                 }
                 if (p.collectives() == 0) {
@@ -150,17 +153,20 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
                 double t = Math.max(1, p.total());
                 double moved = 2.0 * (worldSize - 1) / worldSize * bytes * p.collectives(); // received per rank
                 sb.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %s | %s |"
-                        + " %s | %.1f |%n", path, size(bytes), 100 * p.moving() / t, 100 * p.polling() / t,
+                        + " %s | %.1f | %s |%n", path, size(bytes), 100 * p.moving() / t, 100 * p.polling() / t,
                         100 * p.summing() / t, 100 * p.staging() / t, 100 * p.other() / t, gbps(p.moving() == 0
                         ? Double.NaN : moved / (p.moving() / 1e9)), gbps(jucxStream(bytes)), gbps(perftest(bytes)),
-                        p.total() / 1e6 / p.collectives()));
+                        p.total() / 1e6 / p.collectives(), cpu < 0 ? "–" : String.format(Locale.ROOT, "%.2f", cpu
+                        / 1e6 / p.collectives())));
             }
         }
         sb.append("UCX moving bytes: in worker progress calls that advanced a message (within a host UCX copies the"
                 + " bytes there); waiting: progress calls that found nothing, and backing off; UCX rate while moving:"
                 + " the bytes each rank receives, 2(N-1)/N x size, over the time moving them; jucx tag stream: rank 0"
                 + " streaming messages of that size to rank 1 through the same connections, as ucx_perftest does;"
-                + " GB/s; ms per all-reduce: rank 0's mean time inside one (times a share: that phase's time)\n");
+                + " GB/s; ms per all-reduce: rank 0's mean time inside one (times a share: that phase's time); CPU ms:"
+                + " the CPU time its thread used in one (UCX's copies between the processes and spinning while waiting"
+                + " included): well below ms per all-reduce, the rank waited for a core (a loaded machine)\n");
         return sb.toString();
     }
 

@@ -63,6 +63,7 @@ class CommBenchTest {
                     .orElseThrow();
             assertTrue(Double.parseDouble(profile.split("\\|")[9].trim()) > 0, "jucx tag stream: " + profile);
             assertTrue(Double.parseDouble(profile.split("\\|")[11].trim()) > 0, "ms per all-reduce: " + profile);
+            assertTrue(Double.parseDouble(profile.split("\\|")[12].trim()) > 0, "CPU ms per all-reduce: " + profile);
             assertTrue(table.contains("UCX staging (DS4J_UCX_STAGING) held at the end: at most ") && table.contains(
                     " MiB per rank process, budget 16 MiB"), "the staging the UCX processes held: " + table);
         }
