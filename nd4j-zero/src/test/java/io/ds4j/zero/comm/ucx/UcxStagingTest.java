@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -42,13 +44,25 @@ class UcxStagingTest {
         return v;
     }
 
-    /** Every rank's result of {@code op}, on a UCX group (slots of the given size) and on an in-process group. */
+    /** Bytes of the JVM's direct buffers now (where the staging slots live), as the JVM itself counts them. */
+    private static long directBytes() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream().filter(b -> b.getName().equals(
+                "direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+    }
+
+    /**
+     * Every rank's result of {@code op}, on a UCX group (slots of the given size) and on an in-process group;
+     * {@code staged[r]} is what rank r's staging says it holds, {@code staged[n]} how much the JVM's direct buffers grew
+     * while the UCX group ran (all ranks: they are threads of this JVM).
+     */
     private static float[][][] onBoth(int n, int slots, int slotFloats, BiConsumer<Collectives, float[][]> op,
             long[] staged) throws Exception {
         float[][][] got = new float[2][n][];
+        long direct = directBytes();
         List<UcxCollectives> ucx = UcxGroups.inThisJvm(n, WAIT, slots, slotFloats);
         try {
             UcxGroups.onEveryRank(ucx, (c, r) -> op.accept(c, got[0]));
+            staged[n] = directBytes() - direct;
             for (int r = 0; r < n; r++) {
                 staged[r] = ucx.get(r).stagingBytes();
                 assertTrue(staged[r] <= ucx.get(r).stagingBudget() + 1024, "rank " + r + " holds " + staged[r]
@@ -91,7 +105,7 @@ class UcxStagingTest {
             c.allGather(s, g);
             out[r] = concat(all, rs, inPlace, gathered, bc, r == 3 ? red : new float[0], a.toFloatVector(),
                     g.toFloatVector());
-        }, new long[n]);
+        }, new long[n + 1]);
         for (int r = 0; r < n; r++) {
             assertArrayEquals(got[1][r], got[0][r], "rank " + r);
         }
@@ -99,13 +113,15 @@ class UcxStagingTest {
 
     /**
      * A 48 MiB vector over 3 ranks with the default 16 MiB budget: before the slots, the {@code float[]} all-reduce
-     * staged the whole vector (48 MiB) and the owner received (N-1) blocks (32 MiB).
+     * staged the whole vector (48 MiB) and the owner received (N-1) blocks (32 MiB). Checked both by what each rank's
+     * staging says it holds and by the JVM's own count of its direct buffers, which grew by 240 MiB (80 per rank) in
+     * this run before the slots and may grow by at most the 3 budgets now (plus 1 MiB per rank for small buffers).
      */
     @Test
     void aVectorThreeTimesTheBudgetLeavesTheStagingWithinIt() throws Exception {
         int n = 3;
         int len = 12 << 20;
-        long[] staged = new long[n];
+        long[] staged = new long[n + 1];
         float[][][] got = onBoth(n, Staging.slotsFor(null), OwnerReduce.CHUNK, (c, out) -> {
             float[] all = new float[len];
             for (int i = 0; i < len; i++) {
@@ -122,6 +138,7 @@ class UcxStagingTest {
             assertArrayEquals(got[1][r], got[0][r], "rank " + r);
             assertTrue(staged[r] <= (16L << 20) + 1024, "rank " + r + ": " + staged[r]);
         }
+        assertTrue(staged[n] <= n * (17L << 20), "the direct buffers of 3 ranks grew by " + staged[n] + " bytes");
     }
 
     @Test
