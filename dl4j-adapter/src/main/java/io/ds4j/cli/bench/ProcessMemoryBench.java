@@ -151,7 +151,9 @@ public final class ProcessMemoryBench {
                 rows.add(row(plan.outDir(), o, n, plan.params(), plan.steps(), floor, jvm, err));
             }
         }
-        return new ProcessMemoryReport(TrainBench.machine() + ", child -Xmx" + plan.xmx(), baseline, rows);
+        return new ProcessMemoryReport(TrainBench.machine() + ", child -Xmx" + plan.xmx() + ", rank children"
+                + " MALLOC_ARENA_MAX=" + io.ds4j.cli.LaunchCommand.arenaMax() + " (as ds4j launch sets it)", baseline,
+                rows);
     }
 
     /** Runs the N rank children of one setup and prints its largest VmHWM. */

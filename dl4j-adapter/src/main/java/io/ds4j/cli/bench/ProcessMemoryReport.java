@@ -202,8 +202,8 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
                     shrink(r), 1.0 / r.processes()));
         }
         sb.append("formula/r: (4 + 4 + 8)Ψ/N in memory (nvme: less what its files hold); fixed/r: what the stage-3 knobs"
-                + " let a rank hold whatever N (compute scratch 2 x 4 B x largest layer, the transient pool, persistent"
-                + " parameters);\nfloor: the floor job's largest child VmHWM (what a rank process of the job holds"
+                + " let a rank hold whatever N (gradient scratch 4 B x largest layer, the pool of gathered parameters or"
+                + " a shard, persistent parameters);\nfloor: the floor job's largest child VmHWM (what a rank process of the job holds"
                 + " whatever the model); expected = floor - the floor network's fixed/r and formula/r + fixed/r +"
                 + " formula/r;\nx exp = largest child VmHWM / expected; ledger/r: the largest rank's ledger peak in device + host memory;\ntrainer: the most a"
                 + " child's trainer held, measured (resident bytes plus Java heap in use, with the trainer open after"

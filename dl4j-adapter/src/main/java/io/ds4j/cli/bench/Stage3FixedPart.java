@@ -11,13 +11,13 @@ import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
  * {@code fixed + 16Ψ/N} with fp32 Adam). Computed from the network's configuration and the knobs, never read from the
  * trainer, so that the bench's "expected" is not the code's own measurement:
  * <ul>
- *   <li><b>compute scratch</b>: the parameters and gradients of the largest layer, {@code 2 x 4 B x layer} (a rank
- *       binds each layer to one parameter and one gradient array of that size: DeepSpeed's largest layer);</li>
- *   <li><b>transient pool</b>: the most held at once of (a) the gathered parameters, the module being run plus what
- *       {@code stage3_max_live_parameters} lets stay gathered, at most {@code max(layer, max_live)}, and (b) a
- *       gradient tensor on its way to the reduce-scatter, its full-size copy when the collectives are another
- *       process's (N > 1) plus its shard, {@code tensor + ceil(tensor / N)} ((a) is released before (b) is taken);
- *   </li>
+ *   <li><b>gradient scratch</b>: the largest layer's gradients, {@code 4 B x layer} (the backward writes each layer's
+ *       gradient there, and it is reduce-scattered from there);</li>
+ *   <li><b>transient pool</b>: the most held at once of (a) the gathered parameters, which the layer computes on,
+ *       the module being run plus what {@code stage3_max_live_parameters} lets stay gathered, at most
+ *       {@code max(layer, max_live)}, and (b) a gradient tensor's shard out of the reduce-scatter,
+ *       {@code ceil(tensor / N)} ((a) is released before (b) is taken). With (a) at least one layer, scratch and
+ *       pool are DeepSpeed's {@code largest_layer_memory}, the largest layer's parameters and gradients;</li>
  *   <li><b>persistent parameters</b>: tensors below {@code stage3_param_persistence_threshold} elements stay gathered
  *       in full.</li>
  * </ul>
@@ -36,7 +36,7 @@ public final class Stage3FixedPart {
     /**
      * The terms, in bytes.
      *
-     * @param scratch    parameters and gradients of the largest layer
+     * @param scratch    the largest layer's gradients
      * @param pool       the most transient buffers held at once
      * @param persistent the persistent parameters, gathered in full
      */
@@ -69,8 +69,8 @@ public final class Stage3FixedPart {
             persistent += (w < PERSISTENCE ? w : 0) + (b < PERSISTENCE ? b : 0);
         }
         long gathered = Math.max(layer, MAX_LIVE);
-        long reduceScatter = (n > 1 ? tensor : 0) + (tensor + n - 1) / n;
-        return new Terms(2L * Float.BYTES * layer, (long) Float.BYTES * Math.max(gathered, reduceScatter),
+        long shard = (tensor + n - 1) / n;
+        return new Terms((long) Float.BYTES * layer, (long) Float.BYTES * Math.max(gathered, shard),
                 (long) Float.BYTES * persistent);
     }
 }

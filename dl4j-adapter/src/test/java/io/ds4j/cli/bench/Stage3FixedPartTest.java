@@ -15,27 +15,33 @@ import org.junit.jupiter.api.Test;
  * The fixed part of a stage-3 rank and the expected peak {@code bench memory --processes} prints, worked by hand.
  */
 class Stage3FixedPartTest {
-    /** 64 -> 1200 -> 1000 -> 10: largest layer 1200 x 1000 + 1000, largest tensor its weight. */
-    private static MultiLayerConfiguration net() {
+    /** 64 -> a -> b -> 10: the largest layer a x b + b when a x b is the largest weight. */
+    private static MultiLayerConfiguration net(int a, int b) {
         return new NeuralNetConfiguration.Builder().list()
-                .layer(new DenseLayer.Builder().nIn(64).nOut(1200).build())
-                .layer(new DenseLayer.Builder().nIn(1200).nOut(1000).build())
-                .layer(new OutputLayer.Builder().nIn(1000).nOut(10).build())
+                .layer(new DenseLayer.Builder().nIn(64).nOut(a).build())
+                .layer(new DenseLayer.Builder().nIn(a).nOut(b).build())
+                .layer(new OutputLayer.Builder().nIn(b).nOut(10).build())
                 .build();
     }
 
     @Test
     void termsFollowTheKnobsAndTheLargestLayer() {
         long layer = 1_200_000 + 1_000;
-        long tensor = 1_200_000;
         long persistent = 1_200 + 1_000 + 10; // biases; the 10,000-element output weight is not below the threshold
-        Stage3FixedPart.Terms one = Stage3FixedPart.of(net(), 1);
-        assertEquals(2 * 4 * layer, one.scratch());
-        assertEquals(4 * layer, one.pool(), "N = 1: the gathered layer (no full-size gradient copy, the shard is it)");
+        Stage3FixedPart.Terms one = Stage3FixedPart.of(net(1200, 1000), 1);
+        assertEquals(4 * layer, one.scratch(), "the largest layer's gradients");
+        assertEquals(4 * layer, one.pool(), "the gathered layer: larger than max_live and than any shard");
         assertEquals(4 * persistent, one.persistent());
-        Stage3FixedPart.Terms four = Stage3FixedPart.of(net(), 4);
-        assertEquals(4 * (tensor + tensor / 4), four.pool(), "N = 4: a gradient's full-size copy and its shard");
-        assertEquals(one.scratch() + four.pool() + one.persistent(), four.total());
+        assertEquals(4 * (layer + layer + persistent), one.total());
+        assertEquals(one, Stage3FixedPart.of(net(1200, 1000), 4), "nothing here depends on N");
+    }
+
+    @Test
+    void maxLiveParametersBoundThePoolWhenLayersAreSmaller() {
+        long layer = 300 * 200 + 200; // 64 -> 300 -> 200 -> 10
+        Stage3FixedPart.Terms two = Stage3FixedPart.of(net(300, 200), 2);
+        assertEquals(4 * layer, two.scratch());
+        assertEquals(4 * Stage3FixedPart.MAX_LIVE, two.pool(), "max_live parameters may stay gathered");
     }
 
     @Test
