@@ -178,8 +178,8 @@ public final class LaunchCommand implements Command {
      * transport staging) from several threads, and glibc gives each thread its own arena (up to 8 per core), whose
      * freed chunks only that arena reuses; buffers of a few MiB that are allocated and freed on one thread and needed on
      * another add up. Measured with {@code bench memory --processes} (ZeRO-3, Ψ = 16M, 4 rank processes): each
-     * process's VmHWM 276-286 MiB with glibc's default, 248-255 with 2 arenas (and with 1; with 4, 258-284), training
-     * as fast. Users of {@code mpirun}, {@code srun} or torchrun export it themselves (multi-process page).
+     * process's VmHWM 276-286 MiB with glibc's default, 248-255 with 2 arenas (and with 1; with 4, 258-284). Users of
+     * {@code mpirun}, {@code srun} or torchrun export it themselves (multi-process page).
      *
      * @param rank the global rank
      * @param world the world size
