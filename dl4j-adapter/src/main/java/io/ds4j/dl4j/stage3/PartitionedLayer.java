@@ -131,8 +131,8 @@ final class PartitionedLayer {
      */
     private boolean bindHalf(INDArray scratch) {
         java.nio.ShortBuffer bits = HostFloats.currentShorts(scratch);
-        short[] tile = new short[Math.min(TILE, numParams)];
-        float[] back = new float[tile.length];
+        short[] tile = HALF_TILE.get();
+        float[] back = BACK_TILE.get();
         int at = (int) scratch.offset();
         for (PartitionedParam p : params) {
             float[] full = p.full();
@@ -156,6 +156,9 @@ final class PartitionedLayer {
 
     /** Elements encoded at a time by {@link #bindHalf}. */
     private static final int TILE = 4096;
+    // bindHalf's tiles, one pair per rank thread (the rank threads live as long as the trainer) instead of one per bind
+    private static final ThreadLocal<short[]> HALF_TILE = ThreadLocal.withInitial(() -> new short[TILE]);
+    private static final ThreadLocal<float[]> BACK_TILE = ThreadLocal.withInitial(() -> new float[TILE]);
 
     /** Zeroes {@code scratch[0, numParams)} and points the layer's gradient views at it. */
     void bindGradients(INDArray scratch) {

@@ -284,9 +284,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         if (precision.lastSkipped()) {
             return norm; // overflow: no parameter changed, nothing to copy or re-gather
         }
+        float[] tile = null; // one tile for every shard's sync, not one each
         for (PartitionedParam p : params) {
             if (p.store() instanceof OffloadedShardStore o) {
-                o.sync(); // the offloaded copy the gathers read gets the updated master
+                tile = tile != null ? tile : new float[OffloadedShardStore.SYNC_TILE];
+                o.sync(tile); // the offloaded copy the gathers read gets the updated master
             }
         }
         for (PartitionedParam p : params) {

@@ -172,13 +172,18 @@ final class ShardOptimizer {
     double step(int globalBatch, int contributions, StepContext ctx) {
         // the fused kernel stages masters and gradients here unless it steps them in place (on the device, or in
         // offload_optimizer's store); mixed precision unscales one sub-group's gradient here
-        int words = fused != null && !fused.stagesNothing() ? 2 : ctx.precision().mixed() ? 1 : 0;
-        float[] scratch = new float[words * plan.largest()];
+        // (one sub-group's gradient is unscaled a tile of at most MIXED_TILE elements at a time: element-wise)
+        int length = fused != null && !fused.stagesNothing() ? 2 * plan.largest()
+                : ctx.precision().mixed() ? Math.min(plan.largest(), MIXED_TILE) : 0;
+        float[] scratch = new float[length];
         try (MemoryLedger.Allocation t = ledger.allocate(MemoryCategory.OTHER, MemoryTier.DEVICE, 4L * scratch.length,
                 "stage3 optimizer step: one sub-group's temporaries")) {
             return step(globalBatch, contributions, ctx, scratch);
         }
     }
+
+    /** Elements of a sub-group's gradient unscaled at a time in mixed precision ({@link #mixedSkips}). */
+    private static final int MIXED_TILE = 4096;
 
     private double step(int globalBatch, int contributions, StepContext ctx, float[] scratch) {
         if (ctx.precision().mixed() && mixedSkips(contributions, ctx, scratch)) {
@@ -265,14 +270,18 @@ final class ShardOptimizer {
      */
     private boolean mixedSkips(int contributions, StepContext ctx, float[] scratch) {
         int world = ctx.comm().worldSize();
+        int tile = Math.max(1, Math.min(scratch.length, MIXED_TILE));
         for (List<SubGroupPlan.Segment> group : plan.groups()) {
             for (SubGroupPlan.Segment s : group) {
-                HostFloats.current(pieces.get(s.piece()).grad()).get(s.from(), scratch, s.at(), s.length());
-            }
-            ctx.precision().reduce(scratch, SubGroupPlan.length(group), world, contributions / world);
-            for (SubGroupPlan.Segment s : group) {
-                HostFloats.current(pieces.get(s.piece()).grad()).put(s.from(), scratch, s.at(), s.length());
-                HostFloats.written(pieces.get(s.piece()).grad());
+                INDArray grad = pieces.get(s.piece()).grad();
+                FloatBuffer g = HostFloats.current(grad);
+                for (int k = 0; k < s.length(); k += tile) {
+                    int len = Math.min(tile, s.length() - k);
+                    g.get(s.from() + k, scratch, 0, len);
+                    ctx.precision().reduce(scratch, len, world, contributions / world);
+                    g.put(s.from() + k, scratch, 0, len);
+                }
+                HostFloats.written(grad);
             }
         }
         if (!ctx.precision().decide(ctx.comm())) {

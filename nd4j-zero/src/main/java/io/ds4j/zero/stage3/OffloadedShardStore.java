@@ -24,10 +24,17 @@ public final class OffloadedShardStore implements ShardStore {
         return master;
     }
 
+    /** Floats {@link #sync()} copies at a time. */
+    public static final int SYNC_TILE = HalfShardStore.TILE;
+
     /** Writes the master's current values to the copy. */
     public void sync() {
+        sync(new float[Math.min(Math.max(master.length(), 1), SYNC_TILE)]);
+    }
+
+    /** As {@link #sync()} through the caller's {@code tile} (any length from 1; one tile for every shard of a step). */
+    public void sync(float[] tile) {
         int n = master.length();
-        float[] tile = new float[Math.min(Math.max(n, 1), HalfShardStore.TILE)];
         for (int done = 0; done < n; done += tile.length) {
             int k = Math.min(tile.length, n - done);
             master.read(done, tile, 0, k);
