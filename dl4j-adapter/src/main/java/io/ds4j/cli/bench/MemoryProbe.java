@@ -158,7 +158,9 @@ public final class MemoryProbe {
      * collections (which also let ND4J free the native buffers of unreachable arrays). Read with the trainer open
      * after training and again right after it closed, the difference is what the trainer held ({@code held.native},
      * {@code held.heap}): the resident set does not see heap objects freed (the heap stays committed), the heap
-     * reading does.
+     * reading does. Before each reading glibc is asked to give its free memory back ({@link #trimNativeHeap}): a
+     * buffer freed into a malloc arena stays resident otherwise, and the trainer's closed buffers would still count
+     * in the "closed" reading (with {@code MALLOC_ARENA_MAX=2} a 2-process rank's closed reading kept most of them).
      */
     static long[] liveBytes() {
         long rss = Long.MAX_VALUE;
@@ -171,11 +173,26 @@ public final class MemoryProbe {
                 Thread.currentThread().interrupt();
                 break;
             }
+            trimNativeHeap();
             rss = Math.min(rss, ProcStatus.rssBytes());
             heap = Math.min(heap, java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage()
                     .getUsed());
         }
         return new long[] {rss, heap};
+    }
+
+    /**
+     * Asks glibc to return its free memory to the system ({@code malloc_trim}, through the JVM's diagnostic command
+     * {@code System.trim_native_heap}, JDK 17.0.9 and later); nothing where the command is missing.
+     */
+    static void trimNativeHeap() {
+        try {
+            java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(
+                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+                    "systemTrimNativeHeap", new Object[] {null}, new String[] {String[].class.getName()});
+        } catch (javax.management.JMException | RuntimeException e) {
+            // an older JDK or another C library: the readings keep what malloc holds
+        }
     }
 
     /** Prints the peaks of the rank whose tier peaks sum highest. */
