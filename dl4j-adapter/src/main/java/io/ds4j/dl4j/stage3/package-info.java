@@ -15,9 +15,12 @@
  *       vector), and runs them exactly as {@code computeGradientAndScore()} does (input pre-processors, training-mode
  *       {@code activate}, the output layer's labels, {@code backpropGradient}, {@code computeScore} with the summed
  *       regularization score), without workspaces. Before a layer runs, its
- *       {@link io.ds4j.zero.stage3.PartitionedParam}s are gathered by the coordinator and copied into the scratch,
- *       and the layer's parameter table is rebound to
- *       views of it ({@code setParamTable}, {@code setParamsViewArray}); its gradient views are rebound to a
+ *       {@link io.ds4j.zero.stage3.PartitionedParam}s are gathered by the coordinator straight into the layer's
+ *       module buffer ({@link io.ds4j.dl4j.stage3.ModuleBuffers}: its tensors side by side, exactly the layer's
+ *       length, pooled), and the layer's parameter table is rebound to views of that memory ({@code setParamTable},
+ *       {@code setParamsViewArray}), so the layer computes on the gathered parameters as DeepSpeed's module does (with
+ *       HALF compute, and for SameDiff layers, they are copied into the shared scratch instead); its gradient views
+ *       are rebound to a
  *       gradient scratch ({@code setBackpropGradientsViewArray}); right after its backward the gradient is
  *       reduce-scattered into the rank's gradient shards and the parameters are released.</li>
  * </ol>
@@ -32,10 +35,11 @@
  * <h2>What a rank holds</h2>
  * Between steps: its shard of every parameter (fp32, or 16-bit in mixed precision), the fp32 master of the owned
  * elements with the DL4J updater state for them, the reduced gradient shard, the full copies of persistent parameters,
- * and two scratch arrays of the largest layer's size. During a step, additionally: the gathered tensors the
- * coordinator keeps live and, during a gradient tensor's reduce-scatter, its shard (with ranks as threads the
- * reduce-scatter reads the ranks' gradient scratch in place; through other collectives, such as UCX between processes,
- * one full-size heap copy of the tensor too). The ledger enters each
+ * and the gradient scratch of the largest layer's size (plus a parameter scratch as large for HALF compute or SameDiff
+ * layers). During a step, additionally: the module buffers of the gathered tensors the coordinator keeps live and,
+ * during a gradient tensor's reduce-scatter, its shard (the reduce-scatter reads the gradient scratch where the
+ * backward wrote it: in place across rank threads, through the collectives' native-array form between processes;
+ * mixed precision goes through a pooled heap copy of the tensor). The ledger enters each
  * of these with the size of the buffer itself (array length times element width, a file's length) when it is
  * allocated, and releases the entry when the buffer is freed; after {@code close()} every rank's ledger is zero.
  *
