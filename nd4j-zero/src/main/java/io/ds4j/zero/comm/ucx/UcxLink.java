@@ -61,10 +61,20 @@ final class UcxLink implements AutoCloseable {
         this.endpoints = new UcpEndpoint[worldSize];
         this.controls = new UcpEndpoint[worldSize];
         this.lost = new AtomicReferenceArray<>(worldSize);
+        // control endpoints first: one that UCX cannot give peer error handling fails here, on every rank alike,
+        // before a data endpoint attaches to a peer's shared memory, which a peer that failed first has removed
+        // (the error would then name that instead of UCX_TLS and the fix)
+        for (int q = 0; q < worldSize; q++) {
+            if (q != rank && errors.control()) {
+                controls[q] = open(q, addresses.get(q), true);
+            }
+        }
         for (int q = 0; q < worldSize; q++) {
             if (q != rank) {
                 endpoints[q] = open(q, addresses.get(q), errors.dataPeer());
-                controls[q] = errors.control() ? open(q, addresses.get(q), true) : endpoints[q];
+                if (!errors.control()) {
+                    controls[q] = endpoints[q];
+                }
             }
         }
         abortRecv = worker.recvTaggedNonBlocking(UcxUtils.getAddress(abortIn), abortIn.capacity(), Tags.ABORT_TAG,
