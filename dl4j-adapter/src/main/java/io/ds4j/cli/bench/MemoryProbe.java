@@ -161,8 +161,18 @@ public final class MemoryProbe {
      * reading does. Before each reading glibc is asked to give its free memory back ({@link #trimNativeHeap}): a
      * buffer freed into a malloc arena stays resident otherwise, and the trainer's closed buffers would still count
      * in the "closed" reading (with {@code MALLOC_ARENA_MAX=2} a 2-process rank's closed reading kept most of them).
+     * And the collector is told to keep its heap ({@code MaxHeapFreeRatio=100}, a manageable flag): G1 otherwise gives
+     * the regions the trainer's heap objects freed back to the system after the closed reading's collections, and
+     * the resident bytes' drop counted them a second time (a 1-process rank's trainer "held" its 122 MiB of Adam
+     * moments twice).
      */
     static long[] liveBytes() {
+        try {
+            java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+                    .setVMOption("MaxHeapFreeRatio", "100");
+        } catch (IllegalArgumentException e) {
+            // a JVM without the flag: the resident bytes may drop with the heap
+        }
         long rss = Long.MAX_VALUE;
         long heap = Long.MAX_VALUE;
         for (int i = 0; i < 4; i++) {
