@@ -77,6 +77,7 @@ final class ShardedEngine implements StageEngine {
                 restoreSchedule = i == 0 ? undo : restoreSchedule;
             }
             MemoryLedger ledger = new MemoryLedger(r);
+            comms.get(i).accountIn(ledger); // the transport's staging (UCX), as it is allocated
             ledgers.add(ledger);
             workers.add(new RankWorker(comms.get(i), rep, new RankPrecision(precision, r), options, ledger));
         }

@@ -78,6 +78,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         Precision stored = precision.parameters();
         this.home = env.home().format(stored == Precision.FP32 ? null : HalfCodec.of(stored));
         this.ledger = new MemoryLedger(comm.rank());
+        comm.accountIn(ledger); // the transport's staging (UCX), as it is allocated
         this.buffers = new TransientBuffers(ledger);
         long n = Math.max(1, largestLayer);
         DataType type = computeType();

@@ -133,6 +133,14 @@ public interface Collectives {
         data.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(a).reshape(data.shape()));
     }
 
+    /**
+     * Records in {@code ledger} the buffers these collectives hold for their transport, as they are allocated (UCX's
+     * staging slots: {@link io.ds4j.zero.ledger.MemoryCategory#COMM_BUFFERS} on the host tier, released at close);
+     * nothing for collectives that read the ranks' arrays in place.
+     */
+    default void accountIn(io.ds4j.zero.ledger.MemoryLedger ledger) {
+    }
+
     private static float[] heapCopy(INDArray a, String what) {
         if (a.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException(what + ": data type " + a.dataType()

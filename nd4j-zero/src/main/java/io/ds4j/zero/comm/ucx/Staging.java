@@ -1,9 +1,14 @@
 package io.ds4j.zero.comm.ucx;
 
+import io.ds4j.zero.ledger.MemoryCategory;
+import io.ds4j.zero.ledger.MemoryLedger;
+import io.ds4j.zero.ledger.MemoryTier;
 import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 import org.openucx.jucx.UcxUtils;
@@ -37,6 +42,9 @@ final class Staging {
     private final int[] cap = new int[Use.values().length];
     private final int[] used = new int[Use.values().length];
     private ByteBuffer small = UcxLink.direct(16);
+    private MemoryLedger ledger;
+    private final List<MemoryLedger.Allocation> held = new ArrayList<>();
+    private MemoryLedger.Allocation smallHeld;
 
     /**
      * {@code slots} slots of {@code slotFloats} floats each (fewer than {@link #MIN_SLOTS} only in tests: the shares
@@ -121,7 +129,9 @@ final class Staging {
         used[use.ordinal()]++;
         if (free.isEmpty()) {
             allocated++;
-            return UcxLink.direct(4L * slotFloats);
+            ByteBuffer slot = UcxLink.direct(4L * slotFloats);
+            noted(slot, false);
+            return slot;
         }
         return free.pop();
     }
@@ -145,8 +155,50 @@ final class Staging {
     DoubleBuffer doubles(long doubles) {
         if (small.capacity() < 8 * doubles) {
             small = UcxLink.direct(8 * doubles);
+            noted(small, true);
         }
         return small.asDoubleBuffer();
+    }
+
+    /**
+     * Records the slots held now and every one allocated from here on in {@code ledger} ({@code COMM_BUFFERS}, host:
+     * direct buffers are host memory whatever the compute device), one entry per buffer, until {@link #release}.
+     */
+    synchronized void accountIn(MemoryLedger into) {
+        release();
+        ledger = into;
+        for (int i = 0; i < allocated; i++) {
+            held.add(record(4L * slotFloats, "UCX staging slot"));
+        }
+        smallHeld = record(small.capacity(), "UCX scalar exchange buffer");
+    }
+
+    /** Releases what {@link #accountIn} recorded (at close: the slots go with the connections). */
+    synchronized void release() {
+        held.forEach(MemoryLedger.Allocation::close);
+        held.clear();
+        if (smallHeld != null) {
+            smallHeld.close();
+            smallHeld = null;
+        }
+        ledger = null;
+    }
+
+    /** Records a buffer just allocated, where a ledger is given (the scalar buffer replaces its predecessor). */
+    private synchronized void noted(ByteBuffer b, boolean scalar) {
+        if (ledger == null) {
+            return;
+        }
+        if (scalar) {
+            smallHeld.close();
+            smallHeld = record(b.capacity(), "UCX scalar exchange buffer");
+        } else {
+            held.add(record(b.capacity(), "UCX staging slot"));
+        }
+    }
+
+    private MemoryLedger.Allocation record(long bytes, String label) {
+        return ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.HOST, bytes, label);
     }
 
     /** The scalar exchange buffer's address. */

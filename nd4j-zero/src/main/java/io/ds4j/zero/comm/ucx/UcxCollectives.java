@@ -392,9 +392,15 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         return TagStream.run(link, seq++, bytes, messages);
     }
 
+    @Override
+    public void accountIn(io.ds4j.zero.ledger.MemoryLedger ledger) {
+        staging.accountIn(ledger);
+    }
+
     /** Closes the connections and the node; collectives afterwards are an error. */
     @Override
     public void close() {
         link.close();
+        staging.release();
     }
 }

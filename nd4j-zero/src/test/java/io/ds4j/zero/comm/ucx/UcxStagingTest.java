@@ -50,6 +50,21 @@ class UcxStagingTest {
                 "direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
     }
 
+    /** {@link #directBytes()} once the earlier tests' unreachable direct buffers are freed (collected, cleaned). */
+    private static long settledDirectBytes() throws InterruptedException {
+        long last = -1;
+        for (int i = 0; i < 50; i++) {
+            System.gc();
+            Thread.sleep(100);
+            long now = directBytes();
+            if (now == last) {
+                return now;
+            }
+            last = now;
+        }
+        return last;
+    }
+
     /**
      * Every rank's result of {@code op}, on a UCX group (slots of the given size) and on an in-process group;
      * {@code staged[r]} is what rank r's staging says it holds, {@code staged[n]} how much the JVM's direct buffers grew
@@ -139,6 +154,45 @@ class UcxStagingTest {
             assertTrue(staged[r] <= (16L << 20) + 1024, "rank " + r + ": " + staged[r]);
         }
         assertTrue(staged[n] <= n * (17L << 20), "the direct buffers of 3 ranks grew by " + staged[n] + " bytes");
+    }
+
+    /**
+     * A ledger given to the collectives records each staging buffer as it is allocated (COMM_BUFFERS, host): what it
+     * holds equals what the JVM's own count of direct buffers grew by while the 3 ranks ran (within 1 MiB per rank for
+     * the connections' own buffers), and the entries are released at close.
+     */
+    @Test
+    void aLedgerHoldsTheStagingAsTheJvmCountsItAndLosesItAtClose() throws Exception {
+        int n = 3;
+        int len = 6 << 20;
+        List<io.ds4j.zero.ledger.MemoryLedger> ledgers = new java.util.ArrayList<>();
+        long direct = settledDirectBytes();
+        List<UcxCollectives> ucx = UcxGroups.inThisJvm(n, WAIT, Staging.slotsFor(null), OwnerReduce.CHUNK);
+        long recorded = 0;
+        try {
+            for (UcxCollectives c : ucx) {
+                io.ds4j.zero.ledger.MemoryLedger l = new io.ds4j.zero.ledger.MemoryLedger(c.rank());
+                c.accountIn(l);
+                ledgers.add(l);
+            }
+            UcxGroups.onEveryRank(ucx, (c, r) -> c.allReduceSum(values(r, len), 0, len));
+            long grew = directBytes() - direct;
+            for (int r = 0; r < n; r++) {
+                long held = ledgers.get(r).snapshot().bytes(io.ds4j.zero.ledger.MemoryCategory.COMM_BUFFERS,
+                        io.ds4j.zero.ledger.MemoryTier.HOST);
+                assertEquals(ucx.get(r).stagingBytes(), held, "rank " + r + "'s ledger against its staging");
+                assertTrue(held >= 8L << 20, "rank " + r + " staged a 24 MiB vector in " + held + " bytes");
+                recorded += held;
+            }
+            assertTrue(Math.abs(grew - recorded) <= n * (1L << 20), "the JVM's direct buffers grew by " + grew
+                    + " bytes, the ledgers hold " + recorded);
+        } finally {
+            UcxGroups.close(ucx);
+        }
+        for (io.ds4j.zero.ledger.MemoryLedger l : ledgers) {
+            assertEquals(0, l.snapshot().bytes(io.ds4j.zero.ledger.MemoryCategory.COMM_BUFFERS,
+                    io.ds4j.zero.ledger.MemoryTier.HOST), "released at close");
+        }
     }
 
     @Test
