@@ -154,6 +154,21 @@ final class PartitionedLayer {
         return true;
     }
 
+    /**
+     * Where a layer's reduced gradient shards go: {@link #accept} (added to what is accumulated), or, for a parameter
+     * whose {@link #target} is not null, written by the reduce-scatter straight into that array, then {@link #filled}.
+     */
+    interface GradientSink {
+        void accept(FloatBuffer shard, int i);
+
+        default INDArray target(int i, int length) {
+            return null;
+        }
+
+        default void filled(int i) {
+        }
+    }
+
     /** Elements encoded at a time by {@link #bindHalf}. */
     private static final int TILE = 4096;
     // bindHalf's tiles, one pair per rank thread (the rank threads live as long as the trainer) instead of one per bind
@@ -183,7 +198,7 @@ final class PartitionedLayer {
      */
     void reduceScatter(INDArray scratch, Collectives comm, TransientBuffers buffers,
                        java.util.function.ObjIntConsumer<float[]> store,
-                       java.util.function.ObjIntConsumer<FloatBuffer> sink) {
+                       GradientSink sink) {
         if (numParams == 0) {
             return;
         }
@@ -195,9 +210,14 @@ final class PartitionedLayer {
         for (int i = 0; i < params.size(); i++) {
             PartitionedParam p = params.get(i);
             int n = p.spec().numel();
+            INDArray target = fromScratch && !direct && at + p.layout().paddedLength() <= scratch.length()
+                    ? sink.target(i, p.store().length()) : null;
             if (direct) {
                 nio.position(at);
                 sink.accept(nio.slice(), i);
+            } else if (target != null) {
+                reduceScatterFromScratch(p, scratch, at, comm, target); // into the gradient partition itself
+                sink.filled(i);
             } else if (inPlace != null) {
                 nio.position(at);
                 float[] shard = buffers.acquire(p.store().length(), "stage3 gradient shard " + p.spec().name(),
@@ -222,11 +242,28 @@ final class PartitionedLayer {
      * buffer read by {@code sink} in place.
      */
     private static void reduceScatterNative(PartitionedParam p, INDArray scratch, int at, Collectives comm,
-                                            TransientBuffers buffers,
-                                            java.util.function.ObjIntConsumer<FloatBuffer> sink, int i) {
+                                            TransientBuffers buffers, GradientSink sink, int i) {
+        int s = p.store().length();
+        INDArray shard = buffers.acquireNative(Math.max(1, s), "stage3 gradient shard " + p.spec().name(), 0);
+        try {
+            INDArray out = front(shard, s);
+            reduceScatterFromScratch(p, scratch, at, comm, out);
+            sink.accept(HostFloats.buffer(out), i);
+        } finally {
+            buffers.release(shard);
+        }
+    }
+
+    /**
+     * The reduce-scatter of {@code p}'s gradient at {@code scratch[at, at + numel)} into {@code out} (the shard's
+     * length), through the collectives' INDArray form: the scratch elements of the tensor's padding are zeroed for
+     * the call and restored after. The other ranks read only their own blocks of this rank's input (the padding
+     * belongs to the last block, whose shard's padding no one reads).
+     */
+    private static void reduceScatterFromScratch(PartitionedParam p, INDArray scratch, int at, Collectives comm,
+                                                 INDArray out) {
         int n = p.spec().numel();
         int padded = (int) p.layout().paddedLength();
-        int s = p.store().length();
         FloatBuffer mem = HostFloats.current(scratch);
         int base = (int) scratch.offset() + at;
         float[] beyond = new float[padded - n];
@@ -235,25 +272,18 @@ final class PartitionedLayer {
             mem.put(base + k, 0f);
         }
         HostFloats.written(scratch);
-        INDArray shard = buffers.acquireNative(Math.max(1, s), "stage3 gradient shard " + p.spec().name(), 0);
-        try {
-            INDArray out = front(shard, s);
-            comm.reduceScatterSum(scratch.get(NDArrayIndex.interval(0, 0, true),
-                    NDArrayIndex.interval(at, at + padded)), out);
-            mem = HostFloats.current(scratch);
-            mem.put(base + n, beyond, 0, beyond.length);
-            HostFloats.written(scratch);
-            sink.accept(HostFloats.buffer(out), i);
-        } finally {
-            buffers.release(shard);
-        }
+        comm.reduceScatterSum(scratch.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval(at, at + padded)),
+                out);
+        mem = HostFloats.current(scratch);
+        mem.put(base + n, beyond, 0, beyond.length);
+        HostFloats.written(scratch);
     }
 
     /** One parameter's reduce-scatter through heap buffers (any world size, any precision). */
     private static void reduceScatterCopied(PartitionedParam p, FloatBuffer nio, int at, Collectives comm,
                                             TransientBuffers buffers,
                                             java.util.function.ObjIntConsumer<float[]> store,
-                                            java.util.function.ObjIntConsumer<FloatBuffer> sink, int i) {
+                                            GradientSink sink, int i) {
         int n = p.spec().numel();
         float[] full = buffers.acquire((int) p.layout().paddedLength(), "stage3 gradient " + p.spec().name(), false);
         nio.position(at);

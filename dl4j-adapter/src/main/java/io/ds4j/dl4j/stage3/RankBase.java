@@ -242,7 +242,22 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         pendingGradient = -1;
         int f = firstParam.get(id);
         modules.get(id).reduceScatter(gradScratch, comm, buffers, precision.storeIsIdentity() ? null : precision::store,
-                (g, i) -> optimizer.accept(f + i, g));
+                new PartitionedLayer.GradientSink() {
+                    @Override
+                    public void accept(FloatBuffer shard, int i) {
+                        optimizer.accept(f + i, shard);
+                    }
+
+                    @Override
+                    public INDArray target(int i, int length) {
+                        return optimizer.target(f + i, length);
+                    }
+
+                    @Override
+                    public void filled(int i) {
+                        optimizer.filled(f + i);
+                    }
+                });
     }
 
     /** Ends the forward-backward pass. */

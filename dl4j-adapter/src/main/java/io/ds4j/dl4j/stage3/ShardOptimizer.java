@@ -61,6 +61,7 @@ final class ShardOptimizer {
     private final MemoryLedger ledger;
     private final FlatLayout layout;
     private final long[] starts; // each parameter's first owned element in the flat vector
+    private final boolean[] fresh; // per parameter: nothing accepted into its gradient since the last step
 
     /**
      * @param layout the network's flat layout
@@ -76,6 +77,8 @@ final class ShardOptimizer {
         this.ledger = ledger;
         this.layout = layout;
         this.starts = new long[params.size()];
+        this.fresh = new boolean[params.size()];
+        java.util.Arrays.fill(fresh, true);
         int[] owned = new int[params.size()];
         for (int i = 0; i < params.size(); i++) {
             PartitionedParam p = params.get(i);
@@ -150,6 +153,7 @@ final class ShardOptimizer {
      * index from 0) to the gradient accumulated since the last step (gradient accumulation over micro-batches).
      */
     void accept(int i, FloatBuffer shardGrad) {
+        fresh[i] = false;
         Piece pc = pieces.get(i);
         if (pc.grad() != null) {
             FloatBuffer g = HostFloats.current(pc.grad());
@@ -297,6 +301,31 @@ final class ShardOptimizer {
                 pc.grad().assign(0);
             }
         }
+        java.util.Arrays.fill(fresh, true);
+    }
+
+    /**
+     * Parameter {@code i}'s gradient partition, for its reduce-scatter to write the rank's shard straight into, when
+     * nothing is accumulated in it since the last step and it is exactly {@code length} elements (the shard holds no
+     * padding); else null, and the shard goes through {@link #accept}. Follow the write with {@link #filled}.
+     */
+    INDArray target(int i, int length) {
+        INDArray g = pieces.get(i).grad();
+        return fresh[i] && g != null && g.length() == length ? g : null;
+    }
+
+    /**
+     * After {@code i}'s shard was written into {@link #target}: the partition as {@link #accept} leaves it, the sum
+     * {@code 0 + shard} (which turns -0 into +0), so the step is bit-identical either way.
+     */
+    void filled(int i) {
+        fresh[i] = false;
+        INDArray g = pieces.get(i).grad();
+        FloatBuffer b = HostFloats.current(g);
+        for (int j = (int) g.offset(), end = j + (int) g.length(); j < end; j++) {
+            b.put(j, 0f + b.get(j));
+        }
+        HostFloats.written(g);
     }
 
     /**

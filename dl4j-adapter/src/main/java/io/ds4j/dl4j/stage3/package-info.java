@@ -37,7 +37,8 @@
  * elements with the DL4J updater state for them, the reduced gradient shard, the full copies of persistent parameters,
  * and the gradient scratch of the largest layer's size (plus a parameter scratch as large for HALF compute or SameDiff
  * layers). During a step, additionally: the module buffers of the gathered tensors the coordinator keeps live and,
- * during a gradient tensor's reduce-scatter, its shard (the reduce-scatter reads the gradient scratch where the
+ * during a gradient tensor's reduce-scatter, its shard, unless it is written straight into the gradient partition
+ * (fp32, nothing accumulated yet, an unpadded shard) (the reduce-scatter reads the gradient scratch where the
  * backward wrote it: in place across rank threads, through the collectives' native-array form between processes;
  * mixed precision goes through a pooled heap copy of the tensor). The ledger enters each
  * of these with the size of the buffer itself (array length times element width, a file's length) when it is
