@@ -45,10 +45,39 @@ class StepBatchesTest {
         assertEquals(true, e.getMessage().startsWith("train_batch_size: 11"));
     }
 
+    /**
+     * The global batches written out here, independently of {@link StepBatchIterator} (which {@link StepBatches#of}
+     * drains): pass p is a copy of the set shuffled with {@code seed + p}, cut into full batches from its start. The
+     * batches ds4j train made up front before the iterator, so a run (and a resumed one) trains on the same data.
+     */
+    private static List<DataSet> reference(DataSet train, int batch, int steps, long seed) {
+        List<DataSet> out = new java.util.ArrayList<>();
+        for (long pass = 0; out.size() < steps; pass++) {
+            DataSet copy = train.copy();
+            copy.shuffle(seed + pass);
+            for (int start = 0; start + batch <= train.numExamples() && out.size() < steps; start += batch) {
+                out.add((DataSet) copy.getRange(start, start + batch));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void theGlobalBatchesArePassesShuffledWithSeedPlusPassCutIntoFullBatches() {
+        for (int[] c : new int[][] {{4, 5, 7}, {6, 7, 3}, {3, 10, 0}, {10, 3, 11}}) {
+            List<DataSet> expected = reference(indexed(), c[0], c[1], c[2]);
+            List<DataSet> got = StepBatches.of(indexed(), c[0], c[1], c[2]);
+            assertEquals(expected.size(), got.size());
+            for (int i = 0; i < expected.size(); i++) {
+                assertEquals(expected.get(i).getFeatures(), got.get(i).getFeatures(), "batch " + i);
+            }
+        }
+    }
+
     @Test
     void theIteratorMakesEachRanksMicroBatchesOfTheSameGlobalBatchesOneAtATime() {
-        // 7 steps of 6 over 10 examples: 1 batch per pass, 7 passes, as the list of every batch gives them
-        List<DataSet> globals = StepBatches.of(indexed(), 6, 7, 3);
+        // 7 steps of 6 over 10 examples: 1 batch per pass, 7 passes
+        List<DataSet> globals = reference(indexed(), 6, 7, 3);
         for (int[] c : new int[][] {{0, 2, 1}, {1, 2, 1}, {0, 3, 2}, {2, 3, 2}}) {
             List<DataSet> expected = StepBatches.forRank(globals, c[0], c[1], c[2]);
             StepBatchIterator it = new StepBatchIterator(indexed(), 6, 7, 3, c[0], c[1], c[2]);
@@ -69,7 +98,7 @@ class StepBatchesTest {
     void aLongRunIsNotMadeBeforeItsFirstStep() {
         // a billion steps' batches would not fit in memory: they are made as they are asked for
         StepBatchIterator it = new StepBatchIterator(indexed(), 4, 1_000_000_000, 7);
-        List<DataSet> first = StepBatches.of(indexed(), 4, 3, 7);
+        List<DataSet> first = reference(indexed(), 4, 3, 7);
         for (DataSet e : first) {
             assertEquals(e.getFeatures(), it.next().getFeatures());
         }
