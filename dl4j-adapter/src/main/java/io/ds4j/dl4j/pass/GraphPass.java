@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.VertexIndices;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -14,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The forward-backward pass of a {@link ComputationGraph}, vertex by vertex in topological order, as
  * {@code ComputationGraph.computeGradientAndScore()} drives it (inputs handed along the vertex edges, output layers
  * skipped in the forward pass, epsilons summed in DL4J's order for vertices feeding several others), without
- * workspaces, with {@link LayerHooks} around every non-input vertex. Vertex index {@code v} is module {@code v}.
+ * workspaces (the arrays the vertices make are freed when the pass ends, {@link PassArrays}), with {@link LayerHooks} around every non-input vertex. Vertex index {@code v} is module {@code v}.
  *
  * <p>Trace: non-input vertices in topological order except output layers (forward), then all non-input vertices in
  * reverse topological order (backward; an output layer's forward, score and backward are one step).
@@ -22,7 +21,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class GraphPass {
     private final ComputationGraph graph;
     private final int[] order;
-    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    private final PassArrays mgr = new PassArrays();
 
     /** @param graph an initialised graph whose vertices the pass drives */
     public GraphPass(ComputationGraph graph) {
@@ -46,6 +45,14 @@ public final class GraphPass {
      * @return DL4J's score (the sum of the output layers' scores, regularization added to the first one)
      */
     public double forwardBackward(INDArray[] features, INDArray[] labels, LayerHooks hooks) {
+        try {
+            return run(features, labels, hooks);
+        } finally {
+            mgr.release(); // the vertices' activations, epsilons and working arrays, cleared from the vertices by run
+        }
+    }
+
+    private double run(INDArray[] features, INDArray[] labels, LayerHooks hooks) {
         graph.setInputs(features);
         graph.setLabels(labels);
         GraphVertex[] vs = graph.getVertices();

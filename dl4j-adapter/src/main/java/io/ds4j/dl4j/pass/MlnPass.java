@@ -5,14 +5,14 @@ import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The forward-backward pass of a {@link org.deeplearning4j.nn.multilayer.MultiLayerNetwork}, layer by layer, as
- * {@code MultiLayerNetwork.computeGradientAndScore()} drives it (without workspaces), with {@link LayerHooks} around
- * every layer so that a rank can gather parameters or take each layer's gradient as soon as it is final.
+ * {@code MultiLayerNetwork.computeGradientAndScore()} drives it (without workspaces: the arrays the layers make are
+ * freed when the pass ends, {@link PassArrays}), with {@link LayerHooks} around every layer so that a rank can gather
+ * parameters or take each layer's gradient as soon as it is final.
  *
  * <p>Trace: layers 0..L-1 forward (the output layer's forward, score and backward are one step, as in DL4J), then
  * layers L-2..0 backward. Layer {@code i} is module {@code i}.
@@ -20,7 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class MlnPass {
     private final MultiLayerConfiguration conf;
     private final int numLayers;
-    private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+    private final PassArrays mgr = new PassArrays();
 
     /**
      * @param conf the network's configuration (its input preprocessors are applied)
@@ -37,6 +37,14 @@ public final class MlnPass {
      * @return DL4J's score of it (the output layer's loss plus every layer's regularization)
      */
     public double forwardBackward(INDArray features, INDArray labels, LayerHooks hooks) {
+        try {
+            return run(features, labels, hooks);
+        } finally {
+            mgr.release(); // the layers' activations, epsilons and working arrays: no layer reads them after the pass
+        }
+    }
+
+    private double run(INDArray features, INDArray labels, LayerHooks hooks) {
         int mb = (int) features.size(0);
         int last = numLayers - 1;
         INDArray a = features;
