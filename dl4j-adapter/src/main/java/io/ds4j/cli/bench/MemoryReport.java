@@ -20,7 +20,7 @@ import org.knowm.xchart.CategoryChartBuilder;
  */
 public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> rows) {
     /** One line of the printed table. */
-    private static final String LINE = "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s %8s %8s %9s %6s%n";
+    private static final String LINE = "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s %8s %8s %9s %6s %8s %9s %6s%n";
     /** The CSV columns. */
     public static final List<String> COLUMNS = columns();
 
@@ -41,7 +41,8 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         c.addAll(List.of("vmhwm_bytes", "javacpp_physical_peak_bytes", "javacpp_total_peak_bytes",
                 "heap_peak_bytes", "baseline_vmhwm_bytes", "expected_bytes", "real_ratio_to_expected",
                 "above_baseline_ratio_to_formula", "offload_terms_per_rank_bytes", "shared_with_baseline_bytes",
-                "expected_full_bytes", "real_ratio_to_expected_full", "seconds", "detail"));
+                "expected_full_bytes", "real_ratio_to_expected_full", "seconds", "detail", "stage3_fixed_per_rank_bytes",
+                "expected_stage3_bytes", "real_ratio_to_expected_stage3"));
         return List.copyOf(c);
     }
 
@@ -79,6 +80,9 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 String.valueOf(r.expectedFull(basePeak())),
                 r.baseline() ? "" : MemoryRow.ratio(r.realPeak(), r.expectedFull(basePeak())),
                 String.format(Locale.ROOT, "%.2f", p.seconds()), quote(p.error())));
+        boolean ds3 = r.stage() == 3;
+        v.addAll(List.of(ds3 ? String.valueOf(r.stage3Fixed()) : "", ds3 ? String.valueOf(r.expectedStage3(basePeak()))
+                : "", ds3 ? MemoryRow.ratio(r.realPeak(), r.expectedStage3(basePeak())) : ""));
         sb.append(String.join(",", v)).append('\n');
     }
 
@@ -98,10 +102,10 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 + " MiB%n", baseline.psi(), baseline.worldSize()));
         sb.append(String.format(Locale.ROOT, LINE, "setup", "formula/r", "in-mem/r", "ledger/r", "x form",
                 "ledger dev/host/disk", "VmHWM", "JCPP tot", "heap", "expected", "x exp", "x form", "+offl/r",
-                "-shared", "exp full", "x full"));
+                "-shared", "exp full", "x full", "fixed/r", "exp ds3", "x ds3"));
         sb.append(String.format(Locale.ROOT, LINE, "baseline", "", "", "", "", "", mib(basePeak()),
                 mib(baseline.result().bytes("javacpp_total_peak")), mib(baseline.result().bytes("heap_peak")), "",
-                "", "", "", "", "", ""));
+                "", "", "", "", "", "", "", "", ""));
         for (MemoryRow r : rows) {
             sb.append(line(r));
         }
@@ -114,7 +118,9 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 + " pinned\nbuffers, buffer_count x the largest sub-group, and at stage 3 offload_param's buffer_count"
                 + " x buffer_size); -shared: at stages 0-2 rank 0 trains on the user's\nnetwork, whose 4Ψ of"
                 + " parameters the baseline holds; exp full = expected + N x +offl/r - shared; x full = VmHWM /"
-                + " exp full\n");
+                + " exp full;\nfixed/r (stage 3): the largest layer's gradient scratch and gathered parameters plus the persistent"
+                + " ones (Stage3FixedPart), DeepSpeed's largest_layer_memory\nin estimate_zero3_model_states_mem_needs;"
+                + " exp ds3 = exp full + N x fixed/r; x ds3 = VmHWM / exp ds3\n");
         sb.append("ledger peaks by category (largest rank, MiB, sum over tiers):\n");
         for (MemoryRow r : rows) {
             if (r.ledgerPeak() < 0) {
@@ -145,7 +151,9 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 mib(p.bytes("javacpp_total_peak")), mib(p.bytes("heap_peak")), mib(expected),
                 MemoryRow.ratio(r.realPeak(), expected),
                 MemoryRow.ratio(r.realPeak() - basePeak(), (long) r.copies() * r.formulaInMemory()),
-                mib(r.offloadTerms()), mib(r.sharedWithBaseline()), mib(full), MemoryRow.ratio(r.realPeak(), full));
+                mib(r.offloadTerms()), mib(r.sharedWithBaseline()), mib(full), MemoryRow.ratio(r.realPeak(), full),
+                r.stage() == 3 ? mib(r.stage3Fixed()) : "", r.stage() == 3 ? mib(r.expectedStage3(basePeak())) : "",
+                r.stage() == 3 ? MemoryRow.ratio(r.realPeak(), r.expectedStage3(basePeak())) : "");
     }
 
     /**

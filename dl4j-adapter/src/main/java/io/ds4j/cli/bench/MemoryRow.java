@@ -128,6 +128,27 @@ public record MemoryRow(int stage, Offload offload, long psi, int worldSize, Pro
     }
 
     /**
+     * The stage-3 fixed part per rank ({@link Stage3FixedPart}, worked from the network's configuration and the
+     * probes' knobs, as {@code bench memory --processes} counts it): the counterpart of DeepSpeed's
+     * {@code largest_layer_memory}, which {@code estimate_zero3_model_states_mem_needs} adds to every ZeRO-3 rank's
+     * model states with or without offload, and which the paper's formula leaves out.
+     *
+     * @return bytes per rank; 0 below stage 3 and for the baseline and fit() rows
+     */
+    public long stage3Fixed() {
+        return stage == 3 ? ProcessMemoryBench.fixed(psi, worldSize) : 0;
+    }
+
+    /**
+     * @param baselinePeak the baseline child's VmHWM
+     * @return {@link #expectedFull} plus N x {@link #stage3Fixed()}: DeepSpeed's own stage-3 estimate above the
+     *         baseline, with what its offload holds
+     */
+    public long expectedStage3(long baselinePeak) {
+        return expectedFull(baselinePeak) + copies() * stage3Fixed();
+    }
+
+    /**
      * @param baselinePeak the baseline child's VmHWM
      * @return {@code baseline + copies x in-memory formula}
      */

@@ -75,6 +75,30 @@ class Stage3FixedPartTest {
         assertTrue(report.csv().contains("," + expected + ","), report.csv());
     }
 
+    @Test
+    void benchMemoryAddsTheFixedPartToStage3RowsOnly() {
+        int width = 1410; // bench memory --params 16000000
+        long psi = io.ds4j.cli.train.WideDigitsModel.params(io.ds4j.cli.train.WideDigitsModel.HIDDEN_LAYERS, width);
+        long layer = (long) width * width + width;
+        long persistent = 9L * width + 10; // the biases; no weight is below 10,000 elements
+        long fixed = 4 * (layer + layer + persistent);
+        long mib = 1 << 20;
+        MemoryRow three = new MemoryRow(3, Offload.NVME, psi, 2, child(500 * mib, -1));
+        assertEquals(fixed, three.stage3Fixed(), "the largest layer's scratch and gathered parameters, the biases");
+        assertEquals(three.expectedFull(200 * mib) + 2 * fixed, three.expectedStage3(200 * mib));
+        MemoryRow two = new MemoryRow(2, Offload.NVME, psi, 2, child(500 * mib, -1));
+        assertEquals(0, two.stage3Fixed(), "stages 0-2 gather nothing");
+        MemoryRow base = new MemoryRow(MemoryRow.BASELINE, Offload.NONE, psi, 2, child(200 * mib, -1));
+        MemoryReport report = new MemoryReport("test machine", base, List.of(two, three));
+        String ratio = String.format(java.util.Locale.ROOT, "%.3f", 500.0 * mib / three.expectedStage3(200 * mib));
+        assertTrue(report.table().contains(" " + ratio + "\n"), report.table());
+        List<String> csv = List.of(report.csv().split("\n"));
+        assertTrue(csv.get(0).endsWith(",stage3_fixed_per_rank_bytes,expected_stage3_bytes,"
+                + "real_ratio_to_expected_stage3"), csv.get(0));
+        assertTrue(csv.get(2).endsWith(",,,"), "no stage-3 columns for zero-2: " + csv.get(2));
+        assertTrue(csv.get(3).endsWith("," + fixed + "," + three.expectedStage3(200 * mib) + "," + ratio), csv.get(3));
+    }
+
     private static ProbeResult child(long vmhwm, long liveOpen) {
         return ProbeResult.of(new ChildJvm.Result(0, false, 1, List.of("ds4j-probe.status=ok",
                 "ds4j-probe.vmhwm=" + vmhwm, "ds4j-probe.live.open=" + liveOpen), List.of()));
