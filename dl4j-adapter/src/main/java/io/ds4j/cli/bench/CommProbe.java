@@ -20,10 +20,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * One rank of {@code ds4j bench comm}: times all-reduce, reduce-scatter and all-gather of each size on its
  * {@link Collectives}, through Java arrays ({@code float[]}, what the engine passes) and, for UCX, through ND4J arrays
  * (sent from their own off-heap memory). As a child JVM ({@link #main}) it is one UCX rank process and prints its
- * samples as {@code sample,<collective>,<path>,<bytes>,<seconds>} lines and where its time went as
- * {@code profile,<collective>,<path>,<bytes>,<collectives>,<total>,<moving>,<polling>,<summing>,<staging>,<cpu>}
- * lines ({@link UcxProfile} and the thread's CPU time, nanoseconds; rank 0 only), and the native staging it holds at the end as
- * {@code staging,<rank>,<bytes>,<budget>}.
+ * samples as {@code sample,<collective>,<path>,<bytes>,<seconds>} lines and where its time went as {@code
+ * profile,<collective>,<path>,<bytes>,<collectives>,<total>,<moving>,<polling>,<summing>,<staging>,<posting>,<cpu>}
+ * lines ({@link UcxProfile} and the thread's CPU time, nanoseconds; rank 0 only), and the native staging it holds at
+ * the end as {@code staging,<rank>,<bytes>,<budget>}.
  */
 public final class CommProbe {
     /** The collectives, in table order. */
@@ -164,9 +164,9 @@ public final class CommProbe {
             for (Split s : splits) {
                 UcxProfile p = s.profile();
                 if (rank == 0) {
-                    System.out.printf(Locale.ROOT, "profile,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d%n", s.collective(),
+                    System.out.printf(Locale.ROOT, "profile,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d%n", s.collective(),
                             s.path(), s.bytes(), p.collectives(), p.total(), p.moving(), p.polling(), p.summing(),
-                            p.staging(), s.cpuNanos());
+                            p.staging(), p.posting(), s.cpuNanos());
                 }
             }
         } catch (RuntimeException e) {
@@ -184,7 +184,7 @@ public final class CommProbe {
                 String[] f = l.split(",");
                 out.add(new Split(f[1], f[2], Long.parseLong(f[3]), new UcxProfile(Long.parseLong(f[4]),
                         Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]),
-                        Long.parseLong(f[9])), Long.parseLong(f[10])));
+                        Long.parseLong(f[9]), Long.parseLong(f[10])), Long.parseLong(f[11])));
             }
         }
         return out;

@@ -77,6 +77,7 @@ final class Round {
     private int send(org.openucx.jucx.ucp.UcpEndpoint ep, int peer, long address, long bytes, int ph) {
         int h = track(peer, false);
         long a = bytes == 0 ? link.emptyAddress() : address;
+        long t0 = System.nanoTime();
         try {
             post(ep.sendTaggedNonBlocking(a, bytes, Tags.data(link.rank(), shapeCheck, ph, seq),
                     new UcxCallback() {
@@ -95,6 +96,8 @@ final class Round {
         } catch (RuntimeException e) { // the endpoint failed before this send could be posted: the peer is gone
             failed(peer, "sending to rank " + peer + " failed (" + e.getMessage() + ")");
             done(h);
+        } finally {
+            link.meter().posting(System.nanoTime() - t0);
         }
         return h;
     }
@@ -113,6 +116,7 @@ final class Round {
         int h = track(peer, true);
         long a = bytes == 0 ? link.emptyAddress() : address;
         long tag = Tags.data(peer, 0, ph, seq);
+        long t0 = System.nanoTime();
         try {
             UcpTagMessage arrived = link.worker().tagProbeNonBlocking(tag, Tags.DATA_MASK, true);
             if (arrived != null) {
@@ -129,6 +133,8 @@ final class Round {
         } catch (RuntimeException e) {
             failed(peer, "receiving from rank " + peer + " failed (" + e.getMessage() + ")");
             done(h);
+        } finally {
+            link.meter().posting(System.nanoTime() - t0);
         }
         return h;
     }
@@ -271,7 +277,7 @@ final class Round {
             }
             peer = failedPeer;
             why = failure;
-            for (int i = 0; i < messages.size() && peer < 0; i++) {
+            for (int i = 0; i < messages.size() && peer < 0 && link.anyLost(); i++) {
                 int q = messages.get(i)[0];
                 if (messages.get(i)[2] == 0 && link.lostReason(q) != null) {
                     peer = q;

@@ -44,6 +44,8 @@ final class UcxLink implements AutoCloseable {
     /** Per peer, the endpoint that carries the handshake and aborts (the data endpoint unless {@code control}). */
     private final UcpEndpoint[] controls;
     private final AtomicReferenceArray<String> lost;
+    /** Whether any peer was lost: lets a round skip looking at each of its messages while none is. */
+    private volatile boolean anyLost;
     private final AtomicReference<Abort> abort = new AtomicReference<>();
     private final ByteBuffer abortIn = ByteBuffer.allocateDirect(RemoteFailure.MAX_BYTES);
     private final ByteBuffer empty = ByteBuffer.allocateDirect(16);
@@ -114,8 +116,10 @@ final class UcxLink implements AutoCloseable {
     private UcpEndpointParams endpointParams(int peer, byte[] address, boolean peerErrors) {
         ByteBuffer a = ByteBuffer.allocateDirect(address.length).put(address);
         a.flip();
-        UcpEndpointParams p = new UcpEndpointParams().setUcpAddress(a).setErrorHandler((ep, status, msg) ->
-                lost.compareAndSet(peer, null, "UCX status " + status + ": " + msg));
+        UcpEndpointParams p = new UcpEndpointParams().setUcpAddress(a).setErrorHandler((ep, status, msg) -> {
+            lost.compareAndSet(peer, null, "UCX status " + status + ": " + msg);
+            anyLost = true;
+        });
         return peerErrors ? p.setPeerErrorHandlingMode() : p;
     }
 
@@ -229,6 +233,11 @@ final class UcxLink implements AutoCloseable {
     /** The group's abort, or null. */
     Abort abortState() {
         return abort.get();
+    }
+
+    /** Whether the connection to some peer was lost ({@link #lostReason}). */
+    boolean anyLost() {
+        return anyLost;
     }
 
     /** Why the connection to {@code peer} was lost, or null while it stands. */
