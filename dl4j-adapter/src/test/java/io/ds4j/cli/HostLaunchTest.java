@@ -153,7 +153,7 @@ class HostLaunchTest {
                 "PATH", "/launcher/bin", "RANK", "9"), LaunchCommand.rankEnvironment(1, 2, 1, 2, "h", 29500));
         assertEquals(Map.of("DS4J_RENDEZVOUS_TIMEOUT_S", "7", "UCX_TLS", "tcp", "RANK", "1", "WORLD_SIZE", "2",
                 "LOCAL_RANK", "1", "LOCAL_WORLD_SIZE", "2", "MASTER_ADDR", "h", "MASTER_PORT", "29500",
-                "MALLOC_ARENA_MAX", LaunchCommand.arenaMax()), env);
+                "MALLOC_ARENA_MAX", LaunchCommand.arenaMax(), "GLIBC_TUNABLES", LaunchCommand.glibcTunables()), env);
         Path spaced = Files.createDirectories(dir.resolve("a dir's $HOME"));
         String printed = remote(spaced, env, List.of("/bin/sh", "-c", "pwd; echo $DS4J_RENDEZVOUS_TIMEOUT_S $RANK"));
         assertEquals("0\n" + spaced + "\n7 1\n", printed);

@@ -87,7 +87,22 @@ public record ChildJvm(List<String> jvmOptions, long timeoutSeconds) {
      * @throws InterruptedException when this thread is interrupted while waiting
      */
     public Result run(Class<?> mainClass, List<String> args) throws IOException, InterruptedException {
-        return runAll(mainClass, args, List.of(Map.of())).get(0);
+        return run(mainClass, args, Map.of());
+    }
+
+    /**
+     * As {@link #run(Class, List)}, with {@code env} added to this JVM's environment.
+     *
+     * @param mainClass the class whose {@code main} runs
+     * @param args      its arguments
+     * @param env       variables to set in the child
+     * @return what the child did
+     * @throws IOException when the child cannot be started or its output read
+     * @throws InterruptedException when this thread is interrupted while waiting
+     */
+    public Result run(Class<?> mainClass, List<String> args, Map<String, String> env)
+            throws IOException, InterruptedException {
+        return runAll(mainClass, args, List.of(env)).get(0);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.ds4j.cli.bench;
 
+import io.ds4j.cli.LaunchCommand;
 import io.ds4j.cli.UsageException;
 import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.comm.Ranks;
@@ -26,7 +27,10 @@ import java.util.stream.Collectors;
  * this JVM ({@link InProcessCollectives}), as 2 UCX processes on 127.0.0.1 ({@link CommProbe} children) and UCX's own
  * {@code ucx_perftest} tag bandwidth between 2 processes ({@link PerfTest}), on the same machine in the same run.
  * Each round runs all three, one after the other, so that load from other processes falls on all of them alike; the
- * report takes the median over every timed repetition of every round ({@link CommReport}).
+ * report takes the median over every timed repetition of every round ({@link CommReport}). The UCX processes get
+ * {@code GLIBC_TUNABLES} as {@code ds4j launch} gives its ranks (transparent huge pages for malloc,
+ * {@link LaunchCommand#HUGE_PAGES}), which makes UCX's copies faster too; so ucx_perftest runs both with this
+ * environment as it is and with the ranks' setting, and the report gives the ratio to each.
  */
 public final class CommBench {
     /** Usage lines for {@code ds4j help bench}. */
@@ -96,19 +100,27 @@ public final class CommBench {
         }
         Map<String, List<CommProbe.Sample>> samples = new LinkedHashMap<>();
         Map<Long, List<Double>> reference = new LinkedHashMap<>();
+        Map<Long, List<Double>> referenceRanks = new LinkedHashMap<>();
+        String tunables = LaunchCommand.glibcTunables();
+        Map<String, String> rankEnv = Map.of(LaunchCommand.TUNABLES, tunables); // as ds4j launch's ranks have it
+        boolean sameEnv = tunables.equals(System.getenv(LaunchCommand.TUNABLES));
         List<CommProbe.Split> splits = new ArrayList<>();
         long[] staging = {-1, -1};
         for (int round = 1; round <= plan.rounds(); round++) {
             err.printf(Locale.ROOT, "bench comm: round %d of %d%n", round, plan.rounds());
             if (perftest.isPresent()) {
                 for (long bytes : plan.sizes()) {
-                    reference.computeIfAbsent(bytes, b -> new ArrayList<>()).add(perftest.get().tagBandwidth(bytes,
-                            CommProbe.iterations(bytes, plan.iterations())));
+                    int iterations = CommProbe.iterations(bytes, plan.iterations());
+                    double plain = perftest.get().tagBandwidth(bytes, iterations, Map.of());
+                    reference.computeIfAbsent(bytes, b -> new ArrayList<>()).add(plain);
+                    referenceRanks.computeIfAbsent(bytes, b -> new ArrayList<>()).add(sameEnv ? plain
+                            : perftest.get().tagBandwidth(bytes, iterations, rankEnv));
                 }
             }
             samples.computeIfAbsent("threads", k -> new ArrayList<>()).addAll(threads(plan));
             if (ucx) {
-                samples.computeIfAbsent("ucx", k -> new ArrayList<>()).addAll(processes(plan, splits, staging));
+                samples.computeIfAbsent("ucx", k -> new ArrayList<>()).addAll(processes(plan, splits, staging,
+                        rankEnv));
             }
         }
         String mode = System.getenv().getOrDefault("DS4J_UCX_ERROR_HANDLING", "control").trim();
@@ -121,8 +133,13 @@ public final class CommBench {
         String held = staging[1] < 0 ? "" : String.format(Locale.ROOT, "; UCX staging (DS4J_UCX_STAGING) held at the"
                 + " end: at most %.1f MiB per rank process, budget %.0f MiB", staging[0] / 1048576.0, staging[1]
                 / 1048576.0);
+        String env = "; UCX rank processes with " + LaunchCommand.TUNABLES + "=" + tunables + " as ds4j launch sets it"
+                + (sameEnv ? " (so is this environment's, which ucx_perftest runs with)" : " (this environment has "
+                + (System.getenv(LaunchCommand.TUNABLES) == null ? "none" : System.getenv(LaunchCommand.TUNABLES))
+                + "; ucx_perftest runs with both)");
         return new CommReport(TrainBench.machine() + "; DS4J_UCX_ERROR_HANDLING=" + (mode.isEmpty() ? "control" : mode)
-                + means + held, WORLD, plan.sizes(), samples, reference, splits, new double[] {before, load()});
+                + means + held + env, tunables, WORLD, plan.sizes(), samples, reference, referenceRanks, splits,
+                new double[] {before, load()});
     }
 
     private static List<CommProbe.Sample> threads(Plan plan) {
@@ -134,8 +151,8 @@ public final class CommBench {
      * Two {@link CommProbe} child JVMs meeting at a free port of 127.0.0.1; rank 0's samples (and its splits; the most
      * staging bytes any rank held, and the budget, go to {@code staging}).
      */
-    private static List<CommProbe.Sample> processes(Plan plan, List<CommProbe.Split> splits, long[] staging)
-            throws IOException {
+    private static List<CommProbe.Sample> processes(Plan plan, List<CommProbe.Split> splits, long[] staging,
+            Map<String, String> env) throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -151,7 +168,7 @@ public final class CommBench {
                     Integer.toString(plan.iterations()));
             ranks.add(CompletableFuture.supplyAsync(() -> {
                 try {
-                    return jvm.run(CommProbe.class, a);
+                    return jvm.run(CommProbe.class, a, env);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 } catch (InterruptedException e) {

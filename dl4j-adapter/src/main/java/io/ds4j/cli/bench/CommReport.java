@@ -15,23 +15,29 @@ import org.knowm.xchart.style.Styler;
  * The table, CSV and chart of {@code ds4j bench comm}. Bus bandwidth, as nccl-tests define it, so that it is comparable
  * across collectives and world sizes: the vector's bytes over the median time, times {@code 2(N-1)/N} for an
  * all-reduce and {@code (N-1)/N} for a reduce-scatter or all-gather (the bytes each rank's link carries per second).
- * ucx_perftest's tag bandwidth is one process streaming messages of that size to another.
+ * ucx_perftest's tag bandwidth is one process streaming messages of that size to another: with the bench's own
+ * environment, and with the {@code GLIBC_TUNABLES} the UCX rank processes got (transparent huge pages make the
+ * copies within a host faster, so a ratio to that says how much of the speed is the transport's).
  *
  * @param machine    the machine line
+ * @param tunables   the {@code GLIBC_TUNABLES} the UCX rank processes ran with
  * @param worldSize  ranks in each group
  * @param sizes      vector sizes in bytes
  * @param samples    every timed collective, by contender ({@code threads}, {@code ucx}; {@code path} tells the API)
  * @param perftest   ucx_perftest's tag bandwidth per size in bytes/s, each repeat (empty when not run)
+ * @param perftestRanks the same with the ranks' {@code tunables}
  * @param splits     where UCX rank 0's time went, per collective, path, size and round
  * @param load       the load average (1 minute) before and after the run
  */
-record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, List<CommProbe.Sample>> samples,
-        Map<Long, List<Double>> perftest, List<CommProbe.Split> splits, double[] load) {
+record CommReport(String machine, String tunables, int worldSize, List<Long> sizes,
+        Map<String, List<CommProbe.Sample>> samples, Map<Long, List<Double>> perftest,
+        Map<Long, List<Double>> perftestRanks, List<CommProbe.Split> splits, double[] load) {
     /** The columns: contender and path, in table order. */
     static final List<String[]> COLUMNS = List.of(new String[] {"threads", "float[]"},
             new String[] {"ucx", "float[]"}, new String[] {"ucx", "INDArray"});
     private static final String CSV_HEADER = "collective,bytes,threads_busbw_gbps,ucx_float_busbw_gbps,"
-            + "ucx_indarray_busbw_gbps,perftest_tag_gbps,ucx_float_over_perftest,ucx_indarray_over_perftest";
+            + "ucx_indarray_busbw_gbps,perftest_tag_gbps,ucx_float_over_perftest,ucx_indarray_over_perftest,"
+            + "perftest_ranks_env_tag_gbps,ucx_indarray_over_perftest_ranks_env";
 
     /** Bus bandwidth in bytes/s of the median sample, or NaN without samples. */
     double busBandwidth(String contender, String path, String collective, long bytes) {
@@ -56,9 +62,18 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
         return t.isEmpty() ? Double.NaN : bytes / median(t);
     }
 
-    /** ucx_perftest's median tag bandwidth for {@code bytes}, or NaN. */
+    /** ucx_perftest's median tag bandwidth for {@code bytes} in the bench's environment, or NaN. */
     double perftest(long bytes) {
-        List<Double> b = perftest.getOrDefault(bytes, List.of()).stream().filter(v -> !v.isNaN()).toList();
+        return medianOf(perftest, bytes);
+    }
+
+    /** ucx_perftest's median tag bandwidth for {@code bytes} with the ranks' {@code GLIBC_TUNABLES}, or NaN. */
+    double perftestRanks(long bytes) {
+        return medianOf(perftestRanks, bytes);
+    }
+
+    private static double medianOf(Map<Long, List<Double>> runs, long bytes) {
+        List<Double> b = runs.getOrDefault(bytes, List.of()).stream().filter(v -> !v.isNaN()).toList();
         return b.isEmpty() ? Double.NaN : median(b);
     }
 
@@ -86,7 +101,9 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
                 for (int i = 0; i < 4; i++) {
                     sb.append(',').append(Double.isNaN(v[i]) ? "" : String.format(Locale.ROOT, "%.6f", v[i] / 1e9));
                 }
-                sb.append(',').append(csvRatio(v[1], v[3])).append(',').append(csvRatio(v[2], v[3])).append('\n');
+                sb.append(',').append(csvRatio(v[1], v[3])).append(',').append(csvRatio(v[2], v[3]));
+                sb.append(',').append(Double.isNaN(v[4]) ? "" : String.format(Locale.ROOT, "%.6f", v[4] / 1e9));
+                sb.append(',').append(csvRatio(v[2], v[4])).append('\n');
             }
         }
         return sb.toString();
@@ -96,13 +113,14 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
         return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "" : String.format(Locale.ROOT, "%.4f", a / b);
     }
 
-    /** threads, ucx float[], ucx INDArray, perftest: bytes/s. */
+    /** threads, ucx float[], ucx INDArray, perftest, perftest with the ranks' tunables: bytes/s. */
     private double[] row(String collective, long bytes) {
-        double[] v = new double[4];
+        double[] v = new double[5];
         for (int i = 0; i < 3; i++) {
             v[i] = busBandwidth(COLUMNS.get(i)[0], COLUMNS.get(i)[1], collective, bytes);
         }
         v[3] = perftest(bytes);
+        v[4] = perftestRanks(bytes);
         return v;
     }
 
@@ -112,17 +130,21 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
         sb.append(String.format(Locale.ROOT, "%d ranks; load average (1 min) %.2f before, %.2f after; medians; bus"
                 + " bandwidth in GB/s (10^9 B/s)%n%n", worldSize, load[0], load[1]));
         sb.append("| collective | size | threads | UCX processes, float[] | UCX processes, INDArray (off-heap) |"
-                + " ucx_perftest tag | float[] / perftest | INDArray / perftest |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+                + " ucx_perftest tag | float[] / perftest | INDArray / perftest | ucx_perftest tag, ranks' env |"
+                + " INDArray / perftest, ranks' env |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String c : CommProbe.COLLECTIVES) {
             for (long bytes : sizes) {
                 double[] v = row(c, bytes);
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s |%n", c, size(bytes),
-                        gbps(v[0]), gbps(v[1]), gbps(v[2]), gbps(v[3]), ratio(v[1], v[3]), ratio(v[2], v[3])));
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", c,
+                        size(bytes), gbps(v[0]), gbps(v[1]), gbps(v[2]), gbps(v[3]), ratio(v[1], v[3]),
+                        ratio(v[2], v[3]), gbps(v[4]), ratio(v[2], v[4])));
             }
         }
         sb.append("bus bandwidth = size / time x 2(N-1)/N (all-reduce) or (N-1)/N (reduce-scatter, all-gather);"
-                + " ucx_perftest: -t tag_bw, one process streaming messages of that size to another on 127.0.0.1\n");
+                + " ucx_perftest: -t tag_bw, one process streaming messages of that size to another on 127.0.0.1,"
+                + " with this environment, and with the UCX rank processes' GLIBC_TUNABLES=" + tunables + " (ranks'"
+                + " env: transparent huge pages for malloc'd memory, which speed up UCX's copies too)\n");
         if (!splits.isEmpty()) {
             sb.append(profileTable());
         }
@@ -133,10 +155,10 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
     private String profileTable() {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%nWhere the UCX all-reduce's time goes (rank"
                 + " 0, every timed repetition; %% of its time in the collective):%n%n"));
-        sb.append("| path | size | UCX moving bytes | waiting for the peer | rank-order sum | staging copies | other |"
-                + " UCX rate while moving | jucx tag stream | ucx_perftest tag | ms per all-reduce |"
-                + " CPU ms per all-reduce |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        sb.append("| path | size | UCX moving bytes | waiting for the peer | rank-order sum | staging copies | posting |"
+                + " other | UCX rate while moving | jucx tag stream | ucx_perftest tag | ucx_perftest tag, ranks' env |"
+                + " ms per all-reduce | CPU ms per all-reduce |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String path : List.of("float[]", "INDArray")) {
             for (long bytes : sizes) {
                 UcxProfile p = UcxProfile.EMPTY;
@@ -152,17 +174,20 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
                 }
                 double t = Math.max(1, p.total());
                 double moved = 2.0 * (worldSize - 1) / worldSize * bytes * p.collectives(); // received per rank
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %s | %s |"
-                        + " %s | %.1f | %s |%n", path, size(bytes), 100 * p.moving() / t, 100 * p.polling() / t,
-                        100 * p.summing() / t, 100 * p.staging() / t, 100 * p.other() / t, gbps(p.moving() == 0
-                        ? Double.NaN : moved / (p.moving() / 1e9)), gbps(jucxStream(bytes)), gbps(perftest(bytes)),
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% |"
+                        + " %s | %s | %s | %s | %.1f | %s |%n", path, size(bytes), 100 * p.moving() / t, 100 * p.polling()
+                        / t, 100 * p.summing() / t, 100 * p.staging() / t, 100 * p.posting() / t, 100 * p.other() / t,
+                        gbps(p.moving() + p.posting() == 0 ? Double.NaN : moved / ((p.moving() + p.posting()) / 1e9)),
+                        gbps(jucxStream(bytes)), gbps(perftest(bytes)), gbps(perftestRanks(bytes)),
                         p.total() / 1e6 / p.collectives(), cpu < 0 ? "–" : String.format(Locale.ROOT, "%.2f", cpu
                         / 1e6 / p.collectives())));
             }
         }
         sb.append("UCX moving bytes: in worker progress calls that advanced a message (within a host UCX copies the"
-                + " bytes there); waiting: progress calls that found nothing, and backing off; UCX rate while moving:"
-                + " the bytes each rank receives, 2(N-1)/N x size, over the time moving them; jucx tag stream: rank 0"
+                + " bytes there); waiting: progress calls that found nothing, and backing off; posting: the calls that"
+                + " post a send or receive (UCX starts a transfer there, and may copy a message that has already"
+                + " arrived before returning); other: checks and bookkeeping; UCX rate while moving:"
+                + " the bytes each rank receives, 2(N-1)/N x size, over the time moving and posting; jucx tag stream: rank 0"
                 + " streaming messages of that size to rank 1 through the same connections, as ucx_perftest does;"
                 + " GB/s; ms per all-reduce: rank 0's mean time inside one (times a share: that phase's time); CPU ms:"
                 + " the CPU time its thread used in one (UCX's copies between the processes and spinning while waiting"
@@ -189,8 +214,9 @@ record CommReport(String machine, int worldSize, List<Long> sizes, Map<String, L
             XYChart chart = new XYChartBuilder().width(600).height(420).title("bench comm: " + c + ", " + worldSize
                     + " ranks").xAxisTitle("size (MiB)").yAxisTitle("bus bandwidth (GB/s)").build();
             chart.getStyler().setXAxisLogarithmic(true).setLegendPosition(Styler.LegendPosition.InsideNW);
-            String[] names = {"threads", "UCX processes, float[]", "UCX processes, INDArray", "ucx_perftest tag"};
-            for (int i = 0; i < 4; i++) {
+            String[] names = {"threads", "UCX processes, float[]", "UCX processes, INDArray", "ucx_perftest tag",
+                "ucx_perftest tag, ranks' env"};
+            for (int i = 0; i < names.length; i++) {
                 List<Double> x = new ArrayList<>();
                 List<Double> y = new ArrayList<>();
                 for (long bytes : sizes) {

@@ -70,12 +70,14 @@ final class PerfTest {
     }
 
     /**
-     * The tag bandwidth of {@code bytes}-byte messages, server and client on 127.0.0.1.
+     * The tag bandwidth of {@code bytes}-byte messages, server and client on 127.0.0.1, both with {@code env} added to
+     * this process's environment.
      *
      * @return bytes per second (ucx_perftest's "overall" bandwidth), or NaN when the pair failed
      * @throws IOException when the programs cannot be started
      */
-    double tagBandwidth(long bytes, int iterations) throws IOException, InterruptedException {
+    double tagBandwidth(long bytes, int iterations, java.util.Map<String, String> env)
+            throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -84,13 +86,17 @@ final class PerfTest {
                 "-w", "2", "-p", Integer.toString(port));
         List<String> server = new java.util.ArrayList<>(List.of(program));
         server.addAll(common);
-        Process srv = new ProcessBuilder(server).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect
-                .DISCARD).start();
+        ProcessBuilder sb = new ProcessBuilder(server).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect
+                .DISCARD);
+        sb.environment().putAll(env);
+        Process srv = sb.start();
         try {
             for (int attempt = 0; attempt < 50; attempt++) { // the server needs a moment to listen
                 List<String> client = new java.util.ArrayList<>(List.of(program, "127.0.0.1"));
                 client.addAll(common);
-                Process c = new ProcessBuilder(client).redirectErrorStream(true).start();
+                ProcessBuilder cb = new ProcessBuilder(client).redirectErrorStream(true);
+                cb.environment().putAll(env);
+                Process c = cb.start();
                 String out = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 if (c.waitFor() == 0) {
                     return parse(out);

@@ -36,7 +36,8 @@ class CommBenchTest {
         assertEquals(0, status, log);
         List<String> csv = Files.readAllLines(dir.resolve("bench-comm.csv"));
         assertEquals("collective,bytes,threads_busbw_gbps,ucx_float_busbw_gbps,ucx_indarray_busbw_gbps,"
-                + "perftest_tag_gbps,ucx_float_over_perftest,ucx_indarray_over_perftest", csv.get(0));
+                + "perftest_tag_gbps,ucx_float_over_perftest,ucx_indarray_over_perftest,perftest_ranks_env_tag_gbps,"
+                + "ucx_indarray_over_perftest_ranks_env", csv.get(0));
         assertEquals(7, csv.size(), "3 collectives x 2 sizes");
         boolean ucx = UcxLibrary.available();
         boolean perftest = !log.contains("ucx_perftest not found");
@@ -44,7 +45,7 @@ class CommBenchTest {
         for (String collective : List.of("all-reduce", "reduce-scatter", "all-gather")) {
             for (String bytes : List.of("4096", "65536")) {
                 String[] f = csv.get(row++).split(",", -1);
-                assertEquals(8, f.length, String.join(",", f));
+                assertEquals(10, f.length, String.join(",", f));
                 assertEquals(collective, f[0]);
                 assertEquals(bytes, f[1]);
                 assertTrue(Double.parseDouble(f[2]) > 0, "threads measured: " + String.join(",", f));
@@ -52,18 +53,22 @@ class CommBenchTest {
                 assertEquals(ucx, !f[4].isEmpty() && Double.parseDouble(f[4]) > 0, "UCX INDArray: " + f[4]);
                 assertEquals(perftest, !f[5].isEmpty() && Double.parseDouble(f[5]) > 0, "ucx_perftest: " + f[5]);
                 assertEquals(ucx && perftest, !f[7].isEmpty(), "the ratio is there when both are");
+                assertEquals(perftest, !f[8].isEmpty() && Double.parseDouble(f[8]) > 0, "ranks' env: " + f[8]);
+                assertEquals(ucx && perftest, !f[9].isEmpty(), "the ratio to it is there when both are");
             }
         }
         String table = out.toString(StandardCharsets.UTF_8);
         assertTrue(table.contains("| all-gather | 64 KiB |"), table);
         assertTrue(table.contains("load average (1 min)"), table);
+        assertTrue(table.contains("UCX rank processes with GLIBC_TUNABLES=") && table.contains("ranks' env"), "the"
+                + " transparent huge pages the ranks get are named, and ucx_perftest is run with them too: " + table);
         if (ucx) { // where the UCX all-reduce's time goes, with jucx's own tag stream measured beside ucx_perftest
             assertTrue(table.contains("| INDArray | 64 KiB |"), table);
             String profile = table.lines().filter(l -> l.startsWith("| INDArray | 64 KiB |")).findFirst()
                     .orElseThrow();
-            assertTrue(Double.parseDouble(profile.split("\\|")[9].trim()) > 0, "jucx tag stream: " + profile);
-            assertTrue(Double.parseDouble(profile.split("\\|")[11].trim()) > 0, "ms per all-reduce: " + profile);
-            assertTrue(Double.parseDouble(profile.split("\\|")[12].trim()) > 0, "CPU ms per all-reduce: " + profile);
+            assertTrue(Double.parseDouble(profile.split("\\|")[10].trim()) > 0, "jucx tag stream: " + profile);
+            assertTrue(Double.parseDouble(profile.split("\\|")[13].trim()) > 0, "ms per all-reduce: " + profile);
+            assertTrue(Double.parseDouble(profile.split("\\|")[14].trim()) > 0, "CPU ms per all-reduce: " + profile);
             assertTrue(table.contains("UCX staging (DS4J_UCX_STAGING) held at the end: at most ") && table.contains(
                     " MiB per rank process, budget 16 MiB"), "the staging the UCX processes held: " + table);
         }
