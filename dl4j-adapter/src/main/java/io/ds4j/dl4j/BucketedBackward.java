@@ -36,7 +36,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Each layer's gradient becomes the stored gradient before it is bucketed, as the whole view did before: fp16/bf16
  * with FLOAT compute rounds {@code g / m} to the 16-bit format ({@link RankPrecision#store}); a HALF replica's
  * scratch is HALF and its values are cast exactly into a FLOAT scratch of the same length and checked for Inf/NaN.
- * Held: the scratch ({@code largest layer x} 4 B, or 2 B + 4 B for HALF), accounted in the ledger as COMM_BUFFERS.
+ * Held: the scratch ({@code largest layer x} 4 B, or 2 B + 4 B for HALF), accounted in the ledger as COMM_BUFFERS,
+ * and the pass's workspace (ND4J's temporaries inside the layer calls of one micro-batch, reused from pass to pass,
+ * {@code io.ds4j.dl4j.pass.PassWorkspace}), accounted as OTHER at its size after each pass.
  */
 final class BucketedBackward implements LayerHooks {
 
@@ -50,6 +52,8 @@ final class BucketedBackward implements LayerHooks {
     private final INDArray scratch;
     private final INDArray floats; // HALF replica: the FLOAT copy of a layer's gradient; else null
     private final List<MemoryLedger.Allocation> held = new ArrayList<>();
+    private final MemoryLedger ledger;
+    private MemoryLedger.Allocation workspace; // the pass's workspace, at its size after the last pass
     private final MlnPass mlnPass;
     private final GraphPass graphPass;
     private int microBatch;
@@ -63,6 +67,7 @@ final class BucketedBackward implements LayerHooks {
         this.replica = replica;
         this.buckets = buckets;
         this.precision = precision;
+        this.ledger = ledger;
         Model net = replica.net();
         long largest = 1;
         for (FlatLayout.Slot s : layout.slots()) {
@@ -128,6 +133,7 @@ final class BucketedBackward implements LayerHooks {
         this.examples = examples;
         this.forwardDone = false;
         double score = pass(batch);
+        accountWorkspace();
         for (TrainingListener tl : replica.listeners()) {
             tl.onBackwardPass(replica.net());
         }
@@ -271,8 +277,29 @@ final class BucketedBackward implements LayerHooks {
         return a.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval(0, n));
     }
 
-    /** Releases the ledger entries of the scratch. */
+    /** Records the pass's workspace at its current size (it is sized by the first pass, grows only if one needs it). */
+    private void accountWorkspace() {
+        long bytes = mlnPass != null ? mlnPass.workspaceBytes() : graphPass.workspaceBytes();
+        if (workspace != null && workspace.bytes() == bytes) {
+            return;
+        }
+        if (workspace != null) {
+            workspace.close(); // before the new size is recorded: the workspace reallocated, it never held both
+        }
+        workspace = ledger.allocate(MemoryCategory.OTHER, MemoryTier.DEVICE, bytes,
+                "stage 2 pass workspace (ND4J's temporaries in the layer calls)");
+    }
+
+    /** Frees the pass's workspace and releases the ledger entries of the scratch and the workspace. */
     void close() {
+        if (mlnPass != null) {
+            mlnPass.close();
+        } else {
+            graphPass.close();
+        }
         held.forEach(MemoryLedger.Allocation::close);
+        if (workspace != null) {
+            workspace.close();
+        }
     }
 }

@@ -7,21 +7,25 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.VertexIndices;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The forward-backward pass of a {@link ComputationGraph}, vertex by vertex in topological order, as
  * {@code ComputationGraph.computeGradientAndScore()} drives it (inputs handed along the vertex edges, output layers
  * skipped in the forward pass, epsilons summed in DL4J's order for vertices feeding several others), without
- * workspaces (the arrays the vertices make are freed when the pass ends, {@link PassArrays}), with {@link LayerHooks} around every non-input vertex. Vertex index {@code v} is module {@code v}.
+ * workspaces (the arrays the vertices make are freed when the pass ends, {@link PassArrays}; ND4J's own temporaries
+ * go to the pass's workspace, {@link PassWorkspace}, freed by {@link #close}), with {@link LayerHooks} around every
+ * non-input vertex, run outside the workspace. Vertex index {@code v} is module {@code v}.
  *
  * <p>Trace: non-input vertices in topological order except output layers (forward), then all non-input vertices in
  * reverse topological order (backward; an output layer's forward, score and backward are one step).
  */
-public final class GraphPass {
+public final class GraphPass implements AutoCloseable {
     private final ComputationGraph graph;
     private final int[] order;
     private final PassArrays mgr = new PassArrays();
+    private final PassWorkspace workspace = new PassWorkspace(); // ND4J's temporaries in the vertices' calls
 
     /** @param graph an initialised graph whose vertices the pass drives */
     public GraphPass(ComputationGraph graph) {
@@ -45,7 +49,7 @@ public final class GraphPass {
      * @return DL4J's score (the sum of the output layers' scores, regularization added to the first one)
      */
     public double forwardBackward(INDArray[] features, INDArray[] labels, LayerHooks hooks) {
-        try {
+        try (MemoryWorkspace ws = workspace.open()) {
             return run(features, labels, hooks);
         } finally {
             mgr.release(); // the vertices' activations, epsilons and working arrays, cleared from the vertices by run
@@ -66,10 +70,10 @@ public final class GraphPass {
             if (v.isInputVertex()) {
                 out = features[idx];
             } else {
-                hooks.enter(idx);
+                PassWorkspace.enter(hooks, idx);
                 out = v.doForward(true, mgr);
                 reg += v.hasLayer() ? v.getLayer().calcRegularizationScore(true) : 0;
-                hooks.leave(idx);
+                PassWorkspace.leave(hooks, idx);
             }
             if (v.getOutputVertices() != null) {
                 for (VertexIndices to : v.getOutputVertices()) {
@@ -78,7 +82,7 @@ public final class GraphPass {
             }
         }
         double score = backward(vs, labels, reg, hooks);
-        hooks.endStep();
+        PassWorkspace.endStep(hooks);
         for (GraphVertex v : vs) {
             v.clear();
         }
@@ -95,21 +99,32 @@ public final class GraphPass {
             if (v.isInputVertex()) {
                 continue;
             }
-            hooks.enter(order[k]);
+            PassWorkspace.enter(hooks, order[k]);
             boolean outLayer = isOutputLayer(v);
             if (outLayer) {
                 ((IOutputLayer) v.getLayer()).setLabels(labels[outputs.indexOf(v.getVertexName())]);
             }
-            Pair<Gradient, INDArray[]> p = hooks.backprop(order[k], () -> v.doBackward(false, mgr));
+            Pair<Gradient, INDArray[]> p = workspace.backprop(hooks, order[k], () -> v.doBackward(false, mgr));
             if (outLayer) {
                 double all = r + v.getLayer().calcRegularizationScore(true);
                 score += ((IOutputLayer) v.getLayer()).computeScore(all, true, mgr);
                 r = 0; // DL4J adds the regularization score to the first output's score only
             }
-            hooks.leave(order[k]);
+            PassWorkspace.leave(hooks, order[k]);
             passEpsilons(vs, v, p.getSecond(), epsilonSet);
         }
         return score;
+    }
+
+    /** @return the bytes of the pass's workspace (sized by the first pass; 0 before it) */
+    public long workspaceBytes() {
+        return workspace.bytes();
+    }
+
+    /** Frees the pass's workspace ({@link PassWorkspace}); call when no pass runs. */
+    @Override
+    public void close() {
+        workspace.close();
     }
 
     private static void passEpsilons(GraphVertex[] vs, GraphVertex v, INDArray[] eps, boolean[] epsilonSet) {

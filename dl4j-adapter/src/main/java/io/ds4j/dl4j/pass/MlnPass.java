@@ -6,21 +6,25 @@ import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The forward-backward pass of a {@link org.deeplearning4j.nn.multilayer.MultiLayerNetwork}, layer by layer, as
  * {@code MultiLayerNetwork.computeGradientAndScore()} drives it (without workspaces: the arrays the layers make are
- * freed when the pass ends, {@link PassArrays}), with {@link LayerHooks} around every layer so that a rank can gather
- * parameters or take each layer's gradient as soon as it is final.
+ * freed when the pass ends, {@link PassArrays}; ND4J's own temporaries inside the layer calls go to the pass's
+ * workspace, {@link PassWorkspace}, reused from pass to pass and freed by {@link #close}), with {@link LayerHooks}
+ * around every layer, run outside the workspace, so that a rank can gather parameters or take each layer's gradient
+ * as soon as it is final.
  *
  * <p>Trace: layers 0..L-1 forward (the output layer's forward, score and backward are one step, as in DL4J), then
  * layers L-2..0 backward. Layer {@code i} is module {@code i}.
  */
-public final class MlnPass {
+public final class MlnPass implements AutoCloseable {
     private final MultiLayerConfiguration conf;
     private final int numLayers;
     private final PassArrays mgr = new PassArrays();
+    private final PassWorkspace workspace = new PassWorkspace();
 
     /**
      * @param conf the network's configuration (its input preprocessors are applied)
@@ -37,7 +41,7 @@ public final class MlnPass {
      * @return DL4J's score of it (the output layer's loss plus every layer's regularization)
      */
     public double forwardBackward(INDArray features, INDArray labels, LayerHooks hooks) {
-        try {
+        try (MemoryWorkspace ws = workspace.open()) {
             return run(features, labels, hooks);
         } finally {
             mgr.release(); // the layers' activations, epsilons and working arrays: no layer reads them after the pass
@@ -50,31 +54,31 @@ public final class MlnPass {
         INDArray a = features;
         double reg = 0;
         for (int i = 0; i < last; i++) {
-            Layer l = hooks.enter(i);
+            Layer l = PassWorkspace.enter(hooks, i);
             l.setInputMiniBatchSize(mb);
             a = l.activate(preProcess(i, a, mb), true, mgr);
             reg += l.calcRegularizationScore(true);
-            hooks.leave(i);
+            PassWorkspace.leave(hooks, i);
         }
-        Layer out = hooks.enter(last);
+        Layer out = PassWorkspace.enter(hooks, last);
         out.setInputMiniBatchSize(mb);
         out.setInput(preProcess(last, a, mb), mgr);
         ((IOutputLayer) out).setLabels(labels);
         INDArray eps = backward(last, out, null, mb, hooks);
         reg += out.calcRegularizationScore(true);
         double score = ((IOutputLayer) out).computeScore(reg, true, mgr);
-        hooks.leave(last);
+        PassWorkspace.leave(hooks, last);
         for (int i = last - 1; i >= 0; i--) {
-            Layer l = hooks.enter(i);
+            Layer l = PassWorkspace.enter(hooks, i);
             eps = backward(i, l, eps, mb, hooks);
-            hooks.leave(i);
+            PassWorkspace.leave(hooks, i);
         }
-        hooks.endStep();
+        PassWorkspace.endStep(hooks);
         return score;
     }
 
     private INDArray backward(int i, Layer l, INDArray eps, int mb, LayerHooks hooks) {
-        Pair<Gradient, INDArray> p = hooks.backprop(i, () -> l.backpropGradient(eps, mgr));
+        Pair<Gradient, INDArray> p = workspace.backprop(hooks, i, () -> l.backpropGradient(eps, mgr));
         InputPreProcessor pre = conf.getInputPreProcess(i);
         return pre == null || p.getSecond() == null ? p.getSecond() : pre.backprop(p.getSecond(), mb, mgr);
     }
@@ -82,5 +86,16 @@ public final class MlnPass {
     private INDArray preProcess(int i, INDArray a, int mb) {
         InputPreProcessor pre = conf.getInputPreProcess(i);
         return pre == null ? a : pre.preProcess(a, mb, mgr);
+    }
+
+    /** @return the bytes of the pass's workspace (sized by the first pass; 0 before it) */
+    public long workspaceBytes() {
+        return workspace.bytes();
+    }
+
+    /** Frees the pass's workspace; call when no pass runs. */
+    @Override
+    public void close() {
+        workspace.close();
     }
 }

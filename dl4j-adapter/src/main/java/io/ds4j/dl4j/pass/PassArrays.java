@@ -21,7 +21,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code malloc}/{@code free} counted by a preloaded library): the native allocations below 256 KiB, 15 MiB before
  * the first step, peaked at 63 MiB after 5 steps, and at 33-37 MiB with this class. What is left are ND4J's own
  * temporaries inside DL4J's layer calls (a matrix product into a {@code 'c'}-order result goes through an
- * {@code 'f'}-order temporary, {@code BaseNDArray.mmuli}), which no workspace manager sees. DL4J's own {@code fit()}
+ * {@code 'f'}-order temporary, {@code BaseNDArray.mmuli}), which no workspace manager sees: the pass keeps a workspace
+ * current for them ({@link PassWorkspace}); an array of it that a layer leverages comes back here as a detached copy,
+ * freed with the rest. DL4J's own {@code fit()}
  * reuses its workspaces instead; DeepSpeed's activations are freed when their last reference goes. Freeing the arrays
  * changes no arithmetic ({@code PassArraysTest}: the pass's score and gradient equal DL4J's
  * {@code computeGradientAndScore()}, also on the pass after). A view is not freed (its owner is), nor is an array
@@ -54,6 +56,13 @@ final class PassArrays extends LayerWorkspaceMgr {
     public INDArray castTo(ArrayType type, DataType dataType, INDArray toCast, boolean dupIfCorrectType) {
         INDArray out = super.castTo(type, dataType, toCast, dupIfCorrectType);
         return out == toCast ? out : remember(out);
+    }
+
+    /** An array in the pass's workspace ({@link PassWorkspace}) leveraged to a type comes back as a detached copy. */
+    @Override
+    public INDArray leverageTo(ArrayType type, INDArray array) {
+        INDArray out = super.leverageTo(type, array);
+        return out == array ? out : remember(out);
     }
 
     private INDArray remember(INDArray a) {

@@ -112,4 +112,9 @@ final class GraphRank extends RankBase {
     double forwardBackward(INDArray[] features, INDArray[] labels) {
         return pass.forwardBackward(features, labels, this);
     }
+
+    @Override
+    void closePass() {
+        pass.close();
+    }
 }

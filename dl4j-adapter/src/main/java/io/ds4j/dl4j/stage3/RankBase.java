@@ -411,8 +411,12 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         return home;
     }
 
-    /** Frees every shard and buffer and deletes the rank's offload files. */
+    /** Frees the pass's workspace (the layer-by-layer pass's, {@code io.ds4j.dl4j.pass}). */
+    abstract void closePass();
+
+    /** Frees the pass's workspace, every shard and buffer, and deletes the rank's offload files. */
     void close() {
+        closePass();
         precision.close();
         if (optimizer != null) {
             optimizer.close();

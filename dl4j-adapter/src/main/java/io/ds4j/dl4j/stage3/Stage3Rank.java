@@ -94,4 +94,9 @@ final class Stage3Rank extends RankBase {
         }
         return pass.forwardBackward(features[0], labels[0], this);
     }
+
+    @Override
+    void closePass() {
+        pass.close();
+    }
 }

@@ -15,7 +15,9 @@
  *       vector), and runs them exactly as {@code computeGradientAndScore()} does (input pre-processors, training-mode
  *       {@code activate}, the output layer's labels, {@code backpropGradient}, {@code computeScore} with the summed
  *       regularization score), without workspaces (the activations, epsilons and working arrays the layers make are
- *       freed when the pass ends: {@code io.ds4j.dl4j.pass.PassArrays}). Before a layer runs, its
+ *       freed when the pass ends: {@code io.ds4j.dl4j.pass.PassArrays}; ND4J's temporaries inside the layer calls
+ *       go to the pass's workspace, reused from pass to pass: {@code io.ds4j.dl4j.pass.PassWorkspace}). Before a
+ *       layer runs, its
  *       {@link io.ds4j.zero.stage3.PartitionedParam}s are gathered by the coordinator straight into the layer's
  *       module buffer ({@link io.ds4j.dl4j.stage3.ModuleBuffers}: its tensors side by side, exactly the layer's
  *       length, pooled), and the layer's parameter table is rebound to views of that memory ({@code setParamTable},
