@@ -49,6 +49,11 @@ public final class HeapShardStore implements ShardStore {
         System.arraycopy(src, at, data, from, n);
     }
 
+    /** The array itself (owned elements first): the optimizer steps it in place ({@link MasterShards#heapArray}). */
+    float[] array() {
+        return data;
+    }
+
     /** Bytes of the array that holds the shard. */
     public long heldBytes() {
         return (long) Float.BYTES * data.length;

@@ -35,6 +35,19 @@ public final class MasterShards {
         return masters.stream().allMatch(s -> s instanceof MasterShardStore);
     }
 
+    /**
+     * True when every master is a Java array on the host ({@link HeapShardStore}: {@code offload_param.device: cpu}
+     * in fp32), which an optimizer can update in place ({@link #heapArray}).
+     */
+    public boolean onHeap() {
+        return !masters.isEmpty() && masters.stream().allMatch(s -> s instanceof HeapShardStore);
+    }
+
+    /** Parameter {@code i}'s master array (only when {@link #onHeap()}), its owned elements first. */
+    public float[] heapArray(int i) {
+        return ((HeapShardStore) masters.get(i)).array();
+    }
+
     /** Parameter {@code i}'s master as an ND4J array (only when {@link #onDevice()}); null when it owns nothing. */
     public INDArray array(int i) {
         return ((MasterShardStore) masters.get(i)).owned();

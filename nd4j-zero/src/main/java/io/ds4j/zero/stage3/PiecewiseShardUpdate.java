@@ -48,7 +48,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ({@code OffloadedShardUpdate}); the store reads each sub-group's gradient straight from the pieces' gradient arrays and
  * writes its updated master straight into the pieces' fp32 masters, which feed the parameter shards the gathers read
  * ({@link ConcatenatedPieces}): no whole-shard staging exists, so the step's host memory is the store's own
- * (with nvme, its swap slots of {@code sub_group_size} elements).
+ * (with nvme, its swap slots of {@code sub_group_size} elements). With {@code offload_optimizer} and
+ * {@code offload_param} both on the {@code cpu} in fp32 (and {@code ratio} 1) no store is opened: the masters are
+ * the parameter shards' own Java arrays on the host ({@link MasterShards#onHeap()}), which the kernel steps in place
+ * segment by segment, with each piece's state in Java arrays entered on the host tier, so the rank holds one fp32
+ * copy of its shard instead of two (DeepSpeed clones its fp32 partition for the optimizer; here the shard is already
+ * fp32 and on the host) and no sub-group staging: the same floats in the same order, bit-identical.
  *
  * @param optimizer the DeepSpeed optimizer (kernel and learning rate)
  * @param offload  {@code zero_optimization.offload_optimizer} ({@link OffloadOptimizerConfig#none()} for none)
@@ -89,6 +94,7 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
         private final List<Boolean> frozen = new ArrayList<>(); // each piece: skipped by the step (a frozen layer's)
         private final List<MemoryLedger.Allocation> held = new ArrayList<>();
         private final KernelPool pool = new KernelPool(1);
+        private final boolean onHeapInPlace;                   // cpu offload of both: stepped in the shards' arrays
         private OptimizerStateStore store;      // offload_optimizer: master and state of the concatenated pieces
         private HostTransfer transfer;
         private VectorStorage gradients;        // offload_optimizer: the pieces' gradients, as the store indexes them
@@ -103,6 +109,8 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
             this.update = update;
             this.masters = masters;
             this.tensorCount = tensorCount;
+            this.onHeapInPlace = update.offload().device() == OffloadDevice.CPU && update.offload().ratio() >= 1
+                    && masters.onHeap();
         }
 
         /**
@@ -115,7 +123,7 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
             }
             frozen.add(frozenPiece);
             grads.add(grad);
-            if (update.offloaded() || grad == null) {
+            if (update.offloaded() && !onHeapInPlace || grad == null) {
                 states.add(null); // offloaded: in the store, opened by open()
                 return;
             }
@@ -124,8 +132,8 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
             for (float[] word : state) {
                 bytes += (long) Float.BYTES * word.length;
             }
-            held.add(ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, bytes,
-                    "stage3 optimizer state (" + update.kernel().getClass().getSimpleName() + ")"));
+            held.add(ledger.allocate(MemoryCategory.OPTIMIZER_STATE, onHeapInPlace ? MemoryTier.HOST : MemoryTier.DEVICE,
+                    bytes, "stage3 optimizer state (" + update.kernel().getClass().getSimpleName() + ")"));
             states.add(state);
         }
 
@@ -146,8 +154,8 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
                 lengths[i] = owned(i);
             }
             ConcatenatedPieces all = new ConcatenatedPieces(lengths);
-            if (!update.offloaded() || all.total() == 0) {
-                return;
+            if (!update.offloaded() || onHeapInPlace || all.total() == 0) {
+                return; // onHeapInPlace: the state is the pieces' own (add), the masters are the shards' arrays
             }
             int n = Math.toIntExact(all.total());
             gradients = all.gradients(grads);
@@ -186,7 +194,7 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
          * steps the pieces, or every master is an ND4J array on the device, stepped where it lies.
          */
         public boolean stagesNothing() {
-            return store != null || masters.onDevice();
+            return store != null || masters.onDevice() || onHeapInPlace;
         }
 
         /**
@@ -266,6 +274,10 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
                 return new OptimizerBuffers(segment(grads.get(s.piece()), s), segment(masters.array(s.piece()), s),
                         state, null);
             }
+            if (onHeapInPlace) {
+                return new OptimizerBuffers(segment(grads.get(s.piece()), s),
+                        new HeapFp32(masters.heapArray(s.piece()), s.from(), s.length()), state, null);
+            }
             masters.get(s.piece(), s.from(), staging, s.at(), s.length());
             if (withGradient) {
                 HostFloats.current(grads.get(s.piece())).get(s.from(), staging, g0 + s.at(), s.length());
@@ -278,7 +290,7 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
         private void store(SubGroupPlan.Segment s, float[] staging) {
             if (masters.onDevice()) {
                 HostFloats.written(masters.array(s.piece()));
-            } else {
+            } else if (!onHeapInPlace) { // in place on the heap: nothing to copy back
                 masters.put(s.piece(), s.from(), staging, s.at(), s.length());
             }
         }
