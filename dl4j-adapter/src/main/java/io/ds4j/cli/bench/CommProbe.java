@@ -28,6 +28,11 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class CommProbe {
     /** The collectives, in table order. */
     static final List<String> COLLECTIVES = List.of("all-reduce", "reduce-scatter", "all-gather");
+    /**
+     * Untimed runs of each collective before its timed ones (nccl-tests' default; fewer when fewer are timed, the
+     * large sizes): with one, the first size's timed runs still went partly through code the JIT had not compiled yet.
+     */
+    static final int WARMUP = 5;
     /** The samples of rank 0 streaming tag messages to rank 1, not a collective. */
     static final String STREAM = "tag-stream";
 
@@ -117,7 +122,9 @@ public final class CommProbe {
 
     private static void time(List<Sample> out, List<Split> splits, Collectives c, String collective, String path,
             long bytes, int iters, Runnable op) {
-        op.run(); // warm-up: buffers, connections, JIT
+        for (int w = 0; w < Math.min(WARMUP, iters); w++) {
+            op.run(); // buffers, connections, and the JIT, which compiles the collective's loops after a few runs
+        }
         UcxCollectives ucx = c instanceof UcxCollectives u ? u : null;
         UcxProfile profile = UcxProfile.EMPTY;
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
