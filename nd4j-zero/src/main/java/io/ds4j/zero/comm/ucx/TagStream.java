@@ -21,9 +21,15 @@ final class TagStream {
             return 0;
         }
         int check = Tags.shapeCheck(-3, bytes, messages, 0);
-        Round round = link.round("tagStream(bytes=" + bytes + ", messages=" + messages + ")", check, 0, seq);
+        String op = "tagStream(bytes=" + bytes + ", messages=" + messages + ")";
         java.nio.ByteBuffer b = UcxLink.direct(bytes); // a diagnostic's own buffer, not the collectives' staging
         long buffer = org.openucx.jucx.UcxUtils.getAddress(b);
+        // both buffers allocated (and zeroed) before the clock starts: rank 1 allocates after the caller's barrier too
+        Round ready = link.round(op, check, 1, seq);
+        ready.recv(1 - rank, 0, 0);
+        ready.send(1 - rank, 0, 0);
+        ready.await();
+        Round round = link.round(op, check, 0, seq);
         long t0 = System.nanoTime();
         for (int m = 0; m < messages; m++) {
             if (rank == 0) {
