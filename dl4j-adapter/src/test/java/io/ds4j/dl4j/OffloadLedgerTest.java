@@ -21,11 +21,12 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * What stages 1-2 hold for {@code offload_optimizer} beyond the ZeRO paper's formula, from the ledger of a trainer
- * that took a step, against the terms {@link ZeroFormulas} takes from DeepSpeed (fp32 Adam, N = 2): with cpu the fp32
- * master of the shard on the host, exactly {@link ZeroFormulas#offloadMaster} (DeepSpeed's
- * {@code single_partition_of_fp32_groups}); with nvme that master in the files and, in memory, no more swap buffers
- * than DeepSpeed's swapper pins ({@link ZeroFormulas#swapBuffers}: {@code buffer_count} buffers of the largest
- * sub-group). Bounds: the shard may hold one element more than {@code ceil(Ψ/N)} (the engine's alignment, as in
+ * that took a step, against the terms {@link ZeroFormulas} takes from DeepSpeed (fp32 Adam, N = 2): DeepSpeed clones
+ * the fp32 master of the shard onto the host ({@link ZeroFormulas#offloadMaster}, its
+ * {@code single_partition_of_fp32_groups}); ds4j on ND4J's CPU backend steps the replica's fp32 parameters in place
+ * and holds no such copy, neither on the host (cpu) nor in the files (nvme); with nvme, in memory, no more swap
+ * buffers than DeepSpeed's swapper pins ({@link ZeroFormulas#swapBuffers}: {@code buffer_count} buffers of the
+ * largest sub-group). Bounds: the shard may hold one element more than {@code ceil(Ψ/N)} (the engine's alignment, as in
  * {@link ZeroTrainerLedgerTest}), so 4 bytes; each swap slot carries a 32-byte header.
  */
 class OffloadLedgerTest {
@@ -59,12 +60,9 @@ class OffloadLedgerTest {
                 long onDisk = s.peakBytes(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DISK);
                 assertEquals(0, s.peakBytes(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DEVICE), r + "no device master");
                 long buffers = s.peakBytes(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST);
-                if (device.equals("cpu")) {
-                    assertEquals(master, onHost, 4, r + "the host master is DeepSpeed's 4Ψ/N");
-                    assertEquals(0, onDisk, r + "nothing on disk");
-                } else {
-                    assertEquals(0, onHost, r + "nvme keeps the master in its files, not in memory");
-                    assertEquals(master, onDisk, 4, r + "the master in the files");
+                assertEquals(0, onHost, r + "no host master beside the parameters (DeepSpeed's is " + master + " B)");
+                assertEquals(0, onDisk, r + "no master in the files");
+                if (device.equals("nvme")) {
                     assertTrue(buffers > 0, r + "nvme stages through host buffers");
                     assertTrue(buffers <= swap + 32L * bufferCount,
                             r + "swap buffers " + buffers + " B within DeepSpeed's buffer_count x sub-group " + swap);

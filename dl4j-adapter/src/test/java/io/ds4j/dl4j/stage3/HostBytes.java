@@ -18,13 +18,13 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * What the host-memory tests measure with, and the network they measure on: the live Java heap after full collections,
  * the JVM's direct-buffer bytes, and a 6-1500-1500-3 network (Ψ = 2,265,003) whose shards are large enough to show.
  */
-final class HostBytes {
+public final class HostBytes {
 
     private HostBytes() {
     }
 
     /** The 6-1500-1500-3 network, initialised, with {@code updater}. */
-    static MultiLayerNetwork wide(IUpdater updater) {
+    public static MultiLayerNetwork wide(IUpdater updater) {
         MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.FLOAT)
                 .weightInit(WeightInit.XAVIER).updater(updater).list()
                 .layer(new DenseLayer.Builder().nIn(6).nOut(1500).activation(Activation.TANH).build())
@@ -58,7 +58,7 @@ final class HostBytes {
     }
 
     /** The smallest heap in use seen over four full collections (garbage left out as far as the JVM allows). */
-    static long heapAfterGc() throws InterruptedException {
+    public static long heapAfterGc() throws InterruptedException {
         long used = Long.MAX_VALUE;
         for (int i = 0; i < 4; i++) {
             System.gc();
@@ -69,7 +69,7 @@ final class HostBytes {
     }
 
     /** Bytes held by the JVM's direct {@code ByteBuffer}s. */
-    static long directBytes() {
+    public static long directBytes() {
         for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
             if (b.getName().equals("direct")) {
                 return b.getMemoryUsed();

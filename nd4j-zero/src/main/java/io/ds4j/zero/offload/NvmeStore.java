@@ -33,11 +33,18 @@ import io.ds4j.zero.ledger.MemoryTier;
  * {@code = buffer_count * sub_group_size * 4} plus 32 header bytes per slot, recorded in the ledger as
  * {@code OFFLOAD_BUFFERS} on the host (the kernels' per-thread scratch tiles are a further constant). I/O runs on two
  * daemon threads; reads and writes on one slot are ordered, different slots overlap.
+ *
+ * <p>With a master given ({@link #open(StoreRequest, NvmeSettings, Fp32Storage)}: the rank's own fp32 parameters in
+ * host memory, ND4J's CPU backend, where they are already the master) the files and slots hold only the K state
+ * vectors: the kernel steps the given memory in place, so neither a master stream nor its buffer exists, and a
+ * sub-group needs {@code K} buffers instead of {@code 1 + K}.
  */
 public final class NvmeStore implements OptimizerStateStore {
     private final Path directory;
     private final SubGroups groups;
     private final int vectors;
+    private final int first;             // the slot vector holding state word 0: 1 after a master of its own, else 0
+    private final Fp32Storage master;    // the caller's memory, stepped in place; null: the master is in the files
     private final int bufferCount;
     private final SwapSlot[] slots;
     private final boolean readAhead;
@@ -60,10 +67,12 @@ public final class NvmeStore implements OptimizerStateStore {
         }
     }
 
-    private NvmeStore(StoreRequest r, NvmeSettings s, Path directory, int slotCount) {
+    private NvmeStore(StoreRequest r, NvmeSettings s, Path directory, int slotCount, Fp32Storage master) {
         this.directory = directory;
         this.groups = r.subGroups();
-        this.vectors = 1 + r.stateWords();
+        this.master = master;
+        this.first = master == null ? 1 : 0;
+        this.vectors = first + r.stateWords();
         this.bufferCount = s.bufferCount();
         this.slots = new SwapSlot[slotCount];
         this.readAhead = s.pipelineRead() && slotCount > 1;
@@ -81,7 +90,9 @@ public final class NvmeStore implements OptimizerStateStore {
         }
         MemoryLedger l = r.ledger();
         long bytes = Float.BYTES * r.elements();
-        allocations.add(l.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DISK, bytes, "fp32 master shard"));
+        if (master == null) {
+            allocations.add(l.allocate(MemoryCategory.MASTER_WEIGHTS, MemoryTier.DISK, bytes, "fp32 master shard"));
+        }
         allocations.add(l.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DISK, bytes * r.stateWords(),
                 "optimizer state"));
         allocations.add(l.allocate(MemoryCategory.OFFLOAD_BUFFERS, MemoryTier.HOST, slotBytes, "nvme swap slots"));
@@ -93,19 +104,33 @@ public final class NvmeStore implements OptimizerStateStore {
      * @throws IllegalArgumentException naming the key when {@code nvme_path} or {@code buffer_count} cannot work
      */
     public static NvmeStore open(StoreRequest request, NvmeSettings settings) {
-        int vectors = 1 + request.stateWords();
-        int fit = settings.bufferCount() / vectors;
+        return open(request, settings, null);
+    }
+
+    /**
+     * As {@link #open(StoreRequest, NvmeSettings)}; with {@code master} given, the files and slots hold only the
+     * optimizer state and the kernel steps {@code master} in place (see the class comment).
+     *
+     * @param master the shard's fp32 values in host memory, {@code request.elements()} long, or null to keep the
+     *               master in the files
+     */
+    public static NvmeStore open(StoreRequest request, NvmeSettings settings, Fp32Storage master) {
+        Copies.checkLength("the parameters stepped in place", master, request.elements());
+        int vectors = (master == null ? 1 : 0) + request.stateWords();
+        int fit = vectors == 0 ? Math.max(1, settings.bufferCount()) : settings.bufferCount() / vectors;
         if (fit < 1) {
             throw new IllegalArgumentException("zero_optimization.offload_optimizer.buffer_count: "
-                    + settings.bufferCount() + " is too small: one sub-group needs " + vectors + " buffers (fp32"
-                    + " master + " + request.stateWords() + " optimizer state vectors); set buffer_count >= "
-                    + vectors + " (" + 2 * vectors + " to read ahead, " + 3 * vectors + " to also write behind)");
+                    + settings.bufferCount() + " is too small: one sub-group needs " + vectors + " buffers ("
+                    + (master == null ? "fp32 master + " : "") + request.stateWords() + " optimizer state vectors);"
+                    + " set buffer_count >= " + vectors + " (" + 2 * vectors + " to read ahead, " + 3 * vectors
+                    + " to also write behind)");
         }
         checkSlotFits(vectors, request.subGroups().largest());
         int slotCount = Math.max(1, Math.min(Math.min(fit, settings.slotsWanted()), request.subGroups().count()));
-        long required = request.stateBytes() + (long) SwapFile.HEADER_BYTES * request.subGroups().count();
+        long required = (long) vectors * Float.BYTES * request.elements()
+                + (long) SwapFile.HEADER_BYTES * request.subGroups().count();
         Path dir = NvmePath.createRankDirectory(settings.nvmePath(), request.rank(), required, settings.probe());
-        return new NvmeStore(request, settings, dir, slotCount);
+        return new NvmeStore(request, settings, dir, slotCount, master);
     }
 
     /** The largest swap slot a direct buffer can hold: its vectors of one sub-group, in bytes. */
@@ -144,7 +169,12 @@ public final class NvmeStore implements OptimizerStateStore {
 
     @Override
     public int stateWords() {
-        return vectors - 1;
+        return vectors - first;
+    }
+
+    /** Whether the master is the caller's memory, stepped in place (the files hold the state only). */
+    public boolean masterInPlace() {
+        return master != null;
     }
 
     /** The rank's private directory under {@code nvme_path} (deleted at close). */
@@ -180,8 +210,8 @@ public final class NvmeStore implements OptimizerStateStore {
             for (int i = 0; i < groups.count(); i++) {
                 int n = groups.length(i);
                 List<BufferFp32> v = slot.vectors(vectors, n);
-                Copies.copy(params, groups.start(i), v.get(0), 0, n);
-                v.subList(1, vectors).forEach(Copies::zero);
+                Copies.copy(params, groups.start(i), masterOf(v, i), 0, n);
+                v.subList(first, vectors).forEach(Copies::zero);
                 SwapFile.write(directory, i, vectors, n, 0, slot.data, slot.header);
             }
         } catch (RuntimeException | Error e) {
@@ -192,8 +222,8 @@ public final class NvmeStore implements OptimizerStateStore {
     }
 
     @Override
-    public void restore(VectorStorage master, List<? extends VectorStorage> state) {
-        Copies.checkLength("master", master, length());
+    public void restore(VectorStorage values, List<? extends VectorStorage> state) {
+        Copies.checkLength("master", values, length());
         StoreState.checkWords(state.size(), stateWords());
         lifecycle.initialized();
         SwapSlot slot = slots[0];
@@ -201,10 +231,10 @@ public final class NvmeStore implements OptimizerStateStore {
             for (int i = 0; i < groups.count(); i++) {
                 int n = groups.length(i);
                 List<BufferFp32> v = slot.vectors(vectors, n);
-                Copies.copy(master, groups.start(i), v.get(0), 0, n);
-                for (int w = 1; w < vectors; w++) {
-                    Copies.checkLength("state word " + (w - 1), state.get(w - 1), length());
-                    Copies.copy(state.get(w - 1), groups.start(i), v.get(w), 0, n);
+                Copies.copy(values, groups.start(i), masterOf(v, i), 0, n);
+                for (int w = first; w < vectors; w++) {
+                    Copies.checkLength("state word " + (w - first), state.get(w - first), length());
+                    Copies.copy(state.get(w - first), groups.start(i), v.get(w), 0, n);
                 }
                 SwapFile.write(directory, i, vectors, n, 0, slot.data, slot.header);
             }
@@ -285,14 +315,25 @@ public final class NvmeStore implements OptimizerStateStore {
         int n = groups.length(group);
         List<BufferFp32> v = slot.vectors(vectors, n);
         StepInput part = input.slice(groups.start(group), n);
-        List<Fp32Storage> state = new ArrayList<>(v.subList(1, vectors));
-        optimizer.step(new OptimizerBuffers(part.gradients(), v.get(0), state, part.computeCopy()), part.args(),
-                pool);
+        List<Fp32Storage> state = new ArrayList<>(v.subList(first, vectors));
+        optimizer.step(new OptimizerBuffers(part.gradients(), masterOf(v, group), state, part.computeCopy()),
+                part.args(), pool);
+    }
+
+    /** Sub-group {@code group}'s master: the slot's first vector, or the given memory's part of it (in place). */
+    private Fp32Storage masterOf(List<BufferFp32> slotVectors, int group) {
+        return master == null ? slotVectors.get(0) : Slices.of(master, groups.start(group), groups.length(group));
     }
 
     @Override
     public void readMaster(float[] dst, int offset) {
-        read(0, dst, offset);
+        if (master == null) {
+            read(0, dst, offset);
+            return;
+        }
+        lifecycle.requireReady("read");
+        Copies.checkTarget(dst, offset, length());
+        master.read(0, dst, offset, (int) length(), 1f);
     }
 
     @Override
@@ -300,7 +341,7 @@ public final class NvmeStore implements OptimizerStateStore {
         if (word < 0 || word >= stateWords()) {
             throw new IndexOutOfBoundsException("state word " + word + " is outside [0, " + stateWords() + ")");
         }
-        read(word + 1, dst, offset);
+        read(word + first, dst, offset);
     }
 
     private void read(int vector, float[] dst, int offset) {

@@ -26,6 +26,10 @@ import io.ds4j.zero.ledger.MemoryTier;
  * as one sub-group like DeepSpeed's stages 1 and 2) or on the host ({@code "cpu"}; heap or direct buffers outside
  * ND4J, ledger tier HOST, stepped sub-group by sub-group).
  *
+ * <p>With a master given ({@link #onHost(StoreRequest, HostMemory, boolean, Fp32Storage)}: the rank's own fp32
+ * parameters in host memory, ND4J's CPU backend) the store steps that memory in place and allocates only the state:
+ * no {@code MASTER_WEIGHTS} entry, since the bytes are the caller's and already in its ledger.
+ *
  * <p>{@code pin_memory}: page-locking only matters for asynchronous copies to a CUDA device; with ND4J's CPU backend
  * there is no device copy, so the flag is recorded ({@link #pinMemoryRequested()}) and nothing is pinned
  * ({@link #pinned()} is false).
@@ -39,17 +43,25 @@ public final class ResidentStore implements OptimizerStateStore {
     private final List<MemoryLedger.Allocation> allocations = new ArrayList<>();
     private final List<INDArray> arrays = new ArrayList<>();
     private final StoreState lifecycle;
+    private final boolean inPlace;
 
-    private ResidentStore(OffloadDevice device, StoreRequest r, boolean pinMemory, Allocator allocator) {
+    private ResidentStore(OffloadDevice device, StoreRequest r, boolean pinMemory, Allocator allocator,
+            Fp32Storage given) {
         this.device = device;
         this.pinMemoryRequested = pinMemory;
         this.groups = device == OffloadDevice.NONE ? new SubGroups(r.elements(), Math.max(1, r.elements()))
                 : r.subGroups();
         this.lifecycle = new StoreState("optimizer store (" + device.jsonName() + ", rank " + r.rank() + ")");
         MemoryTier tier = device == OffloadDevice.NONE ? MemoryTier.DEVICE : MemoryTier.HOST;
-        this.master = allocator.create(r.elements());
-        allocations.add(r.ledger().allocate(MemoryCategory.MASTER_WEIGHTS, tier, Float.BYTES * master.length(),
-                "fp32 master shard"));
+        this.inPlace = given != null;
+        if (inPlace) {
+            Copies.checkLength("the parameters stepped in place", given, r.elements());
+            this.master = given;
+        } else {
+            this.master = allocator.create(r.elements());
+            allocations.add(r.ledger().allocate(MemoryCategory.MASTER_WEIGHTS, tier, Float.BYTES * master.length(),
+                    "fp32 master shard"));
+        }
         List<Fp32Storage> s = new ArrayList<>();
         for (int k = 0; k < r.stateWords(); k++) {
             Fp32Storage word = allocator.create(r.elements());
@@ -67,6 +79,14 @@ public final class ResidentStore implements OptimizerStateStore {
 
     /** No offload: master and state as ND4J FLOAT arrays (the device of the backend). */
     public static ResidentStore onDevice(StoreRequest request) {
+        return onDevice(request, null);
+    }
+
+    /**
+     * No offload, the state as ND4J FLOAT arrays; the master is {@code master} itself when given (stepped in place,
+     * not copied), else an array of its own.
+     */
+    static ResidentStore onDevice(StoreRequest request, Fp32Storage master) {
         List<INDArray> made = new ArrayList<>();
         ResidentStore store = new ResidentStore(OffloadDevice.NONE, request, false, n -> {
             if (n == 0) {
@@ -75,13 +95,25 @@ public final class ResidentStore implements OptimizerStateStore {
             INDArray a = Nd4j.create(DataType.FLOAT, n);
             made.add(a);
             return Nd4jStorage.fp32(a);
-        });
+        }, master);
         store.arrays.addAll(made);
         return store;
     }
 
     /** {@code "cpu"} offload: master and state in host memory outside ND4J. */
     public static ResidentStore onHost(StoreRequest request, HostMemory memory, boolean pinMemory) {
+        return onHost(request, memory, pinMemory, null);
+    }
+
+    /**
+     * {@code "cpu"} offload with the state in host memory outside ND4J and, when {@code master} is given, the master
+     * stepped in place in that fp32 host memory (the rank's own parameters): the store then holds no copy of it.
+     *
+     * @param master the shard's fp32 values in host memory, {@code request.elements()} long, or null for a copy of
+     *               its own
+     */
+    public static ResidentStore onHost(StoreRequest request, HostMemory memory, boolean pinMemory,
+            Fp32Storage master) {
         return new ResidentStore(OffloadDevice.CPU, request, pinMemory, n -> switch (memory) {
             case HEAP -> new HeapFp32(new float[(int) n], 0, (int) n);
             case DIRECT -> {
@@ -92,7 +124,12 @@ public final class ResidentStore implements OptimizerStateStore {
                 ByteBuffer b = ByteBuffer.allocateDirect((int) (n * Float.BYTES)).order(ByteOrder.nativeOrder());
                 yield VectorStorage.of(b.asFloatBuffer());
             }
-        });
+        }, master);
+    }
+
+    /** Whether the master is the caller's memory, stepped in place (no copy held by the store). */
+    public boolean masterInPlace() {
+        return inPlace;
     }
 
     @Override

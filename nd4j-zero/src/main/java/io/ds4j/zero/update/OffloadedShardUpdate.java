@@ -1,6 +1,7 @@
 package io.ds4j.zero.update;
 
 import io.ds4j.zero.config.ZeroConfig;
+import io.ds4j.zero.kernels.Fp32Storage;
 import io.ds4j.zero.kernels.HeapFp32;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.Nd4jStorage;
@@ -22,10 +23,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * kernel updates master and state there, and the updated parameters are written straight into the replica's
  * parameter view (the compute copy). The store records its bytes in the rank's ledger in its own tier.
  *
- * <p>The master is set from the network's parameters once, when the trainer is built, and is the reference from then
- * on (as DeepSpeed's offloaded fp32 partition is): in fp32 training the compute copy equals the master after every
- * step, so the result is bit-identical to the step without offload. Parameters changed on the network behind the
- * trainer's back between {@code fit} calls are not seen by the master.
+ * <p>On ND4J's CPU backend ({@link HostTransfer.Mode#SHARED}) the range handed in is fp32 memory the host addresses
+ * (the replica's parameters in fp32 training, the engine's fp32 master copy in mixed precision), and it equals the
+ * master after every step. So the store steps it in place ({@link OptimizerStores#openInPlace}) and holds only the
+ * optimizer state: with {@code cpu} 8 B per element of the shard for Adam instead of 12 (DeepSpeed clones its fp32
+ * partition, {@code single_partition_of_fp32_groups}, also in fp32 training), with {@code nvme} files and swap
+ * slots of the two moments only, no master stream. The kernel computes the same floats in the same order:
+ * bit-identical to the copy. With a device the host cannot address (CUDA), the store keeps a master of its own, set
+ * from the network's parameters once, when the trainer is built, and the reference from then on (as DeepSpeed's
+ * offloaded fp32 partition is); in fp32 training the compute copy equals that master after every step, so the result
+ * is bit-identical to the step without offload either way.
  */
 public final class OffloadedShardUpdate implements ShardUpdate {
 
@@ -34,6 +41,7 @@ public final class OffloadedShardUpdate implements ShardUpdate {
     private final HostTransfer transfer;
     private final VectorStorage params;
     private final VectorStorage grads;
+    private final boolean inPlace;
 
     private OffloadedShardUpdate(DeepSpeedOptimizer update, OptimizerStateStore store, HostTransfer transfer, INDArray paramRange,
             INDArray gradRange) {
@@ -42,6 +50,7 @@ public final class OffloadedShardUpdate implements ShardUpdate {
         this.transfer = transfer;
         this.params = storage(paramRange);
         this.grads = storage(gradRange);
+        this.inPlace = transfer.mode() == HostTransfer.Mode.SHARED;
     }
 
     private static VectorStorage storage(INDArray range) {
@@ -66,14 +75,20 @@ public final class OffloadedShardUpdate implements ShardUpdate {
         long subGroup = Math.max(1, zero.stage3().subGroupSize());
         StoreRequest request = new StoreRequest(ledger.rank(), paramRange.length(), update.kernel().stateWords(),
                 subGroup, ledger);
-        OptimizerStateStore store = OptimizerStores.open(zero.offloadOptimizer(), request);
         HostTransfer transfer = HostTransfer.forCurrentBackend(ledger);
+        OptimizerStateStore store = null;
         try {
+            VectorStorage params = storage(paramRange);
+            store = transfer.mode() == HostTransfer.Mode.SHARED && params instanceof Fp32Storage f
+                    ? OptimizerStores.openInPlace(zero.offloadOptimizer(), request, f)
+                    : OptimizerStores.open(zero.offloadOptimizer(), request);
             OffloadedShardUpdate step = new OffloadedShardUpdate(update, store, transfer, paramRange, gradRange);
             store.initialize(step.params);
             return step;
         } catch (RuntimeException e) {
-            store.close();
+            if (store != null) {
+                store.close();
+            }
             transfer.close();
             throw e;
         }
@@ -85,7 +100,8 @@ public final class OffloadedShardUpdate implements ShardUpdate {
             return;
         }
         StepArgs args = update.args(iteration, gradMultiplier);
-        transfer.step(store, update.kernel(), new StepInput(grads, args, params), pool);
+        // in place the kernel's master is the range itself: no compute copy to write
+        transfer.step(store, update.kernel(), new StepInput(grads, args, inPlace ? null : params), pool);
     }
 
     /** @return the store (tests: its master and state) */
