@@ -36,12 +36,12 @@ import org.nd4j.linalg.learning.config.Adam;
  *   <li>nvme: the JVM's direct-buffer bytes (the swap slots) and the bytes of the swap files while training: a slot
  *       holds a sub-group's two moments, no master (before: three vectors), and the files about 8Ψ (before: 12Ψ).</li>
  * </ul>
- * The ledger agrees: no {@code MASTER_WEIGHTS} on any tier, Adam's moments on the offload's tier. Training stays
+ * With {@code sub_group_size} 100,000. The ledger agrees: no {@code MASTER_WEIGHTS} on any tier, Adam's moments on the offload's tier. Training stays
  * bit-identical ({@code ZeroTrainerOffloadTest}, unchanged).
  */
 class OffloadOneMasterTest {
     private static final int W = 2;
-    private static final long SUB_GROUP = 200_000;
+    private static final long SUB_GROUP = 100_000; // below NvmeStore's swap unit: a slot is a sub-group
     private static final long SLACK = 2L << 20;
     @TempDir
     Path nvme;

@@ -31,8 +31,10 @@ import io.ds4j.zero.ledger.MemoryTier;
  * to write behind with {@code pipeline_write}, and refuses a {@code buffer_count} that cannot hold them. Resident
  * host memory for the optimizer is therefore {@link #residentBytes()} {@code <=} {@link #bufferBudgetBytes()}
  * {@code = buffer_count * sub_group_size * 4} plus 32 header bytes per slot, recorded in the ledger as
- * {@code OFFLOAD_BUFFERS} on the host (the kernels' per-thread scratch tiles are a further constant). I/O runs on two
- * daemon threads; reads and writes on one slot are ordered, different slots overlap.
+ * {@code OFFLOAD_BUFFERS} on the host (the kernels' per-thread scratch tiles are a further constant). A sub-group
+ * larger than {@link #SWAP_UNIT} elements is streamed in units of that size (a file each), so a slot's vectors are
+ * {@code min(sub_group_size, SWAP_UNIT)} long. I/O runs on two daemon threads; reads and writes on one slot are
+ * ordered, different slots overlap.
  *
  * <p>With a master given ({@link #open(StoreRequest, NvmeSettings, Fp32Storage)}: the rank's own fp32 parameters in
  * host memory, ND4J's CPU backend, where they are already the master) the files and slots hold only the K state
@@ -41,7 +43,8 @@ import io.ds4j.zero.ledger.MemoryTier;
  */
 public final class NvmeStore implements OptimizerStateStore {
     private final Path directory;
-    private final SubGroups groups;
+    private final SubGroups groups;      // the swap units: sub-groups of at most SWAP_UNIT elements
+    private final int largestSubGroup;   // of sub_group_size: DeepSpeed's buffer size
     private final int vectors;
     private final int first;             // the slot vector holding state word 0: 1 after a master of its own, else 0
     private final Fp32Storage master;    // the caller's memory, stepped in place; null: the master is in the files
@@ -69,7 +72,8 @@ public final class NvmeStore implements OptimizerStateStore {
 
     private NvmeStore(StoreRequest r, NvmeSettings s, Path directory, int slotCount, Fp32Storage master) {
         this.directory = directory;
-        this.groups = r.subGroups();
+        this.groups = units(r);
+        this.largestSubGroup = r.subGroups().largest();
         this.master = master;
         this.first = master == null ? 1 : 0;
         this.vectors = first + r.stateWords();
@@ -126,11 +130,24 @@ public final class NvmeStore implements OptimizerStateStore {
                     + " to also write behind)");
         }
         checkSlotFits(vectors, request.subGroups().largest());
-        int slotCount = Math.max(1, Math.min(Math.min(fit, settings.slotsWanted()), request.subGroups().count()));
+        int slotCount = Math.max(1, Math.min(Math.min(fit, settings.slotsWanted()), units(request).count()));
         long required = (long) vectors * Float.BYTES * request.elements()
-                + (long) SwapFile.HEADER_BYTES * request.subGroups().count();
+                + (long) SwapFile.HEADER_BYTES * units(request).count();
         Path dir = NvmePath.createRankDirectory(settings.nvmePath(), request.rank(), required, settings.probe());
         return new NvmeStore(request, settings, dir, slotCount, master);
+    }
+
+    /**
+     * Elements of one swap unit: a sub-group larger than this is streamed in units of this size, each its own file
+     * and one slot's vector long, so that the resident slots do not grow with {@code sub_group_size} (with
+     * DeepSpeed's default of 1e9 a sub-group is the whole shard). The kernels are element-wise, so the floats are
+     * those of whole sub-groups. 128 Ki elements: 512 KiB per vector, 1 MiB a slot for Adam's two moments.
+     */
+    static final int SWAP_UNIT = 1 << 17;
+
+    /** The swap units of a request's shard: its sub-groups, cut to at most {@link #SWAP_UNIT} elements. */
+    private static SubGroups units(StoreRequest r) {
+        return new SubGroups(r.elements(), Math.min(r.subGroupSize(), SWAP_UNIT));
     }
 
     /** The largest swap slot a direct buffer can hold: its vectors of one sub-group, in bytes. */
@@ -198,7 +215,7 @@ public final class NvmeStore implements OptimizerStateStore {
 
     /** DeepSpeed's budget: {@code buffer_count} buffers of the largest sub-group's fp32 size. */
     public long bufferBudgetBytes() {
-        return (long) bufferCount * groups.largest() * Float.BYTES;
+        return (long) bufferCount * largestSubGroup * Float.BYTES;
     }
 
     @Override
