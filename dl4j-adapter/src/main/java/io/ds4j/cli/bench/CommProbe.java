@@ -22,7 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * (sent from their own off-heap memory). As a child JVM ({@link #main}) it is one UCX rank process and prints its
  * samples as {@code sample,<collective>,<path>,<bytes>,<seconds>} lines and where its time went as {@code
  * profile,<collective>,<path>,<bytes>,<collectives>,<total>,<moving>,<polling>,<summing>,<staging>,<posting>,<cpu>}
- * lines ({@link UcxProfile} and the thread's CPU time, nanoseconds; rank 0 only), and the native staging it holds at
+ * lines ({@link UcxProfile} and the thread's CPU time, nanoseconds, then the JIT's compile time in milliseconds,
+ * {@link Split}; rank 0 only), and the native staging it holds at
  * the end as {@code staging,<rank>,<bytes>,<budget>}.
  */
 public final class CommProbe {
@@ -52,9 +53,10 @@ public final class CommProbe {
      * Where a UCX rank's time went over the timed repetitions of one collective, path and size (not the barriers
      * between them), and the CPU time its thread used in them ({@code cpuNanos}: user and system, UCX's copies between
      * the processes included; -1 where the JVM cannot measure it): on a loaded machine what the wall time would be
-     * without waiting for a core.
+     * without waiting for a core. {@code jitMillis}: the time of the compilations this rank's JIT finished while they
+     * ran (its threads compete with the ranks for the cores; -1 where not reported).
      */
-    record Split(String collective, String path, long bytes, UcxProfile profile, long cpuNanos) {
+    record Split(String collective, String path, long bytes, UcxProfile profile, long cpuNanos, long jitMillis) {
     }
 
     private CommProbe() {
@@ -126,6 +128,9 @@ public final class CommProbe {
             op.run(); // buffers, connections, and the JIT, which compiles the collective's loops after a few runs
         }
         UcxCollectives ucx = c instanceof UcxCollectives u ? u : null;
+        java.util.function.LongSupplier jit = JitSettle.compiledMillis();
+        JitSettle.settle(c, iters, op, jit, JitSettle.QUIET_NANOS, JitSettle.BUDGET_NANOS); // the JIT's steady state
+        long jit0 = jit.getAsLong();
         UcxProfile profile = UcxProfile.EMPTY;
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long cpu = threads.isCurrentThreadCpuTimeSupported() ? 0 : -1;
@@ -144,7 +149,7 @@ public final class CommProbe {
             }
         }
         if (ucx != null) {
-            splits.add(new Split(collective, path, bytes, profile, cpu));
+            splits.add(new Split(collective, path, bytes, profile, cpu, jit.getAsLong() - jit0));
         }
     }
 
@@ -171,9 +176,9 @@ public final class CommProbe {
             for (Split s : splits) {
                 UcxProfile p = s.profile();
                 if (rank == 0) {
-                    System.out.printf(Locale.ROOT, "profile,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d%n", s.collective(),
+                    System.out.printf(Locale.ROOT, "profile,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d%n", s.collective(),
                             s.path(), s.bytes(), p.collectives(), p.total(), p.moving(), p.polling(), p.summing(),
-                            p.staging(), p.posting(), s.cpuNanos());
+                            p.staging(), p.posting(), s.cpuNanos(), s.jitMillis());
                 }
             }
         } catch (RuntimeException e) {
@@ -191,7 +196,8 @@ public final class CommProbe {
                 String[] f = l.split(",");
                 out.add(new Split(f[1], f[2], Long.parseLong(f[3]), new UcxProfile(Long.parseLong(f[4]),
                         Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]),
-                        Long.parseLong(f[9]), Long.parseLong(f[10])), Long.parseLong(f[11])));
+                        Long.parseLong(f[9]), Long.parseLong(f[10])), Long.parseLong(f[11]), f.length > 12
+                        ? Long.parseLong(f[12]) : -1));
             }
         }
         return out;

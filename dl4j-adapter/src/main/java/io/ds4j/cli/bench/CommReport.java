@@ -157,16 +157,18 @@ record CommReport(String machine, String tunables, int worldSize, List<Long> siz
                 + " 0, every timed repetition; %% of its time in the collective):%n%n"));
         sb.append("| path | size | UCX moving bytes | waiting for the peer | rank-order sum | staging copies | posting |"
                 + " other | UCX rate while moving | jucx tag stream | ucx_perftest tag | ucx_perftest tag, ranks' env |"
-                + " ms per all-reduce | CPU ms per all-reduce |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + " ms per all-reduce | CPU ms per all-reduce | JIT compiling, ms |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String path : List.of("float[]", "INDArray")) {
             for (long bytes : sizes) {
                 UcxProfile p = UcxProfile.EMPTY;
                 long cpu = 0;
+                long jit = 0;
                 for (CommProbe.Split s : splits) {
                     if (s.collective().equals("all-reduce") && s.path().equals(path) && s.bytes() == bytes) {
                         p = p.plus(s.profile());
                         cpu = cpu < 0 || s.cpuNanos() < 0 ? -1 : cpu + s.cpuNanos();
+                        jit = jit < 0 || s.jitMillis() < 0 ? -1 : jit + s.jitMillis();
                     }
                 }
                 if (p.collectives() == 0) {
@@ -175,12 +177,12 @@ record CommReport(String machine, String tunables, int worldSize, List<Long> siz
                 double t = Math.max(1, p.total());
                 double moved = 2.0 * (worldSize - 1) / worldSize * bytes * p.collectives(); // received per rank
                 sb.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% |"
-                        + " %s | %s | %s | %s | %.1f | %s |%n", path, size(bytes), 100 * p.moving() / t, 100 * p.polling()
+                        + " %s | %s | %s | %s | %.2f | %s | %s |%n", path, size(bytes), 100 * p.moving() / t, 100 * p.polling()
                         / t, 100 * p.summing() / t, 100 * p.staging() / t, 100 * p.posting() / t, 100 * p.other() / t,
                         gbps(p.moving() + p.posting() == 0 ? Double.NaN : moved / ((p.moving() + p.posting()) / 1e9)),
                         gbps(jucxStream(bytes)), gbps(perftest(bytes)), gbps(perftestRanks(bytes)),
                         p.total() / 1e6 / p.collectives(), cpu < 0 ? "–" : String.format(Locale.ROOT, "%.2f", cpu
-                        / 1e6 / p.collectives())));
+                        / 1e6 / p.collectives()), jit < 0 ? "–" : Long.toString(jit)));
             }
         }
         sb.append("UCX moving bytes: in worker progress calls that advanced a message (within a host UCX copies the"
@@ -191,7 +193,10 @@ record CommReport(String machine, String tunables, int worldSize, List<Long> siz
                 + " streaming messages of that size to rank 1 through the same connections, as ucx_perftest does;"
                 + " GB/s; ms per all-reduce: rank 0's mean time inside one (times a share: that phase's time); CPU ms:"
                 + " the CPU time its thread used in one (UCX's copies between the processes and spinning while waiting"
-                + " included): well below ms per all-reduce, the rank waited for a core (a loaded machine)\n");
+                + " included): well below ms per all-reduce, the rank waited for a core (a loaded machine); JIT"
+                + " compiling: the time of the compilations rank 0's JVM finished during these timed runs, all rounds"
+                + " (its compiler threads take cores from the ranks; each collective's timed runs start once no rank's"
+                + " JIT has finished a compilation for 100 ms of untimed runs, or after 2 s of them)\n");
         return sb.toString();
     }
 

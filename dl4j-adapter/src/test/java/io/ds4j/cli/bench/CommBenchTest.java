@@ -69,6 +69,8 @@ class CommBenchTest {
             assertTrue(Double.parseDouble(profile.split("\\|")[10].trim()) > 0, "jucx tag stream: " + profile);
             assertTrue(Double.parseDouble(profile.split("\\|")[13].trim()) > 0, "ms per all-reduce: " + profile);
             assertTrue(Double.parseDouble(profile.split("\\|")[14].trim()) > 0, "CPU ms per all-reduce: " + profile);
+            assertTrue(Long.parseLong(profile.split("\\|")[15].trim()) >= 0, "the JIT's compile time during the timed"
+                    + " runs: " + profile);
             assertTrue(table.contains("UCX staging (DS4J_UCX_STAGING) held at the end: at most ") && table.contains(
                     " MiB per rank process, budget 16 MiB"), "the staging the UCX processes held: " + table);
         }
