@@ -32,8 +32,8 @@ import io.ds4j.zero.ledger.MemoryTier;
  * host memory for the optimizer is therefore {@link #residentBytes()} {@code <=} {@link #bufferBudgetBytes()}
  * {@code = buffer_count * sub_group_size * 4} plus 32 header bytes per slot, recorded in the ledger as
  * {@code OFFLOAD_BUFFERS} on the host (the kernels' per-thread scratch tiles are a further constant). A sub-group
- * larger than {@link #SWAP_UNIT} elements is streamed in units of that size (a file each), so a slot's vectors are
- * {@code min(sub_group_size, SWAP_UNIT)} long. I/O runs on two daemon threads; reads and writes on one slot are
+ * larger than a unit ({@link #units}: 128 Ki elements, or 1/16 of a larger shard) is streamed in units (a file each),
+ * so a slot's vectors are {@code min(sub_group_size, unit)} long. I/O runs on two daemon threads; reads and writes on one slot are
  * ordered, different slots overlap.
  *
  * <p>With a master given ({@link #open(StoreRequest, NvmeSettings, Fp32Storage)}: the rank's own fp32 parameters in
@@ -138,16 +138,25 @@ public final class NvmeStore implements OptimizerStateStore {
     }
 
     /**
-     * Elements of one swap unit: a sub-group larger than this is streamed in units of this size, each its own file
-     * and one slot's vector long, so that the resident slots do not grow with {@code sub_group_size} (with
-     * DeepSpeed's default of 1e9 a sub-group is the whole shard). The kernels are element-wise, so the floats are
-     * those of whole sub-groups. 128 Ki elements: 512 KiB per vector, 1 MiB a slot for Adam's two moments.
+     * Elements of one swap unit, at least: a sub-group larger than a unit is streamed in units, each its own file and
+     * one slot's vector long, so that the resident slots do not grow with {@code sub_group_size} (with DeepSpeed's
+     * default of 1e9 a sub-group is the whole shard). The kernels are element-wise, so the floats are those of whole
+     * sub-groups. 128 Ki elements: 512 KiB per vector, 1 MiB a slot for Adam's two moments.
      */
     static final int SWAP_UNIT = 1 << 17;
+    /**
+     * At most this many units per shard: a unit is {@code max(SWAP_UNIT, ceil(shard / MAX_UNITS))} elements. Measured
+     * ({@code bench memory}, ZeRO-2 nvme, 16M parameters, 8M-element shards, three runs each): 61 units of 128 Ki a
+     * rank peaked 16-38 MiB higher (VmHWM 408-410 MiB) than 16 units of 512 Ki (376-381) or whole 1M sub-groups
+     * (372-392), although their slots are smaller; the cause was not found. A slot is then at most 1/16 of the
+     * shard's state.
+     */
+    static final int MAX_UNITS = 16;
 
-    /** The swap units of a request's shard: its sub-groups, cut to at most {@link #SWAP_UNIT} elements. */
-    private static SubGroups units(StoreRequest r) {
-        return new SubGroups(r.elements(), Math.min(r.subGroupSize(), SWAP_UNIT));
+    /** The swap units of a request's shard: its sub-groups, cut to one unit ({@link #SWAP_UNIT}, {@link #MAX_UNITS}). */
+    static SubGroups units(StoreRequest r) {
+        long unit = Math.max(SWAP_UNIT, (r.elements() + MAX_UNITS - 1) / MAX_UNITS);
+        return new SubGroups(r.elements(), Math.min(r.subGroupSize(), unit));
     }
 
     /** The largest swap slot a direct buffer can hold: its vectors of one sub-group, in bytes. */

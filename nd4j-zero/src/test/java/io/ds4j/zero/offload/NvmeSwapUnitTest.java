@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -26,7 +27,8 @@ import io.ds4j.zero.ledger.MemoryTier;
  * A sub-group larger than {@link NvmeStore#SWAP_UNIT} (DeepSpeed's default {@code sub_group_size} of 1e9 makes the
  * whole shard one) is streamed in units of that size: the slot's buffer, measured as its capacity, is one unit per
  * vector, not the sub-group, the files are one per unit, and master and state end bit-identical to one kernel call
- * per step over the whole shard in heap arrays. Before, the slot held the whole 300,000-element sub-group.
+ * per step over the whole shard in heap arrays. Before, the slot held the whole 300,000-element sub-group. A larger
+ * shard is cut into at most {@link NvmeStore#MAX_UNITS} units.
  */
 class NvmeSwapUnitTest {
     private static final FusedAdam ADAM = FusedAdam.deepSpeedDefaults();
@@ -79,6 +81,24 @@ class NvmeSwapUnitTest {
             assertEquals(store.residentBytes(), ledger.snapshot().bytes(MemoryCategory.OFFLOAD_BUFFERS,
                     MemoryTier.HOST));
             assertEquals(9L * 4 * n, store.bufferBudgetBytes(), "DeepSpeed's budget: buffer_count x the sub-group");
+        }
+    }
+
+    /** A shard of more than 16 units of 128 Ki is cut into 16 units: here 2,400,000 elements, 16 of 150,000. */
+    @Test
+    void aLargeShardIsCutIntoAtMostSixteenUnits() throws IOException {
+        int n = 2_400_000;
+        float[] params = OffloadFixture.random(7, n, 1f);
+        MemoryLedger ledger = new MemoryLedger(0);
+        var config = OffloadFixture.nvme(nvme, 4, false, false, 1.0);
+        try (NvmeStore store = (NvmeStore) OptimizerStores.openInPlace(config,
+                new StoreRequest(0, n, 2, 1_000_000_000L, ledger), VectorStorage.of(params))) {
+            store.initialize(VectorStorage.of(params));
+            try (Stream<Path> files = Files.list(store.directory())) {
+                assertEquals(NvmeStore.MAX_UNITS, files.count(), "16 unit files");
+            }
+            assertEquals(2L * 150_000 * Float.BYTES + SwapFile.HEADER_BYTES, store.residentBytes(),
+                    "one slot of 2 x 150,000 elements");
         }
     }
 }
