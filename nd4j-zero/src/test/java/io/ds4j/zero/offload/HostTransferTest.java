@@ -3,16 +3,10 @@ package io.ds4j.zero.offload;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.nio.file.Path;
-
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import io.ds4j.zero.config.OffloadOptimizerConfig;
 import io.ds4j.zero.kernels.FusedAdam;
-import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.kernels.VectorStorage;
 import io.ds4j.zero.ledger.MemoryCategory;
@@ -24,22 +18,8 @@ import io.ds4j.zero.ledger.MemoryTier;
  * down and up and gives bit-identical results; with 16-bit gradients and compute copy it moves 2 + 2 bytes per element
  * (ZeRO-Offload's 4 Psi).
  */
-class HostTransferTest {
+class HostTransferTest extends PooledStoreTest {
     private static final int N = 300;
-    private static KernelPool pool;
-
-    @TempDir
-    Path nvme;
-
-    @BeforeAll
-    static void startPool() {
-        pool = new KernelPool(2);
-    }
-
-    @AfterAll
-    static void stopPool() {
-        pool.close();
-    }
 
     private float[][] run(HostTransfer.Mode mode, MemoryLedger ledger, long[] traffic) {
         short[] grads16 = new short[N];

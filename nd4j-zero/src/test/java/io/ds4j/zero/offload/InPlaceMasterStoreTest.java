@@ -11,17 +11,13 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.ds4j.zero.kernels.FusedAdam;
 import io.ds4j.zero.kernels.HeapFp32;
-import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.VectorStorage;
 import io.ds4j.zero.ledger.LedgerSnapshot;
 import io.ds4j.zero.ledger.MemoryCategory;
@@ -34,22 +30,7 @@ import io.ds4j.zero.ledger.MemoryTier;
  * matches too, and the store holds no master of its own: no {@code MASTER_WEIGHTS} entry on any tier, and with nvme
  * files and swap slots of the state vectors only (their lengths measured from the files and the slots' buffers).
  */
-class InPlaceMasterStoreTest {
-    private static KernelPool pool;
-
-    @TempDir
-    Path nvme;
-
-    @BeforeAll
-    static void startPool() {
-        pool = new KernelPool(2);
-    }
-
-    @AfterAll
-    static void stopPool() {
-        pool.close();
-    }
-
+class InPlaceMasterStoreTest extends PooledStoreTest {
     static Stream<Arguments> cases() {
         return Arrays.stream(OffloadFixture.Optimizer.values())
                 .flatMap(o -> Arrays.stream(OffloadFixture.Kind.values())

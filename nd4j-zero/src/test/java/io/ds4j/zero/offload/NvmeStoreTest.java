@@ -13,15 +13,11 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import io.ds4j.zero.kernels.FusedAdam;
-import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.kernels.VectorStorage;
 import io.ds4j.zero.ledger.LedgerSnapshot;
@@ -30,22 +26,8 @@ import io.ds4j.zero.ledger.MemoryLedger;
 import io.ds4j.zero.ledger.MemoryTier;
 
 /** The nvme store's files, its ledger entries and its resident-memory bound. */
-class NvmeStoreTest {
+class NvmeStoreTest extends PooledStoreTest {
     private static final FusedAdam ADAM = FusedAdam.deepSpeedDefaults();
-    private static KernelPool pool;
-
-    @TempDir
-    Path nvme;
-
-    @BeforeAll
-    static void startPool() {
-        pool = new KernelPool(2);
-    }
-
-    @AfterAll
-    static void stopPool() {
-        pool.close();
-    }
 
     private NvmeStore open(int elements, int subGroup, int buffers, boolean read, boolean write, MemoryLedger l) {
         return NvmeStore.open(new StoreRequest(3, elements, 2, subGroup, l),

@@ -8,16 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import io.ds4j.zero.kernels.FusedAdam;
 import io.ds4j.zero.kernels.HeapFp32;
-import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.VectorStorage;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
@@ -30,22 +26,8 @@ import io.ds4j.zero.ledger.MemoryTier;
  * per step over the whole shard in heap arrays. Before, the slot held the whole 300,000-element sub-group. A larger
  * shard is cut into at most {@link NvmeStore#MAX_UNITS} units.
  */
-class NvmeSwapUnitTest {
+class NvmeSwapUnitTest extends PooledStoreTest {
     private static final FusedAdam ADAM = FusedAdam.deepSpeedDefaults();
-    private static KernelPool pool;
-
-    @TempDir
-    Path nvme;
-
-    @BeforeAll
-    static void startPool() {
-        pool = new KernelPool(2);
-    }
-
-    @AfterAll
-    static void stopPool() {
-        pool.close();
-    }
 
     @ParameterizedTest(name = "master in place: {0}, pipelined: {1}")
     @CsvSource({"false,false", "true,false", "false,true", "true,true"})

@@ -8,17 +8,13 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.kernels.FusedAdam;
-import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.kernels.StepArgs;
 import io.ds4j.zero.kernels.VectorStorage;
 import io.ds4j.zero.ledger.LedgerSnapshot;
@@ -31,25 +27,11 @@ import io.ds4j.zero.ledger.MemoryTier;
  * every kernel is element-wise, so splitting the shard into sub-groups, between device and host, or staging it
  * through files and direct buffers changes no arithmetic.
  */
-class OffloadParityTest {
+class OffloadParityTest extends PooledStoreTest {
     /** 1003 elements in sub-groups of 64: 16 sub-groups, the last of 43, so every pipeline stage is exercised. */
     static final int N = 1003;
     static final int SUB_GROUP = 64;
     static final int STEPS = 5;
-    private static KernelPool pool;
-
-    @TempDir
-    Path nvme;
-
-    @BeforeAll
-    static void startPool() {
-        pool = new KernelPool(2);
-    }
-
-    @AfterAll
-    static void stopPool() {
-        pool.close();
-    }
 
     static Stream<Arguments> cases() {
         return Arrays.stream(OffloadFixture.Optimizer.values())
