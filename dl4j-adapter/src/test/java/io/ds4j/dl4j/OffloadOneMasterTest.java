@@ -36,8 +36,9 @@ import org.nd4j.linalg.learning.config.Adam;
  *   <li>nvme: the JVM's direct-buffer bytes (the swap slots) and the bytes of the swap files while training: a slot
  *       holds a sub-group's two moments, no master (before: three vectors), and the files about 8Ψ (before: 12Ψ).</li>
  * </ul>
- * With {@code sub_group_size} 100,000. The ledger agrees: no {@code MASTER_WEIGHTS} on any tier, Adam's moments on the offload's tier. Training stays
- * bit-identical ({@code ZeroTrainerOffloadTest}, unchanged).
+ * With {@code sub_group_size} 100,000. The ledger agrees: no {@code MASTER_WEIGHTS} on any tier, Adam's moments on
+ * the offload's tier. Training stays bit-identical ({@code ZeroTrainerOffloadTest}'s parity asserts, unchanged; its
+ * tier checks now expect no master).
  */
 class OffloadOneMasterTest {
     private static final int W = 2;

@@ -48,8 +48,8 @@ import org.nd4j.linalg.learning.config.Adam;
  * exactly the floats of the step over the whole shard; in fp32 training the store's master equals the network's
  * parameters after every step. The ledger moves the optimizer state to HOST (cpu) or DISK (nvme) and records no
  * master: on ND4J's CPU backend the store steps the replica's fp32 parameters in place ({@code OffloadOneMasterTest});
- * in nvme mode (17 sub-groups of 40 elements per shard) the resident optimizer memory is the swap slots, within {@code buffer_count x sub_group_size x 4} bytes
- * plus the 32-byte header of each slot. nvme files are deleted at close and after a failed fit.
+ * in nvme mode (17 sub-groups of 40 elements per shard) the resident optimizer memory is the swap slots, within
+ * {@code buffer_count x sub_group_size x 4} bytes plus the 32-byte header of each slot. nvme files are deleted at close and after a failed fit.
  */
 class ZeroTrainerOffloadTest {
 

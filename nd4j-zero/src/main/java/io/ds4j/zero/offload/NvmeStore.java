@@ -33,8 +33,8 @@ import io.ds4j.zero.ledger.MemoryTier;
  * {@code = buffer_count * sub_group_size * 4} plus 32 header bytes per slot, recorded in the ledger as
  * {@code OFFLOAD_BUFFERS} on the host (the kernels' per-thread scratch tiles are a further constant). A sub-group
  * larger than a unit ({@link #units}: 128 Ki elements, or 1/16 of a larger shard) is streamed in units (a file each),
- * so a slot's vectors are {@code min(sub_group_size, unit)} long. I/O runs on two daemon threads; reads and writes on one slot are
- * ordered, different slots overlap.
+ * so a slot's vectors are {@code min(sub_group_size, unit)} long. I/O runs on two daemon threads; reads and writes on
+ * one slot are ordered, different slots overlap.
  *
  * <p>With a master given ({@link #open(StoreRequest, NvmeSettings, Fp32Storage)}: the rank's own fp32 parameters in
  * host memory, ND4J's CPU backend, where they are already the master) the files and slots hold only the K state
