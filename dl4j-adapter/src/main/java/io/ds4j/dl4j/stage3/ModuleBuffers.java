@@ -23,7 +23,15 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * tensor) gathers it through a pooled buffer of its own, copied in. Buffers come from the rank's
  * {@link TransientBuffers} pool (ledger
  * {@code COMM_BUFFERS}) and go back to it when the module's last parameter is released and it is not running.
- * Confined to the rank's thread.
+ *
+ * <p><b>Shared mode</b> (ranks that are threads of one process, {@link SharedModuleMemory}): the buffer of a module is
+ * one for all the process's ranks. A rank that starts holding a module first passes a barrier (so every rank has let
+ * go of the modules it no longer runs, and their buffers can be reused), takes the module's buffer (the rank that
+ * takes it from the pool writes the persistent parameters into it) and passes a second barrier; each non-persistent
+ * parameter is then written by every rank into its owned range and completed by a barrier
+ * ({@link PartitionedParam.Placement#sharedByGroup()}), so no padding, spill or shifted tail is needed. The ranks make
+ * the same holds in the same order (the same trace and coordinator decisions), so the barriers match.
+ * Confined to the rank's thread (the shared memory itself is thread-safe).
  */
 final class ModuleBuffers implements PartitionedParam.Placement {
     private record Site(PartitionedLayer module, int offset) { }
@@ -34,6 +42,9 @@ final class ModuleBuffers implements PartitionedParam.Placement {
     }
 
     private final TransientBuffers buffers;
+    private final SharedModuleMemory shared; // null: this rank's own buffers
+    private final io.ds4j.zero.comm.Collectives comm;
+    private final Map<PartitionedLayer, Integer> ids = new IdentityHashMap<>();
     private final Map<PartitionedParam, Site> sites = new IdentityHashMap<>();
     private final Map<PartitionedLayer, Held> held = new IdentityHashMap<>();
     private final Map<PartitionedLayer, String> labels = new HashMap<>();
@@ -41,12 +52,30 @@ final class ModuleBuffers implements PartitionedParam.Placement {
     private final Map<PartitionedParam, float[]> shifted = new IdentityHashMap<>(); // the tail gathered over
     private final float[] tile = new float[4096];
 
-    ModuleBuffers(TransientBuffers buffers) {
+    /**
+     * @param buffers the rank's pool (its own module buffers, spills)
+     * @param shared  the process's shared module memory, or null for buffers of this rank's own
+     * @param comm    the rank's group (its barriers, in shared mode)
+     */
+    ModuleBuffers(TransientBuffers buffers, SharedModuleMemory shared, io.ds4j.zero.comm.Collectives comm) {
         this.buffers = buffers;
+        this.shared = shared;
+        this.comm = comm;
     }
 
-    /** Gathers {@code module}'s parameters into its buffer from now on. */
-    void place(PartitionedLayer module, String name) {
+    /** Whether the module buffers are the process's, shared by its ranks. */
+    boolean shared() {
+        return shared != null;
+    }
+
+    @Override
+    public boolean sharedByGroup() {
+        return shared != null;
+    }
+
+    /** Gathers module {@code id}'s ({@code module}'s) parameters into its buffer from now on. */
+    void place(int id, PartitionedLayer module, String name) {
+        ids.put(module, id);
         int at = 0;
         for (PartitionedParam p : module.params()) {
             sites.put(p, new Site(module, at));
@@ -61,6 +90,9 @@ final class ModuleBuffers implements PartitionedParam.Placement {
     public INDArray acquire(PartitionedParam p) {
         Site s = sites.get(p);
         INDArray b = hold(s.module());
+        if (shared != null) {
+            return view(b, s.offset(), s.offset() + p.spec().numel()); // each rank writes its owned range
+        }
         long end = s.offset() + p.layout().paddedLength();
         int pad = (int) (p.layout().paddedLength() - p.spec().numel());
         if (end > s.module().numParams() && s.offset() >= pad) {
@@ -122,7 +154,15 @@ final class ModuleBuffers implements PartitionedParam.Placement {
     /** The module's buffer, acquired if none is held, with one more user (a gathered tensor or the running layer). */
     INDArray hold(PartitionedLayer module) {
         Held h = held.get(module);
-        if (h.buffer == null) {
+        if (h.buffer == null && shared != null) {
+            comm.barrier(); // every rank has let go of what it no longer runs
+            SharedModuleMemory.Taken t = shared.hold(ids.get(module), module.numParams());
+            if (t.fresh()) {
+                module.writePersistent(t.buffer()); // before the barrier below: every rank reads them after it
+            }
+            comm.barrier();
+            h.buffer = t.buffer();
+        } else if (h.buffer == null) {
             h.buffer = buffers.acquireNative(module.numParams(), labels.get(module), 0);
         }
         h.users++;
@@ -136,19 +176,77 @@ final class ModuleBuffers implements PartitionedParam.Placement {
             throw new IllegalStateException("module buffer released more often than held: " + labels.get(module));
         }
         if (--h.users == 0) {
-            buffers.release(h.buffer);
-            h.buffer = null;
+            giveBack(module, h);
         }
+    }
+
+    private void giveBack(PartitionedLayer module, Held h) {
+        if (shared != null) {
+            shared.release(ids.get(module));
+        } else {
+            buffers.release(h.buffer);
+        }
+        h.buffer = null;
     }
 
     /** Gives back every buffer still held (when the rank closes, after its parameters were freed). */
     void close() {
-        for (Held h : held.values()) {
+        for (Map.Entry<PartitionedLayer, Held> e : held.entrySet()) {
+            Held h = e.getValue();
             if (h.buffer != null) {
-                buffers.release(h.buffer);
-                h.buffer = null;
+                giveBack(e.getKey(), h);
                 h.users = 0;
             }
+        }
+        if (shared != null) {
+            shared.rankClosed();
+        }
+    }
+
+    /**
+     * Shared mode's {@code gatherInto}: every parameter's full fp32 tensor, one after the other, in one buffer of the
+     * largest parameter's length that the process's ranks share (taken as the module buffers are, so a call after a
+     * step reuses a module's), each rank writing its owned elements; the rank given a {@code target} (a network's
+     * flat FLOAT vector) copies each tensor into it before any rank writes the next.
+     */
+    void gatherIntoShared(java.util.List<PartitionedParam> params, INDArray target) {
+        int largest = 1;
+        for (PartitionedParam p : params) {
+            largest = Math.max(largest, p.spec().numel());
+        }
+        comm.barrier(); // every rank has let go of its modules
+        INDArray full = shared.hold(WHOLE_TENSORS, largest).buffer();
+        comm.barrier();
+        try {
+            long at = 0;
+            for (PartitionedParam p : params) {
+                int n = p.spec().numel();
+                p.writeOwnedInto(comm, io.ds4j.zero.stage3.MasterShards.masterOf(p.store()), view(full, 0, n));
+                if (target != null) {
+                    INDArray range = target.get(NDArrayIndex.interval(at, at + n));
+                    HostFloats.buffer(range).put(0, HostFloats.current(full), (int) full.offset(), n);
+                    HostFloats.written(range);
+                }
+                comm.barrier(); // the copy is done before the next tensor is written
+                at += n;
+            }
+        } finally {
+            shared.release(WHOLE_TENSORS);
+        }
+    }
+
+    /** The shared memory's id of {@link #gatherIntoShared}'s buffer (module ids are from 0 up). */
+    private static final int WHOLE_TENSORS = -1;
+
+    /** This rank's ledger share of the shared module buffers kept for reuse (0 in a rank's own mode). */
+    long sharedKeptShare() {
+        return shared == null ? 0 : shared.keptShare(comm.rank());
+    }
+
+    /** Lets the shared memory keep at most {@code maxBytes} released buffers (nothing in a rank's own mode). */
+    void trimShared(long maxBytes) {
+        if (shared != null) {
+            shared.trimKept(maxBytes);
         }
     }
 }

@@ -75,22 +75,35 @@ final class PartitionedLayer {
      * (held on the heap) are copied into their ranges, and the layer's views are views of {@code buffer[0,
      * numParams)}, the gathered memory itself.
      */
-    void bindInPlace(INDArray buffer) {
+    void bindInPlace(INDArray buffer, boolean persistentWritten) {
+        if (numParams == 0) {
+            return;
+        }
+        if (!persistentWritten) {
+            writePersistent(buffer);
+        }
+        INDArray view = front(buffer, numParams);
+        layer.setParamTable(conf.getLayer().initializer().init(conf, view, false));
+        layer.setParamsViewArray(view);
+    }
+
+    /**
+     * Copies the persistent parameters (held gathered on the heap) into their ranges of the module buffer
+     * {@code buffer}, whose other ranges the gathers fill.
+     */
+    void writePersistent(INDArray buffer) {
         if (numParams == 0) {
             return;
         }
         FloatBuffer nio = HostFloats.current(buffer);
         int at = (int) buffer.offset();
         for (PartitionedParam p : params) {
-            if (!p.placed()) {
+            if (p.isPersistent()) {
                 nio.put(at, p.full(), 0, p.spec().numel());
             }
             at += p.spec().numel();
         }
         HostFloats.written(buffer);
-        INDArray view = front(buffer, numParams);
-        layer.setParamTable(conf.getLayer().initializer().init(conf, view, false));
-        layer.setParamsViewArray(view);
     }
 
     /** Points the layer at its gathered parameters (copied into {@code scratch[0, numParams)}). */

@@ -68,8 +68,10 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * @param home      where its parameter shards live
      * @param precision its mixed-precision state
      * @param optimizer the DeepSpeed optimizer, or null for the network's DL4J updaters
+     * @param shared    the module buffers shared by the process's ranks (ranks as threads), or null for the rank's own
      */
-    record RankEnv(Collectives comm, ParamHome home, RankPrecision precision, PiecewiseShardUpdate optimizer) { }
+    record RankEnv(Collectives comm, ParamHome home, RankPrecision precision, PiecewiseShardUpdate optimizer,
+                   SharedModuleMemory shared) { }
 
     RankBase(RankEnv env, long largestLayer) {
         this.comm = env.comm();
@@ -88,7 +90,10 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
                 "stage3 compute scratch (" + type + " parameters of the largest layer)");
         gradScratchBytes = ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, Held.bytes(gradScratch),
                 "stage3 gradient scratch (" + type + " gradients of the largest layer)");
-        moduleBuffers = new ModuleBuffers(buffers);
+        if (env.shared() != null) {
+            env.shared().register(comm.rank(), ledger);
+        }
+        moduleBuffers = new ModuleBuffers(buffers, env.shared(), comm);
     }
 
     /** The type the rank's layers compute in: HALF with HALF compute, else FLOAT. */
@@ -161,7 +166,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             PartitionedLayer pl = new PartitionedLayer(mine, mine.conf(), own, slots);
             modules.put(id, pl);
             if (pl.computesInPlace()) {
-                moduleBuffers.place(pl, name);
+                moduleBuffers.place(id, pl, name);
             }
         }
         return new ModuleParams(id, name, own);
@@ -198,11 +203,22 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             return null;
         }
         if (pl.computesInPlace()) {
-            pl.bindInPlace(moduleBuffers.hold(pl)); // held while the module runs, given back by leave()
+            // held while the module runs, given back by leave(); a shared buffer got its persistent parameters
+            pl.bindInPlace(moduleBuffers.hold(pl), moduleBuffers.shared());
         } else {
             pl.bind(paramScratch);
         }
+        if (entered != null) {
+            entered.accept(pl.layer(), id);
+        }
         return pl.layer();
+    }
+
+    /** For tests: called with each module's id and bound layer as the module is entered, on the rank's thread. */
+    private java.util.function.ObjIntConsumer<Layer> entered;
+
+    void onEnter(java.util.function.ObjIntConsumer<Layer> probe) {
+        this.entered = probe;
     }
 
     /**
@@ -272,7 +288,10 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
 
     /** Keeps at most what {@code offload_param} allows pooled between steps (no limit without it). */
     private void trimPool() {
-        buffers.trimKept(home.pooledBytesBetweenSteps());
+        long limit = home.pooledBytesBetweenSteps();
+        buffers.trimKept(limit);
+        int n = comm.worldSize(); // the shared buffers stand for the N ranks' own: N budgets
+        moduleBuffers.trimShared(limit > Long.MAX_VALUE / n ? Long.MAX_VALUE : limit * n);
     }
 
     /** Forward and backward of this rank's micro-batch; returns DL4J's score of it. */
@@ -324,6 +343,10 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * into the target's range, native memory to native memory.
      */
     void gatherInto(INDArray target) {
+        if (moduleBuffers.shared()) {
+            moduleBuffers.gatherIntoShared(params, target);
+            return;
+        }
         long at = 0;
         long largest = 0;
         for (PartitionedParam p : params) {
@@ -401,9 +424,12 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         return ledger;
     }
 
-    /** Bytes of released transient buffers pooled for reuse now (between steps: the pool the next step takes from). */
+    /**
+     * Bytes of released transient buffers pooled for reuse now (between steps: the pool the next step takes from),
+     * with the rank's ledger share of the module buffers its process's ranks share and keep.
+     */
     long pooledBytes() {
-        return buffers.keptBytes();
+        return buffers.keptBytes() + moduleBuffers.sharedKeptShare();
     }
 
     /** Where the shards live (offload_param). */

@@ -9,6 +9,7 @@ import io.ds4j.dl4j.RankErrors;
 import io.ds4j.dl4j.precision.ExampleWeight;
 import io.ds4j.zero.comm.Collectives;
 import io.ds4j.zero.comm.CommStats;
+import io.ds4j.zero.comm.InProcessCollectives;
 import io.ds4j.zero.comm.RankThreads;
 import io.ds4j.zero.comm.Ranks;
 import io.ds4j.zero.config.OffloadParamConfig;
@@ -94,11 +95,12 @@ public final class Stage3Trainer implements AutoCloseable {
         }
         FlatLayout layout = Stage3Checks.network(net);
         long shardBytes = 4L * ((net.numParams() + world(group) - 1) / world(group));
+        SharedModuleMemory shared = sharedFor(group);
         Ranks.Body<RankBase> make;
         if (net instanceof MultiLayerNetwork m) {
-            make = c -> withHome(offload, c, shardBytes, numerics, e -> new Stage3Rank(m, layout, knobs, e));
+            make = c -> withHome(offload, c, shardBytes, numerics, shared, e -> new Stage3Rank(m, layout, knobs, e));
         } else if (net instanceof ComputationGraph g) {
-            make = c -> withHome(offload, c, shardBytes, numerics, e -> new GraphRank(g, layout, knobs, e));
+            make = c -> withHome(offload, c, shardBytes, numerics, shared, e -> new GraphRank(g, layout, knobs, e));
         } else {
             throw new IllegalArgumentException("model: " + net.getClass().getName() + " is not supported; pass a "
                     + "MultiLayerNetwork or a ComputationGraph");
@@ -127,7 +129,8 @@ public final class Stage3Trainer implements AutoCloseable {
         Stage3Checks.layers(FlatLayout.of(net)); // a skeleton's layout: one layer-sized array, garbage after the checks
         long psi = PartitionedConstruction.numParams(prepared);
         long shardBytes = 4L * ((psi + world(group) - 1) / world(group));
-        Stage3Trainer t = start(group, c -> withHome(offload, c, shardBytes, numerics,
+        SharedModuleMemory shared = sharedFor(group);
+        Stage3Trainer t = start(group, c -> withHome(offload, c, shardBytes, numerics, shared,
                 e -> new Stage3Rank(prepared, knobs, e)), psi, numerics);
         t.iteration = net.getIterationCount();
         t.epoch = net.getEpochCount();
@@ -164,12 +167,24 @@ public final class Stage3Trainer implements AutoCloseable {
         return lastNorm;
     }
 
+    /**
+     * The module buffers the ranks of {@code group} share: when they are all threads of this process
+     * ({@link InProcessCollectives}, at least two), one buffer per gathered module for all of them (see
+     * {@link SharedModuleMemory}); null otherwise (ranks as processes keep their own).
+     */
+    static SharedModuleMemory sharedFor(List<? extends Collectives> group) {
+        boolean threads = group.size() >= 2 && group.size() == world(group)
+                && group.stream().allMatch(c -> c instanceof InProcessCollectives);
+        return threads ? new SharedModuleMemory(group.size()) : null;
+    }
+
     private static RankBase withHome(OffloadParamConfig offload, Collectives c, long bytes, Stage3Numerics n,
+                                     SharedModuleMemory shared,
                                      java.util.function.Function<RankBase.RankEnv, RankBase> make) {
         ParamHome home = ParamHome.of(offload, c.rank(), bytes);
         try {
             return make.apply(new RankBase.RankEnv(c, home, new RankPrecision(n.precision(), c.rank()),
-                    n.optimizer()));
+                    n.optimizer(), shared));
         } catch (RuntimeException e) {
             home.close();
             throw e;

@@ -39,7 +39,9 @@
  * Between steps: its shard of every parameter (fp32, or 16-bit in mixed precision), the fp32 master of the owned
  * elements with the DL4J updater state for them, the reduced gradient shard, the full copies of persistent parameters,
  * and the gradient scratch of the largest layer's size (plus a parameter scratch as large for HALF compute or SameDiff
- * layers). During a step, additionally: the module buffers of the gathered tensors the coordinator keeps live and,
+ * layers). During a step, additionally: the module buffers of the gathered tensors the coordinator keeps live (one
+ * per module for all the ranks of a process whose ranks are threads, {@link io.ds4j.dl4j.stage3.SharedModuleMemory},
+ * each rank's ledger carrying a 1/N share; one per rank between processes) and,
  * during a gradient tensor's reduce-scatter, its shard, unless it is written straight into the gradient partition
  * (fp32, nothing accumulated yet, an unpadded shard) (the reduce-scatter reads the gradient scratch where the
  * backward wrote it: in place across rank threads, through the collectives' native-array form between processes;

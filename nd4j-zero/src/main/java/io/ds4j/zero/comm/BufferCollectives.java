@@ -21,4 +21,15 @@ public interface BufferCollectives extends Collectives {
      * @param numel elements of the tensor, at most {@code worldSize * length} and the buffer's capacity
      */
     void reduceScatterSum(FloatBuffer input, int numel, float[] output, int outputOffset, int length);
+
+    /**
+     * The all-gather of ranks whose output is one memory they all share (threads of one process: stage 3's module
+     * buffers, see {@code SharedModuleMemory}): each rank has written its own block of at most {@code length}
+     * elements into it before the call; when the call returns on a rank, every rank has, so the rank reads the
+     * others' blocks where they were written (no copy is made). Same call order and shape agreement as the other
+     * collectives; counted as the all-gather it stands for ({@code (worldSize - 1) * length} elements received).
+     *
+     * @param length the block length (the shard length of the gathered tensor)
+     */
+    void allGatherShared(int length);
 }

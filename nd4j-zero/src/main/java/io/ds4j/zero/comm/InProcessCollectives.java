@@ -255,6 +255,17 @@ public final class InProcessCollectives implements BufferCollectives {
         completeBlocks(op, output, CollectiveKind.ALL_GATHER, length);
     }
 
+    @Override
+    public void allGatherShared(int length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("rank " + rank + ": allGatherShared length must be >= 0, got " + length);
+        }
+        String op = "allGatherShared(length=" + length + ")";
+        group.enter(rank, new InProcessGroup.Posted(CollectiveKind.ALL_GATHER, null, 0, null, 0),
+                new InProcessGroup.Shape(length, length, -1, op), 0);
+        count(CollectiveKind.ALL_GATHER, (long) (worldSize() - 1) * length, 4);
+    }
+
     private void gatherInto(int n, int stride, int length) {
         InProcessGroup.Posted[] posts = posts();
         for (int q = 0; q < n; q++) {

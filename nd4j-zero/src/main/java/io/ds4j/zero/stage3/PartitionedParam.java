@@ -49,6 +49,16 @@ public final class PartitionedParam {
 
         /** {@code p} was released (or freed): the range acquired for it is no longer used by it. */
         void release(PartitionedParam p);
+
+        /**
+         * Whether {@link #acquire} gives every rank of the group the same memory (ranks that are threads of one
+         * process sharing one buffer per module): then it gives {@code p}'s {@code numel} elements (no padding), each
+         * rank writes only the elements it owns into them and waits for the others
+         * ({@link BufferCollectives#allGatherShared}), instead of an all-gather that copies, so nothing past {@code numel} is written and no rank writes what another does.
+         */
+        default boolean sharedByGroup() {
+            return false;
+        }
     }
 
     /**
@@ -161,7 +171,11 @@ public final class PartitionedParam {
         }
         if (placement != null && !persistent) {
             placed = placement.acquire(this);
-            allGatherInto(comm, placed);
+            if (placement.sharedByGroup()) {
+                writeOwnedInto(comm, placed);
+            } else {
+                allGatherInto(comm, placed);
+            }
             placement.gathered(this, placed);
             state = ParamState.GATHERED;
             return;
@@ -202,6 +216,40 @@ public final class PartitionedParam {
         mem = HostFloats.current(target);
         mem.put(base + numel, beyond, 0, pad);
         HostFloats.written(target);
+    }
+
+    /**
+     * The gather into memory every rank shares ({@link Placement#sharedByGroup()}): this rank's owned elements are
+     * read from its shard into their range of {@code target} ({@code numel} elements), then
+     * {@link BufferCollectives#allGatherShared}: when it returns every rank has written its range, so {@code target}
+     * holds the whole tensor (the values an all-gather gives).
+     */
+    private void writeOwnedInto(Collectives comm, INDArray target) {
+        writeOwnedInto(comm, store, target);
+    }
+
+    /**
+     * As a gather into memory the ranks share, from {@code source} (this parameter's shard store or, in mixed
+     * precision, its fp32 master) into {@code target} ({@code numel} elements, the same memory on every rank): this
+     * rank's owned elements, then the shared all-gather ({@link BufferCollectives#allGatherShared}); the state does not change (e.g. the copy of the parameters into a
+     * network). The ranks must share {@code target} and be {@link BufferCollectives}.
+     */
+    public void writeOwnedInto(Collectives comm, ShardStore source, INDArray target) {
+        var own = layout.ownedRange(rank);
+        int n = (int) own.length();
+        if (target.length() != spec.numel()) {
+            throw new IllegalArgumentException("parameter '" + spec.name() + "': shared gather target of "
+                    + target.length() + " elements, the tensor has " + spec.numel());
+        }
+        if (n > 0) {
+            source.read(0, HostFloats.current(target), (int) (target.offset() + own.offset()), n);
+            HostFloats.written(target);
+        }
+        if (!(comm instanceof BufferCollectives b)) {
+            throw new IllegalStateException("parameter '" + spec.name() + "': a gather into shared memory needs ranks"
+                    + " that share it (in-process collectives), got " + comm.getClass().getSimpleName());
+        }
+        b.allGatherShared(store.length());
     }
 
     /** Re-gathers a persistent, gathered parameter after its shard changed (the post-step all-gather). */
