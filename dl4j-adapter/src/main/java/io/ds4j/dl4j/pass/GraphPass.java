@@ -15,7 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code ComputationGraph.computeGradientAndScore()} drives it (inputs handed along the vertex edges, output layers
  * skipped in the forward pass, epsilons summed in DL4J's order for vertices feeding several others), without
  * workspaces (the arrays the vertices make are freed when the pass ends, {@link PassArrays}; ND4J's own temporaries
- * go to the pass's workspace, {@link PassWorkspace}, freed by {@link #close}), with {@link LayerHooks} around every
+ * go to the pass's workspace, {@link PassWorkspace}, reset after each vertex, freed by {@link #close}), with
+ * {@link LayerHooks} around every
  * non-input vertex, run outside the workspace. Vertex index {@code v} is module {@code v}.
  *
  * <p>Trace: non-input vertices in topological order except output layers (forward), then all non-input vertices in
@@ -74,6 +75,7 @@ public final class GraphPass implements AutoCloseable {
                 out = v.doForward(true, mgr);
                 reg += v.hasLayer() ? v.getLayer().calcRegularizationScore(true) : 0;
                 PassWorkspace.leave(hooks, idx);
+                workspace.nextModule();
             }
             if (v.getOutputVertices() != null) {
                 for (VertexIndices to : v.getOutputVertices()) {
@@ -112,6 +114,7 @@ public final class GraphPass implements AutoCloseable {
             }
             PassWorkspace.leave(hooks, order[k]);
             passEpsilons(vs, v, p.getSecond(), epsilonSet);
+            workspace.nextModule();
         }
         return score;
     }

@@ -13,7 +13,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The forward-backward pass of a {@link org.deeplearning4j.nn.multilayer.MultiLayerNetwork}, layer by layer, as
  * {@code MultiLayerNetwork.computeGradientAndScore()} drives it (without workspaces: the arrays the layers make are
  * freed when the pass ends, {@link PassArrays}; ND4J's own temporaries inside the layer calls go to the pass's
- * workspace, {@link PassWorkspace}, reused from pass to pass and freed by {@link #close}), with {@link LayerHooks}
+ * workspace, {@link PassWorkspace}, reset after each layer, reused from pass to pass and freed by {@link #close}),
+ * with {@link LayerHooks}
  * around every layer, run outside the workspace, so that a rank can gather parameters or take each layer's gradient
  * as soon as it is final.
  *
@@ -59,6 +60,7 @@ public final class MlnPass implements AutoCloseable {
             a = l.activate(preProcess(i, a, mb), true, mgr);
             reg += l.calcRegularizationScore(true);
             PassWorkspace.leave(hooks, i);
+            workspace.nextModule();
         }
         Layer out = PassWorkspace.enter(hooks, last);
         out.setInputMiniBatchSize(mb);
@@ -68,10 +70,12 @@ public final class MlnPass implements AutoCloseable {
         reg += out.calcRegularizationScore(true);
         double score = ((IOutputLayer) out).computeScore(reg, true, mgr);
         PassWorkspace.leave(hooks, last);
+        workspace.nextModule();
         for (int i = last - 1; i >= 0; i--) {
             Layer l = PassWorkspace.enter(hooks, i);
             eps = backward(i, l, eps, mb, hooks);
             PassWorkspace.leave(hooks, i);
+            workspace.nextModule();
         }
         PassWorkspace.endStep(hooks);
         return score;

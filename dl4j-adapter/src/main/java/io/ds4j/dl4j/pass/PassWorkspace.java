@@ -20,8 +20,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * object unreachable, which a pass's few Java objects seldom make it do: in {@code bench memory}'s zero-2 child at
  * Ψ = 4M (layers 702 wide, 16 examples per rank, 2 ranks, 5 steps) they were 7.9 of the 19.8 MB of native arrays the
  * passes made outside any workspace (counted per allocation site); the rest, the workspace manager's, {@link PassArrays}
- * frees. The workspace's block is sized by the first pass (ND4J's first-loop learning, 5% over), reset when a pass ends
- * and reused by the next, and grows only if a later pass needs more.
+ * frees. The workspace is reset after every module ({@link #nextModule}): its block is sized by the first module's
+ * need (ND4J's first-loop learning, 5% over), grows when a later module needs more, and is reused by every module
+ * of every pass.
  *
  * <p>The rank's own code between the layers (the hooks: gathers, buckets, pools) runs with no workspace current
  * ({@link #outside}), so nothing it keeps lives in memory a later pass reuses. One instance per pass object, used by one
@@ -40,6 +41,21 @@ final class PassWorkspace implements AutoCloseable {
     MemoryWorkspace open() {
         pass = Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(CONFIG, name);
         return pass.notifyScopeEntered();
+    }
+
+    /**
+     * Between two modules of a pass (after a module's {@code leave}): leaves the workspace's scope and enters it
+     * again, so what the last module's calls left in it is reset and the next module reuses the block from its
+     * start. A module's temporaries are dead once its calls return (the arrays the layers keep come from the pass's
+     * workspace manager, {@link PassArrays}, or are leveraged out of the workspace: DL4J's {@code fit()} resets its
+     * working-memory workspace per layer the same way), so the block is sized by the largest module's need, not
+     * the whole pass's.
+     */
+    void nextModule() {
+        if (pass != null && pass.isScopeActive()) {
+            pass.notifyScopeLeft();
+            pass.notifyScopeEntered();
+        }
     }
 
     /**
