@@ -344,7 +344,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      */
     void gatherInto(INDArray target) {
         if (moduleBuffers.shared()) {
-            moduleBuffers.gatherIntoShared(params, target);
+            try {
+                moduleBuffers.gatherIntoShared(params, target);
+            } finally {
+                trimPool(); // within offload_param's budget, as below
+            }
             return;
         }
         long at = 0;

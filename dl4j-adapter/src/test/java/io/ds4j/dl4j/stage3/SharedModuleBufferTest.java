@@ -106,6 +106,32 @@ class SharedModuleBufferTest {
         }
     }
 
+    /**
+     * With {@code offload_param} the buffers kept between steps stay within its budget ({@code buffer_count x
+     * buffer_size} per rank, N of them for the shared buffers) also after the full model is copied into a network,
+     * which gathers every tensor through a shared buffer of the largest tensor's length.
+     */
+    @org.junit.jupiter.api.Test
+    void theSharedBuffersKeptAfterACopyStayWithinOffloadParamsBudget(@org.junit.jupiter.api.io.TempDir
+                                                                     java.nio.file.Path nvme) {
+        int world = 2;
+        MultiLayerNetwork net = TestNets.plainDenseMln(1);
+        List<DataSet> data = TestNets.randomData(1, 6, world, new long[] {6}, new long[] {3});
+        // 2 buffers of 8 elements: 64 bytes a rank between steps, less than any layer's buffer
+        io.ds4j.zero.config.OffloadParamConfig offload = new io.ds4j.zero.config.OffloadParamConfig(
+                io.ds4j.zero.config.OffloadDevice.NVME, nvme.toString(), 2, 8, 1_000_000_000L, true);
+        try (Stage3Trainer t = Stage3Trainer.create(net, Stage3ParityTest.knobs("plain"), offload,
+                InProcessCollectives.create(world, Duration.ofMinutes(2)), Stage3Numerics.fp32())) {
+            new Stage3Steps(t, 1).fit(data.get(0));
+            t.copyParamsTo(TestNets.plainDenseMln(2));
+            for (int r = 0; r < world; r++) {
+                long budget = t.rank(r).home().pooledBytesBetweenSteps();
+                assertTrue(t.rank(r).pooledBytes() <= budget, "rank " + r + " keeps " + t.rank(r).pooledBytes()
+                        + " B after the copy, budget " + budget);
+            }
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void onlyRanksThatAreThreadsOfThisProcessShare() {
         assertNull(Stage3Trainer.sharedFor(InProcessCollectives.create(1, Duration.ofSeconds(5))), "one rank");
