@@ -1,7 +1,6 @@
 package io.ds4j.dl4j.stage3;
 
 import io.ds4j.zero.stage3.PiecewiseShardUpdate;
-import io.ds4j.zero.stage3.MasterShards;
 import io.ds4j.zero.stage3.OffloadedShardStore;
 import io.ds4j.zero.stage3.Held;
 import io.ds4j.zero.stage3.ParamHome;
@@ -48,18 +47,16 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     private final TransientBuffers buffers;
     private final List<PartitionedParam> params = new ArrayList<>();
     private final Map<Integer, PartitionedLayer> modules = new HashMap<>();
-    private final Map<Integer, Integer> firstParam = new HashMap<>();
     private INDArray paramScratch; // null when every layer computes on its module buffer
-    private final INDArray gradScratch;
     private final MemoryLedger.Allocation paramScratchBytes;
-    private final MemoryLedger.Allocation gradScratchBytes;
+    private final GradientReduction gradients;
     private final ModuleBuffers moduleBuffers;
+    private final ModelCopy copy;
     private ParamCoordinator coordinator;
     private ShardOptimizer optimizer;
     private final ParamHome home;
     private final RankPrecision precision;
     private final PiecewiseShardUpdate fused;
-    private int pendingGradient = -1; // the module whose gradient waits in the scratch for leave(), or -1
 
     /**
      * What a rank is built with besides the network.
@@ -85,15 +82,14 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         long n = Math.max(1, largestLayer);
         DataType type = computeType();
         paramScratch = Nd4j.create(type, 1, n);
-        gradScratch = Nd4j.create(type, 1, n);
         paramScratchBytes = ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, Held.bytes(paramScratch),
                 "stage3 compute scratch (" + type + " parameters of the largest layer)");
-        gradScratchBytes = ledger.allocate(MemoryCategory.COMM_BUFFERS, MemoryTier.DEVICE, Held.bytes(gradScratch),
-                "stage3 gradient scratch (" + type + " gradients of the largest layer)");
+        gradients = new GradientReduction(comm, buffers, precision, modules, ledger, type, n);
         if (env.shared() != null) {
             env.shared().register(comm.rank(), ledger);
         }
         moduleBuffers = new ModuleBuffers(buffers, env.shared(), comm);
+        copy = new ModelCopy(comm, buffers, moduleBuffers, params, this::trimPool);
     }
 
     /** The type the rank's layers compute in: HALF with HALF compute, else FLOAT. */
@@ -145,7 +141,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         List<PartitionedParam> own = new ArrayList<>();
         List<FlatLayout.Slot> slots = new ArrayList<>();
         long layerStart = -1;
-        firstParam.put(id, params.size());
+        gradients.firstParam(id, params.size());
         for (FlatLayout.Slot s : layout.slots()) {
             if (s.layer() != user) {
                 continue;
@@ -178,6 +174,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         coordinator = new ParamCoordinator(trace, comm, buffers, knobs);
         optimizer = new ShardOptimizer(layout, params, ledger,
                 new ShardOptimizer.Owner(comm.rank(), knobs.subGroupSize()), fused);
+        gradients.optimizer(optimizer);
         precision.requireSupported(layout);
         precision.install(lossLayers());
         if (modules.values().stream().allMatch(PartitionedLayer::computesInPlace)) {
@@ -227,13 +224,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      */
     @Override
     public <T> T backprop(int id, java.util.function.Supplier<T> body) {
-        PartitionedLayer pl = modules.get(id);
-        if (pl != null) {
-            pl.bindGradients(gradScratch);
-        }
-        T out = body.get();
-        pendingGradient = pl == null ? -1 : id;
-        return out;
+        return gradients.backprop(id, body);
     }
 
     /**
@@ -248,40 +239,13 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         if (pl != null && pl.computesInPlace()) {
             moduleBuffers.unhold(pl);
         }
-        if (pendingGradient == id) {
-            reduceScatterPending();
-        }
-    }
-
-    private void reduceScatterPending() {
-        int id = pendingGradient;
-        pendingGradient = -1;
-        int f = firstParam.get(id);
-        modules.get(id).reduceScatter(gradScratch, comm, buffers, precision.storeIsIdentity() ? null : precision::store,
-                new PartitionedLayer.GradientSink() {
-                    @Override
-                    public void accept(FloatBuffer shard, int i) {
-                        optimizer.accept(f + i, shard);
-                    }
-
-                    @Override
-                    public INDArray target(int i, int length) {
-                        return optimizer.target(f + i, length);
-                    }
-
-                    @Override
-                    public void filled(int i) {
-                        optimizer.filled(f + i);
-                    }
-                });
+        gradients.leave(id);
     }
 
     /** Ends the forward-backward pass. */
     @Override
     public void endStep() {
-        if (pendingGradient >= 0) {
-            reduceScatterPending(); // a backward without its leave (not done by the passes): reduce it all the same
-        }
+        gradients.endStep(); // a backward without its leave (not done by the passes): reduce it all the same
         coordinator.endStep();
         trimPool(); // the released buffers stay pooled for the next pass, within offload_param's budget
     }
@@ -334,70 +298,19 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         return norm;
     }
 
-    /**
-     * Every parameter's full tensor in flat order, one all-gather each (every rank takes part); the rank given a
-     * {@code target} (a network's flat FLOAT parameter vector) writes each into it, the others pass null. A rank holds
-     * one native buffer of the largest parameter's size for the call, taken from the transient pool (a module buffer of
-     * the step before, so a call after every step allocates nothing, unless {@code offload_param} keeps the pool
-     * small) and reused by every parameter: its own fp32 master is read into its block, gathered in place and copied
-     * into the target's range, native memory to native memory.
-     */
+    /** Every parameter's full tensor into {@code target} (see {@link ModelCopy#gatherInto}). */
     void gatherInto(INDArray target) {
-        if (moduleBuffers.shared()) {
-            try {
-                moduleBuffers.gatherIntoShared(params, target);
-            } finally {
-                trimPool(); // within offload_param's budget, as below
-            }
-            return;
-        }
-        long at = 0;
-        long largest = 0;
-        for (PartitionedParam p : params) {
-            largest = Math.max(largest, p.layout().paddedLength());
-        }
-        INDArray full = buffers.acquireNative((int) largest, "stage3 full tensor copied into the network", 0);
-        try {
-            for (PartitionedParam p : params) {
-                INDArray view = full.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval(0,
-                        p.layout().paddedLength()));
-                p.allGatherInto(comm, MasterShards.masterOf(p.store()), view); // fp32, also in mixed precision
-                int n = p.spec().numel();
-                if (target != null) {
-                    INDArray range = target.get(NDArrayIndex.interval(at, at + n));
-                    HostFloats.buffer(range).put(0, HostFloats.current(full), (int) view.offset(), n);
-                    HostFloats.written(range);
-                }
-                at += n;
-            }
-        } finally {
-            buffers.release(full);
-            trimPool();
-        }
+        copy.gatherInto(target);
     }
 
-    /** Checkpoint export, between steps: this rank's pieces of the canonical vectors (copies). */
+    /** Checkpoint export, between steps (see {@link ModelCopy#exportShard}). */
     io.ds4j.dl4j.checkpoint.RankShard exportShard() {
-        return new io.ds4j.dl4j.checkpoint.RankShard(comm.rank(), optimizer.exportState());
+        return copy.exportShard(optimizer);
     }
 
-    /**
-     * Checkpoint import, between steps, on every rank at once: the owned masters and optimizer state from the whole
-     * canonical vectors, then the shards the gathers read (a 16-bit copy is rounded from its master as after a step)
-     * and the persistent parameters already gathered (one all-gather each, as after a step).
-     */
+    /** Checkpoint import, between steps, on every rank at once (see {@link ModelCopy#importShard}). */
     void importShard(Map<String, float[]> full) {
-        optimizer.importState(full);
-        for (PartitionedParam p : params) {
-            if (p.store() instanceof OffloadedShardStore o) {
-                o.sync();
-            }
-        }
-        for (PartitionedParam p : params) {
-            if (p.isPersistent() && p.state() == io.ds4j.zero.stage3.ParamState.GATHERED) {
-                p.refresh(comm);
-            }
-        }
+        copy.importShard(optimizer, full);
     }
 
     /** @return the fused kernel's state words per element (0 with the network's own DL4J updaters) */
@@ -459,7 +372,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             buffers.dropKept();
         } finally {
             paramScratchBytes.close();
-            gradScratchBytes.close();
+            gradients.close();
             home.close();
         }
     }

@@ -25,7 +25,8 @@
  *       HALF compute, and for SameDiff layers, they are copied into the shared scratch instead); its gradient views
  *       are rebound to a
  *       gradient scratch ({@code setBackpropGradientsViewArray}); right after its backward the gradient is
- *       reduce-scattered into the rank's gradient shards and the parameters are released.</li>
+ *       reduce-scattered into the rank's gradient shards and the parameters are released
+ *       ({@link io.ds4j.dl4j.stage3.GradientReduction}).</li>
  * </ol>
  * Measured on DL4J 1.0.0-M2.1 (tests in this package): world size 1 reproduces plain {@code fit()} bit for bit for
  * dense, convolution, LSTM and self-attention networks and a branching graph with a merge vertex, so the per-layer
