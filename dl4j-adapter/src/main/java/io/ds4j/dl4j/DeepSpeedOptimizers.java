@@ -16,6 +16,12 @@ import io.ds4j.zero.kernels.FusedOptimizer;
 import io.ds4j.zero.kernels.FusedSgd;
 import io.ds4j.zero.kernels.LambCoefficients;
 import io.ds4j.zero.update.DeepSpeedOptimizer;
+import io.ds4j.zero.update.LambTensors;
+import io.ds4j.zero.update.OffloadedShardUpdate;
+import io.ds4j.zero.update.ResidentShardUpdate;
+import io.ds4j.zero.update.ShardUpdate;
+import io.ds4j.zero.ledger.MemoryLedger;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -190,6 +196,33 @@ public final class DeepSpeedOptimizers {
                         + " BatchNormalization) that DL4J updates outside the optimizer; not supported with a DeepSpeed"
                         + " optimizer yet; remove the optimizer section to train with the DL4J updater");
             }
+        }
+    }
+
+    /**
+     * The shard's DeepSpeed optimizer step: in a store on the host or on disk when {@code offload_optimizer} asks
+     * for it at stage 1 or 2 (at stage 0 DeepSpeed ignores the setting and so does the engine; the config reader
+     * warns), otherwise in arrays next to the network.
+     */
+    static ShardUpdate optimizerStep(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange,
+            INDArray gradRange, MemoryLedger ledger, LambTensors tensors) {
+        if (zero.offloadsOptimizer() && zero.stage() > 0) { // Lamb was refused by DeepSpeedOptimizers.of
+            return OffloadedShardUpdate.open(update, zero, paramRange, gradRange, ledger);
+        }
+        return new ResidentShardUpdate(update, paramRange, gradRange, tensors);
+    }
+
+    /**
+     * The network's own DL4J updaters (no {@code optimizer} section) run as ND4J ops on the state array DL4J laid out
+     * per layer, so they cannot run from a store; DeepSpeed likewise refuses a client optimizer with ZeRO-Offload
+     * ({@code zero_force_ds_cpu_optimizer}) and asks for its CPU optimizer.
+     */
+    static void requireNoOffload(ZeroConfig zero) {
+        if (zero.offloadsOptimizer() && zero.stage() > 0) {
+            throw new IllegalArgumentException("zero_optimization.offload_optimizer.device: "
+                    + zero.offloadOptimizer().device().jsonName() + " needs DeepSpeed's optimizer: the network's own"
+                    + " DL4J updaters cannot run on offloaded state; add an \"optimizer\" section (e.g. {\"type\":"
+                    + " \"Adam\", \"params\": {\"lr\": \"auto\"}}) or set offload_optimizer.device to none");
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.ds4j.dl4j;
 
 import io.ds4j.zero.comm.Collectives;
-import io.ds4j.zero.config.ZeroConfig;
 import io.ds4j.zero.kernels.KernelPool;
 import io.ds4j.zero.ledger.MemoryCategory;
 import io.ds4j.zero.ledger.MemoryLedger;
@@ -13,9 +12,6 @@ import io.ds4j.zero.step.ReducedGradient;
 import io.ds4j.zero.step.ZeroStep;
 import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.zero.update.DeepSpeedOptimizer;
-import io.ds4j.zero.update.LambTensors;
-import io.ds4j.zero.update.OffloadedShardUpdate;
-import io.ds4j.zero.update.ResidentShardUpdate;
 import io.ds4j.zero.update.ShardUpdate;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -71,6 +67,7 @@ final class RankWorker implements AutoCloseable {
     private final BucketedBackward backward;
     private final RankPrecision precision;
     private final INDArray master;
+    private final RangeValues values;  // the range's values out of the rank and back
     private final List<MemoryLedger.Allocation> held = new java.util.ArrayList<>();
     private final MemoryLedger ledger;
     private boolean accumulatorHeld;        // stages 0-1: the step's accumulator is in the ledger
@@ -110,12 +107,12 @@ final class RankWorker implements AutoCloseable {
         if (optimizer.isPresent()) {
             // Lamb's trust ratio is per tensor; at stages 1-2 a tensor can be split across ranks
             boolean split = options.zero().stage() > 0 && comm.worldSize() > 1;
-            this.fused = optimizerStep(optimizer.get(), options.zero(), master, gradRange, ledger,
+            this.fused = DeepSpeedOptimizers.optimizerStep(optimizer.get(), options.zero(), master, gradRange, ledger,
                     flat.lambTensors(range.offset(), range.end(), split ? comm : null));
             this.pool = new KernelPool(1);
             this.updater = null;
         } else {
-            requireNoOffload(options.zero());
+            DeepSpeedOptimizers.requireNoOffload(options.zero());
             if (options.zero().stage() > 0 && comm.worldSize() > 1) {
                 ShardUpdater.requireShardable(flat, options.zero().stage());
             }
@@ -129,34 +126,9 @@ final class RankWorker implements AutoCloseable {
                 options.scaling(), empty ? java.nio.FloatBuffer.allocate(0) : HostFloats.current(gradRange), ledger)
                 : null;
         this.backward = bucketed ? new BucketedBackward(replica, flat, buckets, precision, ledger) : null;
+        this.values = new RangeValues(comm, replica, precision, layout, range, master, paramRange, updater, fused,
+                options.zero().stage() > 0 && comm.worldSize() > 1);
         record(ledger);
-    }
-
-    /**
-     * The shard's DeepSpeed optimizer step: in a store on the host or on disk when {@code offload_optimizer} asks
-     * for it at stage 1 or 2 (at stage 0 DeepSpeed ignores the setting and so does the engine; the config reader
-     * warns), otherwise in arrays next to the network.
-     */
-    static ShardUpdate optimizerStep(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange,
-            INDArray gradRange, MemoryLedger ledger, LambTensors tensors) {
-        if (zero.offloadsOptimizer() && zero.stage() > 0) { // Lamb was refused by DeepSpeedOptimizers.of
-            return OffloadedShardUpdate.open(update, zero, paramRange, gradRange, ledger);
-        }
-        return new ResidentShardUpdate(update, paramRange, gradRange, tensors);
-    }
-
-    /**
-     * The network's own DL4J updaters (no {@code optimizer} section) run as ND4J ops on the state array DL4J laid out
-     * per layer, so they cannot run from a store; DeepSpeed likewise refuses a client optimizer with ZeRO-Offload
-     * ({@code zero_force_ds_cpu_optimizer}) and asks for its CPU optimizer.
-     */
-    static void requireNoOffload(ZeroConfig zero) {
-        if (zero.offloadsOptimizer() && zero.stage() > 0) {
-            throw new IllegalArgumentException("zero_optimization.offload_optimizer.device: "
-                    + zero.offloadOptimizer().device().jsonName() + " needs DeepSpeed's optimizer: the network's own"
-                    + " DL4J updaters cannot run on offloaded state; add an \"optimizer\" section (e.g. {\"type\":"
-                    + " \"Adam\", \"params\": {\"lr\": \"auto\"}}) or set offload_optimizer.device to none");
-        }
     }
 
     /**
@@ -290,7 +262,8 @@ final class RankWorker implements AutoCloseable {
             gradient.average(globalExamples / (double) comm.worldSize(), micro.size());
         }
         update(iteration, epoch);
-        gather();
+        values.gather(options.zero().stage(), options.zero().buckets().allgatherBucketSize(),
+                () -> buckets != null ? buckets.staging() : step.idleBuffer()); // stage 2's staging, or the bucket
         return score;
     }
 
@@ -360,9 +333,7 @@ final class RankWorker implements AutoCloseable {
         if (backward != null) {
             replica.restoreGradientViews();
         }
-        if (master != paramRange && !range.isEmpty()) {
-            ShardUpdater.slice(target, range.offset(), range.end()).assign(master);
-        }
+        values.masterInto(target);
     }
 
     /**
@@ -370,9 +341,7 @@ final class RankWorker implements AutoCloseable {
      * ranks write their ranges into the same network themselves).
      */
     void gatherMasterFromAll(INDArray target) {
-        if (master != paramRange && options.zero().stage() > 0 && comm.worldSize() > 1) {
-            ProcessRanks.gatherMaster(comm, target, layout);
-        }
+        values.gatherMasterFromAll(target);
     }
 
     /** The sum over ranks of a shard's partial sum; each rank's own value when every rank holds everything. */
@@ -380,97 +349,19 @@ final class RankWorker implements AutoCloseable {
         return options.zero().stage() > 0 && comm.worldSize() > 1 ? comm.allReduceSum(partial) : partial;
     }
 
-    private void gather() {
-        if (options.zero().stage() == 0) {
-            if (replica.half()) {
-                // fp16 values, an exact cast, chunk by chunk through the step's bucket
-                float[] staging = step.idleBuffer();
-                for (long at = 0; at < range.length(); at += staging.length) {
-                    int len = (int) Math.min(staging.length, range.length() - at);
-                    ownComputeValues(at, len, staging, 0);
-                    HostFloats.write(staging, 0, ShardUpdater.slice(replica.params(), at, at + len));
-                }
-            }
-            return;
-        }
-        float[] staging = buckets != null ? buckets.staging() : step.idleBuffer();
-        ParamGather.gather(comm, layout, options.zero().buckets().allgatherBucketSize(), staging, replica.params(),
-                this::ownComputeValues);
-    }
-
-    /**
-     * Copies the compute copy of {@code n} elements of the update range from {@code from} (relative to the range)
-     * into {@code dst[at, +n)}: the replica's own values, or for a HALF replica the master rounded to fp16.
-     */
-    private void ownComputeValues(long from, int n, float[] dst, int at) {
-        if (!replica.half()) {
-            HostFloats.read(ShardUpdater.slice(paramRange, from, from + n), dst, at);
-            return;
-        }
-        HostFloats.read(ShardUpdater.slice(master, from, from + n), dst, at);
-        precision.roundCompute(dst, at, n);
-    }
-
-    /**
-     * Checkpoint export, between steps: this rank's pieces of the canonical vectors ({@link
-     * io.ds4j.dl4j.checkpoint.EngineState}): its range of the fp32 master and of the optimizer state.
-     */
+    /** Checkpoint export, between steps: this rank's pieces of the canonical vectors (see {@link RangeValues}). */
     io.ds4j.dl4j.checkpoint.RankShard exportShard() {
-        java.util.Map<String, List<io.ds4j.dl4j.checkpoint.StatePiece>> v = new java.util.HashMap<>();
-        long off = range.offset();
-        v.put(TrainerState.MASTER, List.of(new io.ds4j.dl4j.checkpoint.StatePiece(off, HostFloats.read(master))));
-        if (updater != null) {
-            v.put(TrainerState.UPDATER, UpdaterStatePieces.export(FlatLayout.of(replica.net()), off, range.end(),
-                    updater.state()));
-        } else {
-            for (int w = 0; w < stateWords(); w++) {
-                float[] word = new float[(int) range.length()];
-                if (fused instanceof OffloadedShardUpdate o) {
-                    o.store().readState(w, word, 0);
-                } else {
-                    System.arraycopy(((ResidentShardUpdate) fused).stateWord(w), 0, word, 0, word.length);
-                }
-                v.put(TrainerState.state(w), List.of(new io.ds4j.dl4j.checkpoint.StatePiece(off, word)));
-            }
-        }
-        return new io.ds4j.dl4j.checkpoint.RankShard(comm.rank(), v);
+        return values.exportShard();
     }
 
     /** @return the fused kernel's state words per element (0 with the network's own DL4J updaters) */
     int stateWords() {
-        return fused == null ? 0 : fused instanceof OffloadedShardUpdate o ? o.store().stateWords()
-                : ((ResidentShardUpdate) fused).stateWords();
+        return values.stateWords();
     }
 
-    /**
-     * Checkpoint import, between fits: the replica's parameters become the whole master (rounded to the compute
-     * format when the next {@code fit} begins), the range's master and optimizer state are taken from the whole
-     * canonical vectors.
-     */
+    /** Checkpoint import, between fits: the replica's parameters, the range's master and optimizer state. */
     void importShard(java.util.Map<String, float[]> full) {
-        float[] m = full.get(TrainerState.MASTER);
-        HostFloats.write(m, 0, replica.params()); // a HALF replica gets the exact cast (its rounding)
-        int off = (int) range.offset();
-        if (master != paramRange) {
-            HostFloats.write(m, off, master);
-        }
-        if (updater != null) {
-            UpdaterStatePieces.restore(FlatLayout.of(replica.net()), off, range.end(), full.get(TrainerState.UPDATER),
-                    updater.state());
-            return;
-        }
-        int n = (int) range.length();
-        if (fused instanceof OffloadedShardUpdate o) {
-            List<io.ds4j.zero.kernels.HeapFp32> words = new java.util.ArrayList<>();
-            for (int w = 0; w < stateWords(); w++) {
-                words.add(new io.ds4j.zero.kernels.HeapFp32(full.get(TrainerState.state(w)), off, n));
-            }
-            o.store().restore(new io.ds4j.zero.kernels.HeapFp32(m, off, n), words);
-        } else {
-            for (int w = 0; w < stateWords(); w++) {
-                System.arraycopy(full.get(TrainerState.state(w)), off, ((ResidentShardUpdate) fused).stateWord(w), 0, n);
-            }
-        }
+        values.importShard(full);
     }
 
     /** @return the length of the largest data buffer a layer's gradient view references (tests: stage 2 memory) */

@@ -81,7 +81,8 @@ final class Stage3Engine implements StageEngine {
                     + " updater instead, or use stage 0-2");
         }
         if (options.optimizer().isEmpty()) {
-            RankWorker.requireNoOffload(options.zero()); // offloaded state needs DeepSpeed's optimizer, as at 1-2
+            // offloaded state needs DeepSpeed's optimizer, as at 1-2
+            DeepSpeedOptimizers.requireNoOffload(options.zero());
         }
         if (!options.scaling().equals(ReductionScaling.DEFAULT)) {
             throw refuse(options.scaling().prescaleGradients() ? "prescale_gradients" : "gradient_predivide_factor",
