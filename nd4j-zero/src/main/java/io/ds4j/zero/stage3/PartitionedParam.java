@@ -54,7 +54,8 @@ public final class PartitionedParam {
          * Whether {@link #acquire} gives every rank of the group the same memory (ranks that are threads of one
          * process sharing one buffer per module): then it gives {@code p}'s {@code numel} elements (no padding), each
          * rank writes only the elements it owns into them and waits for the others
-         * ({@link BufferCollectives#allGatherShared}), instead of an all-gather that copies, so nothing past {@code numel} is written and no rank writes what another does.
+         * ({@link BufferCollectives#allGatherShared}), instead of an all-gather that copies, so nothing past
+         * {@code numel} is written and no rank writes what another does.
          */
         default boolean sharedByGroup() {
             return false;
@@ -231,23 +232,24 @@ public final class PartitionedParam {
     /**
      * As a gather into memory the ranks share, from {@code source} (this parameter's shard store or, in mixed
      * precision, its fp32 master) into {@code target} ({@code numel} elements, the same memory on every rank): this
-     * rank's owned elements, then the shared all-gather ({@link BufferCollectives#allGatherShared}); the state does not change (e.g. the copy of the parameters into a
-     * network). The ranks must share {@code target} and be {@link BufferCollectives}.
+     * rank's owned elements, then the shared all-gather ({@link BufferCollectives#allGatherShared}); the state does
+     * not change (e.g. the copy of the parameters into a network). The ranks must share {@code target} and be
+     * {@link BufferCollectives}.
      */
     public void writeOwnedInto(Collectives comm, ShardStore source, INDArray target) {
-        var own = layout.ownedRange(rank);
-        int n = (int) own.length();
+        if (!(comm instanceof BufferCollectives b)) { // before writing: nothing goes into memory others may read
+            throw new IllegalStateException("parameter '" + spec.name() + "': a gather into shared memory needs ranks"
+                    + " that share it (in-process collectives), got " + comm.getClass().getSimpleName());
+        }
         if (target.length() != spec.numel()) {
             throw new IllegalArgumentException("parameter '" + spec.name() + "': shared gather target of "
                     + target.length() + " elements, the tensor has " + spec.numel());
         }
+        var own = layout.ownedRange(rank);
+        int n = (int) own.length();
         if (n > 0) {
             source.read(0, HostFloats.current(target), (int) (target.offset() + own.offset()), n);
             HostFloats.written(target);
-        }
-        if (!(comm instanceof BufferCollectives b)) {
-            throw new IllegalStateException("parameter '" + spec.name() + "': a gather into shared memory needs ranks"
-                    + " that share it (in-process collectives), got " + comm.getClass().getSimpleName());
         }
         b.allGatherShared(store.length());
     }
