@@ -9,7 +9,6 @@ import io.ds4j.zero.kernels.HostFloats;
 import io.ds4j.dl4j.FlatLayout;
 import io.ds4j.dl4j.ShardGradient;
 import io.ds4j.dl4j.ShardUpdater;
-import io.ds4j.dl4j.UpdaterStatePieces;
 import io.ds4j.dl4j.checkpoint.EngineState;
 import io.ds4j.dl4j.checkpoint.StatePiece;
 import io.ds4j.zero.comm.Collectives;
@@ -27,7 +26,6 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * One rank's optimizer over its shards: for every parameter, the owned elements' fp32 master ({@link MasterShards}),
@@ -37,29 +35,19 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * ({@link PiecewiseShardUpdate}) reading the gradient times DeepSpeed's clip factor. The step walks the rank's owned
  * elements in DeepSpeed's sub-groups ({@link SubGroupPlan}, {@code sub_group_size}): each DL4J updater covers one
  * segment of a sub-group, and the step's temporaries (unscaled mixed-precision gradient, kernel staging) hold one
- * sub-group, entered in the ledger as {@code OTHER} for the duration of the step.
- *
- * <p>Masters on the device (no {@code offload_param}, or mixed precision) are updated in place. Masters offloaded
- * with {@code offload_param} (fp32: on the host or on disk) are brought to the device one sub-group at a time: the
- * DL4J updaters of the sub-group's segments are pointed at a device staging array of the largest sub-group
- * ({@link ShardUpdater#bindParams}), the sub-group's masters are copied in, updated, and copied back; the staging
- * exists only during the step.
+ * sub-group, entered in the ledger as {@code OTHER} for the duration of the step. {@link SegmentUpdaters} holds the
+ * DL4J updaters and brings masters offloaded with {@code offload_param} to them.
  */
 final class ShardOptimizer {
     private record Piece(FlatLayout.Slot slot, INDArray grad, ShardGradient gradient) { }
 
-    /** The DL4J updater of one segment of a sub-group, on views of its master and gradient. */
-    private record SegmentUpdate(ShardUpdater updater, SubGroupPlan.Segment segment, INDArray master,
-                                 INDArray grad, long lo) { }
-
     private final List<Piece> pieces = new ArrayList<>();
-    private final List<List<SegmentUpdate>> updates = new ArrayList<>(); // per sub-group
     private final List<MemoryLedger.Allocation> held = new ArrayList<>();
     private final MasterShards masters;
     private final PiecewiseShardUpdate.Pieces fused;
     private final SubGroupPlan plan;
+    private final SegmentUpdaters updaters; // the network's DL4J updaters, or null with the fused kernel
     private final MemoryLedger ledger;
-    private final FlatLayout layout;
     private final long[] starts; // each parameter's first owned element in the flat vector
     private final boolean[] fresh; // per parameter: nothing accepted into its gradient since the last step
 
@@ -75,7 +63,6 @@ final class ShardOptimizer {
         this.masters = MasterShards.of(params);
         this.fused = update == null ? null : new PiecewiseShardUpdate.Pieces(update, masters, params.size());
         this.ledger = ledger;
-        this.layout = layout;
         this.starts = new long[params.size()];
         this.fresh = new boolean[params.size()];
         java.util.Arrays.fill(fresh, true);
@@ -103,49 +90,14 @@ final class ShardOptimizer {
         this.plan = new SubGroupPlan(owned, owner.subGroupSize());
         if (fused != null) {
             fused.open(ledger, owner.subGroupSize()); // offload_optimizer: the store over the owned elements
+            this.updaters = null;
         } else {
-            addUpdaters(layout, params, owner.rank());
+            List<INDArray> grads = new ArrayList<>();
+            pieces.forEach(pc -> grads.add(pc.grad()));
+            this.updaters = new SegmentUpdaters(layout, masters, plan, ledger, grads, starts);
+            held.add(ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, updaters.stateBytes(),
+                    "stage3 optimizer state"));
         }
-    }
-
-    /** The network's DL4J updaters, one per segment of every sub-group, with their state entered in the ledger. */
-    private void addUpdaters(FlatLayout layout, List<PartitionedParam> params, int rank) {
-        INDArray stage = masters.onDevice() ? null : Nd4j.create(DataType.FLOAT, Math.max(1, plan.largest()));
-        long state = 0;
-        for (List<SubGroupPlan.Segment> group : plan.groups()) {
-            List<SegmentUpdate> list = new ArrayList<>();
-            for (SubGroupPlan.Segment s : group) {
-                INDArray m = stage == null ? slice(masters.array(s.piece()), s.from(), s.length())
-                        : slice(stage, s.at(), s.length()); // rebound to each step's staging
-                list.add(addUpdater(layout, params.get(s.piece()).layout().ownedRange(rank), s, m));
-                INDArray st = list.get(list.size() - 1).updater().state();
-                state += st == null ? 0 : Held.bytes(st);
-            }
-            updates.add(list);
-        }
-        if (stage != null) {
-            release(stage);
-        }
-        held.add(ledger.allocate(MemoryCategory.OPTIMIZER_STATE, MemoryTier.DEVICE, state, "stage3 optimizer state"));
-    }
-
-    /** A DL4J updater on one segment (the measured fact: an updater on a sub-range is bit-identical to the whole). */
-    private SegmentUpdate addUpdater(FlatLayout layout, Range own, SubGroupPlan.Segment s, INDArray master) {
-        Piece pc = pieces.get(s.piece());
-        INDArray g = slice(pc.grad(), s.from(), s.length());
-        long lo = pc.slot().start() + own.offset() + s.from();
-        return new SegmentUpdate(ShardUpdater.forShard(layout, lo, lo + s.length(), master, g), s, master, g, lo);
-    }
-
-    /** Frees a staging array's memory now rather than at the next garbage collection. */
-    private static void release(INDArray stage) {
-        if (stage.closeable()) {
-            stage.close();
-        }
-    }
-
-    private static INDArray slice(INDArray a, int from, int length) {
-        return a.get(NDArrayIndex.interval(from, from + length));
     }
 
     /**
@@ -214,56 +166,9 @@ final class ShardOptimizer {
                 pc.gradient().scale(factor);
             }
         }
-        if (masters.onDevice()) {
-            updates.forEach(group -> group.forEach(u -> update(u, u.master(), ctx)));
-        } else {
-            stepStaged(ctx);
-        }
+        updaters.step(ctx);
         clearGradients();
         return norm;
-    }
-
-    private static void update(SegmentUpdate u, INDArray master, StepContext ctx) {
-        u.updater().gradientToUpdate(ctx.iteration(), ctx.epoch());
-        master.subi(u.grad());
-    }
-
-    /**
-     * The DL4J updaters on offloaded masters: per sub-group, its masters are copied into a device staging array of
-     * the largest sub-group (through a host transfer array of the same size), the updaters run on views of it, and
-     * the updated values go back to the masters' store. Both temporaries are entered in the ledger for the step.
-     */
-    private void stepStaged(StepContext ctx) {
-        int n = Math.max(1, plan.largest());
-        INDArray stage = Nd4j.create(DataType.FLOAT, n);
-        float[] transfer = new float[n];
-        try (MemoryLedger.Allocation d = ledger.allocate(MemoryCategory.OTHER, MemoryTier.DEVICE, Held.bytes(stage),
-                "stage3 optimizer step: one sub-group of the offloaded masters on the device");
-             MemoryLedger.Allocation h = ledger.allocate(MemoryCategory.OTHER, MemoryTier.HOST,
-                     (long) Float.BYTES * transfer.length, "stage3 optimizer step: host transfer of one sub-group")) {
-            for (List<SegmentUpdate> group : updates) {
-                for (SegmentUpdate u : group) {
-                    SubGroupPlan.Segment s = u.segment();
-                    masters.get(s.piece(), s.from(), transfer, s.at(), s.length());
-                }
-                SubGroupPlan.Segment last = group.get(group.size() - 1).segment();
-                int len = last.at() + last.length();
-                HostFloats.current(stage).put(0, transfer, 0, len);
-                HostFloats.written(stage);
-                for (SegmentUpdate u : group) {
-                    INDArray m = slice(stage, u.segment().at(), u.segment().length());
-                    u.updater().bindParams(m);
-                    update(u, m, ctx);
-                }
-                HostFloats.current(stage).get(0, transfer, 0, len);
-                for (SegmentUpdate u : group) {
-                    SubGroupPlan.Segment s = u.segment();
-                    masters.put(s.piece(), s.from(), transfer, s.at(), s.length());
-                }
-            }
-        } finally {
-            release(stage); // the views the updaters hold are rebound before their next use
-        }
     }
 
     /**
@@ -359,10 +264,7 @@ final class ShardOptimizer {
             }
             return out;
         }
-        List<StatePiece> state = new ArrayList<>();
-        updates.forEach(group -> group.forEach(u -> state.addAll(UpdaterStatePieces.export(layout, u.lo(),
-                u.lo() + u.segment().length(), u.updater().state()))));
-        out.put(EngineState.UPDATER_STATE, state);
+        out.put(EngineState.UPDATER_STATE, updaters.exportState());
         return out;
     }
 
@@ -385,9 +287,7 @@ final class ShardOptimizer {
             fused.importState(starts, master, words);
             return;
         }
-        float[] whole = full.get(EngineState.UPDATER_STATE);
-        updates.forEach(group -> group.forEach(u -> UpdaterStatePieces.restore(layout, u.lo(),
-                u.lo() + u.segment().length(), whole, u.updater().state())));
+        updaters.importState(full.get(EngineState.UPDATER_STATE));
     }
 
     /** @return the fused kernel's state words per element (0 with the network's own DL4J updaters) */

@@ -61,7 +61,7 @@
  * shard), so no copy of the shard stays in memory. The device then holds none of the shard between steps: a gather
  * reads it straight into the gathered buffer, and the optimizer step brings one {@code sub_group_size} sub-group of
  * the masters at a time into a device staging array that its DL4J updaters are pointed at
- * ({@code ShardUpdater.bindParams}) and writes it back ({@link io.ds4j.dl4j.stage3.ShardOptimizer}); the same float
+ * ({@code ShardUpdater.bindParams}) and writes it back ({@link io.ds4j.dl4j.stage3.SegmentUpdaters}); the same float
  * operations in the same order, so training is bit-identical to no offload. In mixed precision the offloaded shard is
  * the 16-bit copy and the fp32 master stays on the device with the optimizer (ledger MASTER_WEIGHTS), as DeepSpeed
  * keeps its fp32 partitions with the optimizer; {@code offload_optimizer} moves that.
