@@ -1,15 +1,8 @@
 package io.ds4j.zero.offload;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import io.ds4j.zero.config.OffloadDevice;
 import io.ds4j.zero.kernels.BufferFp32;
@@ -33,8 +26,8 @@ import io.ds4j.zero.ledger.MemoryTier;
  * {@code = buffer_count * sub_group_size * 4} plus 32 header bytes per slot, recorded in the ledger as
  * {@code OFFLOAD_BUFFERS} on the host (the kernels' per-thread scratch tiles are a further constant). A sub-group
  * larger than a unit ({@link #units}: 128 Ki elements, or 1/16 of a larger shard) is streamed in units (a file each),
- * so a slot's vectors are {@code min(sub_group_size, unit)} long. I/O runs on two daemon threads; reads and writes on
- * one slot are ordered, different slots overlap.
+ * so a slot's vectors are {@code min(sub_group_size, unit)} long. The files, slots and I/O threads are
+ * {@link SwapPipeline}'s.
  *
  * <p>With a master given ({@link #open(StoreRequest, NvmeSettings, Fp32Storage)}: the rank's own fp32 parameters in
  * host memory, ND4J's CPU backend, where they are already the master) the files and slots hold only the K state
@@ -42,21 +35,16 @@ import io.ds4j.zero.ledger.MemoryTier;
  * sub-group needs {@code K} buffers instead of {@code 1 + K}.
  */
 public final class NvmeStore implements OptimizerStateStore {
-    private final Path directory;
     private final SubGroups groups;      // the swap units: sub-groups of at most SWAP_UNIT elements
     private final int largestSubGroup;   // of sub_group_size: DeepSpeed's buffer size
     private final int vectors;
     private final int first;             // the slot vector holding state word 0: 1 after a master of its own, else 0
     private final Fp32Storage master;    // the caller's memory, stepped in place; null: the master is in the files
     private final int bufferCount;
-    private final SwapSlot[] slots;
-    private final boolean readAhead;
-    private final boolean writeBehind;
-    private final ExecutorService io;
+    private final SwapPipeline swap;
     private final List<MemoryLedger.Allocation> allocations = new ArrayList<>();
     private final StoreState lifecycle;
     private long completedSteps;
-    private IoObserver observer = IoObserver.NONE;
 
     /** Test hook: called on the I/O thread around every read and write of a sub-group's file. */
     interface IoObserver {
@@ -71,27 +59,16 @@ public final class NvmeStore implements OptimizerStateStore {
     }
 
     private NvmeStore(StoreRequest r, NvmeSettings s, Path directory, int slotCount, Fp32Storage master) {
-        this.directory = directory;
         this.groups = units(r);
         this.largestSubGroup = r.subGroups().largest();
         this.master = master;
         this.first = master == null ? 1 : 0;
         this.vectors = first + r.stateWords();
         this.bufferCount = s.bufferCount();
-        this.slots = new SwapSlot[slotCount];
-        this.readAhead = s.pipelineRead() && slotCount > 1;
-        this.writeBehind = s.pipelineWrite() && slotCount > 1;
         this.lifecycle = new StoreState("optimizer store (nvme, rank " + r.rank() + ", " + directory + ")");
-        this.io = Executors.newFixedThreadPool(2, task -> {
-            Thread t = new Thread(task, "ds4j-nvme-io-rank" + r.rank());
-            t.setDaemon(true);
-            return t;
-        });
-        long slotBytes = 0;
-        for (int i = 0; i < slotCount; i++) {
-            slots[i] = new SwapSlot(vectors, groups.largest());
-            slotBytes += slots[i].bytes();
-        }
+        this.swap = new SwapPipeline(r.rank(), directory, groups, vectors, slotCount,
+                s.pipelineRead() && slotCount > 1, s.pipelineWrite() && slotCount > 1);
+        long slotBytes = swap.residentBytes();
         MemoryLedger l = r.ledger();
         long bytes = Float.BYTES * r.elements();
         if (master == null) {
@@ -180,7 +157,7 @@ public final class NvmeStore implements OptimizerStateStore {
     }
 
     void observe(IoObserver o) {
-        observer = o;
+        swap.observe(o);
     }
 
     @Override
@@ -205,21 +182,17 @@ public final class NvmeStore implements OptimizerStateStore {
 
     /** The rank's private directory under {@code nvme_path} (deleted at close). */
     public Path directory() {
-        return directory;
+        return swap.directory();
     }
 
     /** Swap slots in use (1 to 3). */
     public int slotCount() {
-        return slots.length;
+        return swap.slotCount();
     }
 
     /** Host bytes held for the optimizer: the swap slots with their headers. */
     public long residentBytes() {
-        long b = 0;
-        for (SwapSlot s : slots) {
-            b += s.bytes();
-        }
-        return b;
+        return swap.residentBytes();
     }
 
     /** DeepSpeed's budget: {@code buffer_count} buffers of the largest sub-group's fp32 size. */
@@ -231,15 +204,11 @@ public final class NvmeStore implements OptimizerStateStore {
     public void initialize(VectorStorage params) {
         Copies.checkLength("initial parameters", params, length());
         lifecycle.initialized();
-        SwapSlot slot = slots[0];
         try {
-            for (int i = 0; i < groups.count(); i++) {
-                int n = groups.length(i);
-                List<BufferFp32> v = slot.vectors(vectors, n);
-                Copies.copy(params, groups.start(i), masterOf(v, i), 0, n);
+            swap.writeAll((i, v) -> {
+                Copies.copy(params, groups.start(i), masterOf(v, i), 0, groups.length(i));
                 v.subList(first, vectors).forEach(Copies::zero);
-                SwapFile.write(directory, i, vectors, n, 0, slot.data, slot.header);
-            }
+            });
         } catch (RuntimeException | Error e) {
             lifecycle.failed();
             throw e;
@@ -252,18 +221,15 @@ public final class NvmeStore implements OptimizerStateStore {
         Copies.checkLength("master", values, length());
         StoreState.checkWords(state.size(), stateWords());
         lifecycle.initialized();
-        SwapSlot slot = slots[0];
         try {
-            for (int i = 0; i < groups.count(); i++) {
+            swap.writeAll((i, v) -> {
                 int n = groups.length(i);
-                List<BufferFp32> v = slot.vectors(vectors, n);
                 Copies.copy(values, groups.start(i), masterOf(v, i), 0, n);
                 for (int w = first; w < vectors; w++) {
                     Copies.checkLength("state word " + (w - first), state.get(w - first), length());
                     Copies.copy(state.get(w - first), groups.start(i), v.get(w), 0, n);
                 }
-                SwapFile.write(directory, i, vectors, n, 0, slot.data, slot.header);
-            }
+            });
         } catch (RuntimeException | Error e) {
             lifecycle.failed();
             throw e;
@@ -279,67 +245,17 @@ public final class NvmeStore implements OptimizerStateStore {
         Copies.checkLength("compute copy", input.computeCopy(), length());
         long step = completedSteps + 1;
         try {
-            int count = groups.count();
-            for (int i = 0; i < count; i++) {
-                if (i == 0 || !readAhead) {
-                    issueRead(i);
-                }
-                if (readAhead && i + 1 < count) {
-                    issueRead(i + 1);
-                }
-                SwapSlot slot = slotOf(i);
-                slot.await();
-                compute(slot, i, optimizer, input, pool);
-                issueWrite(i, step);
-                if (!writeBehind) {
-                    slot.await();
-                }
-            }
-            for (SwapSlot s : slots) {
-                s.await();
-            }
+            swap.stream(completedSteps, step, (i, v) -> compute(v, i, optimizer, input, pool));
         } catch (RuntimeException | Error e) {
             lifecycle.failed();
-            for (SwapSlot s : slots) {
-                s.drainQuietly();
-            }
+            swap.drainQuietly();
             throw e;
         }
         completedSteps = step;
     }
 
-    private SwapSlot slotOf(int group) {
-        return slots[group % slots.length];
-    }
-
-    private void issueRead(int group) {
-        SwapSlot slot = slotOf(group);
+    private void compute(List<BufferFp32> v, int group, FusedOptimizer optimizer, StepInput input, KernelPool pool) {
         int n = groups.length(group);
-        long expected = completedSteps;
-        IoObserver o = observer;
-        slot.then(() -> {
-            o.before(false, group);
-            slot.data.clear().limit(vectors * n * Float.BYTES);
-            SwapFile.read(directory, group, vectors, n, expected, slot.data, slot.header);
-            o.after(false, group);
-        }, io);
-    }
-
-    private void issueWrite(int group, long step) {
-        SwapSlot slot = slotOf(group);
-        int n = groups.length(group);
-        IoObserver o = observer;
-        slot.then(() -> {
-            o.before(true, group);
-            slot.data.clear().limit(vectors * n * Float.BYTES);
-            SwapFile.write(directory, group, vectors, n, step, slot.data, slot.header);
-            o.after(true, group);
-        }, io);
-    }
-
-    private void compute(SwapSlot slot, int group, FusedOptimizer optimizer, StepInput input, KernelPool pool) {
-        int n = groups.length(group);
-        List<BufferFp32> v = slot.vectors(vectors, n);
         StepInput part = input.slice(groups.start(group), n);
         List<Fp32Storage> state = new ArrayList<>(v.subList(first, vectors));
         optimizer.step(new OptimizerBuffers(part.gradients(), masterOf(v, group), state, part.computeCopy()),
@@ -373,13 +289,7 @@ public final class NvmeStore implements OptimizerStateStore {
     private void read(int vector, float[] dst, int offset) {
         lifecycle.requireReady("read");
         Copies.checkTarget(dst, offset, length());
-        SwapSlot slot = slots[0];
-        for (int i = 0; i < groups.count(); i++) {
-            int n = groups.length(i);
-            slot.data.clear().limit(vectors * n * Float.BYTES);
-            SwapFile.read(directory, i, vectors, n, completedSteps, slot.data, slot.header);
-            slot.vectors(vectors, n).get(vector).read(0, dst, offset + (int) groups.start(i), n, 1f);
-        }
+        swap.read(vector, completedSteps, dst, offset);
     }
 
     /** Stops the I/O threads, deletes every file and the directory, and releases the ledger entries. */
@@ -388,29 +298,11 @@ public final class NvmeStore implements OptimizerStateStore {
         if (!lifecycle.close()) {
             return;
         }
-        io.shutdown();
         try {
-            if (!io.awaitTermination(60, TimeUnit.SECONDS)) {
-                io.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            io.shutdownNow();
-            Thread.currentThread().interrupt();
+            swap.stopThreads();
         } finally {
             allocations.forEach(MemoryLedger.Allocation::close);
         }
-        deleteDirectory();
-    }
-
-    private void deleteDirectory() {
-        try (Stream<Path> files = Files.list(directory)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                Files.deleteIfExists(f);
-            }
-            Files.deleteIfExists(directory);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not delete the optimizer swap directory " + directory
-                    + "; delete it by hand", e);
-        }
+        swap.deleteDirectory();
     }
 }
