@@ -3,7 +3,6 @@ package io.ds4j.zero.comm.ucx;
 import java.nio.DoubleBuffer;
 import java.lang.ref.Reference;
 import java.time.Duration;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Objects;
 
@@ -43,14 +42,14 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     private final UcxLink link;
     private final int rank;
     private final int n;
-    private final EnumMap<CollectiveKind, CommStats.Counter> counters = new EnumMap<>(CollectiveKind.class);
+    private final CollectiveCalls calls;
     private final Staging staging;
-    private long seq;
 
     private UcxCollectives(UcxLink link, Staging staging) {
         this.link = link;
         this.rank = link.rank();
         this.n = link.worldSize();
+        this.calls = new CollectiveCalls(link);
         this.staging = staging;
     }
 
@@ -159,12 +158,11 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     /** The all-reduce of {@code v}, in place ({@link OwnerReduce}); its time goes to the caller's profile entry. */
     private void allReduce(Blocks v, int length, String op) {
         int check = Tags.shapeCheck(CollectiveKind.ALL_REDUCE.ordinal(), length, 0, -1);
-        link.throwIfAborted(op);
-        long id = seq++;
+        long id = calls.next(op);
         if (n > 1) {
             OwnerReduce.run(link.round(op, check, 0, id), rank, v, v, staging, true, true);
         }
-        count(-1, CollectiveKind.ALL_REDUCE, 2L * (length - v.len[rank]), 4);
+        calls.count(-1, CollectiveKind.ALL_REDUCE, 2L * (length - v.len[rank]), 4);
     }
 
     @Override
@@ -175,11 +173,10 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         Checks.range(rank, "reduceScatterSum output", output, outputOffset, length);
         String op = "reduceScatterSum(length=" + length + ", stride=" + stride + ")";
         int check = Tags.shapeCheck(CollectiveKind.REDUCE_SCATTER.ordinal(), length, stride, -1);
-        link.throwIfAborted(op);
-        long id = seq++;
+        long id = calls.next(op);
         OwnerReduce.run(link.round(op, check, 0, id), rank, Blocks.strided(input, inputOffset, stride,
                 length, n), Blocks.strided(output, outputOffset, 0, length, n), staging, true, false);
-        count(t0, CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+        calls.count(t0, CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
     }
 
     @Override
@@ -189,11 +186,10 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         Checks.strided(rank, n, "allGather output", output, outputOffset, stride, length);
         String op = "allGather(length=" + length + ", stride=" + stride + ")";
         int check = Tags.shapeCheck(CollectiveKind.ALL_GATHER.ordinal(), length, stride, -1);
-        link.throwIfAborted(op);
-        long id = seq++;
+        long id = calls.next(op);
         OwnerReduce.run(link.round(op, check, 0, id), rank, Blocks.strided(input, inputOffset, 0, length,
                 n), Blocks.strided(output, outputOffset, stride, length, n), staging, false, true);
-        count(t0, CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+        calls.count(t0, CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
     }
 
     @Override
@@ -203,11 +199,10 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         Checks.range(rank, "broadcast data", data, offset, length);
         String op = "broadcast(length=" + length + ", root=" + root + ")";
         int check = Tags.shapeCheck(CollectiveKind.BROADCAST.ordinal(), length, 0, root);
-        link.throwIfAborted(op);
-        long id = seq++;
+        long id = calls.next(op);
         Blocks v = Blocks.rootOnly(data, offset, length, root, n);
         OwnerReduce.run(link.round(op, check, 0, id), rank, v, v, staging, false, true);
-        count(t0, CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
+        calls.count(t0, CollectiveKind.BROADCAST, rank == root ? 0 : length, 4);
     }
 
     /** Only the root receives and sums (rank order, bit-identical to the all-reduce); the others send once. */
@@ -218,11 +213,10 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         Checks.range(rank, "reduceSum data", data, offset, length);
         String op = "reduceSum(length=" + length + ", root=" + root + ")";
         int check = Tags.shapeCheck(CollectiveKind.REDUCE.ordinal(), length, 0, root);
-        link.throwIfAborted(op);
-        long id = seq++;
+        long id = calls.next(op);
         Blocks v = Blocks.rootOnly(data, offset, length, root, n);
         OwnerReduce.run(link.round(op, check, 0, id), rank, v, v, staging, true, false);
-        count(t0, CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
+        calls.count(t0, CollectiveKind.REDUCE, rank == root ? 0 : length, 4);
     }
 
     /** From and into {@code data}'s own off-heap memory when it is contiguous FLOAT (C order); else via the heap. */
@@ -252,11 +246,11 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         long t0 = System.nanoTime();
         int length = (int) output.length();
         String op = "reduceScatterSum(length=" + length + ", stride=" + length + ")";
-        link.throwIfAborted(op);
+        long id = calls.next(op);
         OwnerReduce.run(link.round(op, Tags.shapeCheck(CollectiveKind.REDUCE_SCATTER.ordinal(), length, length, -1), 0,
-                seq++), rank, Blocks.strided(in, length, length, n), Blocks.strided(out, 0, length, n), staging,
+                id), rank, Blocks.strided(in, length, length, n), Blocks.strided(out, 0, length, n), staging,
                 true, false);
-        count(t0, CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
+        calls.count(t0, CollectiveKind.REDUCE_SCATTER, (long) (n - 1) * length, 4);
         Reference.reachabilityFence(input);
         Reference.reachabilityFence(output);
     }
@@ -273,15 +267,15 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         long t0 = System.nanoTime();
         int length = (int) input.length();
         String op = "allGather(length=" + length + ", stride=" + length + ")";
-        link.throwIfAborted(op);
+        long id = calls.next(op);
         long own = out + 4L * rank * length;
         if (own != in) {
             OwnerReduce.floats(own, length).put(OwnerReduce.floats(in, length));
         }
         Blocks v = Blocks.strided(out, length, length, n);
         OwnerReduce.run(link.round(op, Tags.shapeCheck(CollectiveKind.ALL_GATHER.ordinal(), length, length, -1), 0,
-                seq++), rank, v, v, staging, false, true);
-        count(t0, CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
+                id), rank, v, v, staging, false, true);
+        calls.count(t0, CollectiveKind.ALL_GATHER, (long) (n - 1) * length, 4);
         Reference.reachabilityFence(input);
         Reference.reachabilityFence(output);
     }
@@ -306,14 +300,13 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
         long t0 = System.nanoTime();
         int m = values.length;
         int check = Tags.shapeCheck(CollectiveKind.SCALAR_ALL_REDUCE.ordinal(), m, 0, -1);
-        link.throwIfAborted(op);
-        long id = seq++;
+        long id = calls.next(op);
         DoubleBuffer s = staging.doubles((long) n * m);
         s.put(rank * m, values, 0, m);
         swapSlots(link.round(op, check, 0, id), staging.doublesAddress(), 8L * m);
         double[] all = new double[n * m];
         s.get(0, all, 0, n * m);
-        count(t0, CollectiveKind.SCALAR_ALL_REDUCE, (long) (n - 1) * m, 8);
+        calls.count(t0, CollectiveKind.SCALAR_ALL_REDUCE, (long) (n - 1) * m, 8);
         return all;
     }
 
@@ -321,9 +314,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     public void barrier() {
         long t0 = System.nanoTime();
         int check = Tags.shapeCheck(CollectiveKind.BARRIER.ordinal(), 0, 0, -1);
-        link.throwIfAborted("barrier");
-        swapSlots(link.round("barrier", check, 0, seq++), 0, 0);
-        count(t0, CollectiveKind.BARRIER, 0, 0);
+        swapSlots(link.round("barrier", check, 0, calls.next("barrier")), 0, 0);
+        calls.count(t0, CollectiveKind.BARRIER, 0, 0);
     }
 
     @Override
@@ -332,16 +324,8 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
     }
 
     @Override
-    public synchronized CommStats stats() {
-        return new CommStats(counters);
-    }
-
-    /** Counts a collective, and its time since {@code t0} in the profile (t0 < 0: the caller does). */
-    private synchronized void count(long t0, CollectiveKind kind, long elements, int bytesPerElement) {
-        if (t0 >= 0) {
-            link.meter().collective(System.nanoTime() - t0);
-        }
-        counters.merge(kind, new CommStats.Counter(1, elements, elements * bytesPerElement), CommStats.Counter::plus);
+    public CommStats stats() {
+        return calls.stats();
     }
 
     /**
@@ -388,8 +372,7 @@ public final class UcxCollectives implements Collectives, AutoCloseable {
      * @return on rank 0, the seconds until every message was delivered; 0 elsewhere
      */
     public double tagStream(long bytes, int messages) {
-        link.throwIfAborted("tagStream");
-        return TagStream.run(link, seq++, bytes, messages);
+        return TagStream.run(link, calls.next("tagStream"), bytes, messages);
     }
 
     @Override
