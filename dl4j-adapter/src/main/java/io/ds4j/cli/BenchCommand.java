@@ -41,9 +41,9 @@ final class BenchCommand implements Command {
                 "  --repeats R     timed repetitions, the best is reported (default 5)",
                 "  --warmup W      untimed repetitions first (default 2)",
                 "  needs about 40 bytes of Java heap and 24 bytes of off-heap memory per element",
-                io.ds4j.cli.bench.TrainBench.USAGE, io.ds4j.cli.bench.MemoryBench.USAGE, io.ds4j.cli.bench.ProcessMemoryBench.USAGE,
-                io.ds4j.cli.bench.CapacityBench.USAGE, io.ds4j.cli.bench.CheckpointBench.USAGE,
-                io.ds4j.cli.bench.CommBench.USAGE);
+                io.ds4j.cli.bench.TrainBench.USAGE, io.ds4j.cli.bench.MemoryBench.USAGE,
+                io.ds4j.cli.bench.ProcessMemoryBench.USAGE, io.ds4j.cli.bench.CapacityBench.USAGE,
+                io.ds4j.cli.bench.CheckpointBench.USAGE, io.ds4j.cli.bench.CommBench.USAGE);
     }
 
     private Map<String, Sub> subcommands() {

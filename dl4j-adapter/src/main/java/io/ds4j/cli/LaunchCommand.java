@@ -35,7 +35,8 @@ public final class LaunchCommand implements Command {
     @Override
     public String usage() {
         return String.join("\n",
-                "usage: ds4j launch --nproc N [--nnodes M --node-rank K] [--master-addr A] [--master-port P] -- COMMAND",
+                "usage: ds4j launch --nproc N [--nnodes M --node-rank K] [--master-addr A] [--master-port P]"
+                        + " -- COMMAND",
                 "  --nproc N        processes (ranks) on this host",
                 "  --nnodes M       hosts in the job (default 1); run one launch per host",
                 "  --node-rank K    this host's index, 0..M-1 (default 0); ranks K*N .. K*N+N-1 run here",
@@ -44,7 +45,8 @@ public final class LaunchCommand implements Command {
                 "  COMMAND          a ds4j command and its arguments, e.g. train --steps 50 config.json",
                 "       ds4j launch --hosts FILE [--nproc N] [--nnodes M] [--include H1@H2] [--exclude H3] [--ssh CMD]",
                 "                   [--master-addr A] [--master-port P] -- COMMAND",
-                "  --hosts FILE     DeepSpeed's hostfile: 'hostname slots=N' per line (# comments); every host runs its",
+                "  --hosts FILE     DeepSpeed's hostfile: 'hostname slots=N' per line (# comments); every host"
+                        + " runs its",
                 "                   slots as ranks, in file order; this machine without ssh, the others over ssh with",
                 "                   the same java, class path and working directory",
                 "  --nproc N        with --hosts: N ranks on every host instead of its slots (deepspeed --num_gpus)",
@@ -54,7 +56,8 @@ public final class LaunchCommand implements Command {
                 "  KEY=VALUE lines of ~/.ds4j_env and ./.ds4j_env go to every rank (DeepSpeed's .deepspeed_env)",
                 "  MASTER_ADDR defaults to the first host of FILE; MASTER_PORT to 29500 (a free port when that host is",
                 "  this machine)",
-                "Each process gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT as from torchrun.");
+                "Each process gets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT as from"
+                        + " torchrun.");
     }
 
     /**
@@ -127,7 +130,8 @@ public final class LaunchCommand implements Command {
         if (hostsFile != null) {
             if (nodeRank >= 0) {
                 throw new IllegalArgumentException("--node-rank " + nodeRank + ": with --hosts one launch starts the"
-                        + " ranks of every host; leave out --node-rank (it is for one launch per host, without --hosts)");
+                        + " ranks of every host; leave out --node-rank (it is for one launch per host, without"
+                        + " --hosts)");
             }
             List<HostFile.Host> hosts = HostFile.filter(HostFile.read(hostsFile), include, exclude, hostsFile);
             hosts = HostFile.limit(hosts, nnodes, nproc, hostsFile);
@@ -177,8 +181,8 @@ public final class LaunchCommand implements Command {
      *
      * <p>Why the arena cap: a rank process allocates its native buffers (ND4J arrays of shards, gathered layers,
      * transport staging) from several threads, and glibc gives each thread its own arena (up to 8 per core), whose
-     * freed chunks only that arena reuses; buffers of a few MiB that are allocated and freed on one thread and needed on
-     * another add up. Measured with {@code bench memory --processes} (ZeRO-3, Ψ = 16M, 4 rank processes): each
+     * freed chunks only that arena reuses; buffers of a few MiB that are allocated and freed on one thread and needed
+     * on another add up. Measured with {@code bench memory --processes} (ZeRO-3, Ψ = 16M, 4 rank processes): each
      * process's VmHWM 276-286 MiB with glibc's default, 248-255 with 2 arenas (and with 1; with 4, 258-284). Users of
      * {@code mpirun}, {@code srun} or torchrun export it themselves (multi-process page).
      *

@@ -21,7 +21,9 @@ final class LaunchEnvFile {
     private LaunchEnvFile() {
     }
 
-    /** The files read for a launcher with home directory {@code home} (may be null) in working directory {@code cwd}. */
+    /**
+     * The files read for a launcher with home directory {@code home} (may be null) in working directory {@code cwd}.
+     */
     static List<Path> files(String home, Path cwd) {
         return home == null || home.isBlank() ? List.of(cwd.resolve(NAME)) : List.of(Path.of(home).resolve(NAME),
                 cwd.resolve(NAME));

@@ -61,7 +61,8 @@ final class ReportCommand implements Command {
             env.forEach((k, v) -> sorted.put(String.valueOf(k), String.valueOf(v)));
             sorted.forEach((k, v) -> rows.put("nd4j " + k, v));
             boolean cuda = Nd4j.getBackend().getClass().getName().toLowerCase().contains("jcublas");
-            rows.put("cuda usable", cuda ? "yes (CUDA backend loaded)" : "no (CPU backend; build with -Pcuda on a GPU machine)");
+            rows.put("cuda usable", cuda ? "yes (CUDA backend loaded)"
+                    : "no (CPU backend; build with -Pcuda on a GPU machine)");
         } catch (Throwable t) {
             rows.put("nd4j backend", "FAILED to load: " + t);
             rows.put("cuda usable", "no");

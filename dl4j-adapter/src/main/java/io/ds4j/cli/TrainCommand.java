@@ -71,7 +71,8 @@ final class TrainCommand implements Command {
                 throw e; // a rank's own failure: its stack trace is what the user needs
             }
             // another rank failed or went silent: where this rank was is noise, which rank and why is the message
-            err.println("error: " + lost.getMessage() + (lost.getCause() instanceof java.util.concurrent.TimeoutException
+            err.println("error: " + lost.getMessage()
+                    + (lost.getCause() instanceof java.util.concurrent.TimeoutException
                     ? " (a rank that stops answering is named when the collective timeout passes:"
                     + " DS4J_COLLECTIVE_TIMEOUT_S seconds or DEEPSPEED_TIMEOUT minutes, default 10 minutes)" : ""));
             return 1;

@@ -77,8 +77,8 @@ public final class DeepSpeedOptimizers {
      * Values for {@code "auto"} optimizer params from the network's updater (the first updater block): {@code lr}
      * from any ND4J updater with a learning rate; {@code betas} and {@code eps} from Adam; {@code momentum} from
      * Nesterovs; {@code weight_decay} 0, the network's own: next to an {@code optimizer} section the engine refuses
-     * DL4J regularization ({@link #requireCompatible}), so a network it trains has no weight decay of its own (as Hugging
-     * Face resolves {@code "auto"} from its {@code weight_decay} argument, default 0).
+     * DL4J regularization ({@link #requireCompatible}), so a network it trains has no weight decay of its own (as
+     * Hugging Face resolves {@code "auto"} from its {@code weight_decay} argument, default 0).
      *
      * @param net the network
      * @return the values by DeepSpeed param name

@@ -49,7 +49,8 @@ public final class FlatLayout {
         public boolean inFrozenLayer() {
             Object l = layer instanceof LayerVertex v ? v.getLayer() : layer;
             return l instanceof org.deeplearning4j.nn.layers.FrozenLayer
-                    || l instanceof org.deeplearning4j.nn.layers.FrozenLayerWithBackprop || layer instanceof FrozenVertex;
+                    || l instanceof org.deeplearning4j.nn.layers.FrozenLayerWithBackprop
+                    || layer instanceof FrozenVertex;
         }
 
         /**

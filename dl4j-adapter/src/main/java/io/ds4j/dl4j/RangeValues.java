@@ -155,7 +155,8 @@ final class RangeValues {
             o.store().restore(new io.ds4j.zero.kernels.HeapFp32(m, off, n), words);
         } else {
             for (int w = 0; w < stateWords(); w++) {
-                System.arraycopy(full.get(TrainerState.state(w)), off, ((ResidentShardUpdate) fused).stateWord(w), 0, n);
+                System.arraycopy(full.get(TrainerState.state(w)), off, ((ResidentShardUpdate) fused).stateWord(w), 0,
+                        n);
             }
         }
     }

@@ -85,7 +85,8 @@ final class Replica {
             if (e.getValue() instanceof SameDiffVertex) {
                 return "vertex " + e.getKey() + " (" + e.getValue().getClass().getSimpleName() + ", a SameDiff vertex)";
             }
-            if (e.getValue() instanceof LayerVertex v && v.getLayerConf().getLayer() instanceof AbstractSameDiffLayer l) {
+            if (e.getValue() instanceof LayerVertex v
+                    && v.getLayerConf().getLayer() instanceof AbstractSameDiffLayer l) {
                 return "layer " + e.getKey() + " (" + l.getClass().getSimpleName() + ", a SameDiff layer)";
             }
         }
@@ -216,7 +217,8 @@ final class Replica {
     }
 
     int iterationCount() {
-        return net instanceof MultiLayerNetwork m ? m.getIterationCount() : ((ComputationGraph) net).getIterationCount();
+        return net instanceof MultiLayerNetwork m ? m.getIterationCount()
+                : ((ComputationGraph) net).getIterationCount();
     }
 
     int epochCount() {

@@ -118,7 +118,8 @@ public final class ShardGradient {
     public void average(double samples, double contributions) {
         for (Run r : runs) {
             if (r.frozen()) {
-                r.view().assign(0); // a frozen parameter has no gradient (FrozenLayerWithBackprop's inner layer fills one)
+                // a frozen parameter has no gradient (FrozenLayerWithBackprop's inner layer fills one)
+                r.view().assign(0);
                 continue;
             }
             double d = r.divided() ? samples : contributions;

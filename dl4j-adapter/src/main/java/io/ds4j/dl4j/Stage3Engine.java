@@ -23,8 +23,8 @@ import org.deeplearning4j.nn.api.Model;
  * skipped overflow steps as at stages 0-2), the network's own DL4J updaters or a DeepSpeed {@code optimizer} section
  * (fused kernel on the master shards, with its {@code scheduler}; Lamb with per-tensor norms) (and their
  * learning-rate schedules and regularization), {@code gradient_accumulation_steps}, {@code gradient_clipping}, the
- * stage-3 knobs, {@code offload_param} and {@code offload_optimizer} (cpu, nvme) and {@code csv_monitor}. Everything else that would change the training is
- * refused by {@link #open} with the key and the fix, rather than ignored.
+ * stage-3 knobs, {@code offload_param} and {@code offload_optimizer} (cpu, nvme) and {@code csv_monitor}. Everything
+ * else that would change the training is refused by {@link #open} with the key and the fix, rather than ignored.
  */
 final class Stage3Engine implements StageEngine {
     private final Stage3Trainer trainer;
@@ -188,7 +188,9 @@ final class Stage3Engine implements StageEngine {
         return trainer.memoryReport();
     }
 
-    /** Each rank's owned parts of every tensor's master and optimizer state, wherever they live ({@link Stage3State}). */
+    /**
+     * Each rank's owned parts of every tensor's master and optimizer state, wherever they live ({@link Stage3State}).
+     */
     @Override
     public EngineState checkpointState(Replica user) {
         return new Stage3State(trainer, options, FlatLayout.of(user.net()));

@@ -330,9 +330,10 @@ public final class ZeroTrainer implements AutoCloseable {
 
         /**
          * ND4J's native threads per op while {@code fit} runs ({@link NativeThreads}: op threads and BLAS threads
-         * process-wide, the OpenMP team per rank thread); restored afterwards. Default: the available processors divided
-         * by the ranks on this host (threads of this JVM, or processes: {@code LOCAL_WORLD_SIZE}; a rank process takes
-         * {@code OMP_NUM_THREADS} where set), at least 1, so the ranks together do not oversubscribe the cores.
+         * process-wide, the OpenMP team per rank thread); restored afterwards. Default: the available processors
+         * divided by the ranks on this host (threads of this JVM, or processes: {@code LOCAL_WORLD_SIZE}; a rank
+         * process takes {@code OMP_NUM_THREADS} where set), at least 1, so the ranks together do not oversubscribe the
+         * cores.
          *
          * @param n threads, at least 1
          * @return this

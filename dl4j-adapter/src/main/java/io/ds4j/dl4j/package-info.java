@@ -1,7 +1,7 @@
 /**
  * ds4j's integration with DL4J: {@link io.ds4j.dl4j.DeepSpeed#initialize} for a world of one rank inside the user's
- * own {@code fit()}, and {@link io.ds4j.dl4j.ZeroTrainer} for ZeRO stages 0 to 3 over several ranks (threads; stage 3 in
- * {@code Stage3Engine}).
+ * own {@code fit()}, and {@link io.ds4j.dl4j.ZeroTrainer} for ZeRO stages 0 to 3 over several ranks (threads; stage 3
+ * in {@code Stage3Engine}).
  *
  * <h2>How the user's {@code net.fit(iterator)} runs ds4j's step (decision)</h2>
  * DL4J 1.0.0-M2.1's {@code StochasticGradientDescent.optimize} computes the gradient, hands it to the network's

@@ -128,8 +128,8 @@ public final class SparkZeroTrainer {
 
     /** Element {@code i} to partition {@code i % ranks}, each partition in the RDD's order. */
     static <T> JavaRDD<T> perRank(JavaRDD<T> data, int ranks) {
-        return data.zipWithIndex().mapToPair(t -> t.swap()).repartitionAndSortWithinPartitions(new RankPartitioner(ranks))
-                .values();
+        return data.zipWithIndex().mapToPair(t -> t.swap())
+                .repartitionAndSortWithinPartitions(new RankPartitioner(ranks)).values();
     }
 
     /** Spark's report of the failed stage, led by the failing rank's own message when Spark passed it on. */
@@ -201,7 +201,10 @@ public final class SparkZeroTrainer {
             DeepSpeedConfig.parse(configJson); // a bad key or value is named here, on the driver
         }
 
-        /** @param n ranks (barrier tasks, one per executor core); default: the context's default parallelism @return this */
+        /**
+         * @param n ranks (barrier tasks, one per executor core); default: the context's default parallelism
+         *          @return this
+         */
         public Builder ranks(int n) {
             this.ranks = atLeastOne("ranks", n);
             return this;

@@ -20,8 +20,8 @@
  *   <li><b>shard update</b>: the optimizer phase of a step on one rank's shard, once its gradient is reduced, unscaled
  *       and clipped ({@link io.ds4j.zero.update.ShardUpdate}): a DeepSpeed {@code optimizer} section
  *       ({@link io.ds4j.zero.update.DeepSpeedOptimizer}) run by a kernel; at stage 3, piece by piece over a rank's
- *       partitioned parameters ({@link io.ds4j.zero.stage3.PiecewiseShardUpdate}). <b>updater</b> keeps DL4J's meaning: the
- *       network's own {@code IUpdater}s, which the adapter runs on a shard when there is no {@code optimizer}
+ *       partitioned parameters ({@link io.ds4j.zero.stage3.PiecewiseShardUpdate}). <b>updater</b> keeps DL4J's meaning:
+ *       the network's own {@code IUpdater}s, which the adapter runs on a shard when there is no {@code optimizer}
  *       section.</li>
  *   <li><b>store</b>: where an offloaded shard lives between steps, on the host or on disk
  *       ({@link io.ds4j.zero.offload} for master and optimizer state, {@link io.ds4j.zero.stage3} for parameters).</li>

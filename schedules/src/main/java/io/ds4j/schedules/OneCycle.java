@@ -14,7 +14,8 @@ import java.util.Map;
  * s = x / r  if x &lt;= r (rising half),  else (x - 1) / (r - 1) (falling half)
  * with a stair count n &gt; 0 for that half: s = floor(position) / n, position = c*n/first (c = b mod T &lt;= first)
  *                                                           or (T - c)*n/second
- * lr = cycle_min_lr + (cycle_max_lr - cycle_min_lr) * s;   momentum = cycle_max_mom - (cycle_max_mom - cycle_min_mom) * s
+ * lr = cycle_min_lr + (cycle_max_lr - cycle_min_lr) * s
+ * momentum = cycle_max_mom - (cycle_max_mom - cycle_min_mom) * s
  * </pre>
  * Decay phase, {@code i >= T}, with {@code d = (i - T + 1) / decay_step_size}:
  * {@code lr = cycle_min_lr / (1 + decay_lr_rate * d)} and {@code momentum = cycle_max_mom * (1 + decay_mom_rate * d)};

@@ -18,8 +18,9 @@ import java.util.Set;
  * {@code offload_param} and {@code offload_optimizer} (DeepSpeed's Adam), the network given uninitialised so that
  * stage 3 builds it partitioned ({@link io.ds4j.dl4j.PartitionedConstruction}, as a DeepSpeed user fitting a large
  * model builds it under {@code zero.Init}). Every ds4j config sets the memory knobs of {@link ProbeSetup#KNOBS}. Each
- * setup doubles the parameter count from {@code --start-params}, one child JVM per size, until a child fails (an OutOfMemoryError of the heap or of JavaCPP,
- * or any other failure, reported as it is) or {@code --max-params} is passed.
+ * setup doubles the parameter count from {@code --start-params}, one child JVM per size, until a child fails (an
+ * OutOfMemoryError of the heap or of JavaCPP, or any other failure, reported as it is) or {@code --max-params} is
+ * passed.
  *
  * <p>The default limit is one number for all memory: 1 GiB resident ({@code maxphysicalbytes}, which JavaCPP checks
  * against the process's RSS at each of its allocations), with the same heap cap for every setup, {@code -Xmx256m}:

@@ -118,7 +118,8 @@ public final class CheckpointBench {
             load = (System.nanoTime() - t0) / 1e9;
         }
         boolean same = saved == java.util.Arrays.hashCode(other.params().toFloatVector());
-        out.printf(Locale.ROOT, "| what | bytes | seconds | MB/s | x disk sequential write |%n|---|---:|---:|---:|---:|%n");
+        out.printf(Locale.ROOT, "| what | bytes | seconds | MB/s | x disk sequential write |%n"
+                + "|---|---:|---:|---:|---:|%n");
         out.printf(Locale.ROOT, "| disk sequential write (4 MiB chunks, forced) | %,d | %.2f | %.0f | 1.00 |%n",
                 bytes, bytes / disk, disk / 1e6, 1.0);
         out.printf(Locale.ROOT, "| save (export, write %d+1 files, fsync, renames) | %,d | %.2f | %.0f | %.2f |%n",

@@ -90,9 +90,10 @@ public final class CommProbe {
             Arrays.fill(full, 1f + c.rank());
             float[] part = new float[shard];
             time(out, splits, c, "all-reduce", "float[]", bytes, iters, () -> c.allReduceSum(full, 0, len));
-            time(out, splits, c, "reduce-scatter", "float[]", bytes, iters, () -> c.reduceScatterSum(full, 0, shard, part, 0,
-                    shard));
-            time(out, splits, c, "all-gather", "float[]", bytes, iters, () -> c.allGather(part, 0, full, 0, shard, shard));
+            time(out, splits, c, "reduce-scatter", "float[]", bytes, iters,
+                    () -> c.reduceScatterSum(full, 0, shard, part, 0, shard));
+            time(out, splits, c, "all-gather", "float[]", bytes, iters,
+                    () -> c.allGather(part, 0, full, 0, shard, shard));
             if (nd4j) {
                 INDArray a = Nd4j.valueArrayOf(new long[] {len}, 1f + c.rank(), DataType.FLOAT);
                 INDArray s = Nd4j.zeros(DataType.FLOAT, shard);

@@ -155,9 +155,9 @@ record CommReport(String machine, String tunables, int worldSize, List<Long> siz
     private String profileTable() {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%nWhere the UCX all-reduce's time goes (rank"
                 + " 0, every timed repetition; %% of its time in the collective):%n%n"));
-        sb.append("| path | size | UCX moving bytes | waiting for the peer | rank-order sum | staging copies | posting |"
-                + " other | UCX rate while moving | jucx tag stream | ucx_perftest tag | ucx_perftest tag, ranks' env |"
-                + " ms per all-reduce | CPU ms per all-reduce | JIT compiling, ms |\n");
+        sb.append("| path | size | UCX moving bytes | waiting for the peer | rank-order sum | staging copies | posting"
+                + " | other | UCX rate while moving | jucx tag stream | ucx_perftest tag | ucx_perftest tag, ranks' env"
+                + " | ms per all-reduce | CPU ms per all-reduce | JIT compiling, ms |\n");
         sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String path : List.of("float[]", "INDArray")) {
             for (long bytes : sizes) {
@@ -177,8 +177,9 @@ record CommReport(String machine, String tunables, int worldSize, List<Long> siz
                 double t = Math.max(1, p.total());
                 double moved = 2.0 * (worldSize - 1) / worldSize * bytes * p.collectives(); // received per rank
                 sb.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% |"
-                        + " %s | %s | %s | %s | %.2f | %s | %s |%n", path, size(bytes), 100 * p.moving() / t, 100 * p.polling()
-                        / t, 100 * p.summing() / t, 100 * p.staging() / t, 100 * p.posting() / t, 100 * p.other() / t,
+                        + " %s | %s | %s | %s | %.2f | %s | %s |%n", path, size(bytes), 100 * p.moving() / t,
+                        100 * p.polling() / t, 100 * p.summing() / t, 100 * p.staging() / t, 100 * p.posting() / t,
+                        100 * p.other() / t,
                         gbps(p.moving() + p.posting() == 0 ? Double.NaN : moved / ((p.moving() + p.posting()) / 1e9)),
                         gbps(jucxStream(bytes)), gbps(perftest(bytes)), gbps(perftestRanks(bytes)),
                         p.total() / 1e6 / p.collectives(), cpu < 0 ? "–" : String.format(Locale.ROOT, "%.2f", cpu
@@ -189,7 +190,8 @@ record CommReport(String machine, String tunables, int worldSize, List<Long> siz
                 + " bytes there); waiting: progress calls that found nothing, and backing off; posting: the calls that"
                 + " post a send or receive (UCX starts a transfer there, and may copy a message that has already"
                 + " arrived before returning); other: checks and bookkeeping; UCX rate while moving:"
-                + " the bytes each rank receives, 2(N-1)/N x size, over the time moving and posting; jucx tag stream: rank 0"
+                + " the bytes each rank receives, 2(N-1)/N x size, over the time moving and posting; jucx tag stream:"
+                + " rank 0"
                 + " streaming messages of that size to rank 1 through the same connections, as ucx_perftest does;"
                 + " GB/s; ms per all-reduce: rank 0's mean time inside one (times a share: that phase's time); CPU ms:"
                 + " the CPU time its thread used in one (UCX's copies between the processes and spinning while waiting"

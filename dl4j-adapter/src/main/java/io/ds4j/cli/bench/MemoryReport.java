@@ -20,7 +20,8 @@ import org.knowm.xchart.CategoryChartBuilder;
  */
 public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> rows) {
     /** One line of the printed table. */
-    private static final String LINE = "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s %8s %8s %9s %6s %8s %9s %6s%n";
+    private static final String LINE = "%-12s %9s %9s %9s %6s %22s %9s %9s %9s %10s %6s %6s %8s %8s %9s %6s %8s"
+            + " %9s %6s%n";
     /** The CSV columns. */
     public static final List<String> COLUMNS = columns();
 
@@ -41,8 +42,8 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
         c.addAll(List.of("vmhwm_bytes", "javacpp_physical_peak_bytes", "javacpp_total_peak_bytes",
                 "heap_peak_bytes", "baseline_vmhwm_bytes", "expected_bytes", "real_ratio_to_expected",
                 "above_baseline_ratio_to_formula", "offload_terms_per_rank_bytes", "shared_with_baseline_bytes",
-                "expected_full_bytes", "real_ratio_to_expected_full", "seconds", "detail", "stage3_fixed_per_rank_bytes",
-                "expected_stage3_bytes", "real_ratio_to_expected_stage3"));
+                "expected_full_bytes", "real_ratio_to_expected_full", "seconds", "detail",
+                "stage3_fixed_per_rank_bytes", "expected_stage3_bytes", "real_ratio_to_expected_stage3"));
         return List.copyOf(c);
     }
 
@@ -118,7 +119,8 @@ public record MemoryReport(String machine, MemoryRow baseline, List<MemoryRow> r
                 + " pinned\nbuffers, buffer_count x the largest sub-group, and at stage 3 offload_param's buffer_count"
                 + " x buffer_size); -shared: at stages 0-2 rank 0 trains on the user's\nnetwork, whose 4Ψ of"
                 + " parameters the baseline holds; exp full = expected + N x +offl/r - shared; x full = VmHWM /"
-                + " exp full;\nfixed/r (stage 3): the largest layer's gradient scratch and gathered parameters plus the persistent"
+                + " exp full;\nfixed/r (stage 3): the largest layer's gradient scratch and gathered parameters plus"
+                + " the persistent"
                 + " ones (Stage3FixedPart), DeepSpeed's largest_layer_memory\nin estimate_zero3_model_states_mem_needs;"
                 + " exp ds3 = exp full + N x fixed/r; x ds3 = VmHWM / exp ds3\n");
         sb.append("ledger peaks by category (largest rank, MiB, sum over tiers):\n");

@@ -77,8 +77,8 @@ public record ProbeSetup(Mode mode, int stage, Offload optimizer, Offload param,
             throw new IllegalArgumentException("stage " + stage + ": partitioned construction (zero_init) is stage 3's;"
                     + " use stage 3 or mode zero");
         }
-        if ((mode == Mode.ZERO || mode == Mode.ZERO_INIT) && (stage < 0 || stage > 3 || stage == 0 && optimizer != Offload.NONE
-                || stage < 3 && param != Offload.NONE)) {
+        if ((mode == Mode.ZERO || mode == Mode.ZERO_INIT) && (stage < 0 || stage > 3
+                || stage == 0 && optimizer != Offload.NONE || stage < 3 && param != Offload.NONE)) {
             throw new IllegalArgumentException("stage " + stage + " with offload_optimizer " + optimizer.device()
                     + " and offload_param " + param.device() + " is not a ZeRO setup: offload_optimizer needs stage"
                     + " 1-3, offload_param stage 3");

@@ -30,8 +30,10 @@ public final class ProcessMemoryBench {
             "                  the network built partitioned; per child its peak RSS (VmHWM) against the expected",
             "                  peak (the same job at 100k parameters + the stage-3 fixed part + the per-rank ZeRO-3",
             "                  formula), above a baseline child, and how it shrinks with N (default 1,2,3);",
-            "                  --params default 16M, --steps 3, --offload none, --xmx 256m (G1 keeps every heap page it",
-            "                  touched resident: a larger cap lets garbage set the peak), --out bench-memory-processes");
+            "                  --params default 16M, --steps 3, --offload none, --xmx 256m (G1 keeps every heap"
+                    + " page it",
+            "                  touched resident: a larger cap lets garbage set the peak), --out"
+                    + " bench-memory-processes");
     private static final Set<String> OPTIONS = Set.of("--processes", "--params", "--steps", "--offload", "--xmx",
             "--out");
 

@@ -12,8 +12,8 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 
 /**
- * {@code bench memory --processes}'s results. What a rank's <b>trainer</b> holds is measured in its JVM with the trainer
- * open after training minus right after it closed ({@code held.native} + {@code held.heap}, see
+ * {@code bench memory --processes}'s results. What a rank's <b>trainer</b> holds is measured in its JVM with the
+ * trainer open after training minus right after it closed ({@code held.native} + {@code held.heap}, see
  * {@code MemoryProbe.liveBytes}). A rank process's <b>held</b> peak is its VmHWM minus what a process
  * holds without training: the baseline child's VmHWM less the 4Ψ of the initialised network it builds, which a
  * partitioned rank never allocates (live at the baseline's peak: its only large native buffer then, measured with
@@ -36,7 +36,8 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
     /** The CSV columns. */
     public static final List<String> COLUMNS = List.of("setup", "processes", "status", "params",
             "formula_in_memory_per_rank_bytes", "ledger_peak_in_memory_per_rank_bytes", "vmhwm_per_child_bytes",
-            "largest_vmhwm_bytes", "largest_javacpp_total_peak_bytes", "largest_heap_peak_bytes", "baseline_vmhwm_bytes", "held_bytes", "held_ratio_to_formula",
+            "largest_vmhwm_bytes", "largest_javacpp_total_peak_bytes", "largest_heap_peak_bytes",
+            "baseline_vmhwm_bytes", "held_bytes", "held_ratio_to_formula",
             "held_ratio_to_one_process", "one_over_n", "fixed_part_bytes", "floor_params", "floor_vmhwm_bytes",
             "expected_peak_bytes",
             "vmhwm_ratio_to_expected", "gc_freed_at_end_bytes", "detail");
@@ -201,16 +202,17 @@ public record ProcessMemoryReport(String machine, ProbeResult baseline, List<Row
                     MemoryRow.ratio(r.trainerHeld(), r.formulaInMemory()), mib(r.gcFreed()), mib(r.held(basePeak())),
                     shrink(r), 1.0 / r.processes()));
         }
-        sb.append("formula/r: (4 + 4 + 8)Ψ/N in memory (nvme: less what its files hold); fixed/r: what the stage-3 knobs"
-                + " let a rank hold whatever N (gradient scratch 4 B x largest layer, the pool of gathered parameters or"
-                + " a shard, persistent parameters);\nfloor: the floor job's largest child VmHWM (what a rank process of the job holds"
-                + " whatever the model); expected = floor - the floor network's fixed/r and formula/r + fixed/r +"
-                + " formula/r;\nx exp = largest child VmHWM / expected; ledger/r: the largest rank's ledger peak in device + host memory;\ntrainer: the most a"
-                + " child's trainer held, measured (resident bytes plus Java heap in use, with the trainer open after"
-                + " training minus right after it closed, after full collections); x form = trainer / formula/r;\n"
-                + "GC-freed: the largest child's VmHWM less its resident bytes after full collections at the end (trainer"
-                + " open): unreachable native memory at the peak;\nheld = largest child VmHWM - (baseline VmHWM - 4Ψ);"
-                + " x N=1 = held / held of the same offload at N = 1\n");
+        sb.append("formula/r: (4 + 4 + 8)Ψ/N in memory (nvme: less what its files hold); fixed/r: what the stage-3"
+                + " knobs let a rank hold whatever N (gradient scratch 4 B x largest layer, the pool of gathered"
+                + " parameters or a shard, persistent parameters);\nfloor: the floor job's largest child VmHWM (what a"
+                + " rank process of the job holds whatever the model); expected = floor - the floor network's fixed/r"
+                + " and formula/r + fixed/r + formula/r;\nx exp = largest child VmHWM / expected; ledger/r: the largest"
+                + " rank's ledger peak in device + host memory;\ntrainer: the most a child's trainer held, measured"
+                + " (resident bytes plus Java heap in use, with the trainer open after training minus right after it"
+                + " closed, after full collections); x form = trainer / formula/r;\nGC-freed: the largest child's VmHWM"
+                + " less its resident bytes after full collections at the end (trainer open): unreachable native memory"
+                + " at the peak;\nheld = largest child VmHWM - (baseline VmHWM - 4Ψ); x N=1 = held / held of the same"
+                + " offload at N = 1\n");
         return sb.toString();
     }
 

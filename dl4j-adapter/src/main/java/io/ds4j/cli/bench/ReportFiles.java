@@ -56,7 +56,9 @@ public final class ReportFiles {
         return write(dir, stem, csv, table, grid(charts, columns));
     }
 
-    /** The charts drawn row by row, {@code columns} per row, on a white canvas; an incomplete last row is left blank. */
+    /**
+     * The charts drawn row by row, {@code columns} per row, on a white canvas; an incomplete last row is left blank.
+     */
     private static byte[] grid(List<? extends Chart<?, ?>> charts, int columns) throws IOException {
         if (charts.isEmpty()) {
             throw new IllegalArgumentException("no chart to draw");

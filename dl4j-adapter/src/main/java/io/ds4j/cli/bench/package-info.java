@@ -20,14 +20,16 @@
  *       of each tier's peak); only ds4j keeps a ledger.</li>
   *   <li><b>final loss</b>: the network's score on the whole training split at the end of the last round.</li>
  *   <li><b>max |w - w_fit|</b>: the largest absolute difference between the contender's parameters and plain
- *       {@code fit()}'s at the end of the last round: the same updates give float rounding only (ds4j runs with {@code gradient_clipping: 0},
- *       since plain DL4J does not clip); ParallelWrapper averages parameters, not gradients, so it differs.</li>
+ *       {@code fit()}'s at the end of the last round: the same updates give float rounding only (ds4j runs with
+ *       {@code gradient_clipping: 0}, since plain DL4J does not clip); ParallelWrapper averages parameters, not
+ *       gradients, so it differs.</li>
  * </ul>
  * <b>Optimizer</b>: the ds4j rows without offload run the network's own DL4J Adam on each shard (the same updates as
- * {@code fit()}); the {@code DS-Adam} rows (cpu-offloaded at stages 1 and 2), and one extra ZeRO-2 row, carry an {@code optimizer} section with the same
- * Adam hyper-parameters, which the engine runs with DeepSpeed's semantics on its fused kernel ("DS-Adam").
- * <b>Breakdown</b>: {@link io.ds4j.cli.train.StepClock} on the listener thread, over the last round's window.
- * A combination the engine cannot run yet is a row {@code unsupported: <reason>} with the engine's own refusal.
+ * {@code fit()}); the {@code DS-Adam} rows (cpu-offloaded at stages 1 and 2), and one extra ZeRO-2 row, carry an
+ * {@code optimizer} section with the same Adam hyper-parameters, which the engine runs with DeepSpeed's semantics on
+ * its fused kernel ("DS-Adam"). <b>Breakdown</b>: {@link io.ds4j.cli.train.StepClock} on the listener thread, over the
+ * last round's window. A combination the engine cannot run yet is a row {@code unsupported: <reason>} with the engine's
+ * own refusal.
  *
  * <h2>Memory and capacity</h2>
  * {@code ds4j bench memory} ({@link io.ds4j.cli.bench.MemoryBench}) and {@code ds4j bench capacity}

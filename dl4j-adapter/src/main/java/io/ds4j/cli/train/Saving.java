@@ -12,10 +12,10 @@ import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.optimize.api.TrainingListener;
 
 /**
- * {@code ds4j train}'s checkpoints: {@code --save-dir D} saves the last step as {@code D/global_step<N>} (N: steps applied) (and every
- * {@code --save-every K} steps on the way), {@code --resume} loads {@code D/latest} first and trains the remaining
- * steps of the same run (the batches already trained are skipped); with no checkpoint in {@code D} yet it starts from
- * step 0, so one command line can be rerun after a crash.
+ * {@code ds4j train}'s checkpoints: {@code --save-dir D} saves the last step as {@code D/global_step<N>} (N: steps
+ * applied) (and every {@code --save-every K} steps on the way), {@code --resume} loads {@code D/latest} first and
+ * trains the remaining steps of the same run (the batches already trained are skipped); with no checkpoint in {@code D}
+ * yet it starts from step 0, so one command line can be rerun after a crash.
  *
  * @param dir    the checkpoint directory, or null for no checkpoints
  * @param every  save every this many steps (0: only at the end)

@@ -105,7 +105,8 @@ public final class TrainJob {
     public static TrainSummary run(Request asked, PrintStream stderr, boolean terminal) throws IOException {
         Distributed launched = Distributed.fromEnvironment(); // under torchrun, mpirun, srun or ds4j launch
         Request request = launched.isMultiProcess() ? new Request(asked.configJson(), asked.configName(),
-                launched.worldSize(), asked.steps(), asked.out(), asked.model(), asked.saving()) : asked; // launcher's size
+                launched.worldSize(), // launcher's size
+                asked.steps(), asked.out(), asked.model(), asked.saving()) : asked;
         PrintStream err = launched.rank() == 0 ? stderr : new PrintStream(java.io.OutputStream.nullOutputStream());
         DeepSpeedConfig config = withRunLength(DeepSpeedConfig.parse(request.configJson()), request);
         config.warnings().forEach(w -> err.println("warning: " + w));

@@ -76,7 +76,9 @@ public final class CsvMonitor implements AutoCloseable {
         return logDir;
     }
 
-    /** The file an event name is written to (DeepSpeed's sanitizing: {@code '/'} and {@code ' '} become {@code '_'}). */
+    /**
+     * The file an event name is written to (DeepSpeed's sanitizing: {@code '/'} and {@code ' '} become {@code '_'}).
+     */
     public static String fileName(String eventName) {
         return eventName.replace('/', '_').replace(' ', '_') + ".csv";
     }

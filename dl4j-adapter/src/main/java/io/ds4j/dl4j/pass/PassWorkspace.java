@@ -19,14 +19,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * function's gradient). Without it each of those was a native buffer freed only when the collector finds its Java
  * object unreachable, which a pass's few Java objects seldom make it do: in {@code bench memory}'s zero-2 child at
  * Ψ = 4M (layers 702 wide, 16 examples per rank, 2 ranks, 5 steps) they were 7.9 of the 19.8 MB of native arrays the
- * passes made outside any workspace (counted per allocation site); the rest, the workspace manager's, {@link PassArrays}
- * frees. The workspace is reset after every module ({@link #nextModule}): its block is sized by the first module's
- * need (ND4J's first-loop learning, 5% over), grows when a later module needs more, and is reused by every module
- * of every pass.
+ * passes made outside any workspace (counted per allocation site); the rest, the workspace manager's,
+ * {@link PassArrays} frees. The workspace is reset after every module ({@link #nextModule}): its block is sized by the
+ * first module's need (ND4J's first-loop learning, 5% over), grows when a later module needs more, and is reused by
+ * every module of every pass.
  *
  * <p>The rank's own code between the layers (the hooks: gathers, buckets, pools) runs with no workspace current
- * ({@link #outside}), so nothing it keeps lives in memory a later pass reuses. One instance per pass object, used by one
- * thread (the rank's): ND4J keeps workspaces per thread; each instance has a name of its own.
+ * ({@link #outside}), so nothing it keeps lives in memory a later pass reuses. One instance per pass object, used by
+ * one thread (the rank's): ND4J keeps workspaces per thread; each instance has a name of its own.
  */
 final class PassWorkspace implements AutoCloseable {
     private static final AtomicLong IDS = new AtomicLong();

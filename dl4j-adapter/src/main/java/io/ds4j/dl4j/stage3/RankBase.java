@@ -133,8 +133,9 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
 
     /**
      * As {@link #partition(int, String, Trainable, Layer, FlatLayout)} with the layer's parameter values given
-     * ({@code values}, in the layer's flat order from index 0; copied a tile at a time, never whole) instead of read from {@code user}, which then only names the
-     * layout's slots (partitioned construction: see {@link io.ds4j.dl4j.PartitionedConstruction}).
+     * ({@code values}, in the layer's flat order from index 0; copied a tile at a time, never whole) instead of read
+     * from {@code user}, which then only names the layout's slots (partitioned construction: see
+     * {@link io.ds4j.dl4j.PartitionedConstruction}).
      */
     protected ModuleParams partition(int id, String name, Trainable user, FloatBuffer values, Layer mine,
                                      FlatLayout layout) {

@@ -194,9 +194,9 @@ public final class Stage3Trainer implements AutoCloseable {
     /**
      * One optimizer step on micro-batches the caller has already split (the engine's split, {@code MicroBatches}, as
      * {@code Stage3Engine} hands it over: rank r's m-th micro-batch is micro-batch {@code m * worldSize + r} of the
-     * global batch, so every stage sees the same data): rank r runs {@code perRank.get(r)} one after the other, accumulating each
-     * one's reduce-scattered gradient, then every rank steps. Every rank must get the same number of micro-batches
-     * (its {@code gradient_accumulation_steps}).
+     * global batch, so every stage sees the same data): rank r runs {@code perRank.get(r)} one after the other,
+     * accumulating each one's reduce-scattered gradient, then every rank steps. Every rank must get the same number of
+     * micro-batches (its {@code gradient_accumulation_steps}).
      * Sets the iteration count to {@code iteration + 1}.
      *
      * @param perRank   each rank's micro-batches (no masks), index i for this JVM's i-th rank (rank

@@ -51,31 +51,32 @@
  * allocated, and releases the entry when the buffer is freed; after {@code close()} every rank's ledger is zero.
  *
  * <h2>Parameter offload</h2>
- * {@code zero_optimization.offload_param} ({@link io.ds4j.zero.stage3.ParamHome}). In fp32 the shard is the fp32 master and exists once:
- * with {@code cpu} it is a Java array ({@link io.ds4j.zero.stage3.HeapShardStore}, ledger HOST), with {@code nvme} a
- * file per tensor in a new directory per rank under {@code nvme_path} ({@link io.ds4j.zero.stage3.FileShardStore},
- * ledger DISK; the path checked by {@link io.ds4j.zero.stage3.ParamNvmePath} naming
- * {@code zero_optimization.offload_param.nvme_path}; files and directory deleted by
- * {@link io.ds4j.dl4j.stage3.Stage3Trainer#close()}), read and written through at most {@code buffer_count} host
- * buffers of at most {@code buffer_size} elements ({@link io.ds4j.zero.stage3.ParamSwapBuffers}, tiling a larger
- * shard), so no copy of the shard stays in memory. The device then holds none of the shard between steps: a gather
- * reads it straight into the gathered buffer, and the optimizer step brings one {@code sub_group_size} sub-group of
- * the masters at a time into a device staging array that its DL4J updaters are pointed at
- * ({@code ShardUpdater.bindParams}) and writes it back ({@link io.ds4j.dl4j.stage3.SegmentUpdaters}); the same float
- * operations in the same order, so training is bit-identical to no offload. In mixed precision the offloaded shard is
- * the 16-bit copy and the fp32 master stays on the device with the optimizer (ledger MASTER_WEIGHTS), as DeepSpeed
- * keeps its fp32 partitions with the optimizer; {@code offload_optimizer} moves that.
+ * {@code zero_optimization.offload_param} ({@link io.ds4j.zero.stage3.ParamHome}). In fp32 the shard is the fp32 master
+ * and exists once: with {@code cpu} it is a Java array ({@link io.ds4j.zero.stage3.HeapShardStore}, ledger HOST), with
+ * {@code nvme} a file per tensor in a new directory per rank under {@code nvme_path}
+ * ({@link io.ds4j.zero.stage3.FileShardStore}, ledger DISK; the path checked by
+ * {@link io.ds4j.zero.stage3.ParamNvmePath} naming {@code zero_optimization.offload_param.nvme_path}; files and
+ * directory deleted by {@link io.ds4j.dl4j.stage3.Stage3Trainer#close()}), read and written through at most
+ * {@code buffer_count} host buffers of at most {@code buffer_size} elements
+ * ({@link io.ds4j.zero.stage3.ParamSwapBuffers}, tiling a larger shard), so no copy of the shard stays in memory. The
+ * device then holds none of the shard between steps: a gather reads it straight into the gathered buffer, and the
+ * optimizer step brings one {@code sub_group_size} sub-group of the masters at a time into a device staging array that
+ * its DL4J updaters are pointed at ({@code ShardUpdater.bindParams}) and writes it back
+ * ({@link io.ds4j.dl4j.stage3.SegmentUpdaters}); the same float operations in the same order, so training is
+ * bit-identical to no offload. In mixed precision the offloaded shard is the 16-bit copy and the fp32 master stays on
+ * the device with the optimizer (ledger MASTER_WEIGHTS), as DeepSpeed keeps its fp32 partitions with the optimizer;
+ * {@code offload_optimizer} moves that.
  *
  * <h2>Mixed precision ({@code fp16}, {@code bf16})</h2>
  * {@link io.ds4j.dl4j.RankPrecision}, the precision driver of every stage, rounds at the points stages 0-2 do.
- * Every parameter store pairs the fp32 master (MASTER_WEIGHTS, updated by the optimizer) with the shard the gathers read, kept as 16-bit bits
- * ({@code io.ds4j.zero.stage3.HalfShardStore}: 2 B per element on the device, or on the host with {@code offload_param
- * cpu}; with {@code nvme} a file of FLOAT values rounded to the format) and refreshed from the master after each
- * applied step, so the layers compute in FLOAT on exactly 16-bit-representable values; with HALF compute (fp16 on
- * CUDA, or when asked) the rank's layers are HALF layers on a HALF scratch, the gathered values are cast into it
- * exactly and each layer's HALF gradient, already the stored micro-batch mean, is read exactly. fp16 installs a
- * {@link io.ds4j.dl4j.precision.ScaledLoss} in the rank's own clone of the output layers (the user's network is never
- * touched); each layer's summed gradient is rounded to the stored 16-bit micro-batch mean just before its
+ * Every parameter store pairs the fp32 master (MASTER_WEIGHTS, updated by the optimizer) with the shard the gathers
+ * read, kept as 16-bit bits ({@code io.ds4j.zero.stage3.HalfShardStore}: 2 B per element on the device, or on the host
+ * with {@code offload_param cpu}; with {@code nvme} a file of FLOAT values rounded to the format) and refreshed from
+ * the master after each applied step, so the layers compute in FLOAT on exactly 16-bit-representable values; with HALF
+ * compute (fp16 on CUDA, or when asked) the rank's layers are HALF layers on a HALF scratch, the gathered values are
+ * cast into it exactly and each layer's HALF gradient, already the stored micro-batch mean, is read exactly. fp16
+ * installs a {@link io.ds4j.dl4j.precision.ScaledLoss} in the rank's own clone of the output layers (the user's network
+ * is never touched); each layer's summed gradient is rounded to the stored 16-bit micro-batch mean just before its
  * reduce-scatter; at the step the reduced shard is divided by the world size, rounded to
  * {@code communication_data_type}, divided by the accumulation steps and the scale; an Inf or NaN on any rank
  * ({@code allReduceMax}) skips the whole step (no parameter, iteration or schedule change) and moves the loss scale

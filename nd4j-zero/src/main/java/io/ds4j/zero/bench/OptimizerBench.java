@@ -23,8 +23,8 @@ import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * Measures, in one run, the machine's bandwidth (before and after the kernels, the faster kept), each fused kernel on
- * heap fp32 shards (gradients unscaled on the fly), and ND4J's Adam step on the same number of elements. Allocates 4 heap arrays and about 5 ND4J vectors of
- * {@code elements} floats.
+ * heap fp32 shards (gradients unscaled on the fly), and ND4J's Adam step on the same number of elements. Allocates 4
+ * heap arrays and about 5 ND4J vectors of {@code elements} floats.
  */
 public final class OptimizerBench {
     /** Nominal bytes per element of the Adam step: read g, p, m, v; write p, m, v. */

@@ -71,7 +71,8 @@ public record ShardFile(Map<String, String> meta, List<Section> sections) {
         meta.put("format_version", Integer.toString(FORMAT_VERSION));
         meta.putIfAbsent("ds4j_version", Ds4jVersion.get());
         for (Map.Entry<String, String> e : meta.entrySet()) {
-            if (e.getKey().isEmpty() || e.getKey().contains("=") || (e.getKey() + e.getValue()).matches("(?s).*[\\r\\n].*")) {
+            if (e.getKey().isEmpty() || e.getKey().contains("=")
+                    || (e.getKey() + e.getValue()).matches("(?s).*[\\r\\n].*")) {
                 throw new IllegalArgumentException("header entry '" + e.getKey() + "' must have a key without '=' and"
                         + " no line breaks");
             }

@@ -15,9 +15,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <h2>Buffer rules</h2>
  * Vectors are fp32, on the heap ({@code float[]} with offsets) or ND4J {@link INDArray}s of type FLOAT (any order and
  * view is accepted; this interface's defaults copy them through the heap, an implementation may work in the array's
- * memory, as {@link InProcessCollectives} does for contiguous ones). Different ranks must pass different arrays, except where a method says
- * that an argument may alias another of the same rank. Reductions sum in rank order 0, 1, ..., N-1, so every rank gets
- * bit-identical results and a run is reproducible.
+ * memory, as {@link InProcessCollectives} does for contiguous ones). Different ranks must pass different arrays, except
+ * where a method says that an argument may alias another of the same rank. Reductions sum in rank order 0, 1, ..., N-1,
+ * so every rank gets bit-identical results and a run is reproducible.
  *
  * <h2>Strided blocks</h2>
  * Reduce-scatter and all-gather see the flat vector as {@code worldSize} blocks of {@code length} elements, block q

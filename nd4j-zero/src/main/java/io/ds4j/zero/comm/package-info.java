@@ -14,8 +14,8 @@
  *       block q of a strided buffer starts at {@code offset + q * stride}.</li>
  *   <li><b>abort</b>: a rank that fails calls {@link io.ds4j.zero.comm.Collectives#abort(Throwable)}; every rank
  *       blocked in, or later entering, a collective of the group throws
- *       {@link io.ds4j.zero.comm.CollectiveAbortedException} naming the failing rank and its cause. A rank that does not
- *       arrive within the group's timeout is treated as failed in the same way, so a broken group never hangs.</li>
+ *       {@link io.ds4j.zero.comm.CollectiveAbortedException} naming the failing rank and its cause. A rank that does
+ *       not arrive within the group's timeout is treated as failed in the same way, so a broken group never hangs.</li>
  *   <li><b>ring volume</b>: the number of elements a rank would receive if the collective were run with the ring
  *       algorithm NCCL uses. {@link io.ds4j.zero.comm.CommStats} counts this volume, whatever the transport really
  *       does, so the numbers are comparable across transports and with the ZeRO paper (section 7: stages 0 to 2 move

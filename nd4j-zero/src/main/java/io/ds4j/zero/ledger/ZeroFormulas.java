@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * Model-state bytes per rank for ZeRO stages 0 to 3, as in the ZeRO paper (Rajbhandari et al., 2020, section 3 and
- * figure 1) and DeepSpeed's memory estimators. With &Psi; parameters, N ranks, and per-parameter bytes p (compute copy),
- * g (gradient) and K (optimizer states including the fp32 master):
+ * figure 1) and DeepSpeed's memory estimators. With &Psi; parameters, N ranks, and per-parameter bytes p (compute
+ * copy), g (gradient) and K (optimizer states including the fp32 master):
  * <pre>
  *   stage 0:  (p + g + K) &Psi;
  *   stage 1:  (p + g) &Psi; + K &Psi;/N            optimizer states partitioned

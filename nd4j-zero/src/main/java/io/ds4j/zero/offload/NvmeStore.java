@@ -130,7 +130,9 @@ public final class NvmeStore implements OptimizerStateStore {
      */
     static final int MAX_UNITS = 16;
 
-    /** The swap units of a request's shard: its sub-groups, cut to one unit ({@link #SWAP_UNIT}, {@link #MAX_UNITS}). */
+    /**
+     * The swap units of a request's shard: its sub-groups, cut to one unit ({@link #SWAP_UNIT}, {@link #MAX_UNITS}).
+     */
     static SubGroups units(StoreRequest r) {
         long unit = Math.max(SWAP_UNIT, (r.elements() + MAX_UNITS - 1) / MAX_UNITS);
         return new SubGroups(r.elements(), Math.min(r.subGroupSize(), unit));

@@ -9,10 +9,10 @@ import io.ds4j.zero.kernels.VectorStorage;
  * One rank's fp32 master shard and optimizer state, wherever they live, and the optimizer step over them.
  *
  * <p>Call order: create (via {@link OptimizerStores#open}); {@link #initialize} once with the shard's initial
- * parameters (or {@link #restore} with a checkpoint's master and state); {@link #step} once per (non-skipped) optimizer step; {@link #readMaster}/{@link #readState} at any point
- * between steps (checkpoints, tests); {@link #close()} at the end, which releases memory, deletes files and returns
- * the ledger entries. A step that throws leaves the store <b>FAILED</b> (part of the shard may be updated): every later
- * call except {@code close()} throws.
+ * parameters (or {@link #restore} with a checkpoint's master and state); {@link #step} once per (non-skipped) optimizer
+ * step; {@link #readMaster}/{@link #readState} at any point between steps (checkpoints, tests); {@link #close()} at the
+ * end, which releases memory, deletes files and returns the ledger entries. A step that throws leaves the store
+ * <b>FAILED</b> (part of the shard may be updated): every later call except {@code close()} throws.
  */
 public sealed interface OptimizerStateStore extends AutoCloseable
         permits ResidentStore, NvmeStore, PartialOffloadStore {

@@ -7,8 +7,8 @@ import io.ds4j.zero.kernels.VectorStorage;
 
 /**
  * Partial offload ({@code offload_optimizer.ratio < 1}, DeepSpeed's "Twin-Flow"): of the shard's {@code n}
- * sub-groups, the first {@code floor((1 - ratio) * n)} stay on the device and the rest are offloaded, the split DeepSpeed
- * 0.19.6 makes in stage 3's {@code _create_fp32_partitions} (sub-group {@code i} goes to the CPU when
+ * sub-groups, the first {@code floor((1 - ratio) * n)} stay on the device and the rest are offloaded, the split
+ * DeepSpeed 0.19.6 makes in stage 3's {@code _create_fp32_partitions} (sub-group {@code i} goes to the CPU when
  * {@code i >= int((1 - ratio) * n)}). Both parts run the same fused kernel, so the result is bit-identical to either
  * store alone. DeepSpeed reads {@code ratio} at stage 3 only (and then only with its CPU Adam); ds4j applies it at
  * whichever stage uses the store, with any element-wise kernel.

@@ -43,7 +43,8 @@ public final class FileShardStore implements ShardStore {
         buffers.register(length);
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             f.setLength((long) Float.BYTES * length); // reads as zeros
-            this.entry = ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DISK, f.length(), "stage3 shard on nvme " + fileName);
+            this.entry = ledger.allocate(MemoryCategory.PARAMETERS, MemoryTier.DISK, f.length(),
+                    "stage3 shard on nvme " + fileName);
         } catch (IOException e) {
             throw new UncheckedIOException("creating parameter shard file " + file + " failed", e);
         }

@@ -36,18 +36,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * over a rank's partitioned parameters, one fused kernel
  * ({@link FusedOptimizer}) updating each owned piece of a parameter's fp32 master shard ({@link MasterShards}: on
  * the device, stepped in place, or where {@code offload_param} keeps it, a sub-group at a time staged on the heap),
- * with its own optimizer state per piece, reading the piece's averaged (and, in mixed precision, unscaled) gradient times
- * DeepSpeed's clip factor. The kernels are element-wise (Adam, AdamW, SGD, Adagrad, Lion), so updating the pieces one
- * by one, and each in sub-groups of at most {@code sub_group_size} elements ({@link SubGroupPlan}), is the same
+ * with its own optimizer state per piece, reading the piece's averaged (and, in mixed precision, unscaled) gradient
+ * times DeepSpeed's clip factor. The kernels are element-wise (Adam, AdamW, SGD, Adagrad, Lion), so updating the pieces
+ * one by one, and each in sub-groups of at most {@code sub_group_size} elements ({@link SubGroupPlan}), is the same
  * arithmetic as updating a flat range of them at stages 0-2; Lamb's per-tensor trust ratio takes two passes with
  * one all-reduce of the tensors' norms between them.
  *
  * <p>With {@code zero_optimization.offload_optimizer} ({@code cpu} or {@code nvme}) the master and optimizer state of
  * the rank's owned elements, all pieces concatenated in flat order, live in an {@link OptimizerStateStore} (host
  * memory, or files under {@code nvme_path}), stepped in {@code sub_group_size} groups as at stages 1-2
- * ({@code OffloadedShardUpdate}); the store reads each sub-group's gradient straight from the pieces' gradient arrays and
- * writes its updated master straight into the pieces' fp32 masters, which feed the parameter shards the gathers read
- * ({@link ConcatenatedPieces}): no whole-shard staging exists, so the step's host memory is the store's own
+ * ({@code OffloadedShardUpdate}); the store reads each sub-group's gradient straight from the pieces' gradient arrays
+ * and writes its updated master straight into the pieces' fp32 masters, which feed the parameter shards the gathers
+ * read ({@link ConcatenatedPieces}): no whole-shard staging exists, so the step's host memory is the store's own
  * (with nvme, its swap slots of {@code sub_group_size} elements). With {@code offload_optimizer} and
  * {@code offload_param} both on the {@code cpu} in fp32 (and {@code ratio} 1) no store is opened: the masters are
  * the parameter shards' own Java arrays on the host ({@link MasterShards#onHeap()}), which the kernel steps in place
@@ -132,8 +132,9 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
             for (float[] word : state) {
                 bytes += (long) Float.BYTES * word.length;
             }
-            held.add(ledger.allocate(MemoryCategory.OPTIMIZER_STATE, onHeapInPlace ? MemoryTier.HOST : MemoryTier.DEVICE,
-                    bytes, "stage3 optimizer state (" + update.kernel().getClass().getSimpleName() + ")"));
+            held.add(ledger.allocate(MemoryCategory.OPTIMIZER_STATE,
+                    onHeapInPlace ? MemoryTier.HOST : MemoryTier.DEVICE, bytes,
+                    "stage3 optimizer state (" + update.kernel().getClass().getSimpleName() + ")"));
             states.add(state);
         }
 
@@ -355,7 +356,9 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
             store.restore(concatenated(master, starts), stored);
         }
 
-        /** The owned pieces of a whole canonical vector, concatenated in flat order (as the offload store keeps them). */
+        /**
+         * The owned pieces of a whole canonical vector, concatenated in flat order (as the offload store keeps them).
+         */
         private HeapFp32 concatenated(float[] whole, long[] starts) {
             int n = Math.toIntExact(store.length());
             float[] out = new float[n];

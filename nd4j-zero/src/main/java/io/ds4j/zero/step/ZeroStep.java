@@ -11,8 +11,8 @@ import io.ds4j.zero.shard.ShardLayout;
  * <h2>Call order (every rank, in lockstep)</h2>
  * For each of the {@code gradient_accumulation_steps} micro-batches: {@link #accumulate(float[])} with the rank's
  * local gradient. Then {@link #reduce()}: the gradient for {@link #updateRange()}, averaged over ranks. A step of one
- * micro-batch may instead call {@link #reduceInPlace} alone, which needs no full-size buffer of the step's own. The caller
- * updates the parameters of {@link #updateRange()} (clipping and the optimizer), then calls
+ * micro-batch may instead call {@link #reduceInPlace} alone, which needs no full-size buffer of the step's own. The
+ * caller updates the parameters of {@link #updateRange()} (clipping and the optimizer), then calls
  * {@link #gather(float[])} so that every rank holds every updated parameter. Then the next step begins.
  *
  * <h2>The stages</h2>

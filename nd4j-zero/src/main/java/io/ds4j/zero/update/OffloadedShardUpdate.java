@@ -43,8 +43,8 @@ public final class OffloadedShardUpdate implements ShardUpdate {
     private final VectorStorage grads;
     private final boolean inPlace;
 
-    private OffloadedShardUpdate(DeepSpeedOptimizer update, OptimizerStateStore store, HostTransfer transfer, INDArray paramRange,
-            INDArray gradRange) {
+    private OffloadedShardUpdate(DeepSpeedOptimizer update, OptimizerStateStore store, HostTransfer transfer,
+            INDArray paramRange, INDArray gradRange) {
         this.update = update;
         this.store = store;
         this.transfer = transfer;
@@ -70,8 +70,8 @@ public final class OffloadedShardUpdate implements ShardUpdate {
      * @throws IllegalArgumentException naming the key when the offload settings cannot work (nvme_path,
      *                                  buffer_count, an optimizer that cannot be offloaded)
      */
-    public static OffloadedShardUpdate open(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange, INDArray gradRange,
-            MemoryLedger ledger) {
+    public static OffloadedShardUpdate open(DeepSpeedOptimizer update, ZeroConfig zero, INDArray paramRange,
+            INDArray gradRange, MemoryLedger ledger) {
         long subGroup = Math.max(1, zero.stage3().subGroupSize());
         StoreRequest request = new StoreRequest(ledger.rank(), paramRange.length(), update.kernel().stateWords(),
                 subGroup, ledger);

@@ -41,7 +41,8 @@ public final class ResidentShardUpdate implements ShardUpdate {
      * @param tensors the range's parameter tensors, for Lamb's per-tensor trust ratio ({@link LambTensors}); null
      *                treats the range as one tensor (only right when it is one)
      */
-    public ResidentShardUpdate(DeepSpeedOptimizer optimizer, INDArray paramRange, INDArray gradRange, LambTensors tensors) {
+    public ResidentShardUpdate(DeepSpeedOptimizer optimizer, INDArray paramRange, INDArray gradRange,
+            LambTensors tensors) {
         this.tensors = tensors;
         this.optimizer = optimizer;
         FusedOptimizer kernel = optimizer.kernel();

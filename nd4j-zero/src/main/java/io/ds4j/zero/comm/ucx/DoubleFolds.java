@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * Folds of gathered doubles, every rank's values in rank order (rank q's m values at {@code [q*m, +m)}), as
- * {@link io.ds4j.zero.comm.InProcessCollectives} folds them: the sum left to right from rank 0, the max NaN-propagating.
+ * {@link io.ds4j.zero.comm.InProcessCollectives} folds them: the sum left to right from rank 0, the max
+ * NaN-propagating.
  */
 final class DoubleFolds {
     private DoubleFolds() {
