@@ -32,6 +32,13 @@ final class PartitionedLayer {
     private final List<FlatLayout.Slot> slots;
     private final int numParams;
     private final boolean inPlace;
+    // The buffers the layer's views were last taken of, so that a step that hands the layer the same buffer again
+    // (the module buffers' pool and the gradient scratch do, step after step) keeps its views instead of making new
+    // ones: each ND4J view leaves Java objects behind that only a garbage collection frees, with the native memory of
+    // their shape and view records (ResidentGuard). Null when unbound or bound by bind() (a copy).
+    private INDArray paramsOf;
+    private INDArray gradientsOf;
+    private INDArray gradientView;
 
     PartitionedLayer(Layer layer, NeuralNetConfiguration conf, List<PartitionedParam> params,
                      List<FlatLayout.Slot> slots) {
@@ -82,9 +89,13 @@ final class PartitionedLayer {
         if (!persistentWritten) {
             writePersistent(buffer);
         }
+        if (buffer == paramsOf) {
+            return; // the views of the last bind are views of this buffer's front, where the values now are
+        }
         INDArray view = front(buffer, numParams);
         layer.setParamTable(conf.getLayer().initializer().init(conf, view, false));
         layer.setParamsViewArray(view);
+        paramsOf = buffer;
     }
 
     /**
@@ -134,6 +145,7 @@ final class PartitionedLayer {
         }
         layer.setParamTable(conf.getLayer().initializer().init(conf, view, false));
         layer.setParamsViewArray(view);
+        paramsOf = null;
     }
 
     /**
@@ -193,9 +205,12 @@ final class PartitionedLayer {
         if (numParams == 0) {
             return;
         }
-        INDArray view = front(scratch, numParams);
-        view.assign(0);
-        layer.setBackpropGradientsViewArray(view);
+        if (scratch != gradientsOf) {
+            gradientView = front(scratch, numParams);
+            layer.setBackpropGradientsViewArray(gradientView);
+            gradientsOf = scratch;
+        }
+        gradientView.assign(0);
     }
 
     /**
