@@ -59,9 +59,11 @@ final class EpochLoop {
      * @param threadsPerRank native threads per rank while an epoch runs
      * @param progress       the training's position (checkpoints)
      * @param onFailure      what a failed step does to the trainer (closes it)
+     * @param guard          keeps the process's resident memory near its settled level (after each step)
      */
     record Parts(Replica main, StageEngine engine, TrainingMonitor monitor, RankGroup group, GlobalBatch batch,
-                 int accumulation, int threadsPerRank, TrainerProgress progress, Runnable onFailure) { }
+                 int accumulation, int threadsPerRank, TrainerProgress progress, Runnable onFailure,
+                 ResidentGuard guard) { }
 
     private final Parts p;
 
@@ -158,7 +160,7 @@ final class EpochLoop {
         }
     }
 
-    /** The facade's part of each step: the {@code csv_monitor}, then the listeners. */
+    /** The facade's part of each step: the {@code csv_monitor}, the listeners, then the resident-memory guard. */
     private void afterStep(StageEngine.StepReport r) {
         p.monitor().afterStep(r.examples(), r.score(), r.iteration(), r.epoch(), r.used(), r.skipped());
         Replica main = p.main();
@@ -169,5 +171,6 @@ final class EpochLoop {
             }
         });
         main.setIterationCount(r.skipped() ? r.iteration() : r.iteration() + 1);
+        p.guard().afterStep();
     }
 }

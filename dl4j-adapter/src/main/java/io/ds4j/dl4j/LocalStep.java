@@ -50,6 +50,7 @@ final class LocalStep implements AutoCloseable {
     private final INDArray master;
     private final TrainingMonitor monitor;
     private final ComputeCopyListener repair;
+    private final ResidentGuard guard = ResidentGuard.forProcess(Double.NaN); // ds4j.resident.slack, else 0.1
     private double lastNorm = Double.NaN;
     private long steps;
     private long skipped;
@@ -118,6 +119,7 @@ final class LocalStep implements AutoCloseable {
             throw new IllegalStateException("the gradient passed to the ds4j updater is not the network's own flat "
                     + "gradient view; external-gradient training (updateExternalGradient) is not supported");
         }
+        guard.afterStep(); // once per step, after its forward and backward pass
         int applied = (int) (iteration - skipped);   // skipped steps advance neither updaters nor schedules
         double score = net.score();
         if (precision == null) {

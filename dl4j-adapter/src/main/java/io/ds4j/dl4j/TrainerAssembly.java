@@ -28,19 +28,20 @@ final class TrainerAssembly {
      * @param compute         the compute type, or null for the system property's
      * @param threadsPerRank  native threads per rank, or 0 for the cores divided by the ranks of this JVM
      * @param tagValidation   the checkpoint tag validation, or null for the configuration's (else WARN)
+     * @param residentSlack   the {@link ResidentGuard}'s slack, or NaN for its system property's
      */
     record Settings(Model net, EngineOptions options, EnginePrecision precision, EnginePrecision.Compute compute,
                     DeepSpeedConfig deepSpeedConfig, int worldSize, Distributed distributed, Duration timeout,
-                    int threadsPerRank, TagValidation tagValidation) { }
+                    int threadsPerRank, TagValidation tagValidation, double residentSlack) { }
 
     /** The parts of a trainer, all open. */
     record Parts(Replica main, EngineOptions options, EnginePrecision precision, GlobalBatch batch,
                  int threadsPerRank, RankGroup group, StageEngine engine, TrainingMonitor monitor,
-                 TrainerProgress progress) {
+                 TrainerProgress progress, ResidentGuard guard) {
         /** @return what the epoch loop drives, {@code onFailure} closing the trainer */
         EpochLoop.Parts loop(Runnable onFailure) {
             return new EpochLoop.Parts(main, engine, monitor, group, batch, options.gradientAccumulationSteps(),
-                    threadsPerRank, progress, onFailure);
+                    threadsPerRank, progress, onFailure, guard);
         }
     }
 
@@ -50,6 +51,7 @@ final class TrainerAssembly {
      * @throws IllegalArgumentException naming the setting that contradicts another
      */
     static Parts assemble(Settings s) {
+        ResidentGuard guard = ResidentGuard.forProcess(s.residentSlack()); // a bad property fails before any opening
         DeepSpeedConfig config = s.deepSpeedConfig();
         int world = s.worldSize();
         EngineOptions options = config != null ? EngineOptions.from(config, world) : s.options();
@@ -75,12 +77,12 @@ final class TrainerAssembly {
         String jobText = config != null ? config.toJson(world) : options + " " + precision; // the rendezvous's
         Replica main = new Replica(net);
         RankGroup group = RankGroup.open(net, world, d, jobText, s.timeout()); // closes itself on failure
-        return open(main, options, precision, batch, threads, tags, group);
+        return open(main, options, precision, batch, threads, tags, group, guard);
     }
 
     /** The engine and the monitor on an open group; closes the group when they fail. */
     private static Parts open(Replica main, EngineOptions options, EnginePrecision precision, GlobalBatch batch,
-                              int threads, TagValidation tags, RankGroup group) {
+                              int threads, TagValidation tags, RankGroup group, ResidentGuard guard) {
         StageEngine engine;
         try {
             engine = StageEngine.open(main, options, precision, group.comms(), threads); // closes itself on failure
@@ -100,7 +102,7 @@ final class TrainerAssembly {
         }
         return new Parts(main, options, precision, batch, threads, group, engine, monitor,
                 new TrainerProgress(main, engine, options, precision, tags,
-                        group.processes() ? group.comms().get(0) : null));
+                        group.processes() ? group.comms().get(0) : null), guard);
     }
 
     /**

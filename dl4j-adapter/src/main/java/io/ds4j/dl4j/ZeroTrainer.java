@@ -65,6 +65,11 @@ public final class ZeroTrainer implements AutoCloseable {
         this.loop = new EpochLoop(parts.loop(this::close));
     }
 
+    /** @return the guard of this process's resident memory (tests) */
+    ResidentGuard residentGuard() {
+        return parts.guard();
+    }
+
     /**
      * @param net an initialised MultiLayerNetwork or ComputationGraph; or a MultiLayerNetwork not yet initialised
      *            ({@code new MultiLayerNetwork(conf)}), which at {@code zero_optimization.stage: 3} is built
@@ -270,6 +275,7 @@ public final class ZeroTrainer implements AutoCloseable {
         private EnginePrecision precision = EnginePrecision.fp32();
         private EnginePrecision.Compute compute;
         private io.ds4j.dl4j.checkpoint.TagValidation tagValidation; // null: the configuration's, else WARN
+        private double residentSlack = Double.NaN; // NaN: ResidentGuard's system property, else 0.1
 
         private Builder(Model net) {
             this.net = Objects.requireNonNull(net, "net");
@@ -389,12 +395,26 @@ public final class ZeroTrainer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How far this process's resident memory may grow over the level of the first 3 steps, as a fraction of it
+         * (at least 32 MiB), before the trainer starts a Java garbage collection so that ND4J frees the native memory
+         * of arrays no longer used; at most 2% of the training's time goes to these collections. 0 turns it off.
+         * Default: the system property {@code ds4j.resident.slack}, else 0.1. Training is the same either way.
+         *
+         * @param slack a fraction, 0 to 10
+         * @return this
+         */
+        public Builder residentSlack(double slack) {
+            this.residentSlack = ResidentGuard.check(slack);
+            return this;
+        }
+
         /** @return the trainer */
         public ZeroTrainer build() {
             return new ZeroTrainer(TrainerAssembly.assemble(new TrainerAssembly.Settings(net, options, precision,
                     compute, deepSpeedConfig, worldSize, distributed, timeout != null ? timeout
                             : io.ds4j.zero.dist.CollectiveTimeout.fromEnvironment(System.getenv()), threadsPerRank,
-                    tagValidation)));
+                    tagValidation, residentSlack)));
         }
     }
 }

@@ -34,12 +34,15 @@ public final class MemoryBench {
             "  --world-size N  ranks in each child (default 2)",
             "  --steps N       training steps (default 5)",
             "  --xmx SIZE      each child's -Xmx (default 2g)",
+            "  --resident-slack F  the ZeRO children's resident-memory guard (-Dds4j.resident.slack=F: a garbage",
+            "                  collection once the resident set grew F x its level of the first 3 steps; 0: off;",
+            "                  default: the trainer's, 0.1); it acts on runs longer than a few steps (--steps 480)",
             "  --fit yes|no    whether plain DL4J fit() (same network, data, Adam) runs first as a reference: its",
             "                  formula is the gradient and Adam's state, (4 + 8)Ψ above the baseline (default yes)",
             "  --out DIR       where bench-memory.csv/.txt/.png go (default bench-memory); nvme files go to a",
             "                  temporary folder inside it, deleted after each child");
     private static final Set<String> OPTIONS = Set.of("--params", "--world-size", "--steps", "--stages",
-            "--offload", "--xmx", "--out", "--fit");
+            "--offload", "--xmx", "--out", "--fit", "--resident-slack");
 
     /**
      * What to measure.
@@ -51,9 +54,10 @@ public final class MemoryBench {
      * @param xmx       each child's -Xmx
      * @param outDir    where the files go
      * @param withFit   whether a plain DL4J {@code fit()} child runs first, as a reference
+     * @param residentSlack the children's {@code -Dds4j.resident.slack}, or null for the trainer's default
      */
     public record Plan(long params, int worldSize, int steps, List<ProbeSetup> setups, String xmx, Path outDir,
-                       boolean withFit) {
+                       boolean withFit, String residentSlack) {
         /** Copies the setups. */
         public Plan {
             setups = List.copyOf(setups);
@@ -118,7 +122,12 @@ public final class MemoryBench {
                     + " setup: offload needs stage 1-3; add none or a stage above 0");
         }
         boolean fit = a.list("--fit", List.of("yes"), List.of("yes", "no")).contains("yes");
-        return new Plan(params, n, steps, setups, a.size("--xmx", "2g"), out, fit);
+        String slack = a.string("--resident-slack", null);
+        if (slack != null && !slack.trim().matches("(10(\\.0*)?|[0-9](\\.[0-9]*)?)")) {
+            throw new io.ds4j.cli.UsageException("--resident-slack must be a fraction from 0 (off) to 10, such as 0.1,"
+                    + " got '" + slack + "'");
+        }
+        return new Plan(params, n, steps, setups, a.size("--xmx", "2g"), out, fit, slack);
     }
 
     /**
@@ -135,7 +144,11 @@ public final class MemoryBench {
         Path dir = plans.get(0).outDir();
         try {
             Files.createDirectories(dir);
-            ChildJvm jvm = new ChildJvm(List.of("-Xmx" + plans.get(0).xmx(), ChildJvm.crashDumpsInto(dir)), 1800);
+            List<String> options = new ArrayList<>(List.of("-Xmx" + plans.get(0).xmx(), ChildJvm.crashDumpsInto(dir)));
+            if (plans.get(0).residentSlack() != null) {
+                options.add("-Dds4j.resident.slack=" + plans.get(0).residentSlack().trim());
+            }
+            ChildJvm jvm = new ChildJvm(options, 1800);
             List<MemoryReport> reports = new ArrayList<>();
             boolean failed = false;
             for (Plan plan : plans) {
@@ -198,7 +211,9 @@ public final class MemoryBench {
             err.println(progress(row));
             rows.add(row);
         }
-        return new MemoryReport(TrainBench.machine() + ", child -Xmx" + plan.xmx(), baseline, rows);
+        return new MemoryReport(TrainBench.machine() + ", child -Xmx" + plan.xmx() + ", " + plan.steps() + " steps"
+                + (plan.residentSlack() != null ? ", -Dds4j.resident.slack=" + plan.residentSlack().trim() : ""),
+                baseline, rows);
     }
 
     /** Runs one child with a fresh nvme folder under {@code outDir} when it needs one, deleted afterwards. */

@@ -206,6 +206,22 @@ class MemoryBenchTest {
     }
 
     @Test
+    void theResidentGuardOfTheChildrenIsTheTrainersUnlessGivenAndABadSlackIsRefused() throws Exception {
+        assertEquals(null, MemoryBench.plan(List.of()).residentSlack());
+        MemoryBench.Plan plan = MemoryBench.plan(List.of("--params", "20k", "--stages", "0", "--fit", "no",
+                "--resident-slack", "0", "--steps", "480"));
+        assertEquals("0", plan.residentSlack());
+        MemoryReport report = MemoryBench.measure(plan, args -> ok(args.contains("mode=baseline") ? 1000 : 21000),
+                QUIET);
+        assertTrue(report.table().contains("480 steps, -Dds4j.resident.slack=0"), report.table());
+        for (String bad : List.of("-1", "0.1x", "11", "")) {
+            io.ds4j.cli.UsageException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.ds4j.cli.UsageException.class, () -> MemoryBench.plan(List.of("--resident-slack", bad)));
+            assertTrue(e.getMessage().startsWith("--resident-slack must be a fraction"), e.getMessage());
+        }
+    }
+
+    @Test
     void theFitReferenceRowIsOptional() {
         assertTrue(MemoryBench.plan(List.of()).withFit());
         assertFalse(MemoryBench.plan(List.of("--fit", "no")).withFit());
