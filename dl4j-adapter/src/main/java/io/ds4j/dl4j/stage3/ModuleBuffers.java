@@ -50,6 +50,9 @@ final class ModuleBuffers implements PartitionedParam.Placement {
     private final Map<PartitionedLayer, String> labels = new HashMap<>();
     private final Map<PartitionedParam, INDArray> spills = new IdentityHashMap<>();
     private final Map<PartitionedParam, float[]> shifted = new IdentityHashMap<>(); // the tail gathered over
+    // each tensor's last gather target: {its module buffer, the view}, kept while the module gets the same buffer (a
+    // new view each step would leave ND4J objects for the collector to find; see PartitionedLayer's kept views)
+    private final Map<PartitionedParam, INDArray[]> targets = new IdentityHashMap<>();
     private final float[] tile = new float[4096];
 
     /**
@@ -91,7 +94,7 @@ final class ModuleBuffers implements PartitionedParam.Placement {
         Site s = sites.get(p);
         INDArray b = hold(s.module());
         if (shared != null) {
-            return view(b, s.offset(), s.offset() + p.spec().numel()); // each rank writes its owned range
+            return target(p, b, s.offset(), s.offset() + p.spec().numel()); // each rank writes its owned range
         }
         long end = s.offset() + p.layout().paddedLength();
         int pad = (int) (p.layout().paddedLength() - p.spec().numel());
@@ -109,7 +112,18 @@ final class ModuleBuffers implements PartitionedParam.Placement {
             spills.put(p, spill);
             return view(spill, 0, p.layout().paddedLength());
         }
-        return view(b, s.offset(), end);
+        return target(p, b, s.offset(), end);
+    }
+
+    /** {@code b[from, to)} as {@code p}'s gather target: the view of the last call when {@code b} is the same buffer. */
+    private INDArray target(PartitionedParam p, INDArray b, long from, long to) {
+        INDArray[] last = targets.get(p);
+        if (last != null && last[0] == b) {
+            return last[1];
+        }
+        INDArray v = view(b, from, to);
+        targets.put(p, new INDArray[] {b, v});
+        return v;
     }
 
     @Override
