@@ -13,9 +13,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The trainer runs its {@link ResidentGuard} after every step, at every stage: after 4 steps it has settled on the
  * process's measured resident set (its limit is that reading plus the slack, not unset), a slack of 0 leaves it off,
- * and a bad {@code ds4j.resident.slack} property fails {@code build()} naming it. (The policy itself is
- * {@link ResidentGuardTest}'s; what it does to a long run's resident memory is measured by {@code bench memory
- * --steps}, README.)
+ * and a bad {@code ds4j.resident.slack} property fails {@code build()} and {@code DeepSpeed.initialize} naming it.
+ * (The policy itself is {@link ResidentGuardTest}'s; what it does to a long run's resident memory is measured by
+ * {@code bench memory --steps}, README.)
  */
 class ResidentGuardTrainerTest {
 
@@ -61,6 +61,11 @@ class ResidentGuardTrainerTest {
             e = assertThrows(IllegalArgumentException.class,
                     () -> ZeroTrainer.builder(TestNets.plainDenseMln(5)).config(config(1)).worldSize(2).build());
             assertTrue(e.getMessage().contains("-Dds4j.resident.slack=lots"), e.getMessage());
+            // DeepSpeed.initialize's step has a guard too: refused the same way, the network keeps DL4J's updater
+            org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = TestNets.plainDenseMln(5);
+            e = assertThrows(IllegalArgumentException.class, () -> DeepSpeed.initialize(net, EngineOptions.defaults()));
+            assertTrue(e.getMessage().contains("-Dds4j.resident.slack=lots"), e.getMessage());
+            assertTrue(!(net.getUpdater() instanceof EngineMultiLayerUpdater), String.valueOf(net.getUpdater()));
         } finally {
             if (before == null) {
                 System.clearProperty(ResidentGuard.PROPERTY);
