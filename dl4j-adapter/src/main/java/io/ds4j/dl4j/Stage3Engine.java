@@ -50,8 +50,11 @@ final class Stage3Engine implements StageEngine {
                              List<? extends Collectives> comms, int threads) {
         refuseUnsupported(options, precision);
         Model net = main.net();
+        // in place on the user's network where that applies (ranks as threads, fp32, offload_param none or, on the
+        // CPU backend, cpu): the user's network holds the weights of the last step after every step anyway, so it
+        // can hold them during it too
         Stage3Trainer t = Stage3Trainer.create(net, options.zero().stage3(), options.zero().offloadParam(), comms,
-                new Stage3Numerics(precision, fusedUpdate(net, options), options.clipping()));
+                new Stage3Numerics(precision, fusedUpdate(net, options), options.clipping()), true);
         Stage3Engine e = new Stage3Engine(t, comms, main, options);
         try {
             t.onEachRank(c -> {

@@ -48,6 +48,7 @@ final class ModuleBuffers implements PartitionedParam.Placement {
     private final Map<PartitionedParam, Site> sites = new IdentityHashMap<>();
     private final Map<PartitionedLayer, Held> held = new IdentityHashMap<>();
     private final Map<PartitionedLayer, String> labels = new HashMap<>();
+    private final Map<PartitionedLayer, INDArray> inPlace = new IdentityHashMap<>(); // the network's own, shared mode
     private final Map<PartitionedParam, INDArray> spills = new IdentityHashMap<>();
     private final Map<PartitionedParam, float[]> shifted = new IdentityHashMap<>(); // the tail gathered over
     // each tensor's last gather target: {its module buffer, the view}, kept while the module gets the same buffer (a
@@ -78,6 +79,22 @@ final class ModuleBuffers implements PartitionedParam.Placement {
 
     /** Gathers module {@code id}'s ({@code module}'s) parameters into its buffer from now on. */
     void place(int id, PartitionedLayer module, String name) {
+        place(id, module, name, null);
+    }
+
+    /**
+     * As {@link #place(int, PartitionedLayer, String)}; in shared mode the module's buffer may be given:
+     * {@code network} is then the network's own {@code [1, numParams]} view of the module's parameters, where the
+     * ranks' shards are kept in place ({@link SharedModuleMemory#hold(int, int, INDArray)}); null takes one.
+     */
+    void place(int id, PartitionedLayer module, String name, INDArray network) {
+        if (network != null && shared == null) {
+            throw new IllegalStateException("the network's own parameters as a module buffer need ranks that share"
+                    + " it (ranks as threads of one process)");
+        }
+        if (network != null) {
+            inPlace.put(module, network);
+        }
         ids.put(module, id);
         int at = 0;
         for (PartitionedParam p : module.params()) {
@@ -170,7 +187,7 @@ final class ModuleBuffers implements PartitionedParam.Placement {
         Held h = held.get(module);
         if (h.buffer == null && shared != null) {
             comm.barrier(); // every rank has let go of what it no longer runs
-            SharedModuleMemory.Taken t = shared.hold(ids.get(module), module.numParams());
+            SharedModuleMemory.Taken t = shared.hold(ids.get(module), module.numParams(), inPlace.get(module));
             if (t.fresh()) {
                 module.writePersistent(t.buffer()); // before the barrier below: every rank reads them after it
             }

@@ -57,6 +57,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
     private final ParamHome home;
     private final RankPrecision precision;
     private final PiecewiseShardUpdate fused;
+    private final INDArray network; // in-place mode: the network's flat parameters; else null
 
     /**
      * What a rank is built with besides the network.
@@ -66,9 +67,16 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * @param precision its mixed-precision state
      * @param optimizer the DeepSpeed optimizer, or null for the network's DL4J updaters
      * @param shared    the module buffers shared by the process's ranks (ranks as threads), or null for the rank's own
+     * @param network   in-place mode: the network's flat parameter vector, where the rank keeps its shards and the
+     *                  shared module buffers are (see {@code Stage3Trainer}); null: shards and buffers of its own
      */
     record RankEnv(Collectives comm, ParamHome home, RankPrecision precision, PiecewiseShardUpdate optimizer,
-                   SharedModuleMemory shared) { }
+                   SharedModuleMemory shared, INDArray network) {
+        RankEnv(Collectives comm, ParamHome home, RankPrecision precision, PiecewiseShardUpdate optimizer,
+                SharedModuleMemory shared) {
+            this(comm, home, precision, optimizer, shared, null);
+        }
+    }
 
     RankBase(RankEnv env, long largestLayer) {
         this.comm = env.comm();
@@ -76,6 +84,11 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         this.fused = env.optimizer();
         Precision stored = precision.parameters();
         this.home = env.home().format(stored == Precision.FP32 ? null : HalfCodec.of(stored));
+        if (env.network() != null && (env.shared() == null || !home.allowsInPlace())) {
+            throw new IllegalStateException("rank " + env.comm().rank() + ": in place in the network's parameters"
+                    + " needs ranks that are threads of one process, fp32 and no nvme offload_param");
+        }
+        this.network = env.network();
         this.ledger = new MemoryLedger(comm.rank());
         comm.accountIn(ledger); // the transport's staging (UCX), as it is allocated
         this.buffers = new TransientBuffers(ledger);
@@ -121,8 +134,28 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      */
     protected ModuleParams partition(int id, String name, Trainable user, Layer mine, FlatLayout layout) {
         long n = user.numParams();
+        if (network != null && n > 0) {
+            return partition(id, name, user, null, inPlaceView(user, name), mine, layout);
+        }
         FloatBuffer values = n == 0 ? FloatBuffer.allocate(0) : paramsBuffer(user.params().reshape(n));
         return partition(id, name, user, values, mine, layout);
+    }
+
+    /**
+     * In-place mode: {@code user}'s parameters as a {@code [1, n]} view of the network's flat vector (the memory the
+     * rank's shards of it and the module's shared buffer are).
+     *
+     * @throws IllegalStateException when they are not a view of it (the trainer checks every layer first)
+     */
+    private INDArray inPlaceView(Trainable user, String name) {
+        INDArray v = user.params().reshape(1, user.numParams());
+        // a view's data buffer is an object of its own over the same memory (base address; offsets are absolute)
+        if (v.data().address() != network.data().address() || v.elementWiseStride() != 1
+                || v.dataType() != DataType.FLOAT) {
+            throw new IllegalStateException(name + ": its parameters are not a contiguous FLOAT view of the network's"
+                    + " flat parameter vector, so the rank cannot keep its shards of them in place");
+        }
+        return v;
     }
 
     /** The layer's parameter values in place (its view of the network's flat vector), or a FLOAT copy of them. */
@@ -139,6 +172,17 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      */
     protected ModuleParams partition(int id, String name, Trainable user, FloatBuffer values, Layer mine,
                                      FlatLayout layout) {
+        return partition(id, name, user, values, null, mine, layout);
+    }
+
+    /**
+     * The partition itself: each tensor's shard gets {@code values}' piece, or, in place ({@code inPlace}: the
+     * module's {@code [1, n]} view of the network's parameters, {@code values} null), is that view's owned range of
+     * the tensor, and the module's shared buffer is the view itself.
+     */
+    private ModuleParams partition(int id, String name, Trainable user, FloatBuffer values, INDArray inPlace,
+                                   Layer mine, FlatLayout layout) {
+        INDArray flat = inPlace == null ? null : inPlace.reshape(inPlace.length());
         List<PartitionedParam> own = new ArrayList<>();
         List<FlatLayout.Slot> slots = new ArrayList<>();
         long layerStart = -1;
@@ -150,11 +194,17 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             layerStart = layerStart < 0 ? s.start() : layerStart;
             ParamSpec spec = new ParamSpec(params.size(), name + " " + s.name(), (int) (s.end() - s.start()));
             int len = PartitionedParam.shardLength(spec, comm);
-            int owned = (int) io.ds4j.zero.shard.ShardLayout.of(spec.numel(), comm.worldSize()).ownedRange(
-                    comm.rank()).length();
-            PartitionedParam p = new PartitionedParam(spec, comm, home.store(len, owned, ledger,
-                    "stage3 shard " + spec.name()));
-            p.loadShard(values, (int) (s.start() - layerStart));
+            var range = io.ds4j.zero.shard.ShardLayout.of(spec.numel(), comm.worldSize()).ownedRange(comm.rank());
+            int owned = (int) range.length();
+            PartitionedParam p;
+            if (flat == null) {
+                p = new PartitionedParam(spec, comm, home.store(len, owned, ledger, "stage3 shard " + spec.name()));
+                p.loadShard(values, (int) (s.start() - layerStart));
+            } else { // the owned elements where they are: nothing to load
+                long from = s.start() - layerStart + range.offset();
+                p = new PartitionedParam(spec, comm, home.storeInPlace(len, owned == 0 ? null
+                        : flat.get(NDArrayIndex.interval(from, from + owned)), ledger, "stage3 shard " + spec.name()));
+            }
             params.add(p);
             own.add(p);
             slots.add(s);
@@ -163,8 +213,8 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
             PartitionedLayer pl = new PartitionedLayer(mine, mine.conf(), own, slots);
             modules.put(id, pl);
             if (pl.computesInPlace()) {
-                moduleBuffers.place(id, pl, name);
-            }
+                moduleBuffers.place(id, pl, name, inPlace);
+            } // else (a SameDiff layer) its tensors are gathered from the shards, in place or not, into pooled buffers
         }
         return new ModuleParams(id, name, own);
     }
@@ -279,10 +329,13 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * @return the global gradient norm before clipping
      */
     double step(int globalBatch, int contributions, GradientClipping clipping, int iteration, int epoch) {
+        if (network != null) {
+            comm.barrier(); // in place: no rank still computes on the parameters this rank's step writes
+        }
         double norm = optimizer.step(globalBatch, contributions,
                 new ShardOptimizer.StepContext(comm, clipping, iteration, epoch, precision));
         if (precision.lastSkipped()) {
-            return norm; // overflow: no parameter changed, nothing to copy or re-gather
+            return norm; // overflow (16-bit, never in place): no parameter changed, nothing to copy or re-gather
         }
         float[] tile = null; // one tile for every shard's sync, not one each
         for (PartitionedParam p : params) {
@@ -296,7 +349,15 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
                 p.refresh(comm);
             }
         }
+        if (network != null) {
+            comm.barrier(); // every rank's writes are done before any rank computes on them
+        }
         return norm;
+    }
+
+    /** Whether the rank keeps its shards in place in the network's parameters (see {@code Stage3Trainer}). */
+    boolean inPlace() {
+        return network != null;
     }
 
     /** Every parameter's full tensor into {@code target} (see {@link ModelCopy#gatherInto}). */

@@ -32,11 +32,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * race between threads, and a ledger charged to that rank would change from run to run; with shares, the sum over
  * the ranks' ledgers is the memory the process holds, and each rank's entry is the same in every run.
  *
+ * <p><b>In place.</b> When the ranks train on the network's own parameters ({@code Stage3Trainer}'s in-place mode), a
+ * module's buffer is the network's view of that layer's parameters, given to {@link #hold(int, int, INDArray)}: the
+ * ranks' shards are already there, so no buffer is taken, pooled or entered in a ledger for it.
+ *
  * <p>Thread-safe: the rank threads call it concurrently.
  */
 final class SharedModuleMemory {
     private static final class Entry {
         INDArray buffer;
+        boolean inPlace; // the network's own parameters: not this memory's to pool or free
         int ranks; // ranks holding the module now
     }
 
@@ -76,9 +81,24 @@ final class SharedModuleMemory {
      *         read before they compute, e.g. the module's persistent parameters, before the next barrier)
      */
     synchronized Taken hold(int id, int length) {
+        return hold(id, length, null);
+    }
+
+    /**
+     * As {@link #hold(int, int)}, with the module's memory given ({@code inPlace}: a {@code [1, length]} FLOAT view of
+     * the network's parameters of the module, in place) or taken from this memory (null).
+     */
+    synchronized Taken hold(int id, int length, INDArray inPlace) {
         Entry e = modules.computeIfAbsent(id, k -> new Entry());
         boolean fresh = e.buffer == null;
-        if (fresh) {
+        if (fresh && inPlace != null) {
+            if (inPlace.length() != length) {
+                throw new IllegalArgumentException("module " + id + ": in-place parameters of " + inPlace.length()
+                        + " elements, the module has " + length);
+            }
+            e.buffer = inPlace;
+            e.inPlace = true;
+        } else if (fresh) {
             e.buffer = take(length);
             heldBytes += bytes(e.buffer);
             peakHeldBytes = Math.max(peakHeldBytes, heldBytes);
@@ -102,6 +122,10 @@ final class SharedModuleMemory {
         if (--e.ranks == 0) {
             INDArray b = e.buffer;
             e.buffer = null;
+            if (e.inPlace) {
+                e.inPlace = false; // the network's: nothing to keep or free
+                return;
+            }
             long n = bytes(b);
             heldBytes -= n;
             if (heldBytes + keptBytes + n <= peakHeldBytes) {
@@ -206,8 +230,11 @@ final class SharedModuleMemory {
         trimKept(0);
         for (Entry e : modules.values()) {
             if (e.buffer != null) {
-                free(e.buffer);
+                if (!e.inPlace) {
+                    free(e.buffer);
+                }
                 e.buffer = null;
+                e.inPlace = false;
                 e.ranks = 0;
             }
         }

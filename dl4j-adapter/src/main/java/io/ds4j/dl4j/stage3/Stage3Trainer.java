@@ -38,6 +38,16 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * is made once, not once per step. A configuration or input error raised inside a rank is thrown as that error
  * ({@link RankErrors}).
  *
+ * <p><b>In place</b> ({@link #create(Model, ZeroStage3Config, OffloadParamConfig, List, Stage3Numerics, boolean)}):
+ * when the ranks are threads of this process, in fp32 without {@code offload_param} (or with {@code cpu} on the CPU
+ * backend, where the network's memory is host memory: the shards are then entered on the host), the ranks can train
+ * on the network's own parameters: each rank's shard of a tensor is the network's memory at the rank's range of it,
+ * the optimizer updates it there, and a layer computes on the network's view of its parameters. The N shards together
+ * are the network's one copy, so the process holds no second one (4&Psi; bytes less than copies of the shards), the
+ * network has the weights of the last step after every step with no gather, and {@link #writeParamsTo} of that
+ * network has nothing to do. The ranks pass a barrier before and after each optimizer step, so none computes on
+ * parameters another is writing. The network must not be changed by anything else while the trainer is open.
+ *
  * <p>Call order: {@link #fit(List, long, int, int)} once per global batch, split into micro-batches; then
  * {@link #copyParamsTo(Model)} to gather the full model into a network (DeepSpeed's
  * {@code stage3_gather_16bit_weights_on_model_save}, here in fp32); {@link #close()} at the end.
@@ -54,6 +64,7 @@ public final class Stage3Trainer implements AutoCloseable {
     private int iteration;
     private int epoch;
     private double score = Double.NaN;
+    private Model inPlace; // the network whose parameters are the ranks' shards, or null
 
     private Stage3Trainer(List<Collectives> comms, List<RankBase> ranks, RankThreads threads, long numParams,
                           Stage3Numerics numerics) {
@@ -90,22 +101,38 @@ public final class Stage3Trainer implements AutoCloseable {
      */
     public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
                                        List<? extends Collectives> group, Stage3Numerics numerics) {
+        return create(net, knobs, offload, group, numerics, false);
+    }
+
+    /**
+     * As {@link #create(Model, ZeroStage3Config, OffloadParamConfig, List, Stage3Numerics)}; with {@code inPlace},
+     * the ranks train in place on {@code net}'s own parameters where that applies (see the class documentation:
+     * ranks that are threads of this process, fp32, no {@code offload_param} or {@code cpu} on the CPU backend, every
+     * layer's parameters a view of the network's flat vector); elsewhere the shards are copies, as without it.
+     * {@code net} then changes at every step.
+     */
+    public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
+                                       List<? extends Collectives> group, Stage3Numerics numerics, boolean inPlace) {
         if (PartitionedConstruction.applies(net)) {
             return createPartitioned((MultiLayerNetwork) net, knobs, offload, group, numerics);
         }
         FlatLayout layout = Stage3Checks.network(net);
         long shardBytes = 4L * ((net.numParams() + world(group) - 1) / world(group));
         SharedModuleMemory shared = sharedFor(group);
+        INDArray flat = inPlace && shared != null && inPlaceApplies(net, offload, numerics) ? net.params() : null;
         Ranks.Body<RankBase> make;
         if (net instanceof MultiLayerNetwork m) {
-            make = c -> withHome(offload, c, shardBytes, numerics, shared, e -> new Stage3Rank(m, layout, knobs, e));
+            make = c -> withHome(offload, c, shardBytes, numerics, shared, flat,
+                    e -> new Stage3Rank(m, layout, knobs, e));
         } else if (net instanceof ComputationGraph g) {
-            make = c -> withHome(offload, c, shardBytes, numerics, shared, e -> new GraphRank(g, layout, knobs, e));
+            make = c -> withHome(offload, c, shardBytes, numerics, shared, flat,
+                    e -> new GraphRank(g, layout, knobs, e));
         } else {
             throw new IllegalArgumentException("model: " + net.getClass().getName() + " is not supported; pass a "
                     + "MultiLayerNetwork or a ComputationGraph");
         }
         Stage3Trainer t = start(group, make, net.numParams(), numerics);
+        t.inPlace = flat == null ? null : net;
         if (net instanceof MultiLayerNetwork m) {
             t.iteration = m.getIterationCount();
             t.epoch = m.getEpochCount();
@@ -135,6 +162,47 @@ public final class Stage3Trainer implements AutoCloseable {
         t.iteration = net.getIterationCount();
         t.epoch = net.getEpochCount();
         return t;
+    }
+
+    /**
+     * Whether the ranks can keep their shards in place in {@code net}'s parameters: fp32 shards (no 16-bit format, no
+     * HALF compute), no {@code offload_param} or {@code cpu} on the CPU backend (the network's memory is the host's
+     * there), and every layer's parameters a contiguous FLOAT view of the network's flat vector (each rank's shards
+     * are ranges of them).
+     */
+    static boolean inPlaceApplies(Model net, OffloadParamConfig offload, Stage3Numerics numerics) {
+        INDArray flat = net.params();
+        io.ds4j.zero.config.OffloadDevice device = offload.device();
+        boolean hostMemory = device == io.ds4j.zero.config.OffloadDevice.CPU
+                && !io.ds4j.dl4j.EnginePrecision.cudaBackend(); // on the CPU backend the network is in host memory
+        if (device != io.ds4j.zero.config.OffloadDevice.NONE && !hostMemory || numerics.precision().mixed()
+                || numerics.precision().halfCompute() || flat == null
+                || flat.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT || flat.elementWiseStride() != 1) {
+            return false;
+        }
+        List<INDArray> layerParams = new ArrayList<>();
+        if (net instanceof MultiLayerNetwork m) {
+            for (org.deeplearning4j.nn.api.Layer l : m.getLayers()) {
+                layerParams.add(l.numParams() == 0 ? null : l.params());
+            }
+        } else if (net instanceof ComputationGraph g) {
+            for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : g.getVertices()) {
+                layerParams.add(v.numParams() == 0 ? null : v.params());
+            }
+        } else {
+            return false;
+        }
+        for (INDArray p : layerParams) {
+            if (p != null && (p.data().address() != flat.data().address() || p.elementWiseStride() != 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the ranks train in place on the network given to {@code create} (see the class documentation). */
+    public boolean trainsInPlace() {
+        return inPlace != null;
     }
 
     /** The world size: {@code group} holds all ranks, or (ranks as processes) this process's one. */
@@ -181,10 +249,16 @@ public final class Stage3Trainer implements AutoCloseable {
     private static RankBase withHome(OffloadParamConfig offload, Collectives c, long bytes, Stage3Numerics n,
                                      SharedModuleMemory shared,
                                      java.util.function.Function<RankBase.RankEnv, RankBase> make) {
+        return withHome(offload, c, bytes, n, shared, null, make);
+    }
+
+    private static RankBase withHome(OffloadParamConfig offload, Collectives c, long bytes, Stage3Numerics n,
+                                     SharedModuleMemory shared, INDArray network,
+                                     java.util.function.Function<RankBase.RankEnv, RankBase> make) {
         ParamHome home = ParamHome.of(offload, c.rank(), bytes);
         try {
             return make.apply(new RankBase.RankEnv(c, home, new RankPrecision(n.precision(), c.rank()),
-                    n.optimizer(), shared));
+                    n.optimizer(), shared, network));
         } catch (RuntimeException e) {
             home.close();
             throw e;
@@ -256,6 +330,9 @@ public final class Stage3Trainer implements AutoCloseable {
         if (net.numParams() != numParams) {
             throw new IllegalArgumentException("network has " + net.numParams() + " parameters, the trainer "
                     + numParams + "; pass a network of the same configuration");
+        }
+        if (net == inPlace) {
+            return; // the ranks' shards are this network's parameters: it holds the values already
         }
         INDArray flat = net.params();
         onEachRank(c -> {

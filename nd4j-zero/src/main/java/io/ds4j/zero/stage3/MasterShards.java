@@ -43,6 +43,17 @@ public final class MasterShards {
         return !masters.isEmpty() && masters.stream().allMatch(s -> s instanceof HeapShardStore);
     }
 
+    /**
+     * True when every master is an ND4J array in host memory that an optimizer can update in place: the shards kept
+     * in place in the network's parameters with {@code offload_param.device: cpu} on the CPU backend
+     * ({@link MasterShardStore#inPlace}, entered on the host). Such masters are also {@link #onDevice()} (ND4J
+     * arrays).
+     */
+    public boolean inHostArrays() {
+        return !masters.isEmpty() && masters.stream().allMatch(s -> s instanceof MasterShardStore m
+                && m.tier() == io.ds4j.zero.ledger.MemoryTier.HOST);
+    }
+
     /** Parameter {@code i}'s master array (only when {@link #onHeap()}), its owned elements first. */
     public float[] heapArray(int i) {
         return ((HeapShardStore) masters.get(i)).array();

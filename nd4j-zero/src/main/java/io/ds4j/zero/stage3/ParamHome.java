@@ -94,6 +94,35 @@ public final class ParamHome implements AutoCloseable {
         return new OffloadedShardStore(master, copy(length, ledger, label));
     }
 
+    /**
+     * Whether a shard can be kept in place in the network's own parameters ({@link MasterShardStore#inPlace}): fp32,
+     * where the shard is the fp32 master and nothing else holds it, without parameter offload or with
+     * {@code offload_param.device: cpu} (the caller's to allow only where the network's memory is host memory, the
+     * CPU backend); never nvme.
+     */
+    public boolean allowsInPlace() {
+        return format == null && device != OffloadDevice.NVME;
+    }
+
+    /**
+     * A shard of {@code length} elements whose owned elements are {@code view}, in place (null: the rank owns none
+     * of the tensor); see {@link MasterShardStore#inPlace}. Entered in the ledger on the device, or on the host with
+     * {@code offload_param.device: cpu}.
+     *
+     * @throws IllegalStateException when this home does not allow it ({@link #allowsInPlace()})
+     */
+    public ShardStore storeInPlace(int length, org.nd4j.linalg.api.ndarray.INDArray view, MemoryLedger ledger,
+                                   String label) {
+        if (!allowsInPlace()) {
+            throw new IllegalStateException("a shard in place in the network's parameters needs fp32 and no nvme"
+                    + " offload_param; this home keeps " + (format == null ? "fp32" : format.name()) + " shards on "
+                    + device);
+        }
+        boolean host = device == OffloadDevice.CPU;
+        return MasterShardStore.inPlace(length, view, ledger, host ? MemoryTier.HOST : MemoryTier.DEVICE,
+                label + " (fp32 master, in place in the network's parameters" + (host ? ", host memory)" : ")"));
+    }
+
     private ShardStore copy(int length, MemoryLedger ledger, String label) {
         String half = label + " (" + format.name();
         return switch (device) {

@@ -50,8 +50,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * read ({@link ConcatenatedPieces}): no whole-shard staging exists, so the step's host memory is the store's own
  * (with nvme, its swap slots of {@code sub_group_size} elements). With {@code offload_optimizer} and
  * {@code offload_param} both on the {@code cpu} in fp32 (and {@code ratio} 1) no store is opened: the masters are
- * the parameter shards' own Java arrays on the host ({@link MasterShards#onHeap()}), which the kernel steps in place
- * segment by segment, with each piece's state in Java arrays entered on the host tier, so the rank holds one fp32
+ * the parameter shards' own Java arrays on the host ({@link MasterShards#onHeap()}), or the network's own host memory
+ * where the shards are kept in place in it on the CPU backend ({@link MasterShards#inHostArrays()}), which the kernel
+ * steps in place segment by segment, with each piece's state in Java arrays entered on the host tier, so the rank holds one fp32
  * copy of its shard instead of two (DeepSpeed clones its fp32 partition for the optimizer; here the shard is already
  * fp32 and on the host) and no sub-group staging: the same floats in the same order, bit-identical.
  *
@@ -109,8 +110,10 @@ public record PiecewiseShardUpdate(DeepSpeedOptimizer optimizer, OffloadOptimize
             this.update = update;
             this.masters = masters;
             this.tensorCount = tensorCount;
+            // the masters already in host memory (Java arrays, or ND4J arrays in place in the network's host memory):
+            // the cpu optimizer steps them where they are, with the state in host arrays beside them
             this.onHeapInPlace = update.offload().device() == OffloadDevice.CPU && update.offload().ratio() >= 1
-                    && masters.onHeap();
+                    && (masters.onHeap() || masters.inHostArrays());
         }
 
         /**
