@@ -16,8 +16,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * One rank of a stage-3 {@link ComputationGraph}, driven vertex by vertex by a {@link GraphPass}.
  *
  * <p>DL4J builds a graph's vertex wiring only in {@code init}, which needs a full parameter vector; the rank's graph is
- * initialised on a copy once at construction, then every layer is rebound to the compute scratch and the graph's
- * reference to the full vector is dropped, so it is garbage between steps.
+ * initialised once at construction on the user's own vector (FLOAT compute: {@code init} with given parameters writes
+ * none of them; a copy per rank was 4Ψ each, resident until collected) or on a HALF cast of it (HALF compute, garbage
+ * after construction), then every layer is rebound to the compute scratch and the graph's reference to the full vector
+ * is dropped, so the rank's graph holds none of it between steps.
  *
  * <p>The coordinator's trace is the pass's: non-input vertices in topological order except output layers (forward),
  * then all non-input vertices in reverse topological order (backward).
@@ -31,8 +33,9 @@ final class GraphRank extends RankBase {
         var conf = source.getConfiguration().clone();
         conf.setDataType(computeType()); // HALF compute: every layer of the rank's graph is a HALF layer
         graph = new ComputationGraph(conf);
-        graph.init(computeType() == DataType.FLOAT ? source.params().dup() : source.params().castTo(computeType()),
-                false);
+        // FLOAT: wired on the user's own vector, not a copy (init with given parameters writes none of them; every
+        // layer is rebound to the scratch below and the reference dropped): a copy was 4Ψ per rank until collected
+        graph.init(computeType() == DataType.FLOAT ? source.params() : source.params().castTo(computeType()), false);
         pass = new GraphPass(graph);
         int[] order = pass.order();
         GraphVertex[] mine = graph.getVertices();
