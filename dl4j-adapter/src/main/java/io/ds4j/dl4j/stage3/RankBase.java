@@ -67,8 +67,9 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * @param precision its mixed-precision state
      * @param optimizer the DeepSpeed optimizer, or null for the network's DL4J updaters
      * @param shared    the module buffers shared by the process's ranks (ranks as threads), or null for the rank's own
-     * @param network   in-place mode: the network's flat parameter vector, where the rank keeps its shards and the
-     *                  shared module buffers are (see {@code Stage3Trainer}); null: shards and buffers of its own
+     * @param network   in-place mode: the network's flat parameter vector, where the rank keeps its shards (and,
+     *                  with {@code shared}, where the shared module buffers are; see {@code Stage3Trainer}); null:
+     *                  shards of its own
      */
     record RankEnv(Collectives comm, ParamHome home, RankPrecision precision, PiecewiseShardUpdate optimizer,
                    SharedModuleMemory shared, INDArray network) {
@@ -84,9 +85,9 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         this.fused = env.optimizer();
         Precision stored = precision.parameters();
         this.home = env.home().format(stored == Precision.FP32 ? null : HalfCodec.of(stored));
-        if (env.network() != null && (env.shared() == null || !home.allowsInPlace())) {
+        if (env.network() != null && !home.allowsInPlace()) {
             throw new IllegalStateException("rank " + env.comm().rank() + ": in place in the network's parameters"
-                    + " needs ranks that are threads of one process, fp32 and no nvme offload_param");
+                    + " needs fp32 and no nvme offload_param");
         }
         this.network = env.network();
         this.ledger = new MemoryLedger(comm.rank());
@@ -212,8 +213,8 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
         if (mine != null) {
             PartitionedLayer pl = new PartitionedLayer(mine, mine.conf(), own, slots);
             modules.put(id, pl);
-            if (pl.computesInPlace()) {
-                moduleBuffers.place(id, pl, name, inPlace);
+            if (pl.computesInPlace()) { // the network's view is the module's memory when the ranks share it
+                moduleBuffers.place(id, pl, name, moduleBuffers.shared() ? inPlace : null);
             } // else (a SameDiff layer) its tensors are gathered from the shards, in place or not, into pooled buffers
         }
         return new ModuleParams(id, name, own);
@@ -329,7 +330,8 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      * @return the global gradient norm before clipping
      */
     double step(int globalBatch, int contributions, GradientClipping clipping, int iteration, int epoch) {
-        if (network != null) {
+        boolean sharedInPlace = network != null && moduleBuffers.shared(); // the ranks compute on the network
+        if (sharedInPlace) {
             comm.barrier(); // in place: no rank still computes on the parameters this rank's step writes
         }
         double norm = optimizer.step(globalBatch, contributions,
@@ -349,7 +351,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
                 p.refresh(comm);
             }
         }
-        if (network != null) {
+        if (sharedInPlace) {
             comm.barrier(); // every rank's writes are done before any rank computes on them
         }
         return norm;

@@ -39,14 +39,17 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * ({@link RankErrors}).
  *
  * <p><b>In place</b> ({@link #create(Model, ZeroStage3Config, OffloadParamConfig, List, Stage3Numerics, boolean)}):
- * when the ranks are threads of this process, in fp32 without {@code offload_param} (or with {@code cpu} on the CPU
- * backend, where the network's memory is host memory: the shards are then entered on the host), the ranks can train
- * on the network's own parameters: each rank's shard of a tensor is the network's memory at the rank's range of it,
- * the optimizer updates it there, and a layer computes on the network's view of its parameters. The N shards together
- * are the network's one copy, so the process holds no second one (4&Psi; bytes less than copies of the shards), the
- * network has the weights of the last step after every step with no gather, and {@link #writeParamsTo} of that
- * network has nothing to do. The ranks pass a barrier before and after each optimizer step, so none computes on
- * parameters another is writing. The network must not be changed by anything else while the trainer is open.
+ * in fp32 without {@code offload_param} (or with {@code cpu} on the CPU backend, where the network's memory is host
+ * memory: the shards are then entered on the host), the ranks keep their shards in the network's own parameters:
+ * each rank's shard of a tensor is the network's memory at the rank's range of it, and the optimizer updates it
+ * there. When all ranks are threads of this process (or there is one rank), the shards together are the network's one
+ * copy, so the process holds no second one (4&Psi; bytes less than copies of the shards), a layer computes on the
+ * network's view of its parameters (the ranks' shared module buffer), the network has the weights of the last step
+ * after every step with no gather, and {@link #writeParamsTo} of that network has nothing to do; the ranks pass a
+ * barrier before and after each optimizer step, so none computes on parameters another is writing. With ranks as
+ * processes each process's network holds its rank's shards in place (4&Psi;/N less per process) and gets the other
+ * ranks' ranges from {@link #writeParamsTo}, as before; its layers compute on module buffers of its own. The network
+ * must not be changed by anything else while the trainer is open.
  *
  * <p>Call order: {@link #fit(List, long, int, int)} once per global batch, split into micro-batches; then
  * {@link #copyParamsTo(Model)} to gather the full model into a network (DeepSpeed's
@@ -106,10 +109,10 @@ public final class Stage3Trainer implements AutoCloseable {
 
     /**
      * As {@link #create(Model, ZeroStage3Config, OffloadParamConfig, List, Stage3Numerics)}; with {@code inPlace},
-     * the ranks train in place on {@code net}'s own parameters where that applies (see the class documentation:
-     * ranks that are threads of this process, fp32, no {@code offload_param} or {@code cpu} on the CPU backend, every
-     * layer's parameters a view of the network's flat vector); elsewhere the shards are copies, as without it.
-     * {@code net} then changes at every step.
+     * the ranks keep their shards in place in {@code net}'s own parameters where that applies (see the class
+     * documentation: fp32, no {@code offload_param} or {@code cpu} on the CPU backend, every layer's parameters a view
+     * of the network's flat vector); elsewhere the shards are copies, as without it. {@code net} then changes at every
+     * step.
      */
     public static Stage3Trainer create(Model net, ZeroStage3Config knobs, OffloadParamConfig offload,
                                        List<? extends Collectives> group, Stage3Numerics numerics, boolean inPlace) {
@@ -119,7 +122,7 @@ public final class Stage3Trainer implements AutoCloseable {
         FlatLayout layout = Stage3Checks.network(net);
         long shardBytes = 4L * ((net.numParams() + world(group) - 1) / world(group));
         SharedModuleMemory shared = sharedFor(group);
-        INDArray flat = inPlace && shared != null && inPlaceApplies(net, offload, numerics) ? net.params() : null;
+        INDArray flat = inPlace && inPlaceApplies(net, offload, numerics) ? net.params() : null;
         Ranks.Body<RankBase> make;
         if (net instanceof MultiLayerNetwork m) {
             make = c -> withHome(offload, c, shardBytes, numerics, shared, flat,
@@ -331,8 +334,8 @@ public final class Stage3Trainer implements AutoCloseable {
             throw new IllegalArgumentException("network has " + net.numParams() + " parameters, the trainer "
                     + numParams + "; pass a network of the same configuration");
         }
-        if (net == inPlace) {
-            return; // the ranks' shards are this network's parameters: it holds the values already
+        if (net == inPlace && ranks.size() == worldSize) {
+            return; // every rank's shards are this network's parameters: it holds the values already
         }
         INDArray flat = net.params();
         onEachRank(c -> {

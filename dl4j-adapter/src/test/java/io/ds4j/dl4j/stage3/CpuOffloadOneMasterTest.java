@@ -13,7 +13,7 @@ import java.util.List;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -30,14 +30,16 @@ import org.nd4j.linalg.dataset.DataSet;
  * other objects. The ledger says the same: no {@code MASTER_WEIGHTS} anywhere, Adam's state on the host. Training
  * stays bit-identical to no offload ({@code Stage3OptimizerOffloadTest}).
  *
- * <p>That is one rank here (the shards then are Java arrays). Ranks that are threads of the process holding the
- * user's network keep their shards in place in it on the CPU backend, whose memory is the host's
+ * <p>That is a network built partitioned here (not initialised: the shards then are Java arrays on the host). Ranks
+ * given an initialised network keep their shards in place in it on the CPU backend, whose memory is the host's
  * ({@code Stage3Trainer}'s in-place mode): then no shard is on the heap at all, only the moments, 8Ψ over the ranks.
  */
 class CpuOffloadOneMasterTest {
     private static final long SLACK = 2L << 20;
 
-    private long held(MultiLayerNetwork net, int world, List<LedgerSnapshot>[] ledgers) throws InterruptedException {
+    private long held(java.util.function.Supplier<MultiLayerNetwork> nets, int world, List<LedgerSnapshot>[] ledgers)
+            throws InterruptedException {
+        MultiLayerNetwork net = nets.get();
         DeepSpeedConfig cfg = DeepSpeedConfig.parse("{\"train_batch_size\": 8, \"optimizer\": {\"type\": \"Adam\","
                 + " \"params\": {\"lr\": 0.001}}, \"zero_optimization\": {\"stage\": 3, \"sub_group_size\": 100000,"
                 + " \"stage3_param_persistence_threshold\": 1000, \"offload_param\": {\"device\": \"cpu\"},"
@@ -52,21 +54,28 @@ class CpuOffloadOneMasterTest {
         return open - HostBytes.heapAfterGc();
     }
 
-    @ParameterizedTest(name = "world {0}")
-    @ValueSource(ints = {1, 2})
+    /**
+     * @param world    ranks in this JVM
+     * @param inPlace  an initialised network, whose parameters the ranks keep their shards in; else a network built
+     *                 partitioned (not initialised: a new one for each run), whose shards are Java arrays on the host
+     */
+    @ParameterizedTest(name = "world {0} in place {1}")
+    @CsvSource({"1,false", "1,true", "2,true"})
     @SuppressWarnings("unchecked")
-    void theHostHoldsTheShardAndTheMomentsOnly(int world) throws InterruptedException {
-        MultiLayerNetwork net = new MultiLayerNetwork(HostBytes.deep(12, 300, 7));
-        net.init();
-        long psi = net.numParams();
+    void theHostHoldsTheShardAndTheMomentsOnly(int world, boolean inPlace) throws InterruptedException {
+        MultiLayerNetwork initialised = new MultiLayerNetwork(HostBytes.deep(12, 300, 7));
+        initialised.init();
+        java.util.function.Supplier<MultiLayerNetwork> nets = inPlace ? () -> initialised
+                : () -> new MultiLayerNetwork(HostBytes.deep(12, 300, 7));
+        long psi = initialised.numParams();
         List<LedgerSnapshot>[] ledgers = new List[1];
-        held(net, world, ledgers); // warm-up: classes, ND4J's and DL4J's lazy caches
-        long heap = Math.min(held(net, world, ledgers), held(net, world, ledgers));
-        long onHeap = world == 1 ? 12 * psi : 8 * psi; // 2 in-process ranks: the shards are the network's, in place
+        held(nets, world, ledgers); // warm-up: classes, ND4J's and DL4J's lazy caches
+        long heap = Math.min(held(nets, world, ledgers), held(nets, world, ledgers));
+        long onHeap = inPlace ? 8 * psi : 12 * psi; // in place: the shards are the network's native memory
         String seen = "heap held " + heap + " B; expected " + onHeap + " B; 12Ψ = " + 12 * psi + " B, 16Ψ = "
                 + 16 * psi + " B";
-        System.out.println("CpuOffloadOneMasterTest world " + world + " " + seen);
-        assertTrue(heap >= onHeap, "control: " + (world == 1 ? "the shards and " : "") + "Adam's moments are on the"
+        System.out.println("CpuOffloadOneMasterTest world " + world + " in place " + inPlace + " " + seen);
+        assertTrue(heap >= onHeap, "control: " + (inPlace ? "" : "the shards and ") + "Adam's moments are on the"
                 + " heap; " + seen);
         assertTrue(heap < onHeap + SLACK, "a copy of the shards is held on the heap; " + seen);
         long params = 0;
