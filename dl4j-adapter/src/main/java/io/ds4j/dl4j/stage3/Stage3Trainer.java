@@ -42,11 +42,12 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * in fp32 without {@code offload_param} (or with {@code cpu} on the CPU backend, where the network's memory is host
  * memory: the shards are then entered on the host), the ranks keep their shards in the network's own parameters:
  * each rank's shard of a tensor is the network's memory at the rank's range of it, and the optimizer updates it
- * there. When all ranks are threads of this process (or there is one rank), the shards together are the network's one
- * copy, so the process holds no second one (4&Psi; bytes less than copies of the shards), a layer computes on the
- * network's view of its parameters (the ranks' shared module buffer), the network has the weights of the last step
- * after every step with no gather, and {@link #writeParamsTo} of that network has nothing to do; the ranks pass a
- * barrier before and after each optimizer step, so none computes on parameters another is writing. With ranks as
+ * there. When all ranks run in this process (threads, or one rank), the shards together are the network's one copy,
+ * so the process holds no second one (4&Psi; bytes less than copies of the shards), the network has the weights of
+ * the last step after every step with no gather, and {@link #writeParamsTo} of that network has nothing to do. With
+ * two or more such ranks a layer also computes on the network's view of its parameters (their shared module buffer),
+ * and the ranks pass a barrier before and after each optimizer step, so none computes on parameters another is
+ * writing. With ranks as
  * processes each process's network holds its rank's shards in place (4&Psi;/N less per process) and gets the other
  * ranks' ranges from {@link #writeParamsTo}, as before; its layers compute on module buffers of its own. The network
  * must not be changed by anything else while the trainer is open.
