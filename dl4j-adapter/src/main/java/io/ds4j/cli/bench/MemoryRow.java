@@ -110,15 +110,18 @@ public record MemoryRow(int stage, Offload offload, long psi, int worldSize, Pro
      * The bytes of the baseline that the setup's ranks train on rather than hold again: at stages 0-2 in fp32 (the
      * bench's precision; with HALF compute rank 0 has a replica of its own) rank 0's replica is the user's network
      * itself, whose fp32 parameters ({@code 4Ψ}, the formula's {@code pΨ} of one rank) the baseline child built;
-     * {@code expected} counts them twice. At stage 3 without offload the same {@code 4Ψ}: the ranks are threads of
-     * the child and keep their parameter shards in place in the user's network (the N shards of {@code 4Ψ/N} are its
-     * flat vector; {@code Stage3Trainer}'s in-place mode). 0 at stage 3 with offload (the shards are on the host or in
-     * files, beside the user's network) and for fit() (its formula leaves the parameters out already).
+     * {@code expected} counts them twice. At stage 3 without offload, and with cpu offload on the CPU backend, the
+     * same {@code 4Ψ}: the ranks are threads of the child and keep their parameter shards in place in the user's
+     * network (the N shards of {@code 4Ψ/N} are its flat vector; {@code Stage3Trainer}'s in-place mode). 0 at stage 3
+     * with nvme (the shards are in files, beside the user's network) and for fit() (its formula leaves the parameters
+     * out already).
      *
      * @return bytes per process
      */
     public long sharedWithBaseline() {
-        boolean shards = stage >= 0 && stage <= 2 || stage == 3 && offload == Offload.NONE;
+        boolean inPlace = offload == Offload.NONE
+                || offload == Offload.CPU && !io.ds4j.dl4j.EnginePrecision.cudaBackend();
+        boolean shards = stage >= 0 && stage <= 2 || stage == 3 && inPlace;
         return shards ? TrainingPrecision.FP32.parameterBytes() * psi : 0;
     }
 

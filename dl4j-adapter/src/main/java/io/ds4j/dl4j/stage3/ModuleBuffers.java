@@ -77,15 +77,11 @@ final class ModuleBuffers implements PartitionedParam.Placement {
         return shared != null;
     }
 
-    /** Gathers module {@code id}'s ({@code module}'s) parameters into its buffer from now on. */
-    void place(int id, PartitionedLayer module, String name) {
-        place(id, module, name, null);
-    }
-
     /**
-     * As {@link #place(int, PartitionedLayer, String)}; in shared mode the module's buffer may be given:
-     * {@code network} is then the network's own {@code [1, numParams]} view of the module's parameters, where the
-     * ranks' shards are kept in place ({@link SharedModuleMemory#hold(int, int, INDArray)}); null takes one.
+     * Gathers module {@code id}'s ({@code module}'s) parameters into its buffer from now on. In shared mode the
+     * module's buffer may be given: {@code network} is then the network's own {@code [1, numParams]} view of the
+     * module's parameters, where the ranks' shards are kept in place ({@link SharedModuleMemory#hold(int, int,
+     * INDArray)}); null takes one from the pool.
      */
     void place(int id, PartitionedLayer module, String name, INDArray network) {
         if (network != null && shared == null) {

@@ -72,12 +72,7 @@ abstract class RankBase implements io.ds4j.dl4j.pass.LayerHooks {
      *                  shards of its own
      */
     record RankEnv(Collectives comm, ParamHome home, RankPrecision precision, PiecewiseShardUpdate optimizer,
-                   SharedModuleMemory shared, INDArray network) {
-        RankEnv(Collectives comm, ParamHome home, RankPrecision precision, PiecewiseShardUpdate optimizer,
-                SharedModuleMemory shared) {
-            this(comm, home, precision, optimizer, shared, null);
-        }
-    }
+                   SharedModuleMemory shared, INDArray network) { }
 
     RankBase(RankEnv env, long largestLayer) {
         this.comm = env.comm();
